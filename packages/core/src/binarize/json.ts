@@ -1,0 +1,45 @@
+import type { Binarizer } from "../binarizer.js";
+
+const BIGINT_KEY = "$bigint";
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+function replacer(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? { [BIGINT_KEY]: value.toString() } : value;
+}
+
+function reviver(_key: string, value: unknown): unknown {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === BIGINT_KEY) {
+      const digits = (value as Record<string, unknown>)[BIGINT_KEY];
+      if (typeof digits === "string") return BigInt(digits);
+    }
+  }
+  return value;
+}
+
+/** Encodes a value as UTF-8 JSON; bigints survive as `{"$bigint":"123"}`. */
+export function jsonToBytes(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value, replacer));
+}
+
+/** Decodes what {@link jsonToBytes} wrote; throws on invalid UTF-8 or JSON. */
+export function jsonFromBytes<T>(bytes: Uint8Array): T {
+  return JSON.parse(decoder.decode(bytes), reviver) as T;
+}
+
+/**
+ * A JSON binarizer (bigint-safe). The default when `Entity.spawn` is given none.
+ * The types are the caller's promise: JSON carries no schema, so validate at the edges if events can be
+ * written by other programs.
+ */
+export function jsonBinarizer<E, S>(): Binarizer<E, S> {
+  return {
+    contentType: "application/json",
+    evtToBytes: jsonToBytes,
+    evtFromBytes: (bytes) => jsonFromBytes<E>(bytes),
+    stateToBytes: jsonToBytes,
+    stateFromBytes: (bytes) => jsonFromBytes<S>(bytes),
+  };
+}

@@ -1,0 +1,13 @@
+/**
+ * Turns events and state into bytes and back. Decoding failures should throw; the runtime wraps them in a
+ * `DecodeError` naming the entity and seqNo.
+ */
+export interface Binarizer<E, S> {
+  /** Stored with every event so old encodings can be told apart (and upcast) later. */
+  readonly contentType: string;
+  evtToBytes(evt: E): Uint8Array;
+  /** `contentType` is the marker stored with the event, when the log has one. */
+  evtFromBytes(bytes: Uint8Array, contentType?: string): E;
+  stateToBytes(state: S): Uint8Array;
+  stateFromBytes(bytes: Uint8Array): S;
+}

@@ -1,0 +1,82 @@
+import type { Binarizer } from "./binarizer.js";
+import type { CmdResult } from "./event-sourced.js";
+import type { EvtLog, EvtMetadata } from "./evt-log.js";
+import type { Logger } from "./logger.js";
+import type { SnapshotStore } from "./snapshot-store.js";
+
+/** When to save a snapshot: every `n` events (when the seqNo crosses a multiple of n) or by predicate. */
+export type SnapshotPolicy<S> = number | ((state: S, seqNo: number) => boolean);
+
+/** Options of `Entity.spawn`. */
+export interface SpawnOptions<S, E> {
+  /** Where events are persisted. */
+  readonly evtLog: EvtLog;
+  /** Encodes events and snapshots; default: `jsonBinarizer()`. */
+  readonly binarizer?: Binarizer<E, S>;
+  /** Where snapshots are kept; default: none (recovery replays all events). */
+  readonly snapshotStore?: SnapshotStore;
+  /** When to snapshot (needs `snapshotStore`); default: never. */
+  readonly snapshotAfter?: SnapshotPolicy<S>;
+  /** Commands that may wait in the mailbox; further callers wait for room (backpressure). Default 1024. */
+  readonly mailboxSize?: number;
+  /** How often a command that hit a seqNo conflict is re-run on fresh state before failing. Default 3; 0 disables. */
+  readonly maxConflictRetries?: number;
+  /** Backoff while the log is unreachable during re-synchronisation. Defaults: 50 ms doubling to 5 s. */
+  readonly retryBackoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /** Default: `consoleLogger` (warnings and errors to stderr). */
+  readonly logger?: Logger;
+  /** Aborts recovery. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of one `EntityRef.handleCmd` call. */
+export interface HandleCmdOptions {
+  /**
+   * Give up waiting: while the command is still queued (or waiting for mailbox room) it is removed without
+   * effect and the promise rejects with `signal.reason`. Once persisting has started the command completes.
+   */
+  readonly signal?: AbortSignal;
+  /** Shorthand for `signal: AbortSignal.timeout(timeoutMs)`. */
+  readonly timeoutMs?: number;
+  /** Metadata stored with every event this command emits. */
+  readonly metadata?: EvtMetadata;
+}
+
+/** Lifecycle of an entity. */
+export type EntityStatus = "running" | "stopping" | "stopped" | "failed";
+
+/** Why an entity terminated. */
+export type Termination =
+  | { readonly reason: "stopped" }
+  | { readonly reason: "failed"; readonly error: Error };
+
+/** Counters an owner can read for monitoring. */
+export interface EntityStats {
+  readonly commandsAccepted: number;
+  readonly commandsRejected: number;
+  readonly persistFailures: number;
+  readonly conflictRetries: number;
+  readonly resyncs: number;
+  readonly snapshotsSaved: number;
+  readonly snapshotSaveFailures: number;
+}
+
+/** A running entity. Commands are handled one at a time, in arrival order. */
+export interface EntityRef<C, R, J> {
+  readonly typeName: string;
+  readonly id: string;
+  /** The seqNo of the last event applied. */
+  readonly seqNo: number;
+  readonly status: EntityStatus;
+  readonly stats: EntityStats;
+  /** Resolves once the entity has terminated (never rejects). */
+  readonly whenStopped: Promise<Termination>;
+  /**
+   * Handles a command. Resolves when the command's events are durable in the log (or it was rejected or
+   * answered read-only). Rejects with a typed error on technical failure: `PersistError`,
+   * `ConcurrencyConflictError`, `EntityStoppedError`, or whatever `handleCmd` threw.
+   */
+  handleCmd(cmd: C, options?: HandleCmdOptions): Promise<CmdResult<R, J>>;
+  /** Stops accepting commands, finishes the queued ones, then resolves once idle and any snapshot save is done. */
+  stop(): Promise<void>;
+}

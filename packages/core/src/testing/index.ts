@@ -1,0 +1,12 @@
+// In-memory adapters: product features for users' tests and embedded use.
+
+// Contract suites every adapter runs unchanged (need vitest).
+export {
+  type ContractSubject,
+  describeEvtLogContract,
+  HOSTILE_IDS,
+  uniqueTypeName,
+} from "./evt-log-contract.js";
+export { InMemoryEvtLog } from "./in-memory-evt-log.js";
+export { InMemorySnapshotStore } from "./in-memory-snapshot-store.js";
+export { describeSnapshotStoreContract } from "./snapshot-store-contract.js";

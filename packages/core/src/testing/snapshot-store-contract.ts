@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SnapshotStore } from "../snapshot-store.js";
+import { type ContractSubject, HOSTILE_IDS, uniqueTypeName } from "./evt-log-contract.js";
+
+const bytes = (...values: number[]) => new Uint8Array(values);
+
+/**
+ * The SnapshotStore contract as a vitest suite. Every adapter runs it unchanged.
+ * @example
+ * describeSnapshotStoreContract("InMemorySnapshotStore", async () => ({ subject: new InMemorySnapshotStore() }));
+ */
+export function describeSnapshotStoreContract(
+  name: string,
+  factory: () => Promise<ContractSubject<SnapshotStore>>,
+): void {
+  describe(`SnapshotStore contract: ${name}`, () => {
+    let store: SnapshotStore;
+    let cleanup: (() => Promise<void>) | undefined;
+
+    beforeAll(async () => {
+      const made = await factory();
+      store = made.subject;
+      cleanup = made.cleanup;
+    });
+    afterAll(async () => {
+      await cleanup?.();
+    });
+
+    it("loads nothing for an entity without a snapshot", async () => {
+      expect(await store.load(uniqueTypeName(), "nobody")).toBeUndefined();
+    });
+
+    it("loads what was saved", async () => {
+      const type = uniqueTypeName();
+      await store.save(type, "e1", { seqNo: 42, bytes: bytes(1, 2, 3, 0, 255) });
+      const loaded = await store.load(type, "e1");
+      expect(loaded?.seqNo).toBe(42);
+      expect(Array.from(loaded!.bytes)).toEqual([1, 2, 3, 0, 255]);
+    });
+
+    it("replaces a snapshot with a newer one", async () => {
+      const type = uniqueTypeName();
+      await store.save(type, "e1", { seqNo: 1, bytes: bytes(1) });
+      await store.save(type, "e1", { seqNo: 5, bytes: bytes(5) });
+      expect((await store.load(type, "e1"))?.seqNo).toBe(5);
+    });
+
+    it("never replaces a newer snapshot with an older one", async () => {
+      const type = uniqueTypeName();
+      await store.save(type, "e1", { seqNo: 10, bytes: bytes(10) });
+      await store.save(type, "e1", { seqNo: 3, bytes: bytes(3) });
+      const loaded = await store.load(type, "e1");
+      expect(loaded?.seqNo).toBe(10);
+      expect(Array.from(loaded!.bytes)).toEqual([10]);
+    });
+
+    it("keeps the highest seqNo when saves race", async () => {
+      const type = uniqueTypeName();
+      const seqNos = [7, 3, 9, 1, 8, 2, 6, 4, 5];
+      await Promise.all(seqNos.map((seqNo) => store.save(type, "race", { seqNo, bytes: bytes(seqNo) })));
+      const loaded = await store.load(type, "race");
+      expect(loaded?.seqNo).toBe(9);
+      expect(Array.from(loaded!.bytes)).toEqual([9]);
+    });
+
+    it("scopes snapshots by entity type and id", async () => {
+      const a = uniqueTypeName("a");
+      const b = uniqueTypeName("b");
+      await store.save(a, "same", { seqNo: 1, bytes: bytes(1) });
+      await store.save(b, "same", { seqNo: 2, bytes: bytes(2) });
+      await store.save(a, "other", { seqNo: 3, bytes: bytes(3) });
+      expect((await store.load(a, "same"))?.seqNo).toBe(1);
+      expect((await store.load(b, "same"))?.seqNo).toBe(2);
+      expect((await store.load(a, "other"))?.seqNo).toBe(3);
+      expect(await store.load(b, "other")).toBeUndefined();
+    });
+
+    it("keeps hostile ids apart", async () => {
+      const type = uniqueTypeName();
+      for (const [i, id] of HOSTILE_IDS.entries())
+        await store.save(type, id, { seqNo: i + 1, bytes: bytes(i) });
+      for (const [i, id] of HOSTILE_IDS.entries()) {
+        const loaded = await store.load(type, id);
+        expect(loaded?.seqNo).toBe(i + 1);
+        expect(Array.from(loaded!.bytes)).toEqual([i]);
+      }
+    });
+
+    it("stores a large state", async () => {
+      const type = uniqueTypeName();
+      const big = new Uint8Array(256 * 1024).map((_, i) => i % 251);
+      await store.save(type, "big", { seqNo: 1, bytes: big });
+      expect(Buffer.from((await store.load(type, "big"))!.bytes).equals(Buffer.from(big))).toBe(true);
+    });
+  });
+}

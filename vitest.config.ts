@@ -1,0 +1,43 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+// Tests import workspace packages from source so they never run against a stale build.
+// Child-process tests (two writers, the counter end-to-end) run the built `dist/` instead,
+// which is why `npm test` builds first.
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@eventsourced\/core\/testing$/, replacement: src("./packages/core/src/testing/index.ts") },
+      { find: /^@eventsourced\/core\/rxjs$/, replacement: src("./packages/core/src/rxjs.ts") },
+      { find: /^@eventsourced\/core$/, replacement: src("./packages/core/src/index.ts") },
+      {
+        find: /^@eventsourced\/evtlog-postgres$/,
+        replacement: src("./packages/evtlog-postgres/src/index.ts"),
+      },
+      { find: /^@eventsourced\/evtlog-nats$/, replacement: src("./packages/evtlog-nats/src/index.ts") },
+      {
+        find: /^@eventsourced\/snapshots\/postgres$/,
+        replacement: src("./packages/snapshots/src/postgres/index.ts"),
+      },
+      {
+        find: /^@eventsourced\/snapshots\/nats$/,
+        replacement: src("./packages/snapshots/src/nats/index.ts"),
+      },
+    ],
+  },
+  test: {
+    include: [
+      "packages/*/test/**/*.test.ts",
+      "test/**/*.test.ts",
+      "examples/*/test/**/*.test.ts",
+      "bench/test/**/*.test.ts",
+    ],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    // Adapter suites each get their own schema/stream; two workers keep 2 cores busy without starving the servers.
+    maxWorkers: 2,
+  },
+});
