@@ -1,0 +1,89 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+
+/** One measured figure. `baseline`/`ratio` are present when the scenario has a raw-driver baseline. */
+export interface ResultRow {
+  readonly scenario: string;
+  readonly metric: string;
+  /** Median over the rounds. */
+  readonly value: number;
+  readonly unit: string;
+  /** Median of the baseline over the same (interleaved) rounds. */
+  readonly baseline?: number;
+  /** value / baseline for throughput metrics (higher is better); baseline / value for latency (higher is better). */
+  readonly ratio?: number;
+  /** Spread over the rounds. */
+  readonly min?: number;
+  readonly max?: number;
+  readonly rounds?: number;
+  /** Optional grouping for charts, e.g. { system: "eventsourced-postgres", entities: 100 }. */
+  readonly series?: string;
+  readonly entities?: number;
+}
+
+/** Facts about where and when a suite ran; every results file carries them. */
+export interface MachineFacts {
+  readonly measuredAt: string;
+  readonly cores: number;
+  readonly cpuModel: string;
+  readonly memoryGiB: number;
+  readonly node: string;
+  readonly platform: string;
+  readonly postgres?: string;
+  readonly nats?: string;
+}
+
+/** The content of `bench/results/<suite>.json`. */
+export interface SuiteResults {
+  readonly suite: string;
+  readonly machine: MachineFacts;
+  readonly rows: readonly ResultRow[];
+}
+
+export function machineFacts(extra: { postgres?: string; nats?: string } = {}): MachineFacts {
+  return {
+    measuredAt: new Date().toISOString(),
+    cores: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    ...extra,
+  };
+}
+
+/** `nats-server --version` when the binary is on this machine. */
+export function natsServerVersion(): string | undefined {
+  try {
+    return execFileSync("nats-server", ["--version"], { encoding: "utf8" }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export const RESULTS_DIR = new URL("../results/", import.meta.url);
+
+/** Writes `bench/results/<suite>.json` and prints the rows as a table. */
+export function writeResults(suite: string, rows: readonly ResultRow[], machine: MachineFacts): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const results: SuiteResults = { suite, machine, rows };
+  writeFileSync(new URL(`${suite}.json`, RESULTS_DIR), `${JSON.stringify(results, null, 2)}\n`);
+  printTable(suite, rows);
+}
+
+export function printTable(suite: string, rows: readonly ResultRow[]): void {
+  const fmt = (n: number | undefined) =>
+    n === undefined ? "" : Math.abs(n) >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(2);
+  const table = rows.map((r) => ({
+    scenario: r.scenario,
+    metric: r.metric,
+    value: fmt(r.value),
+    unit: r.unit,
+    baseline: fmt(r.baseline),
+    ratio: r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}x`,
+    spread: r.min === undefined ? "" : `${fmt(r.min)}..${fmt(r.max)}`,
+  }));
+  console.log(`\n== ${suite} ==`);
+  console.table(table);
+}
