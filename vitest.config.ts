@@ -36,6 +36,7 @@ export default defineConfig({
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    reporters: ["default", "./test/plain-summary-reporter.ts"],
     pool: "forks",
     // Adapter suites each get their own schema/stream; two workers keep 2 cores busy without starving the servers.
     maxWorkers: 2,
