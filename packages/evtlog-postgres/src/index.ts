@@ -1,1 +1,11 @@
-export {};
+// The event log
+
+// Monitoring
+export type { GroupCommitStats } from "./group-commit.js";
+// The pool interface the log needs (`pg.Pool` satisfies it)
+export type { PgClientLike, PgNotificationLike, PgPoolLike, PgResultLike } from "./pg-pool-like.js";
+export { PostgresEvtLog } from "./postgres-evt-log.js";
+export type { PostgresEvtLogOptions } from "./postgres-evt-log-options.js";
+
+// Naming rules for schema and table names
+export { SQL_IDENTIFIER_PATTERN } from "./sql-identifier.js";

@@ -1,0 +1,290 @@
+import { type Logger, type NewEvt, PersistError, SeqNoConflictError } from "@eventsourced/core";
+import { connectionError, isConnectFailure, isConnectionLost, sqlState } from "./pg-errors.js";
+import type { PgClientLike, PgPoolLike } from "./pg-pool-like.js";
+
+/** One persist waiting for its batch. */
+export interface PendingPersist {
+  readonly type: string;
+  readonly id: string;
+  readonly expected: number;
+  readonly evts: readonly NewEvt[];
+  resolve(lastSeqNo: number): void;
+  reject(err: Error): void;
+}
+
+/** Counters of the committer, for monitoring and tests. */
+export interface GroupCommitStats {
+  /** Batch statements sent (each one round trip, one transaction). */
+  readonly batches: number;
+  /** Persists acknowledged. */
+  readonly persists: number;
+  /** Events acknowledged. */
+  readonly events: number;
+  /** Persists refused with `SeqNoConflictError`. */
+  readonly conflicts: number;
+  /** Batches whose statement failed on something else and were retried persist by persist. */
+  readonly fallbacks: number;
+  /** Times the committer connection was lost and replaced. */
+  readonly reconnects: number;
+  /** The largest batch so far, in persists. */
+  readonly maxBatch: number;
+}
+
+/** How the committer talks to the database. */
+export interface GroupCommitterOptions {
+  readonly pool: PgPoolLike;
+  readonly statement: string;
+  readonly lockKey: string;
+  readonly notifyChannel: string | undefined;
+  /** Most persists per batch. */
+  readonly maxBatchSize: number;
+  /** Most events per batch (a single larger persist still goes alone). */
+  readonly maxBatchEvents: number;
+  /** Keep the connection between batches; false when the pool has one connection that readers need too. */
+  readonly holdConnection: boolean;
+  readonly target: string;
+  readonly logger: Logger;
+  /** Called after a batch committed, with the types written (wakes local live readers at once). */
+  readonly onCommitted: (types: ReadonlySet<string>) => void;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Group commit: one committer, one connection. Persists that arrive while a batch is in flight queue up
+ * and go together in the next batch, as one statement (see `persist-statement.ts`). A batch is started
+ * from a microtask, so persists issued in the same tick share it even when the committer is idle.
+ */
+export class GroupCommitter {
+  readonly #options: GroupCommitterOptions;
+  #queue: PendingPersist[] = [];
+  #running = false;
+  #client: PgClientLike | undefined;
+  #onClientError = (err: Error) => {
+    // An idle held connection died (e.g. terminated backend). Drop it; the next batch reconnects.
+    this.#options.logger.warn("event log committer connection lost while idle", { error: err.message });
+    this.#discardClient(err);
+  };
+  #idle: (() => void)[] = [];
+  #stats = { batches: 0, persists: 0, events: 0, conflicts: 0, fallbacks: 0, reconnects: 0, maxBatch: 0 };
+
+  constructor(options: GroupCommitterOptions) {
+    this.#options = options;
+  }
+
+  get stats(): GroupCommitStats {
+    return { ...this.#stats };
+  }
+
+  /** Queues a persist; it settles once its batch committed (or failed). */
+  enqueue(persist: PendingPersist): void {
+    this.#queue.push(persist);
+    if (!this.#running) {
+      this.#running = true;
+      queueMicrotask(() => void this.#drain());
+    }
+  }
+
+  /** Resolves once every queued persist has settled, then releases the connection. */
+  async close(): Promise<void> {
+    if (this.#running) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    if (this.#client !== undefined) {
+      this.#client.removeListener("error", this.#onClientError);
+      this.#client.release();
+      this.#client = undefined;
+    }
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        await this.#write(this.#takeBatch(), true);
+      }
+    } finally {
+      this.#running = false;
+      for (const resolve of this.#idle.splice(0)) resolve();
+    }
+  }
+
+  /** The next batch: FIFO, at most one persist per entity (a second one waits for the next batch). */
+  #takeBatch(): PendingPersist[] {
+    const { maxBatchSize, maxBatchEvents } = this.#options;
+    const batch: PendingPersist[] = [];
+    const rest: PendingPersist[] = [];
+    const entities = new Set<string>();
+    let events = 0;
+    for (const persist of this.#queue) {
+      const key = `${persist.type}\u0000${persist.id}`;
+      const fits =
+        batch.length < maxBatchSize &&
+        (batch.length === 0 || events + persist.evts.length <= maxBatchEvents) &&
+        !entities.has(key);
+      if (fits) {
+        batch.push(persist);
+        entities.add(key);
+        events += persist.evts.length;
+      } else {
+        rest.push(persist);
+      }
+    }
+    this.#queue = rest;
+    return batch;
+  }
+
+  async #acquire(): Promise<PgClientLike> {
+    if (this.#client !== undefined) return this.#client;
+    const client = await this.#options.pool.connect();
+    client.on("error", this.#onClientError);
+    this.#client = client;
+    return client;
+  }
+
+  #releaseAfterBatch(): void {
+    if (this.#options.holdConnection || this.#client === undefined) return;
+    this.#client.removeListener("error", this.#onClientError);
+    this.#client.release();
+    this.#client = undefined;
+  }
+
+  #discardClient(err: Error): void {
+    const client = this.#client;
+    if (client === undefined) return;
+    this.#client = undefined;
+    this.#stats.reconnects++;
+    client.removeListener("error", this.#onClientError);
+    // Keep a no-op listener: a destroyed socket may still emit errors after release.
+    client.on("error", () => {});
+    client.release(err);
+  }
+
+  /**
+   * Writes `batch` and settles each persist. When the statement fails on something other than a lost
+   * connection, nothing was written (one statement, one transaction), so with `fallback` each persist is
+   * retried alone: an unexpected failure caused by one persist then fails that persist only.
+   */
+  async #write(batch: PendingPersist[], fallback: boolean): Promise<void> {
+    let client: PgClientLike;
+    try {
+      client = await this.#acquire();
+    } catch (err) {
+      const cause = isConnectFailure(err) ? connectionError(err, this.#options.target) : err;
+      for (const p of batch) {
+        p.reject(
+          new PersistError(`cannot persist to ${this.#options.target}: no connection`, false, { cause }),
+        );
+      }
+      return;
+    }
+    let result: { won: number[] } | undefined;
+    try {
+      const res = await client.query(this.#options.statement, this.#params(batch));
+      result = res.rows[0] as { won: number[] };
+    } catch (err) {
+      const state = sqlState(err);
+      const lost = isConnectionLost(err) || state === undefined;
+      if (lost) {
+        // The statement may have reached the server and committed: the outcome is unknown, never acknowledged.
+        this.#discardClient(err instanceof Error ? err : new Error(String(err)));
+        for (const p of batch) {
+          p.reject(
+            new PersistError(
+              `connection lost while persisting ${p.type}/${JSON.stringify(p.id)}; the write may or may not have committed`,
+              true,
+              { cause: err },
+            ),
+          );
+        }
+        return;
+      }
+      this.#releaseAfterBatch();
+      if (fallback && batch.length > 1) {
+        this.#stats.fallbacks++;
+        this.#options.logger.warn("group commit batch failed; retrying its persists one by one", {
+          sqlState: state,
+          error: err instanceof Error ? err.message : String(err),
+          persists: batch.length,
+        });
+        for (const p of batch) await this.#write([p], false);
+        return;
+      }
+      for (const p of batch) {
+        p.reject(
+          state === "23505"
+            ? new SeqNoConflictError(p.type, p.id, p.expected, { cause: err })
+            : new PersistError(
+                `cannot persist ${p.type}/${JSON.stringify(p.id)}: ${(err as Error).message}`,
+                false,
+                {
+                  cause: err,
+                },
+              ),
+        );
+      }
+      return;
+    }
+    this.#releaseAfterBatch();
+    this.#stats.batches++;
+    this.#stats.maxBatch = Math.max(this.#stats.maxBatch, batch.length);
+    const won = new Set(result.won);
+    const types = new Set<string>();
+    batch.forEach((p, index) => {
+      if (won.has(index)) {
+        this.#stats.persists++;
+        this.#stats.events += p.evts.length;
+        types.add(p.type);
+        p.resolve(p.expected + p.evts.length);
+      } else {
+        this.#stats.conflicts++;
+        p.reject(new SeqNoConflictError(p.type, p.id, p.expected));
+      }
+    });
+    if (types.size > 0) this.#options.onCommitted(types);
+  }
+
+  #params(batch: readonly PendingPersist[]): unknown[] {
+    const indexes: number[] = [];
+    const types: string[] = [];
+    const ids: string[] = [];
+    const expected: number[] = [];
+    const counts: number[] = [];
+    const evtIndexes: number[] = [];
+    const seqNos: number[] = [];
+    const contentTypes: (string | null)[] = [];
+    const metadata: (string | null)[] = [];
+    const bytes: Buffer[] = [];
+    batch.forEach((p, index) => {
+      indexes.push(index);
+      types.push(p.type);
+      ids.push(p.id);
+      expected.push(p.expected);
+      counts.push(p.evts.length);
+      p.evts.forEach((evt, i) => {
+        evtIndexes.push(index);
+        seqNos.push(p.expected + i + 1);
+        contentTypes.push(evt.contentType ?? null);
+        metadata.push(evt.metadata === undefined ? null : JSON.stringify(evt.metadata));
+        bytes.push(
+          evt.bytes.byteLength === 0
+            ? EMPTY
+            : Buffer.from(evt.bytes.buffer, evt.bytes.byteOffset, evt.bytes.byteLength),
+        );
+      });
+    });
+    const notify = this.#options.notifyChannel !== undefined;
+    return [
+      this.#options.lockKey,
+      indexes,
+      types,
+      ids,
+      expected,
+      counts,
+      evtIndexes,
+      seqNos,
+      contentTypes,
+      metadata,
+      bytes,
+      notify,
+      this.#options.notifyChannel ?? "",
+    ];
+  }
+}

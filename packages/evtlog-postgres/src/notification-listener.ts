@@ -1,0 +1,94 @@
+import type { Logger } from "@eventsourced/core";
+import type { AppendSignal } from "./append-signal.js";
+import type { PgClientLike, PgNotificationLike, PgPoolLike } from "./pg-pool-like.js";
+
+/**
+ * Holds one connection that LISTENs on the log's channel and forwards notifications to the
+ * {@link AppendSignal}. Started by the first live reader. If the connection is lost, readers keep
+ * polling and the next reader wait reconnects; after a reconnect every reader is woken, since
+ * notifications sent meanwhile were lost.
+ */
+export class NotificationListener {
+  readonly #pool: PgPoolLike;
+  readonly #channel: string;
+  readonly #signal: AppendSignal;
+  readonly #logger: Logger;
+  #client: PgClientLike | undefined;
+  #connecting: Promise<void> | undefined;
+  #closed = false;
+  #lostOnce = false;
+
+  constructor(pool: PgPoolLike, channel: string, signal: AppendSignal, logger: Logger) {
+    this.#pool = pool;
+    this.#channel = channel;
+    this.#signal = signal;
+    this.#logger = logger;
+  }
+
+  #onNotification = (message: PgNotificationLike) => {
+    if (message.channel !== this.#channel) return;
+    const payload = message.payload ?? "";
+    this.#signal.signal(payload === "" ? ["*"] : payload.split(" "));
+  };
+
+  #onError = (err: Error) => {
+    this.#logger.warn("event log LISTEN connection lost; live readers poll until it is back", {
+      error: err.message,
+    });
+    this.#drop(err);
+  };
+
+  /** Makes sure the LISTEN connection is up; failures are logged, never thrown (polling covers). */
+  ensure(): Promise<void> {
+    if (this.#closed || this.#client !== undefined) return Promise.resolve();
+    this.#connecting ??= this.#connect().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  async #connect(): Promise<void> {
+    let client: PgClientLike | undefined;
+    try {
+      client = await this.#pool.connect();
+      client.on("error", this.#onError);
+      client.on("notification", this.#onNotification);
+      await client.query(`LISTEN "${this.#channel}"`);
+      if (this.#closed) {
+        this.#release(client);
+        return;
+      }
+      this.#client = client;
+      if (this.#lostOnce) this.#signal.signalAll();
+    } catch (err) {
+      if (client !== undefined) this.#release(client, err instanceof Error ? err : new Error(String(err)));
+      this.#logger.warn("cannot LISTEN for event log notifications; live readers poll", {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+
+  #release(client: PgClientLike, err?: Error): void {
+    client.removeListener("notification", this.#onNotification);
+    client.removeListener("error", this.#onError);
+    if (err !== undefined) client.on("error", () => {});
+    client.release(err ?? true);
+  }
+
+  #drop(err: Error): void {
+    const client = this.#client;
+    this.#client = undefined;
+    this.#lostOnce = true;
+    if (client !== undefined) this.#release(client, err);
+    this.#signal.signalAll();
+  }
+
+  /** Stops listening and closes the connection (it is not returned to the pool: it still LISTENs). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#connecting;
+    const client = this.#client;
+    this.#client = undefined;
+    if (client !== undefined) this.#release(client);
+  }
+}

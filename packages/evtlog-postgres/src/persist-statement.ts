@@ -1,0 +1,64 @@
+import type { LogTables } from "./schema.js";
+
+/**
+ * The one statement that writes a whole batch of persists (one autocommit statement = one round trip and
+ * one transaction). Each persist succeeds or conflicts on its own:
+ *
+ * - `lk` takes the log's advisory lock before any row is touched (the `EXISTS (SELECT FROM lk)` gates are
+ *   one-time filters). Holding it until commit hands out positions in commit order; see
+ *   `evts-by-type.ts` for why that makes by-type reads gap-free. Taking it first also means batches from
+ *   different processes never deadlock on each other's stream rows.
+ * - `created` claims brand-new entities (expected 0) with `ON CONFLICT DO NOTHING`; `advanced` moves the
+ *   head of existing ones with `last_seq_no = expected`, which under READ COMMITTED re-checks the newest row
+ *   version after waiting for its lock. A persist whose entity comes back from neither lost the race: its
+ *   events are not inserted and it gets a `SeqNoConflictError`. No unique violation is ever raised, so
+ *   one persist's conflict cannot abort the statement for the others.
+ * - `appended` inserts the events of the winners only, in input order, so positions follow seqNos.
+ * - The final row returns the winners and, when anything was written and notification is on, NOTIFYs the
+ *   written types (delivered at commit, i.e. once the rows are visible).
+ *
+ * The batch never holds two persists for the same entity (the committer defers the second to the next
+ * batch), which is what makes joining results back by `(type, id)` unambiguous.
+ *
+ * Parameters: $1 lock key; per persist $2 index, $3 type, $4 id, $5 expected last seqNo, $6 event count;
+ * per event $7 persist index, $8 seqNo, $9 content type, $10 metadata, $11 bytes; $12 notify?, $13 channel.
+ */
+export function persistStatement(t: LogTables): string {
+  return `WITH lk AS MATERIALIZED (SELECT pg_advisory_xact_lock($1::bigint)),
+input AS MATERIALIZED (
+  SELECT * FROM unnest($2::int4[], $3::text[], $4::text[], $5::int8[], $6::int4[]) AS t(p, type, id, expected, n)
+),
+created AS (
+  INSERT INTO ${t.streams} AS s (type, id, last_seq_no)
+  SELECT i.type, i.id, i.n FROM input i WHERE i.expected = 0 AND EXISTS (SELECT FROM lk)
+  ON CONFLICT (type, id) DO NOTHING
+  RETURNING s.type, s.id
+),
+advanced AS (
+  UPDATE ${t.streams} AS s SET last_seq_no = i.expected + i.n
+  FROM input i
+  WHERE i.expected > 0 AND s.type = i.type AND s.id = i.id AND s.last_seq_no = i.expected
+    AND EXISTS (SELECT FROM lk)
+  RETURNING i.p
+),
+won AS (
+  SELECT i.p, i.type, i.id FROM input i JOIN created c ON c.type = i.type AND c.id = i.id
+  UNION ALL
+  SELECT i.p, i.type, i.id FROM input i JOIN advanced a ON a.p = i.p
+),
+appended AS (
+  INSERT INTO ${t.events} (type, id, seq_no, content_type, metadata, bytes)
+  SELECT w.type, w.id, e.seq_no, e.content_type, e.metadata, e.bytes
+  FROM unnest($7::int4[], $8::int8[], $9::text[], $10::jsonb[], $11::bytea[])
+    WITH ORDINALITY AS e(p, seq_no, content_type, metadata, bytes, ord)
+  JOIN won w ON w.p = e.p
+  ORDER BY e.ord
+),
+written AS (
+  SELECT coalesce(array_agg(w.p), '{}') AS won, string_agg(DISTINCT w.type, ' ') AS types FROM won w
+)
+SELECT won,
+  CASE WHEN $12::bool AND types IS NOT NULL
+    THEN pg_notify($13, CASE WHEN length(types) < 7000 THEN types ELSE '*' END) END AS notified
+FROM written`;
+}

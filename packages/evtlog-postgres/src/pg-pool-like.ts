@@ -1,0 +1,46 @@
+/**
+ * The small structural slice of `pg` this package uses, so that any `pg`-compatible pool works and `pg`
+ * stays a peer dependency (nothing here imports it).
+ */
+
+/** The part of a query result we read. */
+export interface PgResultLike {
+  readonly rows: unknown[];
+  readonly rowCount?: number | null;
+}
+
+/** A `NOTIFY` delivered to a listening client. */
+export interface PgNotificationLike {
+  readonly channel: string;
+  readonly payload?: string | undefined;
+}
+
+/** A client checked out of a pool (`pg.PoolClient`). */
+export interface PgClientLike {
+  query(text: string, values?: unknown[]): Promise<PgResultLike>;
+  /** Returns the client to its pool; passing an error (or `true`) destroys the connection instead. */
+  release(err?: Error | boolean): void;
+  on(event: "notification", listener: (message: PgNotificationLike) => void): unknown;
+  on(event: "error", listener: (err: Error) => void): unknown;
+  removeListener(event: "notification", listener: (message: PgNotificationLike) => void): unknown;
+  removeListener(event: "error", listener: (err: Error) => void): unknown;
+}
+
+/**
+ * A connection pool (`pg.Pool` satisfies it).
+ * @example
+ * import pg from "pg";
+ * const pool: PgPoolLike = new pg.Pool({ connectionString, max: 10 });
+ */
+export interface PgPoolLike {
+  connect(): Promise<PgClientLike>;
+  query(text: string, values?: unknown[]): Promise<PgResultLike>;
+  /** `pg.Pool` exposes its options; when `max` is 1 the log shares that single connection (see README). */
+  readonly options?: {
+    readonly max?: number;
+    readonly host?: string;
+    readonly port?: number;
+    readonly database?: string;
+    readonly connectionString?: string;
+  };
+}

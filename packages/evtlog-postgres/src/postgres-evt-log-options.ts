@@ -1,0 +1,41 @@
+import type { ConnectionOptions } from "node:tls";
+import type { Logger } from "@eventsourced/core";
+import type { PgPoolLike } from "./pg-pool-like.js";
+
+/** Options of {@link PostgresEvtLog.create}. */
+export interface PostgresEvtLogOptions {
+  /**
+   * `postgres://user:password@host:port/database`; the log then creates (and on `close` ends) its own
+   * `pg.Pool`. Ignored when `pool` is given. Without either, `pg` falls back to the `PG*` environment variables.
+   */
+  readonly connectionString?: string;
+  /** An existing `pg`-compatible pool. The log never ends a pool it did not create. */
+  readonly pool?: PgPoolLike;
+  /** Schema of the tables; created when missing. Default `"eventsourced"`. */
+  readonly schema?: string;
+  /** Name of the events table; the entity heads live in `<table>_streams`. Default `"events"`. */
+  readonly table?: string;
+  /** Most persists written together in one group-commit batch. Default 1000. */
+  readonly maxBatchSize?: number;
+  /**
+   * Size of the pool the log creates from `connectionString`. Default 10 (one committer, one LISTEN
+   * connection, the rest for reads); 1 for a server started by `startEmbeddedPostgres`. With 1 the log
+   * shares that connection between committer and readers and polls instead of LISTENing.
+   */
+  readonly maxConnections?: number;
+  /** TLS, passed to `pg` as its `ssl` option (e.g. `{ ca, rejectUnauthorized: true }`). */
+  readonly ssl?: boolean | ConnectionOptions;
+  /**
+   * How often a live by-type reader polls when no notification arrives. Default 1000 ms with LISTEN/NOTIFY,
+   * 100 ms without.
+   */
+  readonly pollIntervalMs?: number;
+  /** Rows per page for reads. Default 1000. */
+  readonly readPageSize?: number;
+  /** Send NOTIFY on every committed batch and LISTEN for live readers. Default true (false on one connection). */
+  readonly notify?: boolean;
+  /** Default `consoleLogger`. */
+  readonly logger?: Logger;
+  /** Run the versioned schema setup on create. Default true; turn off when migrations are run elsewhere. */
+  readonly setup?: boolean;
+}

@@ -1,0 +1,224 @@
+import {
+  consoleLogger,
+  type EvtLog,
+  type EvtRecord,
+  type EvtsByIdOptions,
+  type EvtsByTypeOptions,
+  InvalidArgumentError,
+  type Logger,
+  type NewEvt,
+  ReadError,
+  type TypedEvtRecord,
+  validateTypeAndId,
+} from "@eventsourced/core";
+import { advisoryLockKey } from "./advisory-lock-key.js";
+import { AppendSignal } from "./append-signal.js";
+import { connectionTarget } from "./connection-target.js";
+import { createPool, type OwnedPool } from "./create-pool.js";
+import { singleConnectionServers } from "./embedded/single-connection-servers.js";
+import { evtsByIdStatement, readEvtsById } from "./evts-by-id.js";
+import { evtsByTypeStatement, readEvtsByType } from "./evts-by-type.js";
+import { type GroupCommitStats, GroupCommitter } from "./group-commit.js";
+import { NotificationListener } from "./notification-listener.js";
+import { persistStatement } from "./persist-statement.js";
+import { connectionError, isConnectFailure } from "./pg-errors.js";
+import type { PgPoolLike } from "./pg-pool-like.js";
+import type { PostgresEvtLogOptions } from "./postgres-evt-log-options.js";
+import { type LogTables, logTables, setupLogSchema } from "./schema.js";
+
+interface Config {
+  readonly tables: LogTables;
+  readonly target: string;
+  readonly singleConnection: boolean;
+  readonly pageSize: number;
+  readonly pollIntervalMs: number;
+  readonly logger: Logger;
+  readonly lastSeqNoSql: string;
+  readonly byIdSql: string;
+  readonly byTypeSql: string;
+}
+
+function positiveInteger(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new InvalidArgumentError(`invalid ${name} ${value}: must be a positive integer`);
+  }
+  return value;
+}
+
+/**
+ * The PostgreSQL {@link EvtLog}: group commit across entities, gap-free (live) reads by type, versioned
+ * schema setup. See the package README for the table layout and the design.
+ * @example
+ * const log = await PostgresEvtLog.create({ connectionString: process.env.DATABASE_URL });
+ * const counter = await Entity.spawn("c-1", counterDefinition, { evtLog: log });
+ * // ...
+ * await log.close();
+ */
+export class PostgresEvtLog implements EvtLog {
+  readonly #pool: PgPoolLike;
+  readonly #ownedPool: OwnedPool | undefined;
+  readonly #config: Config;
+  readonly #committer: GroupCommitter;
+  readonly #appendSignal = new AppendSignal();
+  readonly #listener: NotificationListener | undefined;
+  #closed = false;
+
+  private constructor(
+    pool: PgPoolLike,
+    ownedPool: OwnedPool | undefined,
+    config: Config,
+    notifyChannel: string | undefined,
+    maxBatchSize: number,
+  ) {
+    this.#pool = pool;
+    this.#ownedPool = ownedPool;
+    this.#config = config;
+    this.#listener =
+      notifyChannel === undefined
+        ? undefined
+        : new NotificationListener(pool, notifyChannel, this.#appendSignal, config.logger);
+    this.#committer = new GroupCommitter({
+      pool,
+      statement: persistStatement(config.tables),
+      lockKey: advisoryLockKey(`eventsourced:log:${config.tables.schemaName}.${config.tables.tableName}`),
+      notifyChannel,
+      maxBatchSize,
+      maxBatchEvents: Math.max(10_000, maxBatchSize),
+      holdConnection: !config.singleConnection,
+      target: config.target,
+      logger: config.logger,
+      onCommitted: (types) => this.#appendSignal.signal(types),
+    });
+  }
+
+  /**
+   * Connects, runs the schema setup (unless `setup: false`) and returns the log. Rejects with
+   * `ConnectionError` (naming host, port and database, never the password) when the server cannot be
+   * reached or refuses the login, and with `InvalidArgumentError` on a bad schema or table name.
+   */
+  static async create(options: PostgresEvtLogOptions = {}): Promise<PostgresEvtLog> {
+    const logger = options.logger ?? consoleLogger;
+    const tables = logTables(options.schema ?? "eventsourced", options.table ?? "events");
+    const maxBatchSize = positiveInteger(options.maxBatchSize, 1000, "maxBatchSize");
+    const pageSize = positiveInteger(options.readPageSize, 1000, "readPageSize");
+    const connectionString = options.pool === undefined ? options.connectionString : undefined;
+    const target = connectionTarget(connectionString, options.pool);
+    const embedded = connectionString !== undefined && singleConnectionServers.has(connectionString);
+    const maxConnections = positiveInteger(options.maxConnections, embedded ? 1 : 10, "maxConnections");
+    const ownedPool =
+      options.pool === undefined
+        ? await createPool({
+            connectionString,
+            max: maxConnections,
+            ssl: options.ssl,
+            applicationName: "eventsourced",
+            onIdleError: (err) => logger.warn("idle PostgreSQL connection failed", { error: err.message }),
+          })
+        : undefined;
+    const pool = options.pool ?? (ownedPool as OwnedPool);
+    const singleConnection = (options.pool?.options?.max ?? maxConnections) === 1;
+    const notify = options.notify ?? !singleConnection;
+    const config: Config = {
+      tables,
+      target,
+      singleConnection,
+      pageSize,
+      pollIntervalMs: positiveInteger(options.pollIntervalMs, notify ? 1000 : 100, "pollIntervalMs"),
+      logger,
+      lastSeqNoSql: `SELECT last_seq_no FROM ${tables.streams} WHERE type = $1 AND id = $2`,
+      byIdSql: evtsByIdStatement(tables),
+      byTypeSql: evtsByTypeStatement(tables),
+    };
+    const notifyChannel = notify
+      ? `eventsourced_${advisoryLockKey(`${tables.schemaName}.${tables.tableName}`).replace("-", "m")}`
+      : undefined;
+    try {
+      if (options.setup ?? true) {
+        await setupLogSchema(pool, tables, logger);
+      } else {
+        await pool.query("SELECT 1");
+      }
+    } catch (err) {
+      await ownedPool?.end().catch(() => {});
+      if (isConnectFailure(err)) throw connectionError(err, target);
+      throw err;
+    }
+    return new PostgresEvtLog(pool, ownedPool, config, notifyChannel, maxBatchSize);
+  }
+
+  /** Group-commit counters: batches, persists, events, conflicts, fallbacks, reconnects. */
+  get stats(): GroupCommitStats {
+    return this.#committer.stats;
+  }
+
+  /** The quoted, schema-qualified name of the events table (for operators and tests). */
+  get eventsTable(): string {
+    return this.#config.tables.events;
+  }
+
+  persist(type: string, id: string, expectedLastSeqNo: number, evts: readonly NewEvt[]): Promise<number> {
+    try {
+      validateTypeAndId(type, id);
+      if (!Number.isInteger(expectedLastSeqNo) || expectedLastSeqNo < 0) {
+        throw new InvalidArgumentError(`invalid expected last seqNo ${expectedLastSeqNo}`);
+      }
+      if (evts.length === 0) throw new InvalidArgumentError("cannot persist an empty batch of events");
+      if (this.#closed) throw new InvalidArgumentError("the event log is closed");
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<number>((resolve, reject) => {
+      this.#committer.enqueue({ type, id, expected: expectedLastSeqNo, evts, resolve, reject });
+    });
+  }
+
+  async lastSeqNo(type: string, id: string): Promise<number> {
+    validateTypeAndId(type, id);
+    try {
+      const res = await this.#pool.query(this.#config.lastSeqNoSql, [type, id]);
+      const row = res.rows[0] as { last_seq_no: string | number } | undefined;
+      return row === undefined ? 0 : Number(row.last_seq_no);
+    } catch (err) {
+      throw new ReadError(
+        `cannot read the last seqNo of ${type}/${JSON.stringify(id)}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  evtsById(type: string, id: string, options: EvtsByIdOptions): AsyncIterable<EvtRecord> {
+    validateTypeAndId(type, id);
+    return readEvtsById(this.#pool, this.#config.byIdSql, this.#config.pageSize, type, id, options);
+  }
+
+  evtsByType(type: string, options: EvtsByTypeOptions = {}): AsyncIterable<TypedEvtRecord> {
+    validateTypeAndId(type, "-");
+    return readEvtsByType(
+      {
+        pool: this.#pool,
+        statement: this.#config.byTypeSql,
+        pageSize: this.#config.pageSize,
+        appendSignal: this.#appendSignal,
+        listener: this.#listener,
+        pollIntervalMs: this.#config.pollIntervalMs,
+      },
+      type,
+      options,
+    );
+  }
+
+  /**
+   * Waits for queued persists to settle, stops listening and, if the log created its pool, ends it. A pool
+   * passed in by the caller is left open. Live readers should be aborted first.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#committer.close();
+    await this.#listener?.close();
+    await this.#ownedPool?.end();
+  }
+}

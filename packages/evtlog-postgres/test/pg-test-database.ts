@@ -1,0 +1,38 @@
+import pg from "pg";
+
+/** The server the tests use: `DATABASE_URL`, by default the local PostgreSQL. */
+export const DATABASE_URL: string = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+const HOW_TO_START =
+  "Start PostgreSQL with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` " +
+  "or point DATABASE_URL at a reachable server.";
+
+/** A schema name no other test run uses. */
+export function uniqueSchemaName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** A small pool on the test server; fails with instructions when the server is not reachable. */
+export async function testPool(max = 4): Promise<pg.Pool> {
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max });
+  pool.on("error", () => {});
+  try {
+    await pool.query("SELECT 1");
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw new Error(
+      `PostgreSQL is not reachable at ${DATABASE_URL}: ${(err as Error).message}. ${HOW_TO_START}`,
+    );
+  }
+  return pool;
+}
+
+/** Drops `schema` and everything in it. */
+export async function dropSchema(schema: string): Promise<void> {
+  const pool = await testPool(1);
+  try {
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await pool.end();
+  }
+}
