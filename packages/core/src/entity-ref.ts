@@ -59,6 +59,10 @@ export interface EntityStats {
   readonly resyncs: number;
   readonly snapshotsSaved: number;
   readonly snapshotSaveFailures: number;
+  /** Commands in the mailbox now (at most `mailboxSize`), not counting the one being handled. */
+  readonly mailboxQueued: number;
+  /** Callers waiting for room in a full mailbox now. */
+  readonly mailboxWaiting: number;
 }
 
 /** A running entity. Commands are handled one at a time, in arrival order. */

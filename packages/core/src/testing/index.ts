@@ -7,6 +7,9 @@ export {
   HOSTILE_IDS,
   uniqueTypeName,
 } from "./evt-log-contract.js";
+// Failure injection and a given/when/then helper for entity definitions (the helper needs vitest).
+export { type EvtLogCounts, FaultyEvtLog, type FaultyEvtLogOptions } from "./faulty-evt-log.js";
+export { Given, given, type Outcome, Then } from "./given-when-then.js";
 export { InMemoryEvtLog } from "./in-memory-evt-log.js";
 export { InMemorySnapshotStore } from "./in-memory-snapshot-store.js";
 export { describeSnapshotStoreContract } from "./snapshot-store-contract.js";

@@ -1,0 +1,433 @@
+import type { Binarizer } from "./binarizer.js";
+import { type Deferred, deferred } from "./deferred.js";
+import type {
+  EntityRef,
+  EntityStats,
+  EntityStatus,
+  HandleCmdOptions,
+  SnapshotPolicy,
+  Termination,
+} from "./entity-ref.js";
+import {
+  ConcurrencyConflictError,
+  EntityStoppedError,
+  InvalidArgumentError,
+  PersistError,
+  RecoveryError,
+  SeqNoConflictError,
+} from "./errors.js";
+import type { CmdContext, CmdResult, Decision, EventSourced } from "./event-sourced.js";
+import type { EvtLog, EvtMetadata, NewEvt } from "./evt-log.js";
+import type { Logger } from "./logger.js";
+import { Mailbox, type MailboxItem } from "./mailbox.js";
+import { catchUp, isPermanentRecoveryFailure, type Recovered, type RecoverySource } from "./recovery.js";
+import { type SnapshotCounters, SnapshotScheduler, snapshotDue } from "./snapshot-scheduler.js";
+
+/** Everything an {@link EntityActor} needs, defaults applied; fixed for its lifetime. */
+export interface EntityActorConfig<S, C, E, R, J> {
+  readonly id: string;
+  readonly definition: EventSourced<S, C, E, R, J>;
+  readonly evtLog: EvtLog;
+  readonly binarizer: Binarizer<E, S>;
+  readonly snapshotStore: RecoverySource<S, E>["snapshotStore"];
+  readonly snapshotAfter: SnapshotPolicy<S> | undefined;
+  readonly mailboxSize: number;
+  readonly maxConflictRetries: number;
+  readonly backoffInitialMs: number;
+  readonly backoffMaxMs: number;
+  readonly logger: Logger;
+}
+
+/** A command in the mailbox together with its caller's promise. */
+class PendingCmd<C, R, J> implements MailboxItem {
+  inMailbox = false;
+  readonly promise: Promise<CmdResult<R, J>>;
+  resolve!: (result: CmdResult<R, J>) => void;
+  reject!: (error: unknown) => void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+
+  constructor(
+    readonly cmd: C,
+    readonly metadata: EvtMetadata | undefined,
+  ) {
+    this.promise = new Promise<CmdResult<R, J>>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+}
+
+/** Mutable counters behind {@link EntityStats}. */
+interface Counters extends SnapshotCounters {
+  accepted: number;
+  rejected: number;
+  persistFailures: number;
+  conflictRetries: number;
+  resyncs: number;
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
+function signalOf(options: HandleCmdOptions): AbortSignal | undefined {
+  const { signal, timeoutMs } = options;
+  if (timeoutMs === undefined) return signal;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+}
+
+/**
+ * A running entity: a mailbox served by one loop that handles one command at a time.
+ *
+ * The state is only ever touched by that loop (commands, re-synchronisation) so no locking is needed; the
+ * loop runs while there is work and is restarted by the next `handleCmd`, so an idle entity costs nothing
+ * but its state.
+ */
+export class EntityActor<S, C, E, R, J> implements EntityRef<C, R, J> {
+  readonly typeName: string;
+  readonly id: string;
+  readonly whenStopped: Promise<Termination>;
+
+  readonly #config: EntityActorConfig<S, C, E, R, J>;
+  readonly #source: RecoverySource<S, E>;
+  readonly #mailbox: Mailbox<PendingCmd<C, R, J>>;
+  readonly #snapshots: SnapshotScheduler<S> | undefined;
+  readonly #counters: Counters = {
+    accepted: 0,
+    rejected: 0,
+    persistFailures: 0,
+    conflictRetries: 0,
+    resyncs: 0,
+    saved: 0,
+    failed: 0,
+  };
+  readonly #terminated: Deferred<Termination> = deferred<Termination>();
+  #state: S;
+  #seqNo: number;
+  #status: EntityStatus = "running";
+  #draining = false;
+  // Set when the log may know more than we do (a failed persist or a conflict): re-read before the next command.
+  #needsResync = false;
+  #failure: Error | undefined;
+  #failureCause: unknown;
+  #stopping: Promise<void> | undefined;
+  #terminating = false;
+  #wake: (() => void) | undefined;
+
+  constructor(config: EntityActorConfig<S, C, E, R, J>, recovered: Recovered<S>) {
+    this.#config = config;
+    this.typeName = config.definition.typeName;
+    this.id = config.id;
+    this.#source = {
+      type: this.typeName,
+      id: config.id,
+      definition: config.definition,
+      evtLog: config.evtLog,
+      binarizer: config.binarizer,
+      snapshotStore: config.snapshotStore,
+    };
+    this.#state = recovered.state;
+    this.#seqNo = recovered.seqNo;
+    this.#mailbox = new Mailbox(config.mailboxSize);
+    this.#snapshots =
+      config.snapshotStore === undefined || config.snapshotAfter === undefined
+        ? undefined
+        : new SnapshotScheduler(
+            this.typeName,
+            config.id,
+            config.snapshotStore,
+            config.binarizer,
+            config.logger,
+            this.#counters,
+          );
+    this.whenStopped = this.#terminated.promise;
+  }
+
+  get seqNo(): number {
+    return this.#seqNo;
+  }
+
+  get status(): EntityStatus {
+    return this.#status;
+  }
+
+  get stats(): EntityStats {
+    const c = this.#counters;
+    return {
+      commandsAccepted: c.accepted,
+      commandsRejected: c.rejected,
+      persistFailures: c.persistFailures,
+      conflictRetries: c.conflictRetries,
+      resyncs: c.resyncs,
+      snapshotsSaved: c.saved,
+      snapshotSaveFailures: c.failed,
+      mailboxQueued: this.#mailbox.queued,
+      mailboxWaiting: this.#mailbox.waiting,
+    };
+  }
+
+  handleCmd(cmd: C, options?: HandleCmdOptions): Promise<CmdResult<R, J>> {
+    if (this.#status !== "running") return Promise.reject(this.#stoppedError());
+    const pending = new PendingCmd<C, R, J>(cmd, options?.metadata);
+    if (options !== undefined && (options.signal !== undefined || options.timeoutMs !== undefined)) {
+      const signal = signalOf(options);
+      if (signal !== undefined) {
+        if (signal.aborted) return Promise.reject(signal.reason);
+        pending.signal = signal;
+        pending.onAbort = () => {
+          if (this.#mailbox.withdraw(pending)) pending.reject(signal.reason);
+        };
+        signal.addEventListener("abort", pending.onAbort, { once: true });
+      }
+    }
+    this.#mailbox.push(pending);
+    if (!this.#draining) void this.#drain();
+    return pending.promise;
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#status === "running") this.#status = "stopping";
+    // A re-synchronisation waiting out a backoff makes one last attempt now instead of waiting for the timer.
+    this.#wake?.();
+    if (!this.#draining && this.#status === "stopping") void this.#terminate({ reason: "stopped" });
+    await this.#terminated.promise;
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      for (let pending = this.#mailbox.take(); pending !== undefined; pending = this.#mailbox.take()) {
+        // From here on the command completes: giving up is only possible while it waits.
+        if (pending.onAbort !== undefined) pending.signal?.removeEventListener("abort", pending.onAbort);
+        if (this.#needsResync && !(await this.#resync())) {
+          pending.reject(this.#stoppedError());
+          for (const rest of this.#mailbox.takeAll()) rest.reject(this.#stoppedError());
+          return;
+        }
+        await this.#process(pending);
+      }
+    } finally {
+      this.#draining = false;
+    }
+    if (this.#status === "stopping") void this.#terminate({ reason: "stopped" });
+  }
+
+  /** Handles one command to completion; settles its promise and never throws. */
+  async #process(pending: PendingCmd<C, R, J>): Promise<void> {
+    const { definition, evtLog, maxConflictRetries } = this.#config;
+    let conflicts = 0;
+    for (;;) {
+      const state = this.#state;
+      const seqNo = this.#seqNo;
+      let decision: Decision<S, E, R, J>;
+      try {
+        const ctx: CmdContext = { id: this.id, seqNo, signal: pending.signal };
+        const decided = definition.handleCmd(state, pending.cmd, ctx);
+        decision = isPromiseLike(decided) ? await decided : decided;
+      } catch (error) {
+        pending.reject(error);
+        return;
+      }
+
+      if (decision.kind === "reply") {
+        this.#counters.accepted++;
+        pending.resolve({ kind: "accepted", reply: decision.reply, seqNo });
+        return;
+      }
+      if (decision.kind === "reject") {
+        this.#counters.rejected++;
+        pending.resolve({ kind: "rejected", rejection: decision.rejection, seqNo });
+        return;
+      }
+
+      const evts = decision.evts;
+      let newEvts: NewEvt[];
+      try {
+        newEvts = this.#encode(evts, pending.metadata);
+      } catch (error) {
+        pending.reject(error);
+        return;
+      }
+
+      try {
+        await evtLog.persist(this.typeName, this.id, seqNo, newEvts);
+      } catch (error) {
+        // Either way the log may now know more than we do.
+        this.#needsResync = true;
+        if (error instanceof SeqNoConflictError) {
+          if (conflicts >= maxConflictRetries) {
+            pending.reject(
+              new ConcurrencyConflictError(this.typeName, this.id, conflicts + 1, { cause: error }),
+            );
+            return;
+          }
+          conflicts++;
+          this.#counters.conflictRetries++;
+          if (!(await this.#resync())) {
+            pending.reject(this.#stoppedError());
+            return;
+          }
+          continue;
+        }
+        this.#counters.persistFailures++;
+        pending.reject(
+          error instanceof PersistError
+            ? error
+            : new PersistError(`persisting ${evts.length} event(s) of ${this.#describe()} failed`, true, {
+                cause: error,
+              }),
+        );
+        return;
+      }
+
+      let stateAfter = state;
+      try {
+        for (let i = 0; i < evts.length; i++)
+          stateAfter = definition.handleEvt(stateAfter, evts[i]!, seqNo + i + 1);
+      } catch (error) {
+        // The events are durable but do not fold: re-reading them will fail the entity rather than let it
+        // serve a state that is not the fold of its log.
+        this.#needsResync = true;
+        pending.reject(error);
+        return;
+      }
+      const seqNoAfter = seqNo + evts.length;
+      this.#state = stateAfter;
+      this.#seqNo = seqNoAfter;
+      this.#counters.accepted++;
+      try {
+        pending.resolve({ kind: "accepted", reply: decision.reply(stateAfter), seqNo: seqNoAfter });
+      } catch (error) {
+        pending.reject(error);
+      }
+      this.#maybeSnapshot(stateAfter, seqNo, seqNoAfter);
+      return;
+    }
+  }
+
+  #encode(evts: readonly E[], metadata: EvtMetadata | undefined): NewEvt[] {
+    if (evts.length === 0) {
+      throw new InvalidArgumentError(
+        `${this.#describe()}: handleCmd emitted no events; use reply(...) for a read-only command`,
+      );
+    }
+    const { binarizer } = this.#config;
+    const contentType = binarizer.contentType;
+    const out = new Array<NewEvt>(evts.length);
+    for (let i = 0; i < evts.length; i++) {
+      const bytes = binarizer.evtToBytes(evts[i]!);
+      out[i] = metadata === undefined ? { bytes, contentType } : { bytes, contentType, metadata };
+    }
+    return out;
+  }
+
+  #maybeSnapshot(state: S, oldSeqNo: number, newSeqNo: number): void {
+    const policy = this.#config.snapshotAfter;
+    if (this.#snapshots === undefined || policy === undefined) return;
+    try {
+      if (snapshotDue(policy, state, oldSeqNo, newSeqNo)) this.#snapshots.offer(state, newSeqNo);
+    } catch (error) {
+      this.#counters.failed++;
+      this.#config.logger.warn("snapshot policy threw; no snapshot taken", {
+        type: this.typeName,
+        id: this.id,
+        seqNo: newSeqNo,
+        error,
+      });
+    }
+  }
+
+  /**
+   * Re-reads the log until it answers, folding the events we have not applied. Returns false when the
+   * entity failed instead: the log's history cannot be decoded or folded, or `stop()` was called while the
+   * log stayed unreachable.
+   */
+  async #resync(): Promise<boolean> {
+    const { backoffInitialMs, backoffMaxMs, logger } = this.#config;
+    let delayMs = backoffInitialMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const caughtUp = await catchUp(this.#source, { state: this.#state, seqNo: this.#seqNo });
+        this.#state = caughtUp.state;
+        this.#seqNo = caughtUp.seqNo;
+        this.#needsResync = false;
+        this.#counters.resyncs++;
+        return true;
+      } catch (error) {
+        if (isPermanentRecoveryFailure(error)) {
+          logger.error("entity failed: its log cannot be re-read", {
+            type: this.typeName,
+            id: this.id,
+            error,
+          });
+          this.#fail(error as Error, error);
+          return false;
+        }
+        if (this.#status !== "running") {
+          logger.error("entity failed: stopped while its log was unreachable", {
+            type: this.typeName,
+            id: this.id,
+            error,
+          });
+          this.#fail(new RecoveryError(this.typeName, this.id, { cause: error }), error);
+          return false;
+        }
+        logger.warn("cannot re-read the log; queued commands wait", {
+          type: this.typeName,
+          id: this.id,
+          attempt,
+          retryInMs: delayMs,
+          error,
+        });
+        await this.#sleep(delayMs);
+        delayMs = Math.min(delayMs * 2, backoffMaxMs);
+      }
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#wake = wake;
+    });
+  }
+
+  #fail(error: Error, commandCause: unknown): void {
+    this.#status = "failed";
+    this.#failure = error;
+    this.#failureCause = commandCause;
+    void this.#terminate({ reason: "failed", error });
+  }
+
+  async #terminate(termination: Termination): Promise<void> {
+    if (this.#terminating) return;
+    this.#terminating = true;
+    await this.#snapshots?.idle();
+    if (termination.reason === "stopped") this.#status = "stopped";
+    this.#terminated.resolve(termination);
+  }
+
+  #stoppedError(): EntityStoppedError {
+    return new EntityStoppedError(
+      this.typeName,
+      this.id,
+      this.#failure === undefined ? undefined : { cause: this.#failureCause },
+    );
+  }
+
+  #describe(): string {
+    return `${this.typeName}/${JSON.stringify(this.id)}`;
+  }
+}

@@ -1,0 +1,102 @@
+import type { Binarizer } from "./binarizer.js";
+import type { SnapshotPolicy } from "./entity-ref.js";
+import type { Logger } from "./logger.js";
+import type { SnapshotStore } from "./snapshot-store.js";
+
+/** Counters of a {@link SnapshotScheduler}. */
+export interface SnapshotCounters {
+  saved: number;
+  failed: number;
+}
+
+/**
+ * True when a command that moved the entity from `oldSeqNo` to `newSeqNo` calls for a snapshot. A number
+ * `n` triggers when the seqNo crosses a multiple of n, so a command emitting several events cannot jump
+ * over it.
+ */
+export function snapshotDue<S>(
+  policy: SnapshotPolicy<S>,
+  state: S,
+  oldSeqNo: number,
+  newSeqNo: number,
+): boolean {
+  return typeof policy === "number"
+    ? Math.floor(oldSeqNo / policy) < Math.floor(newSeqNo / policy)
+    : policy(state, newSeqNo);
+}
+
+/**
+ * Saves an entity's snapshots one at a time, in seqNo order, off the reply path.
+ *
+ * While a save is in flight at most one more snapshot waits; a newer one replaces it (saving every
+ * intermediate state of a busy entity would only delay the newest). Since saves never run concurrently and
+ * the waiting one is only ever replaced by a newer one, an older snapshot can never overwrite a newer one.
+ * Failures are logged and counted, never thrown: the log is the truth, a snapshot only shortens recovery.
+ */
+export class SnapshotScheduler<S> {
+  readonly #type: string;
+  readonly #id: string;
+  readonly #store: SnapshotStore;
+  readonly #binarizer: Pick<Binarizer<unknown, S>, "stateToBytes">;
+  readonly #logger: Logger;
+  readonly #counters: SnapshotCounters;
+  #hasPending = false;
+  #pendingState: S | undefined;
+  // The highest seqNo ever offered: offers never go backwards.
+  #pendingSeqNo = 0;
+  #running: Promise<void> | undefined;
+
+  constructor(
+    type: string,
+    id: string,
+    store: SnapshotStore,
+    binarizer: Pick<Binarizer<unknown, S>, "stateToBytes">,
+    logger: Logger,
+    counters: SnapshotCounters,
+  ) {
+    this.#type = type;
+    this.#id = id;
+    this.#store = store;
+    this.#binarizer = binarizer;
+    this.#logger = logger;
+    this.#counters = counters;
+  }
+
+  /** Schedules a snapshot of `state` as of `seqNo`; returns at once. */
+  offer(state: S, seqNo: number): void {
+    if (seqNo <= this.#pendingSeqNo) return;
+    this.#hasPending = true;
+    this.#pendingState = state;
+    this.#pendingSeqNo = seqNo;
+    // Started from a microtask so that encoding never runs before the reply that triggered it is delivered.
+    this.#running ??= Promise.resolve().then(() => this.#run());
+  }
+
+  /** Resolves when no save is in flight or pending. */
+  async idle(): Promise<void> {
+    while (this.#running !== undefined) await this.#running;
+  }
+
+  async #run(): Promise<void> {
+    while (this.#hasPending) {
+      const state = this.#pendingState as S;
+      const seqNo = this.#pendingSeqNo;
+      this.#hasPending = false;
+      this.#pendingState = undefined;
+      try {
+        const bytes = this.#binarizer.stateToBytes(state);
+        await this.#store.save(this.#type, this.#id, { seqNo, bytes });
+        this.#counters.saved++;
+      } catch (error) {
+        this.#counters.failed++;
+        this.#logger.warn("snapshot save failed; recovery replays more events until the next one", {
+          type: this.#type,
+          id: this.#id,
+          seqNo,
+          error,
+        });
+      }
+    }
+    this.#running = undefined;
+  }
+}
