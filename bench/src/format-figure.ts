@@ -1,0 +1,43 @@
+/**
+ * Formats a measured figure for people: thousands separators for large values, two or three significant
+ * digits for small ones, so that a table column of mixed magnitudes stays readable.
+ *
+ * @example
+ * formatFigure(123456.7); // "123,457"
+ * formatFigure(3.14159); // "3.14"
+ * formatFigure(0.01234); // "0.0123"
+ */
+export function formatFigure(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const abs = Math.abs(value);
+  if (abs >= 100) return Math.round(value).toLocaleString("en-US");
+  if (abs >= 1) return value.toFixed(2);
+  if (abs === 0) return "0";
+  return Number(value.toPrecision(3)).toString();
+}
+
+/**
+ * Formats a ratio as a multiplier, e.g. `0.87×`.
+ *
+ * @example
+ * formatRatio(1.234); // "1.23×"
+ */
+export function formatRatio(ratio: number): string {
+  if (!Number.isFinite(ratio)) return String(ratio);
+  return `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×`;
+}
+
+/**
+ * Formats a value compactly with an SI suffix for axis labels, e.g. `10k`, `2.5M`.
+ *
+ * @example
+ * formatCompact(250000); // "250k"
+ */
+export function formatCompact(value: number): string {
+  const abs = Math.abs(value);
+  const [divisor, suffix] =
+    abs >= 1e9 ? [1e9, "G"] : abs >= 1e6 ? [1e6, "M"] : abs >= 1e3 ? [1e3, "k"] : [1, ""];
+  const scaled = value / divisor;
+  const digits = Math.abs(scaled) >= 10 || Number.isInteger(scaled) ? 0 : 1;
+  return `${Number(scaled.toFixed(digits)).toString()}${suffix}`;
+}

@@ -1,0 +1,41 @@
+import { connect } from "@nats-io/transport-node";
+import pg from "pg";
+import { natsServerVersion } from "./results.js";
+
+/** The default PostgreSQL the benchmarks use (`DATABASE_URL` overrides it). */
+export const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres";
+/** The default NATS server the benchmarks use (`NATS_URL` overrides it). */
+export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
+
+/** `SHOW server_version` of the server at `url`, or undefined when it cannot be reached. */
+export async function postgresServerVersion(url: string): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    const result = await client.query<{ server_version: string }>("SHOW server_version");
+    return result.rows[0]?.server_version;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * The version of the NATS server at `url` as it announces itself, falling back to `nats-server --version`
+ * of the local binary; undefined when neither answers.
+ */
+export async function natsVersion(url: string): Promise<string | undefined> {
+  try {
+    const nc = await connect({ servers: url, timeout: 5_000 });
+    try {
+      const version = nc.info?.version;
+      if (version) return `nats-server v${version}`;
+    } finally {
+      await nc.close();
+    }
+  } catch {
+    // Unreachable server: the local binary's version is still a useful fact.
+  }
+  return natsServerVersion();
+}

@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import { renderThroughputChart } from "../src/render-chart.js";
+import type { ResultRow } from "../src/results.js";
+import { THROUGHPUT_SERIES } from "../src/throughput-series.js";
+import { NATS_ROWS, POSTGRES_ROWS } from "./fixtures.js";
+import { allText, findAll, parseXml, type XmlElement } from "./parse-xml.js";
+
+const ROWS: readonly ResultRow[] = [...POSTGRES_ROWS, ...NATS_ROWS];
+
+const polylinesBySeries = (svg: XmlElement) =>
+  new Map(
+    findAll(svg, "g")
+      .filter((g) => g.attributes["data-series"] !== undefined)
+      .map((g) => [g.attributes["data-series"]!, findAll(g, "polyline")]),
+  );
+
+const pointsOf = (polyline: XmlElement) =>
+  polyline.attributes
+    .points!.trim()
+    .split(/\s+/)
+    .map((pair) => pair.split(",").map(Number) as [number, number]);
+
+describe("renderThroughputChart", () => {
+  it("renders a well-formed SVG document with the svg namespace and a viewBox", () => {
+    const svg = parseXml(renderThroughputChart(ROWS));
+    expect(svg.name).toBe("svg");
+    expect(svg.attributes.xmlns).toBe("http://www.w3.org/2000/svg");
+    expect(svg.attributes.viewBox).toMatch(/^0 0 \d+ \d+$/);
+  });
+
+  it("draws one line per series with one point per measured entity count", () => {
+    const lines = polylinesBySeries(parseXml(renderThroughputChart(ROWS)));
+    expect([...lines.keys()].sort()).toEqual(THROUGHPUT_SERIES.map((s) => s.id).sort());
+    for (const polylines of lines.values()) expect(polylines).toHaveLength(1);
+    expect(pointsOf(lines.get("eventsourced-postgres")![0]!)).toHaveLength(4);
+    expect(pointsOf(lines.get("emmett")![0]!)).toHaveLength(2);
+    expect(pointsOf(lines.get("raw-nats")![0]!)).toHaveLength(3);
+  });
+
+  it("places higher throughput higher and more entities further right", () => {
+    const lines = polylinesBySeries(parseXml(renderThroughputChart(ROWS)));
+    const ours = pointsOf(lines.get("eventsourced-postgres")![0]!);
+    const xs = ours.map(([x]) => x);
+    expect([...xs].sort((a, b) => a - b)).toEqual(xs);
+    // SVG y grows downwards: 1 entity (1,800/s) sits below 1,000 entities (60,000/s).
+    expect(ours[0]![1]).toBeGreaterThan(ours[3]![1]);
+  });
+
+  it("has a title, axis labels and a legend naming every series", () => {
+    const text = allText(parseXml(renderThroughputChart(ROWS)));
+    expect(text).toContain("commands/s against number of entities");
+    expect(text).toContain("Number of entities");
+    expect(text).toContain("Commands per second");
+    for (const series of THROUGHPUT_SERIES) expect(text).toContain(series.label);
+    for (const tick of ["1", "32", "100", "1,000"]) expect(text.split("\n")).toContain(tick);
+  });
+
+  it("writes no NaN, Infinity or undefined into the document", () => {
+    const rowsWithJunk: ResultRow[] = [
+      ...ROWS,
+      {
+        scenario: "broken",
+        metric: "throughput",
+        value: Number.NaN,
+        unit: "commands/s",
+        series: "raw-nats",
+        entities: 1000,
+      },
+      {
+        scenario: "zero",
+        metric: "throughput",
+        value: 0,
+        unit: "commands/s",
+        series: "raw-nats",
+        entities: 1000,
+      },
+    ];
+    const svg = renderThroughputChart(rowsWithJunk);
+    expect(svg).not.toMatch(/NaN|Infinity|undefined|null/);
+    parseXml(svg);
+  });
+
+  it("marks a series without points as not measured and draws no line for it", () => {
+    const svg = parseXml(renderThroughputChart(POSTGRES_ROWS));
+    const lines = polylinesBySeries(svg);
+    expect(lines.has("eventsourced-nats")).toBe(false);
+    expect(lines.has("raw-nats")).toBe(false);
+    expect(allText(svg)).toContain("eventsourced on NATS (not measured)");
+    expect(allText(svg)).not.toContain("eventsourced on PostgreSQL (not measured)");
+  });
+
+  it("renders a valid empty chart when no throughput rows exist", () => {
+    const svg = renderThroughputChart([{ scenario: "replay", metric: "replay", value: 1, unit: "events/s" }]);
+    expect(svg).not.toMatch(/NaN|Infinity|undefined/);
+    const root = parseXml(svg);
+    expect(findAll(root, "polyline")).toHaveLength(0);
+    expect(allText(root)).toContain("No throughput figures in this run");
+  });
+
+  it("draws a single-point series as a visible marker", () => {
+    const root = parseXml(
+      renderThroughputChart([{ ...NATS_ROWS[0]!, series: "eventsourced-nats", entities: 100 }]),
+    );
+    const group = findAll(root, "g").find((g) => g.attributes["data-series"] === "eventsourced-nats")!;
+    expect(findAll(group, "circle")).toHaveLength(1);
+    expect(allText(root)).not.toContain("NaN");
+  });
+
+  it("escapes series names and text that would break the markup", () => {
+    const hostile: ResultRow = {
+      scenario: "x",
+      metric: "throughput",
+      value: 1234,
+      unit: "commands/s",
+      series: `<script>&"'`,
+      entities: 32,
+    };
+    const svg = renderThroughputChart([hostile], { subtitle: "a < b & c" });
+    const root = parseXml(svg);
+    expect(findAll(root, "script")).toHaveLength(0);
+    expect(allText(root)).toContain(`<script>&"'`);
+    expect(allText(root)).toContain("a < b & c");
+  });
+});
+
+describe("parseXml", () => {
+  it.each([
+    ["<svg><g></svg>", "mismatched tags"],
+    ['<svg a="1" a="2"/>', "duplicate attribute"],
+    ["<svg a=1/>", "unquoted attribute"],
+    ["<svg>a & b</svg>", "stray ampersand"],
+    ["<svg/><svg/>", "two roots"],
+    ["<svg>", "unclosed root"],
+  ])("rejects %s (%s)", (source) => {
+    expect(() => parseXml(source)).toThrow(/not well-formed/);
+  });
+});
