@@ -1,1 +1,16 @@
-export {};
+// The event log
+
+// Connecting
+export { DEFAULT_NATS_URL, type NatsConnectOptions } from "./connect-nats.js";
+export { ENVELOPE_V1, Header } from "./envelope.js";
+export { NatsEvtLog } from "./nats-evt-log.js";
+export type { NatsEvtLogOptions } from "./nats-evt-log-options.js";
+export { MAX_EVTS_PER_PERSIST } from "./position.js";
+// The stream
+export {
+  lossyLimits,
+  type NatsStreamOptions,
+  StreamConfigError,
+} from "./stream-provisioning.js";
+// Subjects, positions and the message format (documented, stable)
+export { decodeIdToken, encodeIdToken, MAX_ENCODED_ID_LENGTH, Subjects } from "./subjects.js";

@@ -1,0 +1,75 @@
+import { readFile } from "node:fs/promises";
+import { ConfigurationError, ConnectionError } from "@eventsourced/core";
+import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
+
+/** How to reach a NATS server when no existing connection is given. */
+export interface NatsConnectOptions {
+  /** One or more server URLs; default `nats://127.0.0.1:4222`. */
+  readonly servers?: string | readonly string[];
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+  /** Path of a `.creds` file (JWT + nkey seed), as issued by `nsc`. */
+  readonly credsFile?: string;
+  /** Client name shown by the server's monitoring endpoints. */
+  readonly name?: string;
+}
+
+/** The default server URL. */
+export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
+
+/**
+ * Opens a connection that keeps reconnecting forever (publishes fail with a timeout meanwhile) and fails
+ * fast with `ConnectionError` when the first connect is impossible: unreachable server or bad credentials.
+ */
+export async function connectNats(options: NatsConnectOptions): Promise<NatsConnection> {
+  const servers = serverList(options.servers);
+  const target = describeServers(servers);
+  let authenticator: ReturnType<typeof credsAuthenticator> | undefined;
+  if (options.credsFile !== undefined) {
+    let creds: Uint8Array;
+    try {
+      creds = await readFile(options.credsFile);
+    } catch (cause) {
+      throw new ConfigurationError(
+        `cannot read the NATS credentials file ${JSON.stringify(options.credsFile)}`,
+        "credsFile",
+        "NatsConnectOptions",
+        { cause },
+      );
+    }
+    authenticator = credsAuthenticator(creds);
+  }
+  try {
+    return await connect({
+      servers,
+      name: options.name ?? "eventsourced",
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      ...(options.user === undefined ? {} : { user: options.user }),
+      ...(options.pass === undefined ? {} : { pass: options.pass }),
+      ...(options.token === undefined ? {} : { token: options.token }),
+      ...(authenticator === undefined ? {} : { authenticator }),
+    });
+  } catch (cause) {
+    throw new ConnectionError(`cannot connect to NATS at ${target}: ${reason(cause)}`, target, { cause });
+  }
+}
+
+/** The server list as given, or the default. */
+export function serverList(servers: string | readonly string[] | undefined): string[] {
+  if (servers === undefined) return [DEFAULT_NATS_URL];
+  return typeof servers === "string" ? [servers] : [...servers];
+}
+
+/** Server URLs for messages: any `user:password@` part is removed, so no secret is ever printed. */
+export function describeServers(servers: readonly string[]): string {
+  return servers.map((server) => server.replace(/^([a-z]+:\/\/)?[^@/]*@/i, "$1")).join(",");
+}
+
+/** A short, secret-free reason for a failure (the driver's message names no credentials). */
+export function reason(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const name = cause.constructor.name;
+  return cause.message.length > 0 ? `${name}: ${cause.message}` : name;
+}

@@ -1,0 +1,437 @@
+import { randomUUID } from "node:crypto";
+import {
+  ConfigurationError,
+  ConnectionError,
+  consoleLogger,
+  DecodeError,
+  EventSourcedError,
+  type EvtLog,
+  type EvtRecord,
+  type EvtsByIdOptions,
+  type EvtsByTypeOptions,
+  InvalidArgumentError,
+  type Logger,
+  type NewEvt,
+  PersistError,
+  ReadError,
+  SeqNoConflictError,
+  type TypedEvtRecord,
+} from "@eventsourced/core";
+import {
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  type PubAck,
+  type StoredMsg,
+} from "@nats-io/jetstream";
+import { headers, type MsgHdrs, type NatsConnection, TimeoutError } from "@nats-io/transport-node";
+import { connectNats, describeServers, reason, serverList } from "./connect-nats.js";
+import { decodeEvtBatch, ENVELOPE_V1, encodeEvtBatch, Header } from "./envelope.js";
+import { type LastMessage, LastMessageCache } from "./last-message-cache.js";
+import type { NatsEvtLogOptions } from "./nats-evt-log-options.js";
+import { MAX_EVTS_PER_PERSIST, resumePoint, toPosition } from "./position.js";
+import { provisionStream, resolveStreamOptions } from "./stream-provisioning.js";
+import { readStream } from "./stream-reader.js";
+import { Subjects } from "./subjects.js";
+
+/** JetStream API error: the expected last subject sequence did not match. */
+const WRONG_LAST_SEQUENCE = 10071;
+
+/** The last message of an entity's subject, with what its headers say. */
+interface LastEntityMessage extends LastMessage {
+  readonly firstSeqNo: number;
+  readonly data: Uint8Array;
+}
+
+/**
+ * An {@link EvtLog} on a NATS JetStream stream.
+ *
+ * Each persist is one message on `<prefix>.<type>.<encoded id>` holding all of the command's events (so it
+ * is atomic on nats-server 2.9, which has no batch publish), published with the expected last subject
+ * sequence (0 for a new entity), so that a concurrent writer in another process gets `SeqNoConflictError`
+ * instead of interleaving. Persists of different entities are pipelined on one connection: each awaits only
+ * its own acknowledgement.
+ *
+ * @example
+ * const log = await NatsEvtLog.connect({ servers: "nats://127.0.0.1:4222", stream: { name: "orders" } });
+ * const ref = await Entity.spawn(id, orderEntity, { evtLog: log, binarizer: jsonBinarizer() });
+ * // ...
+ * await log.close();
+ */
+export class NatsEvtLog implements EvtLog {
+  readonly #nc: NatsConnection;
+  readonly #ownsConnection: boolean;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #stream: string;
+  readonly #subjects: Subjects;
+  readonly #allowDirect: boolean;
+  readonly #cache: LastMessageCache;
+  readonly #fetchBatch: number;
+  readonly #publishTimeoutMs: number;
+  readonly #publishAttempts: number;
+  readonly #logger: Logger;
+
+  private constructor(fields: {
+    nc: NatsConnection;
+    ownsConnection: boolean;
+    jsm: JetStreamManager;
+    stream: string;
+    subjectPrefix: string;
+    allowDirect: boolean;
+    options: NatsEvtLogOptions;
+  }) {
+    const { options } = fields;
+    this.#nc = fields.nc;
+    this.#ownsConnection = fields.ownsConnection;
+    this.#jsm = fields.jsm;
+    this.#js = jetstream(fields.nc);
+    this.#stream = fields.stream;
+    this.#subjects = new Subjects(fields.subjectPrefix);
+    this.#allowDirect = fields.allowDirect;
+    this.#cache = new LastMessageCache(options.cacheSize ?? 100_000);
+    this.#fetchBatch = options.fetchBatch ?? 1_000;
+    this.#publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
+    this.#publishAttempts = options.publishAttempts ?? 3;
+    this.#logger = options.logger ?? consoleLogger;
+  }
+
+  /**
+   * Connects (unless `options.connection` is given), then creates or verifies the stream.
+   *
+   * Rejects with `ConnectionError` (naming the server, never a secret) when the server is unreachable,
+   * refuses the credentials or has JetStream disabled, and with `ConfigurationError` (`StreamConfigError`)
+   * when an existing stream does not fit or could silently drop events.
+   */
+  static async connect(options: NatsEvtLogOptions = {}): Promise<NatsEvtLog> {
+    validatePositiveInteger(options.fetchBatch, "fetchBatch");
+    validatePositiveInteger(options.publishTimeoutMs, "publishTimeoutMs");
+    validatePositiveInteger(options.publishAttempts, "publishAttempts");
+    if (options.cacheSize !== undefined && !(Number.isInteger(options.cacheSize) && options.cacheSize >= 0)) {
+      throw new ConfigurationError(
+        `invalid cacheSize ${options.cacheSize}: an integer >= 0`,
+        "cacheSize",
+        "options",
+      );
+    }
+    const stream = resolveStreamOptions(options.stream);
+    const ownsConnection = options.connection === undefined;
+    const nc = options.connection ?? (await connectNats(options));
+    const target = ownsConnection ? describeServers(serverList(options.servers)) : nc.getServer();
+    try {
+      const jsm = await jetstreamManager(nc);
+      const info = await provisionStream(jsm, stream);
+      return new NatsEvtLog({
+        nc,
+        ownsConnection,
+        jsm,
+        stream: stream.name,
+        subjectPrefix: stream.subjectPrefix,
+        allowDirect: info.config.allow_direct === true,
+        options,
+      });
+    } catch (err) {
+      if (ownsConnection) await nc.close().catch(() => {});
+      if (err instanceof EventSourcedError) throw err;
+      if (isJetStreamNotEnabled(err)) {
+        throw new ConnectionError(`JetStream is not enabled on the NATS server at ${target}`, target, {
+          cause: err,
+        });
+      }
+      throw new ConnectionError(
+        `cannot set up JetStream stream ${JSON.stringify(stream.name)} on NATS at ${target}: ${reason(err)}`,
+        target,
+        { cause: err },
+      );
+    }
+  }
+
+  /** The name of the JetStream stream holding the events. */
+  get streamName(): string {
+    return this.#stream;
+  }
+
+  async persist(
+    type: string,
+    id: string,
+    expectedLastSeqNo: number,
+    evts: readonly NewEvt[],
+  ): Promise<number> {
+    const subject = this.#subjects.entity(type, id);
+    if (!Number.isSafeInteger(expectedLastSeqNo) || expectedLastSeqNo < 0) {
+      throw new InvalidArgumentError(`invalid expectedLastSeqNo ${expectedLastSeqNo}: an integer >= 0`);
+    }
+    if (evts.length === 0) throw new InvalidArgumentError("persist needs at least one event");
+    if (evts.length > MAX_EVTS_PER_PERSIST) {
+      throw new InvalidArgumentError(
+        `a persist on NATS carries at most ${MAX_EVTS_PER_PERSIST} events (one message per command); got ${evts.length}`,
+      );
+    }
+    const expectedStreamSeq = await this.#expectedStreamSeq(type, id, subject, expectedLastSeqNo);
+    const body = encodeEvtBatch(evts, Date.now());
+    const hdrs = headers();
+    hdrs.set(Header.FirstSeq, String(expectedLastSeqNo + 1));
+    hdrs.set(Header.Count, String(evts.length));
+    hdrs.set(Header.Envelope, ENVELOPE_V1);
+    const maxPayload = this.#nc.info?.max_payload;
+    if (maxPayload !== undefined && body.length > maxPayload) {
+      throw new PersistError(
+        `the ${evts.length} events of ${type}/${JSON.stringify(id)} encode to ${body.length} bytes, more than the server's max_payload of ${maxPayload}`,
+        false,
+      );
+    }
+    const ack = await this.#publish(type, id, subject, body, hdrs, expectedLastSeqNo, expectedStreamSeq);
+    const lastSeqNo = expectedLastSeqNo + evts.length;
+    this.#cache.set(subject, { lastSeqNo, streamSeq: ack.seq });
+    return lastSeqNo;
+  }
+
+  async lastSeqNo(type: string, id: string): Promise<number> {
+    const subject = this.#subjects.entity(type, id);
+    try {
+      return (await this.#lastMessage(type, id, subject))?.lastSeqNo ?? 0;
+    } catch (err) {
+      throw asReadError(err, `cannot read the last seqNo of ${type}/${JSON.stringify(id)}`);
+    }
+  }
+
+  async *evtsById(type: string, id: string, options: EvtsByIdOptions): AsyncIterable<EvtRecord> {
+    const subject = this.#subjects.entity(type, id);
+    const from = Math.max(1, options.from);
+    const { signal } = options;
+    if ((options.to !== undefined && options.to < from) || signal?.aborted) return;
+    let last: LastEntityMessage | undefined;
+    try {
+      last = await this.#lastMessage(type, id, subject);
+    } catch (err) {
+      throw asReadError(err, `cannot read the events of ${type}/${JSON.stringify(id)}`);
+    }
+    if (last === undefined || last.lastSeqNo < from) return;
+    const to = Math.min(options.to ?? Number.POSITIVE_INFINITY, last.lastSeqNo);
+    if (last.firstSeqNo <= from) {
+      // Everything asked for is in the last message (typical after a snapshot or a conflict): no consumer.
+      for (const record of this.#decode(type, id, last.data, last.firstSeqNo)) {
+        if (signal?.aborted) return;
+        if (record.seqNo >= from && record.seqNo <= to) yield record;
+      }
+      return;
+    }
+    let expected: number | undefined;
+    for await (const msg of readStream(this.#js, {
+      stream: this.#stream,
+      filter: subject,
+      startSeq: 1,
+      endSeq: last.streamSeq,
+      batch: this.#fetchBatch,
+      ...(signal === undefined ? {} : { signal }),
+      logger: this.#logger,
+    })) {
+      const { firstSeqNo, count } = batchHeaders(msg.headers, type, id, msg.seq);
+      if (expected !== undefined && firstSeqNo !== expected) {
+        throw new ReadError(
+          `the log of ${type}/${JSON.stringify(id)} is not contiguous: expected seqNo ${expected}, stream message ${msg.seq} starts at ${firstSeqNo}`,
+        );
+      }
+      expected = firstSeqNo + count;
+      if (expected <= from) continue;
+      for (const record of this.#decode(type, id, msg.data, firstSeqNo)) {
+        if (record.seqNo > to) return;
+        if (signal?.aborted) return;
+        if (record.seqNo >= from) yield record;
+      }
+      if (expected > to) return;
+    }
+  }
+
+  async *evtsByType(type: string, options: EvtsByTypeOptions = {}): AsyncIterable<TypedEvtRecord> {
+    const filter = this.#subjects.byType(type);
+    const { signal, live = false } = options;
+    const start = resumePoint(options.after ?? 0);
+    if (signal?.aborted) return;
+    let endSeq: number | undefined;
+    if (!live) {
+      let last: StoredMsg | null;
+      try {
+        last = await this.#getLast(filter);
+      } catch (err) {
+        throw asReadError(err, `cannot read the events of type ${type}`);
+      }
+      if (last === null || last.seq < start.streamSeq) return;
+      endSeq = last.seq;
+    }
+    for await (const msg of readStream(this.#js, {
+      stream: this.#stream,
+      filter,
+      startSeq: start.streamSeq,
+      ...(endSeq === undefined ? {} : { endSeq }),
+      batch: this.#fetchBatch,
+      ...(signal === undefined ? {} : { signal }),
+      logger: this.#logger,
+    })) {
+      let id: string;
+      try {
+        id = this.#subjects.idOf(msg.subject);
+      } catch (cause) {
+        throw new ReadError(`stream message ${msg.seq} on ${msg.subject} was not written by eventsourced`, {
+          cause,
+        });
+      }
+      const { firstSeqNo } = batchHeaders(msg.headers, type, id, msg.seq);
+      const records = this.#decode(type, id, msg.data, firstSeqNo);
+      const skip = msg.seq === start.streamSeq ? start.index : 0;
+      for (let index = skip; index < records.length; index++) {
+        if (signal?.aborted) return;
+        yield { ...records[index]!, type, id, position: toPosition(msg.seq, index) };
+      }
+    }
+  }
+
+  /**
+   * Closes the connection if this log opened it (waiting for outstanding publishes); a connection passed in
+   * as `options.connection` stays open.
+   */
+  async close(): Promise<void> {
+    if (this.#ownsConnection && !this.#nc.isClosed()) await this.#nc.drain();
+  }
+
+  async #expectedStreamSeq(
+    type: string,
+    id: string,
+    subject: string,
+    expectedLastSeqNo: number,
+  ): Promise<number> {
+    const cached = this.#cache.get(subject);
+    if (cached !== undefined && cached.lastSeqNo === expectedLastSeqNo) return cached.streamSeq;
+    let last: LastEntityMessage | undefined;
+    try {
+      last = await this.#lastMessage(type, id, subject);
+    } catch (err) {
+      throw new PersistError(
+        `cannot persist to ${type}/${JSON.stringify(id)}: reading its last message failed: ${reason(err)}`,
+        false,
+        { cause: err },
+      );
+    }
+    const actual = last?.lastSeqNo ?? 0;
+    if (actual !== expectedLastSeqNo) {
+      throw new SeqNoConflictError(type, id, expectedLastSeqNo, { actualLastSeqNo: actual });
+    }
+    return last?.streamSeq ?? 0;
+  }
+
+  async #publish(
+    type: string,
+    id: string,
+    subject: string,
+    body: Uint8Array,
+    hdrs: MsgHdrs,
+    expectedLastSeqNo: number,
+    expectedStreamSeq: number,
+  ): Promise<PubAck> {
+    // One id per persist attempt, reused only by its retries: a retry of a publish that did reach the stream
+    // is acknowledged as a duplicate (dedupe is checked before the expected sequence), while another
+    // writer's message with the same seqNos can never be mistaken for ours.
+    const msgID = randomUUID();
+    let maybeStored = false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#js.publish(subject, body, {
+          msgID,
+          headers: hdrs,
+          expect: { lastSubjectSequence: expectedStreamSeq },
+          timeout: this.#publishTimeoutMs,
+        });
+      } catch (err) {
+        const where = `${type}/${JSON.stringify(id)}`;
+        if (err instanceof JetStreamApiError) {
+          // The stream answered, so no earlier attempt was stored (it would have been a duplicate).
+          if (err.code === WRONG_LAST_SEQUENCE) {
+            this.#cache.forget(subject);
+            throw new SeqNoConflictError(type, id, expectedLastSeqNo, { cause: err });
+          }
+          throw new PersistError(`the stream refused the events of ${where}: ${err.message}`, false, {
+            cause: err,
+          });
+        }
+        const noAnswer = err instanceof TimeoutError;
+        const notReady = isJetStreamNotEnabled(err);
+        if (!noAnswer && !notReady) {
+          throw new PersistError(`persisting the events of ${where} failed: ${reason(err)}`, true, {
+            cause: err,
+          });
+        }
+        maybeStored ||= noAnswer;
+        if (attempt >= this.#publishAttempts) {
+          throw new PersistError(
+            noAnswer
+              ? `no acknowledgement for the events of ${where} after ${attempt} attempts: they may or may not be stored`
+              : `no JetStream stream answered on ${subject} after ${attempt} attempts`,
+            maybeStored,
+            { cause: err },
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  async #lastMessage(type: string, id: string, subject: string): Promise<LastEntityMessage | undefined> {
+    const msg = await this.#getLast(subject);
+    if (msg === null) {
+      this.#cache.forget(subject);
+      return undefined;
+    }
+    const { firstSeqNo, count } = batchHeaders(msg.header, type, id, msg.seq);
+    const last = { lastSeqNo: firstSeqNo + count - 1, streamSeq: msg.seq };
+    this.#cache.set(subject, last);
+    return { ...last, firstSeqNo, data: msg.data };
+  }
+
+  #getLast(subject: string): Promise<StoredMsg | null> {
+    return this.#allowDirect
+      ? this.#jsm.direct.getMessage(this.#stream, { last_by_subj: subject })
+      : this.#jsm.streams.getMessage(this.#stream, { last_by_subj: subject });
+  }
+
+  #decode(type: string, id: string, data: Uint8Array, firstSeqNo: number): EvtRecord[] {
+    try {
+      return decodeEvtBatch(data, firstSeqNo);
+    } catch (cause) {
+      throw new DecodeError("event", type, id, firstSeqNo, { cause });
+    }
+  }
+}
+
+function batchHeaders(
+  hdrs: MsgHdrs | undefined,
+  type: string,
+  id: string,
+  streamSeq: number,
+): { firstSeqNo: number; count: number } {
+  const firstSeqNo = Number(hdrs?.get(Header.FirstSeq));
+  const count = Number(hdrs?.get(Header.Count));
+  if (!(Number.isSafeInteger(firstSeqNo) && firstSeqNo >= 1 && Number.isSafeInteger(count) && count >= 1)) {
+    throw new DecodeError("event", type, id, Number.isSafeInteger(firstSeqNo) ? firstSeqNo : 0, {
+      cause: new Error(`stream message ${streamSeq} lacks valid ${Header.FirstSeq}/${Header.Count} headers`),
+    });
+  }
+  return { firstSeqNo, count };
+}
+
+/** nats.js reports "no JetStream answered" (disabled, or not ready after a restart) with this error name. */
+function isJetStreamNotEnabled(err: unknown): boolean {
+  return err instanceof Error && err.name === "JetStreamNotEnabled";
+}
+
+function asReadError(err: unknown, message: string): EventSourcedError {
+  if (err instanceof EventSourcedError) return err;
+  return new ReadError(`${message}: ${reason(err)}`, { cause: err });
+}
+
+function validatePositiveInteger(value: number | undefined, key: string): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+    throw new ConfigurationError(`invalid ${key} ${value}: a positive integer`, key, "options");
+  }
+}

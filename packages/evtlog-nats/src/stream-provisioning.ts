@@ -1,0 +1,208 @@
+import { ConfigurationError } from "@eventsourced/core";
+import {
+  DiscardPolicy,
+  JetStreamApiError,
+  type JetStreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+  type StreamInfo,
+} from "@nats-io/jetstream";
+import { SUBJECT_PREFIX_PATTERN } from "./subjects.js";
+
+/** The JetStream stream that holds the events. */
+export interface NatsStreamOptions {
+  /** Stream name; default `"eventsourced"`. */
+  readonly name?: string;
+  /** Subjects are `<subjectPrefix>.<type>.<encoded id>`; default `"evts"`. */
+  readonly subjectPrefix?: string;
+  /** Storage of a stream we create, and the storage an existing stream must have when given; default `"file"`. */
+  readonly storage?: "file" | "memory";
+  /** Replicas of a stream we create, and the count an existing stream must have when given; default 1. */
+  readonly replicas?: number;
+  /**
+   * Accept an existing stream whose limits or retention can delete events (max age, bytes or messages with
+   * discard-old, per-subject limits, interest or work-queue retention). Off by default: an event log that
+   * silently loses events breaks every entity recovered from it.
+   */
+  readonly allowLossyLimits?: boolean;
+}
+
+/** The stream settings in effect after provisioning. */
+export interface ResolvedStreamOptions {
+  readonly name: string;
+  readonly subjectPrefix: string;
+  readonly storage: "file" | "memory" | undefined;
+  readonly replicas: number | undefined;
+  readonly allowLossyLimits: boolean;
+}
+
+/** The stream exists but cannot be used as an event log as configured; `problems` lists why. */
+export class StreamConfigError extends ConfigurationError {
+  constructor(
+    readonly stream: string,
+    readonly problems: readonly string[],
+    key: string,
+  ) {
+    super(
+      `JetStream stream ${JSON.stringify(stream)} cannot be used as an event log: ${problems.join("; ")}`,
+      key,
+      "server",
+    );
+  }
+}
+
+/** Fills in defaults and validates names; throws `ConfigurationError` naming the bad key. */
+export function resolveStreamOptions(options: NatsStreamOptions = {}): ResolvedStreamOptions {
+  const name = options.name ?? "eventsourced";
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) {
+    throw new ConfigurationError(
+      `invalid stream name ${JSON.stringify(name)}: use letters, digits, "_" and "-"`,
+      "stream.name",
+      "options",
+    );
+  }
+  const subjectPrefix = options.subjectPrefix ?? "evts";
+  if (!SUBJECT_PREFIX_PATTERN.test(subjectPrefix)) {
+    throw new ConfigurationError(
+      `invalid subject prefix ${JSON.stringify(subjectPrefix)}: dot-separated tokens of letters, digits, "_" and "-"`,
+      "stream.subjectPrefix",
+      "options",
+    );
+  }
+  if (options.replicas !== undefined && !(Number.isInteger(options.replicas) && options.replicas >= 1)) {
+    throw new ConfigurationError(
+      `invalid replicas ${options.replicas}: a positive integer`,
+      "stream.replicas",
+      "options",
+    );
+  }
+  if (options.storage !== undefined && options.storage !== "file" && options.storage !== "memory") {
+    throw new ConfigurationError(
+      `invalid storage ${JSON.stringify(options.storage)}: "file" or "memory"`,
+      "stream.storage",
+      "options",
+    );
+  }
+  return {
+    name,
+    subjectPrefix,
+    storage: options.storage,
+    replicas: options.replicas,
+    allowLossyLimits: options.allowLossyLimits ?? false,
+  };
+}
+
+/**
+ * Creates the stream when missing, otherwise checks that it captures `<prefix>.>`, has the requested storage
+ * and replicas, and cannot drop events (unless `allowLossyLimits`). Safe to run from several processes at
+ * once: a concurrent creator's stream is verified like any existing one.
+ */
+export async function provisionStream(
+  jsm: JetStreamManager,
+  options: ResolvedStreamOptions,
+): Promise<StreamInfo> {
+  const existing = await streamInfo(jsm, options.name);
+  if (existing !== undefined) return verifyStream(existing, options);
+  const config: Partial<StreamConfig> & { name: string } = {
+    name: options.name,
+    subjects: [`${options.subjectPrefix}.>`],
+    retention: RetentionPolicy.Limits,
+    storage: options.storage === "memory" ? StorageType.Memory : StorageType.File,
+    num_replicas: options.replicas ?? 1,
+    discard: DiscardPolicy.New,
+    // Lets lastSeqNo and the pre-publish check read the last message without the JSON/base64 API path.
+    allow_direct: true,
+    description: "eventsourced event log: one message per persisted command",
+  };
+  try {
+    return await jsm.streams.add(config);
+  } catch (err) {
+    // Another process may have created it between our lookup and our create.
+    const raced = await streamInfo(jsm, options.name);
+    if (raced === undefined) throw err;
+    return verifyStream(raced, options);
+  }
+}
+
+async function streamInfo(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
+  try {
+    return await jsm.streams.info(name);
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === 10059) return undefined;
+    throw err;
+  }
+}
+
+function verifyStream(info: StreamInfo, options: ResolvedStreamOptions): StreamInfo {
+  const config = info.config;
+  const wanted = `${options.subjectPrefix}.>`;
+  if (!(config.subjects ?? []).some((pattern) => subjectCovers(pattern, wanted))) {
+    throw new StreamConfigError(
+      options.name,
+      [`its subjects ${JSON.stringify(config.subjects ?? [])} do not capture ${JSON.stringify(wanted)}`],
+      "stream.subjectPrefix",
+    );
+  }
+  if (options.storage !== undefined && config.storage !== options.storage) {
+    throw new StreamConfigError(
+      options.name,
+      [`its storage is ${config.storage}, not ${options.storage}`],
+      "stream.storage",
+    );
+  }
+  if (options.replicas !== undefined && config.num_replicas !== options.replicas) {
+    throw new StreamConfigError(
+      options.name,
+      [`it has ${config.num_replicas} replicas, not ${options.replicas}`],
+      "stream.replicas",
+    );
+  }
+  const lossy = lossyLimits(config);
+  if (lossy.length > 0 && !options.allowLossyLimits) {
+    throw new StreamConfigError(
+      options.name,
+      [...lossy, "pass stream.allowLossyLimits: true to use it anyway"],
+      "stream.allowLossyLimits",
+    );
+  }
+  return info;
+}
+
+/** Why a stream with `config` could delete stored events without anyone asking; empty when it cannot. */
+export function lossyLimits(config: Partial<StreamConfig>): string[] {
+  const problems: string[] = [];
+  if (config.retention !== undefined && config.retention !== RetentionPolicy.Limits) {
+    problems.push(`retention is ${config.retention} (messages are removed once consumed), not limits`);
+  }
+  // max_age expires messages whatever the discard policy.
+  if (isSet(config.max_age)) problems.push("max_age is set (old events expire)");
+  // With discard-new, a full stream refuses new messages (the persist fails) instead of dropping old ones.
+  if (config.discard !== DiscardPolicy.New) {
+    const discard = `discard ${config.discard ?? "old"}`;
+    if (isSet(config.max_bytes)) problems.push(`max_bytes is set with ${discard}`);
+    if (isSet(config.max_msgs)) problems.push(`max_msgs is set with ${discard}`);
+  }
+  if (isSet(config.max_msgs_per_subject)) {
+    // On nats-server 2.9 the per-subject limit always discards the oldest message of the subject.
+    problems.push("max_msgs_per_subject is set (it drops an entity's oldest events)");
+  }
+  return problems;
+}
+
+function isSet(limit: number | undefined): boolean {
+  return limit !== undefined && limit > 0;
+}
+
+/** Whether every subject matching `subject` (which may end in `>`) is captured by the stream `pattern`. */
+function subjectCovers(pattern: string, subject: string): boolean {
+  const p = pattern.split(".");
+  const s = subject.split(".");
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === ">") return true;
+    if (i >= s.length) return false;
+    if (s[i] === ">") return false;
+    if (p[i] !== "*" && p[i] !== s[i]) return false;
+  }
+  return p.length === s.length;
+}
