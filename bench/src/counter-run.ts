@@ -58,7 +58,13 @@ export async function runCounterWorkload(options: CounterWorkloadOptions): Promi
     APP__OUTPUT__SUMMARY_FILE: summaryFile,
     ...(log === "postgres"
       ? { APP__EVT_LOG__POSTGRES__URL: options.postgresUrl, APP__EVT_LOG__POSTGRES__SCHEMA: token }
-      : { APP__EVT_LOG__NATS__URL: options.natsUrl, APP__EVT_LOG__NATS__STREAM: token.toUpperCase() }),
+      : {
+          APP__EVT_LOG__NATS__URL: options.natsUrl,
+          APP__EVT_LOG__NATS__STREAM: token.toUpperCase(),
+          // Subjects of two streams must not overlap, and an earlier run's snapshots must not shortcut recovery.
+          APP__EVT_LOG__NATS__SUBJECT_PREFIX: token,
+          APP__EVT_LOG__NATS__BUCKET: `${token}-snapshots`,
+        }),
   };
 
   try {
@@ -82,7 +88,13 @@ export async function runCounterWorkload(options: CounterWorkloadOptions): Promi
     }
     try {
       const summary = parseCounterSummary(readFileSync(summaryFile, "utf8"));
-      return { outcome: described, rows: counterRows(summary, { log, entityCount, evtCount }) };
+      const reported = summary.error ?? (summary.interrupted ? "the run was interrupted" : undefined);
+      const error =
+        described.error ?? (reported === undefined ? undefined : `the counter reported: ${reported}`);
+      return {
+        outcome: error === undefined ? described : { ...described, error },
+        rows: counterRows(summary, { log, entityCount, evtCount }),
+      };
     } catch (error) {
       return {
         outcome: { ...described, error: `unreadable summary: ${(error as Error).message}` },

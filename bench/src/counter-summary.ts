@@ -17,6 +17,10 @@ export interface CounterSummary {
   readonly evtsReplayed?: number;
   readonly evtsReplayedPerSecond?: number;
   readonly verified?: boolean;
+  /** Set when the write phase was stopped early (Ctrl-C). */
+  readonly interrupted?: boolean;
+  /** Why the write phase failed, when it did. */
+  readonly error?: string;
 }
 
 const NUMERIC_FIELDS = [
@@ -47,6 +51,8 @@ export function parseCounterSummary(text: string): CounterSummary {
   const summary: Record<string, unknown> = {};
   if (typeof source.log === "string") summary.log = source.log;
   if (typeof source.verified === "boolean") summary.verified = source.verified;
+  if (typeof source.interrupted === "boolean") summary.interrupted = source.interrupted;
+  if (typeof source.error === "string" && source.error !== "") summary.error = source.error;
   for (const field of NUMERIC_FIELDS) {
     const raw = source[field];
     const value = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;

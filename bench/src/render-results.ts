@@ -156,18 +156,12 @@ function headline(rows: readonly ResultRow[]): string[] {
     return a !== undefined && b !== undefined ? a / b : undefined;
   };
 
-  const out: string[] = [];
-  out.push(
+  const out: string[] = [
     `At ${HEADLINE_ENTITIES} entities (ratio of median commands/s; above 1× means eventsourced is faster):`,
     "",
-  );
-  for (const c of HEADLINE_COMPARISONS) {
-    const ratio = ratioAt(c.ours, c.other, HEADLINE_ENTITIES);
-    out.push(
-      `- ${c.label}: ${ratio === undefined ? "not measured in this run" : `**${formatRatio(ratio)}**`}`,
-    );
-  }
-  out.push("");
+    ...ratioBullets(rows),
+    "",
+  ];
 
   const counts = [
     ...new Set([...ENTITY_COUNTS, ...[...series.values()].flatMap((ps) => ps.map((p) => p.entities))]),
@@ -187,6 +181,56 @@ function headline(rows: readonly ResultRow[]): string[] {
     );
   }
   return out;
+}
+
+/** One bullet per headline comparison at {@link HEADLINE_ENTITIES} entities. */
+function ratioBullets(rows: readonly ResultRow[]): string[] {
+  const series = throughputSeries(rows);
+  const valueAt = (id: string) => series.get(id)?.find((p) => p.entities === HEADLINE_ENTITIES)?.value;
+  return HEADLINE_COMPARISONS.map((c) => {
+    const ours = valueAt(c.ours);
+    const other = valueAt(c.other);
+    const ratio = ours !== undefined && other !== undefined ? ours / other : undefined;
+    return `- ${c.label}: ${ratio === undefined ? "not measured in this run" : `**${formatRatio(ratio)}**`}`;
+  });
+}
+
+/**
+ * A few lines quoting a run's headline figures (ratios at 100 entities, the counter workload) with when and
+ * where they were measured, for READMEs that link the full page.
+ *
+ * @example
+ * replaceMarkedBlock(readme, "bench-headline", renderHeadlineSummary(report, { resultsPath: "RESULTS.md" }));
+ */
+export function renderHeadlineSummary(report: RunReport, options: { resultsPath: string }): string {
+  const m = report.machine;
+  const rows = report.suites.flatMap((s) => (s.results.status === "fresh" ? s.results.results.rows : []));
+  const out = [
+    `Measured ${formatTime(report.startedAt)} by \`npm run bench${report.quick ? " -- --quick" : ""}\` on ${m.cores} cores (${cell(m.cpuModel)}), ` +
+      `Node ${m.node}, PostgreSQL ${m.postgres ?? "unknown"}, NATS ${m.nats ?? "unknown"}; ` +
+      `all figures in [${options.resultsPath}](${options.resultsPath}). At ${HEADLINE_ENTITIES} entities:`,
+    "",
+    ...ratioBullets(rows),
+  ];
+  const counter = report.suites.find((s) => s.suite === "counter");
+  const counterRows = counter?.results.status === "fresh" ? counter.results.results.rows : [];
+  for (const scenario of unique(counterRows.map((r) => r.scenario))) {
+    const figure = (metric: string) =>
+      counterRows.find((r) => r.scenario === scenario && r.metric === metric);
+    const parts = [
+      ["write phase", "write phase"],
+      ["write throughput", ""],
+      ["p99 latency", "p99"],
+      ["recovery", "recovery"],
+    ].flatMap(([metric, name]) => {
+      const row = figure(metric!);
+      return row ? [`${name ? `${name} ` : ""}${formatFigure(row.value)} ${row.unit}`] : [];
+    });
+    const verified = figure("verified");
+    if (verified) parts.push(verified.value ? "verified" : "**not verified**");
+    out.push(`- ${cell(scenario)}: ${parts.join(", ")}`);
+  }
+  return `${out.join("\n")}\n`;
 }
 
 function counterHeadline(counter: SuiteOutcome | undefined): string[] {

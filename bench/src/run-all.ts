@@ -4,14 +4,15 @@
  * renders `bench/RESULTS.md` and `bench/results/throughput.svg` from the results files this run wrote.
  * Exits non-zero when any suite failed, after rendering the page that says which.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { runCounterWorkload } from "./counter-run.js";
 import { loadSuiteFile } from "./load-suite-file.js";
+import { replaceMarkedBlock } from "./marked-block.js";
 import { quick } from "./measure.js";
 import { renderThroughputChart } from "./render-chart.js";
-import { renderResultsPage } from "./render-results.js";
+import { renderHeadlineSummary, renderResultsPage } from "./render-results.js";
 import { type MachineFacts, machineFacts, type ResultRow, writeResults } from "./results.js";
 import { runProcess } from "./run-process.js";
 import type { ProcessOutcome, RunReport, SuiteOutcome } from "./run-report.js";
@@ -152,6 +153,20 @@ function writeReport(report: RunReport): void {
   writeFileSync(path.join(resultsDir, "throughput.svg"), renderThroughputChart(rows, { subtitle }));
   writeFileSync(path.join(benchDir, "RESULTS.md"), renderResultsPage(report));
   console.log("\nwrote bench/RESULTS.md, bench/results/throughput.svg, bench/results/run.json");
+  // Only a full run's figures are worth quoting; a quick run must not overwrite them.
+  const readme = path.join(benchDir, "README.md");
+  if (!report.quick && existsSync(readme)) {
+    const text = readFileSync(readme, "utf8");
+    const updated = replaceMarkedBlock(
+      text,
+      "bench-headline",
+      renderHeadlineSummary(report, { resultsPath: "RESULTS.md" }),
+    );
+    if (updated !== text) {
+      writeFileSync(readme, updated);
+      console.log("updated the headline figures in bench/README.md");
+    }
+  }
 }
 
 function logOutcome(outcome: ProcessOutcome): void {

@@ -19,6 +19,9 @@ describe("counter summary", () => {
         evtsReplayed: 1000000,
         evtsReplayedPerSecond: 833333,
         verified: true,
+        interrupted: false,
+        error: null,
+        startTotal: "0",
       }),
     );
     const rows = counterRows(summary, REQUESTED);
@@ -42,6 +45,11 @@ describe("counter summary", () => {
     expect(counterRows(summary, { log: "nats", entityCount: 20, evtCount: 500 })).toEqual([
       { scenario: "counter on nats, 20 x 500", metric: "write phase", value: 12.5, unit: "s" },
     ]);
+  });
+
+  it("keeps the counter's own failure report", () => {
+    const summary = parseCounterSummary(JSON.stringify({ interrupted: true, error: "connection lost" }));
+    expect(summary).toEqual({ interrupted: true, error: "connection lost" });
   });
 
   it("rejects a summary that is not a JSON object", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderResultsPage } from "../src/render-results.js";
+import { renderHeadlineSummary, renderResultsPage } from "../src/render-results.js";
 import type { ProcessOutcome, RunReport, SuiteOutcome } from "../src/run-report.js";
 import { MACHINE, NATS_ROWS, POSTGRES_ROWS, suiteResults } from "./fixtures.js";
 
@@ -132,5 +132,19 @@ describe("renderResultsPage", () => {
   it("keeps text from the results files from breaking the tables", () => {
     const page = renderResultsPage(report([fresh("postgres")]));
     expect(page).toContain("| replay 100k events \\| one entity | replay |");
+  });
+});
+
+describe("renderHeadlineSummary", () => {
+  it("quotes the ratios and the counter figures with when and where they were measured", () => {
+    const summary = renderHeadlineSummary(FULL, { resultsPath: "RESULTS.md" });
+    expect(summary).toContain(
+      "Measured 2026-11-23 17:45:00 UTC by `npm run bench` on 2 cores (AMD EPYC 7B13)",
+    );
+    expect(summary).toContain("[RESULTS.md](RESULTS.md)");
+    expect(summary).toContain("- eventsourced on PostgreSQL / Emmett: **20.0×**");
+    expect(summary).toContain(
+      "- counter on postgres, 100 x 10,000: write phase 21.50 s, 46,512 commands/s, verified",
+    );
   });
 });

@@ -1,0 +1,18 @@
+import { describe, expect, it } from "vitest";
+import { replaceMarkedBlock } from "../src/marked-block.js";
+
+describe("replaceMarkedBlock", () => {
+  it("replaces only the text between the markers", () => {
+    const text = "intro\n<!-- x:start -->\nold\n<!-- x:end -->\noutro\n";
+    expect(replaceMarkedBlock(text, "x", "new\n")).toBe(
+      "intro\n<!-- x:start -->\nnew\n<!-- x:end -->\noutro\n",
+    );
+  });
+
+  it("leaves a document without both markers unchanged", () => {
+    expect(replaceMarkedBlock("no markers", "x", "new")).toBe("no markers");
+    expect(replaceMarkedBlock("<!-- x:end --> <!-- x:start -->", "x", "new")).toBe(
+      "<!-- x:end --> <!-- x:start -->",
+    );
+  });
+});
