@@ -1,0 +1,102 @@
+import type { TypedEvtRecord } from "@eventsourced/core";
+import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DATABASE_URL, dropSchema, testPool, uniqueSchemaName } from "./pg-test-database.js";
+
+const encoder = new TextEncoder();
+const evt = (text: string) => ({ bytes: encoder.encode(text) });
+
+async function waitFor(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe("PostgresEvtLog by-type reads are gap-free", () => {
+  const schema = uniqueSchemaName("gap");
+  let slowWriter: PostgresEvtLog;
+  let fastWriter: PostgresEvtLog;
+  let reader: PostgresEvtLog;
+
+  beforeAll(async () => {
+    await (await testPool(1)).end();
+    const options = { connectionString: DATABASE_URL, schema, maxConnections: 2, pollIntervalMs: 20 };
+    // Three logs on one table behave like three processes: separate committers and connections.
+    slowWriter = await PostgresEvtLog.create(options);
+    fastWriter = await PostgresEvtLog.create(options);
+    reader = await PostgresEvtLog.create(options);
+    const pool = await testPool(1);
+    // Makes the transaction that writes entity "slow" stay open after its INSERT took a position.
+    await pool.query(`CREATE FUNCTION "${schema}".stall() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.id = 'slow' THEN PERFORM pg_sleep(0.6); END IF; RETURN NULL; END $$`);
+    await pool.query(`CREATE TRIGGER stall AFTER INSERT ON "${schema}".events
+      FOR EACH ROW EXECUTE FUNCTION "${schema}".stall()`);
+    await pool.end();
+  });
+  afterAll(async () => {
+    await Promise.all([slowWriter?.close(), fastWriter?.close(), reader?.close()]);
+    await dropSchema(schema);
+  });
+
+  it("delivers every event exactly once, in position order, while an earlier transaction commits after later ones", async () => {
+    const type = "gap";
+    await fastWriter.persist(type, "warmup", 0, [evt("w")]);
+    const controller = new AbortController();
+    const seen: TypedEvtRecord[] = [];
+    const total = 1 + 1 + 20;
+    const reading = (async () => {
+      for await (const record of reader.evtsByType(type, { live: true, signal: controller.signal })) {
+        seen.push(record);
+        if (seen.length === total) controller.abort();
+      }
+    })();
+    try {
+      await waitFor(() => seen.length === 1, "the stored event");
+
+      const slow = slowWriter.persist(type, "slow", 0, [evt("slow")]);
+      const probe = await testPool(1);
+      try {
+        // Wait until the slow statement is inside its transaction (stalled in the trigger, row inserted).
+        await waitFor(
+          async () =>
+            (
+              await probe.query(
+                "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND position($1 in query) > 0",
+                [schema],
+              )
+            ).rows[0].n > 0,
+          "the slow transaction",
+        );
+      } finally {
+        await probe.end();
+      }
+      // Later writers, on other connections, start while the earlier one is still uncommitted.
+      const fast = Array.from({ length: 20 }, (_, i) =>
+        fastWriter.persist(type, `fast-${i}`, 0, [evt(`f${i}`)]),
+      );
+      await Promise.all([slow, ...fast]);
+      const timer = setTimeout(() => controller.abort(), 10_000);
+      await reading;
+      clearTimeout(timer);
+
+      expect(seen).toHaveLength(total);
+      expect(new Set(seen.map((r) => r.id)).size).toBe(total);
+      const positions = seen.map((r) => r.position);
+      expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+      const slowPosition = seen.find((r) => r.id === "slow")!.position;
+      // Commit order = position order: the later writers were handed positions after the slow one.
+      for (const r of seen.filter((r) => r.id.startsWith("fast-")))
+        expect(r.position).toBeGreaterThan(slowPosition);
+
+      // A reader resuming from any delivered position sees exactly the rest.
+      const all: TypedEvtRecord[] = [];
+      for await (const r of reader.evtsByType(type)) all.push(r);
+      expect(all.map((r) => r.position)).toEqual(positions);
+    } finally {
+      controller.abort();
+      await reading.catch(() => {});
+    }
+  });
+});

@@ -1,0 +1,113 @@
+import { PersistError, SeqNoConflictError, silentLogger } from "@eventsourced/core";
+import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DATABASE_URL, dropSchema, testPool, uniqueSchemaName } from "./pg-test-database.js";
+
+const encoder = new TextEncoder();
+const evt = (text: string) => ({ bytes: encoder.encode(text) });
+
+async function texts(log: PostgresEvtLog, type: string, id: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const record of log.evtsById(type, id, { from: 1 }))
+    out.push(new TextDecoder().decode(record.bytes));
+  return out;
+}
+
+describe("PostgresEvtLog group commit", () => {
+  const schema = uniqueSchemaName("group_commit");
+  let log: PostgresEvtLog;
+
+  beforeAll(async () => {
+    await (await testPool(1)).end();
+    log = await PostgresEvtLog.create({
+      connectionString: DATABASE_URL,
+      schema,
+      maxConnections: 3,
+      logger: silentLogger,
+    });
+  });
+  afterAll(async () => {
+    await log?.close();
+    await dropSchema(schema);
+  });
+
+  it("writes persists issued together in one batch, failing only the conflicting one, which writes nothing", async () => {
+    await log.persist("gc", "A", 0, [evt("a1"), evt("a2")]);
+    const before = log.stats;
+    const a = log.persist("gc", "A", 0, [evt("x1"), evt("x2"), evt("x3")]);
+    const b = log.persist("gc", "B", 0, [evt("b1"), evt("b2")]);
+    const c = log.persist("gc", "C", 0, [evt("c1")]);
+    const [ra, rb, rc] = await Promise.allSettled([a, b, c]);
+    expect(log.stats.batches - before.batches).toBe(1);
+    expect(log.stats.maxBatch).toBeGreaterThanOrEqual(3);
+    expect(ra.status).toBe("rejected");
+    expect((ra as PromiseRejectedResult).reason).toBeInstanceOf(SeqNoConflictError);
+    expect(rb).toEqual({ status: "fulfilled", value: 2 });
+    expect(rc).toEqual({ status: "fulfilled", value: 1 });
+    expect(await texts(log, "gc", "A")).toEqual(["a1", "a2"]);
+    expect(await texts(log, "gc", "B")).toEqual(["b1", "b2"]);
+    expect(await texts(log, "gc", "C")).toEqual(["c1"]);
+    expect(await log.lastSeqNo("gc", "A")).toBe(2);
+  });
+
+  it("refuses a stale expected seqNo inside a batch without touching the other entities' writes", async () => {
+    const before = log.stats;
+    const stale = log.persist("gc", "B", 1, [evt("late")]);
+    const fresh = log.persist("gc", "C", 1, [evt("c2"), evt("c3")]);
+    const created = log.persist("gc", "D", 0, [evt("d1")]);
+    const results = await Promise.allSettled([stale, fresh, created]);
+    expect(log.stats.batches - before.batches).toBe(1);
+    expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(SeqNoConflictError);
+    expect(results.slice(1)).toEqual([
+      { status: "fulfilled", value: 3 },
+      { status: "fulfilled", value: 1 },
+    ]);
+    expect(await texts(log, "gc", "B")).toEqual(["b1", "b2"]);
+  });
+
+  it("retries a failed batch persist by persist, so one poisoned persist fails alone", async () => {
+    const pool = await testPool(1);
+    try {
+      // A trigger that rejects one entity's events stands in for any unexpected statement error.
+      await pool.query(`CREATE FUNCTION "${schema}".poison() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.id = 'poison' THEN RAISE EXCEPTION 'poisoned event'; END IF; RETURN NEW; END $$`);
+      await pool.query(`CREATE TRIGGER poison BEFORE INSERT ON "${schema}".events
+        FOR EACH ROW EXECUTE FUNCTION "${schema}".poison()`);
+      const before = log.stats;
+      const results = await Promise.allSettled([
+        log.persist("gc", "ok-1", 0, [evt("1")]),
+        log.persist("gc", "poison", 0, [evt("p")]),
+        log.persist("gc", "ok-2", 0, [evt("2")]),
+      ]);
+      expect(log.stats.fallbacks - before.fallbacks).toBe(1);
+      expect(results[0]).toEqual({ status: "fulfilled", value: 1 });
+      expect(results[2]).toEqual({ status: "fulfilled", value: 1 });
+      const failure = (results[1] as PromiseRejectedResult).reason as PersistError;
+      expect(failure).toBeInstanceOf(PersistError);
+      expect(failure.outcomeUnknown).toBe(false);
+      expect(await log.lastSeqNo("gc", "poison")).toBe(0);
+    } finally {
+      await pool.query(`DROP TRIGGER IF EXISTS poison ON "${schema}".events`);
+      await pool.end();
+    }
+  });
+
+  it("defers a second persist for the same entity to the next batch, where it conflicts", async () => {
+    const results = await Promise.allSettled([
+      log.persist("gc", "same", 0, [evt("first")]),
+      log.persist("gc", "same", 0, [evt("second")]),
+      log.persist("gc", "same", 1, [evt("third")]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(await texts(log, "gc", "same")).toEqual(["first", "third"]);
+  });
+
+  it("batches many concurrent entities into few round trips", async () => {
+    const before = log.stats;
+    await Promise.all(
+      Array.from({ length: 300 }, (_, i) => log.persist("gc-many", `e${i}`, 0, [evt(`${i}`)])),
+    );
+    expect(log.stats.persists - before.persists).toBe(300);
+    expect(log.stats.batches - before.batches).toBeLessThan(10);
+  });
+});

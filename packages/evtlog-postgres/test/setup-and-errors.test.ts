@@ -1,0 +1,140 @@
+import { ConnectionError, InvalidArgumentError, silentLogger } from "@eventsourced/core";
+import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
+import { PostgresSnapshotStore } from "@eventsourced/snapshots/postgres";
+import { describe, expect, it } from "vitest";
+import { DATABASE_URL, dropSchema, testPool, uniqueSchemaName } from "./pg-test-database.js";
+
+const evt = (text: string) => ({ bytes: new TextEncoder().encode(text) });
+
+describe("PostgresEvtLog setup", () => {
+  it("is safe when several pools set up the same schema at once", async () => {
+    const schema = uniqueSchemaName("setup_race");
+    try {
+      const created = await Promise.all([
+        ...Array.from({ length: 5 }, () =>
+          PostgresEvtLog.create({
+            connectionString: DATABASE_URL,
+            schema,
+            maxConnections: 2,
+            logger: silentLogger,
+          }),
+        ),
+        PostgresSnapshotStore.create({ connectionString: DATABASE_URL, schema, maxConnections: 1 }),
+      ]);
+      const pool = await testPool(1);
+      const versions = await pool.query(
+        `SELECT component, version FROM "${schema}".eventsourced_schema_version ORDER BY component`,
+      );
+      await pool.end();
+      expect(versions.rows).toEqual([
+        { component: "evtlog:events", version: 1 },
+        { component: "snapshots:snapshots", version: 1 },
+      ]);
+      const logs = created.slice(0, 5) as PostgresEvtLog[];
+      await logs[0]!.persist("setup", "x", 0, [evt("1")]);
+      expect(await logs[4]!.lastSeqNo("setup", "x")).toBe(1);
+      await Promise.all(created.map((c) => c.close()));
+    } finally {
+      await dropSchema(schema);
+    }
+  });
+
+  it("runs setup again without changes, and can skip it", async () => {
+    const schema = uniqueSchemaName("setup_again");
+    try {
+      const first = await PostgresEvtLog.create({
+        connectionString: DATABASE_URL,
+        schema,
+        maxConnections: 2,
+      });
+      await first.persist("setup", "x", 0, [evt("1")]);
+      await first.close();
+      const second = await PostgresEvtLog.create({
+        connectionString: DATABASE_URL,
+        schema,
+        maxConnections: 2,
+      });
+      expect(await second.lastSeqNo("setup", "x")).toBe(1);
+      await second.close();
+      const third = await PostgresEvtLog.create({
+        connectionString: DATABASE_URL,
+        schema,
+        setup: false,
+        maxConnections: 2,
+      });
+      expect(await third.lastSeqNo("setup", "x")).toBe(1);
+      await third.close();
+    } finally {
+      await dropSchema(schema);
+    }
+  });
+
+  it("uses quoted, configurable schema and table names", async () => {
+    const schema = uniqueSchemaName("Mixed_Case");
+    try {
+      const log = await PostgresEvtLog.create({
+        connectionString: DATABASE_URL,
+        schema,
+        table: "Order",
+        maxConnections: 2,
+      });
+      await log.persist("setup", "x", 0, [evt("1")]);
+      expect(log.eventsTable).toBe(`"${schema}"."Order"`);
+      await log.close();
+      const pool = await testPool(1);
+      const rows = await pool.query(`SELECT type, id, seq_no FROM "${schema}"."Order"`);
+      await pool.end();
+      expect(rows.rows).toEqual([{ type: "setup", id: "x", seq_no: "1" }]);
+    } finally {
+      await dropSchema(schema);
+    }
+  });
+
+  it("rejects schema and table names that are not plain identifiers", async () => {
+    await expect(
+      PostgresEvtLog.create({ connectionString: DATABASE_URL, schema: "a.b" }),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(
+      PostgresEvtLog.create({ connectionString: DATABASE_URL, table: 'x"y' }),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it("leaves a pool it was given open, and works on it", async () => {
+    const schema = uniqueSchemaName("given_pool");
+    const pool = await testPool(3);
+    try {
+      const log = await PostgresEvtLog.create({ pool, schema });
+      await log.persist("setup", "x", 0, [evt("1")]);
+      await log.close();
+      expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await pool.end();
+    }
+  });
+});
+
+describe("PostgresEvtLog connection errors", () => {
+  it("fails with a ConnectionError naming host, port and database (never the password) when unreachable", async () => {
+    const err = await PostgresEvtLog.create({
+      connectionString: "postgres://postgres:hunter2-secret@127.0.0.1:1/somedb",
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    const connection = err as ConnectionError;
+    expect(connection.code).toBe("CONNECTION_FAILED");
+    expect(connection.target).toBe("127.0.0.1:1/somedb");
+    expect(connection.message).toContain("127.0.0.1:1/somedb");
+    expect(connection.message).not.toContain("hunter2-secret");
+    expect(connection.target).not.toContain("hunter2-secret");
+  });
+
+  it("fails with a ConnectionError when the database does not exist", async () => {
+    const url = new URL(DATABASE_URL);
+    url.pathname = "/no_such_database_eventsourced";
+    const err = await PostgresEvtLog.create({ connectionString: url.toString() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as ConnectionError).target).toBe(
+      `${url.hostname}:${url.port || "5432"}/no_such_database_eventsourced`,
+    );
+  });
+});
