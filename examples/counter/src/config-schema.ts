@@ -55,6 +55,10 @@ const POSTGRES_URL = {
   regex: /^postgres(ql)?:\/\//,
   description: "a postgres:// or postgresql:// URL, or empty for the embedded database",
 };
+const SUBJECT_PREFIX = {
+  regex: /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/,
+  description: "dot-separated tokens of letters, digits, _ and -",
+};
 const NATS_URL = { regex: /^(nats|tls|wss?):\/\/|^[^:/]+:\d+$/, description: "a nats:// URL or host:port" };
 
 /** Every key of the counter example's configuration. */
@@ -81,8 +85,8 @@ export const COUNTER_CONFIG_SCHEMA = {
       token: { type: "string", allowEmpty: true, secret: true },
       credsFile: { type: "string", allowEmpty: true, path: true },
       stream: { type: "string", pattern: NAME },
-      subjectPrefix: { type: "string", pattern: NAME },
-      bucket: { type: "string", pattern: NAME },
+      subjectPrefix: { type: "string", allowEmpty: true, pattern: SUBJECT_PREFIX },
+      bucket: { type: "string", allowEmpty: true, pattern: NAME },
     },
   },
   output: {

@@ -30,8 +30,20 @@ export {
   type Underflow,
 } from "./counter.js";
 export { type CounterBinarizerKind, counterBinarizer } from "./counter-binarizer.js";
+// The run: write phase, recovery and verification
+export { CountingEvtLog } from "./counting-evt-log.js";
 // Its protobuf messages (generated from proto/counter.proto)
 export { CounterEvt, CounterState, Decreased, Increased } from "./generated/counter.js";
+export { LatencyRecorder } from "./latency-recorder.js";
+export {
+  createProgress,
+  type ProgressMode,
+  type ProgressOptions,
+  type ProgressSink,
+  type ProgressStream,
+} from "./progress.js";
 export { redactUrl } from "./redact.js";
+export { reportLines, type SummaryJson, summaryJson } from "./report.js";
+export { type Mismatch, type RunCountersOptions, type RunSummary, runCounters } from "./run.js";
 // The workload of the example run
 export { counterCmdAt, counterId, netChangeOf } from "./workload.js";

@@ -1,72 +1,71 @@
+import { given } from "@eventsourced/core/testing";
 import { describe, expect, it } from "vitest";
 import { counter, dec, get, inc, MAX_COUNTER_VALUE } from "../src/counter.js";
 import { counterBinarizer } from "../src/counter-binarizer.js";
 import type { CounterEvt } from "../src/generated/counter.js";
 import { counterCmdAt, netChangeOf } from "../src/workload.js";
 
-const ctx = { id: "counter-0", seqNo: 0, signal: undefined };
-const at = (value: bigint) => ({ value });
+const increased = (oldValue: bigint, by: bigint): CounterEvt => ({
+  evt: { $case: "increased", value: { oldValue, inc: by } },
+});
+const decreased = (oldValue: bigint, by: bigint): CounterEvt => ({
+  evt: { $case: "decreased", value: { oldValue, dec: by } },
+});
 
 describe("the counter entity", () => {
-  it("starts at zero", () => {
-    expect(counter.initialState("counter-0")).toEqual({ value: 0n });
+  it("starts at zero", async () => {
+    (await given(counter).when(get())).thenReply(0n);
   });
 
-  it("Inc emits Increased with the old value and replies with the new value", () => {
-    const decision = counter.handleCmd(at(5n), inc(3), ctx);
-    expect(decision).toMatchObject({
-      kind: "emit",
-      evts: [{ evt: { $case: "increased", value: { oldValue: 5n, inc: 3n } } }],
-    });
-    if (!("kind" in decision) || decision.kind !== "emit") throw new Error("expected emit");
-    expect(decision.reply(at(8n))).toBe(8n);
+  it("Inc emits Increased with the old value and replies with the new value", async () => {
+    (await given(counter, [increased(0n, 5n)]).when(inc(3)))
+      .thenEvents([increased(5n, 3n)])
+      .thenReply(8n)
+      .thenState({ value: 8n });
   });
 
-  it("Dec emits Decreased with the old value", () => {
-    expect(counter.handleCmd(at(5n), dec(5), ctx)).toMatchObject({
-      kind: "emit",
-      evts: [{ evt: { $case: "decreased", value: { oldValue: 5n, dec: 5n } } }],
-    });
+  it("Dec emits Decreased with the old value and replies with the new value", async () => {
+    (await given(counter, [increased(0n, 5n)]).when(dec(5))).thenEvents([decreased(5n, 5n)]).thenReply(0n);
   });
 
-  it("Inc up to exactly 2^64 - 1 is accepted", () => {
-    expect(counter.handleCmd(at(MAX_COUNTER_VALUE - 1n), inc(1), ctx)).toMatchObject({ kind: "emit" });
+  it("Inc up to exactly 2^64 - 1 is accepted", async () => {
+    (await given(counter, [increased(0n, MAX_COUNTER_VALUE - 1n)]).when(inc(1))).thenReply(MAX_COUNTER_VALUE);
   });
 
-  it("Inc beyond 2^64 - 1 is rejected with Overflow", () => {
-    expect(counter.handleCmd(at(MAX_COUNTER_VALUE), inc(1), ctx)).toEqual({
-      kind: "reject",
-      rejection: { kind: "overflow", value: MAX_COUNTER_VALUE, inc: 1n },
+  it("Inc beyond 2^64 - 1 is rejected with Overflow", async () => {
+    (await given(counter, [increased(0n, MAX_COUNTER_VALUE)]).when(inc(1))).thenRejected({
+      kind: "overflow",
+      value: MAX_COUNTER_VALUE,
+      inc: 1n,
     });
   });
 
-  it("Dec below zero is rejected with Underflow", () => {
-    expect(counter.handleCmd(at(2n), dec(3), ctx)).toEqual({
-      kind: "reject",
-      rejection: { kind: "underflow", value: 2n, dec: 3n },
+  it("Dec below zero is rejected with Underflow", async () => {
+    (await given(counter, [increased(0n, 2n)]).when(dec(3))).thenRejected({
+      kind: "underflow",
+      value: 2n,
+      dec: 3n,
     });
   });
 
-  it("Get replies with the value and emits nothing", () => {
-    expect(counter.handleCmd(at(7n), get(), ctx)).toEqual({ kind: "reply", reply: 7n });
+  it("Get replies with the value and emits nothing", async () => {
+    const then = (await given(counter, [increased(0n, 7n)]).when(get())).thenReply(7n);
+    expect(then.outcome.kind).toBe("replied");
+    expect(then.seqNo).toBe(1);
   });
 
-  it("an amount that is not a u64 is a programming error, not a rejection", () => {
-    expect(() => counter.handleCmd(at(0n), inc(-1n), ctx)).toThrow(RangeError);
-    expect(() => counter.handleCmd(at(0n), dec(2n ** 64n), ctx)).toThrow(RangeError);
+  it("an amount that is not a u64 is a programming error, not a rejection", async () => {
+    (await given(counter).when(inc(-1n))).thenThrows(RangeError);
+    (await given(counter).when(dec(2n ** 64n))).thenThrows(RangeError);
   });
 
   it("folds Increased and Decreased into the value", () => {
-    const evts: CounterEvt[] = [
-      { evt: { $case: "increased", value: { oldValue: 0n, inc: MAX_COUNTER_VALUE } } },
-      { evt: { $case: "decreased", value: { oldValue: MAX_COUNTER_VALUE, dec: 1n } } },
-    ];
-    const state = evts.reduce((s, e, i) => counter.handleEvt(s, e, i + 1), counter.initialState("c"));
-    expect(state.value).toBe(MAX_COUNTER_VALUE - 1n);
+    const history = [increased(0n, MAX_COUNTER_VALUE), decreased(MAX_COUNTER_VALUE, 1n)];
+    expect(given(counter, history).state).toEqual({ value: MAX_COUNTER_VALUE - 1n });
   });
 
   it("refuses to fold an event of an unknown kind", () => {
-    expect(() => counter.handleEvt(at(0n), { evt: undefined }, 1)).toThrow(/unknown counter event/);
+    expect(() => counter.handleEvt({ value: 0n }, { evt: undefined }, 1)).toThrow(/unknown counter event/);
   });
 });
 
@@ -78,9 +77,9 @@ describe("the counter binarizers", () => {
   it.each(["protobuf", "json"] as const)("%s round-trips u64 events and state", (kind) => {
     const binarizer = counterBinarizer(kind);
     expect(binarizer.evtFromBytes(binarizer.evtToBytes(evt))).toEqual(evt);
-    expect(binarizer.stateFromBytes(binarizer.stateToBytes(at(MAX_COUNTER_VALUE)))).toEqual(
-      at(MAX_COUNTER_VALUE),
-    );
+    expect(binarizer.stateFromBytes(binarizer.stateToBytes({ value: MAX_COUNTER_VALUE }))).toEqual({
+      value: MAX_COUNTER_VALUE,
+    });
   });
 
   it("protobuf names the message type in its content type", () => {

@@ -1,0 +1,91 @@
+import { type EvtLog, type NewEvt, PersistError } from "@eventsourced/core";
+import { InMemoryEvtLog, InMemorySnapshotStore } from "@eventsourced/core/testing";
+import { describe, expect, it } from "vitest";
+import { type RunCountersOptions, runCounters } from "../src/run.js";
+import { netChangeOf } from "../src/workload.js";
+
+function options(evtLog: EvtLog, overrides: Partial<RunCountersOptions> = {}): RunCountersOptions {
+  return {
+    evtLog,
+    snapshotStore: new InMemorySnapshotStore(),
+    entityCount: 3,
+    evtCount: 11,
+    snapshotAfter: 4,
+    binarizer: "protobuf",
+    mailboxSize: 8,
+    verify: true,
+    ...overrides,
+  };
+}
+
+describe("the counter run", () => {
+  it("sends every command, recovers every counter and verifies its value", async () => {
+    const evtLog = new InMemoryEvtLog();
+    const summary = await runCounters(options(evtLog));
+    expect(summary).toMatchObject({
+      commandsPlanned: 33,
+      commands: 33,
+      rejected: 0,
+      verified: true,
+      mismatches: [],
+      interrupted: false,
+      error: undefined,
+    });
+    expect(summary.p50Ms).toBeGreaterThanOrEqual(0);
+    expect(await evtLog.lastSeqNo("counter", "counter-2")).toBe(11);
+    // Snapshots at seqNo 4 and 8 leave 3 events per counter to replay.
+    expect(summary.evtsReplayed).toBe(9);
+  });
+
+  it("continues from the recovered values on a second run", async () => {
+    const evtLog = new InMemoryEvtLog();
+    const snapshotStore = new InMemorySnapshotStore();
+    await runCounters(options(evtLog, { snapshotStore, binarizer: "json" }));
+    const second = await runCounters(options(evtLog, { snapshotStore, binarizer: "json" }));
+    expect(second.startTotal).toBe(3n * netChangeOf(11));
+    expect(second.verified).toBe(true);
+    expect(await evtLog.lastSeqNo("counter", "counter-0")).toBe(22);
+  });
+
+  it("stops sending when asked and still verifies what was acknowledged", async () => {
+    const stop = new AbortController();
+    let seen = 0;
+    const summary = await runCounters(
+      options(new InMemoryEvtLog(), {
+        stop: stop.signal,
+        evtCount: 1000,
+        progress: {
+          start: () => {},
+          update: (done) => {
+            seen = done;
+            if (done === 50) stop.abort();
+          },
+          finish: () => {},
+        },
+      }),
+    );
+    expect(summary.interrupted).toBe(true);
+    expect(summary.commands).toBe(seen);
+    expect(summary.commands).toBeLessThan(3000);
+    expect(summary.verified).toBe(true);
+  });
+
+  it("ends the write phase on a persist failure and reports it", async () => {
+    class FailingLog extends InMemoryEvtLog {
+      #persists = 0;
+      override async persist(
+        type: string,
+        id: string,
+        expected: number,
+        evts: readonly NewEvt[],
+      ): Promise<number> {
+        if (++this.#persists === 10) throw new PersistError("disk full", false);
+        return super.persist(type, id, expected, evts);
+      }
+    }
+    const summary = await runCounters(options(new FailingLog(), { evtCount: 100 }));
+    expect(summary.error).toBeInstanceOf(PersistError);
+    expect(summary.commands).toBeLessThan(300);
+    expect(summary.verified).toBeUndefined();
+  });
+});
