@@ -1,6 +1,12 @@
 import { formatFigure, formatRatio } from "./format-figure.js";
 import type { MachineFacts, ResultRow } from "./results.js";
-import { type ProcessOutcome, type RunReport, type SuiteOutcome, succeeded } from "./run-report.js";
+import {
+  incompleteSuites,
+  type ProcessOutcome,
+  type RunReport,
+  type SuiteOutcome,
+  succeeded,
+} from "./run-report.js";
 import { ENTITY_COUNTS, THROUGHPUT_SERIES, throughputSeries } from "./throughput-series.js";
 
 /** Options for {@link renderResultsPage}. */
@@ -64,9 +70,7 @@ export function renderResultsPage(report: RunReport, options: ResultsPageOptions
 
   out.push("## Run status", "");
   out.push(...statusTable(report.suites));
-  const failures = report.suites.filter(
-    (s) => s.processes.some((p) => !succeeded(p)) || s.results.status !== "fresh",
-  );
+  const failures = incompleteSuites(report);
   out.push("");
   if (failures.length > 0) {
     out.push(

@@ -48,3 +48,8 @@ export interface RunReport {
   readonly machine: MachineFacts;
   readonly suites: readonly SuiteOutcome[];
 }
+
+/** The suites of a report whose processes did not all succeed or that left no fresh results. */
+export function incompleteSuites(report: RunReport): SuiteOutcome[] {
+  return report.suites.filter((s) => s.processes.some((p) => !succeeded(p)) || s.results.status !== "fresh");
+}

@@ -1,0 +1,57 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { replaceMarkedBlock } from "./marked-block.js";
+import { renderThroughputChart } from "./render-chart.js";
+import { renderHeadlineSummary, renderResultsPage } from "./render-results.js";
+import type { RunReport } from "./run-report.js";
+
+/** Where {@link writeReport} writes. */
+export interface ReportPaths {
+  /** Receives `run.json` and `throughput.svg`. */
+  readonly resultsDir: string;
+  /** The results page, e.g. `bench/RESULTS.md`; the chart is linked relative to it. */
+  readonly page: string;
+  /** A README whose `bench-headline` block quotes a full run's headline figures; skipped when absent. */
+  readonly readme?: string;
+}
+
+/**
+ * Writes a run's report (`run.json`), the throughput chart and the results page, all from the report's
+ * fresh results only, and, after a full run, the README's headline block. Returns the paths written.
+ */
+export function writeReport(report: RunReport, paths: ReportPaths): string[] {
+  const written: string[] = [];
+  const write = (file: string, content: string) => {
+    writeFileSync(file, content);
+    written.push(file);
+  };
+  write(path.join(paths.resultsDir, "run.json"), `${JSON.stringify(report, null, 2)}\n`);
+
+  const rows = report.suites.flatMap((s) => (s.results.status === "fresh" ? s.results.results.rows : []));
+  const m = report.machine;
+  const subtitle =
+    `Measured ${report.startedAt.slice(0, 16).replace("T", " ")} UTC${report.quick ? " (quick run)" : ""}: ` +
+    `${m.cores} cores, Node ${m.node}, PostgreSQL ${m.postgres ?? "?"}, ${m.nats ?? "NATS ?"}`;
+  const chart = path.join(paths.resultsDir, "throughput.svg");
+  write(chart, renderThroughputChart(rows, { subtitle }));
+
+  const pageDir = path.dirname(paths.page);
+  const chartPath = path.relative(pageDir, chart).split(path.sep).join("/");
+  const readmePath = paths.readme
+    ? path.relative(pageDir, paths.readme).split(path.sep).join("/")
+    : "README.md";
+  write(paths.page, renderResultsPage(report, { chartPath, readmePath }));
+
+  // Only a full run's figures are worth quoting; a quick run must not overwrite them.
+  if (!report.quick && paths.readme && existsSync(paths.readme)) {
+    const text = readFileSync(paths.readme, "utf8");
+    const resultsPath = path.relative(path.dirname(paths.readme), paths.page).split(path.sep).join("/");
+    const updated = replaceMarkedBlock(
+      text,
+      "bench-headline",
+      renderHeadlineSummary(report, { resultsPath }),
+    );
+    if (updated !== text) write(paths.readme, updated);
+  }
+  return written;
+}
