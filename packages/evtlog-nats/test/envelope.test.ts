@@ -1,0 +1,56 @@
+import { MAX_EVTS_PER_PERSIST } from "@eventsourced/evtlog-nats";
+import { describe, expect, it } from "vitest";
+import { decodeEvtBatch, encodeEvtBatch } from "../src/envelope.js";
+import { resumePoint, toPosition } from "../src/position.js";
+
+describe("the message envelope", () => {
+  it("round-trips bytes, content type, metadata and the recording time, numbering from the first seqNo", () => {
+    const body = encodeEvtBatch(
+      [
+        { bytes: new Uint8Array([1, 2]), contentType: "application/json" },
+        {
+          bytes: new Uint8Array([]),
+          contentType: "",
+          metadata: { correlationId: "c", causationId: "k", headers: { a: "1" } },
+        },
+        { bytes: new Uint8Array([255]) },
+      ],
+      1_700_000_000_123,
+    );
+    const records = decodeEvtBatch(body, 7);
+    expect(records.map((r) => r.seqNo)).toEqual([7, 8, 9]);
+    expect(records.map((r) => Array.from(r.bytes))).toEqual([[1, 2], [], [255]]);
+    expect(records.map((r) => r.contentType)).toEqual(["application/json", "", undefined]);
+    expect(records[1]!.metadata).toEqual({ correlationId: "c", causationId: "k", headers: { a: "1" } });
+    expect(records[0]!.metadata).toBeUndefined();
+    expect(records[2]!.recordedAt.getTime()).toBe(1_700_000_000_123);
+  });
+
+  it("fails on bytes that are not an envelope", () => {
+    expect(() => decodeEvtBatch(new Uint8Array([0x0a, 0xff, 0xff, 0xff]), 1)).toThrow();
+  });
+});
+
+describe("by-type positions", () => {
+  it("are unique and increasing per event across and within messages", () => {
+    const positions = [
+      toPosition(1, 0),
+      toPosition(1, 1),
+      toPosition(2, 0),
+      toPosition(2, MAX_EVTS_PER_PERSIST - 1),
+    ];
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(toPosition(3, 0)).toBeGreaterThan(toPosition(2, MAX_EVTS_PER_PERSIST - 1));
+  });
+
+  it("resume right after the given event", () => {
+    expect(resumePoint(0)).toEqual({ streamSeq: 1, index: 0 });
+    expect(resumePoint(toPosition(5, 0))).toEqual({ streamSeq: 5, index: 1 });
+    expect(resumePoint(toPosition(5, 3))).toEqual({ streamSeq: 5, index: 4 });
+    expect(() => resumePoint(-1)).toThrow(/invalid position/);
+  });
+
+  it("stay exact for stream sequences up to 2^37", () => {
+    expect(Number.isSafeInteger(toPosition(2 ** 37 - 1, MAX_EVTS_PER_PERSIST - 1))).toBe(true);
+  });
+});

@@ -1,0 +1,223 @@
+import {
+  ConfigurationError,
+  ConnectionError,
+  EventSourcedError,
+  InvalidArgumentError,
+  PersistError,
+  ReadError,
+  type Snapshot,
+  type SnapshotStore,
+} from "@eventsourced/core";
+import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectNats, describeServers, type NatsServerOptions, reason } from "./connect-nats.js";
+import { snapshotKey } from "./snapshot-key.js";
+import { SnapshotTooLargeError } from "./snapshot-too-large-error.js";
+import { decodeSnapshotValue, encodeSnapshotValue, SNAPSHOT_VALUE_OVERHEAD } from "./snapshot-value.js";
+
+/** Options of {@link NatsSnapshotStore.create}. */
+export interface NatsSnapshotStoreOptions extends NatsServerOptions {
+  /** An existing connection to use. It stays open when the store closes. */
+  readonly connection?: NatsConnection;
+  /** KV bucket name (letters, digits, `_`, `-`); default `"eventsourced-snapshots"`. Created when missing. */
+  readonly bucket?: string;
+  /** Storage of a bucket we create; default `"file"`. */
+  readonly storage?: "file" | "memory";
+  /** Replicas of a bucket we create; default 1. */
+  readonly replicas?: number;
+  /**
+   * Largest message of a bucket we create (state + 9 bytes of value header + about 128 bytes of message
+   * headers); default: the server's max payload.
+   */
+  readonly maxValueSize?: number;
+}
+
+/** JetStream API error codes a save reacts to. */
+const WRONG_LAST_SEQUENCE = 10071;
+const MESSAGE_TOO_LARGE = 10054;
+/**
+ * Room for the headers of a compare-and-set write (`Nats-Expected-Last-Subject-Sequence`, about 70 bytes):
+ * the server counts headers against both the bucket's max value size and max_payload.
+ */
+const HEADER_ALLOWANCE = 128;
+/** Compare-and-set rounds of one save before giving up (each lost round means another save won). */
+const MAX_SAVE_ROUNDS = 50;
+
+/**
+ * A {@link SnapshotStore} in a NATS KV bucket: key `<type>.<encoded id>` (the id mapping of the NATS event
+ * log's subjects), value = format byte + seqNo (8 bytes, big-endian) + state bytes, history 1.
+ *
+ * A save reads the current entry and writes with the entry's revision as the expected one (compare and set),
+ * retrying when another save got in between, so a snapshot with a higher seqNo is never replaced by an older
+ * one, even when saves race across processes.
+ *
+ * @example
+ * const snapshots = await NatsSnapshotStore.create({ servers: "nats://127.0.0.1:4222" });
+ * const ref = await Entity.spawn(id, counter, { evtLog, snapshotStore: snapshots, snapshotAfter: 100 });
+ */
+export class NatsSnapshotStore implements SnapshotStore {
+  readonly #nc: NatsConnection;
+  readonly #ownsConnection: boolean;
+  readonly #kv: KV;
+  readonly #maxValueBytes: number;
+
+  private constructor(nc: NatsConnection, ownsConnection: boolean, kv: KV, maxValueBytes: number) {
+    this.#nc = nc;
+    this.#ownsConnection = ownsConnection;
+    this.#kv = kv;
+    this.#maxValueBytes = maxValueBytes;
+  }
+
+  /**
+   * Connects (unless `options.connection` is given) and opens the bucket, creating it when missing.
+   * Rejects with `ConnectionError` (no secrets) when the server is unreachable, refuses the credentials or
+   * has no JetStream, and with `ConfigurationError` for invalid options.
+   */
+  static async create(options: NatsSnapshotStoreOptions = {}): Promise<NatsSnapshotStore> {
+    const bucket = options.bucket ?? "eventsourced-snapshots";
+    if (!/^[A-Za-z0-9_-]+$/.test(bucket)) {
+      throw new ConfigurationError(
+        `invalid bucket name ${JSON.stringify(bucket)}: use letters, digits, "_" and "-"`,
+        "bucket",
+        "options",
+      );
+    }
+    if (
+      options.maxValueSize !== undefined &&
+      !(Number.isInteger(options.maxValueSize) && options.maxValueSize > 0)
+    ) {
+      throw new ConfigurationError(`invalid maxValueSize ${options.maxValueSize}`, "maxValueSize", "options");
+    }
+    const ownsConnection = options.connection === undefined;
+    const nc = options.connection ?? (await connectNats(options));
+    const target = ownsConnection ? describeServers(serverList(options.servers)) : nc.getServer();
+    try {
+      const kv = await new Kvm(nc).create(bucket, {
+        history: 1,
+        storage: options.storage === "memory" ? "memory" : "file",
+        replicas: options.replicas ?? 1,
+        ...(options.maxValueSize === undefined ? {} : { maxValueSize: options.maxValueSize }),
+        description: "eventsourced snapshots: latest state per entity",
+      });
+      const status = await kv.status();
+      const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
+      const bucketLimit = status.maxValueSize > 0 ? status.maxValueSize : Number.POSITIVE_INFINITY;
+      return new NatsSnapshotStore(
+        nc,
+        ownsConnection,
+        kv,
+        Math.min(maxPayload, bucketLimit) - HEADER_ALLOWANCE,
+      );
+    } catch (err) {
+      if (ownsConnection) await nc.close().catch(() => {});
+      if (err instanceof EventSourcedError) throw err;
+      if (err instanceof Error && err.name === "JetStreamNotEnabled") {
+        throw new ConnectionError(`JetStream is not enabled on the NATS server at ${target}`, target, {
+          cause: err,
+        });
+      }
+      throw new ConnectionError(
+        `cannot open KV bucket ${JSON.stringify(bucket)} on NATS at ${target}: ${reason(err)}`,
+        target,
+        { cause: err },
+      );
+    }
+  }
+
+  /** The largest state (in bytes) a snapshot may have in this bucket. */
+  get maxStateBytes(): number {
+    return this.#maxValueBytes - SNAPSHOT_VALUE_OVERHEAD;
+  }
+
+  async save(type: string, id: string, snapshot: Snapshot): Promise<void> {
+    const key = snapshotKey(type, id);
+    if (!Number.isSafeInteger(snapshot.seqNo) || snapshot.seqNo < 0) {
+      throw new InvalidArgumentError(`invalid snapshot seqNo ${snapshot.seqNo}: an integer >= 0`);
+    }
+    const value = encodeSnapshotValue(snapshot.seqNo, snapshot.bytes);
+    if (value.length > this.#maxValueBytes) {
+      throw new SnapshotTooLargeError(type, id, value.length, this.#maxValueBytes);
+    }
+    for (let round = 0; round < MAX_SAVE_ROUNDS; round++) {
+      let entry: KvEntry | null;
+      try {
+        entry = await this.#kv.get(key);
+      } catch (err) {
+        throw new PersistError(
+          `cannot save the snapshot of ${type}/${JSON.stringify(id)}: ${reason(err)}`,
+          false,
+          {
+            cause: err,
+          },
+        );
+      }
+      if (entry !== null && entry.operation === "PUT" && storedSeqNo(entry, type, id) >= snapshot.seqNo)
+        return;
+      try {
+        if (entry === null) await this.#kv.create(key, value);
+        else await this.#kv.update(key, value, entry.revision);
+        return;
+      } catch (err) {
+        if (apiErrorCode(err) === WRONG_LAST_SEQUENCE) continue; // another save won this round: look again
+        if (apiErrorCode(err) === MESSAGE_TOO_LARGE) {
+          throw new SnapshotTooLargeError(type, id, value.length, this.#maxValueBytes, { cause: err });
+        }
+        throw new PersistError(
+          `cannot save the snapshot of ${type}/${JSON.stringify(id)}: ${reason(err)}`,
+          err instanceof Error && err.name === "TimeoutError",
+          { cause: err },
+        );
+      }
+    }
+    throw new PersistError(
+      `cannot save the snapshot of ${type}/${JSON.stringify(id)}: still contended after ${MAX_SAVE_ROUNDS} rounds`,
+      false,
+    );
+  }
+
+  async load(type: string, id: string): Promise<Snapshot | undefined> {
+    const key = snapshotKey(type, id);
+    let entry: KvEntry | null;
+    try {
+      entry = await this.#kv.get(key);
+    } catch (err) {
+      throw new ReadError(`cannot load the snapshot of ${type}/${JSON.stringify(id)}: ${reason(err)}`, {
+        cause: err,
+      });
+    }
+    if (entry === null || entry.operation !== "PUT") return undefined;
+    return decodeSnapshotValue(entry.value, type, id);
+  }
+
+  /** Closes the connection if this store opened it; a connection passed in stays open. */
+  async close(): Promise<void> {
+    if (this.#ownsConnection && !this.#nc.isClosed()) await this.#nc.drain();
+  }
+}
+
+/** The seqNo of a stored entry; an entry this package cannot read counts as older than any snapshot. */
+function storedSeqNo(entry: KvEntry, type: string, id: string): number {
+  try {
+    return decodeSnapshotValue(entry.value, type, id).seqNo;
+  } catch {
+    return -1;
+  }
+}
+
+/** The JetStream API error code of `err` (nats.js `JetStreamApiError.code`), if it is one. */
+function apiErrorCode(err: unknown): number | undefined {
+  if (
+    err instanceof Error &&
+    err.name === "JetStreamApiError" &&
+    "code" in err &&
+    typeof err.code === "number"
+  ) {
+    return err.code;
+  }
+  return undefined;
+}
+
+function serverList(servers: string | readonly string[] | undefined): string[] {
+  if (servers === undefined) return ["nats://127.0.0.1:4222"];
+  return typeof servers === "string" ? [servers] : [...servers];
+}

@@ -1,0 +1,113 @@
+import { ConnectionError, ErrorCode, InvalidArgumentError } from "@eventsourced/core";
+import { describeSnapshotStoreContract, HOSTILE_IDS, uniqueTypeName } from "@eventsourced/core/testing";
+import { NatsSnapshotStore, SnapshotTooLargeError, snapshotKey } from "@eventsourced/snapshots/nats";
+import { Kvm } from "@nats-io/kv";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+
+async function connectTestNats(): Promise<NatsConnection> {
+  try {
+    return await connect({ servers: NATS_URL });
+  } catch (err) {
+    throw new Error(
+      `NATS with JetStream is not reachable at ${NATS_URL}; start it with: start-stop-daemon --start --oknodo ` +
+        "--background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server " +
+        "-l /var/log/nats-server.log (or set NATS_URL)",
+      { cause: err },
+    );
+  }
+}
+
+const uniqueBucket = (prefix: string) =>
+  `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+async function deleteBucket(nc: NatsConnection, bucket: string): Promise<void> {
+  const kv = await new Kvm(nc).open(bucket);
+  await kv.destroy().catch(() => {});
+}
+
+describeSnapshotStoreContract("NatsSnapshotStore", async () => {
+  const nc = await connectTestNats();
+  const bucket = uniqueBucket("snap-contract");
+  const store = await NatsSnapshotStore.create({ servers: NATS_URL, bucket, storage: "memory" });
+  return {
+    subject: store,
+    cleanup: async () => {
+      await store.close();
+      await deleteBucket(nc, bucket);
+      await nc.close();
+    },
+  };
+});
+
+describe("NatsSnapshotStore", () => {
+  let nc: NatsConnection;
+  const bucket = uniqueBucket("snap");
+  let store: NatsSnapshotStore;
+
+  beforeAll(async () => {
+    nc = await connectTestNats();
+    store = await NatsSnapshotStore.create({
+      connection: nc,
+      bucket,
+      storage: "memory",
+      maxValueSize: 4_096,
+    });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await deleteBucket(nc, bucket);
+    await nc.close();
+  });
+
+  it("keys snapshots by type and the encoded id, one safe KV key per hostile id", () => {
+    expect(snapshotKey("counter", "a.b")).toBe("counter.a=2Eb");
+    for (const id of HOSTILE_IDS) expect(snapshotKey("counter", id)).toMatch(/^counter\.[A-Za-z0-9_=-]+$/);
+    expect(new Set(HOSTILE_IDS.map((id) => snapshotKey("t", id))).size).toBe(HOSTILE_IDS.length);
+  });
+
+  it("refuses a state larger than the bucket's max value size with SnapshotTooLargeError, keeping the old one", async () => {
+    const type = uniqueTypeName();
+    await store.save(type, "big", { seqNo: 1, bytes: new Uint8Array([1]) });
+    const err = await store
+      .save(type, "big", { seqNo: 2, bytes: new Uint8Array(store.maxStateBytes + 1) })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(SnapshotTooLargeError);
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect(err.code).toBe(ErrorCode.InvalidArgument);
+    expect(err.message).toMatch(/more than the limit of 3968 bytes/);
+    await store.save(type, "big", { seqNo: 3, bytes: new Uint8Array(store.maxStateBytes) });
+    expect((await store.load(type, "big"))?.seqNo).toBe(3);
+  });
+
+  it("keeps the highest seqNo when two stores on separate connections race", async () => {
+    const other = await NatsSnapshotStore.create({ servers: NATS_URL, bucket });
+    const type = uniqueTypeName();
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? store : other).save(type, "race", { seqNo: i + 1, bytes: new Uint8Array([i + 1]) }),
+      ),
+    );
+    expect((await other.load(type, "race"))?.seqNo).toBe(20);
+    await other.close();
+  });
+
+  it("treats a deleted key as absent and can save again after it", async () => {
+    const type = uniqueTypeName();
+    await store.save(type, "gone", { seqNo: 5, bytes: new Uint8Array([5]) });
+    const kv = await new Kvm(nc).open(bucket);
+    await kv.delete(snapshotKey(type, "gone"));
+    expect(await store.load(type, "gone")).toBeUndefined();
+    await store.save(type, "gone", { seqNo: 2, bytes: new Uint8Array([2]) });
+    expect((await store.load(type, "gone"))?.seqNo).toBe(2);
+  });
+
+  it("reports an unreachable server as ConnectionError without credentials", async () => {
+    const err = await NatsSnapshotStore.create({ servers: "nats://u:topsecret@127.0.0.1:1" }).catch((e) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect(err.message).toContain("127.0.0.1:1");
+    expect(err.message).not.toContain("topsecret");
+  });
+});
