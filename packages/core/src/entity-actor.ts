@@ -71,6 +71,12 @@ function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
+/** Guards against JavaScript callers (or casts) whose handleCmd returns something else, e.g. `undefined`. */
+function isDecision(value: unknown): boolean {
+  const kind = (value as { kind?: unknown } | null | undefined)?.kind;
+  return kind === "emit" || kind === "reply" || kind === "reject";
+}
+
 function signalOf(options: HandleCmdOptions): AbortSignal | undefined {
   const { signal, timeoutMs } = options;
   if (timeoutMs === undefined) return signal;
@@ -211,7 +217,12 @@ export class EntityActor<S, C, E, R, J> implements EntityRef<C, R, J> {
           for (const rest of this.#mailbox.takeAll()) rest.reject(this.#stoppedError());
           return;
         }
-        await this.#process(pending);
+        try {
+          await this.#process(pending);
+        } catch (error) {
+          // #process settles every outcome itself; this only keeps a bug from silencing the mailbox forever.
+          pending.reject(error);
+        }
       }
     } finally {
       this.#draining = false;
@@ -236,6 +247,14 @@ export class EntityActor<S, C, E, R, J> implements EntityRef<C, R, J> {
         return;
       }
 
+      if (!isDecision(decision)) {
+        pending.reject(
+          new InvalidArgumentError(
+            `${this.#describe()}: handleCmd returned ${String(decision)}, not emit(...), emitAndReply(...), reply(...) or reject(...)`,
+          ),
+        );
+        return;
+      }
       if (decision.kind === "reply") {
         this.#counters.accepted++;
         pending.resolve({ kind: "accepted", reply: decision.reply, seqNo });

@@ -10,7 +10,7 @@ import {
 } from "@eventsourced/core";
 import { InMemoryEvtLog } from "@eventsourced/core/testing";
 import { describe, expect, it } from "vitest";
-import { type CounterEvt, counter, dec, foldedLog, inc, logOf, settle } from "./fixtures.js";
+import { type CounterCmd, type CounterEvt, counter, dec, foldedLog, inc, logOf, settle } from "./fixtures.js";
 
 describe("Entity commands", () => {
   it("an accepted command persists its event and replies from the state after it", async () => {
@@ -159,6 +159,15 @@ describe("Entity commands", () => {
     };
     const ref = await Entity.spawn("q", quiet, { evtLog: new InMemoryEvtLog() });
     expect(await ref.handleCmd("tick")).toEqual({ kind: "accepted", reply: undefined, seqNo: 1 });
+  });
+
+  it("handleCmd returning something that is not a decision fails only that command", async () => {
+    const evtLog = new InMemoryEvtLog();
+    const ref = await Entity.spawn("c1", counter, { evtLog });
+    // A JavaScript caller (or a cast) can send a command the definition's switch does not cover.
+    const unknownCmd = { type: "reset" } as unknown as CounterCmd;
+    await expect(ref.handleCmd(unknownCmd)).rejects.toThrow("handleCmd returned undefined");
+    expect(await ref.handleCmd(inc(1))).toEqual({ kind: "accepted", reply: 1, seqNo: 1 });
   });
 
   it("an emit with no events fails that command with InvalidArgumentError", async () => {

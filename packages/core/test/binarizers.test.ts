@@ -1,0 +1,130 @@
+import {
+  DecodeError,
+  defineEntity,
+  Entity,
+  emitAndReply,
+  jsonBinarizer,
+  jsonFromBytes,
+  jsonToBytes,
+  type ProtobufMessageType,
+  protobufBinarizer,
+} from "@eventsourced/core";
+import { InMemoryEvtLog, InMemorySnapshotStore } from "@eventsourced/core/testing";
+import protobuf from "protobufjs";
+import { describe, expect, it } from "vitest";
+
+interface Ledger {
+  readonly total: bigint;
+  readonly entries: readonly { readonly amount: bigint; readonly note: string }[];
+}
+
+describe("JSON binarizer", () => {
+  it("round-trips bigints, nested and at the top level", () => {
+    const value: Ledger = { total: 2n ** 70n, entries: [{ amount: -(2n ** 64n), note: "x" }] };
+    expect(jsonFromBytes<Ledger>(jsonToBytes(value))).toEqual(value);
+    expect(jsonFromBytes<bigint>(jsonToBytes(123n))).toBe(123n);
+  });
+
+  it("an entity with bigint events and state survives persist, snapshot and recovery", async () => {
+    const ledger = defineEntity<Ledger, bigint, { readonly amount: bigint }, bigint>({
+      typeName: "ledger",
+      initialState: () => ({ total: 0n, entries: [] }),
+      handleCmd: (_state, amount) =>
+        emitAndReply<Ledger, { amount: bigint }, bigint>([{ amount }], (s) => s.total),
+      handleEvt: (state, evt) => ({
+        total: state.total + evt.amount,
+        entries: [...state.entries, { amount: evt.amount, note: "" }],
+      }),
+    });
+    const evtLog = new InMemoryEvtLog();
+    const snapshotStore = new InMemorySnapshotStore();
+    const binarizer = jsonBinarizer<{ readonly amount: bigint }, Ledger>();
+    const options = { evtLog, snapshotStore, binarizer, snapshotAfter: 2 };
+    const first = await Entity.spawn("l1", ledger, options);
+    await first.handleCmd(2n ** 63n);
+    await first.handleCmd(2n ** 63n);
+    await first.handleCmd(1n);
+    await first.stop();
+    const second = await Entity.spawn("l1", ledger, options);
+    expect(await second.handleCmd(0n)).toEqual({ kind: "accepted", reply: 2n ** 64n + 1n, seqNo: 4 });
+  });
+
+  it("rejects bytes that are not UTF-8 JSON", () => {
+    expect(() => jsonFromBytes(new Uint8Array([0xff]))).toThrow();
+    expect(() => jsonFromBytes(new TextEncoder().encode("{"))).toThrow();
+  });
+});
+
+interface TallyEvt {
+  readonly by: number;
+  readonly reason: string;
+}
+interface TallyState {
+  readonly total: number;
+  readonly last: string;
+}
+
+// protobufjs types built in code (no .proto file, no generator).
+const TallyEvtType = new protobuf.Type("TallyEvt")
+  .add(new protobuf.Field("by", 1, "sint32"))
+  .add(new protobuf.Field("reason", 2, "string"));
+const TallyStateType = new protobuf.Type("TallyState")
+  .add(new protobuf.Field("total", 1, "sint64"))
+  .add(new protobuf.Field("last", 2, "string"));
+new protobuf.Root().define("tally.v1").add(TallyEvtType).add(TallyStateType);
+
+/** protobufjs decodes to its reflected message; `toObject` turns it into the plain interface. */
+function messageType<T>(type: protobuf.Type): ProtobufMessageType<T> {
+  return {
+    encode: (message) => type.encode(type.fromObject(message as object)),
+    decode: (bytes) => type.toObject(type.decode(bytes), { longs: Number, defaults: true }) as T,
+  };
+}
+
+describe("protobuf binarizer", () => {
+  const binarizer = protobufBinarizer<TallyEvt, TallyState>({
+    evt: messageType<TallyEvt>(TallyEvtType),
+    state: messageType<TallyState>(TallyStateType),
+    evtTypeName: "tally.v1.TallyEvt",
+  });
+  const tally = defineEntity<TallyState, TallyEvt, TallyEvt, number>({
+    typeName: "tally",
+    initialState: () => ({ total: 0, last: "" }),
+    handleCmd: (_state, cmd) => emitAndReply<TallyState, TallyEvt, number>([cmd], (s) => s.total),
+    handleEvt: (state, evt) => ({ total: state.total + evt.by, last: evt.reason }),
+  });
+
+  it("round-trips events and state through protobufjs types built in code", () => {
+    const evt = { by: -42, reason: "refund" };
+    expect(binarizer.evtFromBytes(binarizer.evtToBytes(evt))).toEqual(evt);
+    const state = { total: 2 ** 40, last: "x" };
+    expect(binarizer.stateFromBytes(binarizer.stateToBytes(state))).toEqual(state);
+    expect(binarizer.contentType).toBe("application/x-protobuf; messageType=tally.v1.TallyEvt");
+  });
+
+  it("an entity persists protobuf events with their content type and recovers from a protobuf snapshot", async () => {
+    const evtLog = new InMemoryEvtLog();
+    const snapshotStore = new InMemorySnapshotStore();
+    const options = { evtLog, snapshotStore, binarizer, snapshotAfter: 2 };
+    const first = await Entity.spawn("t1", tally, options);
+    await first.handleCmd({ by: 5, reason: "a" });
+    await first.handleCmd({ by: 7, reason: "b" });
+    await first.handleCmd({ by: -2, reason: "c" });
+    await first.stop();
+    for await (const record of evtLog.evtsById("tally", "t1", { from: 1 })) {
+      expect(record.contentType).toBe("application/x-protobuf; messageType=tally.v1.TallyEvt");
+    }
+    expect(await snapshotStore.load("tally", "t1")).toMatchObject({ seqNo: 2 });
+    const second = await Entity.spawn("t1", tally, options);
+    expect(await second.handleCmd({ by: 1, reason: "d" })).toEqual({ kind: "accepted", reply: 11, seqNo: 4 });
+  });
+
+  it("undecodable protobuf bytes fail recovery with a DecodeError naming the seqNo", async () => {
+    const evtLog = new InMemoryEvtLog();
+    await evtLog.persist("tally", "t1", 0, [{ bytes: binarizer.evtToBytes({ by: 1, reason: "ok" }) }]);
+    await evtLog.persist("tally", "t1", 1, [{ bytes: new Uint8Array([0x0a, 0xff, 0xff, 0xff]) }]);
+    const error = await Entity.spawn("t1", tally, { evtLog, binarizer }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DecodeError);
+    expect(error).toMatchObject({ what: "event", seqNo: 2 });
+  });
+});

@@ -1,0 +1,127 @@
+import { defineEntity, Entity, EntityStoppedError, emitAndReply } from "@eventsourced/core";
+import { InMemoryEvtLog } from "@eventsourced/core/testing";
+import { describe, expect, it } from "vitest";
+import { counter, inc, logOf, settle, until } from "./fixtures.js";
+
+/** A counter whose handleCmd waits until the test releases it, so commands pile up in the mailbox. */
+function gatedCounter() {
+  const gates: (() => void)[] = [];
+  const started: number[] = [];
+  const definition = defineEntity<number, number, number, number>({
+    typeName: "gated",
+    initialState: () => 0,
+    handleCmd: async (_state, n) => {
+      started.push(n);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return emitAndReply<number, number, number>([n], (s) => s);
+    },
+    handleEvt: (s, n) => s + n,
+  });
+  const release = async () => {
+    await until(() => gates.length > 0);
+    gates.shift()!();
+  };
+  return { definition, started, release };
+}
+
+describe("Mailbox", () => {
+  it("with mailboxSize 1 a third caller waits for room, and aborting it removes it without effect on the others", async () => {
+    const { definition, started, release } = gatedCounter();
+    const evtLog = new InMemoryEvtLog();
+    const ref = await Entity.spawn("g", definition, { evtLog, mailboxSize: 1 });
+
+    const first = ref.handleCmd(1);
+    const second = ref.handleCmd(10);
+    const controller = new AbortController();
+    const third = ref.handleCmd(100, { signal: controller.signal });
+    await until(() => started.length === 1);
+    expect(ref.stats).toMatchObject({ mailboxQueued: 1, mailboxWaiting: 1 });
+
+    controller.abort(new Error("caller gave up"));
+    await expect(third).rejects.toThrow("caller gave up");
+    expect(ref.stats).toMatchObject({ mailboxQueued: 1, mailboxWaiting: 0 });
+
+    await release();
+    await release();
+    expect(await first).toEqual({ kind: "accepted", reply: 1, seqNo: 1 });
+    expect(await second).toEqual({ kind: "accepted", reply: 11, seqNo: 2 });
+    expect(started).toEqual([1, 10]);
+    expect((await logOf(evtLog, "g", "gated")).map((r) => r.seqNo)).toEqual([1, 2]);
+  });
+
+  it("callers waiting for room get in in arrival order", async () => {
+    const { definition, started, release } = gatedCounter();
+    const ref = await Entity.spawn("g", definition, { evtLog: new InMemoryEvtLog(), mailboxSize: 2 });
+    const all = [1, 2, 3, 4, 5, 6].map((n) => ref.handleCmd(n));
+    await until(() => started.length === 1);
+    expect(ref.stats).toMatchObject({ mailboxQueued: 2, mailboxWaiting: 3 });
+    for (let i = 0; i < 6; i++) await release();
+    const results = await Promise.all(all);
+    expect(started).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(results.map((r) => r.seqNo)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it("a queued command whose timeoutMs elapses is removed without effect", async () => {
+    const { definition, started, release } = gatedCounter();
+    const evtLog = new InMemoryEvtLog();
+    const ref = await Entity.spawn("g", definition, { evtLog });
+    const first = ref.handleCmd(1);
+    const timedOut = ref.handleCmd(2, { timeoutMs: 1 });
+    await expect(timedOut).rejects.toMatchObject({ name: "TimeoutError" });
+    await release();
+    await first;
+    expect(started).toEqual([1]);
+    expect(ref.seqNo).toBe(1);
+  });
+
+  it("a signal that is already aborted rejects at once and queues nothing", async () => {
+    const ref = await Entity.spawn("c1", counter, { evtLog: new InMemoryEvtLog() });
+    await expect(ref.handleCmd(inc(1), { signal: AbortSignal.abort(new Error("no")) })).rejects.toThrow("no");
+    expect(ref.seqNo).toBe(0);
+  });
+
+  it("aborting a command that is already being handled does not cancel it", async () => {
+    const { definition, started, release } = gatedCounter();
+    const ref = await Entity.spawn("g", definition, { evtLog: new InMemoryEvtLog() });
+    const controller = new AbortController();
+    const running = ref.handleCmd(5, { signal: controller.signal });
+    await until(() => started.length === 1);
+    controller.abort();
+    await release();
+    expect(await running).toEqual({ kind: "accepted", reply: 5, seqNo: 1 });
+  });
+
+  it("stop() finishes the queued commands, resolves when idle, and later commands get EntityStoppedError", async () => {
+    const { definition, release } = gatedCounter();
+    const ref = await Entity.spawn("g", definition, { evtLog: new InMemoryEvtLog() });
+    const queued = [ref.handleCmd(1), ref.handleCmd(2), ref.handleCmd(3)];
+    let stopped = false;
+    const stopping = ref.stop().then(() => {
+      stopped = true;
+    });
+    expect(ref.status).toBe("stopping");
+    await expect(ref.handleCmd(4)).rejects.toBeInstanceOf(EntityStoppedError);
+
+    for (let i = 0; i < 3; i++) {
+      await settle();
+      expect(stopped).toBe(false);
+      await release();
+    }
+    await stopping;
+    expect((await Promise.all(queued)).map((r) => r.seqNo)).toEqual([1, 2, 3]);
+    expect(ref.status).toBe("stopped");
+    expect(await ref.whenStopped).toEqual({ reason: "stopped" });
+    await expect(ref.handleCmd(5)).rejects.toBeInstanceOf(EntityStoppedError);
+  });
+
+  it("stop() is idempotent and resolves at once for an idle entity", async () => {
+    const ref = await Entity.spawn("c1", counter, { evtLog: new InMemoryEvtLog() });
+    await ref.handleCmd(inc(1));
+    const a = ref.stop();
+    const b = ref.stop();
+    expect(a).toBe(b);
+    await a;
+    await ref.stop();
+    expect(ref.status).toBe("stopped");
+  });
+});
