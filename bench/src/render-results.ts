@@ -300,20 +300,27 @@ function suiteSection(suite: SuiteOutcome): string[] {
     out.push("_The suite wrote no rows._");
     return out;
   }
+  const withSeries = results.rows.some((row) => row.series !== undefined);
   out.push(
-    "| Scenario | Metric | Value | Unit | Baseline | Ratio | Spread (min–max) | Rounds |",
-    "|---|---|---:|---|---:|---:|---:|---:|",
+    // Suites that measure several systems on one scenario tell them apart by series only.
+    `| Scenario |${withSeries ? " System |" : ""} Metric | Value | Unit | Baseline | Ratio | Spread (min–max) | Rounds |`,
+    `|---|${withSeries ? "---|" : ""}---|---:|---|---:|---:|---:|---:|`,
   );
   for (const row of results.rows) {
     const spread =
       row.min !== undefined && row.max !== undefined
         ? `${formatFigure(row.min)}–${formatFigure(row.max)}`
         : "";
+    const system = withSeries ? ` ${cell(row.series === undefined ? "" : seriesLabel(row.series))} |` : "";
     out.push(
-      `| ${cell(row.scenario)} | ${cell(row.metric)} | ${formatValue(row)} | ${cell(row.unit === "boolean" ? "" : row.unit)} | ${optional(row.baseline, formatFigure)} | ${optional(row.ratio, formatRatio)} | ${spread} | ${optional(row.rounds, String)} |`,
+      `| ${cell(row.scenario)} |${system} ${cell(row.metric)} | ${formatValue(row)} | ${cell(row.unit === "boolean" ? "" : row.unit)} | ${optional(row.baseline, formatFigure)} | ${optional(row.ratio, formatRatio)} | ${spread} | ${optional(row.rounds, String)} |`,
     );
   }
   return out;
+}
+
+function seriesLabel(id: string): string {
+  return THROUGHPUT_SERIES.find((s) => s.id === id)?.label ?? id;
 }
 
 function formatValue(row: ResultRow): string {
