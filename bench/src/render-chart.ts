@@ -7,7 +7,6 @@ const WIDTH = 830;
 const HEIGHT = 440;
 const PLOT = { left: 84, right: 540, top: 56, bottom: 370 } as const;
 const LEGEND_X = 564;
-const FALLBACK_COLORS = ["#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000"];
 
 /** Options for {@link renderThroughputChart}. */
 export interface ThroughputChartOptions {
@@ -21,8 +20,8 @@ export interface ThroughputChartOptions {
  * SVG document, one line per series.
  *
  * The five series of {@link THROUGHPUT_SERIES} always appear in the legend, marked "not measured" when the
- * rows hold no point for them, so that a missing suite is visible rather than silently absent. Series with
- * other names are drawn too, after those, in fallback colours.
+ * rows hold no point for them, so that a missing suite is visible rather than silently absent. Rows of
+ * other series are left out.
  *
  * @example
  * writeFileSync("bench/results/throughput.svg", renderThroughputChart(rows));
@@ -31,8 +30,11 @@ export function renderThroughputChart(
   rows: readonly ResultRow[],
   options: ThroughputChartOptions = {},
 ): string {
-  const data = throughputSeries(rows);
-  const styles = seriesStyles([...data.keys()]);
+  // Only the compared systems: other throughput series (e.g. the core suite's in-memory runs) involve no
+  // storage, and their far higher figures would stretch the scale until the compared lines bunch together.
+  const styles = THROUGHPUT_SERIES;
+  const known = new Set(styles.map((s) => s.id));
+  const data = new Map([...throughputSeries(rows)].filter(([id]) => known.has(id)));
   const values = [...data.values()].flatMap((points) => points.map((p) => p.value));
   const entityCounts = [
     ...new Set([...ENTITY_COUNTS, ...[...data.values()].flatMap((ps) => ps.map((p) => p.entities))]),
@@ -129,16 +131,6 @@ export function renderThroughputChart(
   parts.push("</g>");
   parts.push("</svg>");
   return `${parts.join("\n")}\n`;
-}
-
-/** Known series first (always), then any others the rows carry. */
-function seriesStyles(ids: readonly string[]): SeriesStyle[] {
-  const known = new Set(THROUGHPUT_SERIES.map((s) => s.id));
-  const extra = ids
-    .filter((id) => !known.has(id))
-    .sort()
-    .map((id, i) => ({ id, label: id, color: FALLBACK_COLORS[i % FALLBACK_COLORS.length]!, dashed: false }));
-  return [...THROUGHPUT_SERIES, ...extra];
 }
 
 function describe(

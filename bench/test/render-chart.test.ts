@@ -106,16 +106,15 @@ describe("renderThroughputChart", () => {
     expect(allText(root)).not.toContain("NaN");
   });
 
-  it("escapes series names and text that would break the markup", () => {
-    const hostile: ResultRow = {
-      scenario: "x",
-      metric: "throughput",
-      value: 1234,
-      unit: "commands/s",
-      series: `<script>&"'`,
-      entities: 32,
-    };
-    const svg = renderThroughputChart([hostile], { subtitle: "a < b & c" });
+  it("leaves out series other than the compared systems", () => {
+    const core: ResultRow = { ...NATS_ROWS[0]!, series: "eventsourced-core", value: 900_000 };
+    const root = parseXml(renderThroughputChart([...ROWS, core]));
+    expect(polylinesBySeries(root).has("eventsourced-core")).toBe(false);
+    expect(allText(root)).not.toContain("eventsourced-core");
+  });
+
+  it("escapes text that would break the markup", () => {
+    const svg = renderThroughputChart(ROWS, { title: "<script>&\"'", subtitle: "a < b & c" });
     const root = parseXml(svg);
     expect(findAll(root, "script")).toHaveLength(0);
     expect(allText(root)).toContain(`<script>&"'`);
