@@ -7,9 +7,15 @@ import type { SuiteFile } from "./run-report.js";
  *
  * Freshness is judged by the file's own `machine.measuredAt` (when the suite gathered its facts, after the
  * run started it), falling back to the file's modification time when that field is absent or unparseable.
- * Rows that do not have the shape of a {@link ResultRow} make the file invalid rather than being guessed at.
+ * Rows that do not have the shape of a {@link ResultRow} make the file invalid rather than being guessed at,
+ * and so does a file changed after `writtenBefore` (when the suite's process had already ended): on a
+ * shared machine another run of the same suite may have overwritten it.
  */
-export function loadSuiteFile(path: string | URL, runStartedAt: Date): SuiteFile {
+export function loadSuiteFile(
+  path: string | URL,
+  runStartedAt: Date,
+  options: { writtenBefore?: Date } = {},
+): SuiteFile {
   let text: string;
   let modifiedAt: Date;
   try {
@@ -32,8 +38,15 @@ export function loadSuiteFile(path: string | URL, runStartedAt: Date): SuiteFile
 
   const measuredAt = Date.parse(results.machine.measuredAt);
   const writtenAt = Number.isNaN(measuredAt) ? modifiedAt : new Date(measuredAt);
-  if (writtenAt.getTime() < runStartedAt.getTime())
+  if (writtenAt.getTime() < runStartedAt.getTime()) {
     return { status: "stale", writtenAt: writtenAt.toISOString() };
+  }
+  if (options.writtenBefore && modifiedAt.getTime() > options.writtenBefore.getTime()) {
+    return {
+      status: "invalid",
+      reason: `changed at ${modifiedAt.toISOString()}, after the suite's process ended: another process wrote it`,
+    };
+  }
   return { status: "fresh", results };
 }
 

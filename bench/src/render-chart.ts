@@ -3,7 +3,7 @@ import { formatCompact, formatFigure } from "./format-figure.js";
 import type { ResultRow } from "./results.js";
 import { ENTITY_COUNTS, type SeriesStyle, THROUGHPUT_SERIES, throughputSeries } from "./throughput-series.js";
 
-const WIDTH = 830;
+const WIDTH = 860;
 const HEIGHT = 440;
 const PLOT = { left: 84, right: 540, top: 56, bottom: 370 } as const;
 const LEGEND_X = 564;

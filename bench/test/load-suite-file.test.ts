@@ -41,6 +41,13 @@ describe("loadSuiteFile", () => {
     expect(loadSuiteFile(file, RUN_START).status).toBe("stale");
   });
 
+  it("rejects a file changed after its suite's process ended", () => {
+    const file = write("overwritten.json", suiteResults("postgres", POSTGRES_ROWS));
+    const loaded = loadSuiteFile(file, RUN_START, { writtenBefore: new Date(Date.now() - 60_000) });
+    expect(loaded.status).toBe("invalid");
+    expect(loaded.status === "invalid" && loaded.reason).toMatch(/after the suite's process ended/);
+  });
+
   it("reports a missing file", () => {
     expect(loadSuiteFile(path.join(dir, "absent.json"), RUN_START)).toEqual({ status: "missing" });
   });
