@@ -68,6 +68,7 @@ async function main(): Promise<number> {
     resultsDir,
     page: path.join(benchDir, "RESULTS.md"),
     readme: path.join(benchDir, "README.md"),
+    headlineIn: [path.join(benchDir, "README.md"), path.join(repoRoot, "README.md")],
   });
   console.log(`\nwrote ${written.map((file) => path.relative(repoRoot, file)).join(", ")}`);
 

@@ -11,13 +11,19 @@ export interface ReportPaths {
   readonly resultsDir: string;
   /** The results page, e.g. `bench/RESULTS.md`; the chart is linked relative to it. */
   readonly page: string;
-  /** A README whose `bench-headline` block quotes a full run's headline figures; skipped when absent. */
+  /** The benchmark README, which the page links for how to read the figures. */
   readonly readme?: string;
+  /**
+   * Documents whose `<!-- bench-headline:start -->` ... `<!-- bench-headline:end -->` block quotes a full
+   * run's headline figures (e.g. the benchmark README and the repository README); those without the markers
+   * are left alone.
+   */
+  readonly headlineIn?: readonly string[];
 }
 
 /**
  * Writes a run's report (`run.json`), the throughput chart and the results page, all from the report's
- * fresh results only, and, after a full run, the README's headline block. Returns the paths written.
+ * fresh results only, and, after a full run, the headline blocks of `headlineIn`. Returns the paths written.
  */
 export function writeReport(report: RunReport, paths: ReportPaths): string[] {
   const written: string[] = [];
@@ -43,15 +49,16 @@ export function writeReport(report: RunReport, paths: ReportPaths): string[] {
   write(paths.page, renderResultsPage(report, { chartPath, readmePath }));
 
   // Only a full run's figures are worth quoting; a quick run must not overwrite them.
-  if (!report.quick && paths.readme && existsSync(paths.readme)) {
-    const text = readFileSync(paths.readme, "utf8");
-    const resultsPath = path.relative(path.dirname(paths.readme), paths.page).split(path.sep).join("/");
+  for (const doc of report.quick ? [] : (paths.headlineIn ?? [])) {
+    if (!existsSync(doc)) continue;
+    const text = readFileSync(doc, "utf8");
+    const resultsPath = path.relative(path.dirname(doc), paths.page).split(path.sep).join("/");
     const updated = replaceMarkedBlock(
       text,
       "bench-headline",
       renderHeadlineSummary(report, { resultsPath }),
     );
-    if (updated !== text) write(paths.readme, updated);
+    if (updated !== text) write(doc, updated);
   }
   return written;
 }

@@ -69,7 +69,15 @@ describe("runBenchmarks", () => {
     const page = path.join(root, "bench", "RESULTS.md");
     const readme = path.join(root, "bench", "README.md");
     writeFileSync(readme, "# x\n<!-- bench-headline:start -->\nold\n<!-- bench-headline:end -->\n");
-    const written = writeReport(report, { resultsDir, page, readme });
+    const rootReadme = path.join(root, "README.md");
+    writeFileSync(rootReadme, "# root\n<!-- bench-headline:start --><!-- bench-headline:end -->\n");
+    const paths = {
+      resultsDir,
+      page,
+      readme,
+      headlineIn: [readme, rootReadme, path.join(root, "absent.md")],
+    };
+    const written = writeReport(report, paths);
     expect(written.map((f) => path.relative(root, f))).toEqual([
       "bench/results/run.json",
       "bench/results/throughput.svg",
@@ -89,7 +97,8 @@ describe("runBenchmarks", () => {
     // A quick run leaves the README's quoted figures alone.
     expect(readFileSync(readme, "utf8")).toContain("\nold\n");
 
-    writeReport({ ...report, quick: false }, { resultsDir, page, readme });
+    writeReport({ ...report, quick: false }, paths);
     expect(readFileSync(readme, "utf8")).toContain("[RESULTS.md](RESULTS.md)");
+    expect(readFileSync(rootReadme, "utf8")).toContain("[bench/RESULTS.md](bench/RESULTS.md)");
   });
 });
