@@ -34,6 +34,8 @@ export interface GroupCommitStats {
 export interface GroupCommitterOptions {
   readonly pool: PgPoolLike;
   readonly statement: string;
+  /** Name under which small batches prepare the statement (unique per table). */
+  readonly statementName: string;
   readonly lockKey: string;
   readonly notifyChannel: string | undefined;
   /** Most persists per batch. */
@@ -48,7 +50,13 @@ export interface GroupCommitterOptions {
   readonly onCommitted: (types: ReadonlySet<string>) => void;
 }
 
-const EMPTY = Buffer.alloc(0);
+/**
+ * Batches up to this many persists use a named prepared statement: parsed and planned once per connection,
+ * which matters when a batch is a single persist (one entity writing alone). Larger batches go unnamed so
+ * they are planned with their real sizes: a generic plan guesses array lengths and could pick a nested
+ * loop that is quadratic in the batch size.
+ */
+const PREPARED_MAX_BATCH = 8;
 
 /**
  * Group commit: one committer, one connection. Persists that arrive while a batch is in flight queue up
@@ -177,7 +185,11 @@ export class GroupCommitter {
     }
     let result: { won: number[] } | undefined;
     try {
-      const res = await client.query(this.#options.statement, this.#params(batch));
+      const values = this.#params(batch);
+      const res =
+        batch.length <= PREPARED_MAX_BATCH
+          ? await client.query({ name: this.#options.statementName, text: this.#options.statement, values })
+          : await client.query(this.#options.statement, values);
       result = res.rows[0] as { won: number[] };
     } catch (err) {
       const state = sqlState(err);
@@ -251,7 +263,10 @@ export class GroupCommitter {
     const seqNos: number[] = [];
     const contentTypes: (string | null)[] = [];
     const metadata: (string | null)[] = [];
-    const bytes: Buffer[] = [];
+    const chunks: Uint8Array[] = [];
+    const starts: number[] = [];
+    const lengths: number[] = [];
+    let offset = 1; // substring() counts from 1
     batch.forEach((p, index) => {
       indexes.push(index);
       types.push(p.type);
@@ -263,11 +278,10 @@ export class GroupCommitter {
         seqNos.push(p.expected + i + 1);
         contentTypes.push(evt.contentType ?? null);
         metadata.push(evt.metadata === undefined ? null : JSON.stringify(evt.metadata));
-        bytes.push(
-          evt.bytes.byteLength === 0
-            ? EMPTY
-            : Buffer.from(evt.bytes.buffer, evt.bytes.byteOffset, evt.bytes.byteLength),
-        );
+        chunks.push(evt.bytes);
+        starts.push(offset);
+        lengths.push(evt.bytes.byteLength);
+        offset += evt.bytes.byteLength;
       });
     });
     const notify = this.#options.notifyChannel !== undefined;
@@ -282,9 +296,15 @@ export class GroupCommitter {
       seqNos,
       contentTypes,
       metadata,
-      bytes,
+      chunks.length === 1 ? toBuffer(chunks[0]!) : Buffer.concat(chunks),
+      starts,
+      lengths,
       notify,
       this.#options.notifyChannel ?? "",
     ];
   }
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

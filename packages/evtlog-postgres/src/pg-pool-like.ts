@@ -18,6 +18,12 @@ export interface PgNotificationLike {
 /** A client checked out of a pool (`pg.PoolClient`). */
 export interface PgClientLike {
   query(text: string, values?: unknown[]): Promise<PgResultLike>;
+  /** A named statement is prepared once per connection and then only bound and executed. */
+  query(config: {
+    readonly name: string;
+    readonly text: string;
+    readonly values: unknown[];
+  }): Promise<PgResultLike>;
   /** Returns the client to its pool; passing an error (or `true`) destroys the connection instead. */
   release(err?: Error | boolean): void;
   on(event: "notification", listener: (message: PgNotificationLike) => void): unknown;

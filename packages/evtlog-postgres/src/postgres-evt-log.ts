@@ -24,7 +24,7 @@ import { persistStatement } from "./persist-statement.js";
 import { connectionError, isConnectFailure } from "./pg-errors.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 import type { PostgresEvtLogOptions } from "./postgres-evt-log-options.js";
-import { type LogTables, logTables, setupLogSchema } from "./schema.js";
+import { LOG_SCHEMA_VERSION, type LogTables, logTables, setupLogSchema } from "./schema.js";
 
 interface Config {
   readonly tables: LogTables;
@@ -81,6 +81,7 @@ export class PostgresEvtLog implements EvtLog {
     this.#committer = new GroupCommitter({
       pool,
       statement: persistStatement(config.tables),
+      statementName: `eventsourced_persist_${advisoryLockKey(`v${LOG_SCHEMA_VERSION}:${config.tables.events}`)}`,
       lockKey: advisoryLockKey(`eventsourced:log:${config.tables.schemaName}.${config.tables.tableName}`),
       notifyChannel,
       maxBatchSize,
