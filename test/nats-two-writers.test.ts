@@ -1,0 +1,115 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { jsonFromBytes } from "@eventsourced/core";
+import { NatsEvtLog } from "@eventsourced/evtlog-nats";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  connectTestNats,
+  deleteStream,
+  NATS_URL,
+  uniqueName,
+} from "../packages/evtlog-nats/test/support/nats-test-env.js";
+
+// Two separate Node processes drive the same entity from its very first event (both start at expected
+// seqNo 0). The log's optimistic concurrency plus the entity's re-run on conflict must leave every
+// acknowledged command in the log exactly once, atomically, with contiguous seqNos.
+
+const WRITER = fileURLToPath(new URL("./fixtures/nats-writer.mjs", import.meta.url));
+const BUILT = fileURLToPath(new URL("../packages/evtlog-nats/dist/index.js", import.meta.url));
+const COMMANDS_PER_WRITER = 150;
+
+interface WriterReport {
+  readonly acked: readonly { readonly tag: string; readonly seqNo: number }[];
+  readonly failed: readonly string[];
+  readonly conflictRetries: number;
+}
+
+describe("two writer processes on one NATS entity", () => {
+  const stream = uniqueName("twowriters");
+  const type = "shared";
+  let log: NatsEvtLog;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(BUILT)) {
+      throw new Error(
+        "this test runs the built packages: run `npm run build` (or `npx tsc -b packages/evtlog-nats`)",
+      );
+    }
+    log = await NatsEvtLog.connect({ servers: NATS_URL, stream: { name: stream, subjectPrefix: stream } });
+  });
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+    await log?.close();
+    const nc = await connectTestNats();
+    await deleteStream(nc, stream);
+    await nc.close();
+  });
+
+  it("loses and duplicates nothing, keeps seqNos contiguous and commands atomic, from the first event on", async () => {
+    const writers = ["A", "B"].map((writer) => startWriter(stream, type, "the-one", writer));
+    children.push(...writers.map((w) => w.child));
+    await Promise.all(writers.map((w) => w.ready));
+    for (const w of writers) w.child.stdin?.end("go\n");
+    const reports = await Promise.all(writers.map((w) => w.report));
+
+    const records = [];
+    for await (const record of log.evtsById(type, "the-one", { from: 1 })) records.push(record);
+    const evts = records.map((r) => jsonFromBytes<{ tag: string; part: number }>(r.bytes));
+    expect(records.map((r) => r.seqNo)).toEqual(records.map((_, i) => i + 1));
+    for (let i = 0; i < evts.length; i += 2) {
+      expect([evts[i]!.part, evts[i + 1]?.part, evts[i + 1]?.tag]).toEqual([0, 1, evts[i]!.tag]);
+    }
+    const storedAt = new Map<string, number>();
+    for (let i = 1; i < evts.length; i += 2) {
+      expect(storedAt.has(evts[i]!.tag), `${evts[i]!.tag} stored once`).toBe(false);
+      storedAt.set(evts[i]!.tag, records[i]!.seqNo);
+    }
+    const acked = reports.flatMap((r) => r.acked);
+    expect(acked).toHaveLength(2 * COMMANDS_PER_WRITER - reports.flatMap((r) => r.failed).length);
+    for (const { tag, seqNo } of acked) expect(storedAt.get(tag), tag).toBe(seqNo);
+    // Nothing in the log that was not acknowledged (no write survived a failed or conflicting command).
+    expect(storedAt.size).toBe(acked.length);
+    // The very first event was contested: both writers started at expected seqNo 0.
+    expect(reports.every((r) => r.failed.length === 0)).toBe(true);
+    expect(reports.reduce((n, r) => n + r.conflictRetries, 0)).toBeGreaterThan(0);
+  }, 120_000);
+});
+
+function startWriter(
+  stream: string,
+  type: string,
+  id: string,
+  writer: string,
+): { child: ChildProcess; ready: Promise<void>; report: Promise<WriterReport> } {
+  const child = spawn(
+    process.execPath,
+    [WRITER, NATS_URL, stream, stream, type, id, writer, String(COMMANDS_PER_WRITER)],
+    { stdio: ["pipe", "pipe", "pipe"] },
+  );
+  let out = "";
+  let err = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.startsWith("ready\n")) resolve();
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`writer ${writer} exited with ${code} before ready:\n${err}`)),
+    );
+  });
+  const report = new Promise<WriterReport>((resolve, reject) => {
+    child.once("exit", (code) => {
+      const line = out.split("\n").find((l) => l.startsWith("{"));
+      if (code !== 0 || line === undefined)
+        reject(new Error(`writer ${writer} exited with ${code}:\n${err}`));
+      else resolve(JSON.parse(line) as WriterReport);
+    });
+  });
+  ready.catch(() => {});
+  return { child, ready, report };
+}
