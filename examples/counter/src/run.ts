@@ -34,6 +34,8 @@ export interface RunCountersOptions {
   /** Aborting also gives up waiting for recovery (a second Ctrl-C). */
   readonly abort?: AbortSignal;
   readonly progress?: ProgressSink;
+  /** Called once the counters are recovered, before the first command is sent. */
+  readonly onRecovered?: (recovered: { readonly seconds: number; readonly total: bigint }) => void;
   readonly logger?: Logger;
 }
 
@@ -135,6 +137,7 @@ export async function runCounters(options: RunCountersOptions): Promise<RunSumma
   }
   const startSeconds = seconds(startedAt);
   const startTotal = values.reduce((a, b) => a + b, 0n);
+  options.onRecovered?.({ seconds: startSeconds, total: startTotal });
 
   const commandsPlanned = entityCount * evtCount;
   const latencies = new LatencyRecorder(commandsPlanned);

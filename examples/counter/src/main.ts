@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// The counter example's command line: `npm start` at the repository root runs this.
+import { writeFileSync } from "node:fs";
+import { ConfigurationError, ConnectionError, consoleLogger } from "@eventsourced/core";
+import { type CounterConfig, loadConfig } from "./config.js";
+import { createProgress } from "./progress.js";
+import { reportLines, summaryJson } from "./report.js";
+import type { OpenedStores } from "./stores.js";
+
+/** Exit statuses: documented in README.md. */
+const EXIT = { ok: 0, failed: 1, config: 2, interrupted: 130 } as const;
+
+const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+const err = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+function describeWorkload(config: CounterConfig, where: string): string {
+  const { entityCount, evtCount, binarizer, snapshotAfter } = config.counter;
+  const snapshots = snapshotAfter > 0 ? `snapshots every ${snapshotAfter} events` : "no snapshots";
+  return `counter: ${entityCount} counters x ${evtCount} commands on ${where}, ${binarizer}, ${snapshots}`;
+}
+
+/** First Ctrl-C: stop sending and let everything drain and verify. Second: skip verification as well. */
+function installSignalHandlers(stop: AbortController, abort: AbortController): () => void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!stop.signal.aborted) {
+      err(
+        `\n${signal}: stopping; commands in flight finish and are verified (press Ctrl-C again to skip that)`,
+      );
+      stop.abort();
+    } else if (!abort.signal.aborted) {
+      err(`\n${signal}: skipping verification; closing connections`);
+      abort.abort();
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+}
+
+function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s*\n\s*/g, " ");
+}
+
+async function main(): Promise<number> {
+  let config: CounterConfig;
+  try {
+    config = loadConfig().config;
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      err(`counter: ${oneLine(error)}`);
+      return EXIT.config;
+    }
+    throw error;
+  }
+
+  // Loaded only now: a configuration error is reported without loading any driver.
+  const { describeStores, openStores } = await import("./stores.js");
+  const { runCounters } = await import("./run.js");
+  out(describeWorkload(config, describeStores(config)));
+  const stop = new AbortController();
+  const abort = new AbortController();
+  const removeSignalHandlers = installSignalHandlers(stop, abort);
+  let stores: OpenedStores;
+  try {
+    stores = await openStores(config);
+  } catch (error) {
+    removeSignalHandlers();
+    if (error instanceof ConnectionError || error instanceof ConfigurationError) {
+      err(`counter: ${oneLine(error)}`);
+      return error instanceof ConfigurationError ? EXIT.config : EXIT.failed;
+    }
+    throw error;
+  }
+
+  try {
+    const summary = await runCounters({
+      evtLog: stores.evtLog,
+      snapshotStore: stores.snapshotStore,
+      ...config.counter,
+      stop: stop.signal,
+      abort: abort.signal,
+      progress: createProgress({ mode: config.output.progress }),
+      onRecovered: ({ seconds, total }) =>
+        out(
+          `start: recovered ${config.counter.entityCount} counters in ${seconds.toFixed(2)} s, their values sum to ${total}`,
+        ),
+      logger: consoleLogger,
+    });
+    for (const line of reportLines(summary)) out(line);
+    if (config.output.summaryFile !== "") {
+      writeFileSync(
+        config.output.summaryFile,
+        `${JSON.stringify(summaryJson(stores.log, summary), null, 2)}\n`,
+      );
+    }
+    if (summary.error !== undefined || summary.verified === false) return EXIT.failed;
+    return summary.interrupted ? EXIT.interrupted : EXIT.ok;
+  } catch (error) {
+    if (abort.signal.aborted) {
+      err("counter: stopped before recovery finished");
+      return EXIT.interrupted;
+    }
+    err(`counter: ${oneLine(error)}`);
+    return EXIT.failed;
+  } finally {
+    await stores.close();
+    removeSignalHandlers();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+    // Everything is closed by now; should a driver still hold a handle, do not hang the terminal.
+    setTimeout(() => process.exit(code), 2_000).unref();
+  },
+  (error: unknown) => {
+    err(
+      `counter: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    process.exit(EXIT.failed);
+  },
+);

@@ -1,0 +1,184 @@
+import { mkdirSync } from "node:fs";
+import {
+  ConfigurationError,
+  ConnectionError,
+  consoleLogger,
+  type EvtLog,
+  type Logger,
+  type SnapshotStore,
+} from "@eventsourced/core";
+import { NatsEvtLog } from "@eventsourced/evtlog-nats";
+import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
+import { startEmbeddedPostgres } from "@eventsourced/evtlog-postgres/embedded";
+import { NatsSnapshotStore } from "@eventsourced/snapshots/nats";
+import { PostgresSnapshotStore } from "@eventsourced/snapshots/postgres";
+import pg from "pg";
+import type { CounterConfig } from "./config.js";
+import { redactUrl } from "./redact.js";
+
+/** The event log and snapshot store a run uses, opened from the configuration. */
+export interface OpenedStores {
+  readonly evtLog: EvtLog;
+  readonly snapshotStore: SnapshotStore;
+  /** Which log, for the JSON summary: `postgres`, `pglite` (embedded) or `nats`. */
+  readonly log: "postgres" | "pglite" | "nats";
+  /** Closes the stores and their connections (and stops the embedded server). */
+  close(): Promise<void>;
+}
+
+/** Where the configured stores are, safe to print (no password); known before anything is opened. */
+export function describeStores(config: CounterConfig): string {
+  const { kind, postgres, nats } = config.evtLog;
+  if (kind === "nats") {
+    const { stream } = nats;
+    return `NATS at ${redactUrl(nats.url)}, stream ${stream} (subjects ${subjectPrefixOf(nats)}.>), snapshot bucket ${bucketOf(nats)}`;
+  }
+  return postgres.url === ""
+    ? `embedded PostgreSQL (PGlite) in ${postgres.dataDir}, schema ${postgres.schema}`
+    : `PostgreSQL at ${redactUrl(postgres.url)}, schema ${postgres.schema}`;
+}
+
+// Derived from the stream name by default, so that two streams never claim the same subjects, and a fresh
+// stream never meets the snapshots of an old one.
+const subjectPrefixOf = (nats: CounterConfig["evtLog"]["nats"]): string => nats.subjectPrefix || nats.stream;
+const bucketOf = (nats: CounterConfig["evtLog"]["nats"]): string => nats.bucket || `${nats.stream}-snapshots`;
+
+/** How to start each server, for the one-line message when it cannot be reached. */
+export const START_HINTS = {
+  postgres:
+    "start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` " +
+    "(or set APP__EVT_LOG__POSTGRES__URL / DATABASE_URL to a reachable server, or leave both empty for the embedded database)",
+  nats:
+    "start it with `nats-server -js` (JetStream is required), e.g. " +
+    "`start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server`",
+} as const;
+
+function reasonOf(error: unknown, secrets: readonly string[]): string {
+  let message = error instanceof ConnectionError && error.cause instanceof Error ? error.cause.message : "";
+  if (message === "") message = error instanceof Error ? error.message : String(error);
+  // Driver messages do not normally echo credentials; make sure of it.
+  for (const secret of secrets) if (secret !== "") message = message.split(secret).join("***");
+  return message.replace(/\s*\n\s*/g, " ");
+}
+
+function unreachable(
+  server: string,
+  url: string,
+  error: unknown,
+  secrets: readonly string[],
+  hint: string,
+): never {
+  const shown = redactUrl(url);
+  throw new ConnectionError(
+    `cannot connect to ${server} at ${shown} (${reasonOf(error, secrets)}); ${hint}`,
+    shown,
+    { cause: error },
+  );
+}
+
+function passwordOf(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).password);
+  } catch {
+    return "";
+  }
+}
+
+async function startEmbedded(dataDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    const embedded = await startEmbeddedPostgres({ dataDir, port: 0 });
+    return { url: embedded.connectionString, stop: () => embedded.stop() };
+  } catch (error) {
+    throw new ConnectionError(
+      `cannot start the embedded PostgreSQL in ${dataDir} (${reasonOf(error, [])}); ` +
+        "is another run using that directory? Set APP__EVT_LOG__POSTGRES__DATA_DIR to another one",
+      dataDir,
+      { cause: error },
+    );
+  }
+}
+
+async function openPostgres(
+  config: CounterConfig["evtLog"]["postgres"],
+  logger: Logger,
+): Promise<OpenedStores> {
+  const { schema } = config;
+  const embedded = config.url === "" ? await startEmbedded(config.dataDir) : undefined;
+  const url = embedded?.url ?? config.url;
+  // The embedded server takes a single connection: the log and the snapshot store share one pool of one.
+  const sharedPool = embedded ? new pg.Pool({ connectionString: url, max: 1 }) : undefined;
+  sharedPool?.on("error", (error) =>
+    logger.warn("embedded PostgreSQL connection failed", { error: error.message }),
+  );
+  const connection = sharedPool ? { pool: sharedPool } : { connectionString: url };
+  let evtLog: PostgresEvtLog | undefined;
+  try {
+    evtLog = await PostgresEvtLog.create({ ...connection, schema, logger });
+    const snapshotStore = await PostgresSnapshotStore.create({ ...connection, schema });
+    return {
+      evtLog,
+      snapshotStore,
+      log: embedded ? "pglite" : "postgres",
+      async close() {
+        await snapshotStore.close();
+        await evtLog?.close();
+        await sharedPool?.end();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await evtLog?.close().catch(() => {});
+    await sharedPool?.end().catch(() => {});
+    await embedded?.stop().catch(() => {});
+    if (error instanceof ConfigurationError) throw error;
+    return unreachable("PostgreSQL", url, error, [passwordOf(url)], START_HINTS.postgres);
+  }
+}
+
+async function openNats(config: CounterConfig["evtLog"]["nats"], logger: Logger): Promise<OpenedStores> {
+  const { url, stream } = config;
+  const subjectPrefix = subjectPrefixOf(config);
+  const bucket = bucketOf(config);
+  const auth = {
+    ...(config.user === "" ? {} : { user: config.user }),
+    ...(config.password === "" ? {} : { pass: config.password }),
+    ...(config.token === "" ? {} : { token: config.token }),
+    ...(config.credsFile === "" ? {} : { credsFile: config.credsFile }),
+  };
+  const secrets = [config.password, config.token, passwordOf(url)];
+  let evtLog: NatsEvtLog | undefined;
+  try {
+    evtLog = await NatsEvtLog.connect({
+      servers: url,
+      ...auth,
+      stream: { name: stream, subjectPrefix },
+      logger,
+    });
+    const snapshotStore = await NatsSnapshotStore.create({ servers: url, ...auth, bucket });
+    return {
+      evtLog,
+      snapshotStore,
+      log: "nats",
+      async close() {
+        await snapshotStore.close();
+        await evtLog?.close();
+      },
+    };
+  } catch (error) {
+    await evtLog?.close().catch(() => {});
+    if (error instanceof ConfigurationError) throw error;
+    return unreachable("NATS", url, error, secrets, START_HINTS.nats);
+  }
+}
+
+/**
+ * Opens the configured event log and its snapshot store: PostgreSQL at a URL, the embedded PostgreSQL
+ * (PGlite in a local data directory, so that a second run recovers) when no URL is given, or NATS.
+ * @throws ConnectionError with a one-line message naming the server (password masked) and how to start it.
+ */
+export function openStores(config: CounterConfig, logger: Logger = consoleLogger): Promise<OpenedStores> {
+  return config.evtLog.kind === "nats"
+    ? openNats(config.evtLog.nats, logger)
+    : openPostgres(config.evtLog.postgres, logger);
+}
