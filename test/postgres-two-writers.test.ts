@@ -1,0 +1,132 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { defineEntity, Entity, emit, jsonFromBytes, silentLogger } from "@eventsourced/core";
+import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  DATABASE_URL,
+  dropSchema,
+  testPool,
+  uniqueSchemaName,
+} from "../packages/evtlog-postgres/test/pg-test-database.js";
+
+// Two separate Node processes drive the same entity from its very first event, each through its own
+// PostgresEvtLog (own committer, own connections) on one table. Optimistic concurrency in the log plus the
+// entity's re-run on conflict must leave every acknowledged command in the log exactly once, atomically,
+// with contiguous seqNos; an entity recovered from the log must equal the fold of the log.
+
+const WRITER = fileURLToPath(new URL("./fixtures/postgres-writer.mjs", import.meta.url));
+const BUILT = [
+  fileURLToPath(new URL("../packages/evtlog-postgres/dist/index.js", import.meta.url)),
+  fileURLToPath(new URL("../packages/core/dist/index.js", import.meta.url)),
+];
+const COMMANDS_PER_WRITER = 150;
+
+interface WriterReport {
+  readonly acked: readonly { readonly tag: string; readonly seqNo: number }[];
+  readonly failed: readonly string[];
+  readonly conflictRetries: number;
+}
+
+describe("two writer processes on one PostgreSQL entity", () => {
+  const schema = uniqueSchemaName("two_writers");
+  const type = "shared";
+  let log: PostgresEvtLog | undefined;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    for (const file of BUILT) {
+      if (!existsSync(file)) {
+        throw new Error(
+          "this test runs the built packages: run `npm run build` (or `npx tsc -b packages/evtlog-postgres`)",
+        );
+      }
+    }
+    await (await testPool(1)).end();
+  });
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+    await log?.close();
+    await dropSchema(schema);
+  });
+
+  it("loses and duplicates nothing, keeps seqNos contiguous and commands atomic, from the first event on", async () => {
+    const writers = ["A", "B"].map((writer) => startWriter(schema, type, "the-one", writer));
+    children.push(...writers.map((w) => w.child));
+    await Promise.all(writers.map((w) => w.ready));
+    for (const w of writers) w.child.stdin?.end("go\n");
+    const reports = await Promise.all(writers.map((w) => w.report));
+
+    log = await PostgresEvtLog.create({ connectionString: DATABASE_URL, schema, maxConnections: 2 });
+    const records = [];
+    for await (const record of log.evtsById(type, "the-one", { from: 1 })) records.push(record);
+    const evts = records.map((r) => jsonFromBytes<{ tag: string; part: number }>(r.bytes));
+    expect(records.map((r) => r.seqNo)).toEqual(records.map((_, i) => i + 1));
+    for (let i = 0; i < evts.length; i += 2) {
+      expect([evts[i]!.part, evts[i + 1]?.part, evts[i + 1]?.tag]).toEqual([0, 1, evts[i]!.tag]);
+    }
+    const storedAt = new Map<string, number>();
+    for (let i = 1; i < evts.length; i += 2) {
+      expect(storedAt.has(evts[i]!.tag), `${evts[i]!.tag} stored once`).toBe(false);
+      storedAt.set(evts[i]!.tag, records[i]!.seqNo);
+    }
+    const acked = reports.flatMap((r) => r.acked);
+    expect(reports.flatMap((r) => r.failed)).toEqual([]);
+    expect(acked).toHaveLength(2 * COMMANDS_PER_WRITER);
+    for (const { tag, seqNo } of acked) expect(storedAt.get(tag), tag).toBe(seqNo);
+    // Nothing in the log that was not acknowledged.
+    expect(storedAt.size).toBe(acked.length);
+    expect(await log.lastSeqNo(type, "the-one")).toBe(records.length);
+    // Both writers started at expected seqNo 0, so they did contend.
+    expect(reports.reduce((n, r) => n + r.conflictRetries, 0)).toBeGreaterThan(0);
+
+    // Recovered state equals the fold of the log.
+    const counter = defineEntity<number, never, { tag: string; part: number }>({
+      typeName: type,
+      initialState: () => 0,
+      handleCmd: () => emit({ tag: "unused", part: 0 }),
+      handleEvt: (state) => state + 1,
+    });
+    const recovered = await Entity.spawn("the-one", counter, { evtLog: log, logger: silentLogger });
+    expect(recovered.seqNo).toBe(records.length);
+    await recovered.stop();
+  }, 120_000);
+});
+
+function startWriter(
+  schema: string,
+  type: string,
+  id: string,
+  writer: string,
+): { child: ChildProcess; ready: Promise<void>; report: Promise<WriterReport> } {
+  const child = spawn(
+    process.execPath,
+    [WRITER, DATABASE_URL, schema, type, id, writer, String(COMMANDS_PER_WRITER)],
+    { stdio: ["pipe", "pipe", "pipe"] },
+  );
+  let out = "";
+  let err = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.startsWith("ready\n")) resolve();
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`writer ${writer} exited with ${code} before ready:\n${err}`)),
+    );
+  });
+  const report = new Promise<WriterReport>((resolve, reject) => {
+    child.once("exit", (code) => {
+      const line = out.split("\n").find((l) => l.startsWith("{"));
+      if (code !== 0 || line === undefined)
+        reject(new Error(`writer ${writer} exited with ${code}:\n${err}`));
+      else resolve(JSON.parse(line) as WriterReport);
+    });
+  });
+  ready.catch(() => {});
+  return { child, ready, report };
+}
