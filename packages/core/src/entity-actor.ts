@@ -16,7 +16,7 @@ import {
   RecoveryError,
   SeqNoConflictError,
 } from "./errors.js";
-import type { CmdContext, CmdResult, Decision, EventSourced } from "./event-sourced.js";
+import type { CmdResult, Decision, Emit, EventSourced } from "./event-sourced.js";
 import type { EvtLog, EvtMetadata, NewEvt } from "./evt-log.js";
 import type { Logger } from "./logger.js";
 import { Mailbox, type MailboxItem } from "./mailbox.js";
@@ -177,6 +177,14 @@ export class EntityActor<S, C, E, R, J> implements EntityRef<C, R, J> {
   handleCmd(cmd: C, options?: HandleCmdOptions): Promise<CmdResult<R, J>> {
     if (this.#status !== "running") return Promise.reject(this.#stoppedError());
     const pending = new PendingCmd<C, R, J>(cmd, options?.metadata);
+    if (!this.#draining && !this.#needsResync && this.#mailbox.size === 0) {
+      // Idle entity: the command is handled at once, so there is no waiting to give up on.
+      const signal = options === undefined ? undefined : signalOf(options);
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      pending.signal = signal;
+      void this.#drain(pending);
+      return pending.promise;
+    }
     if (options !== undefined && (options.signal !== undefined || options.timeoutMs !== undefined)) {
       const signal = signalOf(options);
       if (signal !== undefined) {
@@ -206,129 +214,153 @@ export class EntityActor<S, C, E, R, J> implements EntityRef<C, R, J> {
     await this.#terminated.promise;
   }
 
-  async #drain(): Promise<void> {
+  /**
+   * Serves the mailbox until it is empty. One async frame handles every command to completion and settles
+   * its promise; the only awaits are an async `handleCmd`, `persist` and re-synchronisation, so a command
+   * costs one suspension on the hot path.
+   */
+  async #drain(first?: PendingCmd<C, R, J>): Promise<void> {
     this.#draining = true;
-    try {
-      for (let pending = this.#mailbox.take(); pending !== undefined; pending = this.#mailbox.take()) {
+    const { definition, evtLog } = this.#config;
+    let pending = first;
+    for (;;) {
+      if (pending === undefined) {
+        // Re-synchronise before taking the next command, so that commands stay withdrawable while the log
+        // is unreachable.
+        if (this.#needsResync && !(await this.#resync())) {
+          for (const rest of this.#mailbox.takeAll()) rest.reject(this.#stoppedError());
+          break;
+        }
+        pending = this.#mailbox.take();
+        if (pending === undefined) break;
         // From here on the command completes: giving up is only possible while it waits.
         if (pending.onAbort !== undefined) pending.signal?.removeEventListener("abort", pending.onAbort);
-        if (this.#needsResync && !(await this.#resync())) {
-          pending.reject(this.#stoppedError());
-          for (const rest of this.#mailbox.takeAll()) rest.reject(this.#stoppedError());
-          return;
-        }
-        try {
-          await this.#process(pending);
-        } catch (error) {
-          // #process settles every outcome itself; this only keeps a bug from silencing the mailbox forever.
-          pending.reject(error);
-        }
       }
-    } finally {
-      this.#draining = false;
+      try {
+        for (let conflicts = 0; ; conflicts++) {
+          const seqNo = this.#seqNo;
+          let decision: Decision<S, E, R, J>;
+          try {
+            const decided = definition.handleCmd(this.#state, pending.cmd, {
+              id: this.id,
+              seqNo,
+              signal: pending.signal,
+            });
+            decision = isPromiseLike(decided) ? await decided : decided;
+          } catch (error) {
+            pending.reject(error);
+            break;
+          }
+          const newEvts = this.#settleOrEncode(pending, decision, seqNo);
+          if (newEvts === undefined) break;
+          try {
+            await evtLog.persist(this.typeName, this.id, seqNo, newEvts);
+          } catch (error) {
+            if (await this.#retryAfterPersistFailure(pending, error, conflicts)) continue;
+            break;
+          }
+          this.#apply(pending, decision as Emit<S, E, R>, seqNo);
+          break;
+        }
+      } catch (error) {
+        // Every outcome above settles the promise itself; this only keeps a bug from silencing the mailbox.
+        pending.reject(error);
+      }
+      pending = undefined;
     }
+    this.#draining = false;
     if (this.#status === "stopping") void this.#terminate({ reason: "stopped" });
   }
 
-  /** Handles one command to completion; settles its promise and never throws. */
-  async #process(pending: PendingCmd<C, R, J>): Promise<void> {
-    const { definition, evtLog, maxConflictRetries } = this.#config;
-    let conflicts = 0;
-    for (;;) {
-      const state = this.#state;
-      const seqNo = this.#seqNo;
-      let decision: Decision<S, E, R, J>;
-      try {
-        const ctx: CmdContext = { id: this.id, seqNo, signal: pending.signal };
-        const decided = definition.handleCmd(state, pending.cmd, ctx);
-        decision = isPromiseLike(decided) ? await decided : decided;
-      } catch (error) {
-        pending.reject(error);
-        return;
-      }
-
-      if (!isDecision(decision)) {
-        pending.reject(
-          new InvalidArgumentError(
-            `${this.#describe()}: handleCmd returned ${String(decision)}, not emit(...), emitAndReply(...), reply(...) or reject(...)`,
-          ),
-        );
-        return;
-      }
-      if (decision.kind === "reply") {
-        this.#counters.accepted++;
-        pending.resolve({ kind: "accepted", reply: decision.reply, seqNo });
-        return;
-      }
-      if (decision.kind === "reject") {
-        this.#counters.rejected++;
-        pending.resolve({ kind: "rejected", rejection: decision.rejection, seqNo });
-        return;
-      }
-
-      const evts = decision.evts;
-      let newEvts: NewEvt[];
-      try {
-        newEvts = this.#encode(evts, pending.metadata);
-      } catch (error) {
-        pending.reject(error);
-        return;
-      }
-
-      try {
-        await evtLog.persist(this.typeName, this.id, seqNo, newEvts);
-      } catch (error) {
-        // Either way the log may now know more than we do.
-        this.#needsResync = true;
-        if (error instanceof SeqNoConflictError) {
-          if (conflicts >= maxConflictRetries) {
-            pending.reject(
-              new ConcurrencyConflictError(this.typeName, this.id, conflicts + 1, { cause: error }),
-            );
-            return;
-          }
-          conflicts++;
-          this.#counters.conflictRetries++;
-          if (!(await this.#resync())) {
-            pending.reject(this.#stoppedError());
-            return;
-          }
-          continue;
-        }
-        this.#counters.persistFailures++;
-        pending.reject(
-          error instanceof PersistError
-            ? error
-            : new PersistError(`persisting ${evts.length} event(s) of ${this.#describe()} failed`, true, {
-                cause: error,
-              }),
-        );
-        return;
-      }
-
-      let stateAfter = state;
-      try {
-        for (let i = 0; i < evts.length; i++)
-          stateAfter = definition.handleEvt(stateAfter, evts[i]!, seqNo + i + 1);
-      } catch (error) {
-        // The events are durable but do not fold: re-reading them will fail the entity rather than let it
-        // serve a state that is not the fold of its log.
-        this.#needsResync = true;
-        pending.reject(error);
-        return;
-      }
-      const seqNoAfter = seqNo + evts.length;
-      this.#state = stateAfter;
-      this.#seqNo = seqNoAfter;
+  /**
+   * Settles a reply or rejection (returning `undefined`), or encodes the events of an emit for persisting.
+   * A decision that is not one, or events that do not encode, fail only this command.
+   */
+  #settleOrEncode(
+    pending: PendingCmd<C, R, J>,
+    decision: Decision<S, E, R, J>,
+    seqNo: number,
+  ): NewEvt[] | undefined {
+    if (!isDecision(decision)) {
+      pending.reject(
+        new InvalidArgumentError(
+          `${this.#describe()}: handleCmd returned ${String(decision)}, not emit(...), emitAndReply(...), reply(...) or reject(...)`,
+        ),
+      );
+      return undefined;
+    }
+    if (decision.kind === "reply") {
       this.#counters.accepted++;
-      try {
-        pending.resolve({ kind: "accepted", reply: decision.reply(stateAfter), seqNo: seqNoAfter });
-      } catch (error) {
-        pending.reject(error);
+      pending.resolve({ kind: "accepted", reply: decision.reply, seqNo });
+      return undefined;
+    }
+    if (decision.kind === "reject") {
+      this.#counters.rejected++;
+      pending.resolve({ kind: "rejected", rejection: decision.rejection, seqNo });
+      return undefined;
+    }
+    try {
+      return this.#encode(decision.evts, pending.metadata);
+    } catch (error) {
+      pending.reject(error);
+      return undefined;
+    }
+  }
+
+  /**
+   * After a failed persist: true when the command should be re-run (a conflict within the retry limit, and
+   * the entity caught up with the log); otherwise the command's promise has been rejected.
+   */
+  async #retryAfterPersistFailure(
+    pending: PendingCmd<C, R, J>,
+    error: unknown,
+    conflicts: number,
+  ): Promise<boolean> {
+    // Either way the log may now know more than we do.
+    this.#needsResync = true;
+    if (error instanceof SeqNoConflictError) {
+      if (conflicts >= this.#config.maxConflictRetries) {
+        pending.reject(new ConcurrencyConflictError(this.typeName, this.id, conflicts + 1, { cause: error }));
+        return false;
       }
-      this.#maybeSnapshot(stateAfter, seqNo, seqNoAfter);
+      this.#counters.conflictRetries++;
+      if (await this.#resync()) return true;
+      pending.reject(this.#stoppedError());
+      return false;
+    }
+    this.#counters.persistFailures++;
+    pending.reject(
+      error instanceof PersistError
+        ? error
+        : new PersistError(`persisting the events of ${this.#describe()} failed`, true, { cause: error }),
+    );
+    return false;
+  }
+
+  /** Folds durable events into the state, replies, and schedules a snapshot when one is due. */
+  #apply(pending: PendingCmd<C, R, J>, decision: Emit<S, E, R>, seqNo: number): void {
+    const evts = decision.evts;
+    const handleEvt = this.#config.definition.handleEvt;
+    let stateAfter = this.#state;
+    try {
+      for (let i = 0; i < evts.length; i++) stateAfter = handleEvt(stateAfter, evts[i]!, seqNo + i + 1);
+    } catch (error) {
+      // The events are durable but do not fold: re-reading them will fail the entity rather than let it
+      // serve a state that is not the fold of its log.
+      this.#needsResync = true;
+      pending.reject(error);
       return;
     }
+    const seqNoAfter = seqNo + evts.length;
+    this.#state = stateAfter;
+    this.#seqNo = seqNoAfter;
+    this.#counters.accepted++;
+    try {
+      pending.resolve({ kind: "accepted", reply: decision.reply(stateAfter), seqNo: seqNoAfter });
+    } catch (error) {
+      pending.reject(error);
+    }
+    this.#maybeSnapshot(stateAfter, seqNo, seqNoAfter);
   }
 
   #encode(evts: readonly E[], metadata: EvtMetadata | undefined): NewEvt[] {

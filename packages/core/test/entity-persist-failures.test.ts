@@ -102,6 +102,25 @@ describe("Persist failures", () => {
     expect(logger.lines.some((l) => l.message.includes("cannot re-read the log"))).toBe(true);
   });
 
+  it("a command waiting for the log to come back can still give up, without effect", async () => {
+    const log = new FaultyEvtLog(new InMemoryEvtLog());
+    const logger = new RecordingLogger();
+    const ref = await spawnOn(log, logger);
+    log.failNextPersist({ afterWrite: false });
+    log.failReads(Number.POSITIVE_INFINITY);
+    await expect(ref.handleCmd(inc(1))).rejects.toBeInstanceOf(PersistError);
+    const controller = new AbortController();
+    const givingUp = ref.handleCmd(inc(2), { signal: controller.signal });
+    const staying = ref.handleCmd(inc(3));
+    await until(() => logger.lines.some((l) => l.level === "warn"));
+
+    controller.abort(new Error("not waiting any longer"));
+    await expect(givingUp).rejects.toThrow("not waiting any longer");
+    log.heal();
+    expect(await staying).toEqual({ kind: "accepted", reply: 3, seqNo: 1 });
+    expect(await foldedLog(log.inner, "c1")).toBe(3);
+  });
+
   it("stop() while the log stays unreachable rejects the queued commands with EntityStoppedError and fails the entity", async () => {
     const log = new FaultyEvtLog(new InMemoryEvtLog());
     const logger = new RecordingLogger();
