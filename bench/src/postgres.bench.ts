@@ -68,10 +68,10 @@ async function adminPool(): Promise<pg.Pool> {
 async function createRawTable(admin: pg.Pool, schema: string): Promise<string> {
   await admin.query(`CREATE SCHEMA "${schema}";
     CREATE TABLE "${schema}".events (
-      position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      position bigint GENERATED ALWAYS AS IDENTITY,
       type text NOT NULL, id text NOT NULL, seq_no bigint NOT NULL,
       recorded_at timestamptz NOT NULL DEFAULT now(), content_type text, metadata jsonb, bytes bytea NOT NULL,
-      UNIQUE (type, id, seq_no));
+      PRIMARY KEY (type, id, seq_no));
     CREATE INDEX ON "${schema}".events (type, position);`);
   return `"${schema}".events`;
 }
