@@ -25,7 +25,7 @@ import { writeReport } from "./write-report.js";
  */
 const BUDGET_SECONDS = quick
   ? { core: 60, postgres: 120, nats: 120, counter: 90 }
-  : { core: 150, postgres: 300, nats: 240, counter: 240 };
+  : { core: 180, postgres: 360, nats: 360, counter: 300 };
 
 /** The counter workload: the Rust example's full run, or a reduced one in quick mode. */
 const COUNTER_WORKLOAD = quick ? { entityCount: 20, evtCount: 500 } : { entityCount: 100, evtCount: 10_000 };
