@@ -1,6 +1,7 @@
 // The examples in packages/core/README.md are copied from this file (between the `#region` markers), so
 // they compile and run.
 
+import { readFileSync } from "node:fs";
 // #region define
 import { type Decision, defineEntity, emitAndReply, reject, reply } from "@eventsourced/core";
 import { expect, it } from "vitest";
@@ -97,4 +98,22 @@ it("the README's failure-injection example runs", async () => {
   // The entity re-reads the log before its next command: the deposit did land.
   expect(await ref.handleCmd({ type: "balance" })).toEqual({ kind: "accepted", reply: 10, seqNo: 1 });
   // #endregion faulty
+});
+
+it("the README shows every example exactly as this file has it", () => {
+  const source = readFileSync(new URL(import.meta.url), "utf8");
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  for (const name of ["define", "spawn", "given", "faulty"]) {
+    const match = source.match(
+      new RegExp(`\\n([ \\t]*)// #region ${name}\\n([\\s\\S]*?)\\n[ \\t]*// #endregion ${name}`),
+    );
+    expect(match, `region ${name}`).not.toBeNull();
+    const indent = match![1]!.length;
+    const code = match![2]!
+      .split("\n")
+      .map((line) => line.slice(Math.min(indent, line.length - line.trimStart().length)))
+      .join("\n")
+      .trim();
+    expect(readme).toContain(`\`\`\`ts\n${code}\n\`\`\``);
+  }
 });
