@@ -226,8 +226,8 @@ export class EntityActor<S, C, E, R, J> implements EntityRef<C, R, J> {
     for (;;) {
       if (pending === undefined) {
         // Re-synchronise before taking the next command, so that commands stay withdrawable while the log
-        // is unreachable.
-        if (this.#needsResync && !(await this.#resync())) {
+        // is unreachable. A failed entity (e.g. a re-run's re-synchronisation failed) serves nothing more.
+        if (this.#status === "failed" || (this.#needsResync && !(await this.#resync()))) {
           for (const rest of this.#mailbox.takeAll()) rest.reject(this.#stoppedError());
           break;
         }

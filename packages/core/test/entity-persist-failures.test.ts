@@ -8,7 +8,16 @@ import {
 } from "@eventsourced/core";
 import { FaultyEvtLog, InMemoryEvtLog } from "@eventsourced/core/testing";
 import { describe, expect, it } from "vitest";
-import { counter, foldedLog, inc, logOf, RecordingLogger, settle, until } from "./fixtures.js";
+import {
+  counter,
+  foldedLog,
+  foreignIncreased,
+  inc,
+  logOf,
+  RecordingLogger,
+  settle,
+  until,
+} from "./fixtures.js";
 
 const fastBackoff = { initialMs: 1, maxMs: 4 };
 
@@ -144,6 +153,31 @@ describe("Persist failures", () => {
     expect(termination.reason).toBe("failed");
     expect(termination.reason === "failed" && termination.error).toBeInstanceOf(RecoveryError);
     await expect(ref.handleCmd(inc(4))).rejects.toBeInstanceOf(EntityStoppedError);
+  });
+
+  it("a failed re-synchronisation during a conflict re-run fails the entity for good, even if the log comes back", async () => {
+    const log = new FaultyEvtLog(new InMemoryEvtLog());
+    const logger = new RecordingLogger();
+    // A backoff so long that only stop() ends the wait.
+    const ref = await Entity.spawn("c1", counter, {
+      evtLog: log,
+      logger,
+      retryBackoff: { initialMs: 600_000 },
+    });
+    await ref.handleCmd(inc(1));
+    log.conflictNextPersist(foreignIncreased(10));
+    // Two failing reads: the conflict's re-synchronisation, and its last attempt once stop() is called.
+    // The third read would succeed: a failed entity must not make it.
+    log.failReads(2);
+    const conflicted = ref.handleCmd(inc(2)).catch((e: unknown) => e);
+    const queued = ref.handleCmd(inc(3)).catch((e: unknown) => e);
+    await until(() => logger.lines.some((l) => l.level === "warn"));
+    await ref.stop();
+
+    expect(await conflicted).toBeInstanceOf(EntityStoppedError);
+    expect(await queued).toBeInstanceOf(EntityStoppedError);
+    expect(ref.status).toBe("failed");
+    expect(await foldedLog(log.inner, "c1")).toBe(11);
   });
 
   it("a resync that meets an undecodable event fails the entity with a DecodeError naming the seqNo", async () => {
