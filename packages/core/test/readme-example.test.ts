@@ -17,7 +17,7 @@ type AccountEvt =
 
 type AccountRejection = { readonly reason: "insufficient-funds"; readonly balance: number };
 
-export const account = defineEntity<number, AccountCmd, AccountEvt, number, AccountRejection>({
+const account = defineEntity<number, AccountCmd, AccountEvt, number, AccountRejection>({
   typeName: "account",
   initialState: () => 0,
   handleCmd: (balance, cmd): Decision<number, AccountEvt, number, AccountRejection> => {
