@@ -23,7 +23,10 @@ function describeWorkload(config: CounterConfig, where: string): string {
   return `counter: ${entityCount} counters x ${evtCount} commands on ${where}, ${binarizer}, ${snapshots}`;
 }
 
-/** First Ctrl-C: stop sending and let everything drain and verify. Second: skip verification as well. */
+/**
+ * First Ctrl-C: stop sending and let everything drain and verify. Second: skip verification as well.
+ * Third: exit without waiting.
+ */
 function installSignalHandlers(stop: AbortController, abort: AbortController): () => void {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (!stop.signal.aborted) {
@@ -32,8 +35,11 @@ function installSignalHandlers(stop: AbortController, abort: AbortController): (
       );
       stop.abort();
     } else if (!abort.signal.aborted) {
-      err(`\n${signal}: skipping verification; closing connections`);
+      err(`\n${signal}: skipping verification; closing connections (press Ctrl-C again to exit at once)`);
       abort.abort();
+    } else {
+      // Something hangs (e.g. a connect to an unresponsive host): the user's word is final.
+      process.exit(EXIT.interrupted);
     }
   };
   process.on("SIGINT", onSignal);
