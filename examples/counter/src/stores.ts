@@ -12,8 +12,10 @@ import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { startEmbeddedPostgres } from "@eventsourced/evtlog-postgres/embedded";
 import { NatsSnapshotStore } from "@eventsourced/snapshots/nats";
 import { PostgresSnapshotStore } from "@eventsourced/snapshots/postgres";
+import type { NatsConnection } from "@nats-io/transport-node";
 import pg from "pg";
 import type { CounterConfig } from "./config.js";
+import { openNatsConnection } from "./nats-connection.js";
 import { redactUrl } from "./redact.js";
 
 /** The event log and snapshot store a run uses, opened from the configuration. */
@@ -138,35 +140,29 @@ async function openPostgres(
 
 async function openNats(config: CounterConfig["evtLog"]["nats"], logger: Logger): Promise<OpenedStores> {
   const { url, stream } = config;
-  const subjectPrefix = subjectPrefixOf(config);
-  const bucket = bucketOf(config);
-  const auth = {
-    ...(config.user === "" ? {} : { user: config.user }),
-    ...(config.password === "" ? {} : { pass: config.password }),
-    ...(config.token === "" ? {} : { token: config.token }),
-    ...(config.credsFile === "" ? {} : { credsFile: config.credsFile }),
-  };
   const secrets = [config.password, config.token, passwordOf(url)];
-  let evtLog: NatsEvtLog | undefined;
+  let connection: NatsConnection | undefined;
   try {
-    evtLog = await NatsEvtLog.connect({
-      servers: url,
-      ...auth,
-      stream: { name: stream, subjectPrefix },
+    connection = await openNatsConnection(config);
+    const evtLog = await NatsEvtLog.connect({
+      connection,
+      stream: { name: stream, subjectPrefix: subjectPrefixOf(config) },
       logger,
     });
-    const snapshotStore = await NatsSnapshotStore.create({ servers: url, ...auth, bucket });
+    const snapshotStore = await NatsSnapshotStore.create({ connection, bucket: bucketOf(config) });
+    const nc = connection;
     return {
       evtLog,
       snapshotStore,
       log: "nats",
       async close() {
         await snapshotStore.close();
-        await evtLog?.close();
+        await evtLog.close();
+        if (!nc.isClosed()) await nc.drain();
       },
     };
   } catch (error) {
-    await evtLog?.close().catch(() => {});
+    if (connection !== undefined && !connection.isClosed()) await connection.close().catch(() => {});
     if (error instanceof ConfigurationError) throw error;
     return unreachable("NATS", url, error, secrets, START_HINTS.nats);
   }
