@@ -1,7 +1,7 @@
 import type { EvtMetadata, EvtRecord, NewEvt } from "@eventsourced/core";
 import { type Evt, EvtBatch } from "./generated/eventsourced/nats/v1/envelope.js";
 
-/** Message headers written with every persist. */
+/** Message headers written with every persist (for tooling and direct gets; readers use the body). */
 export const Header = {
   /** seqNo of the first event in the message. */
   FirstSeq: "Es-First-Seq",
@@ -14,9 +14,26 @@ export const Header = {
 /** The value of {@link Header.Envelope} for bodies encoded as `eventsourced.nats.v1.EvtBatch`. */
 export const ENVELOPE_V1 = "eventsourced.nats.v1.EvtBatch";
 
-/** Encodes all events of one persist as the body of one message. */
-export function encodeEvtBatch(evts: readonly NewEvt[], recordedAtMs: number): Uint8Array {
+/** The seqNos a message holds: `firstSeqNo .. firstSeqNo + count - 1`. */
+export interface BatchRange {
+  readonly firstSeqNo: number;
+  readonly count: number;
+}
+
+/** A decoded message body. */
+export interface DecodedBatch extends BatchRange {
+  readonly records: EvtRecord[];
+}
+
+/** Encodes all events of one persist, numbered from `firstSeqNo`, as the body of one message. */
+export function encodeEvtBatch(
+  firstSeqNo: number,
+  evts: readonly NewEvt[],
+  recordedAtMs: number,
+): Uint8Array {
   return EvtBatch.encode({
+    firstSeqNo,
+    count: evts.length,
     evts: evts.map((evt) => ({
       bytes: evt.bytes,
       contentType: evt.contentType,
@@ -28,9 +45,42 @@ export function encodeEvtBatch(evts: readonly NewEvt[], recordedAtMs: number): U
   }).finish();
 }
 
-/** Decodes a message body into records numbered from `firstSeqNo`. Throws on malformed bytes. */
-export function decodeEvtBatch(body: Uint8Array, firstSeqNo: number): EvtRecord[] {
-  return EvtBatch.decode(body).evts.map((evt, i) => toRecord(evt, firstSeqNo + i));
+/** Decodes a message body; throws on bytes that are not a consistent v1 envelope. */
+export function decodeEvtBatch(body: Uint8Array): DecodedBatch {
+  const batch = EvtBatch.decode(body);
+  if (batch.firstSeqNo < 1 || batch.count !== batch.evts.length || batch.count < 1) {
+    throw new Error(
+      `inconsistent event batch: first seqNo ${batch.firstSeqNo}, count ${batch.count}, ${batch.evts.length} events`,
+    );
+  }
+  const records = batch.evts.map((evt, i) => toRecord(evt, batch.firstSeqNo + i));
+  return { firstSeqNo: batch.firstSeqNo, count: batch.count, records };
+}
+
+/**
+ * The range of a message from the first bytes of its body, without decoding the events: the writer puts
+ * `first_seq_no` (field 1) and `count` (field 2) first. Undefined when the body does not start that way.
+ */
+export function peekBatchRange(body: Uint8Array): BatchRange | undefined {
+  if (body[0] !== 0x08) return undefined;
+  const first = readVarint(body, 1);
+  if (first === undefined || body[first.next] !== 0x10) return undefined;
+  const count = readVarint(body, first.next + 1);
+  if (count === undefined || first.value < 1 || count.value < 1) return undefined;
+  return { firstSeqNo: first.value, count: count.value };
+}
+
+function readVarint(bytes: Uint8Array, start: number): { value: number; next: number } | undefined {
+  let value = 0;
+  let scale = 1;
+  // At most 8 bytes (56 bits) are read, which covers every safe integer; longer varints are not ours.
+  for (let i = start; i < bytes.length && i < start + 8; i++) {
+    const byte = bytes[i]!;
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) return Number.isSafeInteger(value) ? { value, next: i + 1 } : undefined;
+    scale *= 128;
+  }
+  return undefined;
 }
 
 function toRecord(evt: Evt, seqNo: number): EvtRecord {

@@ -28,7 +28,15 @@ import {
 } from "@nats-io/jetstream";
 import { headers, type MsgHdrs, type NatsConnection, TimeoutError } from "@nats-io/transport-node";
 import { connectNats, describeServers, reason, serverList } from "./connect-nats.js";
-import { decodeEvtBatch, ENVELOPE_V1, encodeEvtBatch, Header } from "./envelope.js";
+import {
+  type BatchRange,
+  type DecodedBatch,
+  decodeEvtBatch,
+  ENVELOPE_V1,
+  encodeEvtBatch,
+  Header,
+  peekBatchRange,
+} from "./envelope.js";
 import { type LastMessage, LastMessageCache } from "./last-message-cache.js";
 import type { NatsEvtLogOptions } from "./nats-evt-log-options.js";
 import { MAX_EVTS_PER_PERSIST, resumePoint, toPosition } from "./position.js";
@@ -170,7 +178,7 @@ export class NatsEvtLog implements EvtLog {
       );
     }
     const expectedStreamSeq = await this.#expectedStreamSeq(type, id, subject, expectedLastSeqNo);
-    const body = encodeEvtBatch(evts, Date.now());
+    const body = encodeEvtBatch(expectedLastSeqNo + 1, evts, Date.now());
     const hdrs = headers();
     hdrs.set(Header.FirstSeq, String(expectedLastSeqNo + 1));
     hdrs.set(Header.Count, String(evts.length));
@@ -212,36 +220,46 @@ export class NatsEvtLog implements EvtLog {
     const to = Math.min(options.to ?? Number.POSITIVE_INFINITY, last.lastSeqNo);
     if (last.firstSeqNo <= from) {
       // Everything asked for is in the last message (typical after a snapshot or a conflict): no consumer.
-      for (const record of this.#decode(type, id, last.data, last.firstSeqNo)) {
+      for (const record of this.#decode(type, id, last.data, last.streamSeq).records) {
         if (signal?.aborted) return;
         if (record.seqNo >= from && record.seqNo <= to) yield record;
       }
       return;
     }
+    let startSeq = 1;
+    if (from > 1) {
+      try {
+        startSeq = await this.#streamSeqHolding(type, id, subject, from, last.streamSeq);
+      } catch (err) {
+        throw asReadError(err, `cannot read the events of ${type}/${JSON.stringify(id)}`);
+      }
+    }
     let expected: number | undefined;
-    for await (const msg of readStream(this.#js, {
+    for await (const msgs of readStream(this.#js, {
       stream: this.#stream,
       filter: subject,
-      startSeq: 1,
+      startSeq,
       endSeq: last.streamSeq,
       batch: this.#fetchBatch,
       ...(signal === undefined ? {} : { signal }),
       logger: this.#logger,
     })) {
-      const { firstSeqNo, count } = batchHeaders(msg.headers, type, id, msg.seq);
-      if (expected !== undefined && firstSeqNo !== expected) {
-        throw new ReadError(
-          `the log of ${type}/${JSON.stringify(id)} is not contiguous: expected seqNo ${expected}, stream message ${msg.seq} starts at ${firstSeqNo}`,
-        );
+      for (const msg of msgs) {
+        const range = peekBatchRange(msg.data) ?? this.#decode(type, id, msg.data, msg.seq);
+        if (expected !== undefined && range.firstSeqNo !== expected) {
+          throw new ReadError(
+            `the log of ${type}/${JSON.stringify(id)} is not contiguous: expected seqNo ${expected}, stream message ${msg.seq} starts at ${range.firstSeqNo}`,
+          );
+        }
+        expected = range.firstSeqNo + range.count;
+        if (expected <= from) continue;
+        for (const record of this.#decode(type, id, msg.data, msg.seq).records) {
+          if (record.seqNo > to) return;
+          if (signal?.aborted) return;
+          if (record.seqNo >= from) yield record;
+        }
+        if (expected > to) return;
       }
-      expected = firstSeqNo + count;
-      if (expected <= from) continue;
-      for (const record of this.#decode(type, id, msg.data, firstSeqNo)) {
-        if (record.seqNo > to) return;
-        if (signal?.aborted) return;
-        if (record.seqNo >= from) yield record;
-      }
-      if (expected > to) return;
     }
   }
 
@@ -261,7 +279,7 @@ export class NatsEvtLog implements EvtLog {
       if (last === null || last.seq < start.streamSeq) return;
       endSeq = last.seq;
     }
-    for await (const msg of readStream(this.#js, {
+    for await (const msgs of readStream(this.#js, {
       stream: this.#stream,
       filter,
       startSeq: start.streamSeq,
@@ -270,20 +288,21 @@ export class NatsEvtLog implements EvtLog {
       ...(signal === undefined ? {} : { signal }),
       logger: this.#logger,
     })) {
-      let id: string;
-      try {
-        id = this.#subjects.idOf(msg.subject);
-      } catch (cause) {
-        throw new ReadError(`stream message ${msg.seq} on ${msg.subject} was not written by eventsourced`, {
-          cause,
-        });
-      }
-      const { firstSeqNo } = batchHeaders(msg.headers, type, id, msg.seq);
-      const records = this.#decode(type, id, msg.data, firstSeqNo);
-      const skip = msg.seq === start.streamSeq ? start.index : 0;
-      for (let index = skip; index < records.length; index++) {
-        if (signal?.aborted) return;
-        yield { ...records[index]!, type, id, position: toPosition(msg.seq, index) };
+      for (const msg of msgs) {
+        let id: string;
+        try {
+          id = this.#subjects.idOf(msg.subject);
+        } catch (cause) {
+          throw new ReadError(`stream message ${msg.seq} on ${msg.subject} was not written by eventsourced`, {
+            cause,
+          });
+        }
+        const { records } = this.#decode(type, id, msg.data, msg.seq);
+        const skip = msg.seq === start.streamSeq ? start.index : 0;
+        for (let index = skip; index < records.length; index++) {
+          if (signal?.aborted) return;
+          yield { ...records[index]!, type, id, position: toPosition(msg.seq, index) };
+        }
       }
     }
   }
@@ -383,10 +402,42 @@ export class NatsEvtLog implements EvtLog {
       this.#cache.forget(subject);
       return undefined;
     }
-    const { firstSeqNo, count } = batchHeaders(msg.header, type, id, msg.seq);
+    const { firstSeqNo, count } = this.#range(type, id, msg);
     const last = { lastSeqNo: firstSeqNo + count - 1, streamSeq: msg.seq };
     this.#cache.set(subject, last);
     return { ...last, firstSeqNo, data: msg.data };
+  }
+
+  /**
+   * The stream sequence of the entity's message holding seqNo `from`, found by bisecting the stream with
+   * "next message on this subject at or after sequence N" lookups (about log2(stream length) round trips),
+   * so that recovery after a snapshot reads only the events after it, however long the entity's history.
+   */
+  async #streamSeqHolding(
+    type: string,
+    id: string,
+    subject: string,
+    from: number,
+    lastStreamSeq: number,
+  ): Promise<number> {
+    // "Next by subject" needs the direct get API (allow_direct, which streams we create have).
+    if (!this.#allowDirect) return 1;
+    // Invariant: the message holding `from` has a stream sequence in [lo, hi].
+    let lo = 1;
+    let hi = lastStreamSeq;
+    while (lo < hi) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      const msg = await this.#getNext(subject, mid);
+      if (msg === null || msg.seq > hi) {
+        hi = mid - 1; // none of the entity's messages in [mid, hi]
+        continue;
+      }
+      const range = this.#range(type, id, msg);
+      if (range.firstSeqNo + range.count - 1 < from) lo = msg.seq + 1;
+      else if (range.firstSeqNo <= from) return msg.seq;
+      else hi = mid - 1; // msg is the entity's first message at or after mid, and it is past `from`
+    }
+    return Math.max(1, lo);
   }
 
   #getLast(subject: string): Promise<StoredMsg | null> {
@@ -395,29 +446,38 @@ export class NatsEvtLog implements EvtLog {
       : this.#jsm.streams.getMessage(this.#stream, { last_by_subj: subject });
   }
 
-  #decode(type: string, id: string, data: Uint8Array, firstSeqNo: number): EvtRecord[] {
-    try {
-      return decodeEvtBatch(data, firstSeqNo);
-    } catch (cause) {
-      throw new DecodeError("event", type, id, firstSeqNo, { cause });
-    }
+  #getNext(subject: string, seq: number): Promise<StoredMsg | null> {
+    return this.#jsm.direct.getMessage(this.#stream, { seq, next_by_subj: subject });
   }
-}
 
-function batchHeaders(
-  hdrs: MsgHdrs | undefined,
-  type: string,
-  id: string,
-  streamSeq: number,
-): { firstSeqNo: number; count: number } {
-  const firstSeqNo = Number(hdrs?.get(Header.FirstSeq));
-  const count = Number(hdrs?.get(Header.Count));
-  if (!(Number.isSafeInteger(firstSeqNo) && firstSeqNo >= 1 && Number.isSafeInteger(count) && count >= 1)) {
-    throw new DecodeError("event", type, id, Number.isSafeInteger(firstSeqNo) ? firstSeqNo : 0, {
-      cause: new Error(`stream message ${streamSeq} lacks valid ${Header.FirstSeq}/${Header.Count} headers`),
+  /** The seqNos in a stored message: from the start of its body, else from its headers. */
+  #range(type: string, id: string, msg: StoredMsg): BatchRange {
+    const range = peekBatchRange(msg.data);
+    if (range !== undefined) return range;
+    const firstSeqNo = Number(msg.header?.get(Header.FirstSeq));
+    const count = Number(msg.header?.get(Header.Count));
+    if (Number.isSafeInteger(firstSeqNo) && firstSeqNo >= 1 && Number.isSafeInteger(count) && count >= 1) {
+      return { firstSeqNo, count };
+    }
+    throw new DecodeError("event", type, id, 0, {
+      cause: new Error(`stream message ${msg.seq} is not an eventsourced event batch`),
     });
   }
-  return { firstSeqNo, count };
+
+  #decode(type: string, id: string, data: Uint8Array, streamSeq: number): DecodedBatch {
+    try {
+      return decodeEvtBatch(data);
+    } catch (cause) {
+      throw new DecodeError("event", type, id, peekBatchRange(data)?.firstSeqNo ?? 0, {
+        cause: new Error(
+          `stream message ${streamSeq}: ${cause instanceof Error ? cause.message : String(cause)}`,
+          {
+            cause,
+          },
+        ),
+      });
+    }
+  }
 }
 
 /** nats.js reports "no JetStream answered" (disabled, or not ready after a restart) with this error name. */

@@ -1,5 +1,5 @@
 import { type Logger, ReadError } from "@eventsourced/core";
-import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { Consumer, ConsumerMessages, FetchMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { reason } from "./connect-nats.js";
 
 /** What {@link readStream} reads. */
@@ -27,76 +27,151 @@ const INACTIVE_THRESHOLD_MS = 60_000;
 const BOUNDED_ATTEMPTS = 5;
 
 /**
- * Messages matching `filter` in stream order from `startSeq`, through an ordered consumer (it detects a
- * missed delivery and restarts from the last message seen, so nothing is skipped or repeated).
+ * Messages matching `filter` in stream order from `startSeq`, in batches, through an ordered consumer (it
+ * detects a missed delivery and restarts from the last message seen, so nothing is skipped or repeated).
  *
- * Backpressure: one pull of at most `batch` messages is outstanding at a time, and the next pull is sent
- * only after the previous batch has been taken by the caller, so memory stays bounded by one batch.
- * A bounded read ends after `endSeq`; a live read ends (without error) when `signal` aborts. When a pull
- * fails (server restart, consumer lost), the read resumes after the last delivered message on a new
- * consumer: a live read keeps trying, a bounded one gives up after a few attempts with `ReadError`.
+ * A bounded read (with `endSeq`) keeps one pull ahead: while the caller works through one batch, the next
+ * is already on its way, so memory stays bounded by two batches and replay does not wait a round trip per
+ * batch. A live read yields each message as it arrives (one-element batches), one pull at a time, and ends
+ * without error when `signal` aborts. When a pull fails (server restart, consumer lost), the read resumes
+ * after the last delivered message on a new consumer: a live read keeps trying, a bounded one gives up
+ * after a few attempts with `ReadError`.
  */
-export async function* readStream(js: JetStreamClient, options: StreamReadOptions): AsyncGenerator<JsMsg> {
-  const { signal, endSeq } = options;
-  const live = endSeq === undefined;
-  let next = options.startSeq;
-  let consumer: Consumer | undefined;
-  let messages: ConsumerMessages | undefined;
-  let failures = 0;
-  const onAbort = () => messages?.stop();
-  signal?.addEventListener("abort", onAbort, { once: true });
+export async function* readStream(
+  js: JetStreamClient,
+  options: StreamReadOptions,
+): AsyncGenerator<readonly JsMsg[]> {
+  const reader = new OrderedReader(js, options);
   try {
-    while (!signal?.aborted && (live || next <= endSeq)) {
+    if (options.endSeq === undefined) yield* reader.live();
+    else yield* reader.bounded(options.endSeq);
+  } finally {
+    reader.close();
+  }
+}
+
+class OrderedReader {
+  readonly #js: JetStreamClient;
+  readonly #options: StreamReadOptions;
+  #next: number;
+  #consumer: Consumer | undefined;
+  #messages: ConsumerMessages | undefined;
+  #failures = 0;
+  readonly #onAbort = () => this.#messages?.stop();
+
+  constructor(js: JetStreamClient, options: StreamReadOptions) {
+    this.#js = js;
+    this.#options = options;
+    this.#next = options.startSeq;
+    options.signal?.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  get #aborted(): boolean {
+    return this.#options.signal?.aborted === true;
+  }
+
+  async *bounded(endSeq: number): AsyncGenerator<readonly JsMsg[]> {
+    let inflight: Promise<JsMsg[]> | undefined;
+    while (!this.#aborted && this.#next <= endSeq) {
+      let msgs: JsMsg[];
       try {
-        consumer ??= await js.consumers.get(options.stream, {
-          filter_subjects: options.filter,
-          opt_start_seq: next,
-          inactive_threshold: INACTIVE_THRESHOLD_MS,
-        });
-        messages = await consumer.fetch({
-          max_messages: options.batch,
-          expires: live ? LIVE_EXPIRES_MS : BOUNDED_EXPIRES_MS,
-        });
-        if (signal?.aborted) return;
-        let delivered = 0;
-        for await (const msg of messages) {
-          // A message can be delivered after an abort that stopped the pull; the caller must not see it.
-          if (signal?.aborted) return;
-          next = msg.seq + 1;
-          failures = 0;
-          delivered++;
-          yield msg;
-          if (endSeq !== undefined && msg.seq >= endSeq) return;
-        }
-        // A pull answers at once while matching messages exist, so an empty bounded pull means none is left
-        // (the end message was removed by an operator).
-        if (!live && delivered === 0) return;
+        msgs = await (inflight ?? this.#pull(endSeq));
       } catch (err) {
-        if (signal?.aborted) return;
-        failures++;
-        if (!live && failures >= BOUNDED_ATTEMPTS) {
-          throw new ReadError(
-            `reading ${options.filter} from stream ${options.stream} failed: ${reason(err)}`,
-            {
-              cause: err,
-            },
-          );
+        await this.#recover(err, BOUNDED_ATTEMPTS);
+        inflight = undefined;
+        continue;
+      }
+      // A pull answers at once while matching messages exist, so an empty one means none is left (the end
+      // message was removed by an operator).
+      if (msgs.length === 0 || this.#aborted) return;
+      this.#failures = 0;
+      this.#next = msgs[msgs.length - 1]!.seq + 1;
+      inflight = this.#next <= endSeq ? this.#pull(endSeq) : undefined;
+      // Handled here so that a failed prefetch the caller never waits for (it stopped early) is not reported
+      // as an unhandled rejection; awaiting `inflight` above still sees the error.
+      inflight?.catch(() => {});
+      yield msgs;
+    }
+  }
+
+  async *live(): AsyncGenerator<readonly JsMsg[]> {
+    while (!this.#aborted) {
+      try {
+        const messages = await this.#fetch(LIVE_EXPIRES_MS);
+        if (this.#aborted) return;
+        for await (const msg of messages) {
+          // A message can arrive after an abort stopped the pull; the caller must not see it.
+          if (this.#aborted) return;
+          this.#next = msg.seq + 1;
+          this.#failures = 0;
+          yield [msg];
         }
-        options.logger.warn("NATS read interrupted; resuming on a new consumer", {
-          stream: options.stream,
-          filter: options.filter,
-          nextSeq: next,
-          error: reason(err),
-        });
-        discard(consumer);
-        consumer = undefined;
-        await sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)), signal);
+      } catch (err) {
+        if (this.#aborted) return;
+        await this.#recover(err, Number.POSITIVE_INFINITY);
       }
     }
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
-    messages?.stop();
-    discard(consumer);
+  }
+
+  close(): void {
+    this.#options.signal?.removeEventListener("abort", this.#onAbort);
+    this.#messages?.stop();
+    discard(this.#consumer);
+  }
+
+  /** One pull of up to `batch` messages, collected; stops early at `endSeq`. */
+  async #pull(endSeq: number): Promise<JsMsg[]> {
+    const out: JsMsg[] = [];
+    let atEnd = false;
+    let messages: ConsumerMessages | undefined;
+    // Collected by callback rather than by async iteration: one microtask per batch instead of per message.
+    messages = await this.#fetch(BOUNDED_EXPIRES_MS, (msg) => {
+      if (atEnd) return;
+      out.push(msg);
+      if (msg.seq >= endSeq) {
+        atEnd = true;
+        messages?.stop();
+      }
+    });
+    if (atEnd) messages.stop();
+    const err = await messages.closed();
+    if (err) throw err;
+    return out;
+  }
+
+  async #fetch(expires: number, callback?: (msg: JsMsg) => void): Promise<ConsumerMessages> {
+    this.#consumer ??= await this.#js.consumers.get(this.#options.stream, {
+      filter_subjects: this.#options.filter,
+      opt_start_seq: this.#next,
+      inactive_threshold: INACTIVE_THRESHOLD_MS,
+    });
+    // nats.js delivers a fetch's messages to `callback` when one is given (not in its FetchOptions type).
+    const options: FetchMessages & { callback?: (msg: JsMsg) => void } = {
+      max_messages: this.#options.batch,
+      expires,
+      ...(callback === undefined ? {} : { callback }),
+    };
+    this.#messages = await this.#consumer.fetch(options);
+    return this.#messages;
+  }
+
+  /** After a failed pull: gives up after `attempts`, else waits (backoff) and starts a new consumer. */
+  async #recover(err: unknown, attempts: number): Promise<void> {
+    this.#failures++;
+    const { stream, filter, logger, signal } = this.#options;
+    if (this.#failures >= attempts) {
+      throw new ReadError(`reading ${filter} from stream ${stream} failed: ${reason(err)}`, { cause: err });
+    }
+    logger.warn("NATS read interrupted; resuming on a new consumer", {
+      stream,
+      filter,
+      nextSeq: this.#next,
+      error: reason(err),
+    });
+    this.#messages?.stop();
+    discard(this.#consumer);
+    this.#consumer = undefined;
+    await sleep(Math.min(5_000, 100 * 2 ** Math.min(this.#failures, 6)), signal);
   }
 }
 

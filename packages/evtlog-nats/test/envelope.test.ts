@@ -1,11 +1,12 @@
 import { MAX_EVTS_PER_PERSIST } from "@eventsourced/evtlog-nats";
 import { describe, expect, it } from "vitest";
-import { decodeEvtBatch, encodeEvtBatch } from "../src/envelope.js";
+import { decodeEvtBatch, encodeEvtBatch, peekBatchRange } from "../src/envelope.js";
 import { resumePoint, toPosition } from "../src/position.js";
 
 describe("the message envelope", () => {
   it("round-trips bytes, content type, metadata and the recording time, numbering from the first seqNo", () => {
     const body = encodeEvtBatch(
+      7,
       [
         { bytes: new Uint8Array([1, 2]), contentType: "application/json" },
         {
@@ -17,7 +18,8 @@ describe("the message envelope", () => {
       ],
       1_700_000_000_123,
     );
-    const records = decodeEvtBatch(body, 7);
+    const { firstSeqNo, count, records } = decodeEvtBatch(body);
+    expect([firstSeqNo, count]).toEqual([7, 3]);
     expect(records.map((r) => r.seqNo)).toEqual([7, 8, 9]);
     expect(records.map((r) => Array.from(r.bytes))).toEqual([[1, 2], [], [255]]);
     expect(records.map((r) => r.contentType)).toEqual(["application/json", "", undefined]);
@@ -27,7 +29,18 @@ describe("the message envelope", () => {
   });
 
   it("fails on bytes that are not an envelope", () => {
-    expect(() => decodeEvtBatch(new Uint8Array([0x0a, 0xff, 0xff, 0xff]), 1)).toThrow();
+    expect(() => decodeEvtBatch(new Uint8Array([0x0a, 0xff, 0xff, 0xff]))).toThrow();
+    expect(() => decodeEvtBatch(new Uint8Array([]))).toThrow(/inconsistent/);
+  });
+
+  it("lets a reader see a message's seqNo range from its first bytes, without decoding the events", () => {
+    const evts = [{ bytes: new Uint8Array(1_000) }, { bytes: new Uint8Array(1) }];
+    expect(peekBatchRange(encodeEvtBatch(1, evts, 0))).toEqual({ firstSeqNo: 1, count: 2 });
+    expect(peekBatchRange(encodeEvtBatch(300, evts, 0))).toEqual({ firstSeqNo: 300, count: 2 });
+    const big = 2 ** 40 + 3;
+    expect(peekBatchRange(encodeEvtBatch(big, evts, 0))).toEqual({ firstSeqNo: big, count: 2 });
+    expect(peekBatchRange(new Uint8Array([0x1a, 0x00]))).toBeUndefined();
+    expect(peekBatchRange(new Uint8Array([0x08, 0xff]))).toBeUndefined();
   });
 });
 

@@ -16,9 +16,14 @@ export const protobufFileName = "eventsourced/nats/v1/envelope.proto";
 
 /**
  * All events of one persist, in seqNo order. The first seqNo and the count are also in the message headers
- * (Es-First-Seq, Es-Count) so that readers can skip a message without decoding its body.
+ * (Es-First-Seq, Es-Count) for tooling and direct gets; they come first in the body so that a reader can
+ * skip a message it does not need by reading two varints instead of decoding the events.
  */
 export interface EvtBatch {
+  /** seqNo of the first event (>= 1). */
+  firstSeqNo: number;
+  /** Number of events (>= 1): the message holds seqNos first_seq_no .. first_seq_no + count - 1. */
+  count: number;
   evts: Evt[];
 }
 
@@ -40,13 +45,19 @@ export interface Evt_HeadersEntry {
 }
 
 function createBaseEvtBatch(): EvtBatch {
-  return { evts: [] };
+  return { firstSeqNo: 0, count: 0, evts: [] };
 }
 
 export const EvtBatch: MessageFns<EvtBatch> = {
   encode(message: EvtBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.firstSeqNo !== 0) {
+      writer.uint32(8).uint64(message.firstSeqNo);
+    }
+    if (message.count !== 0) {
+      writer.uint32(16).uint32(message.count);
+    }
     for (const v of message.evts) {
-      Evt.encode(v!, writer.uint32(10).fork()).join();
+      Evt.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -65,7 +76,23 @@ export const EvtBatch: MessageFns<EvtBatch> = {
         const tag = reader.uint32();
         switch (tag >>> 3) {
           case 1: {
-            if (tag !== 10) {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.firstSeqNo = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
               break;
             }
 
