@@ -16,7 +16,7 @@ import {
   RecoveryError,
   SeqNoConflictError,
 } from "./errors.js";
-import type { CmdResult, Decision, Emit, EventSourced } from "./event-sourced.js";
+import type { CmdResult, Emit, EventSourced } from "./event-sourced.js";
 import type { EvtLog, EvtMetadata, NewEvt } from "./evt-log.js";
 import type { Logger } from "./logger.js";
 import { Mailbox, type MailboxItem } from "./mailbox.js";
@@ -113,7 +113,8 @@ export class EntityActor<S, C, E, R, J> implements EntityRef<C, R, J> {
   #state: S;
   #seqNo: number;
   #status: EntityStatus = "running";
-  #draining = false;
+  // True while a command is being handled or the mailbox is being served.
+  #busy = false;
   // Set when the log may know more than we do (a failed persist or a conflict): re-read before the next command.
   #needsResync = false;
   #failure: Error | undefined;
@@ -176,15 +177,15 @@ export class EntityActor<S, C, E, R, J> implements EntityRef<C, R, J> {
 
   handleCmd(cmd: C, options?: HandleCmdOptions): Promise<CmdResult<R, J>> {
     if (this.#status !== "running") return Promise.reject(this.#stoppedError());
-    const pending = new PendingCmd<C, R, J>(cmd, options?.metadata);
-    if (!this.#draining && !this.#needsResync && this.#mailbox.size === 0) {
-      // Idle entity: the command is handled at once, so there is no waiting to give up on.
+    if (!this.#busy && !this.#needsResync && this.#mailbox.size === 0) {
+      // Idle entity: the command is handled at once (nothing to wait for, so nothing to give up on), and
+      // the handling itself is the caller's promise.
       const signal = options === undefined ? undefined : signalOf(options);
       if (signal?.aborted) return Promise.reject(signal.reason);
-      pending.signal = signal;
-      void this.#drain(pending);
-      return pending.promise;
+      this.#busy = true;
+      return this.#run(cmd, signal, options?.metadata, false);
     }
+    const pending = new PendingCmd<C, R, J>(cmd, options?.metadata);
     if (options !== undefined && (options.signal !== undefined || options.timeoutMs !== undefined)) {
       const signal = signalOf(options);
       if (signal !== undefined) {
@@ -197,7 +198,7 @@ export class EntityActor<S, C, E, R, J> implements EntityRef<C, R, J> {
       }
     }
     this.#mailbox.push(pending);
-    if (!this.#draining) void this.#drain();
+    if (!this.#busy) void this.#drain();
     return pending.promise;
   }
 
@@ -210,135 +211,109 @@ export class EntityActor<S, C, E, R, J> implements EntityRef<C, R, J> {
     if (this.#status === "running") this.#status = "stopping";
     // A re-synchronisation waiting out a backoff makes one last attempt now instead of waiting for the timer.
     this.#wake?.();
-    if (!this.#draining && this.#status === "stopping") void this.#terminate({ reason: "stopped" });
+    if (!this.#busy && this.#status === "stopping") void this.#terminate({ reason: "stopped" });
     await this.#terminated.promise;
   }
 
-  /**
-   * Serves the mailbox until it is empty. One async frame handles every command to completion and settles
-   * its promise; the only awaits are an async `handleCmd`, `persist` and re-synchronisation, so a command
-   * costs one suspension on the hot path.
-   */
-  async #drain(first?: PendingCmd<C, R, J>): Promise<void> {
-    this.#draining = true;
-    const { definition, evtLog } = this.#config;
-    let pending = first;
+  /** Serves the mailbox until it is empty, one command at a time. */
+  async #drain(): Promise<void> {
+    this.#busy = true;
     for (;;) {
-      if (pending === undefined) {
-        // Re-synchronise before taking the next command, so that commands stay withdrawable while the log
-        // is unreachable. A failed entity (e.g. a re-run's re-synchronisation failed) serves nothing more.
-        if (this.#status === "failed" || (this.#needsResync && !(await this.#resync()))) {
-          for (const rest of this.#mailbox.takeAll()) rest.reject(this.#stoppedError());
-          break;
-        }
-        pending = this.#mailbox.take();
-        if (pending === undefined) break;
-        // From here on the command completes: giving up is only possible while it waits.
-        if (pending.onAbort !== undefined) pending.signal?.removeEventListener("abort", pending.onAbort);
+      // Re-synchronise before taking the next command, so that commands stay withdrawable while the log is
+      // unreachable. A failed entity (e.g. a re-run's re-synchronisation failed) serves nothing more.
+      if (this.#status === "failed" || (this.#needsResync && !(await this.#resync()))) {
+        for (const rest of this.#mailbox.takeAll()) rest.reject(this.#stoppedError());
+        break;
       }
+      const pending = this.#mailbox.take();
+      if (pending === undefined) break;
+      // From here on the command completes: giving up is only possible while it waits.
+      if (pending.onAbort !== undefined) pending.signal?.removeEventListener("abort", pending.onAbort);
       try {
-        for (let conflicts = 0; ; conflicts++) {
-          const seqNo = this.#seqNo;
-          let decision: Decision<S, E, R, J>;
-          try {
-            const decided = definition.handleCmd(this.#state, pending.cmd, {
-              id: this.id,
-              seqNo,
-              signal: pending.signal,
-            });
-            decision = isPromiseLike(decided) ? await decided : decided;
-          } catch (error) {
-            pending.reject(error);
-            break;
-          }
-          const newEvts = this.#settleOrEncode(pending, decision, seqNo);
-          if (newEvts === undefined) break;
-          try {
-            await evtLog.persist(this.typeName, this.id, seqNo, newEvts);
-          } catch (error) {
-            if (await this.#retryAfterPersistFailure(pending, error, conflicts)) continue;
-            break;
-          }
-          this.#apply(pending, decision as Emit<S, E, R>, seqNo);
-          break;
-        }
+        pending.resolve(await this.#run(pending.cmd, pending.signal, pending.metadata, true));
       } catch (error) {
-        // Every outcome above settles the promise itself; this only keeps a bug from silencing the mailbox.
         pending.reject(error);
       }
-      pending = undefined;
     }
-    this.#draining = false;
+    this.#becomeIdle();
+  }
+
+  /**
+   * Handles one command to completion: resolves to its result, or rejects with what its caller should get.
+   * The only awaits are an async `handleCmd`, `persist`, and re-synchronisation after a conflict, so the hot
+   * path suspends once per command. Without `fromMailbox` it was started by an idle `handleCmd` and hands
+   * over to the mailbox (or to a pending stop) when done.
+   */
+  async #run(
+    cmd: C,
+    signal: AbortSignal | undefined,
+    metadata: EvtMetadata | undefined,
+    fromMailbox: boolean,
+  ): Promise<CmdResult<R, J>> {
+    try {
+      const { definition, evtLog } = this.#config;
+      for (let conflicts = 0; ; conflicts++) {
+        const seqNo = this.#seqNo;
+        const decided = definition.handleCmd(this.#state, cmd, { id: this.id, seqNo, signal });
+        const decision = isPromiseLike(decided) ? await decided : decided;
+        if (!isDecision(decision)) {
+          throw new InvalidArgumentError(
+            `${this.#describe()}: handleCmd returned ${String(decision)}, not emit(...), emitAndReply(...), reply(...) or reject(...)`,
+          );
+        }
+        if (decision.kind === "reply") {
+          this.#counters.accepted++;
+          return { kind: "accepted", reply: decision.reply, seqNo };
+        }
+        if (decision.kind === "reject") {
+          this.#counters.rejected++;
+          return { kind: "rejected", rejection: decision.rejection, seqNo };
+        }
+        const newEvts = this.#encode(decision.evts, metadata);
+        try {
+          await evtLog.persist(this.typeName, this.id, seqNo, newEvts);
+        } catch (error) {
+          await this.#afterPersistFailure(error, conflicts);
+          continue;
+        }
+        return this.#apply(decision, seqNo);
+      }
+    } finally {
+      if (!fromMailbox) {
+        if (this.#mailbox.size > 0) void this.#drain();
+        else this.#becomeIdle();
+      }
+    }
+  }
+
+  #becomeIdle(): void {
+    this.#busy = false;
     if (this.#status === "stopping") void this.#terminate({ reason: "stopped" });
   }
 
   /**
-   * Settles a reply or rejection (returning `undefined`), or encodes the events of an emit for persisting.
-   * A decision that is not one, or events that do not encode, fail only this command.
+   * After a failed persist: resolves when the command should be re-run (a conflict within the retry limit,
+   * and the entity caught up with the log); otherwise throws what the command's caller gets.
    */
-  #settleOrEncode(
-    pending: PendingCmd<C, R, J>,
-    decision: Decision<S, E, R, J>,
-    seqNo: number,
-  ): NewEvt[] | undefined {
-    if (!isDecision(decision)) {
-      pending.reject(
-        new InvalidArgumentError(
-          `${this.#describe()}: handleCmd returned ${String(decision)}, not emit(...), emitAndReply(...), reply(...) or reject(...)`,
-        ),
-      );
-      return undefined;
-    }
-    if (decision.kind === "reply") {
-      this.#counters.accepted++;
-      pending.resolve({ kind: "accepted", reply: decision.reply, seqNo });
-      return undefined;
-    }
-    if (decision.kind === "reject") {
-      this.#counters.rejected++;
-      pending.resolve({ kind: "rejected", rejection: decision.rejection, seqNo });
-      return undefined;
-    }
-    try {
-      return this.#encode(decision.evts, pending.metadata);
-    } catch (error) {
-      pending.reject(error);
-      return undefined;
-    }
-  }
-
-  /**
-   * After a failed persist: true when the command should be re-run (a conflict within the retry limit, and
-   * the entity caught up with the log); otherwise the command's promise has been rejected.
-   */
-  async #retryAfterPersistFailure(
-    pending: PendingCmd<C, R, J>,
-    error: unknown,
-    conflicts: number,
-  ): Promise<boolean> {
+  async #afterPersistFailure(error: unknown, conflicts: number): Promise<void> {
     // Either way the log may now know more than we do.
     this.#needsResync = true;
     if (error instanceof SeqNoConflictError) {
       if (conflicts >= this.#config.maxConflictRetries) {
-        pending.reject(new ConcurrencyConflictError(this.typeName, this.id, conflicts + 1, { cause: error }));
-        return false;
+        throw new ConcurrencyConflictError(this.typeName, this.id, conflicts + 1, { cause: error });
       }
       this.#counters.conflictRetries++;
-      if (await this.#resync()) return true;
-      pending.reject(this.#stoppedError());
-      return false;
+      if (await this.#resync()) return;
+      throw this.#stoppedError();
     }
     this.#counters.persistFailures++;
-    pending.reject(
-      error instanceof PersistError
-        ? error
-        : new PersistError(`persisting the events of ${this.#describe()} failed`, true, { cause: error }),
-    );
-    return false;
+    throw error instanceof PersistError
+      ? error
+      : new PersistError(`persisting the events of ${this.#describe()} failed`, true, { cause: error });
   }
 
-  /** Folds durable events into the state, replies, and schedules a snapshot when one is due. */
-  #apply(pending: PendingCmd<C, R, J>, decision: Emit<S, E, R>, seqNo: number): void {
+  /** Folds durable events into the state, schedules a snapshot when one is due, and builds the reply. */
+  #apply(decision: Emit<S, E, R>, seqNo: number): CmdResult<R, J> {
     const evts = decision.evts;
     const handleEvt = this.#config.definition.handleEvt;
     let stateAfter = this.#state;
@@ -348,19 +323,14 @@ export class EntityActor<S, C, E, R, J> implements EntityRef<C, R, J> {
       // The events are durable but do not fold: re-reading them will fail the entity rather than let it
       // serve a state that is not the fold of its log.
       this.#needsResync = true;
-      pending.reject(error);
-      return;
+      throw error;
     }
     const seqNoAfter = seqNo + evts.length;
     this.#state = stateAfter;
     this.#seqNo = seqNoAfter;
     this.#counters.accepted++;
-    try {
-      pending.resolve({ kind: "accepted", reply: decision.reply(stateAfter), seqNo: seqNoAfter });
-    } catch (error) {
-      pending.reject(error);
-    }
     this.#maybeSnapshot(stateAfter, seqNo, seqNoAfter);
+    return { kind: "accepted", reply: decision.reply(stateAfter), seqNo: seqNoAfter };
   }
 
   #encode(evts: readonly E[], metadata: EvtMetadata | undefined): NewEvt[] {

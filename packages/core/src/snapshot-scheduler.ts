@@ -68,8 +68,9 @@ export class SnapshotScheduler<S> {
     this.#hasPending = true;
     this.#pendingState = state;
     this.#pendingSeqNo = seqNo;
-    // Started from a microtask so that encoding never runs before the reply that triggered it is delivered.
-    this.#running ??= Promise.resolve().then(() => this.#run());
+    // Started from the next event-loop turn, so that encoding never runs before the reply that triggered it
+    // has been delivered to its caller.
+    this.#running ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#run());
   }
 
   /** Resolves when no save is in flight or pending. */
