@@ -27,20 +27,20 @@ export class AppendSignal {
     this.signal(["*"]);
   }
 
-  /** Resolves when `type` is signalled, after `timeoutMs`, or when `signal` aborts. */
-  wait(type: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+  /** Resolves when `type` is signalled, after `timeoutMs`, or when any of `signals` aborts. */
+  wait(type: string, timeoutMs: number, signals: readonly (AbortSignal | undefined)[]): Promise<void> {
     return new Promise<void>((resolve) => {
       const waiter = { type, wake: () => done() };
       const timer = setTimeout(() => done(), timeoutMs);
       const done = () => {
         clearTimeout(timer);
         this.#waiters.delete(waiter);
-        signal?.removeEventListener("abort", done);
+        for (const signal of signals) signal?.removeEventListener("abort", done);
         resolve();
       };
       this.#waiters.add(waiter);
-      signal?.addEventListener("abort", done, { once: true });
-      if (signal?.aborted) done();
+      for (const signal of signals) signal?.addEventListener("abort", done, { once: true });
+      if (signals.some((signal) => signal?.aborted)) done();
     });
   }
 }

@@ -43,6 +43,8 @@ export interface ByTypeContext {
   readonly appendSignal: AppendSignal;
   readonly listener: NotificationListener | undefined;
   readonly pollIntervalMs: number;
+  /** Aborted when the log closes: live readers then end like on their own signal. */
+  readonly closed: AbortSignal;
 }
 
 /** Streams every event of `type` after `options.after`, then (when live) tails until aborted. */
@@ -58,17 +60,19 @@ export async function* readEvtsByType(
   }
   // Listen before the first query, so nothing committed between that query and the first wait is missed.
   if (live) await context.listener?.ensure();
-  while (!signal?.aborted) {
+  const stopped = () => signal?.aborted === true || context.closed.aborted;
+  while (!stopped()) {
     const versionBefore = context.appendSignal.version;
     let rows: TypedRow[];
     try {
       const res = await context.pool.query(context.statement, [type, after, context.pageSize]);
       rows = res.rows as TypedRow[];
     } catch (err) {
+      if (context.closed.aborted) return;
       throw new ReadError(`cannot read events of type ${type}: ${(err as Error).message}`, { cause: err });
     }
     for (const row of rows) {
-      if (signal?.aborted) return;
+      if (stopped()) return;
       const position = Number(row.position);
       after = position;
       yield { ...toEvtRecord(row), type, id: row.id, position };
@@ -77,6 +81,6 @@ export async function* readEvtsByType(
     if (!live) return;
     if (context.appendSignal.version !== versionBefore) continue;
     await context.listener?.ensure();
-    await context.appendSignal.wait(type, context.pollIntervalMs, signal);
+    await context.appendSignal.wait(type, context.pollIntervalMs, [signal, context.closed]);
   }
 }

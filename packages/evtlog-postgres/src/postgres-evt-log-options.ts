@@ -19,20 +19,24 @@ export interface PostgresEvtLogOptions {
   readonly maxBatchSize?: number;
   /**
    * Size of the pool the log creates from `connectionString`. Default 10 (one committer, one LISTEN
-   * connection, the rest for reads); 1 for a server started by `startEmbeddedPostgres`. With 1 the log
-   * shares that connection between committer and readers and polls instead of LISTENing.
+   * connection, the rest for reads); 1 for a server started by `startEmbeddedPostgres`. With fewer than 3
+   * (also for a pool passed in) live readers poll instead of LISTENing; with 1 the committer and the
+   * readers take turns on that connection.
    */
   readonly maxConnections?: number;
   /** TLS, passed to `pg` as its `ssl` option (e.g. `{ ca, rejectUnauthorized: true }`). */
   readonly ssl?: boolean | ConnectionOptions;
   /**
-   * How often a live by-type reader polls when no notification arrives. Default 1000 ms with LISTEN/NOTIFY,
+   * How often a live by-type reader polls when no notification arrives. Default 1000 ms with LISTEN,
    * 100 ms without.
    */
   readonly pollIntervalMs?: number;
   /** Rows per page for reads. Default 1000. */
   readonly readPageSize?: number;
-  /** Send NOTIFY on every committed batch and LISTEN for live readers. Default true (false on one connection). */
+  /**
+   * Send NOTIFY on every committed batch (wakes live readers in other processes) and LISTEN for this log's
+   * live readers when the pool has room. Default true, false on a single connection.
+   */
   readonly notify?: boolean;
   /** Default `consoleLogger`. */
   readonly logger?: Logger;

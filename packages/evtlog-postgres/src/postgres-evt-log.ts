@@ -7,6 +7,7 @@ import {
   InvalidArgumentError,
   type Logger,
   type NewEvt,
+  PersistError,
   ReadError,
   type TypedEvtRecord,
   validateTypeAndId,
@@ -29,7 +30,10 @@ import { LOG_SCHEMA_VERSION, type LogTables, logTables, setupLogSchema } from ".
 interface Config {
   readonly tables: LogTables;
   readonly target: string;
-  readonly singleConnection: boolean;
+  /** Connections the pool can open (from `pg.Pool`'s options; assumed plenty when unknown). */
+  readonly poolSize: number;
+  /** LISTEN for live readers: needs a connection of its own, so only when the pool has at least 3. */
+  readonly listen: boolean;
   readonly pageSize: number;
   readonly pollIntervalMs: number;
   readonly logger: Logger;
@@ -63,6 +67,7 @@ export class PostgresEvtLog implements EvtLog {
   readonly #appendSignal = new AppendSignal();
   readonly #listener: NotificationListener | undefined;
   #closed = false;
+  readonly #closing = new AbortController();
 
   private constructor(
     pool: PgPoolLike,
@@ -75,7 +80,7 @@ export class PostgresEvtLog implements EvtLog {
     this.#ownedPool = ownedPool;
     this.#config = config;
     this.#listener =
-      notifyChannel === undefined
+      notifyChannel === undefined || !config.listen
         ? undefined
         : new NotificationListener(pool, notifyChannel, this.#appendSignal, config.logger);
     this.#committer = new GroupCommitter({
@@ -86,7 +91,8 @@ export class PostgresEvtLog implements EvtLog {
       notifyChannel,
       maxBatchSize,
       maxBatchEvents: Math.max(10_000, maxBatchSize),
-      holdConnection: !config.singleConnection,
+      // With one connection, the committer must hand it back after each batch so readers get a turn.
+      holdConnection: config.poolSize > 1,
       target: config.target,
       logger: config.logger,
       onCommitted: (types) => this.#appendSignal.signal(types),
@@ -118,14 +124,17 @@ export class PostgresEvtLog implements EvtLog {
           })
         : undefined;
     const pool = options.pool ?? (ownedPool as OwnedPool);
-    const singleConnection = (options.pool?.options?.max ?? maxConnections) === 1;
-    const notify = options.notify ?? !singleConnection;
+    const poolSize = options.pool === undefined ? maxConnections : (options.pool.options?.max ?? 10);
+    const notify = options.notify ?? poolSize > 1;
+    // The committer holds one connection and LISTEN another; readers need at least one more.
+    const listen = notify && poolSize >= 3;
     const config: Config = {
       tables,
       target,
-      singleConnection,
+      poolSize,
+      listen,
       pageSize,
-      pollIntervalMs: positiveInteger(options.pollIntervalMs, notify ? 1000 : 100, "pollIntervalMs"),
+      pollIntervalMs: positiveInteger(options.pollIntervalMs, listen ? 1000 : 100, "pollIntervalMs"),
       logger,
       lastSeqNoSql: `SELECT last_seq_no FROM ${tables.streams} WHERE type = $1 AND id = $2`,
       byIdSql: evtsByIdStatement(tables),
@@ -165,7 +174,7 @@ export class PostgresEvtLog implements EvtLog {
         throw new InvalidArgumentError(`invalid expected last seqNo ${expectedLastSeqNo}`);
       }
       if (evts.length === 0) throw new InvalidArgumentError("cannot persist an empty batch of events");
-      if (this.#closed) throw new InvalidArgumentError("the event log is closed");
+      if (this.#closed) throw new PersistError("cannot persist: the event log is closed", false);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -205,6 +214,7 @@ export class PostgresEvtLog implements EvtLog {
         appendSignal: this.#appendSignal,
         listener: this.#listener,
         pollIntervalMs: this.#config.pollIntervalMs,
+        closed: this.#closing.signal,
       },
       type,
       options,
@@ -212,12 +222,13 @@ export class PostgresEvtLog implements EvtLog {
   }
 
   /**
-   * Waits for queued persists to settle, stops listening and, if the log created its pool, ends it. A pool
-   * passed in by the caller is left open. Live readers should be aborted first.
+   * Waits for queued persists to settle, ends live by-type readers (after the page they are reading), stops
+   * listening and, if the log created its pool, ends it. A pool passed in by the caller is left open.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort();
     await this.#committer.close();
     await this.#listener?.close();
     await this.#ownedPool?.end();

@@ -1,4 +1,4 @@
-import { ConnectionError, InvalidArgumentError, silentLogger } from "@eventsourced/core";
+import { ConnectionError, InvalidArgumentError, PersistError, silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { PostgresSnapshotStore } from "@eventsourced/snapshots/postgres";
 import { describe, expect, it } from "vitest";
@@ -110,6 +110,27 @@ describe("PostgresEvtLog setup", () => {
     } finally {
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await pool.end();
+    }
+  });
+});
+
+describe("PostgresEvtLog close", () => {
+  it("ends live readers and refuses further persists with PersistError", async () => {
+    const schema = uniqueSchemaName("closing");
+    try {
+      const log = await PostgresEvtLog.create({ connectionString: DATABASE_URL, schema, maxConnections: 2 });
+      await log.persist("closing", "x", 0, [evt("1")]);
+      const seen: number[] = [];
+      const reader = (async () => {
+        for await (const r of log.evtsByType("closing", { live: true })) seen.push(r.seqNo);
+      })();
+      while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await log.close();
+      await reader;
+      expect(seen).toEqual([1]);
+      await expect(log.persist("closing", "x", 1, [evt("2")])).rejects.toBeInstanceOf(PersistError);
+    } finally {
+      await dropSchema(schema);
     }
   });
 });

@@ -46,12 +46,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   mkdirSync(options.dataDir, { recursive: true });
   const db = await PGlite.create(options.dataDir);
   const server = new PGLiteSocketServer({ db, host, port: options.port ?? 0, maxConnections: 1 });
+  waitForFreeSlot(server);
   try {
     await server.start();
   } catch (err) {
     await db.close();
     throw err;
   }
+  letNodeAcceptWaitingConnections(server);
   const address = server.getServerConn();
   const port = address.slice(address.lastIndexOf(":") + 1);
   const connectionString = `postgres://postgres@${host.includes(":") ? `[${host}]` : host}:${port}/postgres`;
@@ -68,5 +70,43 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       })();
       return stopped;
     },
+  };
+}
+
+/** How long a new connection may wait for the previous one to be released before it is refused. */
+const SLOT_WAIT_MS = 5_000;
+
+interface SlotInternals {
+  handleConnection?: (socket: unknown) => Promise<void>;
+  getStats(): { activeConnections: number };
+  server?: { maxConnections: number } | null;
+}
+
+/**
+ * pglite-socket also sets `net.Server.maxConnections` to 1, and Node then drops a new socket outright
+ * while the previous one is still closing. Raise Node's limit; `waitForFreeSlot` and the socket server's
+ * own check keep it to one active connection.
+ */
+function letNodeAcceptWaitingConnections(server: object): void {
+  const net = (server as SlotInternals).server;
+  if (net != null && typeof net.maxConnections === "number") net.maxConnections = 16;
+}
+
+/**
+ * The socket server frees its single slot a few event-loop turns after a client disconnects, so a client
+ * that reconnects at once (a pool replaced, a dropped connection re-established) would be refused with
+ * "Too many connections". Let a new connection wait briefly for the slot instead. This wraps an internal
+ * method of pglite-socket 0.2; if a later version lacks it, connections are simply refused as before.
+ */
+function waitForFreeSlot(server: object): void {
+  const internals = server as SlotInternals;
+  const handle = internals.handleConnection;
+  if (typeof handle !== "function") return;
+  internals.handleConnection = async (socket: unknown) => {
+    const deadline = Date.now() + SLOT_WAIT_MS;
+    while (internals.getStats().activeConnections >= 1 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return handle.call(server, socket);
   };
 }
