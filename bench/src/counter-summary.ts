@@ -8,6 +8,9 @@ export interface CounterSummary {
   readonly log?: string;
   readonly entityCount?: number;
   readonly evtCount?: number;
+  /** Commands the run meant to send (entityCount x evtCount). */
+  readonly commandsPlanned?: number;
+  /** Commands acknowledged. */
   readonly commands?: number;
   readonly writeSeconds?: number;
   readonly commandsPerSecond?: number;
@@ -26,6 +29,7 @@ export interface CounterSummary {
 const NUMERIC_FIELDS = [
   "entityCount",
   "evtCount",
+  "commandsPlanned",
   "commands",
   "writeSeconds",
   "commandsPerSecond",
@@ -74,11 +78,18 @@ export function counterRows(
   summary: CounterSummary,
   requested: { log: string; entityCount: number; evtCount: number },
 ): ResultRow[] {
-  const scenario = counterScenario(
+  const base = counterScenario(
     summary.log ?? requested.log,
     summary.entityCount ?? requested.entityCount,
     summary.evtCount ?? requested.evtCount,
   );
+  // A stopped run's figures describe fewer commands than the scenario's name promises: say so in the name.
+  const planned = summary.commandsPlanned ?? requested.entityCount * requested.evtCount;
+  const incomplete =
+    summary.interrupted === true || (summary.commands !== undefined && summary.commands < planned);
+  const scenario = incomplete
+    ? `${base} (stopped after ${summary.commands === undefined ? "an unknown number of" : summary.commands.toLocaleString("en-US")} commands)`
+    : base;
   const rows: ResultRow[] = [];
   const add = (metric: string, value: number | undefined, unit: string) => {
     if (value !== undefined) rows.push({ scenario, metric, value, unit });

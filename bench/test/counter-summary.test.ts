@@ -47,6 +47,21 @@ describe("counter summary", () => {
     ]);
   });
 
+  it("names a stopped run's scenario after the commands it completed", () => {
+    const summary = parseCounterSummary(
+      JSON.stringify({
+        log: "nats",
+        commandsPlanned: 1000000,
+        commands: 910617,
+        interrupted: true,
+        writeSeconds: 298,
+      }),
+    );
+    expect(counterRows(summary, { log: "nats", entityCount: 100, evtCount: 10_000 })[0]!.scenario).toBe(
+      "counter on nats, 100 x 10,000 (stopped after 910,617 commands)",
+    );
+  });
+
   it("keeps the counter's own failure report", () => {
     const summary = parseCounterSummary(JSON.stringify({ interrupted: true, error: "connection lost" }));
     expect(summary).toEqual({ interrupted: true, error: "connection lost" });
