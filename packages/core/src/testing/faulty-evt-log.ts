@@ -98,6 +98,7 @@ export class FaultyEvtLog implements EvtLog {
     this.#failingPersists = 0;
   }
 
+  /** Zeroes {@link counts}, e.g. after setting up a history, so a test counts only what follows. */
   resetCounts(): void {
     this.counts = emptyCounts();
   }
