@@ -6,6 +6,7 @@ import {
   jsonBinarizer,
   PersistError,
   silentLogger,
+  type TypedEvtRecord,
 } from "@eventsourced/core";
 import { NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -74,6 +75,13 @@ describe("NatsEvtLog across a nats-server restart", () => {
     let phase: "before" | "down" | "after" = "before";
     const ackedAfterRestart = new Set<string>();
     let running = true;
+    // A live by-type reader across both outages: it must see every stored event once, in order.
+    const tail = new AbortController();
+    const tailed: TypedEvtRecord[] = [];
+    const tailer = (async () => {
+      for await (const record of log.evtsByType(typeName, { live: true, signal: tail.signal }))
+        tailed.push(record);
+    })();
 
     const writers = refs.map(async (ref) => {
       for (let i = 0; running; i++) {
@@ -130,6 +138,14 @@ describe("NatsEvtLog across a nats-server restart", () => {
       for (const ack of acked.get(id)!)
         expect(stored.get(ack.tag), `${ack.tag} acknowledged`).toBe(ack.seqNo);
     }
+    // The live reader catches up with everything stored, without gaps or repeats.
+    const all = await collect(log.evtsByType(typeName));
+    await waitUntil(() => tailed.length >= all.length, 30_000, "the live reader catching up");
+    tail.abort();
+    await tailer;
+    expect(tailed.map((r) => `${r.id}/${r.seqNo}@${r.position}`)).toEqual(
+      all.map((r) => `${r.id}/${r.seqNo}@${r.position}`),
+    );
     // Recovered state equals the fold of the log.
     for (const id of ids.slice(0, 4)) {
       const ref = await Entity.spawn(id, appender, { evtLog: log, logger: silentLogger });
@@ -141,6 +157,12 @@ describe("NatsEvtLog across a nats-server restart", () => {
     for (const err of failures) expect(err).toBeInstanceOf(PersistError);
   }, 120_000);
 });
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
 
 async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

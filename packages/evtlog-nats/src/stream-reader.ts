@@ -17,8 +17,12 @@ export interface StreamReadOptions {
   readonly logger: Logger;
 }
 
-/** Pull requests of a live tail wait this long for messages before the next one is issued. */
-const LIVE_EXPIRES_MS = 30_000;
+/**
+ * Pull requests of a live tail wait this long for messages before the next one is issued. Short, because a
+ * pull request does not survive a server restart: the next one notices (no consumer answers) and the read
+ * resumes on a new consumer within seconds.
+ */
+const LIVE_EXPIRES_MS = 5_000;
 /** Pull requests of a bounded read: long enough never to end a batch early on a busy server. */
 const BOUNDED_EXPIRES_MS = 10_000;
 /** The server removes a consumer that its reader abandoned (crash) after this long without a pull. */
