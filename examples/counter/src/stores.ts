@@ -15,6 +15,7 @@ import { PostgresSnapshotStore } from "@eventsourced/snapshots/postgres";
 import type { NatsConnection } from "@nats-io/transport-node";
 import pg from "pg";
 import type { CounterConfig } from "./config.js";
+import { lockDataDir } from "./data-dir-lock.js";
 import { openNatsConnection } from "./nats-connection.js";
 import { redactUrl } from "./redact.js";
 
@@ -87,14 +88,24 @@ function passwordOf(url: string): string {
 }
 
 async function startEmbedded(dataDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  let unlock: (() => void) | undefined;
   try {
     mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
     const embedded = await startEmbeddedPostgres({ dataDir, port: 0 });
-    return { url: embedded.connectionString, stop: () => embedded.stop() };
+    const release = unlock;
+    return {
+      url: embedded.connectionString,
+      stop: async () => {
+        await embedded.stop();
+        release();
+      },
+    };
   } catch (error) {
+    unlock?.();
     throw new ConnectionError(
-      `cannot start the embedded PostgreSQL in ${dataDir} (${reasonOf(error, [])}); ` +
-        "is another run using that directory? Set APP__EVT_LOG__POSTGRES__DATA_DIR to another one",
+      `cannot start the embedded PostgreSQL in ${dataDir}: ${reasonOf(error, [])}; ` +
+        "set APP__EVT_LOG__POSTGRES__DATA_DIR to use another directory",
       dataDir,
       { cause: error },
     );
@@ -134,6 +145,13 @@ async function openPostgres(
     await sharedPool?.end().catch(() => {});
     await embedded?.stop().catch(() => {});
     if (error instanceof ConfigurationError) throw error;
+    if (embedded) {
+      throw new ConnectionError(
+        `the embedded PostgreSQL in ${config.dataDir} failed: ${reasonOf(error, [])}`,
+        config.dataDir,
+        { cause: error },
+      );
+    }
     return unreachable("PostgreSQL", url, error, [passwordOf(url)], START_HINTS.postgres);
   }
 }
