@@ -1,5 +1,12 @@
 import { type Logger, type NewEvt, PersistError, SeqNoConflictError } from "@eventsourced/core";
-import { connectionError, isConnectFailure, isConnectionLost, sqlState } from "./pg-errors.js";
+import { persistParams } from "./persist-statement.js";
+import {
+  connectionError,
+  isConnectFailure,
+  isConnectionLost,
+  isRefusedBeforeSending,
+  sqlState,
+} from "./pg-errors.js";
 import type { PgClientLike, PgPoolLike } from "./pg-pool-like.js";
 
 /** One persist waiting for its batch. */
@@ -185,7 +192,7 @@ export class GroupCommitter {
     }
     let result: { won: number[] } | undefined;
     try {
-      const values = this.#params(batch);
+      const values = persistParams(batch, this.#options.lockKey, this.#options.notifyChannel);
       const res =
         batch.length <= PREPARED_MAX_BATCH
           ? await client.query({ name: this.#options.statementName, text: this.#options.statement, values })
@@ -195,13 +202,17 @@ export class GroupCommitter {
       const state = sqlState(err);
       const lost = isConnectionLost(err) || state === undefined;
       if (lost) {
-        // The statement may have reached the server and committed: the outcome is unknown, never acknowledged.
+        // Unless the client refused before sending, the statement may have reached the server and
+        // committed: the outcome is unknown, and the persist is never acknowledged.
+        const sent = !isRefusedBeforeSending(err);
         this.#discardClient(err instanceof Error ? err : new Error(String(err)));
         for (const p of batch) {
           p.reject(
             new PersistError(
-              `connection lost while persisting ${p.type}/${JSON.stringify(p.id)}; the write may or may not have committed`,
-              true,
+              sent
+                ? `connection lost while persisting ${p.type}/${JSON.stringify(p.id)}; the write may or may not have committed`
+                : `cannot persist ${p.type}/${JSON.stringify(p.id)}: the connection was already broken; nothing was sent`,
+              sent,
               { cause: err },
             ),
           );
@@ -252,59 +263,4 @@ export class GroupCommitter {
     });
     if (types.size > 0) this.#options.onCommitted(types);
   }
-
-  #params(batch: readonly PendingPersist[]): unknown[] {
-    const indexes: number[] = [];
-    const types: string[] = [];
-    const ids: string[] = [];
-    const expected: number[] = [];
-    const counts: number[] = [];
-    const evtIndexes: number[] = [];
-    const seqNos: number[] = [];
-    const contentTypes: (string | null)[] = [];
-    const metadata: (string | null)[] = [];
-    const chunks: Uint8Array[] = [];
-    const starts: number[] = [];
-    const lengths: number[] = [];
-    let offset = 1; // substring() counts from 1
-    batch.forEach((p, index) => {
-      indexes.push(index);
-      types.push(p.type);
-      ids.push(p.id);
-      expected.push(p.expected);
-      counts.push(p.evts.length);
-      p.evts.forEach((evt, i) => {
-        evtIndexes.push(index);
-        seqNos.push(p.expected + i + 1);
-        contentTypes.push(evt.contentType ?? null);
-        metadata.push(evt.metadata === undefined ? null : JSON.stringify(evt.metadata));
-        chunks.push(evt.bytes);
-        starts.push(offset);
-        lengths.push(evt.bytes.byteLength);
-        offset += evt.bytes.byteLength;
-      });
-    });
-    const notify = this.#options.notifyChannel !== undefined;
-    return [
-      this.#options.lockKey,
-      indexes,
-      types,
-      ids,
-      expected,
-      counts,
-      evtIndexes,
-      seqNos,
-      contentTypes,
-      metadata,
-      chunks.length === 1 ? toBuffer(chunks[0]!) : Buffer.concat(chunks),
-      starts,
-      lengths,
-      notify,
-      this.#options.notifyChannel ?? "",
-    ];
-  }
-}
-
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -1,3 +1,4 @@
+import type { NewEvt } from "@eventsourced/core";
 import type { LogTables } from "./schema.js";
 
 /**
@@ -64,4 +65,71 @@ SELECT won,
   CASE WHEN $14::bool AND types IS NOT NULL
     THEN pg_notify($15, CASE WHEN length(types) < 7000 THEN types ELSE '*' END) END AS notified
 FROM written`;
+}
+
+/** What a batch needs to know about each of its persists. */
+export interface BatchedPersist {
+  readonly type: string;
+  readonly id: string;
+  readonly expected: number;
+  readonly evts: readonly NewEvt[];
+}
+
+/** The parameters of {@link persistStatement} for `batch` (persist `i` is reported back as index `i`). */
+export function persistParams(
+  batch: readonly BatchedPersist[],
+  lockKey: string,
+  notifyChannel: string | undefined,
+): unknown[] {
+  const indexes: number[] = [];
+  const types: string[] = [];
+  const ids: string[] = [];
+  const expected: number[] = [];
+  const counts: number[] = [];
+  const evtIndexes: number[] = [];
+  const seqNos: number[] = [];
+  const contentTypes: (string | null)[] = [];
+  const metadata: (string | null)[] = [];
+  const chunks: Uint8Array[] = [];
+  const starts: number[] = [];
+  const lengths: number[] = [];
+  let offset = 1; // substring() counts from 1
+  batch.forEach((p, index) => {
+    indexes.push(index);
+    types.push(p.type);
+    ids.push(p.id);
+    expected.push(p.expected);
+    counts.push(p.evts.length);
+    p.evts.forEach((evt, i) => {
+      evtIndexes.push(index);
+      seqNos.push(p.expected + i + 1);
+      contentTypes.push(evt.contentType ?? null);
+      metadata.push(evt.metadata === undefined ? null : JSON.stringify(evt.metadata));
+      chunks.push(evt.bytes);
+      starts.push(offset);
+      lengths.push(evt.bytes.byteLength);
+      offset += evt.bytes.byteLength;
+    });
+  });
+  return [
+    lockKey,
+    indexes,
+    types,
+    ids,
+    expected,
+    counts,
+    evtIndexes,
+    seqNos,
+    contentTypes,
+    metadata,
+    chunks.length === 1 ? toBuffer(chunks[0]!) : Buffer.concat(chunks),
+    starts,
+    lengths,
+    notifyChannel !== undefined,
+    notifyChannel ?? "",
+  ];
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

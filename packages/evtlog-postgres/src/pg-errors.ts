@@ -50,6 +50,12 @@ export function isConnectionLost(err: unknown): boolean {
   return /Connection terminated|not queryable|connection error|Client was closed/i.test(message);
 }
 
+/** True when `pg` refused a query on a client already known to be broken, so nothing was sent. */
+export function isRefusedBeforeSending(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : "";
+  return /not queryable|Client was closed and is not queryable/i.test(message);
+}
+
 /** Wraps a failure to connect as `ConnectionError` naming `target` (never credentials). */
 export function connectionError(err: unknown, target: string): ConnectionError {
   const reason = err instanceof Error && err.message ? err.message : String(err);
