@@ -185,14 +185,28 @@ export class ConfigurationError extends EventSourcedError {
   }
 }
 
+/** The error class behind each {@link ErrorCode}, so {@link isEventSourcedError} narrows to it. */
+export interface ErrorByCode {
+  SEQNO_CONFLICT: SeqNoConflictError;
+  CONCURRENCY_CONFLICT: ConcurrencyConflictError;
+  PERSIST_FAILED: PersistError;
+  READ_FAILED: ReadError;
+  CONNECTION_FAILED: ConnectionError;
+  DECODE_FAILED: DecodeError;
+  SNAPSHOT_AHEAD_OF_LOG: SnapshotAheadOfLogError;
+  RECOVERY_FAILED: RecoveryError;
+  ENTITY_STOPPED: EntityStoppedError;
+  INVALID_ARGUMENT: InvalidArgumentError;
+  CONFIGURATION_INVALID: ConfigurationError;
+}
+
 /**
- * True when `err` is an eventsourced error, optionally of the given code.
+ * True when `err` is an eventsourced error, optionally of the given code (then narrowed to its class).
  * @example
  * if (isEventSourcedError(err, ErrorCode.Persist) && err.outcomeUnknown) { ... }
  */
-export function isEventSourcedError<C extends ErrorCode>(
-  err: unknown,
-  code?: C,
-): err is EventSourcedError & { code: C } {
+export function isEventSourcedError(err: unknown): err is EventSourcedError;
+export function isEventSourcedError<C extends ErrorCode>(err: unknown, code: C): err is ErrorByCode[C];
+export function isEventSourcedError(err: unknown, code?: ErrorCode): boolean {
   return err instanceof EventSourcedError && (code === undefined || err.code === code);
 }

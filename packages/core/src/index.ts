@@ -26,6 +26,7 @@ export {
   ConnectionError,
   DecodeError,
   EntityStoppedError,
+  type ErrorByCode,
   ErrorCode,
   EventSourcedError,
   InvalidArgumentError,

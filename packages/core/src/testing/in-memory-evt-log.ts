@@ -20,6 +20,7 @@ export class InMemoryEvtLog implements EvtLog {
   readonly #byType = new Map<string, TypedEvtRecord[]>();
   #position = 0;
   #appended = deferred<void>();
+  #liveReaders = 0;
 
   async persist(
     type: string,
@@ -47,22 +48,25 @@ export class InMemoryEvtLog implements EvtLog {
     const recordedAt = new Date();
     let seqNo = last;
     for (const evt of evts) {
-      const record: TypedEvtRecord = {
+      const record: Writable<TypedEvtRecord> = {
         type,
         id,
         seqNo: ++seqNo,
         position: ++this.#position,
         recordedAt,
         bytes: evt.bytes.slice(),
-        ...(evt.contentType === undefined ? {} : { contentType: evt.contentType }),
-        ...(evt.metadata === undefined ? {} : { metadata: evt.metadata }),
       };
+      if (evt.contentType !== undefined) record.contentType = evt.contentType;
+      if (evt.metadata !== undefined) record.metadata = evt.metadata;
       stored.push(record);
       ofType.push(record);
     }
-    const appended = this.#appended;
-    this.#appended = deferred<void>();
-    appended.resolve();
+    // Only live by-type readers wait on this; without them, skip allocating a promise per persist.
+    if (this.#liveReaders > 0) {
+      const appended = this.#appended;
+      this.#appended = deferred<void>();
+      appended.resolve();
+    }
     return seqNo;
   }
 
@@ -85,8 +89,24 @@ export class InMemoryEvtLog implements EvtLog {
   async *evtsByType(type: string, options: EvtsByTypeOptions = {}): AsyncIterable<TypedEvtRecord> {
     validateTypeAndId(type, "-");
     const { signal, live = false } = options;
-    let after = options.after ?? 0;
+    const after = options.after ?? 0;
     const aborted = signal === undefined ? undefined : abortPromise(signal);
+    if (live) this.#liveReaders++;
+    try {
+      yield* this.#readByType(type, after, live, signal, aborted);
+    } finally {
+      if (live) this.#liveReaders--;
+    }
+  }
+
+  async *#readByType(
+    type: string,
+    from: number,
+    live: boolean,
+    signal: AbortSignal | undefined,
+    aborted: Promise<void> | undefined,
+  ): AsyncIterable<TypedEvtRecord> {
+    let after = from;
     while (!signal?.aborted) {
       const appended = this.#appended.promise;
       const ofType = this.#byType.get(type) ?? [];
@@ -101,6 +121,8 @@ export class InMemoryEvtLog implements EvtLog {
     }
   }
 }
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 function firstAfter(records: readonly TypedEvtRecord[], position: number): number {
   let lo = 0;
