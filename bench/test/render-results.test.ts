@@ -69,7 +69,7 @@ describe("renderResultsPage", () => {
       "| 100 entities, concurrent commands | eventsourced on PostgreSQL | throughput | 40,000 | commands/s | 50,000 | 0.80× | 36,000–44,000 | 5 |",
     );
     expect(page).toContain("| Scenario | System | Metric |");
-    expect(page).toContain("| counter on postgres, 100 x 10,000 | write phase | 21.50 | s |");
+    expect(page).toContain("| counter on postgres, 100 x 10,000 | write phase | 21.5 | s |");
   });
 
   it("quotes the headline ratios at 100 entities", () => {
@@ -82,7 +82,7 @@ describe("renderResultsPage", () => {
   it("shows the counter workload figures and embeds the chart", () => {
     const page = renderResultsPage(FULL);
     expect(page).toContain("| Scenario | write phase (s) | write throughput (commands/s) | verified |");
-    expect(page).toContain("| counter on postgres, 100 x 10,000 | 21.50 | 46,512 | yes |");
+    expect(page).toContain("| counter on postgres, 100 x 10,000 | 21.5 | 46,512 | yes |");
     expect(page).toMatch(/!\[[^\]]+\]\(results\/throughput\.svg\)/);
   });
 
@@ -146,7 +146,7 @@ describe("renderHeadlineSummary", () => {
     expect(summary).toContain("[RESULTS.md](RESULTS.md)");
     expect(summary).toContain("- eventsourced on PostgreSQL / Emmett: **20.0×**");
     expect(summary).toContain(
-      "- counter on postgres, 100 x 10,000: write phase 21.50 s, 46,512 commands/s, verified",
+      "- counter on postgres, 100 x 10,000: write phase 21.5 s, 46,512 commands/s, verified",
     );
   });
 });
