@@ -24,6 +24,7 @@ import { natsVersion } from "./service-versions.js";
 const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const ROUNDS = quick ? 1 : 3;
 const WINDOW_MS = quick ? 400 : 2_000;
+const WARMUP_MS = quick ? 200 : 500;
 const ENTITY_COUNTS = [32, 100, 1000] as const;
 const REPLAY_EVENTS = quick ? 20_000 : 100_000;
 const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`;
@@ -104,7 +105,7 @@ async function closedLoops(
 
 // ---- writes
 
-async function oursWrites(nats: Nats, entities: number): Promise<Measured> {
+async function oursWrites(nats: Nats, entities: number, ms = WINDOW_MS): Promise<Measured> {
   const name = freshStream("ours");
   const log = await NatsEvtLog.connect({
     connection: nats.nc,
@@ -117,7 +118,7 @@ async function oursWrites(nats: Nats, entities: number): Promise<Measured> {
         Entity.spawn(`c-${i}`, counter, { evtLog: log, binarizer, logger: silentLogger }),
       ),
     );
-    const measured = await closedLoops(entities, WINDOW_MS, async (entity) => {
+    const measured = await closedLoops(entities, ms, async (entity) => {
       await refs[entity]!.handleCmd({ inc: 1 });
     });
     await Promise.all(refs.map((ref) => ref.stop()));
@@ -129,12 +130,12 @@ async function oursWrites(nats: Nats, entities: number): Promise<Measured> {
 }
 
 /** Raw: each publisher publishes its next event on its own subject with the expected last subject sequence. */
-async function rawWrites(nats: Nats, entities: number): Promise<Measured> {
+async function rawWrites(nats: Nats, entities: number, ms = WINDOW_MS): Promise<Measured> {
   const name = freshStream("raw");
   await createRawStream(nats, name);
   try {
     const lastSeq = new Array<number>(entities).fill(0);
-    return await closedLoops(entities, WINDOW_MS, async (entity) => {
+    return await closedLoops(entities, ms, async (entity) => {
       const ack = await nats.js.publish(`${name}.counter.c-${entity}`, EVT_BYTES, {
         expect: { lastSubjectSequence: lastSeq[entity]! },
       });
@@ -287,6 +288,11 @@ async function main(): Promise<void> {
   console.log(`${version} at ${NATS_URL}; ${ROUNDS} round(s) of ${WINDOW_MS} ms${quick ? " (quick)" : ""}`);
   const rows: ResultRow[] = [];
   try {
+    // Warm-up (not recorded): JIT and connection state for both systems before the first measured round.
+    for (const entities of [1, 100]) {
+      await oursWrites(nats, entities, WARMUP_MS);
+      await rawWrites(nats, entities, WARMUP_MS);
+    }
     const one = await rounds({ ours: () => oursWrites(nats, 1), raw: () => rawWrites(nats, 1) });
     rows.push(...throughputRows("1 entity", 1, one), ...latencyRows("1 entity", one));
     console.log("1 entity done");
@@ -301,6 +307,8 @@ async function main(): Promise<void> {
     }
     const replay = await populateReplay(nats);
     try {
+      await oursReplay(replay);
+      await rawReplay(nats, replay);
       const replayed = await rounds({ ours: () => oursReplay(replay), raw: () => rawReplay(nats, replay) });
       rows.push(
         ...throughputRows(

@@ -1,18 +1,17 @@
 import type { EvtMetadata, EvtRecord, NewEvt } from "@eventsourced/core";
 import { type Evt, EvtBatch } from "./generated/eventsourced/nats/v1/envelope.js";
 
-/** Message headers written with every persist (for tooling and direct gets; readers use the body). */
+/**
+ * Message headers written with every persist (for tooling and direct gets; readers use the body, which
+ * repeats both values). The body is an `eventsourced.nats.v1.EvtBatch`; a future incompatible format will be
+ * marked by an `Es-Envelope` header, whose absence means v1.
+ */
 export const Header = {
   /** seqNo of the first event in the message. */
   FirstSeq: "Es-First-Seq",
   /** Number of events in the message (first + count - 1 is the entity's last seqNo after it). */
   Count: "Es-Count",
-  /** Body format, so a future envelope version can be told apart without guessing. */
-  Envelope: "Es-Envelope",
 } as const;
-
-/** The value of {@link Header.Envelope} for bodies encoded as `eventsourced.nats.v1.EvtBatch`. */
-export const ENVELOPE_V1 = "eventsourced.nats.v1.EvtBatch";
 
 /** The seqNos a message holds: `firstSeqNo .. firstSeqNo + count - 1`. */
 export interface BatchRange {
@@ -83,24 +82,33 @@ function readVarint(bytes: Uint8Array, start: number): { value: number; next: nu
   return undefined;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 function toRecord(evt: Evt, seqNo: number): EvtRecord {
-  const metadata = toMetadata(evt);
-  return {
+  // Built by assignment rather than conditional spreads: this runs once per event on every replay.
+  const record: Mutable<EvtRecord> = {
     seqNo,
     // A copy, so that a retained event does not pin the connection's whole receive buffer.
     bytes: evt.bytes.slice(),
     recordedAt: new Date(evt.recordedAtMs),
-    ...(evt.contentType === undefined ? {} : { contentType: evt.contentType }),
-    ...(metadata === undefined ? {} : { metadata }),
   };
+  if (evt.contentType !== undefined) record.contentType = evt.contentType;
+  const metadata = toMetadata(evt);
+  if (metadata !== undefined) record.metadata = metadata;
+  return record;
 }
 
 function toMetadata(evt: Evt): EvtMetadata | undefined {
-  const hasHeaders = Object.keys(evt.headers).length > 0;
+  const hasHeaders = !isEmpty(evt.headers);
   if (evt.correlationId === undefined && evt.causationId === undefined && !hasHeaders) return undefined;
-  return {
-    ...(evt.correlationId === undefined ? {} : { correlationId: evt.correlationId }),
-    ...(evt.causationId === undefined ? {} : { causationId: evt.causationId }),
-    ...(hasHeaders ? { headers: evt.headers } : {}),
-  };
+  const metadata: Mutable<EvtMetadata> = {};
+  if (evt.correlationId !== undefined) metadata.correlationId = evt.correlationId;
+  if (evt.causationId !== undefined) metadata.causationId = evt.causationId;
+  if (hasHeaders) metadata.headers = evt.headers;
+  return metadata;
+}
+
+function isEmpty(object: object): boolean {
+  for (const _ in object) return false;
+  return true;
 }

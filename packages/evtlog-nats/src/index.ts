@@ -2,7 +2,7 @@
 
 // Connecting
 export { DEFAULT_NATS_URL, type NatsConnectOptions } from "./connect-nats.js";
-export { ENVELOPE_V1, Header } from "./envelope.js";
+export { Header } from "./envelope.js";
 export { NatsEvtLog } from "./nats-evt-log.js";
 export type { NatsEvtLogOptions } from "./nats-evt-log-options.js";
 export { MAX_EVTS_PER_PERSIST } from "./position.js";

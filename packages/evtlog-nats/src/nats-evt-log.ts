@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   ConfigurationError,
   ConnectionError,
@@ -26,13 +25,12 @@ import {
   type PubAck,
   type StoredMsg,
 } from "@nats-io/jetstream";
-import { headers, type MsgHdrs, type NatsConnection, TimeoutError } from "@nats-io/transport-node";
+import { headers, type MsgHdrs, type NatsConnection, nuid, TimeoutError } from "@nats-io/transport-node";
 import { connectNats, describeServers, reason, serverList } from "./connect-nats.js";
 import {
   type BatchRange,
   type DecodedBatch,
   decodeEvtBatch,
-  ENVELOPE_V1,
   encodeEvtBatch,
   Header,
   peekBatchRange,
@@ -182,7 +180,6 @@ export class NatsEvtLog implements EvtLog {
     const hdrs = headers();
     hdrs.set(Header.FirstSeq, String(expectedLastSeqNo + 1));
     hdrs.set(Header.Count, String(evts.length));
-    hdrs.set(Header.Envelope, ENVELOPE_V1);
     const maxPayload = this.#nc.info?.max_payload;
     if (maxPayload !== undefined && body.length > maxPayload) {
       throw new PersistError(
@@ -301,7 +298,17 @@ export class NatsEvtLog implements EvtLog {
         const skip = msg.seq === start.streamSeq ? start.index : 0;
         for (let index = skip; index < records.length; index++) {
           if (signal?.aborted) return;
-          yield { ...records[index]!, type, id, position: toPosition(msg.seq, index) };
+          const record = records[index]!;
+          yield {
+            seqNo: record.seqNo,
+            bytes: record.bytes,
+            recordedAt: record.recordedAt,
+            ...(record.contentType === undefined ? {} : { contentType: record.contentType }),
+            ...(record.metadata === undefined ? {} : { metadata: record.metadata }),
+            type,
+            id,
+            position: toPosition(msg.seq, index),
+          };
         }
       }
     }
@@ -351,8 +358,9 @@ export class NatsEvtLog implements EvtLog {
   ): Promise<PubAck> {
     // One id per persist attempt, reused only by its retries: a retry of a publish that did reach the stream
     // is acknowledged as a duplicate (dedupe is checked before the expected sequence), while another
-    // writer's message with the same seqNos can never be mistaken for ours.
-    const msgID = randomUUID();
+    // writer's message with the same seqNos can never be mistaken for ours. A NUID: 22 characters, a random
+    // 12-character prefix per process plus a sequence, so unique across processes without a syscall.
+    const msgID = nuid.next();
     let maybeStored = false;
     for (let attempt = 1; ; attempt++) {
       try {

@@ -38,7 +38,7 @@ describe("NatsEvtLog on JetStream", () => {
     const last = await jsm.streams.getMessage(stream, { last_by_subj: `${stream}.${type}.a=2Eb` });
     expect(last?.header.get(Header.FirstSeq)).toBe("4");
     expect(last?.header.get(Header.Count)).toBe("1");
-    expect(last?.header.get("Nats-Msg-Id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(last?.header.get("Nats-Msg-Id")).toMatch(/^[A-Za-z0-9]{22}$/);
     const first = await jsm.streams.getMessage(stream, { seq: last!.seq - 1 });
     expect([first?.subject, first?.header.get(Header.FirstSeq), first?.header.get(Header.Count)]).toEqual([
       `${stream}.${type}.a=2Eb`,

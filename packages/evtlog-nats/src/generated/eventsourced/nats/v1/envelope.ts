@@ -11,7 +11,7 @@ export const protobufFileName = "eventsourced/nats/v1/envelope.proto";
 /**
  * The body of one JetStream message written by @eventsourced/evtlog-nats: one persist, i.e. all events of one
  * command, stored atomically as a single message. Versioned by package name: an incompatible change gets
- * eventsourced.nats.v2 (and a new Es-Envelope header value) rather than a changed v1.
+ * eventsourced.nats.v2, marked by an Es-Envelope header (messages without one are v1), rather than a changed v1.
  */
 
 /**
