@@ -22,7 +22,8 @@ import type { LogTables } from "./schema.js";
  * resuming after the last position seen is safe. (A `WHERE xid < pg_snapshot_xmin(...)` filter alone is
  * not enough when readers resume by position, because a transaction with a higher position can commit
  * before one with a lower position but higher xid.) The cost is that writers to one log serialise for the
- * duration of one statement, which group commit amortises over a whole batch.
+ * duration of one statement, which group commit amortises over a whole batch. (This relies on the identity
+ * sequence's default `CACHE 1`: per-backend caches would hand out positions out of lock order.)
  */
 export function evtsByTypeStatement(t: LogTables): string {
   return `SELECT position, id, ${EVT_COLUMNS} FROM ${t.events}
