@@ -17,14 +17,17 @@ export class LastMessageCache {
   readonly #entries = new Map<string, LastMessage>();
   readonly #capacity: number;
 
+  /** Keeps at most `capacity` entities (the least recently updated go first); 0 disables the cache. */
   constructor(capacity: number) {
     this.#capacity = capacity;
   }
 
+  /** What is remembered about the entity at `subject`. */
   get(subject: string): LastMessage | undefined {
     return this.#entries.get(subject);
   }
 
+  /** Remembers the entity's last message, as just acknowledged or read from the server. */
   set(subject: string, last: LastMessage): void {
     // Delete first so that Map insertion order is least-recently-updated order for eviction.
     this.#entries.delete(subject);
@@ -36,6 +39,7 @@ export class LastMessageCache {
     }
   }
 
+  /** Drops the entry, e.g. after the server refused its stream sequence. */
   forget(subject: string): void {
     this.#entries.delete(subject);
   }

@@ -16,40 +16,18 @@ import {
   SeqNoConflictError,
   type TypedEvtRecord,
 } from "@eventsourced/core";
-import {
-  JetStreamApiError,
-  type JetStreamClient,
-  type JetStreamManager,
-  jetstream,
-  jetstreamManager,
-  type PubAck,
-  type StoredMsg,
-} from "@nats-io/jetstream";
-import { headers, type MsgHdrs, type NatsConnection, nuid, TimeoutError } from "@nats-io/transport-node";
+import { type JetStreamClient, jetstream, jetstreamManager, type StoredMsg } from "@nats-io/jetstream";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { connectNats, describeServers, reason, serverList } from "./connect-nats.js";
-import {
-  type BatchRange,
-  type DecodedBatch,
-  decodeEvtBatch,
-  encodeEvtBatch,
-  Header,
-  peekBatchRange,
-} from "./envelope.js";
-import { type LastMessage, LastMessageCache } from "./last-message-cache.js";
+import { type EntityMessage, EntityMessages } from "./entity-messages.js";
+import { type DecodedBatch, decodeEvtBatch, encodeEvtBatch, Header, peekBatchRange } from "./envelope.js";
+import { LastMessageCache } from "./last-message-cache.js";
 import type { NatsEvtLogOptions } from "./nats-evt-log-options.js";
 import { MAX_EVTS_PER_PERSIST, resumePoint, toPosition } from "./position.js";
+import { publishPersist } from "./publish-persist.js";
 import { provisionStream, resolveStreamOptions } from "./stream-provisioning.js";
 import { readStream } from "./stream-reader.js";
 import { Subjects } from "./subjects.js";
-
-/** JetStream API error: the expected last subject sequence did not match. */
-const WRONG_LAST_SEQUENCE = 10071;
-
-/** The last message of an entity's subject, with what its headers say. */
-interface LastEntityMessage extends LastMessage {
-  readonly firstSeqNo: number;
-  readonly data: Uint8Array;
-}
 
 /**
  * An {@link EvtLog} on a NATS JetStream stream.
@@ -70,10 +48,9 @@ export class NatsEvtLog implements EvtLog {
   readonly #nc: NatsConnection;
   readonly #ownsConnection: boolean;
   readonly #js: JetStreamClient;
-  readonly #jsm: JetStreamManager;
   readonly #stream: string;
   readonly #subjects: Subjects;
-  readonly #allowDirect: boolean;
+  readonly #messages: EntityMessages;
   readonly #cache: LastMessageCache;
   readonly #fetchBatch: number;
   readonly #publishTimeoutMs: number;
@@ -83,20 +60,18 @@ export class NatsEvtLog implements EvtLog {
   private constructor(fields: {
     nc: NatsConnection;
     ownsConnection: boolean;
-    jsm: JetStreamManager;
+    messages: EntityMessages;
     stream: string;
     subjectPrefix: string;
-    allowDirect: boolean;
     options: NatsEvtLogOptions;
   }) {
     const { options } = fields;
     this.#nc = fields.nc;
     this.#ownsConnection = fields.ownsConnection;
-    this.#jsm = fields.jsm;
+    this.#messages = fields.messages;
     this.#js = jetstream(fields.nc);
     this.#stream = fields.stream;
     this.#subjects = new Subjects(fields.subjectPrefix);
-    this.#allowDirect = fields.allowDirect;
     this.#cache = new LastMessageCache(options.cacheSize ?? 100_000);
     this.#fetchBatch = options.fetchBatch ?? 1_000;
     this.#publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
@@ -132,16 +107,16 @@ export class NatsEvtLog implements EvtLog {
       return new NatsEvtLog({
         nc,
         ownsConnection,
-        jsm,
+        messages: new EntityMessages(jsm, stream.name, info.config.allow_direct === true),
         stream: stream.name,
         subjectPrefix: stream.subjectPrefix,
-        allowDirect: info.config.allow_direct === true,
         options,
       });
     } catch (err) {
       if (ownsConnection) await nc.close().catch(() => {});
       if (err instanceof EventSourcedError) throw err;
-      if (isJetStreamNotEnabled(err)) {
+      // nats.js names the error for "no JetStream answered" so (its class is not exported).
+      if (err instanceof Error && err.name === "JetStreamNotEnabled") {
         throw new ConnectionError(`JetStream is not enabled on the NATS server at ${target}`, target, {
           cause: err,
         });
@@ -187,7 +162,17 @@ export class NatsEvtLog implements EvtLog {
         false,
       );
     }
-    const ack = await this.#publish(type, id, subject, body, hdrs, expectedLastSeqNo, expectedStreamSeq);
+    let ack: { seq: number };
+    try {
+      ack = await publishPersist(
+        this.#js,
+        { type, id, subject, body, headers: hdrs, expectedLastSeqNo, expectedStreamSeq },
+        { timeoutMs: this.#publishTimeoutMs, attempts: this.#publishAttempts },
+      );
+    } catch (err) {
+      if (err instanceof SeqNoConflictError) this.#cache.forget(subject);
+      throw err;
+    }
     const lastSeqNo = expectedLastSeqNo + evts.length;
     this.#cache.set(subject, { lastSeqNo, streamSeq: ack.seq });
     return lastSeqNo;
@@ -207,7 +192,7 @@ export class NatsEvtLog implements EvtLog {
     const from = Math.max(1, options.from);
     const { signal } = options;
     if ((options.to !== undefined && options.to < from) || signal?.aborted) return;
-    let last: LastEntityMessage | undefined;
+    let last: EntityMessage | undefined;
     try {
       last = await this.#lastMessage(type, id, subject);
     } catch (err) {
@@ -226,7 +211,7 @@ export class NatsEvtLog implements EvtLog {
     let startSeq = 1;
     if (from > 1) {
       try {
-        startSeq = await this.#streamSeqHolding(type, id, subject, from, last.streamSeq);
+        startSeq = await this.#messages.streamSeqHolding(type, id, subject, from, last.streamSeq);
       } catch (err) {
         throw asReadError(err, `cannot read the events of ${type}/${JSON.stringify(id)}`);
       }
@@ -269,7 +254,7 @@ export class NatsEvtLog implements EvtLog {
     if (!live) {
       let last: StoredMsg | null;
       try {
-        last = await this.#getLast(filter);
+        last = await this.#messages.lastOn(filter);
       } catch (err) {
         throw asReadError(err, `cannot read the events of type ${type}`);
       }
@@ -330,7 +315,7 @@ export class NatsEvtLog implements EvtLog {
   ): Promise<number> {
     const cached = this.#cache.get(subject);
     if (cached !== undefined && cached.lastSeqNo === expectedLastSeqNo) return cached.streamSeq;
-    let last: LastEntityMessage | undefined;
+    let last: EntityMessage | undefined;
     try {
       last = await this.#lastMessage(type, id, subject);
     } catch (err) {
@@ -347,129 +332,12 @@ export class NatsEvtLog implements EvtLog {
     return last?.streamSeq ?? 0;
   }
 
-  async #publish(
-    type: string,
-    id: string,
-    subject: string,
-    body: Uint8Array,
-    hdrs: MsgHdrs,
-    expectedLastSeqNo: number,
-    expectedStreamSeq: number,
-  ): Promise<PubAck> {
-    // One id per persist attempt, reused only by its retries: a retry of a publish that did reach the stream
-    // is acknowledged as a duplicate (dedupe is checked before the expected sequence), while another
-    // writer's message with the same seqNos can never be mistaken for ours. A NUID: 22 characters, a random
-    // 12-character prefix per process plus a sequence, so unique across processes without a syscall.
-    const msgID = nuid.next();
-    let maybeStored = false;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#js.publish(subject, body, {
-          msgID,
-          headers: hdrs,
-          expect: { lastSubjectSequence: expectedStreamSeq },
-          timeout: this.#publishTimeoutMs,
-        });
-      } catch (err) {
-        const where = `${type}/${JSON.stringify(id)}`;
-        if (err instanceof JetStreamApiError) {
-          // The stream answered, so no earlier attempt was stored (it would have been a duplicate).
-          if (err.code === WRONG_LAST_SEQUENCE) {
-            this.#cache.forget(subject);
-            throw new SeqNoConflictError(type, id, expectedLastSeqNo, { cause: err });
-          }
-          throw new PersistError(`the stream refused the events of ${where}: ${err.message}`, false, {
-            cause: err,
-          });
-        }
-        const noAnswer = err instanceof TimeoutError;
-        const notReady = isJetStreamNotEnabled(err);
-        if (!noAnswer && !notReady) {
-          throw new PersistError(`persisting the events of ${where} failed: ${reason(err)}`, true, {
-            cause: err,
-          });
-        }
-        maybeStored ||= noAnswer;
-        if (attempt >= this.#publishAttempts) {
-          throw new PersistError(
-            noAnswer
-              ? `no acknowledgement for the events of ${where} after ${attempt} attempts: they may or may not be stored`
-              : `no JetStream stream answered on ${subject} after ${attempt} attempts`,
-            maybeStored,
-            { cause: err },
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
-      }
-    }
-  }
-
-  async #lastMessage(type: string, id: string, subject: string): Promise<LastEntityMessage | undefined> {
-    const msg = await this.#getLast(subject);
-    if (msg === null) {
-      this.#cache.forget(subject);
-      return undefined;
-    }
-    const { firstSeqNo, count } = this.#range(type, id, msg);
-    const last = { lastSeqNo: firstSeqNo + count - 1, streamSeq: msg.seq };
-    this.#cache.set(subject, last);
-    return { ...last, firstSeqNo, data: msg.data };
-  }
-
-  /**
-   * The stream sequence of the entity's message holding seqNo `from`, found by bisecting the stream with
-   * "next message on this subject at or after sequence N" lookups (about log2(stream length) round trips),
-   * so that recovery after a snapshot reads only the events after it, however long the entity's history.
-   */
-  async #streamSeqHolding(
-    type: string,
-    id: string,
-    subject: string,
-    from: number,
-    lastStreamSeq: number,
-  ): Promise<number> {
-    // "Next by subject" needs the direct get API (allow_direct, which streams we create have).
-    if (!this.#allowDirect) return 1;
-    // Invariant: the message holding `from` has a stream sequence in [lo, hi].
-    let lo = 1;
-    let hi = lastStreamSeq;
-    while (lo < hi) {
-      const mid = lo + Math.floor((hi - lo) / 2);
-      const msg = await this.#getNext(subject, mid);
-      if (msg === null || msg.seq > hi) {
-        hi = mid - 1; // none of the entity's messages in [mid, hi]
-        continue;
-      }
-      const range = this.#range(type, id, msg);
-      if (range.firstSeqNo + range.count - 1 < from) lo = msg.seq + 1;
-      else if (range.firstSeqNo <= from) return msg.seq;
-      else hi = mid - 1; // msg is the entity's first message at or after mid, and it is past `from`
-    }
-    return Math.max(1, lo);
-  }
-
-  #getLast(subject: string): Promise<StoredMsg | null> {
-    return this.#allowDirect
-      ? this.#jsm.direct.getMessage(this.#stream, { last_by_subj: subject })
-      : this.#jsm.streams.getMessage(this.#stream, { last_by_subj: subject });
-  }
-
-  #getNext(subject: string, seq: number): Promise<StoredMsg | null> {
-    return this.#jsm.direct.getMessage(this.#stream, { seq, next_by_subj: subject });
-  }
-
-  /** The seqNos in a stored message: from the start of its body, else from its headers. */
-  #range(type: string, id: string, msg: StoredMsg): BatchRange {
-    const range = peekBatchRange(msg.data);
-    if (range !== undefined) return range;
-    const firstSeqNo = Number(msg.header?.get(Header.FirstSeq));
-    const count = Number(msg.header?.get(Header.Count));
-    if (Number.isSafeInteger(firstSeqNo) && firstSeqNo >= 1 && Number.isSafeInteger(count) && count >= 1) {
-      return { firstSeqNo, count };
-    }
-    throw new DecodeError("event", type, id, 0, {
-      cause: new Error(`stream message ${msg.seq} is not an eventsourced event batch`),
-    });
+  /** The entity's last message, from the server (never the cache), remembered for the next persist. */
+  async #lastMessage(type: string, id: string, subject: string): Promise<EntityMessage | undefined> {
+    const last = await this.#messages.last(type, id, subject);
+    if (last === undefined) this.#cache.forget(subject);
+    else this.#cache.set(subject, { lastSeqNo: last.lastSeqNo, streamSeq: last.streamSeq });
+    return last;
   }
 
   #decode(type: string, id: string, data: Uint8Array, streamSeq: number): DecodedBatch {
@@ -486,11 +354,6 @@ export class NatsEvtLog implements EvtLog {
       });
     }
   }
-}
-
-/** nats.js reports "no JetStream answered" (disabled, or not ready after a restart) with this error name. */
-function isJetStreamNotEnabled(err: unknown): boolean {
-  return err instanceof Error && err.name === "JetStreamNotEnabled";
 }
 
 function asReadError(err: unknown, message: string): EventSourcedError {
