@@ -1,4 +1,5 @@
 import { type Logger, type NewEvt, PersistError, SeqNoConflictError } from "@eventsourced/core";
+import { persistOneParams } from "./persist-one-statement.js";
 import { persistParams } from "./persist-statement.js";
 import {
   connectionError,
@@ -40,9 +41,13 @@ export interface GroupCommitStats {
 /** How the committer talks to the database. */
 export interface GroupCommitterOptions {
   readonly pool: PgPoolLike;
-  readonly statement: string;
-  /** Name under which small batches prepare the statement (unique per table). */
-  readonly statementName: string;
+  /** The SQL this committer runs, and the names under which it prepares them (unique per table). */
+  readonly statements: {
+    readonly batch: string;
+    readonly batchName: string;
+    readonly one: string;
+    readonly oneName: string;
+  };
   readonly lockKey: string;
   readonly notifyChannel: string | undefined;
   /** Most persists per batch. */
@@ -192,12 +197,20 @@ export class GroupCommitter {
     }
     let result: { won: number[] } | undefined;
     try {
-      const values = persistParams(batch, this.#options.lockKey, this.#options.notifyChannel);
-      const res =
-        batch.length <= PREPARED_MAX_BATCH
-          ? await client.query({ name: this.#options.statementName, text: this.#options.statement, values })
-          : await client.query(this.#options.statement, values);
-      result = res.rows[0] as { won: number[] };
+      const { lockKey, notifyChannel, statements } = this.#options;
+      const only = batch.length === 1 && batch[0]!.evts.length === 1 ? batch[0]! : undefined;
+      if (only !== undefined) {
+        const values = persistOneParams(only, lockKey, notifyChannel);
+        const res = await client.query({ name: statements.oneName, text: statements.one, values });
+        result = { won: (res.rows[0] as { won: number }).won > 0 ? [0] : [] };
+      } else {
+        const values = persistParams(batch, lockKey, notifyChannel);
+        const res =
+          batch.length <= PREPARED_MAX_BATCH
+            ? await client.query({ name: statements.batchName, text: statements.batch, values })
+            : await client.query(statements.batch, values);
+        result = res.rows[0] as { won: number[] };
+      }
     } catch (err) {
       const state = sqlState(err);
       const lost = isConnectionLost(err) || state === undefined;

@@ -21,6 +21,7 @@ import { evtsByIdStatement, readEvtsById } from "./evts-by-id.js";
 import { evtsByTypeStatement, readEvtsByType } from "./evts-by-type.js";
 import { type GroupCommitStats, GroupCommitter } from "./group-commit.js";
 import { NotificationListener } from "./notification-listener.js";
+import { persistOneStatement } from "./persist-one-statement.js";
 import { persistStatement } from "./persist-statement.js";
 import { connectionError, isConnectFailure } from "./pg-errors.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
@@ -85,8 +86,12 @@ export class PostgresEvtLog implements EvtLog {
         : new NotificationListener(pool, notifyChannel, this.#appendSignal, config.logger);
     this.#committer = new GroupCommitter({
       pool,
-      statement: persistStatement(config.tables),
-      statementName: `eventsourced_persist_${advisoryLockKey(`v${LOG_SCHEMA_VERSION}:${config.tables.events}`)}`,
+      statements: {
+        batch: persistStatement(config.tables),
+        batchName: `eventsourced_persist_${advisoryLockKey(`v${LOG_SCHEMA_VERSION}:${config.tables.events}`)}`,
+        one: persistOneStatement(config.tables),
+        oneName: `eventsourced_persist_one_${advisoryLockKey(`v${LOG_SCHEMA_VERSION}:${config.tables.events}`)}`,
+      },
       lockKey: advisoryLockKey(`eventsourced:log:${config.tables.schemaName}.${config.tables.tableName}`),
       notifyChannel,
       maxBatchSize,
