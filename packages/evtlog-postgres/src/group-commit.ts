@@ -63,12 +63,13 @@ export interface GroupCommitterOptions {
 }
 
 /**
- * Batches up to this many persists use a named prepared statement: parsed and planned once per connection,
- * which matters when a batch is a single persist (one entity writing alone). Larger batches go unnamed so
- * they are planned with their real sizes: a generic plan guesses array lengths and could pick a nested
- * loop that is quadratic in the batch size.
+ * Batches up to this many persists use a named prepared statement: parsed once per connection and, after
+ * PostgreSQL's five trial executions, run on a generic plan without planning (planning this statement costs
+ * about as much as executing it for a few dozen persists; measured 1.0 vs 1.4-2.0 ms per 32-persist batch).
+ * Larger batches go unnamed so they are planned with their real sizes: a generic plan assumes short arrays
+ * and may pick nested loops, quadratic in the batch size, which is harmless up to this bound only.
  */
-const PREPARED_MAX_BATCH = 8;
+const PREPARED_MAX_BATCH = 128;
 
 /**
  * Group commit: one committer, one connection. Persists that arrive while a batch is in flight queue up
