@@ -16,7 +16,7 @@ import { defineEntity, Entity, type EntityRef, emit, jsonBinarizer, silentLogger
 import { Header, NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { encodeEvtBatch } from "@eventsourced/evtlog-nats/internal";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import { connect, headers, type NatsConnection, nuid } from "@nats-io/transport-node";
 import { median, quantile, quick } from "./measure.js";
 import { machineFacts, type ResultRow, writeResults } from "./results.js";
 import { natsVersion } from "./service-versions.js";
@@ -157,8 +157,8 @@ interface ReplayStream {
 
 /**
  * One stream with `REPLAY_EVENTS` messages of entity `c-target` in NatsEvtLog's format (one event each, as
- * one command per event writes them), the same number of plain JSON messages on a raw subject, and one
- * message of another entity between any two of them, so that both readers filter.
+ * one command per event writes them, with the same headers), the same number of plain JSON messages on a raw
+ * subject, and one message of another entity between any two of them, so that both readers filter.
  */
 async function populateReplay(nats: Nats): Promise<ReplayStream> {
   const name = freshStream("replay");
@@ -179,10 +179,23 @@ async function populateReplay(nats: Nats): Promise<ReplayStream> {
       const hdrs = headers();
       hdrs.set(Header.FirstSeq, String(seqNo));
       hdrs.set(Header.Count, "1");
-      // Published in order on one connection, so the stream stores them in this order.
-      pending.push(nats.js.publish(ours, encodeEvtBatch(seqNo, evts, recordedAt), { headers: hdrs }));
+      // Published in order on one connection, so the stream stores them in this order: message seqNo lands
+      // at stream sequence 4 * (seqNo - 1) + 1, which gives the expectation a real persist would send (the
+      // headers a message carries are part of what a replay reads).
+      pending.push(
+        nats.js.publish(ours, encodeEvtBatch(seqNo, evts, recordedAt), {
+          headers: hdrs,
+          msgID: nuid.next(),
+          expect: { lastSubjectSequence: seqNo === 1 ? 0 : 4 * (seqNo - 2) + 1 },
+        }),
+      );
       pending.push(nats.js.publish(noise, EVT_BYTES));
-      pending.push(nats.js.publish(rawSubject, EVT_BYTES));
+      // The raw messages carry what rawWrites sends: the expected last subject sequence.
+      pending.push(
+        nats.js.publish(rawSubject, EVT_BYTES, {
+          expect: { lastSubjectSequence: seqNo === 1 ? 0 : 4 * (seqNo - 2) + 3 },
+        }),
+      );
       pending.push(nats.js.publish(noise, EVT_BYTES));
     }
     await Promise.all(pending);

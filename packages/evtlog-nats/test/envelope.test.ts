@@ -1,6 +1,8 @@
+import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { MAX_EVTS_PER_PERSIST } from "@eventsourced/evtlog-nats";
 import { describe, expect, it } from "vitest";
 import { decodeEvtBatch, encodeEvtBatch, peekBatchRange } from "../src/envelope.js";
+import { EvtBatch } from "../src/generated/eventsourced/nats/v1/envelope.js";
 import { resumePoint, toPosition } from "../src/position.js";
 
 describe("the message envelope", () => {
@@ -26,6 +28,44 @@ describe("the message envelope", () => {
     expect(records[1]!.metadata).toEqual({ correlationId: "c", causationId: "k", headers: { a: "1" } });
     expect(records[0]!.metadata).toBeUndefined();
     expect(records[2]!.recordedAt.getTime()).toBe(1_700_000_000_123);
+  });
+
+  it("decodes exactly what the generated decoder reads, field by field", () => {
+    const body = encodeEvtBatch(
+      41,
+      [
+        { bytes: new Uint8Array([9, 8, 7]), contentType: "a/b" },
+        { bytes: new Uint8Array(), metadata: { headers: { x: "1", ü: "", "": "empty key" } } },
+        { bytes: new Uint8Array(300).fill(3), metadata: { correlationId: "", causationId: "k" } },
+      ],
+      2 ** 45 + 17,
+    );
+    const generated = EvtBatch.decode(body);
+    const decoded = decodeEvtBatch(body);
+    expect([decoded.firstSeqNo, decoded.count]).toEqual([generated.firstSeqNo, generated.count]);
+    expect(decoded.records).toHaveLength(generated.evts.length);
+    for (const [i, evt] of generated.evts.entries()) {
+      const record = decoded.records[i]!;
+      expect(record.seqNo).toBe(41 + i);
+      expect(Array.from(record.bytes)).toEqual(Array.from(evt.bytes));
+      expect(record.contentType).toBe(evt.contentType);
+      expect(record.recordedAt.getTime()).toBe(evt.recordedAtMs);
+      expect(record.metadata?.correlationId).toBe(evt.correlationId);
+      expect(record.metadata?.causationId).toBe(evt.causationId);
+      expect(record.metadata?.headers ?? {}).toEqual(evt.headers);
+    }
+  });
+
+  it("skips fields it does not know, so additive changes to v1 stay readable", () => {
+    const body = encodeEvtBatch(1, [{ bytes: new Uint8Array([1]) }], 5);
+    const extra = new BinaryWriter()
+      .uint32((15 << 3) | 2)
+      .string("from the future")
+      .uint32(16 << 3)
+      .uint64(7)
+      .finish();
+    const withExtra = new Uint8Array([...body, ...extra]);
+    expect(decodeEvtBatch(withExtra).records.map((r) => Array.from(r.bytes))).toEqual([[1]]);
   });
 
   it("fails on bytes that are not an envelope", () => {
