@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,6 +72,27 @@ export class NatsServerProcess {
       child.once("error", (err) => fail(new Error(`cannot run ${NATS_SERVER_BIN}: ${err.message}`)));
       child.once("exit", (code) => fail(new Error(`nats-server exited with ${code}:\n${log}`)));
     });
+  }
+
+  /**
+   * Freezes the server (SIGSTOP) and resolves once the kernel reports it stopped: connections stay open,
+   * nothing is answered until {@link resume}.
+   */
+  async pause(): Promise<void> {
+    const child = this.#child;
+    if (child?.pid === undefined) return;
+    child.kill("SIGSTOP");
+    const deadline = Date.now() + 5_000;
+    // Field 3 of /proc/<pid>/stat is the state; "T" once every thread has stopped.
+    while (readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]?.[0] !== "T") {
+      if (Date.now() > deadline) throw new Error("nats-server did not stop on SIGSTOP");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** Lets a paused server carry on (SIGCONT). */
+  resume(): void {
+    this.#child?.kill("SIGCONT");
   }
 
   /** Kills the server at once (SIGKILL), as a crash would. */
