@@ -13,6 +13,10 @@ export default defineConfig({
       { find: /^@eventsourced\/core\/rxjs$/, replacement: src("./packages/core/src/rxjs.ts") },
       { find: /^@eventsourced\/core$/, replacement: src("./packages/core/src/index.ts") },
       {
+        find: /^@eventsourced\/evtlog-postgres\/embedded$/,
+        replacement: src("./packages/evtlog-postgres/src/embedded/index.ts"),
+      },
+      {
         find: /^@eventsourced\/evtlog-postgres$/,
         replacement: src("./packages/evtlog-postgres/src/index.ts"),
       },

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { defineEntity, Entity, emit, silentLogger } from "@eventsourced/core";
 import { describeEvtLogContract } from "@eventsourced/core/testing";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "@eventsourced/evtlog-postgres/embedded";
 import { PostgresSnapshotStore } from "@eventsourced/snapshots/postgres";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EmbeddedPostgres, startEmbeddedPostgres } from "../src/embedded/index.js";
 
 // One PGlite server for the whole file: initialising a data directory runs initdb in WebAssembly, which
 // takes a while on a busy machine (hence the generous hook timeouts).
