@@ -363,7 +363,8 @@ function throughputRows(
   const ours = figure("ours")!;
   const raw = figure("raw");
   const emmett = figure("emmett");
-  const unit = "events/s";
+  // One event per command in the write scenarios; replay reads events.
+  const unit = entities === undefined ? "events/s" : "commands/s";
   const tag = (system: System) => (entities === undefined ? {} : { series: SERIES[system], entities });
   rows.push({
     scenario,
