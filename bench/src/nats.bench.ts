@@ -61,7 +61,7 @@ interface Nats {
 async function connectNats(): Promise<Nats> {
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers: NATS_URL });
+    nc = await connect({ servers: NATS_URL, noAsyncTraces: true });
   } catch (err) {
     throw new Error(
       `NATS is not reachable at ${NATS_URL} (${(err as Error).message}). Start it with ` +

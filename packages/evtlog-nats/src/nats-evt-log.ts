@@ -150,7 +150,12 @@ export class NatsEvtLog implements EvtLog {
         `a persist on NATS carries at most ${MAX_EVTS_PER_PERSIST} events (one message per command); got ${evts.length}`,
       );
     }
-    const expectedStreamSeq = await this.#expectedStreamSeq(type, id, subject, expectedLastSeqNo);
+    // The usual case (the entity's own last persist is remembered) publishes without awaiting anything else.
+    const cached = this.#cache.get(subject);
+    const expectedStreamSeq =
+      cached !== undefined && cached.lastSeqNo === expectedLastSeqNo
+        ? cached.streamSeq
+        : await this.#expectedStreamSeq(type, id, subject, expectedLastSeqNo);
     const body = encodeEvtBatch(expectedLastSeqNo + 1, evts, Date.now());
     const hdrs = headers();
     hdrs.set(Header.FirstSeq, String(expectedLastSeqNo + 1));
@@ -313,8 +318,6 @@ export class NatsEvtLog implements EvtLog {
     subject: string,
     expectedLastSeqNo: number,
   ): Promise<number> {
-    const cached = this.#cache.get(subject);
-    if (cached !== undefined && cached.lastSeqNo === expectedLastSeqNo) return cached.streamSeq;
     let last: EntityMessage | undefined;
     try {
       last = await this.#lastMessage(type, id, subject);

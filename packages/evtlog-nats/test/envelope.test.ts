@@ -1,4 +1,5 @@
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
+import type { NewEvt } from "@eventsourced/core";
 import { MAX_EVTS_PER_PERSIST } from "@eventsourced/evtlog-nats";
 import { describe, expect, it } from "vitest";
 import { decodeEvtBatch, encodeEvtBatch, peekBatchRange } from "../src/envelope.js";
@@ -53,6 +54,47 @@ describe("the message envelope", () => {
       expect(record.metadata?.correlationId).toBe(evt.correlationId);
       expect(record.metadata?.causationId).toBe(evt.causationId);
       expect(record.metadata?.headers ?? {}).toEqual(evt.headers);
+    }
+  });
+
+  it("encodes exactly the bytes the generated encoder writes", () => {
+    const cases: [number, NewEvt[], number][] = [
+      [1, [{ bytes: new Uint8Array([1]) }], 0],
+      [
+        2 ** 40 + 5,
+        [{ bytes: new Uint8Array(200).fill(1), contentType: "application/json" }],
+        1_700_000_000_123,
+      ],
+      [
+        300,
+        [
+          { bytes: new Uint8Array(), contentType: "" },
+          { bytes: new Uint8Array([0, 255]), metadata: { correlationId: "ç-1", causationId: "" } },
+          {
+            bytes: new Uint8Array(20_000).fill(9),
+            metadata: { headers: { a: "1", "": "v", k: "", 日本: "🎉" } },
+          },
+        ],
+        -86_400_000,
+      ],
+    ];
+    for (const [firstSeqNo, evts, recordedAtMs] of cases) {
+      const generated = EvtBatch.encode({
+        firstSeqNo,
+        count: evts.length,
+        evts: evts.map((evt) => ({
+          bytes: evt.bytes,
+          contentType: evt.contentType,
+          correlationId: evt.metadata?.correlationId,
+          causationId: evt.metadata?.causationId,
+          headers: { ...evt.metadata?.headers },
+          recordedAtMs,
+        })),
+      }).finish();
+      expect(Array.from(encodeEvtBatch(firstSeqNo, evts, recordedAtMs))).toEqual(Array.from(generated));
+      expect(decodeEvtBatch(generated).records.map((r) => r.recordedAt.getTime())).toEqual(
+        evts.map(() => recordedAtMs),
+      );
     }
   });
 
