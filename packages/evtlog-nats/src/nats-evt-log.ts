@@ -134,6 +134,10 @@ export class NatsEvtLog implements EvtLog {
     return this.#stream;
   }
 
+  /**
+   * One message with all of `evts`, expecting the stream sequence of the entity's last message (0 for a new
+   * entity). See {@link EvtLog.persist}; at most `MAX_EVTS_PER_PERSIST` events.
+   */
   async persist(
     type: string,
     id: string,
@@ -183,6 +187,7 @@ export class NatsEvtLog implements EvtLog {
     return lastSeqNo;
   }
 
+  /** From the entity's last message on the server (one direct get); see {@link EvtLog.lastSeqNo}. */
   async lastSeqNo(type: string, id: string): Promise<number> {
     const subject = this.#subjects.entity(type, id);
     try {
@@ -192,6 +197,7 @@ export class NatsEvtLog implements EvtLog {
     }
   }
 
+  /** Bounded by the entity's last message when the read starts; see {@link EvtLog.evtsById}. */
   async *evtsById(type: string, id: string, options: EvtsByIdOptions): AsyncIterable<EvtRecord> {
     const subject = this.#subjects.entity(type, id);
     const from = Math.max(1, options.from);
@@ -250,6 +256,10 @@ export class NatsEvtLog implements EvtLog {
     }
   }
 
+  /**
+   * Filter `<prefix>.<type>.*`; positions are `streamSeq * 65,536 + index in message`. See
+   * {@link EvtLog.evtsByType}.
+   */
   async *evtsByType(type: string, options: EvtsByTypeOptions = {}): AsyncIterable<TypedEvtRecord> {
     const filter = this.#subjects.byType(type);
     const { signal, live = false } = options;
