@@ -266,7 +266,8 @@ function throughputRows(
 ): ResultRow[] {
   const ours = spread(results.get("ours")!.map((m) => m.perSecond));
   const raw = spread(results.get("raw")!.map((m) => m.perSecond));
-  const unit = "events/s";
+  // One event per command in the write scenarios; replay reads events.
+  const unit = entities === undefined ? "events/s" : "commands/s";
   const tag = (system: System) => (entities === undefined ? {} : { series: SERIES[system], entities });
   return [
     {
