@@ -4,7 +4,6 @@ import {
   Entity,
   type EvtLog,
   emit,
-  isEventSourcedError,
 } from "@eventsourced/core";
 import { NatsEvtLog, Subjects } from "@eventsourced/evtlog-nats";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
