@@ -20,6 +20,10 @@ export default defineConfig({
         find: /^@eventsourced\/evtlog-postgres$/,
         replacement: src("./packages/evtlog-postgres/src/index.ts"),
       },
+      {
+        find: /^@eventsourced\/evtlog-nats\/internal$/,
+        replacement: src("./packages/evtlog-nats/src/internal.ts"),
+      },
       { find: /^@eventsourced\/evtlog-nats$/, replacement: src("./packages/evtlog-nats/src/index.ts") },
       {
         find: /^@eventsourced\/snapshots\/postgres$/,

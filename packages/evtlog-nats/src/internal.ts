@@ -1,5 +1,5 @@
 // Internals shared with sibling packages, tests and benchmarks; not public API and may change in any release.
-export { connectNats, describeServers, serverList } from "./connect-nats.js";
+export { connectNats, describeServers, type NatsConnectOptions, reason, serverList } from "./connect-nats.js";
 export { decodeEvtBatch, encodeEvtBatch } from "./envelope.js";
 export { resumePoint, toPosition } from "./position.js";
 export { provisionStream, resolveStreamOptions } from "./stream-provisioning.js";

@@ -1,8 +1,9 @@
 // The NATS KV snapshot store
 
-export type { NatsServerOptions } from "./connect-nats.js";
-export { NatsSnapshotStore, type NatsSnapshotStoreOptions } from "./nats-snapshot-store.js";
 // The key and value formats (documented, stable)
-export { encodeIdToken, MAX_ENCODED_ID_LENGTH, snapshotKey } from "./snapshot-key.js";
+// The id encoding is the event log's own (one mapping for subjects and keys).
+export { encodeIdToken, MAX_ENCODED_ID_LENGTH } from "@eventsourced/evtlog-nats";
+export { NatsSnapshotStore, type NatsSnapshotStoreOptions } from "./nats-snapshot-store.js";
+export { snapshotKey } from "./snapshot-key.js";
 export { SnapshotTooLargeError } from "./snapshot-too-large-error.js";
 export { SNAPSHOT_VALUE_OVERHEAD } from "./snapshot-value.js";

@@ -8,15 +8,21 @@ import {
   type Snapshot,
   type SnapshotStore,
 } from "@eventsourced/core";
+import {
+  connectNats,
+  describeServers,
+  type NatsConnectOptions,
+  reason,
+  serverList,
+} from "@eventsourced/evtlog-nats/internal";
 import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connectNats, describeServers, type NatsServerOptions, reason } from "./connect-nats.js";
 import { snapshotKey } from "./snapshot-key.js";
 import { SnapshotTooLargeError } from "./snapshot-too-large-error.js";
 import { decodeSnapshotValue, encodeSnapshotValue, SNAPSHOT_VALUE_OVERHEAD } from "./snapshot-value.js";
 
 /** Options of {@link NatsSnapshotStore.create}. */
-export interface NatsSnapshotStoreOptions extends NatsServerOptions {
+export interface NatsSnapshotStoreOptions extends Omit<NatsConnectOptions, "name"> {
   /** An existing connection to use. It stays open when the store closes. */
   readonly connection?: NatsConnection;
   /** KV bucket name (letters, digits, `_`, `-`); default `"eventsourced-snapshots"`. Created when missing. */
@@ -89,7 +95,7 @@ export class NatsSnapshotStore implements SnapshotStore {
       throw new ConfigurationError(`invalid maxValueSize ${options.maxValueSize}`, "maxValueSize", "options");
     }
     const ownsConnection = options.connection === undefined;
-    const nc = options.connection ?? (await connectNats(options));
+    const nc = options.connection ?? (await connectNats({ ...options, name: "eventsourced-snapshots" }));
     const target = ownsConnection ? describeServers(serverList(options.servers)) : nc.getServer();
     try {
       const kv = await new Kvm(nc).create(bucket, {
@@ -215,9 +221,4 @@ function apiErrorCode(err: unknown): number | undefined {
     return err.code;
   }
   return undefined;
-}
-
-function serverList(servers: string | readonly string[] | undefined): string[] {
-  if (servers === undefined) return ["nats://127.0.0.1:4222"];
-  return typeof servers === "string" ? [servers] : [...servers];
 }
