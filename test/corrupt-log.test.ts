@@ -1,10 +1,4 @@
-import {
-  DecodeError,
-  defineEntity,
-  Entity,
-  type EvtLog,
-  emit,
-} from "@eventsourced/core";
+import { DecodeError, defineEntity, Entity, type EvtLog, emit } from "@eventsourced/core";
 import { NatsEvtLog, Subjects } from "@eventsourced/evtlog-nats";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { jetstream } from "@nats-io/jetstream";
