@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { jsonFromBytes } from "@eventsourced/core";
@@ -10,6 +10,7 @@ import {
   NATS_URL,
   uniqueName,
 } from "../packages/evtlog-nats/test/support/nats-test-env.js";
+import { startWriter } from "./support/writer-process.js";
 
 // Two separate Node processes drive the same entity from its very first event (both start at expected
 // seqNo 0). The log's optimistic concurrency plus the entity's re-run on conflict must leave every
@@ -18,12 +19,6 @@ import {
 const WRITER = fileURLToPath(new URL("./fixtures/nats-writer.mjs", import.meta.url));
 const BUILT = fileURLToPath(new URL("../packages/evtlog-nats/dist/index.js", import.meta.url));
 const COMMANDS_PER_WRITER = 150;
-
-interface WriterReport {
-  readonly acked: readonly { readonly tag: string; readonly seqNo: number }[];
-  readonly failed: readonly string[];
-  readonly conflictRetries: number;
-}
 
 describe("two writer processes on one NATS entity", () => {
   const stream = uniqueName("twowriters");
@@ -48,7 +43,13 @@ describe("two writer processes on one NATS entity", () => {
   });
 
   it("loses and duplicates nothing, keeps seqNos contiguous and commands atomic, from the first event on", async () => {
-    const writers = ["A", "B"].map((writer) => startWriter(stream, type, "the-one", writer));
+    const writers = ["A", "B"].map((writer) =>
+      startWriter(
+        WRITER,
+        [NATS_URL, stream, stream, type, "the-one", writer, String(COMMANDS_PER_WRITER)],
+        writer,
+      ),
+    );
     children.push(...writers.map((w) => w.child));
     await Promise.all(writers.map((w) => w.ready));
     for (const w of writers) w.child.stdin?.end("go\n");
@@ -76,40 +77,3 @@ describe("two writer processes on one NATS entity", () => {
     expect(reports.reduce((n, r) => n + r.conflictRetries, 0)).toBeGreaterThan(0);
   }, 120_000);
 });
-
-function startWriter(
-  stream: string,
-  type: string,
-  id: string,
-  writer: string,
-): { child: ChildProcess; ready: Promise<void>; report: Promise<WriterReport> } {
-  const child = spawn(
-    process.execPath,
-    [WRITER, NATS_URL, stream, stream, type, id, writer, String(COMMANDS_PER_WRITER)],
-    { stdio: ["pipe", "pipe", "pipe"] },
-  );
-  let out = "";
-  let err = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout?.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.startsWith("ready\n")) resolve();
-    });
-    child.once("exit", (code) =>
-      reject(new Error(`writer ${writer} exited with ${code} before ready:\n${err}`)),
-    );
-  });
-  const report = new Promise<WriterReport>((resolve, reject) => {
-    child.once("exit", (code) => {
-      const line = out.split("\n").find((l) => l.startsWith("{"));
-      if (code !== 0 || line === undefined)
-        reject(new Error(`writer ${writer} exited with ${code}:\n${err}`));
-      else resolve(JSON.parse(line) as WriterReport);
-    });
-  });
-  ready.catch(() => {});
-  return { child, ready, report };
-}

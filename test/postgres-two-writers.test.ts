@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { defineEntity, Entity, emit, jsonFromBytes, silentLogger } from "@eventsourced/core";
@@ -10,6 +10,7 @@ import {
   testPool,
   uniqueSchemaName,
 } from "../packages/evtlog-postgres/test/pg-test-database.js";
+import { startWriter } from "./support/writer-process.js";
 
 // Two separate Node processes drive the same entity from its very first event, each through its own
 // PostgresEvtLog (own committer, own connections) on one table. Optimistic concurrency in the log plus the
@@ -22,12 +23,6 @@ const BUILT = [
   fileURLToPath(new URL("../packages/core/dist/index.js", import.meta.url)),
 ];
 const COMMANDS_PER_WRITER = 150;
-
-interface WriterReport {
-  readonly acked: readonly { readonly tag: string; readonly seqNo: number }[];
-  readonly failed: readonly string[];
-  readonly conflictRetries: number;
-}
 
 describe("two writer processes on one PostgreSQL entity", () => {
   const schema = uniqueSchemaName("two_writers");
@@ -52,7 +47,13 @@ describe("two writer processes on one PostgreSQL entity", () => {
   });
 
   it("loses and duplicates nothing, keeps seqNos contiguous and commands atomic, from the first event on", async () => {
-    const writers = ["A", "B"].map((writer) => startWriter(schema, type, "the-one", writer));
+    const writers = ["A", "B"].map((writer) =>
+      startWriter(
+        WRITER,
+        [DATABASE_URL, schema, type, "the-one", writer, String(COMMANDS_PER_WRITER)],
+        writer,
+      ),
+    );
     children.push(...writers.map((w) => w.child));
     await Promise.all(writers.map((w) => w.ready));
     for (const w of writers) w.child.stdin?.end("go\n");
@@ -93,40 +94,3 @@ describe("two writer processes on one PostgreSQL entity", () => {
     await recovered.stop();
   }, 120_000);
 });
-
-function startWriter(
-  schema: string,
-  type: string,
-  id: string,
-  writer: string,
-): { child: ChildProcess; ready: Promise<void>; report: Promise<WriterReport> } {
-  const child = spawn(
-    process.execPath,
-    [WRITER, DATABASE_URL, schema, type, id, writer, String(COMMANDS_PER_WRITER)],
-    { stdio: ["pipe", "pipe", "pipe"] },
-  );
-  let out = "";
-  let err = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout?.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.startsWith("ready\n")) resolve();
-    });
-    child.once("exit", (code) =>
-      reject(new Error(`writer ${writer} exited with ${code} before ready:\n${err}`)),
-    );
-  });
-  const report = new Promise<WriterReport>((resolve, reject) => {
-    child.once("exit", (code) => {
-      const line = out.split("\n").find((l) => l.startsWith("{"));
-      if (code !== 0 || line === undefined)
-        reject(new Error(`writer ${writer} exited with ${code}:\n${err}`));
-      else resolve(JSON.parse(line) as WriterReport);
-    });
-  });
-  ready.catch(() => {});
-  return { child, ready, report };
-}
