@@ -40,3 +40,38 @@ export async function interleave(
 
 /** Whether the run was asked to be quick (`--quick` or BENCH_QUICK=1). */
 export const quick: boolean = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
+
+/** One system's figure in one round: throughput, plus per-command latencies (ms) where measured. */
+export interface Measured {
+  readonly perSecond: number;
+  readonly latenciesMs?: number[];
+}
+
+/**
+ * Runs every system once per round for `rounds` rounds, rotating which goes first each round so machine
+ * drift hits all of them alike (the n-system form of {@link interleave}).
+ */
+export async function rotateRounds<S extends string>(
+  rounds: number,
+  systems: Partial<Record<S, () => Promise<Measured>>>,
+): Promise<Map<S, Measured[]>> {
+  const entries = Object.entries(systems) as [S, () => Promise<Measured>][];
+  const results = new Map<S, Measured[]>(entries.map(([name]) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < entries.length; i++) {
+      const [name, run] = entries[(round + i) % entries.length]!;
+      results.get(name)!.push(await run());
+    }
+  }
+  return results;
+}
+
+/** Median, min, max and count of a round's figures, as `ResultRow` fields. */
+export function spread(values: readonly number[]): {
+  value: number;
+  min: number;
+  max: number;
+  rounds: number;
+} {
+  return { value: median(values), min: Math.min(...values), max: Math.max(...values), rounds: values.length };
+}

@@ -12,12 +12,13 @@
  * plain messages.
  */
 
-import { defineEntity, Entity, type EntityRef, emit, jsonBinarizer, silentLogger } from "@eventsourced/core";
+import { Entity, type EntityRef, jsonBinarizer, silentLogger } from "@eventsourced/core";
 import { Header, NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { encodeEvtBatch } from "@eventsourced/evtlog-nats/internal";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection, nuid } from "@nats-io/transport-node";
-import { median, quantile, quick } from "./measure.js";
+import { type CounterCmd, type CounterEvt, counter, EVT_JSON } from "./bench-counter.js";
+import { type Measured, quantile, quick, rotateRounds, spread } from "./measure.js";
 import { machineFacts, type ResultRow, writeResults } from "./results.js";
 import { natsVersion } from "./service-versions.js";
 
@@ -29,23 +30,8 @@ const ENTITY_COUNTS = [32, 100, 1000] as const;
 const REPLAY_EVENTS = quick ? 20_000 : 100_000;
 const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`;
 
-// The entity: a counter with small JSON events.
-type CounterCmd = { readonly inc: number };
-type CounterEvt = { readonly type: "Increased"; readonly by: number };
-const counter = defineEntity<number, CounterCmd, CounterEvt>({
-  typeName: "counter",
-  initialState: () => 0,
-  handleCmd: (_state, cmd) => emit<CounterEvt>({ type: "Increased", by: cmd.inc }),
-  handleEvt: (state, evt) => state + evt.by,
-});
 const binarizer = jsonBinarizer<CounterEvt, number>();
-const EVT_BYTES = new TextEncoder().encode(JSON.stringify({ type: "Increased", by: 1 }));
-
-/** One system's figure in one round: throughput plus, where measured, per-command latencies (ms). */
-interface Measured {
-  readonly perSecond: number;
-  readonly latenciesMs?: number[];
-}
+const EVT_BYTES = new TextEncoder().encode(EVT_JSON);
 
 type System = "ours" | "raw";
 
@@ -241,23 +227,10 @@ async function rawReplay(nats: Nats, replay: ReplayStream): Promise<Measured> {
 // ---- rounds and rows
 
 /** Runs the systems in each round, alternating who goes first. */
-async function rounds(systems: Record<System, () => Promise<Measured>>): Promise<Map<System, Measured[]>> {
-  const entries = Object.entries(systems) as [System, () => Promise<Measured>][];
-  const results = new Map<System, Measured[]>(entries.map(([name]) => [name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let i = 0; i < entries.length; i++) {
-      const [name, run] = entries[(round + i) % entries.length]!;
-      results.get(name)!.push(await run());
-    }
-  }
-  return results;
-}
+
+const rounds = (systems: Partial<Record<System, () => Promise<Measured>>>) => rotateRounds(ROUNDS, systems);
 
 const SERIES: Record<System, string> = { ours: "eventsourced-nats", raw: "raw-nats" };
-
-function spread(values: readonly number[]) {
-  return { value: median(values), min: Math.min(...values), max: Math.max(...values), rounds: values.length };
-}
 
 function throughputRows(
   scenario: string,

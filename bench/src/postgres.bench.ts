@@ -12,10 +12,11 @@
  */
 
 import { getPostgreSQLEventStore, type PostgresEventStore } from "@event-driven-io/emmett-postgresql";
-import { defineEntity, Entity, type EntityRef, emit, silentLogger } from "@eventsourced/core";
+import { Entity, type EntityRef, silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import pg from "pg";
-import { median, quantile, quick } from "./measure.js";
+import { type CounterCmd, type CounterEvt, counter, EVT_JSON } from "./bench-counter.js";
+import { type Measured, median, quantile, quick, rotateRounds } from "./measure.js";
 import { machineFacts, type ResultRow, writeResults } from "./results.js";
 
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -28,23 +29,8 @@ const REPLAY_EVENTS = quick ? 20_000 : 100_000;
 const REPLAY_INTERLEAVE = 3;
 const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`;
 
-// The entity: a counter with small JSON events.
-type CounterCmd = { readonly inc: number };
-type CounterEvt = { readonly type: "Increased"; readonly by: number };
-const counter = defineEntity<number, CounterCmd, CounterEvt>({
-  typeName: "counter",
-  initialState: () => 0,
-  handleCmd: (_state, cmd) => emit<CounterEvt>({ type: "Increased", by: cmd.inc }),
-  handleEvt: (state, evt) => state + evt.by,
-});
-const EVT_BYTES = Buffer.from(JSON.stringify({ type: "Increased", by: 1 }));
+const EVT_BYTES = Buffer.from(EVT_JSON);
 const CONTENT_TYPE = "application/json";
-
-/** One system's figure in one round: throughput plus, where measured, per-command latencies (ms). */
-interface Measured {
-  readonly perSecond: number;
-  readonly latenciesMs?: number[];
-}
 
 type System = "ours" | "raw" | "emmett";
 
@@ -328,19 +314,8 @@ async function rawCursorReplay(table: ReplayTable): Promise<Measured> {
 // ---- rounds and rows
 
 /** Runs the systems in each round, rotating who goes first. */
-async function rounds(
-  systems: Partial<Record<System, () => Promise<Measured>>>,
-): Promise<Map<System, Measured[]>> {
-  const entries = Object.entries(systems) as [System, () => Promise<Measured>][];
-  const results = new Map<System, Measured[]>(entries.map(([name]) => [name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let i = 0; i < entries.length; i++) {
-      const [name, run] = entries[(round + i) % entries.length]!;
-      results.get(name)!.push(await run());
-    }
-  }
-  return results;
-}
+
+const rounds = (systems: Partial<Record<System, () => Promise<Measured>>>) => rotateRounds(ROUNDS, systems);
 
 const SERIES: Record<System, string> = {
   ours: "eventsourced-postgres",
