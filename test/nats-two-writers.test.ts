@@ -1,7 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { jsonFromBytes } from "@eventsourced/core";
 import { NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -10,7 +9,7 @@ import {
   NATS_URL,
   uniqueName,
 } from "../packages/evtlog-nats/test/support/nats-test-env.js";
-import { startWriter } from "./support/writer-process.js";
+import { expectLogMatchesAcks, startWriter } from "./support/writer-process.js";
 
 // Two separate Node processes drive the same entity from its very first event (both start at expected
 // seqNo 0). The log's optimistic concurrency plus the entity's re-run on conflict must leave every
@@ -57,21 +56,8 @@ describe("two writer processes on one NATS entity", () => {
 
     const records = [];
     for await (const record of log.evtsById(type, "the-one", { from: 1 })) records.push(record);
-    const evts = records.map((r) => jsonFromBytes<{ tag: string; part: number }>(r.bytes));
-    expect(records.map((r) => r.seqNo)).toEqual(records.map((_, i) => i + 1));
-    for (let i = 0; i < evts.length; i += 2) {
-      expect([evts[i]!.part, evts[i + 1]?.part, evts[i + 1]?.tag]).toEqual([0, 1, evts[i]!.tag]);
-    }
-    const storedAt = new Map<string, number>();
-    for (let i = 1; i < evts.length; i += 2) {
-      expect(storedAt.has(evts[i]!.tag), `${evts[i]!.tag} stored once`).toBe(false);
-      storedAt.set(evts[i]!.tag, records[i]!.seqNo);
-    }
-    const acked = reports.flatMap((r) => r.acked);
-    expect(acked).toHaveLength(2 * COMMANDS_PER_WRITER - reports.flatMap((r) => r.failed).length);
-    for (const { tag, seqNo } of acked) expect(storedAt.get(tag), tag).toBe(seqNo);
-    // Nothing in the log that was not acknowledged (no write survived a failed or conflicting command).
-    expect(storedAt.size).toBe(acked.length);
+    const failed = reports.flatMap((r) => r.failed);
+    expectLogMatchesAcks(records, reports, 2 * COMMANDS_PER_WRITER - failed.length);
     // The very first event was contested: both writers started at expected seqNo 0.
     expect(reports.every((r) => r.failed.length === 0)).toBe(true);
     expect(reports.reduce((n, r) => n + r.conflictRetries, 0)).toBeGreaterThan(0);

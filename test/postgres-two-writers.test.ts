@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { defineEntity, Entity, emit, jsonFromBytes, silentLogger } from "@eventsourced/core";
+import { defineEntity, Entity, emit, silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -10,7 +10,7 @@ import {
   testPool,
   uniqueSchemaName,
 } from "../packages/evtlog-postgres/test/pg-test-database.js";
-import { startWriter } from "./support/writer-process.js";
+import { expectLogMatchesAcks, startWriter } from "./support/writer-process.js";
 
 // Two separate Node processes drive the same entity from its very first event, each through its own
 // PostgresEvtLog (own committer, own connections) on one table. Optimistic concurrency in the log plus the
@@ -62,22 +62,8 @@ describe("two writer processes on one PostgreSQL entity", () => {
     log = await PostgresEvtLog.create({ connectionString: DATABASE_URL, schema, maxConnections: 2 });
     const records = [];
     for await (const record of log.evtsById(type, "the-one", { from: 1 })) records.push(record);
-    const evts = records.map((r) => jsonFromBytes<{ tag: string; part: number }>(r.bytes));
-    expect(records.map((r) => r.seqNo)).toEqual(records.map((_, i) => i + 1));
-    for (let i = 0; i < evts.length; i += 2) {
-      expect([evts[i]!.part, evts[i + 1]?.part, evts[i + 1]?.tag]).toEqual([0, 1, evts[i]!.tag]);
-    }
-    const storedAt = new Map<string, number>();
-    for (let i = 1; i < evts.length; i += 2) {
-      expect(storedAt.has(evts[i]!.tag), `${evts[i]!.tag} stored once`).toBe(false);
-      storedAt.set(evts[i]!.tag, records[i]!.seqNo);
-    }
-    const acked = reports.flatMap((r) => r.acked);
     expect(reports.flatMap((r) => r.failed)).toEqual([]);
-    expect(acked).toHaveLength(2 * COMMANDS_PER_WRITER);
-    for (const { tag, seqNo } of acked) expect(storedAt.get(tag), tag).toBe(seqNo);
-    // Nothing in the log that was not acknowledged.
-    expect(storedAt.size).toBe(acked.length);
+    expectLogMatchesAcks(records, reports, 2 * COMMANDS_PER_WRITER);
     expect(await log.lastSeqNo(type, "the-one")).toBe(records.length);
     // Both writers started at expected seqNo 0, so they did contend.
     expect(reports.reduce((n, r) => n + r.conflictRetries, 0)).toBeGreaterThan(0);
