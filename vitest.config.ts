@@ -9,6 +9,10 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export default defineConfig({
   resolve: {
     alias: [
+      {
+        find: /^@eventsourced\/core\/testing\/vitest$/,
+        replacement: src("./packages/core/src/testing/vitest/index.ts"),
+      },
       { find: /^@eventsourced\/core\/testing$/, replacement: src("./packages/core/src/testing/index.ts") },
       { find: /^@eventsourced\/core\/rxjs$/, replacement: src("./packages/core/src/rxjs.ts") },
       { find: /^@eventsourced\/core$/, replacement: src("./packages/core/src/index.ts") },

@@ -5,6 +5,7 @@ import {
   emitAndReply,
   jsonBinarizer,
   PersistError,
+  type ProtocolOf,
   silentLogger,
   type TypedEvtRecord,
 } from "@eventsourced/core";
@@ -59,7 +60,7 @@ describe("NatsEvtLog across a nats-server restart", () => {
 
   it("keeps every acknowledged event exactly once with contiguous seqNos, and the entities continue", async () => {
     const ids = Array.from({ length: ENTITIES }, (_, i) => `e-${i}`);
-    const refs: EntityRef<Cmd, number, never>[] = await Promise.all(
+    const refs: EntityRef<ProtocolOf<typeof appender>>[] = await Promise.all(
       ids.map((id) =>
         Entity.spawn(id, appender, {
           evtLog: log,

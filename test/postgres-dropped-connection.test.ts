@@ -5,6 +5,7 @@ import {
   emit,
   jsonFromBytes,
   PersistError,
+  type ProtocolOf,
   silentLogger,
 } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
@@ -70,7 +71,7 @@ describe("a dropped committer connection during load", () => {
 
   it("fails the caught commands with PersistError, recovers, continues, and loses nothing acknowledged", async () => {
     const ids = Array.from({ length: 12 }, (_, i) => `e${i}`);
-    const refs = new Map<string, EntityRef<Cmd, void, never>>();
+    const refs = new Map<string, EntityRef<ProtocolOf<typeof tagger>>>();
     for (const id of [...ids, "stall"]) {
       refs.set(
         id,

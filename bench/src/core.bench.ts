@@ -17,6 +17,7 @@ import {
   type EntityRef,
   emitAndReply,
   jsonBinarizer,
+  type ProtocolOf,
   reject,
   silentLogger,
 } from "@eventsourced/core";
@@ -66,7 +67,7 @@ function cpuMicros(): number {
 /** Commands per second through `Entity.spawn` refs. */
 async function runOurs(entities: number, commandsPerEntity: number): Promise<number> {
   const evtLog = new InMemoryEvtLog();
-  const refs: EntityRef<Cmd, number, Rejection>[] = await Promise.all(
+  const refs: EntityRef<ProtocolOf<typeof counter>>[] = await Promise.all(
     Array.from({ length: entities }, (_, i) =>
       Entity.spawn(`e${i}`, counter, { evtLog, logger: silentLogger }),
     ),

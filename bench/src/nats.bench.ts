@@ -12,12 +12,12 @@
  * plain messages.
  */
 
-import { Entity, type EntityRef, jsonBinarizer, silentLogger } from "@eventsourced/core";
+import { Entity, type EntityRef, jsonBinarizer, type ProtocolOf, silentLogger } from "@eventsourced/core";
 import { Header, NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { encodeEvtBatch } from "@eventsourced/evtlog-nats/internal";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection, nuid } from "@nats-io/transport-node";
-import { type CounterCmd, type CounterEvt, counter, EVT_JSON } from "./bench-counter.js";
+import { type CounterEvt, counter, EVT_JSON } from "./bench-counter.js";
 import { type Measured, quantile, quick, rotateRounds, spread } from "./measure.js";
 import { machineFacts, type ResultRow, writeResults } from "./results.js";
 import { natsVersion } from "./service-versions.js";
@@ -99,7 +99,7 @@ async function oursWrites(nats: Nats, entities: number, ms = WINDOW_MS): Promise
     logger: silentLogger,
   });
   try {
-    const refs: EntityRef<CounterCmd, void, never>[] = await Promise.all(
+    const refs: EntityRef<ProtocolOf<typeof counter>>[] = await Promise.all(
       Array.from({ length: entities }, (_, i) =>
         Entity.spawn(`c-${i}`, counter, { evtLog: log, binarizer, logger: silentLogger }),
       ),

@@ -12,10 +12,10 @@
  */
 
 import { getPostgreSQLEventStore, type PostgresEventStore } from "@event-driven-io/emmett-postgresql";
-import { Entity, type EntityRef, silentLogger } from "@eventsourced/core";
+import { Entity, type EntityRef, type ProtocolOf, silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import pg from "pg";
-import { type CounterCmd, type CounterEvt, counter, EVT_JSON } from "./bench-counter.js";
+import { type CounterEvt, counter, EVT_JSON } from "./bench-counter.js";
 import { type Measured, median, quantile, quick, rotateRounds } from "./measure.js";
 import { machineFacts, type ResultRow, writeResults } from "./results.js";
 
@@ -104,7 +104,7 @@ async function oursWrites(admin: pg.Pool, entities: number): Promise<Measured> {
   const schema = freshSchema("ours");
   const log = await PostgresEvtLog.create({ connectionString: DATABASE_URL, schema, logger: silentLogger });
   try {
-    const refs: EntityRef<CounterCmd, void, never>[] = await Promise.all(
+    const refs: EntityRef<ProtocolOf<typeof counter>>[] = await Promise.all(
       Array.from({ length: entities }, (_, i) =>
         Entity.spawn(`c-${i}`, counter, { evtLog: log, logger: silentLogger }),
       ),

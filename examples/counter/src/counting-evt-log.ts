@@ -4,6 +4,7 @@ import type {
   EvtsByIdOptions,
   EvtsByTypeOptions,
   NewEvt,
+  Persisted,
   TypedEvtRecord,
 } from "@eventsourced/core";
 
@@ -24,7 +25,7 @@ export class CountingEvtLog implements EvtLog {
     return this.#evtsRead;
   }
 
-  persist(type: string, id: string, expectedLastSeqNo: number, evts: readonly NewEvt[]): Promise<number> {
+  persist(type: string, id: string, expectedLastSeqNo: number, evts: readonly NewEvt[]): Promise<Persisted> {
     return this.#inner.persist(type, id, expectedLastSeqNo, evts);
   }
 

@@ -3,17 +3,18 @@ import {
   type EntityRef,
   type EvtLog,
   type Logger,
+  type ProtocolOf,
   type SnapshotStore,
   silentLogger,
 } from "@eventsourced/core";
-import { type CounterCmd, type CounterRejection, type CounterReply, counter, get } from "./counter.js";
+import { counter, get } from "./counter.js";
 import { type CounterBinarizerKind, counterBinarizer } from "./counter-binarizer.js";
 import { CountingEvtLog } from "./counting-evt-log.js";
 import { LatencyRecorder } from "./latency-recorder.js";
 import type { ProgressSink } from "./progress.js";
 import { counterCmdAt, counterId } from "./workload.js";
 
-type CounterRef = EntityRef<CounterCmd, CounterReply, CounterRejection>;
+type CounterRef = EntityRef<ProtocolOf<typeof counter>>;
 
 /** Options of {@link runCounters}. */
 export interface RunCountersOptions {

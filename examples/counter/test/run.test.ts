@@ -1,4 +1,4 @@
-import { type EvtLog, type NewEvt, PersistError } from "@eventsourced/core";
+import { type EvtLog, type NewEvt, PersistError, type Persisted } from "@eventsourced/core";
 import { InMemoryEvtLog, InMemorySnapshotStore } from "@eventsourced/core/testing";
 import { describe, expect, it } from "vitest";
 import { type RunCountersOptions, runCounters } from "../src/run.js";
@@ -78,7 +78,7 @@ describe("the counter run", () => {
         id: string,
         expected: number,
         evts: readonly NewEvt[],
-      ): Promise<number> {
+      ): Promise<Persisted> {
         if (++this.#persists === 10) throw new PersistError("disk full", false);
         return super.persist(type, id, expected, evts);
       }

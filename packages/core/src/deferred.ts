@@ -14,3 +14,22 @@ export function deferred<T>(): Deferred<T> {
   });
   return { promise, resolve, reject };
 }
+
+/**
+ * Resolves after `ms`, or at once when `wake()` of the returned handle is called (or `signal` aborts).
+ * Never rejects.
+ */
+export function sleep(ms: number, signal?: AbortSignal): { readonly done: Promise<void>; wake(): void } {
+  let wake!: () => void;
+  const done = new Promise<void>((resolve) => {
+    const timer = setTimeout(finish, ms);
+    signal?.addEventListener("abort", finish, { once: true });
+    function finish(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", finish);
+      resolve();
+    }
+    wake = finish;
+  });
+  return { done, wake };
+}

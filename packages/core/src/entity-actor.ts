@@ -1,70 +1,46 @@
-import type { Binarizer } from "./binarizer.js";
+import { Backoff } from "./backoff.js";
 import { type Deferred, deferred } from "./deferred.js";
-import type {
-  EntityRef,
-  EntityStats,
-  EntityStatus,
-  HandleCmdOptions,
-  SnapshotPolicy,
-  Termination,
-} from "./entity-ref.js";
+import { type EntityConfig, recoverySource } from "./entity-config.js";
+import type { EntityRef, EntityStats, EntityStatus, HandleCmdOptions, Termination } from "./entity-ref.js";
 import {
   ConcurrencyConflictError,
+  EncodeError,
   EntityStoppedError,
+  ErrorCode,
+  EvtHandlerError,
   InvalidArgumentError,
+  isEventSourcedError,
   PersistError,
-  RecoveryError,
-  SeqNoConflictError,
 } from "./errors.js";
-import type { CmdResult, Emit, EventSourced } from "./event-sourced.js";
-import type { EvtLog, EvtMetadata, NewEvt } from "./evt-log.js";
-import type { Logger } from "./logger.js";
-import { Mailbox, type MailboxItem } from "./mailbox.js";
-import { catchUp, isPermanentRecoveryFailure, type Recovered, type RecoverySource } from "./recovery.js";
-import { type SnapshotCounters, SnapshotScheduler, snapshotDue } from "./snapshot-scheduler.js";
+import type { CmdResult, CmdSpec, Decision, Emit } from "./event-sourced.js";
+import type { EvtMetadata, NewEvt, Persisted } from "./evt-log.js";
+import { Mailbox } from "./mailbox.js";
+import { callerSignal, PendingCmd } from "./pending-cmd.js";
+import { catchUp, type Recovered, resync } from "./recovery.js";
+import { SnapshotScheduler } from "./snapshot-scheduler.js";
 
-/** Everything an {@link EntityActor} needs, defaults applied; fixed for its lifetime. */
-export interface EntityActorConfig<S, C, E, R, J> {
-  readonly id: string;
-  readonly definition: EventSourced<S, C, E, R, J>;
-  readonly evtLog: EvtLog;
-  readonly binarizer: Binarizer<E, S>;
-  readonly snapshotStore: RecoverySource<S, E>["snapshotStore"];
-  readonly snapshotAfter: SnapshotPolicy<S> | undefined;
-  readonly mailboxSize: number;
-  readonly maxConflictRetries: number;
-  readonly backoffInitialMs: number;
-  readonly backoffMaxMs: number;
-  readonly logger: Logger;
-}
+/**
+ * Where the entity is in its life. `running` serves commands; `stopping` serves what is queued and takes
+ * nothing new; `stopped` and `failed` are final (`failed` keeps why, for the errors of later callers).
+ */
+type Lifecycle =
+  | { readonly status: "running" }
+  | { readonly status: "stopping" }
+  | { readonly status: "stopped" }
+  | { readonly status: "failed"; readonly error: Error; readonly cause: unknown };
 
-/** A command in the mailbox together with its caller's promise. */
-class PendingCmd<C, R, J> implements MailboxItem {
-  inMailbox = false;
-  readonly promise: Promise<CmdResult<R, J>>;
-  resolve!: (result: CmdResult<R, J>) => void;
-  reject!: (error: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+const RUNNING: Lifecycle = { status: "running" };
+const STOPPING: Lifecycle = { status: "stopping" };
+const STOPPED: Lifecycle = { status: "stopped" };
 
-  constructor(
-    readonly cmd: C,
-    readonly metadata: EvtMetadata | undefined,
-  ) {
-    this.promise = new Promise<CmdResult<R, J>>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-}
+// biome-ignore lint/suspicious/noExplicitAny: the actor serves any reply and rejection of its protocol
+type AnyResult = CmdResult<any, any>;
 
-/** Mutable counters behind {@link EntityStats}. */
-interface Counters extends SnapshotCounters {
-  accepted: number;
-  rejected: number;
-  persistFailures: number;
-  conflictRetries: number;
-  resyncs: number;
+/** A command's events, folded and encoded before anything is persisted. */
+interface Prepared<S> {
+  readonly stateAfter: S;
+  readonly reply: unknown;
+  readonly evts: NewEvt[];
 }
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
@@ -77,79 +53,49 @@ function isDecision(value: unknown): boolean {
   return kind === "emit" || kind === "reply" || kind === "reject";
 }
 
-function signalOf(options: HandleCmdOptions): AbortSignal | undefined {
-  const { signal, timeoutMs } = options;
-  if (timeoutMs === undefined) return signal;
-  const timeout = AbortSignal.timeout(timeoutMs);
-  return signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
-}
-
 /**
  * A running entity: a mailbox served by one loop that handles one command at a time.
  *
- * The state is only ever touched by that loop (commands, re-synchronisation) so no locking is needed; the
- * loop runs while there is work and is restarted by the next `handleCmd`, so an idle entity costs nothing
- * but its state.
+ * The state is only ever touched by that loop (commands, re-synchronisation), so no locking is needed. The
+ * loop runs while there is work and is restarted by the next `handleCmd`; an idle entity holds its state,
+ * a few counters and a reference to its (shared) config. The mailbox, the snapshot scheduler and the
+ * termination promise are created on first use.
+ *
+ * Every piece of user code a command runs (`handleCmd`, `handleEvt` over the new events, the reply
+ * function, the binarizer) runs before its events are persisted: if any throws, nothing is written, the
+ * caller gets a typed error and the entity keeps its state.
  */
-export class EntityActor<S, C, E, R, J> implements EntityRef<C, R, J> {
-  readonly typeName: string;
+export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   readonly id: string;
-  readonly whenStopped: Promise<Termination>;
-
-  readonly #config: EntityActorConfig<S, C, E, R, J>;
-  readonly #source: RecoverySource<S, E>;
-  readonly #mailbox: Mailbox<PendingCmd<C, R, J>>;
-  readonly #snapshots: SnapshotScheduler<S> | undefined;
-  readonly #counters: Counters = {
-    accepted: 0,
-    rejected: 0,
-    persistFailures: 0,
-    conflictRetries: 0,
-    resyncs: 0,
-    saved: 0,
-    failed: 0,
-  };
-  readonly #terminated: Deferred<Termination> = deferred<Termination>();
+  readonly #config: EntityConfig<S, E, P>;
   #state: S;
   #seqNo: number;
-  #status: EntityStatus = "running";
-  // True while a command is being handled or the mailbox is being served.
+  #lifecycle: Lifecycle = RUNNING;
+  // True while the loop owns the state: a command is being handled or the mailbox is being served.
   #busy = false;
-  // Set when the log may know more than we do (a failed persist or a conflict): re-read before the next command.
-  #needsResync = false;
-  #failure: Error | undefined;
-  #failureCause: unknown;
-  #stopping: Promise<void> | undefined;
-  #terminating = false;
-  #wake: (() => void) | undefined;
+  // True when the log may know more than we do (a failed persist, a conflict): re-read before the next command.
+  #stale = false;
+  #mailbox: Mailbox<PendingCmd<unknown, AnyResult>> | undefined;
+  #snapshots: SnapshotScheduler<S> | undefined;
+  #terminated: Deferred<Termination> | undefined;
+  #termination: Promise<void> | undefined;
+  #wakeResync: (() => void) | undefined;
+  #stopped: Promise<void> | undefined;
+  #accepted = 0;
+  #rejected = 0;
+  #persistFailures = 0;
+  #conflictRetries = 0;
+  #resyncs = 0;
 
-  constructor(config: EntityActorConfig<S, C, E, R, J>, recovered: Recovered<S>) {
+  constructor(config: EntityConfig<S, E, P>, id: string, recovered: Recovered<S>) {
     this.#config = config;
-    this.typeName = config.definition.typeName;
-    this.id = config.id;
-    this.#source = {
-      type: this.typeName,
-      id: config.id,
-      definition: config.definition,
-      evtLog: config.evtLog,
-      binarizer: config.binarizer,
-      snapshotStore: config.snapshotStore,
-    };
+    this.id = id;
     this.#state = recovered.state;
     this.#seqNo = recovered.seqNo;
-    this.#mailbox = new Mailbox(config.mailboxSize);
-    this.#snapshots =
-      config.snapshotStore === undefined || config.snapshotAfter === undefined
-        ? undefined
-        : new SnapshotScheduler(
-            this.typeName,
-            config.id,
-            config.snapshotStore,
-            config.binarizer,
-            config.logger,
-            this.#counters,
-          );
-    this.whenStopped = this.#terminated.promise;
+  }
+
+  get typeName(): string {
+    return this.#config.typeName;
   }
 
   get seqNo(): number {
@@ -157,82 +103,90 @@ export class EntityActor<S, C, E, R, J> implements EntityRef<C, R, J> {
   }
 
   get status(): EntityStatus {
-    return this.#status;
+    return this.#lifecycle.status;
+  }
+
+  get whenStopped(): Promise<Termination> {
+    this.#terminated ??= deferred<Termination>();
+    return this.#terminated.promise;
   }
 
   get stats(): EntityStats {
-    const c = this.#counters;
     return {
-      commandsAccepted: c.accepted,
-      commandsRejected: c.rejected,
-      persistFailures: c.persistFailures,
-      conflictRetries: c.conflictRetries,
-      resyncs: c.resyncs,
-      snapshotsSaved: c.saved,
-      snapshotSaveFailures: c.failed,
-      mailboxQueued: this.#mailbox.queued,
-      mailboxWaiting: this.#mailbox.waiting,
+      commandsAccepted: this.#accepted,
+      commandsRejected: this.#rejected,
+      persistFailures: this.#persistFailures,
+      conflictRetries: this.#conflictRetries,
+      resyncs: this.#resyncs,
+      snapshotsSaved: this.#snapshots?.saved ?? 0,
+      snapshotSaveFailures: this.#snapshots?.failed ?? 0,
+      mailboxQueued: this.#mailbox?.queued ?? 0,
+      mailboxWaiting: this.#mailbox?.waiting ?? 0,
     };
   }
 
-  handleCmd(cmd: C, options?: HandleCmdOptions): Promise<CmdResult<R, J>> {
-    if (this.#status !== "running") return Promise.reject(this.#stoppedError());
-    if (!this.#busy && !this.#needsResync && this.#mailbox.size === 0) {
-      // Idle entity: the command is handled at once (nothing to wait for, so nothing to give up on), and
-      // the handling itself is the caller's promise.
-      const signal = options === undefined ? undefined : signalOf(options);
+  handleCmd(cmd: P["cmd"], options?: HandleCmdOptions): Promise<AnyResult> {
+    if (this.#lifecycle.status !== "running") return Promise.reject(this.#stoppedError());
+    const signal = options?.signal;
+    if (!this.#busy && !this.#stale && (this.#mailbox === undefined || this.#mailbox.size === 0)) {
+      // Idle entity: the command is handled at once, so there is no wait to give up on (and no timer).
       if (signal?.aborted) return Promise.reject(signal.reason);
       this.#busy = true;
-      return this.#run(cmd, signal, options?.metadata, false);
+      return this.#run(cmd, signal, options?.metadata, true);
     }
-    const pending = new PendingCmd<C, R, J>(cmd, options?.metadata);
-    if (options !== undefined && (options.signal !== undefined || options.timeoutMs !== undefined)) {
-      const signal = signalOf(options);
-      if (signal !== undefined) {
-        if (signal.aborted) return Promise.reject(signal.reason);
-        pending.signal = signal;
-        pending.onAbort = () => {
-          if (this.#mailbox.withdraw(pending)) pending.reject(signal.reason);
-        };
-        signal.addEventListener("abort", pending.onAbort, { once: true });
-      }
+    let caller: ReturnType<typeof callerSignal>;
+    try {
+      caller = options === undefined ? undefined : callerSignal(this.typeName, this.id, options);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    this.#mailbox.push(pending);
+    if (caller?.signal.aborted) {
+      caller.clear();
+      return Promise.reject(caller.signal.reason);
+    }
+    const pending = new PendingCmd<unknown, AnyResult>(cmd, options?.metadata);
+    this.#mailbox ??= new Mailbox(this.#config.mailboxSize);
+    const mailbox = this.#mailbox;
+    if (caller !== undefined) pending.watch(caller, (p) => mailbox.withdraw(p));
+    mailbox.push(pending);
     if (!this.#busy) void this.#drain();
     return pending.promise;
   }
 
   stop(): Promise<void> {
-    this.#stopping ??= this.#stop();
-    return this.#stopping;
-  }
-
-  async #stop(): Promise<void> {
-    if (this.#status === "running") this.#status = "stopping";
-    // A re-synchronisation waiting out a backoff makes one last attempt now instead of waiting for the timer.
-    this.#wake?.();
-    if (!this.#busy && this.#status === "stopping") void this.#terminate({ reason: "stopped" });
-    await this.#terminated.promise;
+    if (this.#lifecycle.status === "running") {
+      this.#lifecycle = STOPPING;
+      // A re-synchronisation waiting out a backoff makes one last attempt now instead of waiting.
+      this.#wakeResync?.();
+      if (!this.#busy) this.#terminate({ reason: "stopped" });
+    }
+    this.#stopped ??= this.whenStopped.then(() => undefined);
+    return this.#stopped;
   }
 
   /** Serves the mailbox until it is empty, one command at a time. */
   async #drain(): Promise<void> {
     this.#busy = true;
+    const mailbox = this.#mailbox!;
     for (;;) {
       // Re-synchronise before taking the next command, so that commands stay withdrawable while the log is
-      // unreachable. A failed entity (e.g. a re-run's re-synchronisation failed) serves nothing more.
-      if (this.#status === "failed" || (this.#needsResync && !(await this.#resync()))) {
-        for (const rest of this.#mailbox.takeAll()) rest.reject(this.#stoppedError());
+      // unreachable. A failed entity serves nothing more.
+      if (this.#lifecycle.status === "failed" || (this.#stale && !(await this.#resync()))) {
+        for (const rest of mailbox.takeAll()) {
+          rest.settled();
+          rest.reject(this.#stoppedError());
+        }
         break;
       }
-      const pending = this.#mailbox.take();
+      const pending = mailbox.take();
       if (pending === undefined) break;
-      // From here on the command completes: giving up is only possible while it waits.
-      if (pending.onAbort !== undefined) pending.signal?.removeEventListener("abort", pending.onAbort);
+      pending.taken();
       try {
-        pending.resolve(await this.#run(pending.cmd, pending.signal, pending.metadata, true));
+        pending.resolve(await this.#run(pending.cmd, pending.signal, pending.metadata, false));
       } catch (error) {
         pending.reject(error);
+      } finally {
+        pending.settled();
       }
     }
     this.#becomeIdle();
@@ -240,55 +194,112 @@ export class EntityActor<S, C, E, R, J> implements EntityRef<C, R, J> {
 
   /**
    * Handles one command to completion: resolves to its result, or rejects with what its caller should get.
-   * The only awaits are an async `handleCmd`, `persist`, and re-synchronisation after a conflict, so the hot
-   * path suspends once per command. Without `fromMailbox` it was started by an idle `handleCmd` and hands
-   * over to the mailbox (or to a pending stop) when done.
+   * The hot path suspends once per command (at `persist`). With `handOver` it was started by an idle
+   * `handleCmd` and hands over to the mailbox (or to a pending stop) when done.
    */
   async #run(
-    cmd: C,
+    cmd: P["cmd"],
     signal: AbortSignal | undefined,
     metadata: EvtMetadata | undefined,
-    fromMailbox: boolean,
-  ): Promise<CmdResult<R, J>> {
+    handOver: boolean,
+  ): Promise<AnyResult> {
     try {
-      const { definition, evtLog } = this.#config;
-      for (let conflicts = 0; ; conflicts++) {
+      const { definition, evtLog, freshReads } = this.#config;
+      let checkedLog = !freshReads;
+      for (let conflicts = 0; ; ) {
         const seqNo = this.#seqNo;
-        const decided = definition.handleCmd(this.#state, cmd, { id: this.id, seqNo, signal });
+        const state = this.#state;
+        const decided = definition.handleCmd(state, cmd, { id: this.id, seqNo, signal });
         const decision = isPromiseLike(decided) ? await decided : decided;
         if (!isDecision(decision)) {
           throw new InvalidArgumentError(
             `${this.#describe()}: handleCmd returned ${String(decision)}, not emit(...), emitAndReply(...), reply(...) or reject(...)`,
           );
         }
-        if (decision.kind === "reply") {
-          this.#counters.accepted++;
-          return { kind: "accepted", reply: decision.reply, seqNo };
+        if (decision.kind !== "emit") {
+          if (!checkedLog) {
+            checkedLog = true;
+            if (await this.#caughtUpWithLog()) continue;
+          }
+          return this.#answer(decision, seqNo);
         }
-        if (decision.kind === "reject") {
-          this.#counters.rejected++;
-          return { kind: "rejected", rejection: decision.rejection, seqNo };
-        }
-        const newEvts = this.#encode(decision.evts, metadata);
+        const prepared = this.#prepare(decision as Emit<S, E, unknown>, state, seqNo, metadata);
+        let persisted: Persisted;
         try {
-          await evtLog.persist(this.typeName, this.id, seqNo, newEvts);
+          persisted = await evtLog.persist(this.typeName, this.id, seqNo, prepared.evts);
         } catch (error) {
-          await this.#afterPersistFailure(error, conflicts);
+          await this.#afterPersistFailure(error, conflicts++);
           continue;
         }
-        return this.#apply(decision, seqNo);
+        return this.#commit(prepared, seqNo, persisted);
       }
     } finally {
-      if (!fromMailbox) {
-        if (this.#mailbox.size > 0) void this.#drain();
+      if (handOver) {
+        if (this.#mailbox !== undefined && this.#mailbox.size > 0) void this.#drain();
         else this.#becomeIdle();
       }
     }
   }
 
-  #becomeIdle(): void {
-    this.#busy = false;
-    if (this.#status === "stopping") void this.#terminate({ reason: "stopped" });
+  /** A reply or rejection: no events, the state stays as it is. */
+  #answer(decision: Decision<S, E, unknown, unknown>, seqNo: number): AnyResult {
+    if (decision.kind === "reply") {
+      this.#accepted++;
+      return { kind: "accepted", reply: decision.reply, seqNo, position: undefined };
+    }
+    this.#rejected++;
+    return { kind: "rejected", rejection: (decision as { rejection: unknown }).rejection, seqNo };
+  }
+
+  /**
+   * Folds the command's events into a tentative state, computes the reply from it and encodes the events;
+   * throws (with nothing persisted) when any of that fails.
+   */
+  #prepare(
+    decision: Emit<S, E, unknown>,
+    state: S,
+    seqNo: number,
+    metadata: EvtMetadata | undefined,
+  ): Prepared<S> {
+    const evts = decision.evts;
+    if (evts.length === 0) {
+      throw new InvalidArgumentError(
+        `${this.#describe()}: handleCmd emitted no events; use reply(...) for a read-only command`,
+      );
+    }
+    const { definition, binarizer } = this.#config;
+    let stateAfter = state;
+    for (let i = 0; i < evts.length; i++) {
+      try {
+        stateAfter = definition.handleEvt(stateAfter, evts[i]!, seqNo + i + 1);
+      } catch (cause) {
+        throw new EvtHandlerError(this.typeName, this.id, seqNo + i + 1, { cause });
+      }
+    }
+    const reply = decision.reply(stateAfter);
+    const contentType = binarizer.contentType;
+    const encoded = new Array<NewEvt>(evts.length);
+    for (let i = 0; i < evts.length; i++) {
+      let bytes: Uint8Array;
+      try {
+        bytes = binarizer.evtToBytes(evts[i]!);
+      } catch (cause) {
+        throw new EncodeError(this.typeName, this.id, i, { cause });
+      }
+      encoded[i] = metadata === undefined ? { bytes, contentType } : { bytes, contentType, metadata };
+    }
+    return { stateAfter, reply, evts: encoded };
+  }
+
+  /** The command's events are durable: adopt the tentative state and reply. */
+  #commit(prepared: Prepared<S>, seqNo: number, persisted: Persisted): AnyResult {
+    const seqNoAfter = seqNo + prepared.evts.length;
+    this.#state = prepared.stateAfter;
+    this.#seqNo = seqNoAfter;
+    this.#accepted++;
+    if (this.#config.snapshotAfter !== undefined)
+      this.#scheduler().consider(prepared.stateAfter, seqNo, seqNoAfter);
+    return { kind: "accepted", reply: prepared.reply, seqNo: seqNoAfter, position: persisted.position };
   }
 
   /**
@@ -297,72 +308,36 @@ export class EntityActor<S, C, E, R, J> implements EntityRef<C, R, J> {
    */
   async #afterPersistFailure(error: unknown, conflicts: number): Promise<void> {
     // Either way the log may now know more than we do.
-    this.#needsResync = true;
-    if (error instanceof SeqNoConflictError) {
+    this.#stale = true;
+    if (isEventSourcedError(error, ErrorCode.SeqNoConflict)) {
       if (conflicts >= this.#config.maxConflictRetries) {
         throw new ConcurrencyConflictError(this.typeName, this.id, conflicts + 1, { cause: error });
       }
-      this.#counters.conflictRetries++;
+      this.#conflictRetries++;
       if (await this.#resync()) return;
       throw this.#stoppedError();
     }
-    this.#counters.persistFailures++;
-    throw error instanceof PersistError
-      ? error
-      : new PersistError(`persisting the events of ${this.#describe()} failed`, true, { cause: error });
+    this.#persistFailures++;
+    // Typed errors from the log (a refused write, a bad argument, lost ownership) reach the caller as they
+    // are; anything else is a driver failure whose outcome nobody can vouch for.
+    if (isEventSourcedError(error)) throw error;
+    throw new PersistError(`persisting the events of ${this.#describe()} failed`, true, { cause: error });
   }
 
-  /** Folds durable events into the state, schedules a snapshot when one is due, and builds the reply. */
-  #apply(decision: Emit<S, E, R>, seqNo: number): CmdResult<R, J> {
-    const evts = decision.evts;
-    const handleEvt = this.#config.definition.handleEvt;
-    let stateAfter = this.#state;
-    try {
-      for (let i = 0; i < evts.length; i++) stateAfter = handleEvt(stateAfter, evts[i]!, seqNo + i + 1);
-    } catch (error) {
-      // The events are durable but do not fold: re-reading them will fail the entity rather than let it
-      // serve a state that is not the fold of its log.
-      this.#needsResync = true;
-      throw error;
-    }
-    const seqNoAfter = seqNo + evts.length;
-    this.#state = stateAfter;
-    this.#seqNo = seqNoAfter;
-    this.#counters.accepted++;
-    this.#maybeSnapshot(stateAfter, seqNo, seqNoAfter);
-    return { kind: "accepted", reply: decision.reply(stateAfter), seqNo: seqNoAfter };
-  }
-
-  #encode(evts: readonly E[], metadata: EvtMetadata | undefined): NewEvt[] {
-    if (evts.length === 0) {
-      throw new InvalidArgumentError(
-        `${this.#describe()}: handleCmd emitted no events; use reply(...) for a read-only command`,
-      );
-    }
-    const { binarizer } = this.#config;
-    const contentType = binarizer.contentType;
-    const out = new Array<NewEvt>(evts.length);
-    for (let i = 0; i < evts.length; i++) {
-      const bytes = binarizer.evtToBytes(evts[i]!);
-      out[i] = metadata === undefined ? { bytes, contentType } : { bytes, contentType, metadata };
-    }
-    return out;
-  }
-
-  #maybeSnapshot(state: S, oldSeqNo: number, newSeqNo: number): void {
-    const policy = this.#config.snapshotAfter;
-    if (this.#snapshots === undefined || policy === undefined) return;
-    try {
-      if (snapshotDue(policy, state, oldSeqNo, newSeqNo)) this.#snapshots.offer(state, newSeqNo);
-    } catch (error) {
-      this.#counters.failed++;
-      this.#config.logger.warn("snapshot policy threw; no snapshot taken", {
-        type: this.typeName,
-        id: this.id,
-        seqNo: newSeqNo,
-        error,
-      });
-    }
+  /** For `freshReads`: true when the log had events we had not applied (now applied). */
+  async #caughtUpWithLog(): Promise<boolean> {
+    const { evtLog } = this.#config;
+    const last = await evtLog.lastSeqNo(this.typeName, this.id);
+    if (last === this.#seqNo) return false;
+    this.#stale = true;
+    const caughtUp = await catchUp(recoverySource(this.#config, this.id), {
+      state: this.#state,
+      seqNo: this.#seqNo,
+    });
+    this.#state = caughtUp.state;
+    this.#seqNo = caughtUp.seqNo;
+    this.#stale = false;
+    return true;
   }
 
   /**
@@ -371,80 +346,74 @@ export class EntityActor<S, C, E, R, J> implements EntityRef<C, R, J> {
    * log stayed unreachable.
    */
   async #resync(): Promise<boolean> {
-    const { backoffInitialMs, backoffMaxMs, logger } = this.#config;
-    let delayMs = backoffInitialMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const caughtUp = await catchUp(this.#source, { state: this.#state, seqNo: this.#seqNo });
-        this.#state = caughtUp.state;
-        this.#seqNo = caughtUp.seqNo;
-        this.#needsResync = false;
-        this.#counters.resyncs++;
-        return true;
-      } catch (error) {
-        if (isPermanentRecoveryFailure(error)) {
-          logger.error("entity failed: its log cannot be re-read", {
-            type: this.typeName,
-            id: this.id,
-            error,
-          });
-          this.#fail(error as Error, error);
-          return false;
-        }
-        if (this.#status !== "running") {
-          logger.error("entity failed: stopped while its log was unreachable", {
-            type: this.typeName,
-            id: this.id,
-            error,
-          });
-          this.#fail(new RecoveryError(this.typeName, this.id, { cause: error }), error);
-          return false;
-        }
-        logger.warn("cannot re-read the log; queued commands wait", {
-          type: this.typeName,
-          id: this.id,
-          attempt,
-          retryInMs: delayMs,
-          error,
-        });
-        await this.#sleep(delayMs);
-        delayMs = Math.min(delayMs * 2, backoffMaxMs);
-      }
+    const { logger, retryBackoff } = this.#config;
+    const outcome = await resync(
+      recoverySource(this.#config, this.id),
+      { state: this.#state, seqNo: this.#seqNo },
+      {
+        backoff: new Backoff(retryBackoff),
+        logger,
+        stopping: () => this.#lifecycle.status !== "running",
+        onWait: (wake) => {
+          this.#wakeResync = wake;
+        },
+      },
+    );
+    if (!outcome.ok) {
+      logger.error(
+        outcome.permanent
+          ? "entity failed: its log cannot be re-read"
+          : "entity failed: stopped while its log was unreachable",
+        { type: this.typeName, id: this.id, error: outcome.error },
+      );
+      this.#fail(outcome.error, outcome.cause);
+      return false;
     }
+    this.#state = outcome.recovered.state;
+    this.#seqNo = outcome.recovered.seqNo;
+    this.#stale = false;
+    this.#resyncs++;
+    return true;
   }
 
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.#wake = wake;
-    });
+  #scheduler(): SnapshotScheduler<S> {
+    const { snapshotStore, snapshotAfter, binarizer, logger } = this.#config;
+    this.#snapshots ??= new SnapshotScheduler(
+      this.typeName,
+      this.id,
+      snapshotStore!,
+      binarizer,
+      snapshotAfter!,
+      logger,
+    );
+    return this.#snapshots;
   }
 
-  #fail(error: Error, commandCause: unknown): void {
-    this.#status = "failed";
-    this.#failure = error;
-    this.#failureCause = commandCause;
-    void this.#terminate({ reason: "failed", error });
+  #becomeIdle(): void {
+    this.#busy = false;
+    if (this.#lifecycle.status === "stopping") this.#terminate({ reason: "stopped" });
   }
 
-  async #terminate(termination: Termination): Promise<void> {
-    if (this.#terminating) return;
-    this.#terminating = true;
-    await this.#snapshots?.idle();
-    if (termination.reason === "stopped") this.#status = "stopped";
-    this.#terminated.resolve(termination);
+  #fail(error: Error, cause: unknown): void {
+    this.#lifecycle = { status: "failed", error, cause };
+    this.#terminate({ reason: "failed", error });
+  }
+
+  #terminate(termination: Termination): void {
+    this.#termination ??= (async () => {
+      await this.#snapshots?.idle();
+      if (termination.reason === "stopped") this.#lifecycle = STOPPED;
+      this.#terminated ??= deferred<Termination>();
+      this.#terminated.resolve(termination);
+    })();
   }
 
   #stoppedError(): EntityStoppedError {
+    const lifecycle = this.#lifecycle;
     return new EntityStoppedError(
       this.typeName,
       this.id,
-      this.#failure === undefined ? undefined : { cause: this.#failureCause },
+      lifecycle.status === "failed" ? { cause: lifecycle.cause } : undefined,
     );
   }
 

@@ -1,5 +1,5 @@
 import type { Binarizer } from "./binarizer.js";
-import type { CmdResult } from "./event-sourced.js";
+import type { CmdOf, CmdResult, CmdSpec, RejectionOf, ReplyOf } from "./event-sourced.js";
 import type { EvtLog, EvtMetadata } from "./evt-log.js";
 import type { Logger } from "./logger.js";
 import type { SnapshotStore } from "./snapshot-store.js";
@@ -21,8 +21,16 @@ export interface SpawnOptions<S, E> {
   readonly mailboxSize?: number;
   /** How often a command that hit a seqNo conflict is re-run on fresh state before failing. Default 3; 0 disables. */
   readonly maxConflictRetries?: number;
-  /** Backoff while the log is unreachable during re-synchronisation. Defaults: 50 ms doubling to 5 s. */
+  /** Backoff while the log is unreachable during re-synchronisation. Defaults: 50 ms doubling to 5 s, jittered. */
   readonly retryBackoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /**
+   * Before answering a command without emitting (a reply or a rejection), ask the log for the entity's
+   * last seqNo and catch up first when another process has written since (one primary-key lookup on
+   * PostgreSQL, one direct get on NATS). Turn it on when several processes may serve the same id without a
+   * cluster routing each id to one owner; a single process (or `@eventsourced/cluster`) does not need it.
+   * Default false.
+   */
+  readonly freshReads?: boolean;
   /** Default: `consoleLogger` (warnings and errors to stderr). */
   readonly logger?: Logger;
   /** Aborts recovery. */
@@ -36,7 +44,10 @@ export interface HandleCmdOptions {
    * effect and the promise rejects with `signal.reason`. Once persisting has started the command completes.
    */
   readonly signal?: AbortSignal;
-  /** Shorthand for `signal: AbortSignal.timeout(timeoutMs)`. */
+  /**
+   * Give up after this many milliseconds of waiting, like `signal`; the promise then rejects with
+   * `CommandTimeoutError` (code `COMMAND_TIMEOUT`).
+   */
   readonly timeoutMs?: number;
   /** Metadata stored with every event this command emits. */
   readonly metadata?: EvtMetadata;
@@ -65,8 +76,11 @@ export interface EntityStats {
   readonly mailboxWaiting: number;
 }
 
-/** A running entity. Commands are handled one at a time, in arrival order. */
-export interface EntityRef<C, R, J> {
+/**
+ * A running entity with protocol `P` (see `CmdSpec`; `EntityRef<ProtocolOf<typeof definition>>`).
+ * Commands are handled one at a time, in arrival order.
+ */
+export interface EntityRef<P extends CmdSpec = CmdSpec> {
   readonly typeName: string;
   readonly id: string;
   /** The seqNo of the last event applied. */
@@ -77,10 +91,14 @@ export interface EntityRef<C, R, J> {
   readonly whenStopped: Promise<Termination>;
   /**
    * Handles a command. Resolves when the command's events are durable in the log (or it was rejected or
-   * answered read-only). Rejects with a typed error on technical failure: `PersistError`,
-   * `ConcurrencyConflictError`, `EntityStoppedError`, or whatever `handleCmd` threw.
+   * answered read-only); its reply and rejection types are those of `cmd`'s kind. Rejects with a typed
+   * error on technical failure: `PersistError`, `ConcurrencyConflictError`, `EntityStoppedError`,
+   * `EvtHandlerError`, `EncodeError`, `CommandTimeoutError`, or whatever `handleCmd` threw.
    */
-  handleCmd(cmd: C, options?: HandleCmdOptions): Promise<CmdResult<R, J>>;
+  handleCmd<C extends CmdOf<P>>(
+    cmd: C,
+    options?: HandleCmdOptions,
+  ): Promise<CmdResult<ReplyOf<P, C>, RejectionOf<P, C>>>;
   /** Stops accepting commands, finishes the queued ones, then resolves once idle and any snapshot save is done. */
   stop(): Promise<void>;
 }

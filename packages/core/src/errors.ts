@@ -14,27 +14,70 @@ export const ErrorCode = {
   EntityStopped: "ENTITY_STOPPED",
   InvalidArgument: "INVALID_ARGUMENT",
   Configuration: "CONFIGURATION_INVALID",
+  CommandTimeout: "COMMAND_TIMEOUT",
+  EvtHandler: "EVT_HANDLER_FAILED",
+  Encode: "ENCODE_FAILED",
 } as const;
 
 /** One of the {@link ErrorCode} values. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Base class of every error thrown by eventsourced; `code` is stable, `cause` holds the underlying error. */
-export class EventSourcedError extends Error {
-  readonly code: ErrorCode;
+/**
+ * Marks every eventsourced error, whichever copy of this package created it. `Symbol.for` keys are shared
+ * by every module in the process, so an application that ends up with two copies of core (an adapter
+ * resolving its own) still recognises the other copy's errors.
+ */
+const BRAND: unique symbol = Symbol.for("@eventsourced/core.error") as never;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+function isBranded(value: unknown): value is EventSourcedError {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as { [BRAND]?: unknown })[BRAND] === true &&
+    typeof (value as { code?: unknown }).code === "string"
+  );
+}
+
+/**
+ * Base class of every error thrown by eventsourced; `code` is stable, `cause` holds the underlying error.
+ *
+ * Identity is by brand and code, not by class object: `err instanceof SeqNoConflictError` is true for a
+ * conflict raised by another copy of this package too (each class with a code of its own matches errors
+ * carrying that code). Packages add their own codes and classes the same way.
+ */
+export class EventSourcedError extends Error {
+  /** The code that instances of this class carry; set by every class with a code of its own. */
+  static readonly code: string | undefined = undefined;
+
+  /** Recognises errors of this class from any copy of the package, by brand and code. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // `this` is the class on the right of `instanceof` (a subclass, usually), which is the point here.
+    // biome-ignore-start lint/complexity/noThisInStatic: see above
+    if (!isBranded(value)) return false;
+    if (this === EventSourcedError) return true;
+    const code = Object.hasOwn(this, "code") ? (this as { code?: unknown }).code : undefined;
+    if (typeof code === "string") return value.code === code;
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+    // biome-ignore-end lint/complexity/noThisInStatic: see above
+  }
+
+  readonly code: ErrorCode | (string & {});
+
+  constructor(code: ErrorCode | (string & {}), message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
   }
 }
+Object.defineProperty(EventSourcedError.prototype, BRAND, { value: true });
 
 /**
  * An EvtLog refused a persist because the entity's last seqNo was not the expected one: another writer
  * (usually another process) appended first. Nothing of the refused persist was written.
  */
 export class SeqNoConflictError extends EventSourcedError {
+  static override readonly code: string = ErrorCode.SeqNoConflict;
+  declare readonly code: typeof ErrorCode.SeqNoConflict;
   constructor(
     readonly type: string,
     readonly id: string,
@@ -56,6 +99,8 @@ export class SeqNoConflictError extends EventSourcedError {
 
 /** A command kept conflicting with another writer after the configured number of re-runs on fresh state. */
 export class ConcurrencyConflictError extends EventSourcedError {
+  static override readonly code: string = ErrorCode.ConcurrencyConflict;
+  declare readonly code: typeof ErrorCode.ConcurrencyConflict;
   constructor(
     readonly type: string,
     readonly id: string,
@@ -76,6 +121,8 @@ export class ConcurrencyConflictError extends EventSourcedError {
  * state always follows the log's truth.
  */
 export class PersistError extends EventSourcedError {
+  static override readonly code: string = ErrorCode.Persist;
+  declare readonly code: typeof ErrorCode.Persist;
   constructor(
     message: string,
     readonly outcomeUnknown: boolean,
@@ -87,6 +134,8 @@ export class PersistError extends EventSourcedError {
 
 /** Reading from an EvtLog or SnapshotStore failed. */
 export class ReadError extends EventSourcedError {
+  static override readonly code: string = ErrorCode.Read;
+  declare readonly code: typeof ErrorCode.Read;
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCode.Read, message, options);
   }
@@ -97,6 +146,8 @@ export class ReadError extends EventSourcedError {
  * and never contains a password.
  */
 export class ConnectionError extends EventSourcedError {
+  static override readonly code: string = ErrorCode.Connection;
+  declare readonly code: typeof ErrorCode.Connection;
   constructor(
     message: string,
     readonly target: string,
@@ -108,6 +159,8 @@ export class ConnectionError extends EventSourcedError {
 
 /** Bytes from the log or the snapshot store could not be decoded. */
 export class DecodeError extends EventSourcedError {
+  static override readonly code: string = ErrorCode.Decode;
+  declare readonly code: typeof ErrorCode.Decode;
   constructor(
     readonly what: "event" | "snapshot",
     readonly type: string,
@@ -126,6 +179,8 @@ export class DecodeError extends EventSourcedError {
 
 /** The snapshot store holds a snapshot newer than the last event in the log: the two stores disagree. */
 export class SnapshotAheadOfLogError extends EventSourcedError {
+  static override readonly code: string = ErrorCode.SnapshotAheadOfLog;
+  declare readonly code: typeof ErrorCode.SnapshotAheadOfLog;
   constructor(
     readonly type: string,
     readonly id: string,
@@ -141,6 +196,8 @@ export class SnapshotAheadOfLogError extends EventSourcedError {
 
 /** Recovering an entity (at spawn or after a failed persist) failed; `cause` says why. */
 export class RecoveryError extends EventSourcedError {
+  static override readonly code: string = ErrorCode.Recovery;
+  declare readonly code: typeof ErrorCode.Recovery;
   constructor(
     readonly type: string,
     readonly id: string,
@@ -157,6 +214,8 @@ export class RecoveryError extends EventSourcedError {
 
 /** The entity was stopped (or failed) and accepts no more commands. */
 export class EntityStoppedError extends EventSourcedError {
+  static override readonly code: string = ErrorCode.EntityStopped;
+  declare readonly code: typeof ErrorCode.EntityStopped;
   constructor(
     readonly type: string,
     readonly id: string,
@@ -168,6 +227,8 @@ export class EntityStoppedError extends EventSourcedError {
 
 /** An argument was malformed: an empty id, an invalid type name, an empty event batch, a bad option. */
 export class InvalidArgumentError extends EventSourcedError {
+  static override readonly code: string = ErrorCode.InvalidArgument;
+  declare readonly code: typeof ErrorCode.InvalidArgument;
   constructor(message: string, options?: { cause?: unknown }) {
     super(ErrorCode.InvalidArgument, message, options);
   }
@@ -175,6 +236,8 @@ export class InvalidArgumentError extends EventSourcedError {
 
 /** Configuration is invalid; the message names the key and where it came from. */
 export class ConfigurationError extends EventSourcedError {
+  static override readonly code: string = ErrorCode.Configuration;
+  declare readonly code: typeof ErrorCode.Configuration;
   constructor(
     message: string,
     readonly key: string,
@@ -185,7 +248,69 @@ export class ConfigurationError extends EventSourcedError {
   }
 }
 
-/** The error class behind each {@link ErrorCode}, so {@link isEventSourcedError} narrows to it. */
+/** A command waited longer than its `timeoutMs` and was withdrawn without effect. */
+export class CommandTimeoutError extends EventSourcedError {
+  static override readonly code: string = ErrorCode.CommandTimeout;
+  declare readonly code: typeof ErrorCode.CommandTimeout;
+  constructor(
+    readonly type: string,
+    readonly id: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      ErrorCode.CommandTimeout,
+      `command for ${type}/${JSON.stringify(id)} timed out after ${timeoutMs} ms before it was handled; it had no effect`,
+    );
+  }
+}
+
+/**
+ * `handleEvt` threw while folding the events a command emitted. The events are folded before they are
+ * persisted, so nothing was written and the entity keeps serving its previous state. `seqNo` is the seqNo
+ * the failing event would have had.
+ */
+export class EvtHandlerError extends EventSourcedError {
+  static override readonly code: string = ErrorCode.EvtHandler;
+  declare readonly code: typeof ErrorCode.EvtHandler;
+  constructor(
+    readonly type: string,
+    readonly id: string,
+    readonly seqNo: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      ErrorCode.EvtHandler,
+      `handleEvt of ${type}/${JSON.stringify(id)} threw on the event that would have had seqNo ${seqNo}; nothing was persisted` +
+        (options?.cause instanceof Error ? `: ${options.cause.message}` : ""),
+      options,
+    );
+  }
+}
+
+/** The binarizer could not encode an event of a command; nothing was written. `index` counts from 0. */
+export class EncodeError extends EventSourcedError {
+  static override readonly code: string = ErrorCode.Encode;
+  declare readonly code: typeof ErrorCode.Encode;
+  constructor(
+    readonly type: string,
+    readonly id: string,
+    readonly index: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      ErrorCode.Encode,
+      `cannot encode event ${index} of the command for ${type}/${JSON.stringify(id)}; nothing was persisted` +
+        (options?.cause instanceof Error ? `: ${options.cause.message}` : ""),
+      options,
+    );
+  }
+}
+
+/**
+ * The error class behind each code, so {@link isEventSourcedError} narrows to it. Packages that define
+ * errors of their own add them by declaration merging:
+ * `declare module "@eventsourced/core" { interface ErrorByCode { MY_CODE: MyError } }`.
+ */
 export interface ErrorByCode {
   SEQNO_CONFLICT: SeqNoConflictError;
   CONCURRENCY_CONFLICT: ConcurrencyConflictError;
@@ -198,15 +323,23 @@ export interface ErrorByCode {
   ENTITY_STOPPED: EntityStoppedError;
   INVALID_ARGUMENT: InvalidArgumentError;
   CONFIGURATION_INVALID: ConfigurationError;
+  COMMAND_TIMEOUT: CommandTimeoutError;
+  EVT_HANDLER_FAILED: EvtHandlerError;
+  ENCODE_FAILED: EncodeError;
 }
 
 /**
- * True when `err` is an eventsourced error, optionally of the given code (then narrowed to its class).
+ * True when `err` is an eventsourced error (from any copy of the package), optionally of the given code
+ * (then narrowed to its class). The runtime itself recognises errors this way.
  * @example
  * if (isEventSourcedError(err, ErrorCode.Persist) && err.outcomeUnknown) { ... }
  */
 export function isEventSourcedError(err: unknown): err is EventSourcedError;
-export function isEventSourcedError<C extends ErrorCode>(err: unknown, code: C): err is ErrorByCode[C];
-export function isEventSourcedError(err: unknown, code?: ErrorCode): boolean {
-  return err instanceof EventSourcedError && (code === undefined || err.code === code);
+export function isEventSourcedError<C extends keyof ErrorByCode>(
+  err: unknown,
+  code: C,
+): err is ErrorByCode[C];
+export function isEventSourcedError(err: unknown, code: string): err is EventSourcedError;
+export function isEventSourcedError(err: unknown, code?: string): boolean {
+  return isBranded(err) && (code === undefined || err.code === code);
 }

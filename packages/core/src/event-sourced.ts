@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from "./errors.js";
+
 /**
  * Entity definitions: plain functions over immutable values. A definition is written once and spawned
  * many times (one actor per entity id) with `Entity.spawn`.
@@ -36,10 +38,21 @@ export interface Reject<J> {
 export type Decision<S, E, R, J> = Emit<S, E, R> | Reply<R> | Reject<J>;
 
 /**
- * An entity type.
- * - `S` state, `C` command, `E` event, `R` reply of accepted commands, `J` rejection.
+ * One kind of command with the reply it gets when accepted and the rejection it may get. An entity's
+ * protocol is a union of these; `EntityRef.handleCmd` picks the member matching the command it is given,
+ * so each command resolves to its own reply type.
  */
-export interface EventSourced<S, C, E, R = void, J = never> {
+export interface CmdSpec<C = unknown, R = unknown, J = unknown> {
+  readonly cmd: C;
+  readonly reply: R;
+  readonly rejection: J;
+}
+
+/**
+ * An entity type, as the runtime sees it: `S` state, `E` event, `P` its protocol (a union of
+ * {@link CmdSpec}s). Build one with {@link defineEntity}.
+ */
+export interface EventSourced<S, E, P extends CmdSpec = CmdSpec> {
   /** The entity type name, e.g. `"counter"`: a letter, then letters, digits, `_` or `-`. */
   readonly typeName: string;
   /** The state of an entity that has no events yet. */
@@ -48,37 +61,207 @@ export interface EventSourced<S, C, E, R = void, J = never> {
    * Decides what to do with a command given the current state: emit events, reply, or reject. May be
    * async; never persists anything itself. Throwing fails only this command.
    */
+  handleCmd(
+    state: S,
+    cmd: P["cmd"],
+    ctx: CmdContext,
+  ): Decision<S, E, P["reply"], P["rejection"]> | Promise<Decision<S, E, P["reply"], P["rejection"]>>;
+  /** Folds one event into the state. Pure and synchronous; it runs before the events are persisted, too. */
+  handleEvt(state: S, evt: E, seqNo: number): S;
+}
+
+/** The commands an entity with protocol `P` accepts. */
+export type CmdOf<P extends CmdSpec> = P["cmd"];
+
+/** The reply type of command `C` under protocol `P` (a union when `C` is a union of commands). */
+export type ReplyOf<P extends CmdSpec, C> = C extends unknown
+  ? P extends unknown
+    ? C extends P["cmd"]
+      ? P["reply"]
+      : never
+    : never
+  : never;
+
+/** The rejection type of command `C` under protocol `P`. */
+export type RejectionOf<P extends CmdSpec, C> = C extends unknown
+  ? P extends unknown
+    ? C extends P["cmd"]
+      ? P["rejection"]
+      : never
+    : never
+  : never;
+
+/** The protocol of a definition: `ProtocolOf<typeof account>`, e.g. for `EntityRef<ProtocolOf<typeof account>>`. */
+export type ProtocolOf<D> = D extends EventSourced<infer _S, infer _E, infer P> ? P : never;
+/** The state type of a definition. */
+export type StateOf<D> = D extends EventSourced<infer S, infer _E, infer _P> ? S : never;
+/** The event type of a definition. */
+export type EvtOf<D> = D extends EventSourced<infer _S, infer E, infer _P> ? E : never;
+
+// biome-ignore lint/suspicious/noExplicitAny: matches any event, reply and rejection type when inferring them
+type AnyDecision<S> = Decision<S, any, any, any>;
+
+/**
+ * A command handler as `defineEntity` infers it: the command parameter declares the command (its payload
+ * in the per-command form), the return type gives its events, reply and rejection types.
+ */
+export type CmdHandler<S> = (
+  state: S,
+  cmd: never,
+  ctx: CmdContext,
+) => AnyDecision<S> | Promise<AnyDecision<S>>;
+
+// biome-ignore lint/suspicious/noExplicitAny: any function, to read its parameter and return types
+type AnyFunction = (...args: any[]) => any;
+type DecisionOf<H> = H extends AnyFunction ? Awaited<ReturnType<H>> : never;
+type ReplyOfDecision<D> =
+  D extends Emit<infer _S, infer _E, infer R> ? R : D extends Reply<infer R> ? R : never;
+type RejectionOfDecision<D> = D extends Reject<infer J> ? J : never;
+type EvtOfDecision<D> = D extends Emit<infer _S, infer E, infer _R> ? E : never;
+// biome-ignore lint/suspicious/noExplicitAny: reads the declared command parameter, whatever the state type
+type CmdParamOf<H> = H extends (state: any, cmd: infer C, ...rest: any[]) => unknown
+  ? unknown extends C
+    ? object
+    : C
+  : never;
+
+/** The events the handlers `H` emit (the event type when `handleEvt` does not declare one). */
+export type EvtsOfHandlers<H> = { [K in keyof H]: EvtOfDecision<DecisionOf<H[K]>> }[keyof H];
+/** The events the handler `H` emits. */
+export type EvtsOfHandler<H> = EvtOfDecision<DecisionOf<H>>;
+
+/**
+ * Makes `defineEntity` fail, naming the culprits, when the handlers emit events that `handleEvt` does not
+ * take (`Emitted` is not assignable to `E`).
+ */
+type EmitsOnly<Emitted, E> = [Emitted] extends [E]
+  ? unknown
+  : {
+      readonly handleEvt: {
+        readonly error: "handleCmd emits events handleEvt does not take";
+        readonly emitted: Emitted;
+      };
+    };
+
+/** The protocol of the per-command form: command `{ type: K, ...payload }` for each handler `K`. */
+export type ProtocolOfHandlers<H> = {
+  [K in keyof H & string]: CmdSpec<
+    { readonly type: K } & Omit<CmdParamOf<H[K]>, "type">,
+    ReplyOfDecision<DecisionOf<H[K]>>,
+    RejectionOfDecision<DecisionOf<H[K]>>
+  >;
+}[keyof H & string];
+
+/** The protocol of the single-handler form whose reply and rejection types are inferred from `handleCmd`. */
+export type ProtocolOfHandler<H> = CmdSpec<
+  CmdParamOf<H>,
+  ReplyOfDecision<DecisionOf<H>>,
+  RejectionOfDecision<DecisionOf<H>>
+>;
+
+/** A definition in the per-command form: one handler per command `type`. */
+export interface PerCommandDefinition<S, E, H> {
+  readonly typeName: string;
+  initialState(id: string): S;
+  /**
+   * One handler per command, keyed by the command's `type`. Each handler's second parameter declares the
+   * command's payload; its return type gives the command's reply and rejection types.
+   */
+  readonly commands: H;
+  handleEvt(state: S, evt: E, seqNo: number): S;
+}
+
+/** A definition in the single-handler form whose reply and rejection types are inferred. */
+export interface SingleHandlerDefinition<S, E, H> {
+  readonly typeName: string;
+  initialState(id: string): S;
+  readonly handleCmd: H;
+  handleEvt(state: S, evt: E, seqNo: number): S;
+}
+
+/** A definition in the single-handler form with explicitly given types. */
+export interface TypedDefinition<S, C, E, R, J> {
+  readonly typeName: string;
+  initialState(id: string): S;
   handleCmd(state: S, cmd: C, ctx: CmdContext): Decision<S, E, R, J> | Promise<Decision<S, E, R, J>>;
-  /** Folds one event into the state. Pure and synchronous. */
   handleEvt(state: S, evt: E, seqNo: number): S;
 }
 
 /**
- * Declares an entity type; an identity function that lets TypeScript infer `S, C, E, R, J` once.
+ * Declares an entity type. Two forms:
+ *
+ * - **Per command** (`commands`): one handler per command `type`; each command gets its own reply and
+ *   rejection type, inferred from its handler, so `ref.handleCmd({ type: "balance" })` resolves to the
+ *   balance handler's reply type.
+ * - **One handler** (`handleCmd`): every command shares one reply and one rejection type, inferred from
+ *   `handleCmd`'s return type or given as type arguments `<State, Command, Event, Reply, Rejection>`.
+ *
+ * The event type is `handleEvt`'s parameter type when declared (emitted events are checked against it),
+ * else the union of the events the handlers emit.
  * @example
- * const counter = defineEntity({
- *   typeName: "counter",
- *   initialState: () => 0,
- *   handleCmd: (state: number, cmd: { inc: number }): Decision<number, { inc: number }, number, "overflow"> =>
- *     state + cmd.inc > 100 ? reject("overflow") : emitAndReply([{ inc: cmd.inc }], (s) => s),
- *   handleEvt: (state, evt) => state + evt.inc,
+ * const account = defineEntity({
+ *   typeName: "account",
+ *   initialState: () => ({ balance: 0 }),
+ *   commands: {
+ *     deposit: (_state, cmd: { amount: number }) =>
+ *       cmd.amount <= 0 ? reject("non-positive-amount") : emit({ type: "deposited", amount: cmd.amount }),
+ *     balance: (state) => reply(state.balance),
+ *   },
+ *   handleEvt: (state, evt: { type: "deposited"; amount: number }) => ({ balance: state.balance + evt.amount }),
  * });
+ * // (await ref.handleCmd({ type: "balance" })).reply is a number; deposit's rejection is "non-positive-amount"
  */
+export function defineEntity<
+  S,
+  const H extends Readonly<Record<string, CmdHandler<S>>>,
+  E = EvtsOfHandlers<H>,
+>(
+  definition: PerCommandDefinition<S, E, H> & EmitsOnly<EvtsOfHandlers<H>, E>,
+): EventSourced<S, E, ProtocolOfHandlers<H>>;
+export function defineEntity<S, const H extends CmdHandler<S>, E = EvtsOfHandler<H>>(
+  definition: SingleHandlerDefinition<S, E, H> & EmitsOnly<EvtsOfHandler<H>, E>,
+): EventSourced<S, E, ProtocolOfHandler<H>>;
 export function defineEntity<S, C, E, R = void, J = never>(
-  definition: EventSourced<S, C, E, R, J>,
-): EventSourced<S, C, E, R, J> {
-  return definition;
+  definition: TypedDefinition<S, C, E, R, J>,
+): EventSourced<S, E, CmdSpec<C, R, J>>;
+export function defineEntity(
+  definition:
+    | PerCommandDefinition<unknown, unknown, Readonly<Record<string, CmdHandler<unknown>>>>
+    | TypedDefinition<unknown, unknown, unknown, unknown, unknown>,
+): EventSourced<unknown, unknown> {
+  if (!("commands" in definition)) return definition;
+  const { typeName, initialState, handleEvt, commands } = definition;
+  return {
+    typeName,
+    initialState,
+    handleEvt,
+    handleCmd(state, cmd, ctx) {
+      return handlerFor(typeName, commands, cmd)(state, cmd as never, ctx);
+    },
+  };
+}
+
+/** The handler of `cmd.type`; an unknown or missing type is the caller's error, never a prototype lookup. */
+function handlerFor<H>(typeName: string, commands: Readonly<Record<string, H>>, cmd: unknown): H {
+  const type = (cmd as { type?: unknown } | null | undefined)?.type;
+  if (typeof type === "string" && Object.hasOwn(commands, type)) return commands[type]!;
+  throw new InvalidArgumentError(
+    `${typeName} has no handler for command type ${typeof type === "string" ? JSON.stringify(type) : String(type)}`,
+  );
 }
 
 const noReply = (): void => undefined;
 
-/** Accept by emitting one or more events; the command's reply is `undefined`. */
-export function emit<E>(...evts: [E, ...E[]]): Emit<unknown, E, void> {
+/**
+ * Accept by emitting one or more events; the command's reply is `undefined`. Usable in any entity: in the
+ * per-command form the command's reply type is then `void`. Event literals keep their literal types.
+ */
+export function emit<const E>(...evts: [E, ...E[]]): Emit<unknown, E, void> {
   return { kind: "emit", evts, reply: noReply };
 }
 
 /** Accept by emitting events and reply with a value computed from the state after them. */
-export function emitAndReply<S, E, R>(
+export function emitAndReply<S, const E, R>(
   evts: readonly [E, ...E[]],
   reply: (stateAfter: S) => R,
 ): Emit<S, E, R> {
@@ -86,16 +269,27 @@ export function emitAndReply<S, E, R>(
 }
 
 /** Accept without emitting (read-only command) and reply with `value`. */
-export function reply<R>(value: R): Reply<R> {
+export function reply<const R>(value: R): Reply<R> {
   return { kind: "reply", reply: value };
 }
 
 /** Reject the command; nothing is persisted and the caller receives `rejection`. */
-export function reject<J>(rejection: J): Reject<J> {
+export function reject<const J>(rejection: J): Reject<J> {
   return { kind: "reject", rejection };
 }
 
-/** What `EntityRef.handleCmd` resolves to: the command was accepted (with its reply) or rejected. */
+/**
+ * What `EntityRef.handleCmd` resolves to: the command was accepted (with its reply) or rejected.
+ *
+ * `seqNo` is the entity's last seqNo after the command. `position` is the log position of the last event
+ * the command emitted (undefined when it emitted none): wait for a projection to reach it to read your own
+ * writes.
+ */
 export type CmdResult<R, J> =
-  | { readonly kind: "accepted"; readonly reply: R; readonly seqNo: number }
+  | {
+      readonly kind: "accepted";
+      readonly reply: R;
+      readonly seqNo: number;
+      readonly position: number | undefined;
+    }
   | { readonly kind: "rejected"; readonly rejection: J; readonly seqNo: number };

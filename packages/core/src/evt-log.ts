@@ -43,9 +43,17 @@ export interface TypedEvtRecord extends EvtRecord {
   readonly position: number;
 }
 
+/** Where a persist's events ended up: the entity's new last seqNo and the log position of its last event. */
+export interface Persisted {
+  /** The entity's last seqNo after the persist. */
+  readonly seqNo: number;
+  /** The global position of the persist's last event (what `evtsByType` reports for it). */
+  readonly position: number;
+}
+
 /** Options for {@link EvtLog.evtsById}. */
 export interface EvtsByIdOptions {
-  /** First seqNo to return (inclusive), >= 1. */
+  /** First seqNo to return (inclusive): an integer >= 1; anything else is an `InvalidArgumentError`. */
   readonly from: number;
   /** Last seqNo to return (inclusive); unbounded when omitted. */
   readonly to?: number;
@@ -65,17 +73,20 @@ export interface EvtsByTypeOptions {
 /**
  * An append-only log of events, identified per entity by `(type, id)`.
  *
- * Type names match {@link TYPE_NAME_PATTERN}; ids are any non-empty string (adapters encode them so
- * that no id can address another entity).
+ * Type names match {@link TYPE_NAME_PATTERN}; ids follow the rules of `validateTypeAndId` (non-empty,
+ * well-formed Unicode without NUL, at most {@link MAX_ID_BYTES} bytes of UTF-8). Every adapter checks both
+ * on every call and rejects a violation with `InvalidArgumentError`; it encodes ids so that no id can
+ * address another entity.
  */
 export interface EvtLog {
   /**
    * Appends `evts` atomically with seqNos `expectedLastSeqNo + 1 .. expectedLastSeqNo + evts.length` and
-   * resolves to the new last seqNo. Rejects with `SeqNoConflictError` (writing nothing) when the entity's
-   * last seqNo is not `expectedLastSeqNo` (0 for an entity with no events), and with `PersistError` on a
-   * technical failure (see its `outcomeUnknown`).
+   * resolves to the new last seqNo and the position of the last event. Rejects with `SeqNoConflictError`
+   * (writing nothing) when the entity's last seqNo is not `expectedLastSeqNo` (0 for an entity with no
+   * events), and with `PersistError` on a technical failure (see its `outcomeUnknown`; a log that is
+   * closed reports `outcomeUnknown: false`, as nothing was sent).
    */
-  persist(type: string, id: string, expectedLastSeqNo: number, evts: readonly NewEvt[]): Promise<number>;
+  persist(type: string, id: string, expectedLastSeqNo: number, evts: readonly NewEvt[]): Promise<Persisted>;
 
   /** The last seqNo of the entity, 0 when it has no events. */
   lastSeqNo(type: string, id: string): Promise<number>;
@@ -92,3 +103,11 @@ export interface EvtLog {
 
 /** Entity type names: a letter, then letters, digits, `_` or `-`, at most 100 characters. */
 export const TYPE_NAME_PATTERN: RegExp = /^[A-Za-z][A-Za-z0-9_-]{0,99}$/;
+
+/**
+ * The longest entity id, in bytes of UTF-8. Chosen so that every adapter can index it: a PostgreSQL
+ * B-tree entry holds at most about 2,700 bytes (type, id and seqNo together, incompressible worst case),
+ * and the NATS subject token of an id, at most three characters per byte, stays well under the server's
+ * control-line limit.
+ */
+export const MAX_ID_BYTES = 512;

@@ -1,5 +1,6 @@
 // Entity definitions
 
+export { Backoff, type BackoffOptions } from "./backoff.js";
 export { jsonBinarizer, jsonFromBytes, jsonToBytes } from "./binarize/json.js";
 export {
   type ProtobufBinarizerOptions,
@@ -21,14 +22,17 @@ export type {
 } from "./entity-ref.js";
 // Errors
 export {
+  CommandTimeoutError,
   ConcurrencyConflictError,
   ConfigurationError,
   ConnectionError,
   DecodeError,
+  EncodeError,
   EntityStoppedError,
   type ErrorByCode,
   ErrorCode,
   EventSourcedError,
+  EvtHandlerError,
   InvalidArgumentError,
   isEventSourcedError,
   PersistError,
@@ -39,17 +43,32 @@ export {
 } from "./errors.js";
 export {
   type CmdContext,
+  type CmdHandler,
+  type CmdOf,
   type CmdResult,
+  type CmdSpec,
   type Decision,
   defineEntity,
   type Emit,
   type EventSourced,
+  type EvtOf,
+  type EvtsOfHandler,
+  type EvtsOfHandlers,
   emit,
   emitAndReply,
+  type PerCommandDefinition,
+  type ProtocolOf,
+  type ProtocolOfHandler,
+  type ProtocolOfHandlers,
   type Reject,
+  type RejectionOf,
   type Reply,
+  type ReplyOf,
   reject,
   reply,
+  type SingleHandlerDefinition,
+  type StateOf,
+  type TypedDefinition,
 } from "./event-sourced.js";
 // Storage contracts
 export {
@@ -58,11 +77,13 @@ export {
   type EvtRecord,
   type EvtsByIdOptions,
   type EvtsByTypeOptions,
+  MAX_ID_BYTES,
   type NewEvt,
+  type Persisted,
   TYPE_NAME_PATTERN,
   type TypedEvtRecord,
 } from "./evt-log.js";
 // Logging
 export { consoleLogger, type LogFields, type Logger, silentLogger } from "./logger.js";
 export type { Snapshot, SnapshotStore } from "./snapshot-store.js";
-export { validateTypeAndId } from "./validate.js";
+export { validateId, validateTypeAndId } from "./validate.js";

@@ -3,12 +3,6 @@ import type { SnapshotPolicy } from "./entity-ref.js";
 import type { Logger } from "./logger.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 
-/** Counters of a {@link SnapshotScheduler}. */
-export interface SnapshotCounters {
-  saved: number;
-  failed: number;
-}
-
 /**
  * True when a command that moved the entity from `oldSeqNo` to `newSeqNo` calls for a snapshot. A number
  * `n` triggers when the seqNo crosses a multiple of n, so a command emitting several events cannot jump
@@ -31,7 +25,8 @@ export function snapshotDue<S>(
  * While a save is in flight at most one more snapshot waits; a newer one replaces it (saving every
  * intermediate state of a busy entity would only delay the newest). Since saves never run concurrently and
  * the waiting one is only ever replaced by a newer one, an older snapshot can never overwrite a newer one.
- * Failures are logged and counted, never thrown: the log is the truth, a snapshot only shortens recovery.
+ * Failures (of the policy, the encoding or the save) are logged and counted, never thrown: the log is the
+ * truth, a snapshot only shortens recovery.
  */
 export class SnapshotScheduler<S> {
   readonly #type: string;
@@ -39,7 +34,9 @@ export class SnapshotScheduler<S> {
   readonly #store: SnapshotStore;
   readonly #binarizer: Pick<Binarizer<unknown, S>, "stateToBytes">;
   readonly #logger: Logger;
-  readonly #counters: SnapshotCounters;
+  readonly #policy: SnapshotPolicy<S>;
+  #saved = 0;
+  #failed = 0;
   #hasPending = false;
   #pendingState: S | undefined;
   // The highest seqNo ever offered: offers never go backwards.
@@ -51,15 +48,43 @@ export class SnapshotScheduler<S> {
     id: string,
     store: SnapshotStore,
     binarizer: Pick<Binarizer<unknown, S>, "stateToBytes">,
+    policy: SnapshotPolicy<S>,
     logger: Logger,
-    counters: SnapshotCounters,
   ) {
     this.#type = type;
     this.#id = id;
     this.#store = store;
     this.#binarizer = binarizer;
+    this.#policy = policy;
     this.#logger = logger;
-    this.#counters = counters;
+  }
+
+  /** Snapshots saved. */
+  get saved(): number {
+    return this.#saved;
+  }
+
+  /** Snapshots not taken or not saved: the policy threw, encoding or the save failed. */
+  get failed(): number {
+    return this.#failed;
+  }
+
+  /** After a command moved the entity from `oldSeqNo` to `newSeqNo`: offers a snapshot when one is due. */
+  consider(state: S, oldSeqNo: number, newSeqNo: number): void {
+    let due: boolean;
+    try {
+      due = snapshotDue(this.#policy, state, oldSeqNo, newSeqNo);
+    } catch (error) {
+      this.#failed++;
+      this.#logger.warn("snapshot policy threw; no snapshot taken", {
+        type: this.#type,
+        id: this.#id,
+        seqNo: newSeqNo,
+        error,
+      });
+      return;
+    }
+    if (due) this.offer(state, newSeqNo);
   }
 
   /** Schedules a snapshot of `state` as of `seqNo`; returns at once. */
@@ -87,9 +112,9 @@ export class SnapshotScheduler<S> {
       try {
         const bytes = this.#binarizer.stateToBytes(state);
         await this.#store.save(this.#type, this.#id, { seqNo, bytes });
-        this.#counters.saved++;
+        this.#saved++;
       } catch (error) {
-        this.#counters.failed++;
+        this.#failed++;
         this.#logger.warn("snapshot save failed; recovery replays more events until the next one", {
           type: this.#type,
           id: this.#id,

@@ -46,7 +46,7 @@ describe("JSON binarizer", () => {
     await first.handleCmd(1n);
     await first.stop();
     const second = await Entity.spawn("l1", ledger, options);
-    expect(await second.handleCmd(0n)).toEqual({ kind: "accepted", reply: 2n ** 64n + 1n, seqNo: 4 });
+    expect(await second.handleCmd(0n)).toMatchObject({ kind: "accepted", reply: 2n ** 64n + 1n, seqNo: 4 });
   });
 
   it("rejects bytes that are not UTF-8 JSON", () => {
@@ -116,7 +116,11 @@ describe("protobuf binarizer", () => {
     }
     expect(await snapshotStore.load("tally", "t1")).toMatchObject({ seqNo: 2 });
     const second = await Entity.spawn("t1", tally, options);
-    expect(await second.handleCmd({ by: 1, reason: "d" })).toEqual({ kind: "accepted", reply: 11, seqNo: 4 });
+    expect(await second.handleCmd({ by: 1, reason: "d" })).toMatchObject({
+      kind: "accepted",
+      reply: 11,
+      seqNo: 4,
+    });
   });
 
   it("undecodable protobuf bytes fail recovery with a DecodeError naming the seqNo", async () => {

@@ -1,7 +1,6 @@
 import {
   defineEntity,
   Entity,
-  type EventSourced,
   emit,
   emitAndReply,
   InvalidArgumentError,
@@ -16,8 +15,8 @@ describe("Entity commands", () => {
   it("an accepted command persists its event and replies from the state after it", async () => {
     const evtLog = new InMemoryEvtLog();
     const ref = await Entity.spawn("c1", counter, { evtLog });
-    expect(await ref.handleCmd(inc(5))).toEqual({ kind: "accepted", reply: 5, seqNo: 1 });
-    expect(await ref.handleCmd(dec(2))).toEqual({ kind: "accepted", reply: 3, seqNo: 2 });
+    expect(await ref.handleCmd(inc(5))).toMatchObject({ kind: "accepted", reply: 5, seqNo: 1 });
+    expect(await ref.handleCmd(dec(2))).toMatchObject({ kind: "accepted", reply: 3, seqNo: 2 });
     expect(ref.seqNo).toBe(2);
     expect(await logOf(evtLog, "c1")).toEqual([
       { seqNo: 1, evt: { type: "increased", by: 5 } },
@@ -37,7 +36,7 @@ describe("Entity commands", () => {
     const evtLog = new InMemoryEvtLog();
     const ref = await Entity.spawn("c1", counter, { evtLog });
     await ref.handleCmd(inc(7));
-    expect(await ref.handleCmd({ type: "get" })).toEqual({ kind: "accepted", reply: 7, seqNo: 1 });
+    expect(await ref.handleCmd({ type: "get" })).toMatchObject({ kind: "accepted", reply: 7, seqNo: 1 });
     expect(await evtLog.lastSeqNo("counter", "c1")).toBe(1);
   });
 
@@ -49,6 +48,8 @@ describe("Entity commands", () => {
       kind: "accepted",
       reply: 61,
       seqNo: 4,
+      // The position of the last of the three events: what a projection waits for to read this write.
+      position: 4,
     });
     const byType = [];
     for await (const record of evtLog.evtsByType("counter")) byType.push(record);
@@ -64,7 +65,7 @@ describe("Entity commands", () => {
     await ref.handleCmd(inc(3));
     await expect(ref.handleCmd({ type: "boom" })).rejects.toThrow("boom: handleCmd failed");
     expect(ref.status).toBe("running");
-    expect(await ref.handleCmd(inc(1))).toEqual({ kind: "accepted", reply: 4, seqNo: 2 });
+    expect(await ref.handleCmd(inc(1))).toMatchObject({ kind: "accepted", reply: 4, seqNo: 2 });
   });
 
   it("an async handleCmd rejecting fails only that command", async () => {
@@ -144,21 +145,30 @@ describe("Entity commands", () => {
     expect(refs.every((ref) => ref.seqNo === 3)).toBe(true);
     const sample = [0, 1, 4_999, 9_999];
     for (const i of sample) {
-      expect(await refs[i]!.handleCmd({ type: "get" })).toEqual({ kind: "accepted", reply: i, seqNo: 3 });
+      expect(await refs[i]!.handleCmd({ type: "get" })).toMatchObject({
+        kind: "accepted",
+        reply: i,
+        seqNo: 3,
+      });
       expect(await foldedLog(evtLog, `e${i}`)).toBe(i);
     }
     await Promise.all(refs.map((ref) => ref.stop()));
   });
 
   it("emit() without a reply resolves with an undefined reply", async () => {
-    const quiet: EventSourced<number, "tick", "ticked"> = {
+    const quiet = defineEntity({
       typeName: "quiet",
       initialState: () => 0,
-      handleCmd: () => emit("ticked" as const),
+      handleCmd: (_s: number, _cmd: "tick") => emit("ticked"),
       handleEvt: (s) => s + 1,
-    };
+    });
     const ref = await Entity.spawn("q", quiet, { evtLog: new InMemoryEvtLog() });
-    expect(await ref.handleCmd("tick")).toEqual({ kind: "accepted", reply: undefined, seqNo: 1 });
+    expect(await ref.handleCmd("tick")).toEqual({
+      kind: "accepted",
+      reply: undefined,
+      seqNo: 1,
+      position: 1,
+    });
   });
 
   it("handleCmd returning something that is not a decision fails only that command", async () => {
@@ -167,7 +177,7 @@ describe("Entity commands", () => {
     // A JavaScript caller (or a cast) can send a command the definition's switch does not cover.
     const unknownCmd = { type: "reset" } as unknown as CounterCmd;
     await expect(ref.handleCmd(unknownCmd)).rejects.toThrow("handleCmd returned undefined");
-    expect(await ref.handleCmd(inc(1))).toEqual({ kind: "accepted", reply: 1, seqNo: 1 });
+    expect(await ref.handleCmd(inc(1))).toMatchObject({ kind: "accepted", reply: 1, seqNo: 1 });
   });
 
   it("an emit with no events fails that command with InvalidArgumentError", async () => {

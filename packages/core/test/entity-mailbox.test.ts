@@ -1,4 +1,10 @@
-import { defineEntity, Entity, EntityStoppedError, emitAndReply } from "@eventsourced/core";
+import {
+  CommandTimeoutError,
+  defineEntity,
+  Entity,
+  EntityStoppedError,
+  emitAndReply,
+} from "@eventsourced/core";
 import { InMemoryEvtLog } from "@eventsourced/core/testing";
 import { describe, expect, it } from "vitest";
 import { counter, inc, logOf, settle, until } from "./fixtures.js";
@@ -43,8 +49,8 @@ describe("Mailbox", () => {
 
     await release();
     await release();
-    expect(await first).toEqual({ kind: "accepted", reply: 1, seqNo: 1 });
-    expect(await second).toEqual({ kind: "accepted", reply: 11, seqNo: 2 });
+    expect(await first).toMatchObject({ kind: "accepted", reply: 1, seqNo: 1 });
+    expect(await second).toMatchObject({ kind: "accepted", reply: 11, seqNo: 2 });
     expect(started).toEqual([1, 10]);
     expect((await logOf(evtLog, "g", "gated")).map((r) => r.seqNo)).toEqual([1, 2]);
   });
@@ -67,7 +73,14 @@ describe("Mailbox", () => {
     const ref = await Entity.spawn("g", definition, { evtLog });
     const first = ref.handleCmd(1);
     const timedOut = ref.handleCmd(2, { timeoutMs: 1 });
-    await expect(timedOut).rejects.toMatchObject({ name: "TimeoutError" });
+    await expect(timedOut).rejects.toMatchObject({
+      name: "CommandTimeoutError",
+      code: "COMMAND_TIMEOUT",
+      type: "gated",
+      id: "g",
+      timeoutMs: 1,
+    });
+    await expect(timedOut).rejects.toBeInstanceOf(CommandTimeoutError);
     await release();
     await first;
     expect(started).toEqual([1]);
@@ -88,7 +101,7 @@ describe("Mailbox", () => {
     await until(() => started.length === 1);
     controller.abort();
     await release();
-    expect(await running).toEqual({ kind: "accepted", reply: 5, seqNo: 1 });
+    expect(await running).toMatchObject({ kind: "accepted", reply: 5, seqNo: 1 });
   });
 
   it("stop() finishes the queued commands, resolves when idle, and later commands get EntityStoppedError", async () => {

@@ -114,6 +114,6 @@ describe("Recovery at spawn", () => {
     await first.handleCmd(inc(4));
     await first.stop();
     const second = await Entity.spawn("c1", counter, { evtLog });
-    expect(await second.handleCmd(inc(1))).toEqual({ kind: "accepted", reply: 5, seqNo: 2 });
+    expect(await second.handleCmd(inc(1))).toMatchObject({ kind: "accepted", reply: 5, seqNo: 2 });
   });
 });

@@ -168,6 +168,6 @@ describe("Snapshots", () => {
     await first.stop();
     expect(await snapshotStore.load("counter", "c1")).toMatchObject({ seqNo: 20 });
     const second = await Entity.spawn("c1", counter, { evtLog, snapshotStore });
-    expect(await second.handleCmd({ type: "get" })).toEqual({ kind: "accepted", reply: 50, seqNo: 25 });
+    expect(await second.handleCmd({ type: "get" })).toMatchObject({ kind: "accepted", reply: 50, seqNo: 25 });
   });
 });

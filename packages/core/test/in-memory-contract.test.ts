@@ -1,9 +1,5 @@
-import {
-  describeEvtLogContract,
-  describeSnapshotStoreContract,
-  InMemoryEvtLog,
-  InMemorySnapshotStore,
-} from "@eventsourced/core/testing";
+import { InMemoryEvtLog, InMemorySnapshotStore } from "@eventsourced/core/testing";
+import { describeEvtLogContract, describeSnapshotStoreContract } from "@eventsourced/core/testing/vitest";
 
 describeEvtLogContract("InMemoryEvtLog", async () => ({ subject: new InMemoryEvtLog() }));
 describeSnapshotStoreContract("InMemorySnapshotStore", async () => ({

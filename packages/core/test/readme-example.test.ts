@@ -96,7 +96,7 @@ it("the README's failure-injection example runs", async () => {
   evtLog.failNextPersist({ afterWrite: true }); // written, but the caller hears "outcome unknown"
   await expect(ref.handleCmd({ type: "deposit", amount: 10 })).rejects.toBeInstanceOf(PersistError);
   // The entity re-reads the log before its next command: the deposit did land.
-  expect(await ref.handleCmd({ type: "balance" })).toEqual({ kind: "accepted", reply: 10, seqNo: 1 });
+  expect(await ref.handleCmd({ type: "balance" })).toMatchObject({ kind: "accepted", reply: 10, seqNo: 1 });
   // #endregion faulty
 });
 

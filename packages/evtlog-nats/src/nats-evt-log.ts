@@ -12,6 +12,7 @@ import {
   type Logger,
   type NewEvt,
   PersistError,
+  type Persisted,
   ReadError,
   SeqNoConflictError,
   type TypedEvtRecord,
@@ -56,6 +57,7 @@ export class NatsEvtLog implements EvtLog {
   readonly #publishTimeoutMs: number;
   readonly #publishAttempts: number;
   readonly #logger: Logger;
+  #closed = false;
 
   private constructor(fields: {
     nc: NatsConnection;
@@ -143,8 +145,14 @@ export class NatsEvtLog implements EvtLog {
     id: string,
     expectedLastSeqNo: number,
     evts: readonly NewEvt[],
-  ): Promise<number> {
+  ): Promise<Persisted> {
     const subject = this.#subjects.entity(type, id);
+    if (this.#closed || this.#nc.isClosed()) {
+      throw new PersistError(
+        `cannot persist ${type}/${JSON.stringify(id)}: the event log is closed; nothing was sent`,
+        false,
+      );
+    }
     if (!Number.isSafeInteger(expectedLastSeqNo) || expectedLastSeqNo < 0) {
       throw new InvalidArgumentError(`invalid expectedLastSeqNo ${expectedLastSeqNo}: an integer >= 0`);
     }
@@ -184,7 +192,7 @@ export class NatsEvtLog implements EvtLog {
     }
     const lastSeqNo = expectedLastSeqNo + evts.length;
     this.#cache.set(subject, { lastSeqNo, streamSeq: ack.seq });
-    return lastSeqNo;
+    return { seqNo: lastSeqNo, position: toPosition(ack.seq, evts.length - 1) };
   }
 
   /** From the entity's last message on the server (one direct get); see {@link EvtLog.lastSeqNo}. */
@@ -200,7 +208,10 @@ export class NatsEvtLog implements EvtLog {
   /** Bounded by the entity's last message when the read starts; see {@link EvtLog.evtsById}. */
   async *evtsById(type: string, id: string, options: EvtsByIdOptions): AsyncIterable<EvtRecord> {
     const subject = this.#subjects.entity(type, id);
-    const from = Math.max(1, options.from);
+    const from = options.from;
+    if (!Number.isSafeInteger(from) || from < 1) {
+      throw new InvalidArgumentError(`invalid seqNo ${from} to read from: must be an integer >= 1`);
+    }
     const { signal } = options;
     if ((options.to !== undefined && options.to < from) || signal?.aborted) return;
     let last: EntityMessage | undefined;
@@ -319,6 +330,7 @@ export class NatsEvtLog implements EvtLog {
    * as `options.connection` stays open.
    */
   async close(): Promise<void> {
+    this.#closed = true;
     if (this.#ownsConnection && !this.#nc.isClosed()) await this.#nc.drain();
   }
 

@@ -1,4 +1,4 @@
-import { describeEvtLogContract } from "@eventsourced/core/testing";
+import { describeEvtLogContract } from "@eventsourced/core/testing/vitest";
 import { NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { connectTestNats, deleteStream, NATS_URL, uniqueName } from "./support/nats-test-env.js";
 

@@ -52,12 +52,12 @@ describe("NatsEvtLog on JetStream", () => {
     let last = 0;
     for (let batch = 1; batch <= 40; batch++) {
       const size = (batch % 4) + 1;
-      last = await log.persist(
+      ({ seqNo: last } = await log.persist(
         type,
         "long",
         last,
         Array.from({ length: size }, (_, i) => evt(String(last + i + 1))),
-      );
+      ));
       await log.persist(type, `noise-${batch}`, 0, [evt("noise")]);
     }
     for (let from = 1; from <= last; from += 3) {
@@ -110,7 +110,7 @@ describe("NatsEvtLog on JetStream", () => {
     await other.persist(type, "shared", 1, [evt("theirs")]);
     await expect(log.persist(type, "shared", 1, [evt("stale")])).rejects.toBeInstanceOf(SeqNoConflictError);
     expect(await log.lastSeqNo(type, "shared")).toBe(2);
-    expect(await log.persist(type, "shared", 2, [evt("fresh")])).toBe(3);
+    expect((await log.persist(type, "shared", 2, [evt("fresh")])).seqNo).toBe(3);
     await expect(other.persist(type, "shared", 2, [evt("stale too")])).rejects.toBeInstanceOf(
       SeqNoConflictError,
     );
@@ -123,7 +123,7 @@ describe("NatsEvtLog on JetStream", () => {
     const results = await Promise.all(
       Array.from({ length: 500 }, (_, i) => log.persist(type, `p-${i}`, 0, [evt("a"), evt("b")])),
     );
-    expect(results.every((last) => last === 2)).toBe(true);
+    expect(results.every((persisted) => persisted.seqNo === 2)).toBe(true);
     expect(await collect(log.evtsByType(type))).toHaveLength(1_000);
   });
 });

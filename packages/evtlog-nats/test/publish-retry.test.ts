@@ -41,7 +41,7 @@ describe("a persist retried after an unanswered publish", () => {
     // Long enough for the first attempts to time out (300 ms each) while the server is frozen.
     await new Promise((resolve) => setTimeout(resolve, 900));
     server.resume();
-    expect(await persisted).toBe(2);
+    expect((await persisted).seqNo).toBe(2);
 
     const records = [];
     for await (const record of log.evtsById(type, "x", { from: 1 })) records.push(record);

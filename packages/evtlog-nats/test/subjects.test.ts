@@ -1,3 +1,4 @@
+import { MAX_ID_BYTES } from "@eventsourced/core";
 import { HOSTILE_IDS } from "@eventsourced/core/testing";
 import { decodeIdToken, encodeIdToken, MAX_ENCODED_ID_LENGTH, Subjects } from "@eventsourced/evtlog-nats";
 import { describe, expect, it } from "vitest";
@@ -80,12 +81,15 @@ describe("Subjects", () => {
     expect(nested.idOf("app.evts.t.a=2Eb")).toBe("a.b");
   });
 
-  it("rejects invalid type names, empty ids and ids too long for a subject", () => {
+  it("rejects invalid type names, empty ids and ids too long for a subject (the core id rules)", () => {
     expect(() => subjects.entity("bad.type", "x")).toThrow(/invalid entity type name/);
     expect(() => subjects.entity("*", "x")).toThrow(/invalid entity type name/);
     expect(() => subjects.entity("t", "")).toThrow(/invalid entity id/);
     expect(() => subjects.byType("a.>")).toThrow(/invalid entity type name/);
-    expect(() => subjects.entity("t", "x".repeat(MAX_ENCODED_ID_LENGTH))).not.toThrow();
-    expect(() => subjects.entity("t", ".".repeat(MAX_ENCODED_ID_LENGTH))).toThrow(/too long/);
+    // The longest id the core rules allow, of the characters that expand most, still fits a subject.
+    const longest = "\u{10FFFF}".repeat(MAX_ID_BYTES / 4);
+    expect(subjects.entity("t", longest).length).toBeLessThanOrEqual(MAX_ENCODED_ID_LENGTH + 20);
+    expect(() => subjects.entity("t", ".".repeat(MAX_ID_BYTES))).not.toThrow();
+    expect(() => subjects.entity("t", "x".repeat(MAX_ID_BYTES + 1))).toThrow(/at most 512/);
   });
 });

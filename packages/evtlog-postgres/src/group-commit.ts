@@ -1,4 +1,10 @@
-import { type Logger, type NewEvt, PersistError, SeqNoConflictError } from "@eventsourced/core";
+import {
+  type Logger,
+  type NewEvt,
+  PersistError,
+  type Persisted,
+  SeqNoConflictError,
+} from "@eventsourced/core";
 import { persistOneParams } from "./persist-one-statement.js";
 import { persistParams } from "./persist-statement.js";
 import {
@@ -16,7 +22,7 @@ export interface PendingPersist {
   readonly id: string;
   readonly expected: number;
   readonly evts: readonly NewEvt[];
-  resolve(lastSeqNo: number): void;
+  resolve(persisted: Persisted): void;
   reject(err: Error): void;
 }
 
@@ -196,21 +202,22 @@ export class GroupCommitter {
       }
       return;
     }
-    let result: { won: number[] } | undefined;
+    let result: { won: number[]; positions: (string | number)[] } | undefined;
     try {
       const { lockKey, notifyChannel, statements } = this.#options;
       const only = batch.length === 1 && batch[0]!.evts.length === 1 ? batch[0]! : undefined;
       if (only !== undefined) {
         const values = persistOneParams(only, lockKey, notifyChannel);
         const res = await client.query({ name: statements.oneName, text: statements.one, values });
-        result = { won: (res.rows[0] as { won: number }).won > 0 ? [0] : [] };
+        const position = (res.rows[0] as { position: string | number | null }).position;
+        result = position === null ? { won: [], positions: [] } : { won: [0], positions: [position] };
       } else {
         const values = persistParams(batch, lockKey, notifyChannel);
         const res =
           batch.length <= PREPARED_MAX_BATCH
             ? await client.query({ name: statements.batchName, text: statements.batch, values })
             : await client.query(statements.batch, values);
-        result = res.rows[0] as { won: number[] };
+        result = res.rows[0] as { won: number[]; positions: (string | number)[] };
       }
     } catch (err) {
       const state = sqlState(err);
@@ -262,14 +269,16 @@ export class GroupCommitter {
     this.#releaseAfterBatch();
     this.#stats.batches++;
     this.#stats.maxBatch = Math.max(this.#stats.maxBatch, batch.length);
-    const won = new Set(result.won);
+    const won = new Map<number, number>();
+    for (let i = 0; i < result.won.length; i++) won.set(result.won[i]!, Number(result.positions[i]));
     const types = new Set<string>();
     batch.forEach((p, index) => {
-      if (won.has(index)) {
+      const position = won.get(index);
+      if (position !== undefined) {
         this.#stats.persists++;
         this.#stats.events += p.evts.length;
         types.add(p.type);
-        p.resolve(p.expected + p.evts.length);
+        p.resolve({ seqNo: p.expected + p.evts.length, position });
       } else {
         this.#stats.conflicts++;
         p.reject(new SeqNoConflictError(p.type, p.id, p.expected));

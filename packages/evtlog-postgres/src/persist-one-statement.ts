@@ -9,7 +9,7 @@ import type { LogTables } from "./schema.js";
  * With arrays, PostgreSQL keeps re-planning every execution because a generic plan cannot know their length.
  *
  * Parameters: $1 lock key, $2 type, $3 id, $4 expected last seqNo, $5 content type, $6 metadata, $7 bytes,
- * $8 notify?, $9 channel. Returns `won` = 1 when written, 0 on a seqNo conflict.
+ * $8 notify?, $9 channel. Returns `position`: the event's position when written, null on a seqNo conflict.
  */
 export function persistOneStatement(t: LogTables): string {
   return `WITH lk AS MATERIALIZED (SELECT pg_advisory_xact_lock($1::bigint)),
@@ -29,8 +29,9 @@ won AS (SELECT 1 FROM created UNION ALL SELECT 1 FROM advanced),
 appended AS (
   INSERT INTO ${t.events} (type, id, seq_no, content_type, metadata, bytes)
   SELECT $2::text, $3::text, $4::int8 + 1, $5::text, $6::jsonb, $7::bytea FROM won
+  RETURNING position
 )
-SELECT (SELECT count(*) FROM won)::int AS won,
+SELECT (SELECT position FROM appended) AS position,
   CASE WHEN $8::bool AND EXISTS (SELECT FROM won) THEN pg_notify($9, $2::text) END AS notified`;
 }
 

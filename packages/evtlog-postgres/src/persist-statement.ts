@@ -15,8 +15,9 @@ import type { LogTables } from "./schema.js";
  *   events are not inserted and it gets a `SeqNoConflictError`. No unique violation is ever raised, so
  *   one persist's conflict cannot abort the statement for the others.
  * - `appended` inserts the events of the winners only, in input order, so positions follow seqNos.
- * - The final row returns the winners and, when anything was written and notification is on, NOTIFYs the
- *   written types (delivered at commit, i.e. once the rows are visible).
+ * - The final row returns the winners with the position of each one's last event and, when anything was
+ *   written and notification is on, NOTIFYs the written types (delivered at commit, i.e. once the rows are
+ *   visible).
  *
  * The batch never holds two persists for the same entity (the committer defers the second to the next
  * batch), which is what makes joining results back by `(type, id)` unambiguous.
@@ -57,11 +58,19 @@ appended AS (
     WITH ORDINALITY AS e(p, seq_no, content_type, metadata, start, len, ord)
   JOIN won w ON w.p = e.p
   ORDER BY e.ord
+  RETURNING type, id, position
+),
+last_positions AS (
+  SELECT w.p, max(a.position) AS position FROM won w JOIN appended a ON a.type = w.type AND a.id = w.id
+  GROUP BY w.p
 ),
 written AS (
-  SELECT coalesce(array_agg(w.p), '{}') AS won, string_agg(DISTINCT w.type, ' ') AS types FROM won w
+  SELECT coalesce(array_agg(l.p ORDER BY l.p), '{}') AS won,
+    coalesce(array_agg(l.position ORDER BY l.p), '{}') AS positions,
+    (SELECT string_agg(DISTINCT w.type, ' ') FROM won w) AS types
+  FROM last_positions l
 )
-SELECT won,
+SELECT won, positions,
   CASE WHEN $14::bool AND types IS NOT NULL
     THEN pg_notify($15, CASE WHEN length(types) < 7000 THEN types ELSE '*' END) END AS notified
 FROM written`;

@@ -8,6 +8,7 @@ import {
   type Logger,
   type NewEvt,
   PersistError,
+  type Persisted,
   ReadError,
   type TypedEvtRecord,
   validateTypeAndId,
@@ -172,7 +173,7 @@ export class PostgresEvtLog implements EvtLog {
     return this.#config.tables.events;
   }
 
-  persist(type: string, id: string, expectedLastSeqNo: number, evts: readonly NewEvt[]): Promise<number> {
+  persist(type: string, id: string, expectedLastSeqNo: number, evts: readonly NewEvt[]): Promise<Persisted> {
     try {
       validateTypeAndId(type, id);
       if (!Number.isInteger(expectedLastSeqNo) || expectedLastSeqNo < 0) {
@@ -183,7 +184,7 @@ export class PostgresEvtLog implements EvtLog {
     } catch (err) {
       return Promise.reject(err);
     }
-    return new Promise<number>((resolve, reject) => {
+    return new Promise<Persisted>((resolve, reject) => {
       this.#committer.enqueue({ type, id, expected: expectedLastSeqNo, evts, resolve, reject });
     });
   }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineEntity, Entity, emit, silentLogger } from "@eventsourced/core";
-import { describeEvtLogContract } from "@eventsourced/core/testing";
+import { describeEvtLogContract } from "@eventsourced/core/testing/vitest";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "@eventsourced/evtlog-postgres/embedded";
 import { PostgresSnapshotStore } from "@eventsourced/snapshots/postgres";

@@ -42,8 +42,8 @@ describe("PostgresEvtLog group commit", () => {
     expect(log.stats.maxBatch).toBeGreaterThanOrEqual(3);
     expect(ra.status).toBe("rejected");
     expect((ra as PromiseRejectedResult).reason).toBeInstanceOf(SeqNoConflictError);
-    expect(rb).toEqual({ status: "fulfilled", value: 2 });
-    expect(rc).toEqual({ status: "fulfilled", value: 1 });
+    expect(rb).toEqual({ status: "fulfilled", value: { seqNo: 2, position: expect.any(Number) } });
+    expect(rc).toEqual({ status: "fulfilled", value: { seqNo: 1, position: expect.any(Number) } });
     expect(await texts(log, "gc", "A")).toEqual(["a1", "a2"]);
     expect(await texts(log, "gc", "B")).toEqual(["b1", "b2"]);
     expect(await texts(log, "gc", "C")).toEqual(["c1"]);
@@ -59,8 +59,8 @@ describe("PostgresEvtLog group commit", () => {
     expect(log.stats.batches - before.batches).toBe(1);
     expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(SeqNoConflictError);
     expect(results.slice(1)).toEqual([
-      { status: "fulfilled", value: 3 },
-      { status: "fulfilled", value: 1 },
+      { status: "fulfilled", value: { seqNo: 3, position: expect.any(Number) } },
+      { status: "fulfilled", value: { seqNo: 1, position: expect.any(Number) } },
     ]);
     expect(await texts(log, "gc", "B")).toEqual(["b1", "b2"]);
   });
@@ -80,8 +80,8 @@ describe("PostgresEvtLog group commit", () => {
         log.persist("gc", "ok-2", 0, [evt("2")]),
       ]);
       expect(log.stats.fallbacks - before.fallbacks).toBe(1);
-      expect(results[0]).toEqual({ status: "fulfilled", value: 1 });
-      expect(results[2]).toEqual({ status: "fulfilled", value: 1 });
+      expect(results[0]).toEqual({ status: "fulfilled", value: { seqNo: 1, position: expect.any(Number) } });
+      expect(results[2]).toEqual({ status: "fulfilled", value: { seqNo: 1, position: expect.any(Number) } });
       const failure = (results[1] as PromiseRejectedResult).reason as PersistError;
       expect(failure).toBeInstanceOf(PersistError);
       expect(failure.outcomeUnknown).toBe(false);

@@ -1,4 +1,4 @@
-import { describeEvtLogContract } from "@eventsourced/core/testing";
+import { describeEvtLogContract } from "@eventsourced/core/testing/vitest";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { DATABASE_URL, dropSchema, testPool, uniqueSchemaName } from "./pg-test-database.js";
 

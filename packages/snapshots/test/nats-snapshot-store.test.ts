@@ -1,5 +1,6 @@
 import { ConnectionError, ErrorCode, InvalidArgumentError } from "@eventsourced/core";
-import { describeSnapshotStoreContract, HOSTILE_IDS, uniqueTypeName } from "@eventsourced/core/testing";
+import { HOSTILE_IDS, uniqueTypeName } from "@eventsourced/core/testing";
+import { describeSnapshotStoreContract } from "@eventsourced/core/testing/vitest";
 import { NatsSnapshotStore, SnapshotTooLargeError, snapshotKey } from "@eventsourced/snapshots/nats";
 import { Kvm } from "@nats-io/kv";
 import { connect, type NatsConnection } from "@nats-io/transport-node";

@@ -1,5 +1,5 @@
 import { ConnectionError } from "@eventsourced/core";
-import { describeSnapshotStoreContract } from "@eventsourced/core/testing";
+import { describeSnapshotStoreContract } from "@eventsourced/core/testing/vitest";
 import { PostgresSnapshotStore } from "@eventsourced/snapshots/postgres";
 import { describe, expect, it } from "vitest";
 import {

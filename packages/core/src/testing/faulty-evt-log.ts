@@ -5,6 +5,7 @@ import type {
   EvtsByIdOptions,
   EvtsByTypeOptions,
   NewEvt,
+  Persisted,
   TypedEvtRecord,
 } from "../evt-log.js";
 
@@ -108,7 +109,7 @@ export class FaultyEvtLog implements EvtLog {
     id: string,
     expectedLastSeqNo: number,
     evts: readonly NewEvt[],
-  ): Promise<number> {
+  ): Promise<Persisted> {
     await this.#delay();
     this.counts.persist++;
     if (this.#failingPersists > 0) {

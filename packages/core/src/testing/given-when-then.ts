@@ -1,14 +1,14 @@
-import { expect } from "vitest";
-import type { EventSourced } from "../event-sourced.js";
+import { AssertionError, deepStrictEqual, throws } from "node:assert/strict";
+import type { CmdOf, CmdSpec, EventSourced, RejectionOf, ReplyOf } from "../event-sourced.js";
 
 /** What `handleCmd` decided for the command under test, computed without any log. */
-export type Outcome<_S, E, R, J> =
+export type Outcome<E, R, J> =
   | { readonly kind: "emitted"; readonly evts: readonly E[]; readonly reply: R }
   | { readonly kind: "replied"; readonly reply: R }
   | { readonly kind: "rejected"; readonly rejection: J }
   | { readonly kind: "threw"; readonly error: unknown };
 
-function describe(outcome: Outcome<unknown, unknown, unknown, unknown>): string {
+function describe(outcome: Outcome<unknown, unknown, unknown>): string {
   switch (outcome.kind) {
     case "emitted":
       return `emitted ${JSON.stringify(outcome.evts, bigintSafe)}`;
@@ -25,11 +25,19 @@ function bigintSafe(_key: string, value: unknown): unknown {
   return typeof value === "bigint" ? `${value}n` : value;
 }
 
-/** The result of {@link Given.when}: assertions (vitest `expect`) chain and return `this`. */
+function fail(message: string): never {
+  throw new AssertionError({ message });
+}
+
+/**
+ * The result of {@link Given.when}: the outcome, the state after it, and assertions that chain (each
+ * returns `this`). Assertions throw `node:assert`'s `AssertionError`, which every test runner reports with
+ * a diff; no test framework is needed.
+ */
 export class Then<S, E, R, J> {
   constructor(
     /** What `handleCmd` decided. */
-    readonly outcome: Outcome<S, E, R, J>,
+    readonly outcome: Outcome<E, R, J>,
     /** The state after the emitted events (the given state otherwise). */
     readonly state: S,
     /** The seqNo after the emitted events. */
@@ -39,63 +47,67 @@ export class Then<S, E, R, J> {
   /** Asserts that the command was accepted by emitting exactly `expected` (deep equality). */
   thenEvents(expected: readonly E[]): this {
     const { outcome } = this;
-    expect(outcome.kind, `expected events, but the command ${describe(outcome)}`).toBe("emitted");
-    if (outcome.kind === "emitted") expect(outcome.evts).toEqual(expected);
+    if (outcome.kind !== "emitted") fail(`expected events, but the command ${describe(outcome)}`);
+    deepStrictEqual(outcome.evts, expected);
     return this;
   }
 
   /** Asserts that the command was accepted (with or without events) and replied `expected`. */
   thenReply(expected: R): this {
     const { outcome } = this;
-    expect(
-      outcome.kind === "emitted" || outcome.kind === "replied",
-      `expected a reply, but the command ${describe(outcome)}`,
-    ).toBe(true);
-    if (outcome.kind === "emitted" || outcome.kind === "replied") expect(outcome.reply).toEqual(expected);
+    if (outcome.kind !== "emitted" && outcome.kind !== "replied") {
+      fail(`expected a reply, but the command ${describe(outcome)}`);
+    }
+    deepStrictEqual(outcome.reply, expected);
     return this;
   }
 
   /** Asserts that the command was rejected with `expected`. */
   thenRejected(expected: J): this {
     const { outcome } = this;
-    expect(outcome.kind, `expected a rejection, but the command ${describe(outcome)}`).toBe("rejected");
-    if (outcome.kind === "rejected") expect(outcome.rejection).toEqual(expected);
+    if (outcome.kind !== "rejected") fail(`expected a rejection, but the command ${describe(outcome)}`);
+    deepStrictEqual(outcome.rejection, expected);
     return this;
   }
 
   /**
-   * Asserts that `handleCmd` threw; `expected` is what vitest's `toThrow` accepts (message substring,
-   * RegExp, error class or instance).
+   * Asserts that the command failed (`handleCmd` threw, or `handleEvt` threw on its events); `expected`
+   * is a message substring, a RegExp, or an error class.
    */
-  thenThrows(expected?: string | RegExp | Error | (new (...args: never[]) => Error)): this {
+  thenThrows(expected?: string | RegExp | (new (...args: never[]) => Error)): this {
     const { outcome } = this;
-    expect(outcome.kind, `expected handleCmd to throw, but the command ${describe(outcome)}`).toBe("threw");
-    if (outcome.kind === "threw") {
-      const error = outcome.error;
-      expect(() => {
-        throw error;
-      }).toThrow(expected);
+    if (outcome.kind !== "threw") fail(`expected the command to throw, but it ${describe(outcome)}`);
+    if (expected === undefined) return this;
+    const rethrow = () => {
+      throw outcome.error;
+    };
+    if (typeof expected === "string") {
+      const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+      if (!message.includes(expected))
+        fail(`expected an error containing ${JSON.stringify(expected)}, got ${JSON.stringify(message)}`);
+    } else {
+      throws(rethrow, expected);
     }
     return this;
   }
 
   /** Asserts the state after the command's events (deep equality). */
   thenState(expected: S): this {
-    expect(this.state).toEqual(expected);
+    deepStrictEqual(this.state, expected);
     return this;
   }
 }
 
 /** An entity definition with a history, ready for a command. Build it with {@link given}. */
-export class Given<S, C, E, R, J> {
+export class Given<S, E, P extends CmdSpec> {
   /** The state after folding the given events. */
   readonly state: S;
   /** The number of given events. */
   readonly seqNo: number;
-  readonly #definition: EventSourced<S, C, E, R, J>;
+  readonly #definition: EventSourced<S, E, P>;
   readonly #id: string;
 
-  constructor(definition: EventSourced<S, C, E, R, J>, evts: readonly E[], id: string) {
+  constructor(definition: EventSourced<S, E, P>, evts: readonly E[], id: string) {
     this.#definition = definition;
     this.#id = id;
     let state = definition.initialState(id);
@@ -106,44 +118,48 @@ export class Given<S, C, E, R, J> {
     this.seqNo = evts.length;
   }
 
-  /** Runs `handleCmd` on the given state (and `handleEvt` on what it emits); never touches a log. */
-  async when(cmd: C): Promise<Then<S, E, R, J>> {
+  /**
+   * Runs `handleCmd` on the given state, and `handleEvt` on what it emits, exactly as the runtime does
+   * before persisting; never touches a log.
+   */
+  async when<C extends CmdOf<P>>(cmd: C): Promise<Then<S, E, ReplyOf<P, C>, RejectionOf<P, C>>> {
+    type T = Then<S, E, ReplyOf<P, C>, RejectionOf<P, C>>;
     const definition = this.#definition;
     const { state, seqNo } = this;
-    let decision: Awaited<ReturnType<typeof definition.handleCmd>>;
     try {
-      decision = await definition.handleCmd(state, cmd, { id: this.#id, seqNo, signal: undefined });
-    } catch (error) {
-      return new Then<S, E, R, J>({ kind: "threw", error }, state, seqNo);
-    }
-    switch (decision.kind) {
-      case "reply":
-        return new Then<S, E, R, J>({ kind: "replied", reply: decision.reply }, state, seqNo);
-      case "reject":
-        return new Then<S, E, R, J>({ kind: "rejected", rejection: decision.rejection }, state, seqNo);
-      case "emit": {
-        let after = state;
-        decision.evts.forEach((evt, i) => {
-          after = definition.handleEvt(after, evt, seqNo + i + 1);
-        });
-        const outcome = { kind: "emitted", evts: decision.evts, reply: decision.reply(after) } as const;
-        return new Then<S, E, R, J>(outcome, after, seqNo + decision.evts.length);
+      const decision = await definition.handleCmd(state, cmd, { id: this.#id, seqNo, signal: undefined });
+      switch (decision.kind) {
+        case "reply":
+          return new Then({ kind: "replied", reply: decision.reply }, state, seqNo) as T;
+        case "reject":
+          return new Then({ kind: "rejected", rejection: decision.rejection }, state, seqNo) as T;
+        case "emit": {
+          let after = state;
+          decision.evts.forEach((evt, i) => {
+            after = definition.handleEvt(after, evt, seqNo + i + 1);
+          });
+          const outcome = { kind: "emitted", evts: decision.evts, reply: decision.reply(after) } as const;
+          return new Then(outcome, after, seqNo + decision.evts.length) as T;
+        }
       }
+    } catch (error) {
+      return new Then({ kind: "threw", error }, state, seqNo) as T;
     }
   }
 }
 
 /**
  * Tests an entity definition as pure functions: given past events, when a command, then events, a reply,
- * a rejection or a thrown error. Uses vitest's `expect`.
+ * a rejection or a thrown error. Needs no test framework (assertions throw `AssertionError`).
  * @example
- * (await given(counter, [{ inc: 2 }]).when({ inc: 3 })).thenEvents([{ inc: 3 }]).thenReply(5);
- * (await given(counter, [{ inc: 99 }]).when({ inc: 3 })).thenRejected("overflow");
+ * (await given(counter, [{ type: "increased", by: 2 }]).when({ type: "inc", by: 3 }))
+ *   .thenEvents([{ type: "increased", by: 3 }])
+ *   .thenReply(5);
  */
-export function given<S, C, E, R, J>(
-  definition: EventSourced<S, C, E, R, J>,
+export function given<S, E, P extends CmdSpec>(
+  definition: EventSourced<S, E, P>,
   evts: readonly E[] = [],
   options: { readonly id?: string } = {},
-): Given<S, C, E, R, J> {
+): Given<S, E, P> {
   return new Given(definition, evts, options.id ?? "given-id");
 }

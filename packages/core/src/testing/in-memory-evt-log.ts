@@ -6,6 +6,7 @@ import type {
   EvtsByIdOptions,
   EvtsByTypeOptions,
   NewEvt,
+  Persisted,
   TypedEvtRecord,
 } from "../evt-log.js";
 import { validateTypeAndId } from "../validate.js";
@@ -27,8 +28,11 @@ export class InMemoryEvtLog implements EvtLog {
     id: string,
     expectedLastSeqNo: number,
     evts: readonly NewEvt[],
-  ): Promise<number> {
+  ): Promise<Persisted> {
     validateTypeAndId(type, id);
+    if (!Number.isInteger(expectedLastSeqNo) || expectedLastSeqNo < 0) {
+      throw new InvalidArgumentError(`invalid expectedLastSeqNo ${expectedLastSeqNo}: an integer >= 0`);
+    }
     if (evts.length === 0) throw new InvalidArgumentError("persist needs at least one event");
     const key = `${type}\0${id}`;
     let stored = this.#byEntity.get(key);
@@ -67,7 +71,7 @@ export class InMemoryEvtLog implements EvtLog {
       this.#appended = deferred<void>();
       appended.resolve();
     }
-    return seqNo;
+    return { seqNo, position: this.#position };
   }
 
   async lastSeqNo(type: string, id: string): Promise<number> {
@@ -78,8 +82,11 @@ export class InMemoryEvtLog implements EvtLog {
   async *evtsById(type: string, id: string, options: EvtsByIdOptions): AsyncIterable<EvtRecord> {
     validateTypeAndId(type, id);
     const stored = this.#byEntity.get(`${type}\0${id}`) ?? [];
+    if (!Number.isSafeInteger(options.from) || options.from < 1) {
+      throw new InvalidArgumentError(`invalid seqNo ${options.from} to read from: must be an integer >= 1`);
+    }
     const end = Math.min(stored.length, options.to ?? Number.POSITIVE_INFINITY);
-    for (let seqNo = Math.max(1, options.from); seqNo <= end; seqNo++) {
+    for (let seqNo = options.from; seqNo <= end; seqNo++) {
       if (options.signal?.aborted) return;
       const { type: _t, id: _i, position: _p, ...record } = stored[seqNo - 1]!;
       yield record;

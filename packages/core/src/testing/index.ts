@@ -1,15 +1,8 @@
-// In-memory adapters: product features for users' tests and embedded use.
+// The test kit: in-memory adapters, failure injection and a given/when/then helper. Needs no test
+// framework; the adapter contract suites (vitest) are in "@eventsourced/core/testing/vitest".
 
-// Contract suites every adapter runs unchanged (need vitest).
-export {
-  type ContractSubject,
-  describeEvtLogContract,
-  HOSTILE_IDS,
-  uniqueTypeName,
-} from "./evt-log-contract.js";
-// Failure injection and a given/when/then helper for entity definitions (the helper needs vitest).
 export { type EvtLogCounts, FaultyEvtLog, type FaultyEvtLogOptions } from "./faulty-evt-log.js";
 export { Given, given, type Outcome, Then } from "./given-when-then.js";
 export { InMemoryEvtLog } from "./in-memory-evt-log.js";
 export { InMemorySnapshotStore } from "./in-memory-snapshot-store.js";
-export { describeSnapshotStoreContract } from "./snapshot-store-contract.js";
+export { HOSTILE_IDS, uniqueTypeName } from "./test-ids.js";

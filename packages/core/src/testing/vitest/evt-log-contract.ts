@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidArgumentError, SeqNoConflictError } from "../errors.js";
-import type { EvtLog, EvtRecord, NewEvt, TypedEvtRecord } from "../evt-log.js";
+import { ErrorCode, InvalidArgumentError, isEventSourcedError, SeqNoConflictError } from "../../errors.js";
+import {
+  type EvtLog,
+  type EvtRecord,
+  MAX_ID_BYTES,
+  type NewEvt,
+  type TypedEvtRecord,
+} from "../../evt-log.js";
+import { HOSTILE_IDS, uniqueTypeName } from "../test-ids.js";
 
 /** What a contract-suite factory returns: the adapter under test and how to clean it up. */
 export interface ContractSubject<T> {
@@ -11,11 +18,6 @@ export interface ContractSubject<T> {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** A unique entity type name per test, so tests never see each other's events. */
-export function uniqueTypeName(prefix = "t"): string {
-  return `${prefix}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-}
 
 function evt(text: string, extra: Omit<NewEvt, "bytes"> = {}): NewEvt {
   return { bytes: encoder.encode(text), ...extra };
@@ -32,28 +34,6 @@ async function collect<T>(iterable: AsyncIterable<T>, limit = Number.POSITIVE_IN
 }
 
 const text = (record: EvtRecord) => decoder.decode(record.bytes);
-
-/** Ids that must stay distinct entities and must not be able to address each other's events. */
-export const HOSTILE_IDS: readonly string[] = [
-  "a",
-  "a.b",
-  "a.*",
-  "*",
-  ">",
-  "a.>",
-  "with space",
-  "tab\there",
-  "new\nline",
-  "ünïcødé-日本-🎉",
-  "%2E",
-  "a/b\\c",
-  "'; drop table x; --",
-  "$",
-  "_",
-  "-",
-  ".",
-  "..",
-];
 
 /**
  * The EvtLog contract as a vitest suite. Every adapter runs it unchanged.
@@ -83,10 +63,25 @@ export function describeEvtLogContract(name: string, factory: () => Promise<Cont
 
     it("persists a first batch with expected seqNo 0 and returns the new last seqNo", async () => {
       const type = uniqueTypeName();
-      expect(await log.persist(type, "e1", 0, [evt("a"), evt("b")])).toBe(2);
+      expect((await log.persist(type, "e1", 0, [evt("a"), evt("b")])).seqNo).toBe(2);
       expect(await log.lastSeqNo(type, "e1")).toBe(2);
-      expect(await log.persist(type, "e1", 2, [evt("c")])).toBe(3);
+      expect((await log.persist(type, "e1", 2, [evt("c")])).seqNo).toBe(3);
       expect(await log.lastSeqNo(type, "e1")).toBe(3);
+    });
+
+    it("returns the position of a persist's last event, as evtsByType reports it", async () => {
+      const type = uniqueTypeName();
+      const first = await log.persist(type, "p1", 0, [evt("a"), evt("b")]);
+      const second = await log.persist(type, "p2", 0, [evt("c")]);
+      const third = await log.persist(type, "p1", 2, [evt("d")]);
+      const byType = await collect(log.evtsByType(type));
+      const positionOf = (id: string, seqNo: number) =>
+        byType.find((r) => r.id === id && r.seqNo === seqNo)?.position;
+      expect(first.position).toBe(positionOf("p1", 2));
+      expect(second.position).toBe(positionOf("p2", 1));
+      expect(third.position).toBe(positionOf("p1", 3));
+      expect(first.position).toBeLessThan(second.position);
+      expect(second.position).toBeLessThan(third.position);
     });
 
     it("reads back events in seqNo order with bytes, recordedAt, content type and metadata", async () => {
@@ -195,7 +190,9 @@ export function describeEvtLogContract(name: string, factory: () => Promise<Cont
         const last = await Promise.all(
           ids.map((id) => log.persist(type, id, round * 2, [evt(`${id}/${round}a`), evt(`${id}/${round}b`)])),
         );
-        expect(last).toEqual(ids.map(() => round * 2 + 2));
+        expect(last.map((p) => p.seqNo)).toEqual(ids.map(() => round * 2 + 2));
+        // Positions are unique across the batch, whatever order the log wrote it in.
+        expect(new Set(last.map((p) => p.position)).size).toBe(ids.length);
       }
       for (const id of ids.slice(0, 5)) {
         const records = await collect(log.evtsById(type, id, { from: 1 }));
@@ -225,12 +222,14 @@ export function describeEvtLogContract(name: string, factory: () => Promise<Cont
       const type = uniqueTypeName();
       let last = 0;
       for (let batch = 0; batch < 25; batch++) {
-        last = await log.persist(
-          type,
-          "long",
-          last,
-          Array.from({ length: 100 }, (_, i) => evt(`${batch * 100 + i + 1}`)),
-        );
+        last = (
+          await log.persist(
+            type,
+            "long",
+            last,
+            Array.from({ length: 100 }, (_, i) => evt(`${batch * 100 + i + 1}`)),
+          )
+        ).seqNo;
         await log.persist(type, `noise-${batch}`, 0, [evt("noise")]);
       }
       let expected = 1;
@@ -281,7 +280,68 @@ export function describeEvtLogContract(name: string, factory: () => Promise<Cont
       await expect(log.persist("bad.type", "x", 0, [evt("x")])).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(log.persist("*", "x", 0, [evt("x")])).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(log.persist(type, "x", 0, [])).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(log.persist(type, "x", -1, [evt("x")])).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(log.persist(type, "x", 1.5, [evt("x")])).rejects.toBeInstanceOf(InvalidArgumentError);
       expect(await log.lastSeqNo(type, "x")).toBe(0);
+    });
+
+    it("applies the id rules everywhere: a lone surrogate, a NUL or more than MAX_ID_BYTES is refused", async () => {
+      const type = uniqueTypeName();
+      const bad = [
+        "\uD800",
+        "a\uDC00b",
+        "nul\u0000inside",
+        "x".repeat(MAX_ID_BYTES + 1),
+        // 171 three-byte characters: 513 bytes of UTF-8 in 171 UTF-16 units.
+        "\u20AC".repeat(171),
+      ];
+      for (const id of bad) {
+        for (const call of [
+          () => log.persist(type, id, 0, [evt("x")]),
+          () => log.lastSeqNo(type, id),
+          () => collect(log.evtsById(type, id, { from: 1 })),
+        ]) {
+          // Whether an adapter throws at the call or when iterating, the caller sees the same error.
+          const error = await (async () => call())().then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(
+            isEventSourcedError(error, ErrorCode.InvalidArgument),
+            `id ${JSON.stringify(id.slice(0, 20))}`,
+          ).toBe(true);
+        }
+      }
+      expect((await collect(log.evtsByType(type))).length).toBe(0);
+    });
+
+    it("accepts an id of exactly MAX_ID_BYTES bytes, incompressible, and keeps it apart from its neighbours", async () => {
+      const type = uniqueTypeName();
+      // Random characters from several scripts: nothing for a database to compress.
+      const alphabet = "abcdefghijklmnopqrstuvwxyzäöüßéñ日本語中文한국어🎉🚀";
+      let id = "";
+      while (Buffer.byteLength(id, "utf8") < MAX_ID_BYTES - 4) {
+        id += [...alphabet][Math.floor(Math.random() * [...alphabet].length)];
+      }
+      id += "z".repeat(MAX_ID_BYTES - Buffer.byteLength(id, "utf8"));
+      expect(Buffer.byteLength(id, "utf8")).toBe(MAX_ID_BYTES);
+      await log.persist(type, id, 0, [evt("long id")]);
+      await log.persist(type, `${id.slice(0, -1)}y`, 0, [evt("neighbour")]);
+      expect(await log.lastSeqNo(type, id)).toBe(1);
+      expect((await collect(log.evtsById(type, id, { from: 1 }))).map(text)).toEqual(["long id"]);
+      expect((await collect(log.evtsByType(type))).map((r) => r.id)).toContain(id);
+    });
+
+    it("refuses evtsById from a seqNo below 1 with InvalidArgumentError", async () => {
+      const type = uniqueTypeName();
+      await log.persist(type, "x", 0, [evt("x")]);
+      for (const from of [0, -1, 1.5]) {
+        const error = await (async () => collect(log.evtsById(type, "x", { from })))().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(isEventSourcedError(error, ErrorCode.InvalidArgument), `from ${from}`).toBe(true);
+      }
     });
 
     it("reads all events of a type in position order, each with its id and seqNo", async () => {

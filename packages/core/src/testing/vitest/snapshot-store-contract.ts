@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SnapshotStore } from "../snapshot-store.js";
-import { type ContractSubject, HOSTILE_IDS, uniqueTypeName } from "./evt-log-contract.js";
+import type { SnapshotStore } from "../../snapshot-store.js";
+import { HOSTILE_IDS, uniqueTypeName } from "../test-ids.js";
+import type { ContractSubject } from "./evt-log-contract.js";
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 

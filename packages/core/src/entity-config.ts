@@ -1,0 +1,93 @@
+import { Backoff } from "./backoff.js";
+import { jsonBinarizer } from "./binarize/json.js";
+import type { Binarizer } from "./binarizer.js";
+import type { SnapshotPolicy, SpawnOptions } from "./entity-ref.js";
+import { InvalidArgumentError } from "./errors.js";
+import type { CmdSpec, EventSourced } from "./event-sourced.js";
+import type { EvtLog } from "./evt-log.js";
+import { consoleLogger, type Logger } from "./logger.js";
+import type { RecoverySource } from "./recovery.js";
+import type { SnapshotStore } from "./snapshot-store.js";
+
+const DEFAULT_MAILBOX_SIZE = 1024;
+const DEFAULT_MAX_CONFLICT_RETRIES = 3;
+
+/**
+ * Everything an entity needs besides its id, defaults applied and validated once. Entities spawned with
+ * the same options (for example by one registry) share one config, so it costs nothing per entity.
+ */
+export interface EntityConfig<S, E, P extends CmdSpec> {
+  readonly typeName: string;
+  readonly definition: EventSourced<S, E, P>;
+  readonly evtLog: EvtLog;
+  readonly binarizer: Binarizer<E, S>;
+  readonly snapshotStore: SnapshotStore | undefined;
+  readonly snapshotAfter: SnapshotPolicy<S> | undefined;
+  readonly mailboxSize: number;
+  readonly maxConflictRetries: number;
+  readonly retryBackoff: { readonly initialMs: number; readonly maxMs: number };
+  readonly freshReads: boolean;
+  readonly logger: Logger;
+}
+
+function integerOption(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) {
+    throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Validates spawn options and applies their defaults; throws `InvalidArgumentError` naming the option. */
+export function entityConfig<S, E, P extends CmdSpec>(
+  definition: EventSourced<S, E, P>,
+  options: Omit<SpawnOptions<S, E>, "signal">,
+): EntityConfig<S, E, P> {
+  if (options?.evtLog === undefined)
+    throw new InvalidArgumentError("spawning an entity needs options.evtLog");
+  const { snapshotAfter, snapshotStore } = options;
+  if (snapshotAfter !== undefined && typeof snapshotAfter !== "function") {
+    integerOption("snapshotAfter", snapshotAfter, 1, 1);
+  }
+  // Validates the backoff options (and their relation) once, here.
+  const backoff = new Backoff(options.retryBackoff);
+  const logger = options.logger ?? consoleLogger;
+  if (snapshotAfter !== undefined && snapshotStore === undefined) {
+    logger.warn("snapshotAfter is set but no snapshotStore is given: no snapshots are taken", {
+      type: definition.typeName,
+    });
+  }
+  return Object.freeze({
+    typeName: definition.typeName,
+    definition,
+    evtLog: options.evtLog,
+    binarizer: options.binarizer ?? jsonBinarizer<E, S>(),
+    snapshotStore,
+    snapshotAfter: snapshotStore === undefined ? undefined : snapshotAfter,
+    mailboxSize: integerOption("mailboxSize", options.mailboxSize, DEFAULT_MAILBOX_SIZE, 1),
+    maxConflictRetries: integerOption(
+      "maxConflictRetries",
+      options.maxConflictRetries,
+      DEFAULT_MAX_CONFLICT_RETRIES,
+      0,
+    ),
+    retryBackoff: { initialMs: backoff.initialMs, maxMs: backoff.maxMs },
+    freshReads: options.freshReads ?? false,
+    logger,
+  });
+}
+
+/** Where the entity `id` of `config` recovers from. */
+export function recoverySource<S, E, P extends CmdSpec>(
+  config: EntityConfig<S, E, P>,
+  id: string,
+): RecoverySource<S, E> {
+  return {
+    type: config.typeName,
+    id,
+    definition: config.definition,
+    evtLog: config.evtLog,
+    binarizer: config.binarizer,
+    snapshotStore: config.snapshotStore,
+  };
+}

@@ -1,0 +1,77 @@
+import { CommandTimeoutError, InvalidArgumentError } from "./errors.js";
+import type { EvtMetadata } from "./evt-log.js";
+import type { MailboxItem } from "./mailbox.js";
+
+/**
+ * The signal that ends a caller's wait: its own `signal`, a `timeoutMs` (aborting with
+ * `CommandTimeoutError`), or both. `clear` cancels the timer once the command no longer waits.
+ */
+export interface CallerSignal {
+  readonly signal: AbortSignal;
+  clear(): void;
+}
+
+const NOTHING_TO_CLEAR = (): void => {};
+
+/** Builds the {@link CallerSignal} of a command; undefined when the caller set neither option. */
+export function callerSignal(
+  type: string,
+  id: string,
+  options: { readonly signal?: AbortSignal | undefined; readonly timeoutMs?: number | undefined },
+): CallerSignal | undefined {
+  const { signal, timeoutMs } = options;
+  if (timeoutMs === undefined) return signal === undefined ? undefined : { signal, clear: NOTHING_TO_CLEAR };
+  if (!(timeoutMs >= 0) || !Number.isFinite(timeoutMs)) {
+    throw new InvalidArgumentError(`timeoutMs must be a finite number >= 0, got ${timeoutMs}`);
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new CommandTimeoutError(type, id, timeoutMs)), timeoutMs);
+  timer.unref?.();
+  const combined = signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]);
+  return { signal: combined, clear: () => clearTimeout(timer) };
+}
+
+/** A command in the mailbox together with its caller's promise. */
+export class PendingCmd<C, T> implements MailboxItem {
+  inMailbox = false;
+  readonly promise: Promise<T>;
+  resolve!: (result: T) => void;
+  reject!: (error: unknown) => void;
+  #caller: CallerSignal | undefined;
+  #onAbort: (() => void) | undefined;
+
+  constructor(
+    readonly cmd: C,
+    readonly metadata: EvtMetadata | undefined,
+  ) {
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  /** The caller's signal, also handed to an async `handleCmd` as `ctx.signal`. */
+  get signal(): AbortSignal | undefined {
+    return this.#caller?.signal;
+  }
+
+  /** Lets the caller give up while the command waits: `withdraw` removes it, then it rejects with the reason. */
+  watch(caller: CallerSignal, withdraw: (pending: this) => boolean): void {
+    this.#caller = caller;
+    this.#onAbort = () => {
+      if (withdraw(this)) this.reject(caller.signal.reason);
+    };
+    caller.signal.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  /** The command is being handled now: giving up is no longer possible. */
+  taken(): void {
+    if (this.#onAbort !== undefined) this.#caller?.signal.removeEventListener("abort", this.#onAbort);
+    this.#onAbort = undefined;
+  }
+
+  /** The command settled: frees its timer. */
+  settled(): void {
+    this.#caller?.clear();
+  }
+}
