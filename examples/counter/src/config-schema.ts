@@ -7,7 +7,7 @@
 export interface IntegerField {
   readonly type: "integer";
   readonly min: number;
-  readonly max?: number;
+  readonly max?: number | undefined;
 }
 
 /** A key holding `true` or `false`. */
@@ -25,13 +25,13 @@ export interface EnumField {
 export interface StringField {
   readonly type: "string";
   /** Whether `""` is a meaningful value (e.g. "no URL: use the embedded database"). */
-  readonly allowEmpty?: boolean;
+  readonly allowEmpty?: boolean | undefined;
   /** Never printed, not even in an error message: may contain a password or token. */
-  readonly secret?: boolean;
+  readonly secret?: boolean | undefined;
   /** A file system path: relative values resolve against the config file's directory (or the cwd for env). */
-  readonly path?: boolean;
+  readonly path?: boolean | undefined;
   /** Allowed form, described for error messages. */
-  readonly pattern?: { readonly regex: RegExp; readonly description: string };
+  readonly pattern?: { readonly regex: RegExp; readonly description: string } | undefined;
 }
 
 /** The type of one configuration key. */

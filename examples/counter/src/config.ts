@@ -63,9 +63,9 @@ export interface LoadedConfig {
 /** Options of {@link loadConfig}; the defaults read the real process environment. */
 export interface LoadConfigOptions {
   /** The environment to read `CONFIG_DIR`, `APP__...`, `DATABASE_URL` and `NATS_URL` from. */
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   /** What relative paths given in env vars resolve against. */
-  readonly cwd?: string;
+  readonly cwd?: string | undefined;
 }
 
 /** The prefix of env vars that override config keys: `APP__SECTION__KEY`. */

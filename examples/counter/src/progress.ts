@@ -11,19 +11,19 @@ export interface ProgressSink {
 /** Where progress is written: a stream that may be a terminal. */
 export interface ProgressStream {
   write(text: string): unknown;
-  readonly isTTY?: boolean;
-  readonly columns?: number;
+  readonly isTTY?: boolean | undefined;
+  readonly columns?: number | undefined;
 }
 
 /** Options of {@link createProgress}. */
 export interface ProgressOptions {
   readonly mode: ProgressMode | "auto";
   /** Default: `process.stderr`, so that stdout carries only the report. */
-  readonly stream?: ProgressStream;
+  readonly stream?: ProgressStream | undefined;
   /** Redraw interval of the bar; default 100 ms. */
-  readonly barIntervalMs?: number;
+  readonly barIntervalMs?: number | undefined;
   /** Interval between progress lines; default 2 s. */
-  readonly lineIntervalMs?: number;
+  readonly lineIntervalMs?: number | undefined;
 }
 
 const noProgress: ProgressSink = { start: () => {}, update: () => {}, finish: () => {} };

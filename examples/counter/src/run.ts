@@ -20,7 +20,7 @@ type CounterRef = EntityRef<ProtocolOf<typeof counter>>;
 export interface RunCountersOptions {
   readonly evtLog: EvtLog;
   /** Needed for snapshots; without it `snapshotAfter` is ignored. */
-  readonly snapshotStore?: SnapshotStore;
+  readonly snapshotStore?: SnapshotStore | undefined;
   readonly entityCount: number;
   /** Commands sent to each counter. */
   readonly evtCount: number;
@@ -31,13 +31,15 @@ export interface RunCountersOptions {
   /** Re-spawn every counter after the write phase and compare its value with the expected one. */
   readonly verify: boolean;
   /** Aborting stops sending commands; the counters drain what they have and the run still verifies. */
-  readonly stop?: AbortSignal;
+  readonly stop?: AbortSignal | undefined;
   /** Aborting also gives up waiting for recovery (a second Ctrl-C). */
-  readonly abort?: AbortSignal;
-  readonly progress?: ProgressSink;
+  readonly abort?: AbortSignal | undefined;
+  readonly progress?: ProgressSink | undefined;
   /** Called once the counters are recovered, before the first command is sent. */
-  readonly onRecovered?: (recovered: { readonly seconds: number; readonly total: bigint }) => void;
-  readonly logger?: Logger;
+  readonly onRecovered?:
+    | ((recovered: { readonly seconds: number; readonly total: bigint }) => void)
+    | undefined;
+  readonly logger?: Logger | undefined;
 }
 
 /** A counter whose recovered value differs from the value the run expected. */

@@ -3,9 +3,9 @@ import { InvalidArgumentError } from "./errors.js";
 /** Options of {@link Backoff}. */
 export interface BackoffOptions {
   /** The first delay, before jitter. Default 50 ms. */
-  readonly initialMs?: number;
+  readonly initialMs?: number | undefined;
   /** The largest delay, before jitter. Default 5,000 ms. */
-  readonly maxMs?: number;
+  readonly maxMs?: number | undefined;
 }
 
 /**

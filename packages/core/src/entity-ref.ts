@@ -12,17 +12,19 @@ export interface SpawnOptions<S, E> {
   /** Where events are persisted. */
   readonly evtLog: EvtLog;
   /** Encodes events and snapshots; default: `jsonBinarizer()`. */
-  readonly binarizer?: Binarizer<E, S>;
+  readonly binarizer?: Binarizer<E, S> | undefined;
   /** Where snapshots are kept; default: none (recovery replays all events). */
-  readonly snapshotStore?: SnapshotStore;
+  readonly snapshotStore?: SnapshotStore | undefined;
   /** When to snapshot (needs `snapshotStore`); default: never. */
-  readonly snapshotAfter?: SnapshotPolicy<S>;
+  readonly snapshotAfter?: SnapshotPolicy<S> | undefined;
   /** Commands that may wait in the mailbox; further callers wait for room (backpressure). Default 1024. */
-  readonly mailboxSize?: number;
+  readonly mailboxSize?: number | undefined;
   /** How often a command that hit a seqNo conflict is re-run on fresh state before failing. Default 3; 0 disables. */
-  readonly maxConflictRetries?: number;
+  readonly maxConflictRetries?: number | undefined;
   /** Backoff while the log is unreachable during re-synchronisation. Defaults: 50 ms doubling to 5 s, jittered. */
-  readonly retryBackoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  readonly retryBackoff?:
+    | { readonly initialMs?: number | undefined; readonly maxMs?: number | undefined }
+    | undefined;
   /**
    * Before answering a command without emitting (a reply or a rejection), ask the log for the entity's
    * last seqNo and catch up first when another process has written since (one primary-key lookup on
@@ -30,11 +32,11 @@ export interface SpawnOptions<S, E> {
    * cluster routing each id to one owner; a single process (or `@eventsourced/cluster`) does not need it.
    * Default false.
    */
-  readonly freshReads?: boolean;
+  readonly freshReads?: boolean | undefined;
   /** Default: `consoleLogger` (warnings and errors to stderr). */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /** Aborts recovery. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Options of one `EntityRef.handleCmd` call. */
@@ -43,14 +45,14 @@ export interface HandleCmdOptions {
    * Give up waiting: while the command is still queued (or waiting for mailbox room) it is removed without
    * effect and the promise rejects with `signal.reason`. Once persisting has started the command completes.
    */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /**
    * Give up after this many milliseconds of waiting, like `signal`; the promise then rejects with
    * `CommandTimeoutError` (code `COMMAND_TIMEOUT`).
    */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** Metadata stored with every event this command emits. */
-  readonly metadata?: EvtMetadata;
+  readonly metadata?: EvtMetadata | undefined;
 }
 
 /** Lifecycle of an entity. */

@@ -6,11 +6,11 @@
 /** Optional metadata carried with each event. */
 export interface EvtMetadata {
   /** Id that ties together everything caused by one external request. */
-  readonly correlationId?: string;
+  readonly correlationId?: string | undefined;
   /** Id of the message (command or event) that caused this event. */
-  readonly causationId?: string;
+  readonly causationId?: string | undefined;
   /** Free-form string headers. */
-  readonly headers?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
 /** An event to be persisted: its encoded bytes plus optional marker and metadata. */
@@ -20,8 +20,8 @@ export interface NewEvt {
    * Content type or version marker of `bytes` (e.g. `"application/json"` or
    * `"application/x-protobuf; counter.v1.CounterEvt"`), so old events can be recognised and upcast.
    */
-  readonly contentType?: string;
-  readonly metadata?: EvtMetadata;
+  readonly contentType?: string | undefined;
+  readonly metadata?: EvtMetadata | undefined;
 }
 
 /** An event as stored in the log for one entity. */
@@ -56,18 +56,18 @@ export interface EvtsByIdOptions {
   /** First seqNo to return (inclusive): an integer >= 1; anything else is an `InvalidArgumentError`. */
   readonly from: number;
   /** Last seqNo to return (inclusive); unbounded when omitted. */
-  readonly to?: number;
-  readonly signal?: AbortSignal;
+  readonly to?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Options for {@link EvtLog.evtsByType}. */
 export interface EvtsByTypeOptions {
   /** Return events with a position greater than this one; 0 (the default) starts at the beginning. */
-  readonly after?: number;
+  readonly after?: number | undefined;
   /** Keep tailing: after the stored events, wait for new ones until `signal` aborts. */
-  readonly live?: boolean;
+  readonly live?: boolean | undefined;
   /** Ends the iteration (a live one, too) without an error. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**

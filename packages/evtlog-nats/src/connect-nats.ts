@@ -5,14 +5,14 @@ import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/trans
 /** How to reach a NATS server when no existing connection is given. */
 export interface NatsConnectOptions {
   /** One or more server URLs; default `nats://127.0.0.1:4222`. */
-  readonly servers?: string | readonly string[];
-  readonly user?: string;
-  readonly pass?: string;
-  readonly token?: string;
+  readonly servers?: string | readonly string[] | undefined;
+  readonly user?: string | undefined;
+  readonly pass?: string | undefined;
+  readonly token?: string | undefined;
   /** Path of a `.creds` file (JWT + nkey seed), as issued by `nsc`. */
-  readonly credsFile?: string;
+  readonly credsFile?: string | undefined;
   /** Client name shown by the server's monitoring endpoints. */
-  readonly name?: string;
+  readonly name?: string | undefined;
 }
 
 /** The default server URL. */

@@ -5,30 +5,30 @@ import type { NatsStreamOptions } from "./stream-provisioning.js";
 /** Options of {@link NatsEvtLog.connect}. */
 export interface NatsEvtLogOptions {
   /** Server URL(s) when no `connection` is given; default `nats://127.0.0.1:4222`. */
-  readonly servers?: string | readonly string[];
+  readonly servers?: string | readonly string[] | undefined;
   /** An existing connection to use. It stays open when the log closes: whoever opened it closes it. */
-  readonly connection?: NatsConnection;
+  readonly connection?: NatsConnection | undefined;
   /** User name and password (when no `connection` is given). */
-  readonly user?: string;
-  readonly pass?: string;
+  readonly user?: string | undefined;
+  readonly pass?: string | undefined;
   /** Token authentication (when no `connection` is given). */
-  readonly token?: string;
+  readonly token?: string | undefined;
   /** Path of a `.creds` file (JWT + nkey seed) (when no `connection` is given). */
-  readonly credsFile?: string;
+  readonly credsFile?: string | undefined;
   /** The stream that holds the events; created when missing, verified otherwise. */
-  readonly stream?: NatsStreamOptions;
+  readonly stream?: NatsStreamOptions | undefined;
   /** Messages per pull request when reading; default 1,000 (replay throughput grows with it). */
-  readonly fetchBatch?: number;
+  readonly fetchBatch?: number | undefined;
   /** How long a publish waits for the server's acknowledgement, per attempt; default 5,000 ms. */
-  readonly publishTimeoutMs?: number;
+  readonly publishTimeoutMs?: number | undefined;
   /**
    * Attempts of one persist while the server does not answer (timeouts, JetStream not ready after a restart);
    * default 3. Every attempt carries the same `Nats-Msg-Id`, so an attempt that did reach the stream is never
    * stored twice: the retry is acknowledged as a duplicate of it.
    */
-  readonly publishAttempts?: number;
+  readonly publishAttempts?: number | undefined;
   /** Entities whose last message is remembered (saves a lookup before each persist); default 100,000. */
-  readonly cacheSize?: number;
+  readonly cacheSize?: number | undefined;
   /** Where warnings go (reads resumed after a server restart); default `consoleLogger`. */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
 }

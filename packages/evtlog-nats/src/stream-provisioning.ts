@@ -13,19 +13,19 @@ import { SUBJECT_PREFIX_PATTERN } from "./subjects.js";
 /** The JetStream stream that holds the events. */
 export interface NatsStreamOptions {
   /** Stream name; default `"eventsourced"`. */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** Subjects are `<subjectPrefix>.<type>.<encoded id>`; default `"evts"`. */
-  readonly subjectPrefix?: string;
+  readonly subjectPrefix?: string | undefined;
   /** Storage of a stream we create, and the storage an existing stream must have when given; default `"file"`. */
-  readonly storage?: "file" | "memory";
+  readonly storage?: "file" | "memory" | undefined;
   /** Replicas of a stream we create, and the count an existing stream must have when given; default 1. */
-  readonly replicas?: number;
+  readonly replicas?: number | undefined;
   /**
    * Accept an existing stream whose limits or retention can delete events (max age, bytes or messages with
    * discard-old, per-subject limits, interest or work-queue retention). Off by default: an event log that
    * silently loses events breaks every entity recovered from it.
    */
-  readonly allowLossyLimits?: boolean;
+  readonly allowLossyLimits?: boolean | undefined;
 }
 
 /** The stream settings in effect after provisioning. */

@@ -10,10 +10,10 @@ export interface StreamReadOptions {
   /** First stream sequence to deliver. */
   readonly startSeq: number;
   /** Last stream sequence to deliver (inclusive); omit to tail live until `signal` aborts. */
-  readonly endSeq?: number;
+  readonly endSeq?: number | undefined;
   /** Messages per pull request. */
   readonly batch: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   readonly logger: Logger;
 }
 

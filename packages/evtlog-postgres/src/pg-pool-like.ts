@@ -6,7 +6,7 @@
 /** The part of a query result we read. */
 export interface PgResultLike {
   readonly rows: unknown[];
-  readonly rowCount?: number | null;
+  readonly rowCount?: number | null | undefined;
 }
 
 /** A `NOTIFY` delivered to a listening client. */
@@ -43,10 +43,10 @@ export interface PgPoolLike {
   query(text: string, values?: unknown[]): Promise<PgResultLike>;
   /** `pg.Pool` exposes its options; when `max` is 1 the log shares that single connection (see README). */
   readonly options?: {
-    readonly max?: number;
-    readonly host?: string;
-    readonly port?: number;
-    readonly database?: string;
-    readonly connectionString?: string;
+    readonly max?: number | undefined;
+    readonly host?: string | undefined;
+    readonly port?: number | undefined;
+    readonly database?: string | undefined;
+    readonly connectionString?: string | undefined;
   };
 }

@@ -8,38 +8,38 @@ export interface PostgresEvtLogOptions {
    * `postgres://user:password@host:port/database`; the log then creates (and on `close` ends) its own
    * `pg.Pool`. Ignored when `pool` is given. Without either, `pg` falls back to the `PG*` environment variables.
    */
-  readonly connectionString?: string;
+  readonly connectionString?: string | undefined;
   /** An existing `pg`-compatible pool. The log never ends a pool it did not create. */
-  readonly pool?: PgPoolLike;
+  readonly pool?: PgPoolLike | undefined;
   /** Schema of the tables; created when missing. Default `"eventsourced"`. */
-  readonly schema?: string;
+  readonly schema?: string | undefined;
   /** Name of the events table; the entity heads live in `<table>_streams`. Default `"events"`. */
-  readonly table?: string;
+  readonly table?: string | undefined;
   /** Most persists written together in one group-commit batch. Default 1000. */
-  readonly maxBatchSize?: number;
+  readonly maxBatchSize?: number | undefined;
   /**
    * Size of the pool the log creates from `connectionString`. Default 10 (one committer, one LISTEN
    * connection, the rest for reads); 1 for a server started by `startEmbeddedPostgres`. With fewer than 3
    * (also for a pool passed in) live readers poll instead of LISTENing; with 1 the committer and the
    * readers take turns on that connection.
    */
-  readonly maxConnections?: number;
+  readonly maxConnections?: number | undefined;
   /** TLS, passed to `pg` as its `ssl` option (e.g. `{ ca, rejectUnauthorized: true }`). */
-  readonly ssl?: boolean | ConnectionOptions;
+  readonly ssl?: boolean | ConnectionOptions | undefined;
   /**
    * How often a live by-type reader polls when no notification arrives. Default 1000 ms with LISTEN,
    * 100 ms without.
    */
-  readonly pollIntervalMs?: number;
+  readonly pollIntervalMs?: number | undefined;
   /** Rows per page for reads. Default 1000. */
-  readonly readPageSize?: number;
+  readonly readPageSize?: number | undefined;
   /**
    * Send NOTIFY on every committed batch (wakes live readers in other processes) and LISTEN for this log's
    * live readers when the pool has room. Default true, false on a single connection.
    */
-  readonly notify?: boolean;
+  readonly notify?: boolean | undefined;
   /** Default `consoleLogger`. */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /** Run the versioned schema setup on create. Default true; turn off when migrations are run elsewhere. */
-  readonly setup?: boolean;
+  readonly setup?: boolean | undefined;
 }

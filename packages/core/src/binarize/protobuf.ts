@@ -16,7 +16,7 @@ export interface ProtobufBinarizerOptions<E, S> {
   /** Message type of the snapshot state. */
   readonly state: ProtobufMessageType<S>;
   /** Fully qualified event message name, stored as the content-type marker, e.g. `"counter.v1.CounterEvt"`. */
-  readonly evtTypeName?: string;
+  readonly evtTypeName?: string | undefined;
 }
 
 /**

@@ -23,7 +23,7 @@ export interface EvtLogCounts {
 /** Options of {@link FaultyEvtLog}. */
 export interface FaultyEvtLogOptions {
   /** Delay added before every call reaches the inner log. Default 0. */
-  readonly latencyMs?: number;
+  readonly latencyMs?: number | undefined;
 }
 
 type PersistFault =

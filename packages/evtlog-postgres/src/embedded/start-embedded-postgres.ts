@@ -6,9 +6,9 @@ export interface EmbeddedPostgresOptions {
   /** Where PGlite keeps its files; created when missing, reused on the next start. */
   readonly dataDir: string;
   /** TCP port; 0 (the default) picks a free one. */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /** Interface to listen on. Default `127.0.0.1` (keep it on loopback: there is no authentication). */
-  readonly host?: string;
+  readonly host?: string | undefined;
 }
 
 /** A running embedded server. */

@@ -24,18 +24,18 @@ import { decodeSnapshotValue, encodeSnapshotValue, SNAPSHOT_VALUE_OVERHEAD } fro
 /** Options of {@link NatsSnapshotStore.create}. */
 export interface NatsSnapshotStoreOptions extends Omit<NatsConnectOptions, "name"> {
   /** An existing connection to use. It stays open when the store closes. */
-  readonly connection?: NatsConnection;
+  readonly connection?: NatsConnection | undefined;
   /** KV bucket name (letters, digits, `_`, `-`); default `"eventsourced-snapshots"`. Created when missing. */
-  readonly bucket?: string;
+  readonly bucket?: string | undefined;
   /** Storage of a bucket we create; default `"file"`. */
-  readonly storage?: "file" | "memory";
+  readonly storage?: "file" | "memory" | undefined;
   /** Replicas of a bucket we create; default 1. */
-  readonly replicas?: number;
+  readonly replicas?: number | undefined;
   /**
    * Largest message of a bucket we create (state + 9 bytes of value header + about 128 bytes of message
    * headers); default: the server's max payload.
    */
-  readonly maxValueSize?: number;
+  readonly maxValueSize?: number | undefined;
 }
 
 /** JetStream API error codes a save reacts to. */

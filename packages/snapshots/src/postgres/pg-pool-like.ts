@@ -19,9 +19,9 @@ export interface PgPoolLike {
   connect(): Promise<PgClientLike>;
   query(text: string, values?: unknown[]): Promise<PgResultLike>;
   readonly options?: {
-    readonly host?: string;
-    readonly port?: number;
-    readonly database?: string;
-    readonly connectionString?: string;
+    readonly host?: string | undefined;
+    readonly port?: number | undefined;
+    readonly database?: string | undefined;
+    readonly connectionString?: string | undefined;
   };
 }

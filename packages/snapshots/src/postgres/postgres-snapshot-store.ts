@@ -13,22 +13,22 @@ import { type SnapshotTables, setupSnapshotSchema, snapshotTables } from "./snap
 /** Options of {@link PostgresSnapshotStore.create}. */
 export interface PostgresSnapshotStoreOptions {
   /** The store creates (and on `close` ends) its own `pg.Pool` from it; ignored when `pool` is given. */
-  readonly connectionString?: string;
+  readonly connectionString?: string | undefined;
   /**
    * An existing `pg`-compatible pool, never ended by the store. On the embedded PGlite server, pass the
    * single-connection pool you share with the event log.
    */
-  readonly pool?: PgPoolLike;
+  readonly pool?: PgPoolLike | undefined;
   /** Default `"eventsourced"`. */
-  readonly schema?: string;
+  readonly schema?: string | undefined;
   /** Default `"snapshots"`. */
-  readonly table?: string;
+  readonly table?: string | undefined;
   /** Size of the pool created from `connectionString`. Default 4. */
-  readonly maxConnections?: number;
+  readonly maxConnections?: number | undefined;
   /** TLS, passed to `pg` as its `ssl` option. */
-  readonly ssl?: boolean | ConnectionOptions;
+  readonly ssl?: boolean | ConnectionOptions | undefined;
   /** Run the versioned schema setup on create. Default true. */
-  readonly setup?: boolean;
+  readonly setup?: boolean | undefined;
 }
 
 interface OwnedPool extends PgPoolLike {

@@ -13,7 +13,7 @@ import { HOSTILE_IDS, uniqueTypeName } from "../test-ids.js";
 export interface ContractSubject<T> {
   readonly subject: T;
   /** Called once after the suite (drop the schema, delete the stream, close connections). */
-  readonly cleanup?: () => Promise<void>;
+  readonly cleanup?: (() => Promise<void>) | undefined;
 }
 
 const encoder = new TextEncoder();
