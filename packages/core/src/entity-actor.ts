@@ -1,7 +1,15 @@
 import { Backoff } from "./backoff.js";
 import { type Deferred, deferred } from "./deferred.js";
 import { type EntityConfig, recoverySource } from "./entity-config.js";
-import type { EntityRef, EntityStats, EntityStatus, HandleCmdOptions, Termination } from "./entity-ref.js";
+import type {
+  DuplicateResult,
+  EntityRef,
+  EntityStats,
+  EntityStatus,
+  HandleCmdOptions,
+  IdempotentCmdOptions,
+  Termination,
+} from "./entity-ref.js";
 import {
   ConcurrencyConflictError,
   EncodeError,
@@ -14,6 +22,7 @@ import {
 } from "./errors.js";
 import type { CmdResult, CmdSpec, Decision, Emit } from "./event-sourced.js";
 import type { EvtMetadata, NewEvt, Persisted } from "./evt-log.js";
+import { type AppliedKey, IDEMPOTENCY_KEY_HEADER, IdempotencyWindow } from "./idempotency-window.js";
 import { Mailbox } from "./mailbox.js";
 import { callerSignal, PendingCmd } from "./pending-cmd.js";
 import { catchUp, type Recovered, resync } from "./recovery.js";
@@ -34,7 +43,21 @@ const STOPPING: Lifecycle = { status: "stopping" };
 const STOPPED: Lifecycle = { status: "stopped" };
 
 // biome-ignore lint/suspicious/noExplicitAny: the actor serves any reply and rejection of its protocol
-type AnyResult = CmdResult<any, any>;
+type AnyResult = CmdResult<any, any> | DuplicateResult;
+
+const MAX_KEY_LENGTH = 256;
+
+/** The idempotency key of `options`, validated; undefined when the command has none. */
+function keyOf(options: HandleCmdOptions | IdempotentCmdOptions | undefined): string | undefined {
+  const key = (options as Partial<IdempotentCmdOptions> | undefined)?.idempotencyKey;
+  if (key === undefined) return undefined;
+  if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw new InvalidArgumentError(
+      `idempotencyKey must be a string of 1 to ${MAX_KEY_LENGTH} characters, got ${typeof key === "string" ? `${key.length} characters` : String(key)}`,
+    );
+  }
+  return key;
+}
 
 /** A command's events, folded and encoded before anything is persisted. */
 interface Prepared<S> {
@@ -76,6 +99,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   // True when the log may know more than we do (a failed persist, a conflict): re-read before the next command.
   #stale = false;
   #mailbox: Mailbox<PendingCmd<unknown, AnyResult>> | undefined;
+  #keys: IdempotencyWindow | undefined;
   #snapshots: SnapshotScheduler<S> | undefined;
   #terminated: Deferred<Termination> | undefined;
   #termination: Promise<void> | undefined;
@@ -87,11 +111,17 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   #conflictRetries = 0;
   #resyncs = 0;
 
-  constructor(config: EntityConfig<S, E, P>, id: string, recovered: Recovered<S>) {
+  constructor(
+    config: EntityConfig<S, E, P>,
+    id: string,
+    recovered: Recovered<S>,
+    keys?: IdempotencyWindow | undefined,
+  ) {
     this.#config = config;
     this.id = id;
     this.#state = recovered.state;
     this.#seqNo = recovered.seqNo;
+    this.#keys = keys;
   }
 
   get typeName(): string {
@@ -125,14 +155,23 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     };
   }
 
-  handleCmd(cmd: P["cmd"], options?: HandleCmdOptions): Promise<AnyResult> {
+  handleCmd(cmd: P["cmd"], options: IdempotentCmdOptions): Promise<AnyResult>;
+  // biome-ignore lint/suspicious/noExplicitAny: the reply and rejection types follow from the protocol
+  handleCmd(cmd: P["cmd"], options?: HandleCmdOptions): Promise<CmdResult<any, any>>;
+  handleCmd(cmd: P["cmd"], options?: HandleCmdOptions | IdempotentCmdOptions): Promise<AnyResult> {
     if (this.#lifecycle.status !== "running") return Promise.reject(this.#stoppedError());
     const signal = options?.signal;
+    let key: string | undefined;
+    try {
+      key = options === undefined ? undefined : keyOf(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (!this.#busy && !this.#stale && (this.#mailbox === undefined || this.#mailbox.size === 0)) {
       // Idle entity: the command is handled at once, so there is no wait to give up on (and no timer).
       if (signal?.aborted) return Promise.reject(signal.reason);
       this.#busy = true;
-      return this.#run(cmd, signal, options?.metadata, true);
+      return this.#run(cmd, signal, options?.metadata, key, true);
     }
     let caller: ReturnType<typeof callerSignal>;
     try {
@@ -144,7 +183,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       caller.clear();
       return Promise.reject(caller.signal.reason);
     }
-    const pending = new PendingCmd<unknown, AnyResult>(cmd, options?.metadata);
+    const pending = new PendingCmd<unknown, AnyResult>(cmd, options?.metadata, key);
     this.#mailbox ??= new Mailbox(this.#config.mailboxSize);
     const mailbox = this.#mailbox;
     if (caller !== undefined) pending.watch(caller, (p) => mailbox.withdraw(p));
@@ -182,7 +221,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       if (pending === undefined) break;
       pending.taken();
       try {
-        pending.resolve(await this.#run(pending.cmd, pending.signal, pending.metadata, false));
+        pending.resolve(await this.#run(pending.cmd, pending.signal, pending.metadata, pending.key, false));
       } catch (error) {
         pending.reject(error);
       } finally {
@@ -201,6 +240,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     cmd: P["cmd"],
     signal: AbortSignal | undefined,
     metadata: EvtMetadata | undefined,
+    key: string | undefined,
     handOver: boolean,
   ): Promise<AnyResult> {
     try {
@@ -209,6 +249,11 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       for (let conflicts = 0; ; ) {
         const seqNo = this.#seqNo;
         const state = this.#state;
+        if (key !== undefined) {
+          const applied = this.#keys?.find(key, Date.now());
+          if (applied !== undefined)
+            return { kind: "duplicate", seqNo: applied.seqNo, position: applied.position };
+        }
         const decided = definition.handleCmd(state, cmd, { id: this.id, seqNo, signal });
         const decision = isPromiseLike(decided) ? await decided : decided;
         if (!isDecision(decision)) {
@@ -223,7 +268,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
           }
           return this.#answer(decision, seqNo);
         }
-        const prepared = this.#prepare(decision as Emit<S, E, unknown>, state, seqNo, metadata);
+        const prepared = this.#prepare(decision as Emit<S, E, unknown>, state, seqNo, metadata, key);
         let persisted: Persisted;
         try {
           persisted = await evtLog.persist(this.typeName, this.id, seqNo, prepared.evts);
@@ -231,7 +276,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
           await this.#afterPersistFailure(error, conflicts++);
           continue;
         }
-        return this.#commit(prepared, seqNo, persisted);
+        return this.#commit(prepared, seqNo, persisted, key);
       }
     } finally {
       if (handOver) {
@@ -260,6 +305,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     state: S,
     seqNo: number,
     metadata: EvtMetadata | undefined,
+    key: string | undefined,
   ): Prepared<S> {
     const evts = decision.evts;
     if (evts.length === 0) {
@@ -288,15 +334,24 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       }
       encoded[i] = metadata === undefined ? { bytes, contentType } : { bytes, contentType, metadata };
     }
+    if (key !== undefined) {
+      // The key goes with the last event: its seqNo is where the command ended up.
+      const last = encoded[encoded.length - 1]!;
+      const headers = { ...last.metadata?.headers, [IDEMPOTENCY_KEY_HEADER]: key };
+      encoded[encoded.length - 1] = { ...last, metadata: { ...last.metadata, headers } };
+    }
     return { stateAfter, reply, evts: encoded };
   }
 
   /** The command's events are durable: adopt the tentative state and reply. */
-  #commit(prepared: Prepared<S>, seqNo: number, persisted: Persisted): AnyResult {
+  #commit(prepared: Prepared<S>, seqNo: number, persisted: Persisted, key: string | undefined): AnyResult {
     const seqNoAfter = seqNo + prepared.evts.length;
     this.#state = prepared.stateAfter;
     this.#seqNo = seqNoAfter;
     this.#accepted++;
+    if (key !== undefined) {
+      this.#recordKey(key, { seqNo: seqNoAfter, position: persisted.position, recordedAtMs: Date.now() });
+    }
     if (this.#config.snapshotAfter !== undefined)
       this.#scheduler().consider(prepared.stateAfter, seqNo, seqNoAfter);
     return { kind: "accepted", reply: prepared.reply, seqNo: seqNoAfter, position: persisted.position };
@@ -330,7 +385,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     const last = await evtLog.lastSeqNo(this.typeName, this.id);
     if (last === this.#seqNo) return false;
     this.#stale = true;
-    const caughtUp = await catchUp(recoverySource(this.#config, this.id), {
+    const caughtUp = await catchUp(recoverySource(this.#config, this.id, this.#onKey), {
       state: this.#state,
       seqNo: this.#seqNo,
     });
@@ -348,7 +403,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   async #resync(): Promise<boolean> {
     const { logger, retryBackoff } = this.#config;
     const outcome = await resync(
-      recoverySource(this.#config, this.id),
+      recoverySource(this.#config, this.id, this.#onKey),
       { state: this.#state, seqNo: this.#seqNo },
       {
         backoff: new Backoff(retryBackoff),
@@ -375,6 +430,15 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     this.#resyncs++;
     return true;
   }
+
+  /** Remembers an applied idempotency key; the window is created with the first one. */
+  #recordKey(key: string, applied: AppliedKey): void {
+    const { maxKeys, maxAgeMs } = this.#config.idempotency;
+    this.#keys ??= new IdempotencyWindow(maxKeys, maxAgeMs);
+    this.#keys.record(key, applied);
+  }
+
+  readonly #onKey = (key: string, applied: AppliedKey): void => this.#recordKey(key, applied);
 
   #scheduler(): SnapshotScheduler<S> {
     const { snapshotStore, snapshotAfter, binarizer, logger } = this.#config;

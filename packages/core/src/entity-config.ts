@@ -11,6 +11,7 @@ import type { SnapshotStore } from "./snapshot-store.js";
 
 const DEFAULT_MAILBOX_SIZE = 1024;
 const DEFAULT_MAX_CONFLICT_RETRIES = 3;
+const DEFAULT_MAX_KEYS = 1_000;
 
 /**
  * Everything an entity needs besides its id, defaults applied and validated once. Entities spawned with
@@ -27,6 +28,12 @@ export interface EntityConfig<S, E, P extends CmdSpec> {
   readonly maxConflictRetries: number;
   readonly retryBackoff: { readonly initialMs: number; readonly maxMs: number };
   readonly freshReads: boolean;
+  readonly idempotency: {
+    readonly maxKeys: number;
+    readonly maxAgeMs: number;
+    /** Events read back before a snapshot at recovery to rebuild the window (0: only the tail). */
+    readonly lookback: number;
+  };
   readonly logger: Logger;
 }
 
@@ -52,6 +59,12 @@ export function entityConfig<S, E, P extends CmdSpec>(
   // Validates the backoff options (and their relation) once, here.
   const backoff = new Backoff(options.retryBackoff);
   const logger = options.logger ?? consoleLogger;
+  const idempotency = options.idempotency;
+  const maxKeys = integerOption("idempotency.maxKeys", idempotency?.maxKeys, DEFAULT_MAX_KEYS, 0);
+  const maxAgeMs = idempotency?.maxAgeMs ?? Number.POSITIVE_INFINITY;
+  if (!(maxAgeMs > 0)) {
+    throw new InvalidArgumentError(`idempotency.maxAgeMs must be > 0, got ${String(maxAgeMs)}`);
+  }
   if (snapshotAfter !== undefined && snapshotStore === undefined) {
     logger.warn("snapshotAfter is set but no snapshotStore is given: no snapshots are taken", {
       type: definition.typeName,
@@ -73,6 +86,9 @@ export function entityConfig<S, E, P extends CmdSpec>(
     ),
     retryBackoff: { initialMs: backoff.initialMs, maxMs: backoff.maxMs },
     freshReads: options.freshReads ?? false,
+    // An explicit window is rebuilt in full at recovery, even across a snapshot; the default one only from
+    // the events recovery replays anyway.
+    idempotency: { maxKeys, maxAgeMs, lookback: idempotency === undefined ? 0 : maxKeys },
     logger,
   });
 }
@@ -81,8 +97,11 @@ export function entityConfig<S, E, P extends CmdSpec>(
 export function recoverySource<S, E, P extends CmdSpec>(
   config: EntityConfig<S, E, P>,
   id: string,
+  onKey?: RecoverySource<S, E>["onKey"],
 ): RecoverySource<S, E> {
   return {
+    onKey,
+    keyLookback: config.idempotency.lookback,
     type: config.typeName,
     id,
     definition: config.definition,

@@ -1,6 +1,7 @@
 import type { Binarizer } from "./binarizer.js";
 import type { CmdOf, CmdResult, CmdSpec, RejectionOf, ReplyOf } from "./event-sourced.js";
 import type { EvtLog, EvtMetadata } from "./evt-log.js";
+import type { IdempotencyWindowOptions } from "./idempotency-window.js";
 import type { Logger } from "./logger.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 
@@ -33,6 +34,13 @@ export interface SpawnOptions<S, E> {
    * Default false.
    */
   readonly freshReads?: boolean | undefined;
+  /**
+   * The idempotency keys the entity remembers (see `IdempotentCmdOptions`). By default the last 1,000
+   * keys, learned from the events the entity folds (its own commands, recovery after the snapshot,
+   * re-synchronisation). Giving this option also makes recovery read back up to `maxKeys` events before
+   * the snapshot, so the whole window survives a restart.
+   */
+  readonly idempotency?: IdempotencyWindowOptions | undefined;
   /** Default: `consoleLogger` (warnings and errors to stderr). */
   readonly logger?: Logger | undefined;
   /** Aborts recovery. */
@@ -53,6 +61,30 @@ export interface HandleCmdOptions {
   readonly timeoutMs?: number | undefined;
   /** Metadata stored with every event this command emits. */
   readonly metadata?: EvtMetadata | undefined;
+}
+
+/**
+ * Options of a command that must be applied at most once: a retry with the same `idempotencyKey` (after
+ * a timeout, or a `PersistError` with `outcomeUnknown`) is not run again if the first attempt was
+ * applied; it resolves to a {@link DuplicateResult} instead.
+ */
+export interface IdempotentCmdOptions extends HandleCmdOptions {
+  /**
+   * Identifies the command across retries, processes and restarts (1 to 256 characters). Stored with the
+   * command's last event. A key is recognised while it is in the entity's window (see
+   * `SpawnOptions.idempotency`); an older one is not, and its command runs again. Rejected and read-only
+   * commands store nothing, so a retry of one is decided again.
+   */
+  readonly idempotencyKey: string;
+}
+
+/** The command's idempotency key was already applied: nothing was done; where the first attempt ended up. */
+export interface DuplicateResult {
+  readonly kind: "duplicate";
+  /** The entity's seqNo after the first attempt. */
+  readonly seqNo: number;
+  /** The log position of the first attempt's last event, when known. */
+  readonly position: number | undefined;
 }
 
 /** Lifecycle of an entity. */
@@ -97,6 +129,10 @@ export interface EntityRef<P extends CmdSpec = CmdSpec> {
    * error on technical failure: `PersistError`, `ConcurrencyConflictError`, `EntityStoppedError`,
    * `EvtHandlerError`, `EncodeError`, `CommandTimeoutError`, or whatever `handleCmd` threw.
    */
+  handleCmd<C extends CmdOf<P>>(
+    cmd: C,
+    options: IdempotentCmdOptions,
+  ): Promise<CmdResult<ReplyOf<P, C>, RejectionOf<P, C>> | DuplicateResult>;
   handleCmd<C extends CmdOf<P>>(
     cmd: C,
     options?: HandleCmdOptions,

@@ -3,6 +3,7 @@ import { type EntityConfig, entityConfig, recoverySource } from "./entity-config
 import type { EntityRef, SpawnOptions } from "./entity-ref.js";
 import { ErrorCode, isEventSourcedError, RecoveryError } from "./errors.js";
 import type { CmdSpec, EventSourced } from "./event-sourced.js";
+import { type AppliedKey, IdempotencyWindow } from "./idempotency-window.js";
 import { recover } from "./recovery.js";
 import { validateTypeAndId } from "./validate.js";
 
@@ -27,8 +28,13 @@ export async function spawnWithConfig<S, E, P extends CmdSpec>(
   validateTypeAndId(type, id);
   signal?.throwIfAborted();
   try {
-    const recovered = await recover(recoverySource(config, id), signal);
-    return new EntityActor(config, id, recovered);
+    let keys: IdempotencyWindow | undefined;
+    const onKey = (key: string, applied: AppliedKey): void => {
+      keys ??= new IdempotencyWindow(config.idempotency.maxKeys, config.idempotency.maxAgeMs);
+      keys.record(key, applied);
+    };
+    const recovered = await recover(recoverySource(config, id, onKey), signal);
+    return new EntityActor(config, id, recovered, keys);
   } catch (error) {
     if (signal?.aborted && error === signal.reason) throw error;
     if (isEventSourcedError(error) && RECOVERY_ERROR_CODES.has(error.code)) throw error;

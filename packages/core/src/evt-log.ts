@@ -30,11 +30,14 @@ export interface EvtRecord extends NewEvt {
   readonly seqNo: number;
   /** When the log recorded the event. */
   readonly recordedAt: Date;
+  /** The event's global position (as `evtsByType` reports it), when the log returns it by id. */
+  readonly position?: number | undefined;
 }
 
 /** An event read by entity type: carries the entity id and its global, gap-free position. */
 export interface TypedEvtRecord extends EvtRecord {
   readonly type: string;
+  /** The entity's id. */
   readonly id: string;
   /**
    * Position in the log's global order. Strictly increasing in delivery order; resume a reader with

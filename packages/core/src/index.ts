@@ -12,10 +12,12 @@ export type { Binarizer } from "./binarizer.js";
 // Running entities
 export { Entity } from "./entity.js";
 export type {
+  DuplicateResult,
   EntityRef,
   EntityStats,
   EntityStatus,
   HandleCmdOptions,
+  IdempotentCmdOptions,
   SnapshotPolicy,
   SpawnOptions,
   Termination,
@@ -83,6 +85,7 @@ export {
   TYPE_NAME_PATTERN,
   type TypedEvtRecord,
 } from "./evt-log.js";
+export { IDEMPOTENCY_KEY_HEADER, type IdempotencyWindowOptions } from "./idempotency-window.js";
 // Logging
 export { consoleLogger, type LogFields, type Logger, silentLogger } from "./logger.js";
 export type { Snapshot, SnapshotStore } from "./snapshot-store.js";

@@ -43,6 +43,7 @@ export class PendingCmd<C, T> implements MailboxItem {
   constructor(
     readonly cmd: C,
     readonly metadata: EvtMetadata | undefined,
+    readonly key: string | undefined,
   ) {
     this.promise = new Promise<T>((resolve, reject) => {
       this.resolve = resolve;

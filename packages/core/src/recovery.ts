@@ -9,7 +9,8 @@ import {
   SnapshotAheadOfLogError,
 } from "./errors.js";
 import type { EventSourced } from "./event-sourced.js";
-import type { EvtLog } from "./evt-log.js";
+import type { EvtLog, EvtRecord } from "./evt-log.js";
+import { type AppliedKey, idempotencyKeyOf } from "./idempotency-window.js";
 import type { Logger } from "./logger.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 
@@ -21,6 +22,13 @@ export interface RecoverySource<S, E> {
   readonly evtLog: EvtLog;
   readonly binarizer: Binarizer<E, S>;
   readonly snapshotStore: SnapshotStore | undefined;
+  /** Receives the idempotency key of every event folded (or looked back at) that carries one. */
+  readonly onKey?: ((key: string, applied: AppliedKey) => void) | undefined;
+  /**
+   * When recovering from a snapshot, also read back this many events before it (their metadata only, not
+   * folded) so that `onKey` sees the keys of recent commands the snapshot covers. Default 0.
+   */
+  readonly keyLookback?: number | undefined;
 }
 
 /** An entity's state and the seqNo of the last event folded into it. */
@@ -66,6 +74,13 @@ export async function recover<S, E>(
   const last = await source.evtLog.lastSeqNo(type, id);
   signal?.throwIfAborted();
   if (start.seqNo > last) throw new SnapshotAheadOfLogError(type, id, start.seqNo, last);
+  const lookback = source.keyLookback ?? 0;
+  if (source.onKey !== undefined && lookback > 0 && start.seqNo > 0) {
+    const from = Math.max(1, start.seqNo - lookback + 1);
+    for await (const record of source.evtLog.evtsById(type, id, { from, to: start.seqNo, signal })) {
+      reportKey(source, record);
+    }
+  }
   return foldEvts(source, start, last, signal);
 }
 
@@ -114,6 +129,7 @@ export async function foldEvts<S, E>(
       throw new RecoveryError(type, id, { cause });
     }
     seqNo = record.seqNo;
+    if (source.onKey !== undefined) reportKey(source, record);
   }
   signal?.throwIfAborted();
   if (seqNo !== to) {
@@ -122,6 +138,17 @@ export async function foldEvts<S, E>(
     });
   }
   return { state, seqNo };
+}
+
+function reportKey<S, E>(source: RecoverySource<S, E>, record: EvtRecord): void {
+  const key = idempotencyKeyOf(record);
+  if (key !== undefined) {
+    source.onKey?.(key, {
+      seqNo: record.seqNo,
+      position: record.position,
+      recordedAtMs: record.recordedAt.getTime(),
+    });
+  }
 }
 
 /** How {@link resync} waits and gives up. */

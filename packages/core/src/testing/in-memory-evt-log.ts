@@ -88,7 +88,7 @@ export class InMemoryEvtLog implements EvtLog {
     const end = Math.min(stored.length, options.to ?? Number.POSITIVE_INFINITY);
     for (let seqNo = options.from; seqNo <= end; seqNo++) {
       if (options.signal?.aborted) return;
-      const { type: _t, id: _i, position: _p, ...record } = stored[seqNo - 1]!;
+      const { type: _t, id: _i, ...record } = stored[seqNo - 1]!;
       yield record;
     }
   }
