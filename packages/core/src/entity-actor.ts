@@ -1,6 +1,6 @@
 import { Backoff } from "./backoff.js";
-import { type Deferred, deferred } from "./deferred.js";
 import { type EntityConfig, recoverySource } from "./entity-config.js";
+import { EntityLifecycle } from "./entity-lifecycle.js";
 import type {
   DuplicateResult,
   EntityRef,
@@ -10,70 +10,21 @@ import type {
   IdempotentCmdOptions,
   Termination,
 } from "./entity-ref.js";
-import {
-  ConcurrencyConflictError,
-  EncodeError,
-  EntityStoppedError,
-  ErrorCode,
-  EvtHandlerError,
-  InvalidArgumentError,
-  isEventSourcedError,
-  PersistError,
-} from "./errors.js";
-import type { CmdResult, CmdSpec, Decision, Emit } from "./event-sourced.js";
-import type { EvtMetadata, NewEvt, Persisted } from "./evt-log.js";
-import { type AppliedKey, IDEMPOTENCY_KEY_HEADER, IdempotencyWindow } from "./idempotency-window.js";
+import { ConcurrencyConflictError, ErrorCode, isEventSourcedError, PersistError } from "./errors.js";
+import type { CmdResult, CmdSpec, Decision } from "./event-sourced.js";
+import type { EvtMetadata, Persisted } from "./evt-log.js";
+import { type AppliedKey, IdempotencyWindow } from "./idempotency-window.js";
 import { Mailbox } from "./mailbox.js";
-import { callerSignal, PendingCmd } from "./pending-cmd.js";
+import { callerSignal, idempotencyKeyOption, PendingCmd } from "./pending-cmd.js";
+import { checkDecision, type Prepared, prepareEvts } from "./prepare-evts.js";
 import { catchUp, type Recovered, resync } from "./recovery.js";
 import { SnapshotScheduler } from "./snapshot-scheduler.js";
-
-/**
- * Where the entity is in its life. `running` serves commands; `stopping` serves what is queued and takes
- * nothing new; `stopped` and `failed` are final (`failed` keeps why, for the errors of later callers).
- */
-type Lifecycle =
-  | { readonly status: "running" }
-  | { readonly status: "stopping" }
-  | { readonly status: "stopped" }
-  | { readonly status: "failed"; readonly error: Error; readonly cause: unknown };
-
-const RUNNING: Lifecycle = { status: "running" };
-const STOPPING: Lifecycle = { status: "stopping" };
-const STOPPED: Lifecycle = { status: "stopped" };
 
 // biome-ignore lint/suspicious/noExplicitAny: the actor serves any reply and rejection of its protocol
 type AnyResult = CmdResult<any, any> | DuplicateResult;
 
-const MAX_KEY_LENGTH = 256;
-
-/** The idempotency key of `options`, validated; undefined when the command has none. */
-function keyOf(options: HandleCmdOptions | IdempotentCmdOptions | undefined): string | undefined {
-  const key = (options as Partial<IdempotentCmdOptions> | undefined)?.idempotencyKey;
-  if (key === undefined) return undefined;
-  if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH) {
-    throw new InvalidArgumentError(
-      `idempotencyKey must be a string of 1 to ${MAX_KEY_LENGTH} characters, got ${typeof key === "string" ? `${key.length} characters` : String(key)}`,
-    );
-  }
-  return key;
-}
-
-/** A command's events, folded and encoded before anything is persisted. */
-interface Prepared<S> {
-  readonly stateAfter: S;
-  readonly reply: unknown;
-  readonly evts: NewEvt[];
-}
-
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
-}
-
-/** Guards against JavaScript callers (or casts) whose handleCmd returns something else, e.g. `undefined`. */
-function isDecision(value: unknown): boolean {
-  const kind = (value as { kind?: unknown } | null | undefined)?.kind;
-  return kind === "emit" || kind === "reply" || kind === "reject";
 }
 
 /**
@@ -93,7 +44,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   readonly #config: EntityConfig<S, E, P>;
   #state: S;
   #seqNo: number;
-  #lifecycle: Lifecycle = RUNNING;
+  readonly #lifecycle: EntityLifecycle;
   // True while the loop owns the state: a command is being handled or the mailbox is being served.
   #busy = false;
   // True when the log may know more than we do (a failed persist, a conflict): re-read before the next command.
@@ -101,10 +52,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   #mailbox: Mailbox<PendingCmd<unknown, AnyResult>> | undefined;
   #keys: IdempotencyWindow | undefined;
   #snapshots: SnapshotScheduler<S> | undefined;
-  #terminated: Deferred<Termination> | undefined;
-  #termination: Promise<void> | undefined;
   #wakeResync: (() => void) | undefined;
-  #stopped: Promise<void> | undefined;
   #accepted = 0;
   #rejected = 0;
   #persistFailures = 0;
@@ -119,6 +67,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   ) {
     this.#config = config;
     this.id = id;
+    this.#lifecycle = new EntityLifecycle(config.typeName, id);
     this.#state = recovered.state;
     this.#seqNo = recovered.seqNo;
     this.#keys = keys;
@@ -137,8 +86,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   }
 
   get whenStopped(): Promise<Termination> {
-    this.#terminated ??= deferred<Termination>();
-    return this.#terminated.promise;
+    return this.#lifecycle.whenStopped;
   }
 
   get stats(): EntityStats {
@@ -159,11 +107,11 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   // biome-ignore lint/suspicious/noExplicitAny: the reply and rejection types follow from the protocol
   handleCmd(cmd: P["cmd"], options?: HandleCmdOptions): Promise<CmdResult<any, any>>;
   handleCmd(cmd: P["cmd"], options?: HandleCmdOptions | IdempotentCmdOptions): Promise<AnyResult> {
-    if (this.#lifecycle.status !== "running") return Promise.reject(this.#stoppedError());
+    if (!this.#lifecycle.running) return Promise.reject(this.#lifecycle.stoppedError());
     const signal = options?.signal;
     let key: string | undefined;
     try {
-      key = options === undefined ? undefined : keyOf(options);
+      key = options === undefined ? undefined : idempotencyKeyOption(options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -193,14 +141,12 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   }
 
   stop(): Promise<void> {
-    if (this.#lifecycle.status === "running") {
-      this.#lifecycle = STOPPING;
+    if (this.#lifecycle.beginStop()) {
       // A re-synchronisation waiting out a backoff makes one last attempt now instead of waiting.
       this.#wakeResync?.();
-      if (!this.#busy) this.#terminate({ reason: "stopped" });
+      if (!this.#busy) this.#lifecycle.idle(this.#snapshots);
     }
-    this.#stopped ??= this.whenStopped.then(() => undefined);
-    return this.#stopped;
+    return this.#lifecycle.stopped();
   }
 
   /** Serves the mailbox until it is empty, one command at a time. */
@@ -213,7 +159,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       if (this.#lifecycle.status === "failed" || (this.#stale && !(await this.#resync()))) {
         for (const rest of mailbox.takeAll()) {
           rest.settled();
-          rest.reject(this.#stoppedError());
+          rest.reject(this.#lifecycle.stoppedError());
         }
         break;
       }
@@ -256,11 +202,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
         }
         const decided = definition.handleCmd(state, cmd, { id: this.id, seqNo, signal });
         const decision = isPromiseLike(decided) ? await decided : decided;
-        if (!isDecision(decision)) {
-          throw new InvalidArgumentError(
-            `${this.#describe()}: handleCmd returned ${String(decision)}, not emit(...), emitAndReply(...), reply(...) or reject(...)`,
-          );
-        }
+        checkDecision(this.typeName, this.id, decision);
         if (decision.kind !== "emit") {
           if (!checkedLog) {
             checkedLog = true;
@@ -268,7 +210,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
           }
           return this.#answer(decision, seqNo);
         }
-        const prepared = this.#prepare(decision as Emit<S, E, unknown>, state, seqNo, metadata, key);
+        const prepared = prepareEvts(this.#config, this.id, decision, state, seqNo, metadata, key);
         let persisted: Persisted;
         try {
           persisted = await evtLog.persist(this.typeName, this.id, seqNo, prepared.evts);
@@ -294,53 +236,6 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     }
     this.#rejected++;
     return { kind: "rejected", rejection: (decision as { rejection: unknown }).rejection, seqNo };
-  }
-
-  /**
-   * Folds the command's events into a tentative state, computes the reply from it and encodes the events;
-   * throws (with nothing persisted) when any of that fails.
-   */
-  #prepare(
-    decision: Emit<S, E, unknown>,
-    state: S,
-    seqNo: number,
-    metadata: EvtMetadata | undefined,
-    key: string | undefined,
-  ): Prepared<S> {
-    const evts = decision.evts;
-    if (evts.length === 0) {
-      throw new InvalidArgumentError(
-        `${this.#describe()}: handleCmd emitted no events; use reply(...) for a read-only command`,
-      );
-    }
-    const { definition, binarizer } = this.#config;
-    let stateAfter = state;
-    for (let i = 0; i < evts.length; i++) {
-      try {
-        stateAfter = definition.handleEvt(stateAfter, evts[i]!, seqNo + i + 1);
-      } catch (cause) {
-        throw new EvtHandlerError(this.typeName, this.id, seqNo + i + 1, { cause });
-      }
-    }
-    const reply = decision.reply(stateAfter);
-    const contentType = binarizer.contentType;
-    const encoded = new Array<NewEvt>(evts.length);
-    for (let i = 0; i < evts.length; i++) {
-      let bytes: Uint8Array;
-      try {
-        bytes = binarizer.evtToBytes(evts[i]!);
-      } catch (cause) {
-        throw new EncodeError(this.typeName, this.id, i, { cause });
-      }
-      encoded[i] = metadata === undefined ? { bytes, contentType } : { bytes, contentType, metadata };
-    }
-    if (key !== undefined) {
-      // The key goes with the last event: its seqNo is where the command ended up.
-      const last = encoded[encoded.length - 1]!;
-      const headers = { ...last.metadata?.headers, [IDEMPOTENCY_KEY_HEADER]: key };
-      encoded[encoded.length - 1] = { ...last, metadata: { ...last.metadata, headers } };
-    }
-    return { stateAfter, reply, evts: encoded };
   }
 
   /** The command's events are durable: adopt the tentative state and reply. */
@@ -370,7 +265,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       }
       this.#conflictRetries++;
       if (await this.#resync()) return;
-      throw this.#stoppedError();
+      throw this.#lifecycle.stoppedError();
     }
     this.#persistFailures++;
     // Typed errors from the log (a refused write, a bad argument, lost ownership) reach the caller as they
@@ -381,18 +276,14 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
 
   /** For `freshReads`: true when the log had events we had not applied (now applied). */
   async #caughtUpWithLog(): Promise<boolean> {
-    const { evtLog } = this.#config;
-    const last = await evtLog.lastSeqNo(this.typeName, this.id);
-    if (last === this.#seqNo) return false;
+    const from = { state: this.#state, seqNo: this.#seqNo };
+    // Until the read succeeds the log may know more; a failed read leaves the next command to resync.
     this.#stale = true;
-    const caughtUp = await catchUp(recoverySource(this.#config, this.id, this.#onKey), {
-      state: this.#state,
-      seqNo: this.#seqNo,
-    });
+    const caughtUp = await catchUp(recoverySource(this.#config, this.id, this.#onKey()), from);
     this.#state = caughtUp.state;
     this.#seqNo = caughtUp.seqNo;
     this.#stale = false;
-    return true;
+    return caughtUp.seqNo !== from.seqNo;
   }
 
   /**
@@ -403,12 +294,12 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   async #resync(): Promise<boolean> {
     const { logger, retryBackoff } = this.#config;
     const outcome = await resync(
-      recoverySource(this.#config, this.id, this.#onKey),
+      recoverySource(this.#config, this.id, this.#onKey()),
       { state: this.#state, seqNo: this.#seqNo },
       {
         backoff: new Backoff(retryBackoff),
         logger,
-        stopping: () => this.#lifecycle.status !== "running",
+        stopping: () => !this.#lifecycle.running,
         onWait: (wake) => {
           this.#wakeResync = wake;
         },
@@ -438,7 +329,10 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     this.#keys.record(key, applied);
   }
 
-  readonly #onKey = (key: string, applied: AppliedKey): void => this.#recordKey(key, applied);
+  /** A sink for the keys of events folded while catching up (allocated only then). */
+  #onKey(): (key: string, applied: AppliedKey) => void {
+    return (key, applied) => this.#recordKey(key, applied);
+  }
 
   #scheduler(): SnapshotScheduler<S> {
     const { snapshotStore, snapshotAfter, binarizer, logger } = this.#config;
@@ -455,30 +349,11 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
 
   #becomeIdle(): void {
     this.#busy = false;
-    if (this.#lifecycle.status === "stopping") this.#terminate({ reason: "stopped" });
+    this.#lifecycle.idle(this.#snapshots);
   }
 
   #fail(error: Error, cause: unknown): void {
-    this.#lifecycle = { status: "failed", error, cause };
-    this.#terminate({ reason: "failed", error });
-  }
-
-  #terminate(termination: Termination): void {
-    this.#termination ??= (async () => {
-      await this.#snapshots?.idle();
-      if (termination.reason === "stopped") this.#lifecycle = STOPPED;
-      this.#terminated ??= deferred<Termination>();
-      this.#terminated.resolve(termination);
-    })();
-  }
-
-  #stoppedError(): EntityStoppedError {
-    const lifecycle = this.#lifecycle;
-    return new EntityStoppedError(
-      this.typeName,
-      this.id,
-      lifecycle.status === "failed" ? { cause: lifecycle.cause } : undefined,
-    );
+    this.#lifecycle.fail(error, cause, this.#snapshots);
   }
 
   #describe(): string {

@@ -1,3 +1,4 @@
+import type { HandleCmdOptions, IdempotentCmdOptions } from "./entity-ref.js";
 import { CommandTimeoutError, InvalidArgumentError } from "./errors.js";
 import type { EvtMetadata } from "./evt-log.js";
 import type { MailboxItem } from "./mailbox.js";
@@ -29,6 +30,20 @@ export function callerSignal(
   timer.unref?.();
   const combined = signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]);
   return { signal: combined, clear: () => clearTimeout(timer) };
+}
+
+const MAX_KEY_LENGTH = 256;
+
+/** The idempotency key of `options`, validated; undefined when the command has none. */
+export function idempotencyKeyOption(options: HandleCmdOptions | IdempotentCmdOptions): string | undefined {
+  const key = (options as Partial<IdempotentCmdOptions>).idempotencyKey;
+  if (key === undefined) return undefined;
+  if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw new InvalidArgumentError(
+      `idempotencyKey must be a string of 1 to ${MAX_KEY_LENGTH} characters, got ${typeof key === "string" ? `${key.length} characters` : String(key)}`,
+    );
+  }
+  return key;
 }
 
 /** A command in the mailbox together with its caller's promise. */

@@ -1,0 +1,77 @@
+import type { EntityConfig } from "./entity-config.js";
+import { EncodeError, EvtHandlerError, InvalidArgumentError } from "./errors.js";
+import type { CmdSpec, Decision, Emit } from "./event-sourced.js";
+import type { EvtMetadata, NewEvt } from "./evt-log.js";
+import { IDEMPOTENCY_KEY_HEADER } from "./idempotency-window.js";
+
+/** A command's events, folded and encoded before anything is persisted. */
+export interface Prepared<S> {
+  readonly stateAfter: S;
+  readonly reply: unknown;
+  readonly evts: NewEvt[];
+}
+
+function describe(type: string, id: string): string {
+  return `${type}/${JSON.stringify(id)}`;
+}
+
+/** Guards against JavaScript callers (or casts) whose handleCmd returns something else, e.g. `undefined`. */
+export function checkDecision(type: string, id: string, decision: unknown): void {
+  const kind = (decision as { kind?: unknown } | null | undefined)?.kind;
+  if (kind === "emit" || kind === "reply" || kind === "reject") return;
+  throw new InvalidArgumentError(
+    `${describe(type, id)}: handleCmd returned ${String(decision)}, not emit(...), emitAndReply(...), reply(...) or reject(...)`,
+  );
+}
+
+/**
+ * Runs every piece of user code a command needs before its events may be persisted: folds the events into a
+ * tentative state (`handleEvt`), computes the reply from it and encodes the events (the binarizer). Throws,
+ * with nothing persisted, when any of that fails: `EvtHandlerError` (naming the would-be seqNo),
+ * `EncodeError` (naming the event's index), whatever the reply function threw, or `InvalidArgumentError`
+ * for a command that emitted no events. The idempotency key, if any, goes with the last event: its seqNo is
+ * where the command ended up.
+ */
+export function prepareEvts<S, E, P extends CmdSpec>(
+  config: EntityConfig<S, E, P>,
+  id: string,
+  decision: Decision<S, E, unknown, unknown> & { readonly kind: "emit" },
+  state: S,
+  seqNo: number,
+  metadata: EvtMetadata | undefined,
+  key: string | undefined,
+): Prepared<S> {
+  const { definition, binarizer, typeName } = config;
+  const evts = (decision as Emit<S, E, unknown>).evts;
+  if (evts.length === 0) {
+    throw new InvalidArgumentError(
+      `${describe(typeName, id)}: handleCmd emitted no events; use reply(...) for a read-only command`,
+    );
+  }
+  let stateAfter = state;
+  for (let i = 0; i < evts.length; i++) {
+    try {
+      stateAfter = definition.handleEvt(stateAfter, evts[i]!, seqNo + i + 1);
+    } catch (cause) {
+      throw new EvtHandlerError(typeName, id, seqNo + i + 1, { cause });
+    }
+  }
+  const reply = (decision as Emit<S, E, unknown>).reply(stateAfter);
+  const contentType = binarizer.contentType;
+  const encoded = new Array<NewEvt>(evts.length);
+  for (let i = 0; i < evts.length; i++) {
+    let bytes: Uint8Array;
+    try {
+      bytes = binarizer.evtToBytes(evts[i]!);
+    } catch (cause) {
+      throw new EncodeError(typeName, id, i, { cause });
+    }
+    encoded[i] = metadata === undefined ? { bytes, contentType } : { bytes, contentType, metadata };
+  }
+  if (key !== undefined) {
+    const last = encoded[encoded.length - 1]!;
+    const headers = { ...last.metadata?.headers, [IDEMPOTENCY_KEY_HEADER]: key };
+    encoded[encoded.length - 1] = { ...last, metadata: { ...last.metadata, headers } };
+  }
+  return { stateAfter, reply, evts: encoded };
+}
