@@ -295,8 +295,9 @@ export class LeaseKeeper {
           { once: true },
         );
       });
+      // A store's release notice only shortens the wait; if it fails, the poll still ends it.
       const released = wakeOnRelease ? this.store.waitForRelease?.(key, done.signal) : undefined;
-      await (released === undefined ? sleeping : Promise.race([sleeping, released]));
+      await (released === undefined ? sleeping : Promise.race([sleeping, released.catch(() => sleeping)]));
     } finally {
       signal.removeEventListener("abort", onAbort);
       done.abort();
