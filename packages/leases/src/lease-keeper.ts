@@ -1,18 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import {
-  Backoff,
-  ConfigurationError,
-  consoleLogger,
-  InvalidArgumentError,
-  type Logger,
-} from "@eventsourced/core";
+import { Backoff, consoleLogger, InvalidArgumentError, type Logger } from "@eventsourced/core";
 import { HeldLease, type LeaseHost } from "./held-lease.js";
+import { keeperTiming } from "./keeper-timing.js";
 import type { Lease, LeaseEnd, LeaseEndReason } from "./lease.js";
 import { LeaseKeeperClosedError } from "./lease-keeper-closed-error.js";
 import { validateLeaseKey, validateLeaseOwner } from "./lease-key.js";
 import type { LeaseLogEntry } from "./lease-log-entry.js";
 import type { LeaseGrant, LeaseStore } from "./lease-store.js";
+import { sleepUnlessReleased } from "./sleep-unless-released.js";
 
 /** Options of {@link LeaseKeeper}. */
 export interface LeaseKeeperOptions {
@@ -39,8 +35,6 @@ export interface AcquireOptions {
   /** Gives up waiting: `acquire` rejects with the signal's reason and holds nothing. */
   readonly signal?: AbortSignal | undefined;
 }
-
-const SOURCE = "LeaseKeeperOptions";
 
 /**
  * Holds leases of one {@link LeaseStore} for one owner: acquires keys (waiting by polling with jitter and
@@ -76,27 +70,11 @@ export class LeaseKeeper {
     this.#options = options;
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     validateLeaseOwner(this.owner);
+    const timing = keeperTiming(store.ttlMs, options);
     this.ttlMs = store.ttlMs;
-    this.marginMs = options.marginMs ?? Math.max(250, this.ttlMs / 10);
-    this.renewEveryMs = options.renewEveryMs ?? this.ttlMs / 3;
-    this.pollMs = options.pollMs ?? 500;
-    if (!(this.marginMs >= 0 && this.marginMs < this.ttlMs)) {
-      throw new ConfigurationError(
-        `marginMs ${this.marginMs} must be >= 0 and < the TTL (${this.ttlMs} ms)`,
-        "marginMs",
-        SOURCE,
-      );
-    }
-    if (!(this.renewEveryMs > 0 && this.renewEveryMs < this.ttlMs - this.marginMs)) {
-      throw new ConfigurationError(
-        `renewEveryMs ${this.renewEveryMs} must be > 0 and < TTL - margin (${this.ttlMs - this.marginMs} ms)`,
-        "renewEveryMs",
-        SOURCE,
-      );
-    }
-    if (!(this.pollMs > 0 && Number.isFinite(this.pollMs))) {
-      throw new ConfigurationError(`pollMs ${this.pollMs} must be > 0`, "pollMs", SOURCE);
-    }
+    this.marginMs = timing.marginMs;
+    this.renewEveryMs = timing.renewEveryMs;
+    this.pollMs = timing.pollMs;
     this.#logger = options.logger ?? consoleLogger;
     this.#validityNs = BigInt(Math.floor((this.ttlMs - this.marginMs) * 1e6));
     this.#renewalErrors = new Backoff({
@@ -278,30 +256,13 @@ export class LeaseKeeper {
     await this.store.release(grant());
   }
 
-  /** Sleeps `ms`, or less when the store reports a release of `key` or the signal aborts. */
-  async #wait(key: string, ms: number, signal: AbortSignal, wakeOnRelease: boolean): Promise<void> {
-    const done = new AbortController();
-    const onAbort = () => done.abort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      const sleeping = new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        done.signal.addEventListener(
-          "abort",
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
-      });
-      // A store's release notice only shortens the wait; if it fails, the poll still ends it.
-      const released = wakeOnRelease ? this.store.waitForRelease?.(key, done.signal) : undefined;
-      await (released === undefined ? sleeping : Promise.race([sleeping, released.catch(() => sleeping)]));
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-      done.abort();
-    }
+  /** Sleeps `ms`, or less when the store reports a release of `key` (if asked to) or the signal aborts. */
+  #wait(key: string, ms: number, signal: AbortSignal, wakeOnRelease: boolean): Promise<void> {
+    return sleepUnlessReleased(
+      ms,
+      signal,
+      wakeOnRelease ? (s) => this.store.waitForRelease?.(key, s) : undefined,
+    );
   }
 
   #throwIfAborted(key: string, signal: AbortSignal): void {

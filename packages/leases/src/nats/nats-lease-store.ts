@@ -1,4 +1,4 @@
-import { ConfigurationError, ConnectionError, EventSourcedError } from "@eventsourced/core";
+import { ConnectionError, EventSourcedError } from "@eventsourced/core";
 import {
   connectNats,
   describeServers,
@@ -6,15 +6,15 @@ import {
   reason,
   serverList,
 } from "@eventsourced/evtlog-nats/internal";
-import { JetStreamApiCodes, jetstream } from "@nats-io/jetstream";
-import { type KV, type KvEntry, Kvm, KvWatchInclude } from "@nats-io/kv";
+import { type KV, type KvEntry, KvWatchInclude } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { validateDistinctKeys, validateLeaseKey, validateLeaseOwner, validateTtlMs } from "../lease-key.js";
+import { validateDistinctKeys, validateLeaseKey, validateLeaseOwner } from "../lease-key.js";
 import type { LeaseGrant, LeaseHolder, LeaseStore } from "../lease-store.js";
 import { LeaseStoreError } from "../lease-store-error.js";
 import { ReleaseWaiters } from "../release-waiters.js";
+import { isRevision, isWrongLastSequence } from "./kv-errors.js";
+import { openLeaseBucket, resolveBucketOptions } from "./lease-bucket.js";
 import { decodeLeaseValue, encodeLeaseValue } from "./lease-value.js";
-import { requireServerVersion } from "./server-version.js";
 
 /** Options of {@link NatsLeaseStore.create}. */
 export interface NatsLeaseStoreOptions extends Omit<NatsConnectOptions, "name"> {
@@ -37,9 +37,6 @@ export interface NatsLeaseStoreOptions extends Omit<NatsConnectOptions, "name"> 
   /** Timeout of each KV request; default TTL / 2, between 1,000 and 5,000 ms. */
   readonly timeoutMs?: number | undefined;
 }
-
-const SOURCE = "NatsLeaseStoreOptions";
-const NEWEST_FEATURES: readonly [number, number, number] = [2, 11, 0];
 
 /**
  * Leases as keys of a NATS KV bucket whose `max_age` is the TTL, so they expire on the server's clock.
@@ -86,47 +83,13 @@ export class NatsLeaseStore implements LeaseStore {
    * the server is unreachable or has no JetStream.
    */
   static async create(options: NatsLeaseStoreOptions = {}): Promise<NatsLeaseStore> {
-    const ttlMs = options.ttlMs ?? 5_000;
-    validateTtlMs(ttlMs, SOURCE);
-    const bucket = options.bucket ?? `eventsourced-leases-${ttlMs}ms`;
-    if (!/^[A-Za-z0-9_-]+$/.test(bucket)) {
-      throw new ConfigurationError(
-        `invalid bucket name ${JSON.stringify(bucket)}: use letters, digits, "_" and "-"`,
-        "bucket",
-        SOURCE,
-      );
-    }
-    const { markerTtlMs, replicas = 1 } = options;
-    if (markerTtlMs !== undefined && !(Number.isInteger(markerTtlMs) && markerTtlMs >= 1_000)) {
-      throw new ConfigurationError(
-        `invalid markerTtlMs ${markerTtlMs}: an integer >= 1000`,
-        "markerTtlMs",
-        SOURCE,
-      );
-    }
-    if (!(Number.isInteger(replicas) && replicas >= 1 && replicas <= 5)) {
-      throw new ConfigurationError(`invalid replicas ${replicas}: 1 to 5`, "replicas", SOURCE);
-    }
-    const timeoutMs = options.timeoutMs ?? Math.min(5_000, Math.max(1_000, Math.floor(ttlMs / 2)));
-    if (!(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
-      throw new ConfigurationError(`invalid timeoutMs ${timeoutMs}`, "timeoutMs", SOURCE);
-    }
+    const bucket = resolveBucketOptions(options);
     const ownsConnection = options.connection === undefined;
     const nc = options.connection ?? (await connectNats({ ...options, name: "eventsourced-leases" }));
     const target = ownsConnection ? describeServers(serverList(options.servers)) : nc.getServer();
     try {
-      if (markerTtlMs !== undefined)
-        requireServerVersion(nc.info?.version, NEWEST_FEATURES, "markerTtlMs", SOURCE);
-      const kv = await new Kvm(jetstream(nc, { timeout: timeoutMs })).create(bucket, {
-        history: 1,
-        ttl: ttlMs,
-        storage: "file",
-        replicas,
-        ...(markerTtlMs === undefined ? {} : { markerTTL: markerTtlMs }),
-        description: `eventsourced leases, TTL ${ttlMs} ms`,
-      });
-      await checkBucket(kv, bucket, ttlMs, markerTtlMs);
-      return new NatsLeaseStore(ttlMs, bucket, nc, ownsConnection, kv);
+      const kv = await openLeaseBucket(nc, bucket);
+      return new NatsLeaseStore(bucket.ttlMs, bucket.name, nc, ownsConnection, kv);
     } catch (err) {
       if (ownsConnection) await nc.close().catch(() => {});
       if (err instanceof EventSourcedError) throw err;
@@ -136,7 +99,7 @@ export class NatsLeaseStore implements LeaseStore {
         });
       }
       throw new ConnectionError(
-        `cannot open KV bucket ${JSON.stringify(bucket)} on NATS at ${target}: ${reason(err)}`,
+        `cannot open KV bucket ${JSON.stringify(bucket.name)} on NATS at ${target}: ${reason(err)}`,
         target,
         { cause: err },
       );
@@ -296,52 +259,6 @@ export class NatsLeaseStore implements LeaseStore {
     return new LeaseStoreError(
       `cannot ${what} lease ${JSON.stringify(key)} in NATS KV bucket ${JSON.stringify(this.bucket)}: ${reason(cause)}`,
       { cause },
-    );
-  }
-}
-
-/** A revision the KV client will send as an expected sequence (it skips 0 and rejects negatives). */
-function isRevision(revision: number): boolean {
-  return Number.isSafeInteger(revision) && revision > 0;
-}
-
-/** The write's expected last sequence did not match: the key is held by someone else, or gone. */
-function isWrongLastSequence(err: unknown): boolean {
-  const code =
-    err instanceof Error && err.name === "JetStreamApiError" && "code" in err ? err.code : undefined;
-  return (
-    code === JetStreamApiCodes.StreamWrongLastSequence ||
-    code === JetStreamApiCodes.StreamWrongLastSequenceUnknown
-  );
-}
-
-/**
- * Refuses a bucket whose stored settings differ from what this store needs: an existing bucket keeps its
- * own settings, and a server may drop settings it does not know without an error.
- */
-async function checkBucket(
-  kv: KV,
-  bucket: string,
-  ttlMs: number,
-  markerTtlMs: number | undefined,
-): Promise<void> {
-  const status = await kv.status();
-  const problems: string[] = [];
-  if (status.ttl !== ttlMs) problems.push(`its TTL (max_age) is ${status.ttl} ms, not ${ttlMs} ms`);
-  if (status.history !== 1) problems.push(`it keeps ${status.history} revisions per key, not 1`);
-  if (status.streamInfo.config.storage !== "file") {
-    // Memory storage restarts its sequences with the server, and epochs with them.
-    problems.push(`its storage is ${status.streamInfo.config.storage}, not file`);
-  }
-  if (markerTtlMs !== undefined && status.markerTTL !== markerTtlMs) {
-    problems.push(`its delete-marker TTL is ${status.markerTTL} ms, not ${markerTtlMs} ms`);
-  }
-  if (problems.length > 0) {
-    throw new ConfigurationError(
-      `KV bucket ${JSON.stringify(bucket)} cannot hold these leases: ${problems.join("; ")}` +
-        " (a bucket serves one TTL: use another bucket name, or the default, which names the TTL)",
-      "bucket",
-      SOURCE,
     );
   }
 }
