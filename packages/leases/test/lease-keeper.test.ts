@@ -155,6 +155,30 @@ describe("LeaseKeeper", () => {
     expect(k.leases).toHaveLength(20);
   });
 
+  it("keeps trying to acquire through store failures and succeeds once the store answers again", async () => {
+    const scripted = new ScriptedLeaseStore(new InMemoryLeaseStore({ ttlMs: 1_000 }));
+    scripted.acquisitionsFail = new Error("connection refused");
+    const acquired: string[] = [];
+    const acquiring = keeper(scripted, {
+      pollMs: 50,
+      onAcquired: (lease) => acquired.push(lease.key),
+    }).acquire("k");
+    await sleep(300);
+    expect(acquired).toEqual([]);
+    scripted.acquisitionsFail = undefined;
+    const lease = await acquiring;
+    expect(lease.isValid()).toBe(true);
+    expect(acquired).toEqual(["k"]);
+  });
+
+  it("tries once with tryAcquire: nothing while another keeper holds the key", async () => {
+    const store = new InMemoryLeaseStore({ ttlMs: 5_000 });
+    await keeper(store).acquire("k");
+    const other = keeper(store);
+    expect(await other.tryAcquire("k")).toBeUndefined();
+    expect(other.leases).toEqual([]);
+  });
+
   it("returns the lease it already holds instead of acquiring again", async () => {
     const k = keeper(new InMemoryLeaseStore({ ttlMs: 5_000 }));
     const lease = await k.acquire("k");

@@ -8,6 +8,8 @@ export class ScriptedLeaseStore implements LeaseStore {
   readonly ttlMs: number;
   /** When set, every renewal and release rejects with this error. */
   unreachable: Error | undefined;
+  /** When set, every acquisition rejects with this error. */
+  acquisitionsFail: Error | undefined;
   /** Delay before a renewal's reply is handed back (the store has already applied it). */
   replyDelayMs = 0;
   readonly renewalBatches: number[] = [];
@@ -16,7 +18,8 @@ export class ScriptedLeaseStore implements LeaseStore {
     this.ttlMs = inner.ttlMs;
   }
 
-  tryAcquire(key: string, owner: string): Promise<LeaseGrant | undefined> {
+  async tryAcquire(key: string, owner: string): Promise<LeaseGrant | undefined> {
+    if (this.acquisitionsFail !== undefined) throw this.acquisitionsFail;
     return this.inner.tryAcquire(key, owner);
   }
 
