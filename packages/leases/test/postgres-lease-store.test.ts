@@ -52,13 +52,13 @@ describe("PostgresLeaseStore", () => {
     const grant = (await store.tryAcquire("shard.counter.7", "A"))!;
     const { rows } = await pool.query(
       `SELECT key, owner, epoch::int AS epoch,
-              extract(epoch FROM expires_at - renewed_at) * 1000 AS ttl_ms,
+              round(extract(epoch FROM expires_at - renewed_at) * 1000)::int AS ttl_ms,
               expires_at > clock_timestamp() AS live
          FROM ${store.table.qualifiedName} WHERE key = $1`,
       [grant.key],
     );
     expect(rows).toEqual([
-      { key: "shard.counter.7", owner: "A", epoch: grant.epoch, ttl_ms: "5000.000000", live: true },
+      { key: "shard.counter.7", owner: "A", epoch: grant.epoch, ttl_ms: 5_000, live: true },
     ]);
   });
 
