@@ -36,6 +36,13 @@ export interface LeaseTable {
   readonly schema: string;
   /** `"<schema>"."<table>"`, quoted: use it in SQL as is. */
   readonly qualifiedName: string;
+  /** The column names (plain lower-case identifiers, usable unquoted). */
+  readonly columns: {
+    readonly key: "key";
+    readonly owner: "owner";
+    readonly epoch: "epoch";
+    readonly expiresAt: "expires_at";
+  };
   /** The version table shared by every eventsourced component in the schema (quoted). */
   readonly versions: string;
   /** This table's row in the version table. */
@@ -61,6 +68,7 @@ export function leaseTable(schemaName: string, tableName: string): LeaseTable {
     tableName,
     schema,
     qualifiedName,
+    columns: { key: "key", owner: "owner", epoch: "epoch", expiresAt: "expires_at" },
     versions: `${schema}."eventsourced_schema_version"`,
     component: `leases:${tableName}`,
     fenceSql: (key, owner, epoch) =>
