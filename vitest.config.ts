@@ -37,6 +37,20 @@ export default defineConfig({
         find: /^@eventsourced\/snapshots\/nats$/,
         replacement: src("./packages/snapshots/src/nats/index.ts"),
       },
+      {
+        find: /^@eventsourced\/leases\/testing\/vitest$/,
+        replacement: src("./packages/leases/src/testing/vitest/index.ts"),
+      },
+      {
+        find: /^@eventsourced\/leases\/testing$/,
+        replacement: src("./packages/leases/src/testing/index.ts"),
+      },
+      {
+        find: /^@eventsourced\/leases\/postgres$/,
+        replacement: src("./packages/leases/src/postgres/index.ts"),
+      },
+      { find: /^@eventsourced\/leases\/nats$/, replacement: src("./packages/leases/src/nats/index.ts") },
+      { find: /^@eventsourced\/leases$/, replacement: src("./packages/leases/src/index.ts") },
     ],
   },
   test: {

@@ -1,0 +1,210 @@
+import type { ConnectionOptions } from "node:tls";
+import { ConnectionError } from "@eventsourced/core";
+import { validateDistinctKeys, validateLeaseKey, validateLeaseOwner, validateTtlMs } from "../lease-key.js";
+import type { LeaseGrant, LeaseHolder, LeaseStore } from "../lease-store.js";
+import { LeaseStoreError } from "../lease-store-error.js";
+import { setupLeaseSchema } from "./lease-schema.js";
+import { type LeaseStatements, leaseStatements } from "./lease-statements.js";
+import { type LeaseTable, leaseTable } from "./lease-table.js";
+import type { PgPoolLike } from "./pg-pool-like.js";
+
+/** Options of {@link PostgresLeaseStore.create}. */
+export interface PostgresLeaseStoreOptions {
+  /** How long a grant or renewal lasts on the server, in milliseconds. Default 5,000. */
+  readonly ttlMs?: number | undefined;
+  /** The store creates (and on `close` ends) its own `pg.Pool` from it; ignored when `pool` is given. */
+  readonly connectionString?: string | undefined;
+  /** An existing `pg`-compatible pool, never ended by the store. */
+  readonly pool?: PgPoolLike | undefined;
+  /** Default `"eventsourced"`. */
+  readonly schema?: string | undefined;
+  /** Default `"leases"`. Stores of different TTLs may share one table. */
+  readonly table?: string | undefined;
+  /** Size of the pool created from `connectionString`. Default 2. */
+  readonly maxConnections?: number | undefined;
+  /** TLS, passed to `pg` as its `ssl` option. */
+  readonly ssl?: boolean | ConnectionOptions | undefined;
+  /** Run the versioned schema setup on create. Default true. */
+  readonly setup?: boolean | undefined;
+}
+
+interface OwnedPool extends PgPoolLike {
+  end(): Promise<void>;
+}
+
+/** SQLSTATEs and socket errors that mean "cannot connect", as opposed to a failing statement. */
+const CONNECT_FAILURES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ETIMEDOUT",
+  "28P01",
+  "28000",
+  "3D000",
+  "53300",
+  "57P03",
+]);
+
+/**
+ * Leases as rows of a PostgreSQL table (layout in {@link LeaseTable}). Expiry is the database's
+ * `clock_timestamp()`; the epoch grows by one on every takeover; renew and release check owner and epoch.
+ * No session state (no advisory session locks, no prepared statements by name), so it works through
+ * transaction poolers.
+ * @example
+ * const store = await PostgresLeaseStore.create({ connectionString: process.env.DATABASE_URL, ttlMs: 5_000 });
+ * const keeper = new LeaseKeeper(store);
+ * const lease = await keeper.acquire("projection.totals");
+ */
+export class PostgresLeaseStore implements LeaseStore {
+  readonly ttlMs: number;
+  /** The table and what strict fencing needs from it. */
+  readonly table: LeaseTable;
+  readonly #pool: PgPoolLike;
+  readonly #ownedPool: OwnedPool | undefined;
+  readonly #sql: LeaseStatements;
+  readonly #target: string;
+
+  private constructor(
+    ttlMs: number,
+    table: LeaseTable,
+    pool: PgPoolLike,
+    ownedPool: OwnedPool | undefined,
+    target: string,
+  ) {
+    this.ttlMs = ttlMs;
+    this.table = table;
+    this.#pool = pool;
+    this.#ownedPool = ownedPool;
+    this.#sql = leaseStatements(table);
+    this.#target = target;
+  }
+
+  /**
+   * Connects, runs the schema setup (unless `setup: false`) and returns the store. Rejects with
+   * `ConnectionError` naming host, port and database (never the password) when the server is unreachable,
+   * `ConfigurationError` for a bad TTL and `InvalidArgumentError` for bad schema or table names.
+   */
+  static async create(options: PostgresLeaseStoreOptions = {}): Promise<PostgresLeaseStore> {
+    const ttlMs = options.ttlMs ?? 5_000;
+    validateTtlMs(ttlMs, "PostgresLeaseStoreOptions");
+    const table = leaseTable(options.schema ?? "eventsourced", options.table ?? "leases");
+    const connectionString = options.pool === undefined ? options.connectionString : undefined;
+    const target = targetOf(connectionString, options.pool);
+    let ownedPool: OwnedPool | undefined;
+    if (options.pool === undefined) {
+      const pg = await import("pg");
+      const Pool = pg.default?.Pool ?? pg.Pool;
+      const created = new Pool({
+        connectionString,
+        max: options.maxConnections ?? 2,
+        ssl: options.ssl,
+        application_name: "eventsourced-leases",
+        connectionTimeoutMillis: 10_000,
+      });
+      // Without a listener, an idle client's connection error would crash the process.
+      created.on("error", () => {});
+      ownedPool = created as unknown as OwnedPool;
+    }
+    const pool = options.pool ?? (ownedPool as OwnedPool);
+    try {
+      if (options.setup ?? true) await setupLeaseSchema(pool, table);
+      else await pool.query("SELECT 1");
+    } catch (err) {
+      await ownedPool?.end().catch(() => {});
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === "string" && CONNECT_FAILURES.has(code)) {
+        throw new ConnectionError(
+          `cannot connect to PostgreSQL at ${target}: ${(err as Error).message}`,
+          target,
+          {
+            cause: err,
+          },
+        );
+      }
+      throw err;
+    }
+    return new PostgresLeaseStore(ttlMs, table, pool, ownedPool, target);
+  }
+
+  async tryAcquire(key: string, owner: string): Promise<LeaseGrant | undefined> {
+    validateLeaseKey(key);
+    validateLeaseOwner(owner);
+    const sentAt = process.hrtime.bigint();
+    const rows = await this.#query("acquire", key, this.#sql.acquire, [key, owner, this.ttlMs]);
+    const row = rows[0] as { epoch: string | number } | undefined;
+    if (row === undefined) return undefined;
+    const epoch = Number(row.epoch);
+    return { key, owner, epoch, sentAt, ttlMs: this.ttlMs, revision: epoch };
+  }
+
+  async renew(grant: LeaseGrant): Promise<LeaseGrant | undefined> {
+    return (await this.renewMany([grant]))[0];
+  }
+
+  async renewMany(grants: readonly LeaseGrant[]): Promise<(LeaseGrant | undefined)[]> {
+    for (const grant of grants) validateLeaseKey(grant.key);
+    validateDistinctKeys(grants);
+    if (grants.length === 0) return [];
+    // Sorted, so concurrent batches lock shared rows in one order.
+    const sorted = [...grants].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const sentAt = process.hrtime.bigint();
+    const rows = await this.#query(
+      "renew",
+      grants.length === 1 ? grants[0]!.key : `${grants.length} leases`,
+      this.#sql.renewMany,
+      [sorted.map((g) => g.key), sorted.map((g) => g.owner), sorted.map((g) => g.epoch), this.ttlMs],
+    );
+    const renewed = new Set(rows.map((row) => (row as { key: string }).key));
+    return grants.map((grant) =>
+      renewed.has(grant.key) ? { ...grant, sentAt, ttlMs: this.ttlMs, revision: grant.epoch } : undefined,
+    );
+  }
+
+  async release(grant: LeaseGrant): Promise<boolean> {
+    validateLeaseKey(grant.key);
+    const rows = await this.#query("release", grant.key, this.#sql.release, [
+      grant.key,
+      grant.owner,
+      grant.epoch,
+    ]);
+    return rows.length > 0;
+  }
+
+  async holder(key: string): Promise<LeaseHolder | undefined> {
+    validateLeaseKey(key);
+    const rows = await this.#query("read", key, this.#sql.holder, [key]);
+    const row = rows[0] as { owner: string; epoch: string | number } | undefined;
+    return row === undefined ? undefined : { key, owner: row.owner, epoch: Number(row.epoch) };
+  }
+
+  /** Ends the pool if the store created it; a pool passed in is left open. */
+  async close(): Promise<void> {
+    await this.#ownedPool?.end();
+  }
+
+  async #query(what: string, key: string, text: string, values: unknown[]): Promise<unknown[]> {
+    try {
+      return (await this.#pool.query(text, values)).rows;
+    } catch (err) {
+      throw new LeaseStoreError(
+        `cannot ${what} lease ${JSON.stringify(key)} on PostgreSQL at ${this.#target}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+}
+
+/** `host:port/database` of the server, never credentials. */
+function targetOf(connectionString: string | undefined, pool: PgPoolLike | undefined): string {
+  const source = connectionString ?? pool?.options?.connectionString;
+  if (source !== undefined) {
+    try {
+      const url = new URL(source);
+      return `${url.hostname || "localhost"}:${url.port || "5432"}/${decodeURIComponent(url.pathname.slice(1)) || "postgres"}`;
+    } catch {
+      return "PostgreSQL (connection string not a URL)";
+    }
+  }
+  const o = pool?.options;
+  return `${o?.host ?? "localhost"}:${o?.port ?? 5432}/${o?.database ?? "postgres"}`;
+}
