@@ -103,7 +103,7 @@ describe("PostgresEvtLog setup", () => {
     const schema = uniqueSchemaName("given_pool");
     const pool = await testPool(3);
     try {
-      const log = await PostgresEvtLog.create({ pool, schema });
+      const log = await PostgresEvtLog.create({ pool, maxConnections: 3, schema });
       await log.persist("setup", "x", 0, [evt("1")]);
       await log.close();
       expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
