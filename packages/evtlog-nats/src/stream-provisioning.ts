@@ -1,13 +1,13 @@
 import { ConfigurationError } from "@eventsourced/core";
 import {
   DiscardPolicy,
-  JetStreamApiError,
   type JetStreamManager,
   RetentionPolicy,
   StorageType,
   type StreamConfig,
   type StreamInfo,
 } from "@nats-io/jetstream";
+import { ApiCode, jetStreamApiCode } from "./jetstream-api-codes.js";
 import { SUBJECT_PREFIX_PATTERN } from "./subjects.js";
 
 /** The JetStream stream that holds the events. */
@@ -43,19 +43,24 @@ export class StreamConfigError extends ConfigurationError {
     readonly stream: string,
     readonly problems: readonly string[],
     key: string,
+    options?: { cause?: unknown },
   ) {
     super(
       `JetStream stream ${JSON.stringify(stream)} cannot be used as an event log: ${problems.join("; ")}`,
       key,
       "server",
+      options,
     );
   }
 }
 
+/** Names of streams and KV buckets: letters, digits, `_` and `-`. */
+export const NAME_PATTERN: RegExp = /^[A-Za-z0-9_-]+$/;
+
 /** Fills in defaults and validates names; throws `ConfigurationError` naming the bad key. */
 export function resolveStreamOptions(options: NatsStreamOptions = {}): ResolvedStreamOptions {
   const name = options.name ?? "eventsourced";
-  if (!/^[A-Za-z0-9_-]+$/.test(name)) {
+  if (!NAME_PATTERN.test(name)) {
     throw new ConfigurationError(
       `invalid stream name ${JSON.stringify(name)}: use letters, digits, "_" and "-"`,
       "stream.name",
@@ -120,16 +125,45 @@ export async function provisionStream(
   } catch (err) {
     // Another process may have created it between our lookup and our create.
     const raced = await streamInfo(jsm, options.name);
-    if (raced === undefined) throw err;
-    return verifyStream(raced, options);
+    if (raced !== undefined) return verifyStream(raced, options);
+    if (jetStreamApiCode(err) === ApiCode.SubjectOverlap) throw await overlapError(jsm, options, err);
+    throw err;
   }
+}
+
+/**
+ * The server refuses a stream whose subjects overlap another stream's: each stream needs a subject prefix
+ * of its own. Names the option and the stream(s) in the way.
+ */
+async function overlapError(
+  jsm: JetStreamManager,
+  options: ResolvedStreamOptions,
+  cause: unknown,
+): Promise<StreamConfigError> {
+  const wanted = `${options.subjectPrefix}.>`;
+  const others: string[] = [];
+  try {
+    for await (const name of jsm.streams.names(wanted)) if (name !== options.name) others.push(name);
+  } catch {
+    // The names are for the message only.
+  }
+  const holders =
+    others.length === 0 ? "another stream" : `stream ${others.map((n) => JSON.stringify(n)).join(", ")}`;
+  return new StreamConfigError(
+    options.name,
+    [
+      `its subjects ${JSON.stringify(wanted)} overlap those of ${holders}; give each stream a subject prefix of its own (stream.subjectPrefix)`,
+    ],
+    "stream.subjectPrefix",
+    { cause },
+  );
 }
 
 async function streamInfo(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
   try {
     return await jsm.streams.info(name);
   } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === 10059) return undefined;
+    if (jetStreamApiCode(err) === ApiCode.StreamNotFound) return undefined;
     throw err;
   }
 }
