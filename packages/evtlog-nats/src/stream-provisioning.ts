@@ -54,6 +54,13 @@ export class StreamConfigError extends ConfigurationError {
   }
 }
 
+/**
+ * The longest subject prefix. A subject is prefix, type (up to 100 characters) and encoded id (up to 1,536
+ * for an id of `MAX_ID_BYTES`), and a protocol line holding it must stay within the server's 4 KiB
+ * `max_control_line`; beyond that the server drops the connection instead of refusing the message.
+ */
+export const MAX_SUBJECT_PREFIX_LENGTH = 256;
+
 /** Names of streams and KV buckets: letters, digits, `_` and `-`. */
 export const NAME_PATTERN: RegExp = /^[A-Za-z0-9_-]+$/;
 
@@ -68,9 +75,9 @@ export function resolveStreamOptions(options: NatsStreamOptions = {}): ResolvedS
     );
   }
   const subjectPrefix = options.subjectPrefix ?? "evts";
-  if (!SUBJECT_PREFIX_PATTERN.test(subjectPrefix)) {
+  if (!SUBJECT_PREFIX_PATTERN.test(subjectPrefix) || subjectPrefix.length > MAX_SUBJECT_PREFIX_LENGTH) {
     throw new ConfigurationError(
-      `invalid subject prefix ${JSON.stringify(subjectPrefix)}: dot-separated tokens of letters, digits, "_" and "-"`,
+      `invalid subject prefix ${JSON.stringify(subjectPrefix.slice(0, 64))}: dot-separated tokens of letters, digits, "_" and "-", at most ${MAX_SUBJECT_PREFIX_LENGTH} characters`,
       "stream.subjectPrefix",
       "options",
     );

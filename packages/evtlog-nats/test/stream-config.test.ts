@@ -122,6 +122,9 @@ describe("stream provisioning", () => {
     await expect(NatsEvtLog.connect({ stream: { subjectPrefix: "a.*" } })).rejects.toMatchObject({
       key: "stream.subjectPrefix",
     });
+    await expect(NatsEvtLog.connect({ stream: { subjectPrefix: "p".repeat(257) } })).rejects.toMatchObject({
+      key: "stream.subjectPrefix",
+    });
     await expect(NatsEvtLog.connect({ fetchBatch: 0 })).rejects.toMatchObject({ key: "fetchBatch" });
   });
 

@@ -122,6 +122,21 @@ describe("NatsSnapshotStore", () => {
     expect((await store.load(type, "gone"))?.seqNo).toBe(2);
   });
 
+  it("rejects invalid options with ConfigurationError naming the key, before connecting", async () => {
+    const unreachable = "nats://127.0.0.1:1";
+    for (const [options, key] of [
+      [{ bucket: "a.b" }, "bucket"],
+      [{ maxValueSize: 0 }, "maxValueSize"],
+      [{ replicas: Number.NaN }, "replicas"],
+      [{ storage: "disk" as "file" }, "storage"],
+    ] as const) {
+      await expect(NatsSnapshotStore.create({ servers: unreachable, ...options })).rejects.toMatchObject({
+        code: ErrorCode.Configuration,
+        key,
+      });
+    }
+  });
+
   it("reports an unreachable server as ConnectionError without credentials", async () => {
     const err = await NatsSnapshotStore.create({ servers: "nats://u:topsecret@127.0.0.1:1" }).catch((e) => e);
     expect(err).toBeInstanceOf(ConnectionError);

@@ -93,6 +93,20 @@ export class NatsSnapshotStore implements SnapshotStore {
     ) {
       throw new ConfigurationError(`invalid maxValueSize ${options.maxValueSize}`, "maxValueSize", "options");
     }
+    if (options.replicas !== undefined && !(Number.isInteger(options.replicas) && options.replicas >= 1)) {
+      throw new ConfigurationError(
+        `invalid replicas ${options.replicas}: a positive integer`,
+        "replicas",
+        "options",
+      );
+    }
+    if (options.storage !== undefined && options.storage !== "file" && options.storage !== "memory") {
+      throw new ConfigurationError(
+        `invalid storage ${JSON.stringify(options.storage)}: "file" or "memory"`,
+        "storage",
+        "options",
+      );
+    }
     const ownsConnection = options.connection === undefined;
     const nc = options.connection ?? (await connectNats({ ...options, name: "eventsourced-snapshots" }));
     try {
