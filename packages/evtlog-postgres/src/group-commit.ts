@@ -189,11 +189,7 @@ export class GroupCommitter {
       client = await this.#acquire();
     } catch (err) {
       const cause = isConnectFailure(err) ? connectionError(err, this.#options.target) : err;
-      for (const p of batch) {
-        p.reject(
-          new PersistError(`cannot persist to ${this.#options.target}: no connection`, false, { cause }),
-        );
-      }
+      rejectAll(batch, () => `cannot persist to ${this.#options.target}: no connection`, false, cause);
       return;
     }
     const { lockKey, notifyChannel, statements } = this.#options;
@@ -207,13 +203,7 @@ export class GroupCommitter {
           : persistParams(batch, lockKey, notifyChannel);
     } catch (err) {
       this.#releaseAfterBatch();
-      for (const p of batch) {
-        p.reject(
-          new PersistError(`cannot persist ${describe(p)}: ${reason(err)}; nothing was sent`, false, {
-            cause: err,
-          }),
-        );
-      }
+      rejectAll(batch, (p) => `cannot persist ${describe(p)}: ${reason(err)}; nothing was sent`, false, err);
       return;
     }
     let result: { won: number[]; positions: (string | number)[] };
@@ -235,27 +225,23 @@ export class GroupCommitter {
       else this.#releaseAfterBatch();
       if (failure.outcomeUnknown) {
         // The statement may have reached the server and committed: never acknowledged, never retried here.
-        for (const p of batch) {
-          p.reject(
-            new PersistError(
-              failure.kind === "lost"
-                ? `connection lost while persisting ${describe(p)}; the write may or may not have committed`
-                : `persisting ${describe(p)} failed after the statement was sent (${reason(err)}); the write may or may not have committed`,
-              true,
-              { cause: err },
-            ),
-          );
-        }
+        const why =
+          failure.kind === "lost" ? "the connection was lost" : `the client failed (${reason(err)})`;
+        rejectAll(
+          batch,
+          (p) => `${why} while persisting ${describe(p)}; the write may or may not have committed`,
+          true,
+          err,
+        );
         return;
       }
       if (failure.kind === "notSent") {
-        for (const p of batch) {
-          p.reject(
-            new PersistError(`cannot persist ${describe(p)}: ${reason(err)}; nothing was sent`, false, {
-              cause: err,
-            }),
-          );
-        }
+        rejectAll(
+          batch,
+          (p) => `cannot persist ${describe(p)}: ${reason(err)}; nothing was sent`,
+          false,
+          err,
+        );
         return;
       }
       // The server refused the statement: its transaction rolled back, nothing was written.
@@ -298,6 +284,15 @@ export class GroupCommitter {
     });
     if (types.size > 0) this.#options.onCommitted(types);
   }
+}
+
+function rejectAll(
+  batch: readonly PendingPersist[],
+  message: (p: PendingPersist) => string,
+  outcomeUnknown: boolean,
+  cause: unknown,
+): void {
+  for (const p of batch) p.reject(new PersistError(message(p), outcomeUnknown, { cause }));
 }
 
 function describe(p: PendingPersist): string {
