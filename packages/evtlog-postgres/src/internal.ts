@@ -12,6 +12,7 @@ export {
   isConnectFailure,
   type QueryFailure,
   type QueryFailureKind,
+  setupError,
   sqlState,
 } from "./pg-errors.js";
 export { quoteIdentifier, SQL_IDENTIFIER_PATTERN } from "./sql-identifier.js";

@@ -1,4 +1,4 @@
-import { ConnectionError } from "@eventsourced/core";
+import { ConfigurationError, ConnectionError, EventSourcedError } from "@eventsourced/core";
 
 /** SQLSTATE and Node socket codes that mean "could not connect or log in". */
 const CONNECT_FAILURE_CODES = new Set([
@@ -127,4 +127,23 @@ function failure(
 export function connectionError(err: unknown, target: string): ConnectionError {
   const reason = err instanceof Error && err.message ? err.message : String(err);
   return new ConnectionError(`cannot connect to PostgreSQL at ${target}: ${reason}`, target, { cause: err });
+}
+
+/**
+ * The error for a failed schema setup (`what`, e.g. "set up the event log tables in schema \"x\""):
+ * `ConnectionError` when the server could not be reached or the connection broke, `ConfigurationError` when
+ * the server refused a statement (a missing privilege, a name already taken by something else: fix the
+ * database or the `schema`/`table` options), our own typed errors as they are.
+ */
+export function setupError(err: unknown, target: string, what: string): EventSourcedError {
+  if (err instanceof EventSourcedError) return err;
+  const failure = classifyQueryFailure(err);
+  if (isConnectFailure(err) || failure.kind !== "server") return connectionError(err, target);
+  const reason = err instanceof Error ? err.message : String(err);
+  return new ConfigurationError(
+    `cannot ${what} at ${target}: ${reason} (SQLSTATE ${failure.sqlState}); fix the database or the schema and table options, or run the setup elsewhere and pass setup: false`,
+    "schema",
+    "server",
+    { cause: err },
+  );
 }

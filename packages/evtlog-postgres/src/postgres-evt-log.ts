@@ -23,7 +23,7 @@ import { type GroupCommitStats, GroupCommitter } from "./group-commit.js";
 import { NotificationListener } from "./notification-listener.js";
 import { persistOneStatement } from "./persist-one-statement.js";
 import { persistStatement } from "./persist-statement.js";
-import { connectionError, isConnectFailure } from "./pg-errors.js";
+import { setupError } from "./pg-errors.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 import type { PostgresEvtLogOptions } from "./postgres-evt-log-options.js";
 import { LOG_SCHEMA_VERSION, type LogTables, logTables, setupLogSchema } from "./schema.js";
@@ -167,8 +167,7 @@ export class PostgresEvtLog implements EvtLog {
       }
     } catch (err) {
       await ownedPool?.end().catch(() => {});
-      if (isConnectFailure(err)) throw connectionError(err, target);
-      throw err;
+      throw setupError(err, target, `set up the event log tables ${tables.events}`);
     }
     return new PostgresEvtLog(pool, ownedPool, config, notifyChannel, maxBatchSize);
   }

@@ -10,11 +10,10 @@ import {
 import type { PgQueryPoolLike } from "@eventsourced/evtlog-postgres";
 import {
   classifyQueryFailure,
-  connectionError,
   connectionTarget,
   createPool,
-  isConnectFailure,
   type OwnedPool,
+  setupError,
 } from "@eventsourced/evtlog-postgres/internal";
 import { type SnapshotTables, setupSnapshotSchema, snapshotTables } from "./snapshot-schema.js";
 
@@ -91,8 +90,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
       else await pool.query("SELECT 1");
     } catch (err) {
       await ownedPool?.end().catch(() => {});
-      if (isConnectFailure(err)) throw connectionError(err, target);
-      throw err;
+      throw setupError(err, target, `set up the snapshot table ${tables.snapshots}`);
     }
     return new PostgresSnapshotStore(pool, ownedPool, tables);
   }
