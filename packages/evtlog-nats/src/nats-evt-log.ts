@@ -57,6 +57,8 @@ export class NatsEvtLog implements EvtLog {
   readonly #publishAttempts: number;
   readonly #logger: Logger;
   #closed = false;
+  /** Aborted by `close()`: live by-type readers end then, as they do on their own signal. */
+  readonly #closing = new AbortController();
 
   private constructor(fields: {
     nc: NatsConnection;
@@ -271,8 +273,15 @@ export class NatsEvtLog implements EvtLog {
    */
   async *evtsByType(type: string, options: EvtsByTypeOptions = {}): AsyncIterable<TypedEvtRecord> {
     const filter = this.#subjects.byType(type);
-    const { signal, live = false } = options;
+    const { live = false } = options;
     const start = resumePoint(options.after ?? 0);
+    // A live reader also ends when the log closes (otherwise it would retry a closed connection for ever).
+    const signal =
+      live && options.signal !== undefined
+        ? AbortSignal.any([options.signal, this.#closing.signal])
+        : live
+          ? this.#closing.signal
+          : options.signal;
     if (signal?.aborted) return;
     let endSeq: number | undefined;
     if (!live) {
@@ -324,11 +333,13 @@ export class NatsEvtLog implements EvtLog {
   }
 
   /**
-   * Closes the connection if this log opened it (waiting for outstanding publishes); a connection passed in
-   * as `options.connection` stays open.
+   * Ends live by-type readers, then closes the connection if this log opened it (waiting for outstanding
+   * publishes); a connection passed in as `options.connection` stays open. Later persists fail with
+   * `PersistError` (`outcomeUnknown: false`).
    */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
     if (this.#ownsConnection && !this.#nc.isClosed()) await this.#nc.drain();
   }
 

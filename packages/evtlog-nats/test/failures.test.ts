@@ -3,7 +3,7 @@ import { uniqueTypeName } from "@eventsourced/core/testing";
 import { NatsEvtLog } from "@eventsourced/evtlog-nats";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectTestNats, deleteStream, uniqueName } from "./support/nats-test-env.js";
+import { connectTestNats, deleteStream, NATS_URL, uniqueName } from "./support/nats-test-env.js";
 
 const evt = (text: string) => ({ bytes: new TextEncoder().encode(text) });
 
@@ -123,6 +123,37 @@ describe("NatsEvtLog with input it cannot send", () => {
       }, `read ${index}`).not.toThrow();
       const err = await errorOf(() => iterable![Symbol.asyncIterator]().next());
       expect(isEventSourcedError(err, ErrorCode.InvalidArgument), `read ${index}`).toBe(true);
+    }
+  });
+});
+
+describe("NatsEvtLog close", () => {
+  it("ends a live by-type reader, as the PostgreSQL log does", async () => {
+    const admin = await connectTestNats();
+    const stream = uniqueName("closelive");
+    const log = await NatsEvtLog.connect({
+      servers: NATS_URL,
+      stream: { name: stream, subjectPrefix: stream },
+    });
+    try {
+      const type = uniqueTypeName();
+      await log.persist(type, "x", 0, [evt("1")]);
+      const seen: number[] = [];
+      const reader = (async () => {
+        for await (const record of log.evtsByType(type, { live: true })) seen.push(record.seqNo);
+      })();
+      while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await log.close();
+      const ended = await Promise.race([
+        reader.then(() => "ended"),
+        new Promise((resolve) => setTimeout(() => resolve("still reading after 10 s"), 10_000)),
+      ]);
+      expect(ended).toBe("ended");
+      expect(seen).toEqual([1]);
+    } finally {
+      await log.close();
+      await deleteStream(admin, stream);
+      await admin.close();
     }
   });
 });
