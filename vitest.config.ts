@@ -21,6 +21,10 @@ export default defineConfig({
         replacement: src("./packages/evtlog-postgres/src/embedded/index.ts"),
       },
       {
+        find: /^@eventsourced\/evtlog-postgres\/internal$/,
+        replacement: src("./packages/evtlog-postgres/src/internal.ts"),
+      },
+      {
         find: /^@eventsourced\/evtlog-postgres$/,
         replacement: src("./packages/evtlog-postgres/src/index.ts"),
       },

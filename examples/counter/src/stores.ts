@@ -127,7 +127,12 @@ async function openPostgres(
   const connection = sharedPool ? { pool: sharedPool } : { connectionString: url };
   let evtLog: PostgresEvtLog | undefined;
   try {
-    evtLog = await PostgresEvtLog.create({ ...connection, schema, logger });
+    evtLog = await PostgresEvtLog.create({
+      ...connection,
+      ...(sharedPool ? { maxConnections: 1 } : {}),
+      schema,
+      logger,
+    });
     const snapshotStore = await PostgresSnapshotStore.create({ ...connection, schema });
     return {
       evtLog,

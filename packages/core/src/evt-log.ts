@@ -58,14 +58,17 @@ export interface Persisted {
 export interface EvtsByIdOptions {
   /** First seqNo to return (inclusive): an integer >= 1; anything else is an `InvalidArgumentError`. */
   readonly from: number;
-  /** Last seqNo to return (inclusive); unbounded when omitted. */
+  /** Last seqNo to return (inclusive): an integer; unbounded when omitted. Below `from`, nothing is returned. */
   readonly to?: number | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
 /** Options for {@link EvtLog.evtsByType}. */
 export interface EvtsByTypeOptions {
-  /** Return events with a position greater than this one; 0 (the default) starts at the beginning. */
+  /**
+   * Return events with a position greater than this one: an integer >= 0; 0 (the default) starts at the
+   * beginning.
+   */
   readonly after?: number | undefined;
   /** Keep tailing: after the stored events, wait for new ones until `signal` aborts. */
   readonly live?: boolean | undefined;
@@ -87,19 +90,30 @@ export interface EvtLog {
    * resolves to the new last seqNo and the position of the last event. Rejects with `SeqNoConflictError`
    * (writing nothing) when the entity's last seqNo is not `expectedLastSeqNo` (0 for an entity with no
    * events), and with `PersistError` on a technical failure (see its `outcomeUnknown`; a log that is
-   * closed reports `outcomeUnknown: false`, as nothing was sent).
+   * closed reports `outcomeUnknown: false`, as nothing was sent). Invalid arguments (type, id, an
+   * `expectedLastSeqNo` that is not an integer >= 0, no events, event bytes that are not a `Uint8Array`)
+   * are refused with `InvalidArgumentError` before anything is sent.
    */
   persist(type: string, id: string, expectedLastSeqNo: number, evts: readonly NewEvt[]): Promise<Persisted>;
 
   /** The last seqNo of the entity, 0 when it has no events. */
   lastSeqNo(type: string, id: string): Promise<number>;
 
-  /** The entity's events in seqNo order, streamed with backpressure, bounded by `to` when given. */
+  /**
+   * The entity's events in seqNo order, streamed with backpressure, bounded by `to` when given.
+   *
+   * Invalid arguments (type, id, `from`, `to`) are reported when iteration starts, as the rejection of the
+   * first `next()`, never by the call itself, and before the log's server is asked anything; read failures
+   * surface the same way, as `ReadError`.
+   */
   evtsById(type: string, id: string, options: EvtsByIdOptions): AsyncIterable<EvtRecord>;
 
   /**
    * Every event of `type` in the log's global order, without gaps: a reader never skips an event whose
    * transaction committed after that of a later-positioned one.
+   *
+   * Like {@link EvtLog.evtsById}, invalid arguments (type, `after`) are reported by the first `next()`,
+   * never by the call itself.
    */
   evtsByType(type: string, options?: EvtsByTypeOptions): AsyncIterable<TypedEvtRecord>;
 }

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { ConfigurationError, ConnectionError } from "@eventsourced/core";
+import { ConfigurationError, ConnectionError, EventSourcedError } from "@eventsourced/core";
 import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
 
 /** How to reach a NATS server when no existing connection is given. */
@@ -75,4 +75,30 @@ export function reason(cause: unknown): string {
   if (!(cause instanceof Error)) return String(cause);
   const name = cause.constructor.name;
   return cause.message.length > 0 ? `${name}: ${cause.message}` : name;
+}
+
+/**
+ * Where a log or store talks to, for messages: the configured server URLs without credentials, or, on a
+ * connection passed in, the server it is connected to.
+ */
+export function natsTarget(
+  servers: string | readonly string[] | undefined,
+  given: NatsConnection | undefined,
+): string {
+  return given === undefined ? describeServers(serverList(servers)) : given.getServer();
+}
+
+/**
+ * The error for a failed setup step (`what`, e.g. "set up JetStream stream \"x\"") at `target`: our own
+ * typed errors as they are, `ConnectionError` for JetStream missing or anything else.
+ */
+export function setupError(err: unknown, target: string, what: string): EventSourcedError {
+  if (err instanceof EventSourcedError) return err;
+  // nats.js names the error for "no JetStream answered" so (its class is not exported).
+  if (err instanceof Error && err.name === "JetStreamNotEnabled") {
+    return new ConnectionError(`JetStream is not enabled on the NATS server at ${target}`, target, {
+      cause: err,
+    });
+  }
+  return new ConnectionError(`cannot ${what} on NATS at ${target}: ${reason(err)}`, target, { cause: err });
 }

@@ -1,5 +1,5 @@
 import { BinaryReader } from "@bufbuild/protobuf/wire";
-import type { EvtMetadata, EvtRecord, NewEvt } from "@eventsourced/core";
+import { type EvtMetadata, type EvtRecord, InvalidArgumentError, type NewEvt } from "@eventsourced/core";
 
 /**
  * Message headers written with every persist (for tooling and direct gets; readers use the body, which
@@ -36,7 +36,13 @@ export function encodeEvtBatch(
   evts: readonly NewEvt[],
   recordedAtMs: number,
 ): Uint8Array {
-  const parts = evts.map((evt) => evtParts(evt, recordedAtMs));
+  const parts = evts.map((evt, index) => {
+    // A cast-away type must not be encoded as something else (a string would become zeros).
+    if (!(evt?.bytes instanceof Uint8Array)) {
+      throw new InvalidArgumentError(`event ${index}: bytes must be a Uint8Array`);
+    }
+    return evtParts(evt, recordedAtMs);
+  });
   let size = 1 + varintSize(firstSeqNo) + 1 + varintSize(evts.length);
   for (const part of parts) size += 1 + varintSize(part.size) + part.size;
   const out = new Uint8Array(size);

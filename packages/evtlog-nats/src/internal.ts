@@ -1,6 +1,17 @@
-// Internals shared with sibling packages, tests and benchmarks; not public API and may change in any release.
-export { connectNats, describeServers, type NatsConnectOptions, reason, serverList } from "./connect-nats.js";
+// Internals shared with sibling packages (the NATS KV snapshot store), tests and benchmarks; not public API
+// and may change in any release.
+export {
+  connectNats,
+  describeServers,
+  type NatsConnectOptions,
+  natsTarget,
+  reason,
+  serverList,
+  setupError,
+} from "./connect-nats.js";
 export { decodeEvtBatch, encodeEvtBatch } from "./envelope.js";
+export { ApiCode, isWrongLastSequence, jetStreamApiCode } from "./jetstream-api-codes.js";
 export { resumePoint, toPosition } from "./position.js";
-export { provisionStream, resolveStreamOptions } from "./stream-provisioning.js";
+export { classifyPublishFailure, type PublishFailure } from "./publish-failure.js";
+export { NAME_PATTERN, provisionStream, resolveStreamOptions } from "./stream-provisioning.js";
 export { readStream } from "./stream-reader.js";

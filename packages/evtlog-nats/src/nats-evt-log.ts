@@ -1,6 +1,5 @@
 import {
   ConfigurationError,
-  ConnectionError,
   consoleLogger,
   DecodeError,
   EventSourcedError,
@@ -19,7 +18,7 @@ import {
 } from "@eventsourced/core";
 import { type JetStreamClient, jetstream, jetstreamManager, type StoredMsg } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
-import { connectNats, describeServers, reason, serverList } from "./connect-nats.js";
+import { connectNats, natsTarget, reason, setupError } from "./connect-nats.js";
 import { type EntityMessage, EntityMessages } from "./entity-messages.js";
 import { type DecodedBatch, decodeEvtBatch, encodeEvtBatch, Header, peekBatchRange } from "./envelope.js";
 import { LastMessageCache } from "./last-message-cache.js";
@@ -58,6 +57,8 @@ export class NatsEvtLog implements EvtLog {
   readonly #publishAttempts: number;
   readonly #logger: Logger;
   #closed = false;
+  /** Aborted by `close()`: live by-type readers end then, as they do on their own signal. */
+  readonly #closing = new AbortController();
 
   private constructor(fields: {
     nc: NatsConnection;
@@ -102,7 +103,6 @@ export class NatsEvtLog implements EvtLog {
     const stream = resolveStreamOptions(options.stream);
     const ownsConnection = options.connection === undefined;
     const nc = options.connection ?? (await connectNats(options));
-    const target = ownsConnection ? describeServers(serverList(options.servers)) : nc.getServer();
     try {
       const jsm = await jetstreamManager(nc);
       const info = await provisionStream(jsm, stream);
@@ -116,17 +116,10 @@ export class NatsEvtLog implements EvtLog {
       });
     } catch (err) {
       if (ownsConnection) await nc.close().catch(() => {});
-      if (err instanceof EventSourcedError) throw err;
-      // nats.js names the error for "no JetStream answered" so (its class is not exported).
-      if (err instanceof Error && err.name === "JetStreamNotEnabled") {
-        throw new ConnectionError(`JetStream is not enabled on the NATS server at ${target}`, target, {
-          cause: err,
-        });
-      }
-      throw new ConnectionError(
-        `cannot set up JetStream stream ${JSON.stringify(stream.name)} on NATS at ${target}: ${reason(err)}`,
-        target,
-        { cause: err },
+      throw setupError(
+        err,
+        natsTarget(options.servers, options.connection),
+        `set up JetStream stream ${JSON.stringify(stream.name)}`,
       );
     }
   }
@@ -146,20 +139,32 @@ export class NatsEvtLog implements EvtLog {
     expectedLastSeqNo: number,
     evts: readonly NewEvt[],
   ): Promise<Persisted> {
+    // Every argument is checked before anything is sent or looked up.
     const subject = this.#subjects.entity(type, id);
+    if (!Number.isSafeInteger(expectedLastSeqNo) || expectedLastSeqNo < 0) {
+      throw new InvalidArgumentError(`invalid expectedLastSeqNo ${expectedLastSeqNo}: an integer >= 0`);
+    }
+    if (!Array.isArray(evts) || evts.length === 0) {
+      throw new InvalidArgumentError("persist needs at least one event");
+    }
+    if (evts.length > MAX_EVTS_PER_PERSIST) {
+      throw new InvalidArgumentError(
+        `a persist on NATS carries at most ${MAX_EVTS_PER_PERSIST} events (one message per command); got ${evts.length}`,
+      );
+    }
+    const body = encodeEvtBatch(expectedLastSeqNo + 1, evts, Date.now());
     if (this.#closed || this.#nc.isClosed()) {
       throw new PersistError(
         `cannot persist ${type}/${JSON.stringify(id)}: the event log is closed; nothing was sent`,
         false,
       );
     }
-    if (!Number.isSafeInteger(expectedLastSeqNo) || expectedLastSeqNo < 0) {
-      throw new InvalidArgumentError(`invalid expectedLastSeqNo ${expectedLastSeqNo}: an integer >= 0`);
-    }
-    if (evts.length === 0) throw new InvalidArgumentError("persist needs at least one event");
-    if (evts.length > MAX_EVTS_PER_PERSIST) {
-      throw new InvalidArgumentError(
-        `a persist on NATS carries at most ${MAX_EVTS_PER_PERSIST} events (one message per command); got ${evts.length}`,
+    // Headers count too; a message that fits only without them is refused by the client before sending.
+    const maxPayload = this.#nc.info?.max_payload;
+    if (maxPayload !== undefined && body.length > maxPayload) {
+      throw new PersistError(
+        `the ${evts.length} events of ${type}/${JSON.stringify(id)} encode to ${body.length} bytes, more than the server's max_payload of ${maxPayload}`,
+        false,
       );
     }
     // The usual case (the entity's own last persist is remembered) publishes without awaiting anything else.
@@ -168,17 +173,9 @@ export class NatsEvtLog implements EvtLog {
       cached !== undefined && cached.lastSeqNo === expectedLastSeqNo
         ? cached.streamSeq
         : await this.#expectedStreamSeq(type, id, subject, expectedLastSeqNo);
-    const body = encodeEvtBatch(expectedLastSeqNo + 1, evts, Date.now());
     const hdrs = headers();
     hdrs.set(Header.FirstSeq, String(expectedLastSeqNo + 1));
     hdrs.set(Header.Count, String(evts.length));
-    const maxPayload = this.#nc.info?.max_payload;
-    if (maxPayload !== undefined && body.length > maxPayload) {
-      throw new PersistError(
-        `the ${evts.length} events of ${type}/${JSON.stringify(id)} encode to ${body.length} bytes, more than the server's max_payload of ${maxPayload}`,
-        false,
-      );
-    }
     let ack: { seq: number };
     try {
       ack = await publishPersist(
@@ -208,11 +205,14 @@ export class NatsEvtLog implements EvtLog {
   /** Bounded by the entity's last message when the read starts; see {@link EvtLog.evtsById}. */
   async *evtsById(type: string, id: string, options: EvtsByIdOptions): AsyncIterable<EvtRecord> {
     const subject = this.#subjects.entity(type, id);
-    const from = options.from;
+    const from = options?.from;
     if (!Number.isSafeInteger(from) || from < 1) {
       throw new InvalidArgumentError(`invalid seqNo ${from} to read from: must be an integer >= 1`);
     }
     const { signal } = options;
+    if (options.to !== undefined && !Number.isSafeInteger(options.to)) {
+      throw new InvalidArgumentError(`invalid seqNo ${options.to} to read to: must be an integer`);
+    }
     if ((options.to !== undefined && options.to < from) || signal?.aborted) return;
     let last: EntityMessage | undefined;
     try {
@@ -273,8 +273,15 @@ export class NatsEvtLog implements EvtLog {
    */
   async *evtsByType(type: string, options: EvtsByTypeOptions = {}): AsyncIterable<TypedEvtRecord> {
     const filter = this.#subjects.byType(type);
-    const { signal, live = false } = options;
+    const { live = false } = options;
     const start = resumePoint(options.after ?? 0);
+    // A live reader also ends when the log closes (otherwise it would retry a closed connection for ever).
+    const signal =
+      live && options.signal !== undefined
+        ? AbortSignal.any([options.signal, this.#closing.signal])
+        : live
+          ? this.#closing.signal
+          : options.signal;
     if (signal?.aborted) return;
     let endSeq: number | undefined;
     if (!live) {
@@ -326,11 +333,13 @@ export class NatsEvtLog implements EvtLog {
   }
 
   /**
-   * Closes the connection if this log opened it (waiting for outstanding publishes); a connection passed in
-   * as `options.connection` stays open.
+   * Ends live by-type readers, then closes the connection if this log opened it (waiting for outstanding
+   * publishes); a connection passed in as `options.connection` stays open. Later persists fail with
+   * `PersistError` (`outcomeUnknown: false`).
    */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
     if (this.#ownsConnection && !this.#nc.isClosed()) await this.#nc.drain();
   }
 

@@ -1,13 +1,13 @@
 import { ConfigurationError } from "@eventsourced/core";
 import {
   DiscardPolicy,
-  JetStreamApiError,
   type JetStreamManager,
   RetentionPolicy,
   StorageType,
   type StreamConfig,
   type StreamInfo,
 } from "@nats-io/jetstream";
+import { ApiCode, jetStreamApiCode } from "./jetstream-api-codes.js";
 import { SUBJECT_PREFIX_PATTERN } from "./subjects.js";
 
 /** The JetStream stream that holds the events. */
@@ -43,19 +43,31 @@ export class StreamConfigError extends ConfigurationError {
     readonly stream: string,
     readonly problems: readonly string[],
     key: string,
+    options?: { cause?: unknown },
   ) {
     super(
       `JetStream stream ${JSON.stringify(stream)} cannot be used as an event log: ${problems.join("; ")}`,
       key,
       "server",
+      options,
     );
   }
 }
 
+/**
+ * The longest subject prefix. A subject is prefix, type (up to 100 characters) and encoded id (up to 1,536
+ * for an id of `MAX_ID_BYTES`), and a protocol line holding it must stay within the server's 4 KiB
+ * `max_control_line`; beyond that the server drops the connection instead of refusing the message.
+ */
+export const MAX_SUBJECT_PREFIX_LENGTH = 256;
+
+/** Names of streams and KV buckets: letters, digits, `_` and `-`. */
+export const NAME_PATTERN: RegExp = /^[A-Za-z0-9_-]+$/;
+
 /** Fills in defaults and validates names; throws `ConfigurationError` naming the bad key. */
 export function resolveStreamOptions(options: NatsStreamOptions = {}): ResolvedStreamOptions {
   const name = options.name ?? "eventsourced";
-  if (!/^[A-Za-z0-9_-]+$/.test(name)) {
+  if (!NAME_PATTERN.test(name)) {
     throw new ConfigurationError(
       `invalid stream name ${JSON.stringify(name)}: use letters, digits, "_" and "-"`,
       "stream.name",
@@ -63,9 +75,9 @@ export function resolveStreamOptions(options: NatsStreamOptions = {}): ResolvedS
     );
   }
   const subjectPrefix = options.subjectPrefix ?? "evts";
-  if (!SUBJECT_PREFIX_PATTERN.test(subjectPrefix)) {
+  if (!SUBJECT_PREFIX_PATTERN.test(subjectPrefix) || subjectPrefix.length > MAX_SUBJECT_PREFIX_LENGTH) {
     throw new ConfigurationError(
-      `invalid subject prefix ${JSON.stringify(subjectPrefix)}: dot-separated tokens of letters, digits, "_" and "-"`,
+      `invalid subject prefix ${JSON.stringify(subjectPrefix.slice(0, 64))}: dot-separated tokens of letters, digits, "_" and "-", at most ${MAX_SUBJECT_PREFIX_LENGTH} characters`,
       "stream.subjectPrefix",
       "options",
     );
@@ -120,16 +132,45 @@ export async function provisionStream(
   } catch (err) {
     // Another process may have created it between our lookup and our create.
     const raced = await streamInfo(jsm, options.name);
-    if (raced === undefined) throw err;
-    return verifyStream(raced, options);
+    if (raced !== undefined) return verifyStream(raced, options);
+    if (jetStreamApiCode(err) === ApiCode.SubjectOverlap) throw await overlapError(jsm, options, err);
+    throw err;
   }
+}
+
+/**
+ * The server refuses a stream whose subjects overlap another stream's: each stream needs a subject prefix
+ * of its own. Names the option and the stream(s) in the way.
+ */
+async function overlapError(
+  jsm: JetStreamManager,
+  options: ResolvedStreamOptions,
+  cause: unknown,
+): Promise<StreamConfigError> {
+  const wanted = `${options.subjectPrefix}.>`;
+  const others: string[] = [];
+  try {
+    for await (const name of jsm.streams.names(wanted)) if (name !== options.name) others.push(name);
+  } catch {
+    // The names are for the message only.
+  }
+  const holders =
+    others.length === 0 ? "another stream" : `stream ${others.map((n) => JSON.stringify(n)).join(", ")}`;
+  return new StreamConfigError(
+    options.name,
+    [
+      `its subjects ${JSON.stringify(wanted)} overlap those of ${holders}; give each stream a subject prefix of its own (stream.subjectPrefix)`,
+    ],
+    "stream.subjectPrefix",
+    { cause },
+  );
 }
 
 async function streamInfo(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
   try {
     return await jsm.streams.info(name);
   } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === 10059) return undefined;
+    if (jetStreamApiCode(err) === ApiCode.StreamNotFound) return undefined;
     throw err;
   }
 }

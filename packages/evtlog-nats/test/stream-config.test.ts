@@ -94,11 +94,35 @@ describe("stream provisioning", () => {
     await nested.close();
   });
 
+  it.each([
+    ["the same prefix", (taken: string) => taken],
+    ["a prefix inside the other stream's subjects", (taken: string) => `${taken}.orders`],
+  ])(
+    "refuses a new stream whose subjects overlap another stream's (%s), naming the option and that stream",
+    async (_, prefixOf) => {
+      const taken = await existingStream({});
+      const name = uniqueName("cfg");
+      streams.push(name);
+      const err = await NatsEvtLog.connect({
+        servers: NATS_URL,
+        stream: { name, subjectPrefix: prefixOf(taken) },
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StreamConfigError);
+      expect(err).not.toBeInstanceOf(ConnectionError);
+      expect(err).toMatchObject({ code: ErrorCode.Configuration, key: "stream.subjectPrefix", stream: name });
+      expect((err as Error).message).toContain(JSON.stringify(taken));
+      expect((err as Error).message).toContain("subject prefix of its own");
+    },
+  );
+
   it("rejects invalid names and options with ConfigurationError before connecting", async () => {
     await expect(NatsEvtLog.connect({ stream: { name: "a.b" } })).rejects.toMatchObject({
       key: "stream.name",
     });
     await expect(NatsEvtLog.connect({ stream: { subjectPrefix: "a.*" } })).rejects.toMatchObject({
+      key: "stream.subjectPrefix",
+    });
+    await expect(NatsEvtLog.connect({ stream: { subjectPrefix: "p".repeat(257) } })).rejects.toMatchObject({
       key: "stream.subjectPrefix",
     });
     await expect(NatsEvtLog.connect({ fetchBatch: 0 })).rejects.toMatchObject({ key: "fetchBatch" });

@@ -1,10 +1,13 @@
-import type { PgPoolLike } from "./pg-pool-like.js";
-
 /**
- * Names the server as `host:port/database` for error messages, never including credentials: the
- * connection string is parsed and only those three parts are kept.
+ * Names the server as `host:port/database` for error messages, never including credentials: a connection
+ * string is parsed and only those three parts are kept. This is the only place the PostgreSQL packages
+ * turn connection settings into text.
+ *
+ * With a pool passed in, the server is not known (the pool's settings are its own business), so the
+ * target says so; the driver's error, kept as `cause`, names the address it tried.
  */
-export function connectionTarget(connectionString: string | undefined, pool?: PgPoolLike): string {
+export function connectionTarget(connectionString: string | undefined, poolGiven = false): string {
+  if (poolGiven) return "the pool passed in";
   if (connectionString !== undefined) {
     try {
       const url = new URL(connectionString);
@@ -19,10 +22,8 @@ export function connectionTarget(connectionString: string | undefined, pool?: Pg
       return `${pick("host") ?? "localhost"}:${pick("port") ?? "5432"}/${pick("dbname") ?? "postgres"}`;
     }
   }
-  const options = pool?.options;
-  if (options?.connectionString !== undefined) return connectionTarget(options.connectionString);
-  const host = options?.host ?? process.env.PGHOST ?? "localhost";
-  const port = options?.port ?? process.env.PGPORT ?? 5432;
-  const database = options?.database ?? process.env.PGDATABASE ?? "postgres";
+  const host = process.env.PGHOST ?? "localhost";
+  const port = process.env.PGPORT ?? 5432;
+  const database = process.env.PGDATABASE ?? "postgres";
   return `${host}:${port}/${database}`;
 }

@@ -1,4 +1,10 @@
-import { type EvtRecord, type EvtsByIdOptions, InvalidArgumentError, ReadError } from "@eventsourced/core";
+import {
+  type EvtRecord,
+  type EvtsByIdOptions,
+  InvalidArgumentError,
+  ReadError,
+  validateTypeAndId,
+} from "@eventsourced/core";
 import { EVT_COLUMNS, type EvtRow, toEvtRecord } from "./evt-row.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 import type { LogTables } from "./schema.js";
@@ -30,11 +36,16 @@ export async function* readEvtsById(
   id: string,
   options: EvtsByIdOptions,
 ): AsyncGenerator<EvtRecord> {
-  const { from, signal } = options;
-  const to = options.to ?? MAX_SEQ_NO;
-  if (!Number.isInteger(from) || from < 1 || !Number.isInteger(to)) {
-    throw new InvalidArgumentError(`invalid seqNo range from ${from} to ${options.to}`);
+  // Checked here, when iteration starts, like every argument of every read: before any query.
+  validateTypeAndId(type, id);
+  const { from, to: until, signal } = options ?? ({} as Partial<EvtsByIdOptions>);
+  if (from === undefined || !Number.isSafeInteger(from) || from < 1) {
+    throw new InvalidArgumentError(`invalid seqNo ${from} to read from: must be an integer >= 1`);
   }
+  if (until !== undefined && !Number.isSafeInteger(until)) {
+    throw new InvalidArgumentError(`invalid seqNo ${until} to read to: must be an integer`);
+  }
+  const to = until ?? MAX_SEQ_NO;
   if (to < from) return;
   const fetchPage = (start: number): Promise<EvtRow[]> => {
     const limit = Math.min(pageSize, to - start + 1);

@@ -3,6 +3,7 @@ import {
   InvalidArgumentError,
   ReadError,
   type TypedEvtRecord,
+  validateTypeAndId,
 } from "@eventsourced/core";
 import type { AppendSignal } from "./append-signal.js";
 import { EVT_COLUMNS, type EvtRow, toEvtRecord } from "./evt-row.js";
@@ -54,9 +55,11 @@ export async function* readEvtsByType(
   type: string,
   options: EvtsByTypeOptions,
 ): AsyncGenerator<TypedEvtRecord> {
+  // Checked here, when iteration starts, like every argument of every read: before any query.
+  validateTypeAndId(type, "-");
   const { live = false, signal } = options;
   let after = options.after ?? 0;
-  if (!Number.isInteger(after) || after < 0) {
+  if (!Number.isSafeInteger(after) || after < 0) {
     throw new InvalidArgumentError(`invalid position ${after}: must be an integer >= 0`);
   }
   // Listen before the first query, so nothing committed between that query and the first wait is missed.

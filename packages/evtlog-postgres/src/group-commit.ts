@@ -7,13 +7,7 @@ import {
 } from "@eventsourced/core";
 import { persistOneParams } from "./persist-one-statement.js";
 import { persistParams } from "./persist-statement.js";
-import {
-  connectionError,
-  isConnectFailure,
-  isConnectionLost,
-  isRefusedBeforeSending,
-  sqlState,
-} from "./pg-errors.js";
+import { classifyQueryFailure, connectionError, isConnectFailure } from "./pg-errors.js";
 import type { PgClientLike, PgPoolLike } from "./pg-pool-like.js";
 
 /** One persist waiting for its batch. */
@@ -195,24 +189,30 @@ export class GroupCommitter {
       client = await this.#acquire();
     } catch (err) {
       const cause = isConnectFailure(err) ? connectionError(err, this.#options.target) : err;
-      for (const p of batch) {
-        p.reject(
-          new PersistError(`cannot persist to ${this.#options.target}: no connection`, false, { cause }),
-        );
-      }
+      rejectAll(batch, () => `cannot persist to ${this.#options.target}: no connection`, false, cause);
       return;
     }
-    let result: { won: number[]; positions: (string | number)[] } | undefined;
+    const { lockKey, notifyChannel, statements } = this.#options;
+    const only = batch.length === 1 && batch[0]!.evts.length === 1 ? batch[0]! : undefined;
+    let values: unknown[];
     try {
-      const { lockKey, notifyChannel, statements } = this.#options;
-      const only = batch.length === 1 && batch[0]!.evts.length === 1 ? batch[0]! : undefined;
+      // `persist` validated the events, so this cannot fail; if it does anyway, nothing was sent.
+      values =
+        only !== undefined
+          ? persistOneParams(only, lockKey, notifyChannel)
+          : persistParams(batch, lockKey, notifyChannel);
+    } catch (err) {
+      this.#releaseAfterBatch();
+      rejectAll(batch, (p) => `cannot persist ${describe(p)}: ${reason(err)}; nothing was sent`, false, err);
+      return;
+    }
+    let result: { won: number[]; positions: (string | number)[] };
+    try {
       if (only !== undefined) {
-        const values = persistOneParams(only, lockKey, notifyChannel);
         const res = await client.query({ name: statements.oneName, text: statements.one, values });
         const position = (res.rows[0] as { position: string | number | null }).position;
         result = position === null ? { won: [], positions: [] } : { won: [0], positions: [position] };
       } else {
-        const values = persistParams(batch, lockKey, notifyChannel);
         const res =
           batch.length <= PREPARED_MAX_BATCH
             ? await client.query({ name: statements.batchName, text: statements.batch, values })
@@ -220,32 +220,36 @@ export class GroupCommitter {
         result = res.rows[0] as { won: number[]; positions: (string | number)[] };
       }
     } catch (err) {
-      const state = sqlState(err);
-      const lost = isConnectionLost(err) || state === undefined;
-      if (lost) {
-        // Unless the client refused before sending, the statement may have reached the server and
-        // committed: the outcome is unknown, and the persist is never acknowledged.
-        const sent = !isRefusedBeforeSending(err);
-        this.#discardClient(err instanceof Error ? err : new Error(String(err)));
-        for (const p of batch) {
-          p.reject(
-            new PersistError(
-              sent
-                ? `connection lost while persisting ${p.type}/${JSON.stringify(p.id)}; the write may or may not have committed`
-                : `cannot persist ${p.type}/${JSON.stringify(p.id)}: the connection was already broken; nothing was sent`,
-              sent,
-              { cause: err },
-            ),
-          );
-        }
+      const failure = classifyQueryFailure(err);
+      if (failure.discardConnection) this.#discardClient(err instanceof Error ? err : new Error(String(err)));
+      else this.#releaseAfterBatch();
+      if (failure.outcomeUnknown) {
+        // The statement may have reached the server and committed: never acknowledged, never retried here.
+        const why =
+          failure.kind === "lost" ? "the connection was lost" : `the client failed (${reason(err)})`;
+        rejectAll(
+          batch,
+          (p) => `${why} while persisting ${describe(p)}; the write may or may not have committed`,
+          true,
+          err,
+        );
         return;
       }
-      this.#releaseAfterBatch();
+      if (failure.kind === "notSent") {
+        rejectAll(
+          batch,
+          (p) => `cannot persist ${describe(p)}: ${reason(err)}; nothing was sent`,
+          false,
+          err,
+        );
+        return;
+      }
+      // The server refused the statement: its transaction rolled back, nothing was written.
       if (fallback && batch.length > 1) {
         this.#stats.fallbacks++;
         this.#options.logger.warn("group commit batch failed; retrying its persists one by one", {
-          sqlState: state,
-          error: err instanceof Error ? err.message : String(err),
+          sqlState: failure.sqlState,
+          error: reason(err),
           persists: batch.length,
         });
         for (const p of batch) await this.#write([p], false);
@@ -253,15 +257,9 @@ export class GroupCommitter {
       }
       for (const p of batch) {
         p.reject(
-          state === "23505"
+          failure.sqlState === "23505"
             ? new SeqNoConflictError(p.type, p.id, p.expected, { cause: err })
-            : new PersistError(
-                `cannot persist ${p.type}/${JSON.stringify(p.id)}: ${(err as Error).message}`,
-                false,
-                {
-                  cause: err,
-                },
-              ),
+            : new PersistError(`cannot persist ${describe(p)}: ${reason(err)}`, false, { cause: err }),
         );
       }
       return;
@@ -286,4 +284,21 @@ export class GroupCommitter {
     });
     if (types.size > 0) this.#options.onCommitted(types);
   }
+}
+
+function rejectAll(
+  batch: readonly PendingPersist[],
+  message: (p: PendingPersist) => string,
+  outcomeUnknown: boolean,
+  cause: unknown,
+): void {
+  for (const p of batch) p.reject(new PersistError(message(p), outcomeUnknown, { cause }));
+}
+
+function describe(p: PendingPersist): string {
+  return `${p.type}/${JSON.stringify(p.id)}`;
+}
+
+function reason(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

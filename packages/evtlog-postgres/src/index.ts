@@ -3,7 +3,14 @@
 // Monitoring
 export type { GroupCommitStats } from "./group-commit.js";
 // The pool interface the log needs (`pg.Pool` satisfies it)
-export type { PgClientLike, PgNotificationLike, PgPoolLike, PgResultLike } from "./pg-pool-like.js";
+export type {
+  PgClientLike,
+  PgNotificationLike,
+  PgPoolLike,
+  PgQueryClientLike,
+  PgQueryPoolLike,
+  PgResultLike,
+} from "./pg-pool-like.js";
 export { PostgresEvtLog } from "./postgres-evt-log.js";
 export type { PostgresEvtLogOptions } from "./postgres-evt-log-options.js";
 

@@ -15,8 +15,24 @@ export interface PgNotificationLike {
   readonly payload?: string | undefined;
 }
 
-/** A client checked out of a pool (`pg.PoolClient`). */
-export interface PgClientLike {
+/** A client that runs plain queries and goes back to its pool: enough for a setup transaction. */
+export interface PgQueryClientLike {
+  query(text: string, values?: unknown[]): Promise<PgResultLike>;
+  /** Returns the client to its pool; passing an error (or `true`) destroys the connection instead. */
+  release(err?: Error | boolean): void;
+}
+
+/**
+ * A pool that hands out {@link PgQueryClientLike} clients: what a snapshot store needs (`pg.Pool`
+ * satisfies it).
+ */
+export interface PgQueryPoolLike {
+  connect(): Promise<PgQueryClientLike>;
+  query(text: string, values?: unknown[]): Promise<PgResultLike>;
+}
+
+/** A client checked out of a pool (`pg.PoolClient`), as the event log uses it. */
+export interface PgClientLike extends PgQueryClientLike {
   query(text: string, values?: unknown[]): Promise<PgResultLike>;
   /** A named statement is prepared once per connection and then only bound and executed. */
   query(config: {
@@ -24,8 +40,6 @@ export interface PgClientLike {
     readonly text: string;
     readonly values: unknown[];
   }): Promise<PgResultLike>;
-  /** Returns the client to its pool; passing an error (or `true`) destroys the connection instead. */
-  release(err?: Error | boolean): void;
   on(event: "notification", listener: (message: PgNotificationLike) => void): unknown;
   on(event: "error", listener: (err: Error) => void): unknown;
   removeListener(event: "notification", listener: (message: PgNotificationLike) => void): unknown;
@@ -33,20 +47,12 @@ export interface PgClientLike {
 }
 
 /**
- * A connection pool (`pg.Pool` satisfies it).
+ * A connection pool as the event log uses it (`pg.Pool` satisfies it). The log reads nothing else from
+ * the pool: tell it the pool's size with the `maxConnections` option.
  * @example
  * import pg from "pg";
  * const pool: PgPoolLike = new pg.Pool({ connectionString, max: 10 });
  */
-export interface PgPoolLike {
+export interface PgPoolLike extends PgQueryPoolLike {
   connect(): Promise<PgClientLike>;
-  query(text: string, values?: unknown[]): Promise<PgResultLike>;
-  /** `pg.Pool` exposes its options; when `max` is 1 the log shares that single connection (see README). */
-  readonly options?: {
-    readonly max?: number | undefined;
-    readonly host?: string | undefined;
-    readonly port?: number | undefined;
-    readonly database?: string | undefined;
-    readonly connectionString?: string | undefined;
-  };
 }

@@ -18,10 +18,13 @@ export interface PostgresEvtLogOptions {
   /** Most persists written together in one group-commit batch. Default 1000. */
   readonly maxBatchSize?: number | undefined;
   /**
-   * Size of the pool the log creates from `connectionString`. Default 10 (one committer, one LISTEN
-   * connection, the rest for reads); 1 for a server started by `startEmbeddedPostgres`. With fewer than 3
-   * (also for a pool passed in) live readers poll instead of LISTENing; with 1 the committer and the
-   * readers take turns on that connection.
+   * How many connections the log may use: the size of the pool it creates from `connectionString` (default
+   * 10: one committer, one LISTEN connection, the rest for reads), or, with `pool`, the most connections
+   * that pool opens (its `max`; the log does not look inside a pool). Without it, a pool passed in is used
+   * as a single connection, which is always safe but slower (and logged as a warning). Give 1 for a pool
+   * of one, such as the one shared on a server started by `startEmbeddedPostgres`
+   * (`embedded.maxConnections`). With fewer than 3, live readers poll instead of LISTENing; with 1, the
+   * committer and the readers take turns on that connection.
    */
   readonly maxConnections?: number | undefined;
   /** TLS, passed to `pg` as its `ssl` option (e.g. `{ ca, rejectUnauthorized: true }`). */

@@ -17,22 +17,22 @@ import { advisoryLockKey } from "./advisory-lock-key.js";
 import { AppendSignal } from "./append-signal.js";
 import { connectionTarget } from "./connection-target.js";
 import { createPool, type OwnedPool } from "./create-pool.js";
-import { singleConnectionServers } from "./embedded/single-connection-servers.js";
 import { evtsByIdStatement, readEvtsById } from "./evts-by-id.js";
 import { evtsByTypeStatement, readEvtsByType } from "./evts-by-type.js";
 import { type GroupCommitStats, GroupCommitter } from "./group-commit.js";
 import { NotificationListener } from "./notification-listener.js";
 import { persistOneStatement } from "./persist-one-statement.js";
 import { persistStatement } from "./persist-statement.js";
-import { connectionError, isConnectFailure } from "./pg-errors.js";
+import { setupError } from "./pg-errors.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 import type { PostgresEvtLogOptions } from "./postgres-evt-log-options.js";
 import { LOG_SCHEMA_VERSION, type LogTables, logTables, setupLogSchema } from "./schema.js";
+import { validateNewEvts } from "./validate-new-evts.js";
 
 interface Config {
   readonly tables: LogTables;
   readonly target: string;
-  /** Connections the pool can open (from `pg.Pool`'s options; assumed plenty when unknown). */
+  /** Connections the pool can open: `maxConnections`, for a pool passed in as for one the log creates. */
   readonly poolSize: number;
   /** LISTEN for live readers: needs a connection of its own, so only when the pool has at least 3. */
   readonly listen: boolean;
@@ -116,21 +116,31 @@ export class PostgresEvtLog implements EvtLog {
     const maxBatchSize = positiveInteger(options.maxBatchSize, 1000, "maxBatchSize");
     const pageSize = positiveInteger(options.readPageSize, 1000, "readPageSize");
     const connectionString = options.pool === undefined ? options.connectionString : undefined;
-    const target = connectionTarget(connectionString, options.pool);
-    const embedded = connectionString !== undefined && singleConnectionServers.has(connectionString);
-    const maxConnections = positiveInteger(options.maxConnections, embedded ? 1 : 10, "maxConnections");
+    const target = connectionTarget(connectionString, options.pool !== undefined);
+    // A pool passed in without its size is taken to have one connection: assuming more than it has would
+    // let the committer hold its only connection while reads wait for one forever.
+    const poolSize = positiveInteger(
+      options.maxConnections,
+      options.pool === undefined ? 10 : 1,
+      "maxConnections",
+    );
+    if (options.pool !== undefined && options.maxConnections === undefined) {
+      logger.warn(
+        "PostgresEvtLog: a pool was passed without maxConnections; using it as a single connection (no LISTEN, " +
+          "the committer releases it after every batch). Pass maxConnections: the pool's max.",
+      );
+    }
     const ownedPool =
       options.pool === undefined
         ? await createPool({
             connectionString,
-            max: maxConnections,
+            max: poolSize,
             ssl: options.ssl,
             applicationName: "eventsourced",
             onIdleError: (err) => logger.warn("idle PostgreSQL connection failed", { error: err.message }),
           })
         : undefined;
     const pool = options.pool ?? (ownedPool as OwnedPool);
-    const poolSize = options.pool === undefined ? maxConnections : (options.pool.options?.max ?? 10);
     const notify = options.notify ?? poolSize > 1;
     // The committer holds one connection and LISTEN another; readers need at least one more.
     const listen = notify && poolSize >= 3;
@@ -157,8 +167,7 @@ export class PostgresEvtLog implements EvtLog {
       }
     } catch (err) {
       await ownedPool?.end().catch(() => {});
-      if (isConnectFailure(err)) throw connectionError(err, target);
-      throw err;
+      throw setupError(err, target, `set up the event log tables ${tables.events}`);
     }
     return new PostgresEvtLog(pool, ownedPool, config, notifyChannel, maxBatchSize);
   }
@@ -176,11 +185,12 @@ export class PostgresEvtLog implements EvtLog {
   persist(type: string, id: string, expectedLastSeqNo: number, evts: readonly NewEvt[]): Promise<Persisted> {
     try {
       validateTypeAndId(type, id);
-      if (!Number.isInteger(expectedLastSeqNo) || expectedLastSeqNo < 0) {
-        throw new InvalidArgumentError(`invalid expected last seqNo ${expectedLastSeqNo}`);
+      if (!Number.isSafeInteger(expectedLastSeqNo) || expectedLastSeqNo < 0) {
+        throw new InvalidArgumentError(`invalid expected last seqNo ${expectedLastSeqNo}: an integer >= 0`);
       }
-      if (evts.length === 0) throw new InvalidArgumentError("cannot persist an empty batch of events");
-      if (this.#closed) throw new PersistError("cannot persist: the event log is closed", false);
+      validateNewEvts(evts);
+      if (this.#closed)
+        throw new PersistError("cannot persist: the event log is closed; nothing was sent", false);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -198,20 +208,18 @@ export class PostgresEvtLog implements EvtLog {
     } catch (err) {
       throw new ReadError(
         `cannot read the last seqNo of ${type}/${JSON.stringify(id)}: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
+        { cause: err },
       );
     }
   }
 
+  /** See {@link EvtLog.evtsById}: invalid arguments are refused when iteration starts, before any query. */
   evtsById(type: string, id: string, options: EvtsByIdOptions): AsyncIterable<EvtRecord> {
-    validateTypeAndId(type, id);
     return readEvtsById(this.#pool, this.#config.byIdSql, this.#config.pageSize, type, id, options);
   }
 
+  /** See {@link EvtLog.evtsByType}: invalid arguments are refused when iteration starts, before any query. */
   evtsByType(type: string, options: EvtsByTypeOptions = {}): AsyncIterable<TypedEvtRecord> {
-    validateTypeAndId(type, "-");
     return readEvtsByType(
       {
         pool: this.#pool,

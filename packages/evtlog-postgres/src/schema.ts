@@ -1,7 +1,7 @@
 import type { Logger } from "@eventsourced/core";
-import { SETUP_LOCK_KEY } from "./advisory-lock-key.js";
-import type { PgPoolLike } from "./pg-pool-like.js";
+import type { PgQueryPoolLike } from "./pg-pool-like.js";
 import { quoteIdentifier } from "./sql-identifier.js";
+import { runVersionedSetup, versionTable } from "./versioned-setup.js";
 
 /** The quoted, qualified names of one log's tables. */
 export interface LogTables {
@@ -29,7 +29,7 @@ export function logTables(schemaName: string, tableName: string): LogTables {
     schema,
     events: `${schema}.${quoteIdentifier(tableName, "table")}`,
     streams: `${schema}.${quoteIdentifier(`${tableName}_streams`, "table")}`,
-    versions: `${schema}."eventsourced_schema_version"`,
+    versions: versionTable(schema),
     component: `evtlog:${tableName}`,
   };
 }
@@ -40,8 +40,7 @@ export function logTables(schemaName: string, tableName: string): LogTables {
  * unique without an index of their own). The heads table is updated on every persist; free space on
  * its pages (fillfactor 50) keeps those updates HOT, i.e. without touching its index.
  *
- * Migrations by version: entry `i` brings the tables from version `i` to `i + 1`. Append only; never edit
- * a released entry, since databases record which versions they ran.
+ * Migrations by version (see `runVersionedSetup`): append only.
  */
 const MIGRATIONS: readonly ((t: LogTables) => string)[] = [
   (t) => `
@@ -69,55 +68,13 @@ const MIGRATIONS: readonly ((t: LogTables) => string)[] = [
 /** The schema version this code writes and reads. */
 export const LOG_SCHEMA_VERSION: number = MIGRATIONS.length;
 
-/** DDL of the version table, shared with the snapshot store (same name, same layout). */
-export function versionTableDdl(schema: string, versions: string): string {
-  return `CREATE SCHEMA IF NOT EXISTS ${schema};
-    CREATE TABLE IF NOT EXISTS ${versions} (
-      component  text PRIMARY KEY,
-      version    integer NOT NULL,
-      updated_at timestamptz NOT NULL DEFAULT now()
-    );`;
-}
-
-/**
- * Brings the log's tables to {@link LOG_SCHEMA_VERSION}. Idempotent, and safe when several processes start
- * at once: everything runs in one transaction holding a database-wide advisory lock, so exactly one process
- * migrates and the others then find the version already recorded.
- */
-export async function setupLogSchema(pool: PgPoolLike, tables: LogTables, logger: Logger): Promise<void> {
-  const client = await pool.connect();
-  let failed: Error | undefined;
-  try {
-    await client.query("BEGIN");
-    await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [SETUP_LOCK_KEY]);
-    await client.query(versionTableDdl(tables.schema, tables.versions));
-    const found = await client.query(`SELECT version FROM ${tables.versions} WHERE component = $1`, [
-      tables.component,
-    ]);
-    const current = (found.rows[0] as { version: number } | undefined)?.version ?? 0;
-    if (current > LOG_SCHEMA_VERSION) {
-      logger.warn("event log schema is newer than this code; using it as is", {
-        component: tables.component,
-        databaseVersion: current,
-        codeVersion: LOG_SCHEMA_VERSION,
-      });
-    }
-    for (let version = current; version < LOG_SCHEMA_VERSION; version++) {
-      await client.query(MIGRATIONS[version]!(tables));
-    }
-    if (current < LOG_SCHEMA_VERSION) {
-      await client.query(
-        `INSERT INTO ${tables.versions} (component, version) VALUES ($1, $2)
-         ON CONFLICT (component) DO UPDATE SET version = EXCLUDED.version, updated_at = now()`,
-        [tables.component, LOG_SCHEMA_VERSION],
-      );
-    }
-    await client.query("COMMIT");
-  } catch (err) {
-    failed = err instanceof Error ? err : new Error(String(err));
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release(failed !== undefined && !("code" in failed) ? failed : undefined);
-  }
+/** Brings the log's tables to {@link LOG_SCHEMA_VERSION} (see `runVersionedSetup`). */
+export function setupLogSchema(pool: PgQueryPoolLike, tables: LogTables, logger: Logger): Promise<void> {
+  return runVersionedSetup(pool, {
+    schema: tables.schema,
+    versions: tables.versions,
+    component: tables.component,
+    migrations: MIGRATIONS.map((migration) => migration(tables)),
+    logger,
+  });
 }

@@ -23,8 +23,11 @@ afterAll(async () => {
 }, 60_000);
 
 describeEvtLogContract("PostgresEvtLog on embedded PGlite", async () => {
-  // The log recognises the helper's connection string and uses its single connection.
-  const log = await PostgresEvtLog.create({ connectionString: embedded.connectionString });
+  // The server takes one connection, and the log is told so.
+  const log = await PostgresEvtLog.create({
+    connectionString: embedded.connectionString,
+    maxConnections: embedded.maxConnections,
+  });
   return { subject: log, cleanup: () => log.close() };
 });
 
@@ -44,7 +47,12 @@ describe("embedded PGlite", () => {
       }
       const pool = new pg.Pool({ connectionString: embedded.connectionString, max: embedded.maxConnections });
       const schema = "sharing";
-      const log = await PostgresEvtLog.create({ pool, schema, logger: silentLogger });
+      const log = await PostgresEvtLog.create({
+        pool,
+        maxConnections: embedded.maxConnections,
+        schema,
+        logger: silentLogger,
+      });
       const snapshots = await PostgresSnapshotStore.create({ pool, schema });
       const options = { evtLog: log, snapshotStore: snapshots, snapshotAfter: 2, logger: silentLogger };
       const ref = await Entity.spawn("c-1", counter, options);

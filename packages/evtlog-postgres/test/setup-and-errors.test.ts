@@ -1,4 +1,10 @@
-import { ConnectionError, InvalidArgumentError, PersistError, silentLogger } from "@eventsourced/core";
+import {
+  ConfigurationError,
+  ConnectionError,
+  InvalidArgumentError,
+  PersistError,
+  silentLogger,
+} from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { PostgresSnapshotStore } from "@eventsourced/snapshots/postgres";
 import { describe, expect, it } from "vitest";
@@ -99,11 +105,32 @@ describe("PostgresEvtLog setup", () => {
     ).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
+  it("reports a setup the server refuses as ConfigurationError naming the SQLSTATE, for the log and the snapshot store", async () => {
+    const schema = uniqueSchemaName("setup_refused");
+    const pool = await testPool(1);
+    try {
+      // The version table's name taken by something else: the setup's statements fail on the server.
+      await pool.query(`CREATE SCHEMA "${schema}"`);
+      await pool.query(`CREATE VIEW "${schema}".eventsourced_schema_version AS SELECT 1 AS x`);
+      for (const create of [
+        () => PostgresEvtLog.create({ connectionString: DATABASE_URL, schema, maxConnections: 1 }),
+        () => PostgresSnapshotStore.create({ connectionString: DATABASE_URL, schema, maxConnections: 1 }),
+      ]) {
+        const err = await create().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ConfigurationError);
+        expect((err as ConfigurationError).message).toMatch(/SQLSTATE [0-9A-Z]{5}/);
+      }
+    } finally {
+      await pool.end();
+      await dropSchema(schema);
+    }
+  });
+
   it("leaves a pool it was given open, and works on it", async () => {
     const schema = uniqueSchemaName("given_pool");
     const pool = await testPool(3);
     try {
-      const log = await PostgresEvtLog.create({ pool, schema });
+      const log = await PostgresEvtLog.create({ pool, maxConnections: 3, schema });
       await log.persist("setup", "x", 0, [evt("1")]);
       await log.close();
       expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);

@@ -1,4 +1,4 @@
-import { ConnectionError, ErrorCode, InvalidArgumentError } from "@eventsourced/core";
+import { ConnectionError, ErrorCode, InvalidArgumentError, isEventSourcedError } from "@eventsourced/core";
 import { HOSTILE_IDS, uniqueTypeName } from "@eventsourced/core/testing";
 import { describeSnapshotStoreContract } from "@eventsourced/core/testing/vitest";
 import { NatsSnapshotStore, SnapshotTooLargeError, snapshotKey } from "@eventsourced/snapshots/nats";
@@ -28,6 +28,13 @@ async function deleteBucket(nc: NatsConnection, bucket: string): Promise<void> {
   const kv = await new Kvm(nc).open(bucket);
   await kv.destroy().catch(() => {});
 }
+
+const INVALID_SNAPSHOTS = [
+  { seqNo: -1, bytes: new Uint8Array() },
+  { seqNo: 1.5, bytes: new Uint8Array() },
+  { seqNo: Number.NaN, bytes: new Uint8Array() },
+  { seqNo: 9, bytes: "not bytes" as unknown as Uint8Array },
+];
 
 describeSnapshotStoreContract("NatsSnapshotStore", async () => {
   const nc = await connectTestNats();
@@ -95,6 +102,16 @@ describe("NatsSnapshotStore", () => {
     await other.close();
   });
 
+  it("refuses a snapshot with an invalid seqNo or bytes with InvalidArgumentError, keeping the stored one", async () => {
+    const type = uniqueTypeName();
+    await store.save(type, "s", { seqNo: 3, bytes: new Uint8Array([3]) });
+    for (const snapshot of INVALID_SNAPSHOTS) {
+      const err = await store.save(type, "s", snapshot).catch((e: unknown) => e);
+      expect(isEventSourcedError(err, ErrorCode.InvalidArgument), String(snapshot.seqNo)).toBe(true);
+    }
+    expect((await store.load(type, "s"))?.seqNo).toBe(3);
+  });
+
   it("treats a deleted key as absent and can save again after it", async () => {
     const type = uniqueTypeName();
     await store.save(type, "gone", { seqNo: 5, bytes: new Uint8Array([5]) });
@@ -103,6 +120,21 @@ describe("NatsSnapshotStore", () => {
     expect(await store.load(type, "gone")).toBeUndefined();
     await store.save(type, "gone", { seqNo: 2, bytes: new Uint8Array([2]) });
     expect((await store.load(type, "gone"))?.seqNo).toBe(2);
+  });
+
+  it("rejects invalid options with ConfigurationError naming the key, before connecting", async () => {
+    const unreachable = "nats://127.0.0.1:1";
+    for (const [options, key] of [
+      [{ bucket: "a.b" }, "bucket"],
+      [{ maxValueSize: 0 }, "maxValueSize"],
+      [{ replicas: Number.NaN }, "replicas"],
+      [{ storage: "disk" as "file" }, "storage"],
+    ] as const) {
+      await expect(NatsSnapshotStore.create({ servers: unreachable, ...options })).rejects.toMatchObject({
+        code: ErrorCode.Configuration,
+        key,
+      });
+    }
   });
 
   it("reports an unreachable server as ConnectionError without credentials", async () => {

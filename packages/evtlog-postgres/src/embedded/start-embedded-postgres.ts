@@ -1,5 +1,4 @@
 import { mkdirSync } from "node:fs";
-import { singleConnectionServers } from "./single-connection-servers.js";
 
 /** Options of {@link startEmbeddedPostgres}. */
 export interface EmbeddedPostgresOptions {
@@ -16,9 +15,9 @@ export interface EmbeddedPostgres {
   /** `postgres://postgres@<host>:<port>/postgres`, for `pg` and for `PostgresEvtLog.create`. */
   readonly connectionString: string;
   /**
-   * The server takes exactly one connection at a time. `PostgresEvtLog.create({ connectionString })`
-   * knows this (in the same process) and uses a single connection; anything else sharing the server,
-   * such as `PostgresSnapshotStore`, must share one `pg.Pool({ connectionString, max: 1 })` with the log.
+   * The server takes exactly one connection at a time: pass this as `maxConnections` to
+   * `PostgresEvtLog.create`, and let anything else on the server (such as `PostgresSnapshotStore`) share one
+   * `pg.Pool({ connectionString, max: 1 })` with the log.
    */
   readonly maxConnections: 1;
   /** Closes the socket server and PGlite (flushing the data directory). */
@@ -34,7 +33,10 @@ export interface EmbeddedPostgres {
  * their protocol messages inside that one session. See the package README for what else differs.
  * @example
  * const embedded = await startEmbeddedPostgres({ dataDir: "./data/pg" });
- * const log = await PostgresEvtLog.create({ connectionString: embedded.connectionString });
+ * const log = await PostgresEvtLog.create({
+ *   connectionString: embedded.connectionString,
+ *   maxConnections: embedded.maxConnections,
+ * });
  * // ...
  * await log.close();
  * await embedded.stop();
@@ -57,14 +59,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const address = server.getServerConn();
   const port = address.slice(address.lastIndexOf(":") + 1);
   const connectionString = `postgres://postgres@${host.includes(":") ? `[${host}]` : host}:${port}/postgres`;
-  singleConnectionServers.add(connectionString);
   let stopped: Promise<void> | undefined;
   return {
     connectionString,
     maxConnections: 1,
     stop: () => {
       stopped ??= (async () => {
-        singleConnectionServers.delete(connectionString);
         await server.stop();
         await db.close();
       })();

@@ -1,7 +1,5 @@
 import {
   ConfigurationError,
-  ConnectionError,
-  EventSourcedError,
   InvalidArgumentError,
   PersistError,
   ReadError,
@@ -9,11 +7,15 @@ import {
   type SnapshotStore,
 } from "@eventsourced/core";
 import {
+  ApiCode,
+  classifyPublishFailure,
   connectNats,
-  describeServers,
+  jetStreamApiCode,
+  NAME_PATTERN,
   type NatsConnectOptions,
+  natsTarget,
   reason,
-  serverList,
+  setupError,
 } from "@eventsourced/evtlog-nats/internal";
 import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -38,9 +40,6 @@ export interface NatsSnapshotStoreOptions extends Omit<NatsConnectOptions, "name
   readonly maxValueSize?: number | undefined;
 }
 
-/** JetStream API error codes a save reacts to. */
-const WRONG_LAST_SEQUENCE = 10071;
-const MESSAGE_TOO_LARGE = 10054;
 /**
  * Room for the headers of a compare-and-set write (`Nats-Expected-Last-Subject-Sequence`, about 70 bytes):
  * the server counts headers against both the bucket's max value size and max_payload.
@@ -81,7 +80,7 @@ export class NatsSnapshotStore implements SnapshotStore {
    */
   static async create(options: NatsSnapshotStoreOptions = {}): Promise<NatsSnapshotStore> {
     const bucket = options.bucket ?? "eventsourced-snapshots";
-    if (!/^[A-Za-z0-9_-]+$/.test(bucket)) {
+    if (!NAME_PATTERN.test(bucket)) {
       throw new ConfigurationError(
         `invalid bucket name ${JSON.stringify(bucket)}: use letters, digits, "_" and "-"`,
         "bucket",
@@ -94,9 +93,22 @@ export class NatsSnapshotStore implements SnapshotStore {
     ) {
       throw new ConfigurationError(`invalid maxValueSize ${options.maxValueSize}`, "maxValueSize", "options");
     }
+    if (options.replicas !== undefined && !(Number.isInteger(options.replicas) && options.replicas >= 1)) {
+      throw new ConfigurationError(
+        `invalid replicas ${options.replicas}: a positive integer`,
+        "replicas",
+        "options",
+      );
+    }
+    if (options.storage !== undefined && options.storage !== "file" && options.storage !== "memory") {
+      throw new ConfigurationError(
+        `invalid storage ${JSON.stringify(options.storage)}: "file" or "memory"`,
+        "storage",
+        "options",
+      );
+    }
     const ownsConnection = options.connection === undefined;
     const nc = options.connection ?? (await connectNats({ ...options, name: "eventsourced-snapshots" }));
-    const target = ownsConnection ? describeServers(serverList(options.servers)) : nc.getServer();
     try {
       const kv = await new Kvm(nc).create(bucket, {
         history: 1,
@@ -116,16 +128,10 @@ export class NatsSnapshotStore implements SnapshotStore {
       );
     } catch (err) {
       if (ownsConnection) await nc.close().catch(() => {});
-      if (err instanceof EventSourcedError) throw err;
-      if (err instanceof Error && err.name === "JetStreamNotEnabled") {
-        throw new ConnectionError(`JetStream is not enabled on the NATS server at ${target}`, target, {
-          cause: err,
-        });
-      }
-      throw new ConnectionError(
-        `cannot open KV bucket ${JSON.stringify(bucket)} on NATS at ${target}: ${reason(err)}`,
-        target,
-        { cause: err },
+      throw setupError(
+        err,
+        natsTarget(options.servers, options.connection),
+        `open KV bucket ${JSON.stringify(bucket)}`,
       );
     }
   }
@@ -135,27 +141,31 @@ export class NatsSnapshotStore implements SnapshotStore {
     return this.#maxValueBytes - SNAPSHOT_VALUE_OVERHEAD;
   }
 
+  /**
+   * Saves the snapshot unless one with the same or a higher seqNo is stored. Rejects with
+   * `InvalidArgumentError` (nothing sent) on an invalid type, id or seqNo or bytes that are not a
+   * `Uint8Array`, with `SnapshotTooLargeError` when the value does not fit, and with `PersistError`
+   * otherwise (`outcomeUnknown` when a write went out unanswered).
+   */
   async save(type: string, id: string, snapshot: Snapshot): Promise<void> {
     const key = snapshotKey(type, id);
-    if (!Number.isSafeInteger(snapshot.seqNo) || snapshot.seqNo < 0) {
-      throw new InvalidArgumentError(`invalid snapshot seqNo ${snapshot.seqNo}: an integer >= 0`);
+    if (!Number.isSafeInteger(snapshot?.seqNo) || snapshot.seqNo < 0) {
+      throw new InvalidArgumentError(`invalid snapshot seqNo ${snapshot?.seqNo}: an integer >= 0`);
+    }
+    if (!(snapshot.bytes instanceof Uint8Array)) {
+      throw new InvalidArgumentError("invalid snapshot: bytes must be a Uint8Array");
     }
     const value = encodeSnapshotValue(snapshot.seqNo, snapshot.bytes);
     if (value.length > this.#maxValueBytes) {
       throw new SnapshotTooLargeError(type, id, value.length, this.#maxValueBytes);
     }
+    const where = `${type}/${JSON.stringify(id)}`;
     for (let round = 0; round < MAX_SAVE_ROUNDS; round++) {
       let entry: KvEntry | null;
       try {
         entry = await this.#kv.get(key);
       } catch (err) {
-        throw new PersistError(
-          `cannot save the snapshot of ${type}/${JSON.stringify(id)}: ${reason(err)}`,
-          false,
-          {
-            cause: err,
-          },
-        );
+        throw new PersistError(`cannot save the snapshot of ${where}: ${reason(err)}`, false, { cause: err });
       }
       if (entry !== null && entry.operation === "PUT" && storedSeqNo(entry, type, id) >= snapshot.seqNo)
         return;
@@ -164,19 +174,20 @@ export class NatsSnapshotStore implements SnapshotStore {
         else await this.#kv.update(key, value, entry.revision);
         return;
       } catch (err) {
-        if (apiErrorCode(err) === WRONG_LAST_SEQUENCE) continue; // another save won this round: look again
-        if (apiErrorCode(err) === MESSAGE_TOO_LARGE) {
+        const failure = classifyPublishFailure(err);
+        if (failure === "conflict") continue; // another save won this round: look again
+        if (jetStreamApiCode(err) === ApiCode.MessageExceedsMaximum) {
           throw new SnapshotTooLargeError(type, id, value.length, this.#maxValueBytes, { cause: err });
         }
         throw new PersistError(
-          `cannot save the snapshot of ${type}/${JSON.stringify(id)}: ${reason(err)}`,
-          err instanceof Error && err.name === "TimeoutError",
+          `cannot save the snapshot of ${where}: ${reason(err)}`,
+          failure === "unanswered" || failure === "unknown",
           { cause: err },
         );
       }
     }
     throw new PersistError(
-      `cannot save the snapshot of ${type}/${JSON.stringify(id)}: still contended after ${MAX_SAVE_ROUNDS} rounds`,
+      `cannot save the snapshot of ${where}: still contended after ${MAX_SAVE_ROUNDS} rounds`,
       false,
     );
   }
@@ -208,17 +219,4 @@ function storedSeqNo(entry: KvEntry, type: string, id: string): number {
   } catch {
     return -1;
   }
-}
-
-/** The JetStream API error code of `err` (nats.js `JetStreamApiError.code`), if it is one. */
-function apiErrorCode(err: unknown): number | undefined {
-  if (
-    err instanceof Error &&
-    err.name === "JetStreamApiError" &&
-    "code" in err &&
-    typeof err.code === "number"
-  ) {
-    return err.code;
-  }
-  return undefined;
 }

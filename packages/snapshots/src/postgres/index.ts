@@ -1,4 +1,9 @@
 // The PostgreSQL snapshot store (`@eventsourced/snapshots/postgres`)
 
-export type { PgClientLike, PgPoolLike, PgResultLike } from "./pg-pool-like.js";
+// The pool interface the store needs (`pg.Pool` satisfies it), shared with the event log.
+export type {
+  PgQueryClientLike as PgClientLike,
+  PgQueryPoolLike as PgPoolLike,
+  PgResultLike,
+} from "@eventsourced/evtlog-postgres";
 export { PostgresSnapshotStore, type PostgresSnapshotStoreOptions } from "./postgres-snapshot-store.js";

@@ -1,13 +1,20 @@
 import type { ConnectionOptions } from "node:tls";
 import {
-  ConnectionError,
+  InvalidArgumentError,
   PersistError,
   ReadError,
   type Snapshot,
   type SnapshotStore,
   validateTypeAndId,
 } from "@eventsourced/core";
-import type { PgPoolLike } from "./pg-pool-like.js";
+import type { PgQueryPoolLike } from "@eventsourced/evtlog-postgres";
+import {
+  classifyQueryFailure,
+  connectionTarget,
+  createPool,
+  type OwnedPool,
+  setupError,
+} from "@eventsourced/evtlog-postgres/internal";
 import { type SnapshotTables, setupSnapshotSchema, snapshotTables } from "./snapshot-schema.js";
 
 /** Options of {@link PostgresSnapshotStore.create}. */
@@ -18,7 +25,7 @@ export interface PostgresSnapshotStoreOptions {
    * An existing `pg`-compatible pool, never ended by the store. On the embedded PGlite server, pass the
    * single-connection pool you share with the event log.
    */
-  readonly pool?: PgPoolLike | undefined;
+  readonly pool?: PgQueryPoolLike | undefined;
   /** Default `"eventsourced"`. */
   readonly schema?: string | undefined;
   /** Default `"snapshots"`. */
@@ -31,37 +38,6 @@ export interface PostgresSnapshotStoreOptions {
   readonly setup?: boolean | undefined;
 }
 
-interface OwnedPool extends PgPoolLike {
-  end(): Promise<void>;
-}
-
-const CONNECT_FAILURES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-  "ETIMEDOUT",
-  "28P01",
-  "28000",
-  "3D000",
-  "53300",
-  "57P03",
-]);
-
-/** `host:port/database` of the server, never credentials. */
-function targetOf(connectionString: string | undefined, pool: PgPoolLike | undefined): string {
-  const source = connectionString ?? pool?.options?.connectionString;
-  if (source !== undefined) {
-    try {
-      const url = new URL(source);
-      return `${url.hostname || "localhost"}:${url.port || "5432"}/${decodeURIComponent(url.pathname.slice(1)) || "postgres"}`;
-    } catch {
-      return "PostgreSQL (connection string not a URL)";
-    }
-  }
-  const o = pool?.options;
-  return `${o?.host ?? "localhost"}:${o?.port ?? 5432}/${o?.database ?? "postgres"}`;
-}
-
 /**
  * Snapshots in a PostgreSQL table keyed by `(type, id)`. A save is one upsert that only replaces a stored
  * snapshot with a higher seqNo, so racing saves keep the newest and an old one never overwrites it.
@@ -70,12 +46,12 @@ function targetOf(connectionString: string | undefined, pool: PgPoolLike | undef
  * await Entity.spawn(id, counter, { evtLog, snapshotStore: snapshots, snapshotAfter: 100 });
  */
 export class PostgresSnapshotStore implements SnapshotStore {
-  readonly #pool: PgPoolLike;
+  readonly #pool: PgQueryPoolLike;
   readonly #ownedPool: OwnedPool | undefined;
   readonly #saveSql: string;
   readonly #loadSql: string;
 
-  private constructor(pool: PgPoolLike, ownedPool: OwnedPool | undefined, tables: SnapshotTables) {
+  private constructor(pool: PgQueryPoolLike, ownedPool: OwnedPool | undefined, tables: SnapshotTables) {
     this.#pool = pool;
     this.#ownedPool = ownedPool;
     this.#saveSql = `INSERT INTO ${tables.snapshots} AS s (type, id, seq_no, bytes) VALUES ($1, $2, $3, $4)
@@ -86,61 +62,61 @@ export class PostgresSnapshotStore implements SnapshotStore {
 
   /**
    * Connects, runs the schema setup (unless `setup: false`) and returns the store. Rejects with
-   * `ConnectionError` naming host, port and database (never the password) when the server is unreachable.
+   * `ConnectionError` naming host, port and database (never the password) when the server is unreachable,
+   * and with `InvalidArgumentError` on a bad schema or table name or pool size.
    */
   static async create(options: PostgresSnapshotStoreOptions = {}): Promise<PostgresSnapshotStore> {
     const tables = snapshotTables(options.schema ?? "eventsourced", options.table ?? "snapshots");
-    const connectionString = options.pool === undefined ? options.connectionString : undefined;
-    const target = targetOf(connectionString, options.pool);
-    let ownedPool: OwnedPool | undefined;
-    if (options.pool === undefined) {
-      const pg = await import("pg");
-      const Pool = pg.default?.Pool ?? pg.Pool;
-      const created = new Pool({
-        connectionString,
-        max: options.maxConnections ?? 4,
-        ssl: options.ssl,
-        application_name: "eventsourced-snapshots",
-        connectionTimeoutMillis: 10_000,
-      });
-      created.on("error", () => {});
-      ownedPool = created as unknown as OwnedPool;
+    const max = options.maxConnections ?? 4;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new InvalidArgumentError(`invalid maxConnections ${max}: must be a positive integer`);
     }
+    const connectionString = options.pool === undefined ? options.connectionString : undefined;
+    const target = connectionTarget(connectionString, options.pool !== undefined);
+    const ownedPool =
+      options.pool === undefined
+        ? await createPool({
+            connectionString,
+            max,
+            ssl: options.ssl,
+            applicationName: "eventsourced-snapshots",
+            // A failed save or load reports its own error; an idle connection's failure needs no more.
+            onIdleError: () => {},
+          })
+        : undefined;
     const pool = options.pool ?? (ownedPool as OwnedPool);
     try {
       if (options.setup ?? true) await setupSnapshotSchema(pool, tables);
       else await pool.query("SELECT 1");
     } catch (err) {
       await ownedPool?.end().catch(() => {});
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === "string" && CONNECT_FAILURES.has(code)) {
-        throw new ConnectionError(
-          `cannot connect to PostgreSQL at ${target}: ${(err as Error).message}`,
-          target,
-          {
-            cause: err,
-          },
-        );
-      }
-      throw err;
+      throw setupError(err, target, `set up the snapshot table ${tables.snapshots}`);
     }
     return new PostgresSnapshotStore(pool, ownedPool, tables);
   }
 
+  /**
+   * Saves the snapshot unless a newer one is stored. Rejects with `InvalidArgumentError` (nothing sent) on
+   * an invalid type, id or seqNo or bytes that are not a `Uint8Array`, and with `PersistError` when the
+   * statement fails (`outcomeUnknown` when the connection broke after it was sent).
+   */
   async save(type: string, id: string, snapshot: Snapshot): Promise<void> {
     validateTypeAndId(type, id);
-    const bytes = Buffer.from(snapshot.bytes.buffer, snapshot.bytes.byteOffset, snapshot.bytes.byteLength);
+    validateSnapshot(snapshot);
+    const { bytes } = snapshot;
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     try {
-      await this.#pool.query(this.#saveSql, [type, id, snapshot.seqNo, bytes]);
+      await this.#pool.query(this.#saveSql, [type, id, snapshot.seqNo, buffer]);
     } catch (err) {
       throw new PersistError(
         `cannot save the snapshot of ${type}/${JSON.stringify(id)}: ${(err as Error).message}`,
-        (err as { code?: unknown }).code === undefined,
+        classifyQueryFailure(err).outcomeUnknown,
         { cause: err },
       );
     }
   }
 
+  /** The stored snapshot; `InvalidArgumentError` on an invalid type or id, `ReadError` when the query fails. */
   async load(type: string, id: string): Promise<Snapshot | undefined> {
     validateTypeAndId(type, id);
     let row: { seq_no: string | number; bytes: Uint8Array } | undefined;
@@ -150,9 +126,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
     } catch (err) {
       throw new ReadError(
         `cannot load the snapshot of ${type}/${JSON.stringify(id)}: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
+        { cause: err },
       );
     }
     return row === undefined ? undefined : { seqNo: Number(row.seq_no), bytes: row.bytes };
@@ -161,5 +135,14 @@ export class PostgresSnapshotStore implements SnapshotStore {
   /** Ends the pool if the store created it; a pool passed in is left open. */
   async close(): Promise<void> {
     await this.#ownedPool?.end();
+  }
+}
+
+function validateSnapshot(snapshot: Snapshot): void {
+  if (!Number.isSafeInteger(snapshot?.seqNo) || snapshot.seqNo < 0) {
+    throw new InvalidArgumentError(`invalid snapshot seqNo ${snapshot?.seqNo}: an integer >= 0`);
+  }
+  if (!(snapshot.bytes instanceof Uint8Array)) {
+    throw new InvalidArgumentError("invalid snapshot: bytes must be a Uint8Array");
   }
 }

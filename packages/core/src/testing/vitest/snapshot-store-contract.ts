@@ -1,9 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ErrorCode, isEventSourcedError } from "../../errors.js";
+import { MAX_ID_BYTES } from "../../evt-log.js";
 import type { SnapshotStore } from "../../snapshot-store.js";
 import { HOSTILE_IDS, uniqueTypeName } from "../test-ids.js";
 import type { ContractSubject } from "./evt-log-contract.js";
 
 const bytes = (...values: number[]) => new Uint8Array(values);
+
+/** The error `call` fails with, whether it throws at the call or rejects. */
+async function errorOf(call: () => unknown): Promise<unknown> {
+  try {
+    await call();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
 
 /**
  * The SnapshotStore contract as a vitest suite. Every adapter runs it unchanged.
@@ -85,6 +97,50 @@ export function describeSnapshotStoreContract(
         expect(loaded?.seqNo).toBe(i + 1);
         expect(Array.from(loaded!.bytes)).toEqual([i]);
       }
+    });
+
+    it("applies the id rules on save and load: an invalid type or id is refused with InvalidArgumentError", async () => {
+      const type = uniqueTypeName();
+      const badIds = [
+        "",
+        "\uD800",
+        "a\uDC00b",
+        "nul\u0000inside",
+        "x".repeat(MAX_ID_BYTES + 1),
+        // 171 three-byte characters: 513 bytes of UTF-8 in 171 UTF-16 units.
+        "\u20AC".repeat(171),
+      ];
+      const cases = [
+        ...badIds.map((id) => [type, id] as const),
+        ...["", "bad.type", "*", "1st", "a b"].map((badType) => [badType, "x"] as const),
+      ];
+      for (const [t, id] of cases) {
+        for (const call of [
+          () => store.save(t, id, { seqNo: 1, bytes: bytes(1) }),
+          () => store.load(t, id),
+        ]) {
+          const error = await errorOf(call);
+          expect(
+            isEventSourcedError(error, ErrorCode.InvalidArgument),
+            `type ${JSON.stringify(t)}, id ${JSON.stringify(id.slice(0, 20))}`,
+          ).toBe(true);
+        }
+      }
+    });
+
+    it("accepts an id of exactly MAX_ID_BYTES bytes, incompressible, and keeps it apart from its neighbours", async () => {
+      const type = uniqueTypeName();
+      const alphabet = [..."abcdefghijklmnopqrstuvwxyzäöüßéñ日本語中文한국어🎉🚀"];
+      let id = "";
+      while (Buffer.byteLength(id, "utf8") < MAX_ID_BYTES - 4) {
+        id += alphabet[Math.floor(Math.random() * alphabet.length)];
+      }
+      id += "z".repeat(MAX_ID_BYTES - Buffer.byteLength(id, "utf8"));
+      expect(Buffer.byteLength(id, "utf8")).toBe(MAX_ID_BYTES);
+      await store.save(type, id, { seqNo: 1, bytes: bytes(1) });
+      await store.save(type, `${id.slice(0, -1)}y`, { seqNo: 2, bytes: bytes(2) });
+      expect((await store.load(type, id))?.seqNo).toBe(1);
+      expect((await store.load(type, `${id.slice(0, -1)}y`))?.seqNo).toBe(2);
     });
 
     it("stores a large state", async () => {

@@ -1,0 +1,20 @@
+// Internals shared with sibling packages (the PostgreSQL snapshot store), tests and benchmarks; not public
+// API and may change in any release.
+
+// Naming and locking
+export { advisoryLockKey, SETUP_LOCK_KEY } from "./advisory-lock-key.js";
+// Connecting and classifying failures
+export { connectionTarget } from "./connection-target.js";
+export { createPool, type OwnedPool } from "./create-pool.js";
+export {
+  classifyQueryFailure,
+  connectionError,
+  isConnectFailure,
+  type QueryFailure,
+  type QueryFailureKind,
+  setupError,
+  sqlState,
+} from "./pg-errors.js";
+export { quoteIdentifier, SQL_IDENTIFIER_PATTERN } from "./sql-identifier.js";
+// Versioned schema setup
+export { runVersionedSetup, type VersionedComponent, versionTable } from "./versioned-setup.js";
