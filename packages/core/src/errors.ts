@@ -17,6 +17,7 @@ export const ErrorCode = {
   CommandTimeout: "COMMAND_TIMEOUT",
   EvtHandler: "EVT_HANDLER_FAILED",
   Encode: "ENCODE_FAILED",
+  OwnershipLost: "OWNERSHIP_LOST",
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -307,6 +308,25 @@ export class EncodeError extends EventSourcedError {
 }
 
 /**
+ * A write was refused because this process no longer owns the entity: its lease (e.g. the cluster's shard
+ * lease) expired or was taken over under a newer epoch. Nothing was written. The runtime never re-runs a
+ * command after it (a stale owner re-running on fresh state would succeed where it must not); the entity
+ * should be passivated and the command routed to the current owner.
+ */
+export class OwnershipLostError extends EventSourcedError {
+  static override readonly code: string = ErrorCode.OwnershipLost;
+  declare readonly code: typeof ErrorCode.OwnershipLost;
+  constructor(
+    readonly type: string,
+    readonly id: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(ErrorCode.OwnershipLost, `${type}/${JSON.stringify(id)}: ${message}`, options);
+  }
+}
+
+/**
  * The error class behind each code, so {@link isEventSourcedError} narrows to it. Packages that define
  * errors of their own add them by declaration merging:
  * `declare module "@eventsourced/core" { interface ErrorByCode { MY_CODE: MyError } }`.
@@ -326,6 +346,7 @@ export interface ErrorByCode {
   COMMAND_TIMEOUT: CommandTimeoutError;
   EVT_HANDLER_FAILED: EvtHandlerError;
   ENCODE_FAILED: EncodeError;
+  OWNERSHIP_LOST: OwnershipLostError;
 }
 
 /**

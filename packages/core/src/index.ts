@@ -37,6 +37,7 @@ export {
   EvtHandlerError,
   InvalidArgumentError,
   isEventSourcedError,
+  OwnershipLostError,
   PersistError,
   ReadError,
   RecoveryError,
