@@ -1,4 +1,9 @@
-// Internals shared with sibling packages, tests and benchmarks; not public API and may change in any release.
+/**
+ * Internals shared with sibling packages, tests and benchmarks; not public API and may change in any
+ * release. Left out of the API reference (`@internal`).
+ * @module
+ * @internal
+ */
 export { connectNats, describeServers, type NatsConnectOptions, reason, serverList } from "./connect-nats.js";
 export { decodeEvtBatch, encodeEvtBatch } from "./envelope.js";
 export { resumePoint, toPosition } from "./position.js";
