@@ -34,6 +34,10 @@ export default defineConfig({
       },
       { find: /^@eventsourced\/evtlog-nats$/, replacement: src("./packages/evtlog-nats/src/index.ts") },
       {
+        find: /^@eventsourced\/example-counter$/,
+        replacement: src("./examples/counter/src/index.ts"),
+      },
+      {
         find: /^@eventsourced\/snapshots\/postgres$/,
         replacement: src("./packages/snapshots/src/postgres/index.ts"),
       },

@@ -5,9 +5,12 @@
 export interface Binarizer<E, S> {
   /** Stored with every event so old encodings can be told apart (and upcast) later. */
   readonly contentType: string;
+  /** Encodes one event; throwing makes the command fail with `EncodeError` before anything is written. */
   evtToBytes(evt: E): Uint8Array;
   /** `contentType` is the marker stored with the event, when the log has one. */
   evtFromBytes(bytes: Uint8Array, contentType?: string): E;
+  /** Encodes a snapshot's state. */
   stateToBytes(state: S): Uint8Array;
+  /** Decodes a snapshot's state; throwing fails recovery with a `DecodeError`. */
   stateFromBytes(bytes: Uint8Array): S;
 }

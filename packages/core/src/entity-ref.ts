@@ -128,11 +128,18 @@ export interface EntityRef<P extends CmdSpec = CmdSpec> {
    * answered read-only); its reply and rejection types are those of `cmd`'s kind. Rejects with a typed
    * error on technical failure: `PersistError`, `ConcurrencyConflictError`, `EntityStoppedError`,
    * `EvtHandlerError`, `EncodeError`, `CommandTimeoutError`, or whatever `handleCmd` threw.
+   *
+   * With an `idempotencyKey` it resolves to a `DuplicateResult` instead of running a command whose key was
+   * already applied to this entity.
    */
   handleCmd<C extends CmdOf<P>>(
     cmd: C,
     options: IdempotentCmdOptions,
   ): Promise<CmdResult<ReplyOf<P, C>, RejectionOf<P, C>> | DuplicateResult>;
+  /**
+   * Handles a command (see the overload above); without an idempotency key it never resolves to a
+   * duplicate.
+   */
   handleCmd<C extends CmdOf<P>>(
     cmd: C,
     options?: HandleCmdOptions,

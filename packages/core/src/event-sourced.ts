@@ -19,6 +19,7 @@ export interface CmdContext {
 export interface Emit<S, E, R> {
   readonly kind: "emit";
   readonly evts: readonly E[];
+  /** Computes the reply from the state after the events (folded before anything is persisted). */
   readonly reply: (stateAfter: S) => R;
 }
 
@@ -162,28 +163,36 @@ export type ProtocolOfHandler<H> = CmdSpec<
 /** A definition in the per-command form: one handler per command `type`. */
 export interface PerCommandDefinition<S, E, H> {
   readonly typeName: string;
+  /** The state of an entity that has no events yet. */
   initialState(id: string): S;
   /**
    * One handler per command, keyed by the command's `type`. Each handler's second parameter declares the
    * command's payload; its return type gives the command's reply and rejection types.
    */
   readonly commands: H;
+  /** Folds one event into the state: pure and synchronous (see {@link EventSourced.handleEvt}). */
   handleEvt(state: S, evt: E, seqNo: number): S;
 }
 
 /** A definition in the single-handler form whose reply and rejection types are inferred. */
 export interface SingleHandlerDefinition<S, E, H> {
   readonly typeName: string;
+  /** The state of an entity that has no events yet. */
   initialState(id: string): S;
+  /** Decides what to do with any command; its parameter and return types give the protocol. */
   readonly handleCmd: H;
+  /** Folds one event into the state: pure and synchronous (see {@link EventSourced.handleEvt}). */
   handleEvt(state: S, evt: E, seqNo: number): S;
 }
 
 /** A definition in the single-handler form with explicitly given types. */
 export interface TypedDefinition<S, C, E, R, J> {
   readonly typeName: string;
+  /** The state of an entity that has no events yet. */
   initialState(id: string): S;
+  /** Decides what to do with any command (see {@link EventSourced.handleCmd}). */
   handleCmd(state: S, cmd: C, ctx: CmdContext): Decision<S, E, R, J> | Promise<Decision<S, E, R, J>>;
+  /** Folds one event into the state: pure and synchronous (see {@link EventSourced.handleEvt}). */
   handleEvt(state: S, evt: E, seqNo: number): S;
 }
 

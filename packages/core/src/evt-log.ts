@@ -1,6 +1,6 @@
 /**
  * The EvtLog contract. Adapters (in-memory, PostgreSQL, NATS JetStream) implement it and prove it with
- * `describeEvtLogContract` from `@eventsourced/core/testing`. This file imports no driver.
+ * `describeEvtLogContract` from `@eventsourced/core/testing/vitest`. This file imports no driver.
  */
 
 /** Optional metadata carried with each event. */

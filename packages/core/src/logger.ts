@@ -1,10 +1,29 @@
-/** Structured fields attached to a log line. */
+/** Structured fields attached to a log line (type, id, error message, counts...). */
 export type LogFields = Readonly<Record<string, unknown>>;
 
-/** The logging hook. Plug in pino, winston or console; every method is optional to implement as a no-op. */
+/**
+ * The logging hook of the runtime and the adapters. All three methods are required: the runtime calls
+ * each of them (`warn` for a snapshot save or a re-read of the log that failed, `error` for an entity
+ * that failed); implement one as `() => {}` to drop its lines, or pass {@link silentLogger}.
+ *
+ * Each method takes the message first and the fields second. pino and its relatives take them the other
+ * way round (`log.warn(fields, message)`), so wrap such a logger instead of passing it directly.
+ * @example
+ * import pino from "pino";
+ * const log = pino();
+ * const logger: Logger = {
+ *   debug: (message, fields) => log.debug(fields ?? {}, message),
+ *   warn: (message, fields) => log.warn(fields ?? {}, message),
+ *   error: (message, fields) => log.error(fields ?? {}, message),
+ * };
+ * // Entity.spawn(id, definition, { evtLog, logger })
+ */
 export interface Logger {
+  /** Detail for troubleshooting; the default logger drops it. */
   debug(message: string, fields?: LogFields): void;
+  /** Something failed and is being handled (retried, skipped, counted); no command was lost. */
   warn(message: string, fields?: LogFields): void;
+  /** Something failed that needs attention, such as an entity that stopped serving. */
   error(message: string, fields?: LogFields): void;
 }
 

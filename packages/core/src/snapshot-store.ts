@@ -6,7 +6,7 @@ export interface Snapshot {
 
 /**
  * Stores the latest snapshot per `(type, id)`. Adapters prove it with `describeSnapshotStoreContract`
- * from `@eventsourced/core/testing`.
+ * from `@eventsourced/core/testing/vitest`.
  */
 export interface SnapshotStore {
   /** Saves `snapshot` unless a snapshot with a higher seqNo is already stored (that one is kept). */

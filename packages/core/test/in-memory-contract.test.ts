@@ -1,3 +1,5 @@
+// The contract example of packages/core/README.md, verbatim between the region markers.
+// #region contract
 import { InMemoryEvtLog, InMemorySnapshotStore } from "@eventsourced/core/testing";
 import { describeEvtLogContract, describeSnapshotStoreContract } from "@eventsourced/core/testing/vitest";
 
@@ -5,3 +7,4 @@ describeEvtLogContract("InMemoryEvtLog", async () => ({ subject: new InMemoryEvt
 describeSnapshotStoreContract("InMemorySnapshotStore", async () => ({
   subject: new InMemorySnapshotStore(),
 }));
+// #endregion contract

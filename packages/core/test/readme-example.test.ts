@@ -1,119 +1,59 @@
-// The examples in packages/core/README.md are copied from this file (between the `#region` markers), so
-// they compile and run.
+// Runs the examples of packages/core/README.md (their code lives in ./readme/, from where
+// test/readme-code-blocks.test.ts checks the README shows it verbatim) and checks the types the README
+// claims for them.
+import { type CmdResult, Entity } from "@eventsourced/core";
+import { InMemoryEvtLog } from "@eventsourced/core/testing";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { account, accountWithOneHandler } from "./readme/account.js";
+import { fromPino } from "./readme/logger.js";
+import { openAccount } from "./readme/spawn.js";
 
-import { readFileSync } from "node:fs";
-// #region define
-import { type Decision, defineEntity, emitAndReply, reject, reply } from "@eventsourced/core";
-import { expect, it } from "vitest";
-
-type AccountCmd =
-  | { readonly type: "deposit"; readonly amount: number }
-  | { readonly type: "withdraw"; readonly amount: number }
-  | { readonly type: "balance" };
-
-type AccountEvt =
-  | { readonly type: "deposited"; readonly amount: number }
-  | { readonly type: "withdrawn"; readonly amount: number };
-
-type AccountRejection = { readonly reason: "insufficient-funds"; readonly balance: number };
-
-const account = defineEntity<number, AccountCmd, AccountEvt, number, AccountRejection>({
-  typeName: "account",
-  initialState: () => 0,
-  handleCmd: (balance, cmd): Decision<number, AccountEvt, number, AccountRejection> => {
-    switch (cmd.type) {
-      case "deposit":
-        return emitAndReply<number, AccountEvt, number>(
-          [{ type: "deposited", amount: cmd.amount }],
-          (b) => b,
-        );
-      case "withdraw":
-        return cmd.amount > balance
-          ? reject({ reason: "insufficient-funds", balance })
-          : emitAndReply<number, AccountEvt, number>([{ type: "withdrawn", amount: cmd.amount }], (b) => b);
-      case "balance":
-        return reply(balance);
-    }
-  },
-  handleEvt: (balance, evt) => (evt.type === "deposited" ? balance + evt.amount : balance - evt.amount),
-});
-// #endregion define
-
-it("the README's spawn example runs", async () => {
-  const lines: string[] = [];
-  const log = (line: string) => lines.push(line);
-  // #region spawn
-  // (in your code: import { Entity, ... } from "@eventsourced/core"; InMemoryEvtLog from "@eventsourced/core/testing")
-  const { Entity, PersistError } = await import("@eventsourced/core");
-  const { InMemoryEvtLog, InMemorySnapshotStore } = await import("@eventsourced/core/testing");
-
-  const evtLog = new InMemoryEvtLog(); // or PostgresEvtLog / NatsEvtLog
-  const ref = await Entity.spawn("acc-42", account, {
-    evtLog,
-    snapshotStore: new InMemorySnapshotStore(),
-    snapshotAfter: 100, // snapshot whenever the seqNo crosses a multiple of 100
+describe("the core README's examples", () => {
+  it("per-command form: each command resolves to the reply and rejection types the README names", async () => {
+    const ref = await Entity.spawn("acc-types", account, { evtLog: new InMemoryEvtLog() });
+    const deposited = await ref.handleCmd({ type: "deposit", amount: 50 });
+    expectTypeOf(deposited).toEqualTypeOf<CmdResult<void, "non-positive-amount">>();
+    const withdrawn = await ref.handleCmd({ type: "withdraw", amount: 20 });
+    expectTypeOf(withdrawn).toEqualTypeOf<
+      CmdResult<number, { readonly reason: "insufficient-funds"; readonly balance: number }>
+    >();
+    const balance = await ref.handleCmd({ type: "balance" });
+    expectTypeOf(balance).toEqualTypeOf<CmdResult<number, never>>();
+    expect([deposited.kind, withdrawn, balance]).toMatchObject([
+      "accepted",
+      { kind: "accepted", reply: 30, seqNo: 2 },
+      { kind: "accepted", reply: 30, seqNo: 2, position: undefined },
+    ]);
+    await ref.stop();
   });
 
-  await ref.handleCmd({ type: "deposit", amount: 50 });
-  try {
-    const result = await ref.handleCmd({ type: "withdraw", amount: 80 }, { timeoutMs: 5_000 });
-    if (result.kind === "accepted") log(`new balance ${result.reply} at seqNo ${result.seqNo}`);
-    else log(`rejected: ${result.rejection.reason}, balance ${result.rejection.balance}`);
-  } catch (error) {
-    // Technical failures: the command's outcome is not a business decision.
-    if (error instanceof PersistError && error.outcomeUnknown)
-      log("maybe written: the entity re-reads the log");
-    else throw error;
-  }
-  await ref.stop();
-  // #endregion spawn
-  expect(lines).toEqual(["rejected: insufficient-funds, balance 50"]);
-});
-
-it("the README's given/when/then example runs", async () => {
-  // #region given
-  const { given } = await import("@eventsourced/core/testing");
-
-  (await given(account, [{ type: "deposited", amount: 50 }]).when({ type: "withdraw", amount: 20 }))
-    .thenEvents([{ type: "withdrawn", amount: 20 }])
-    .thenReply(30);
-
-  (await given(account).when({ type: "withdraw", amount: 1 })).thenRejected({
-    reason: "insufficient-funds",
-    balance: 0,
+  it("single-handler form: every command shares one reply type and one rejection type", async () => {
+    const ref = await Entity.spawn("acc-one", accountWithOneHandler, { evtLog: new InMemoryEvtLog() });
+    const result = await ref.handleCmd({ type: "withdraw", amount: 5 });
+    expectTypeOf(result).toEqualTypeOf<CmdResult<number, "non-positive-amount" | "insufficient-funds">>();
+    expect(result).toMatchObject({ kind: "rejected", rejection: "insufficient-funds", seqNo: 0 });
+    expect(await ref.handleCmd({ type: "deposit", amount: 7 })).toMatchObject({ reply: 7, seqNo: 1 });
+    await ref.stop();
   });
-  // #endregion given
-});
 
-it("the README's failure-injection example runs", async () => {
-  const { Entity, PersistError } = await import("@eventsourced/core");
-  // #region faulty
-  const { FaultyEvtLog, InMemoryEvtLog } = await import("@eventsourced/core/testing");
+  it("spawning and handling results: accepted with a position, then rejected", async () => {
+    const lines: string[] = [];
+    await openAccount((line) => lines.push(line));
+    expect(lines).toEqual(["deposited: seqNo 1, position 1", "rejected: insufficient-funds, balance 50"]);
+  });
 
-  const evtLog = new FaultyEvtLog(new InMemoryEvtLog());
-  const ref = await Entity.spawn("acc-1", account, { evtLog });
-
-  evtLog.failNextPersist({ afterWrite: true }); // written, but the caller hears "outcome unknown"
-  await expect(ref.handleCmd({ type: "deposit", amount: 10 })).rejects.toBeInstanceOf(PersistError);
-  // The entity re-reads the log before its next command: the deposit did land.
-  expect(await ref.handleCmd({ type: "balance" })).toMatchObject({ kind: "accepted", reply: 10, seqNo: 1 });
-  // #endregion faulty
-});
-
-it("the README shows every example exactly as this file has it", () => {
-  const source = readFileSync(new URL(import.meta.url), "utf8");
-  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-  for (const name of ["define", "spawn", "given", "faulty"]) {
-    const match = source.match(
-      new RegExp(`\\n([ \\t]*)// #region ${name}\\n([\\s\\S]*?)\\n[ \\t]*// #endregion ${name}`),
-    );
-    expect(match, `region ${name}`).not.toBeNull();
-    const indent = match![1]!.length;
-    const code = match![2]!
-      .split("\n")
-      .map((line) => line.slice(Math.min(indent, line.length - line.trimStart().length)))
-      .join("\n")
-      .trim();
-    expect(readme).toContain(`\`\`\`ts\n${code}\n\`\`\``);
-  }
+  it("the pino adapter passes the fields first, then the message", () => {
+    const calls: unknown[][] = [];
+    const record =
+      (level: string) =>
+      (...args: unknown[]) =>
+        calls.push([level, ...args]);
+    const logger = fromPino({ debug: record("debug"), warn: record("warn"), error: record("error") });
+    logger.warn("snapshot save failed", { id: "a" });
+    logger.error("entity failed");
+    expect(calls).toEqual([
+      ["warn", { id: "a" }, "snapshot save failed"],
+      ["error", {}, "entity failed"],
+    ]);
+  });
 });

@@ -1,5 +1,9 @@
-// Internals shared with sibling packages (the PostgreSQL snapshot store), tests and benchmarks; not public
-// API and may change in any release.
+/**
+ * Internals shared with sibling packages (the PostgreSQL snapshot store, leases), tests and benchmarks; not
+ * public API and may change in any release. Left out of the API reference (`@internal`).
+ * @module
+ * @internal
+ */
 
 // Naming and locking
 export { advisoryLockKey, SETUP_LOCK_KEY } from "./advisory-lock-key.js";

@@ -17,6 +17,7 @@ export interface PgNotificationLike {
 
 /** A client that runs plain queries and goes back to its pool: enough for a setup transaction. */
 export interface PgQueryClientLike {
+  /** Runs one statement with positional parameters (`$1`, `$2`, ...). */
   query(text: string, values?: unknown[]): Promise<PgResultLike>;
   /** Returns the client to its pool; passing an error (or `true`) destroys the connection instead. */
   release(err?: Error | boolean): void;
@@ -27,12 +28,15 @@ export interface PgQueryClientLike {
  * satisfies it).
  */
 export interface PgQueryPoolLike {
+  /** Checks a client out of the pool (the caller releases it). */
   connect(): Promise<PgQueryClientLike>;
+  /** Runs one statement on any pooled connection. */
   query(text: string, values?: unknown[]): Promise<PgResultLike>;
 }
 
 /** A client checked out of a pool (`pg.PoolClient`), as the event log uses it. */
 export interface PgClientLike extends PgQueryClientLike {
+  /** Runs one statement with positional parameters (`$1`, `$2`, ...). */
   query(text: string, values?: unknown[]): Promise<PgResultLike>;
   /** A named statement is prepared once per connection and then only bound and executed. */
   query(config: {
@@ -40,9 +44,13 @@ export interface PgClientLike extends PgQueryClientLike {
     readonly text: string;
     readonly values: unknown[];
   }): Promise<PgResultLike>;
+  /** Delivers the `NOTIFY`s of the channels this client `LISTEN`s to. */
   on(event: "notification", listener: (message: PgNotificationLike) => void): unknown;
+  /** Reports a connection that failed while the client was idle. */
   on(event: "error", listener: (err: Error) => void): unknown;
+  /** Stops delivering notifications to `listener`. */
   removeListener(event: "notification", listener: (message: PgNotificationLike) => void): unknown;
+  /** Stops reporting errors to `listener`. */
   removeListener(event: "error", listener: (err: Error) => void): unknown;
 }
 
@@ -54,5 +62,6 @@ export interface PgClientLike extends PgQueryClientLike {
  * const pool: PgPoolLike = new pg.Pool({ connectionString, max: 10 });
  */
 export interface PgPoolLike extends PgQueryPoolLike {
+  /** Checks a client out of the pool (the caller releases it). */
   connect(): Promise<PgClientLike>;
 }

@@ -5,7 +5,12 @@ import type { Binarizer } from "../binarizer.js";
  * `encode(message).finish()` and `decode(bytes)`.
  */
 export interface ProtobufMessageType<T> {
-  encode(message: T): { finish(): Uint8Array };
+  /** Starts encoding `message`; `finish()` returns its bytes. */
+  encode(message: T): {
+    /** The encoded message. */
+    finish(): Uint8Array;
+  };
+  /** Decodes one message; throws on malformed bytes. */
   decode(bytes: Uint8Array): T;
 }
 

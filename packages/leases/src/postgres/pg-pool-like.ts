@@ -10,6 +10,7 @@ export interface PgResultLike {
 
 /** A client checked out of a pool (used by the schema setup only). */
 export interface PgClientLike {
+  /** Runs one statement with positional parameters (`$1`, `$2`, ...). */
   query(text: string, values?: unknown[]): Promise<PgResultLike>;
   /** Returns the client to its pool; passing an error (or `true`) destroys the connection instead. */
   release(err?: Error | boolean): void;
@@ -20,7 +21,9 @@ export interface PgClientLike {
  * statement through `query`, so a transaction pooler (PgBouncer in transaction mode) in between is fine.
  */
 export interface PgPoolLike {
+  /** Checks a client out of the pool (the caller releases it). */
   connect(): Promise<PgClientLike>;
+  /** Runs one autocommit statement on any pooled connection. */
   query(text: string, values?: unknown[]): Promise<PgResultLike>;
   /** `pg.Pool` exposes its options; only used to name the server in error messages. */
   readonly options?: {
