@@ -6,7 +6,7 @@ import { runBenchmarks } from "../src/run-benchmarks.js";
 import { incompleteSuites } from "../src/run-report.js";
 import { writeReport } from "../src/write-report.js";
 import { MACHINE, NATS_ROWS, POSTGRES_ROWS } from "./fixtures.js";
-import { parseXml } from "./parse-xml.js";
+import { parseXml } from "./svg.js";
 
 const root = mkdtempSync(path.join(os.tmpdir(), "bench-run-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
