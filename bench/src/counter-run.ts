@@ -5,9 +5,9 @@ import path from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import pg from "pg";
-import { counterRows, parseCounterSummary } from "./counter-summary.js";
+import { type CounterSummary, counterRows, parseCounterSummary } from "./counter-summary.js";
 import type { ResultRow } from "./results.js";
-import { runProcess } from "./run-process.js";
+import { notRun, runProcess } from "./run-process.js";
 import type { ProcessOutcome } from "./run-report.js";
 
 /** Which event log the counter runs on. */
@@ -31,6 +31,8 @@ export interface CounterWorkloadResult {
   readonly rows: readonly ResultRow[];
 }
 
+const MAIN = "examples/counter/dist/main.js";
+
 /**
  * Runs the counter example (`examples/counter/dist/main.js`) as a child process on a fresh schema or stream,
  * so that it starts from zero whatever earlier runs left, reads the summary it writes, and removes the
@@ -39,15 +41,14 @@ export interface CounterWorkloadResult {
 export async function runCounterWorkload(options: CounterWorkloadOptions): Promise<CounterWorkloadResult> {
   const { log, entityCount, evtCount } = options;
   const token = `bench_counter_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
-  const main = path.join(options.repoRoot, "examples/counter/dist/main.js");
   const label = `counter on ${log} (${entityCount.toLocaleString("en-US")} x ${evtCount.toLocaleString("en-US")})`;
-  if (!existsSync(main)) {
+  const workload = `APP__COUNTER__ENTITY_COUNT=${entityCount} APP__COUNTER__EVT_COUNT=${evtCount} APP__EVT_LOG__KIND=${log}`;
+  if (!existsSync(path.join(options.repoRoot, MAIN))) {
     return {
-      outcome: notRun(label, "examples/counter/dist/main.js is not built (run `npm run build`)"),
+      outcome: notRun(label, `node ${MAIN}`, `${MAIN} is not built (run \`npm run build\`)`),
       rows: [],
     };
   }
-
   const summaryDir = mkdtempSync(path.join(os.tmpdir(), "eventsourced-bench-"));
   const summaryFile = path.join(summaryDir, "summary.json");
   const env: Record<string, string> = {
@@ -66,41 +67,31 @@ export async function runCounterWorkload(options: CounterWorkloadOptions): Promi
           APP__EVT_LOG__NATS__BUCKET: `${token}-snapshots`,
         }),
   };
-
   try {
-    const outcome = await runProcess({
+    const ran = await runProcess({
       label,
       command: process.execPath,
-      args: [main],
+      args: [MAIN],
       cwd: options.repoRoot,
       env,
       timeoutMs: options.timeoutMs,
     });
-    const described = {
-      ...outcome,
-      command: `${Object.entries(env)
-        .filter(([key]) => key.startsWith("APP__COUNTER__") || key === "APP__EVT_LOG__KIND")
-        .map(([key, value]) => `${key}=${value}`)
-        .join(" ")} node examples/counter/dist/main.js`,
-    };
-    if (!existsSync(summaryFile)) {
-      return { outcome: { ...described, error: described.error ?? "it wrote no summary file" }, rows: [] };
-    }
+    const outcome = { ...ran, command: `${workload} node ${MAIN}` };
+    const failed = (error: string, rows: readonly ResultRow[] = []) => ({
+      outcome: { ...outcome, error: outcome.error ?? error },
+      rows,
+    });
+    if (!existsSync(summaryFile)) return failed("it wrote no summary file");
+    let summary: CounterSummary;
     try {
-      const summary = parseCounterSummary(readFileSync(summaryFile, "utf8"));
-      const reported = summary.error ?? (summary.interrupted ? "the run was interrupted" : undefined);
-      const error =
-        described.error ?? (reported === undefined ? undefined : `the counter reported: ${reported}`);
-      return {
-        outcome: error === undefined ? described : { ...described, error },
-        rows: counterRows(summary, { log, entityCount, evtCount }),
-      };
+      summary = parseCounterSummary(readFileSync(summaryFile, "utf8"));
     } catch (error) {
-      return {
-        outcome: { ...described, error: `unreadable summary: ${(error as Error).message}` },
-        rows: [],
-      };
+      return failed(`unreadable summary: ${(error as Error).message}`);
     }
+    const rows = counterRows(summary);
+    const reported = summary.error ?? (summary.interrupted ? "the run was interrupted" : undefined);
+    if (reported !== undefined) return failed(`the counter reported: ${reported}`, rows);
+    return { outcome, rows };
   } finally {
     rmSync(summaryDir, { recursive: true, force: true });
     await cleanUp(log, token, options).catch((error: unknown) => {
@@ -114,34 +105,17 @@ async function cleanUp(log: CounterLog, token: string, options: CounterWorkloadO
   if (log === "postgres") {
     const client = new pg.Client({ connectionString: options.postgresUrl, connectionTimeoutMillis: 5_000 });
     await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS "${token}" CASCADE`);
-    } finally {
-      await client.end();
-    }
+    await client.query(`DROP SCHEMA IF EXISTS "${token}" CASCADE`).finally(() => client.end());
     return;
   }
   const nc = await connect({ servers: options.natsUrl, timeout: 5_000 });
   try {
     const jsm = await jetstreamManager(nc);
     const names: string[] = [];
-    for await (const info of jsm.streams.list()) {
-      if (info.config.name.toUpperCase().includes(token.toUpperCase())) names.push(info.config.name);
-    }
+    for await (const name of jsm.streams.names())
+      if (name.toUpperCase().includes(token.toUpperCase())) names.push(name);
     for (const name of names) await jsm.streams.delete(name);
   } finally {
     await nc.close();
   }
-}
-
-function notRun(label: string, error: string): ProcessOutcome {
-  return {
-    label,
-    command: "node examples/counter/dist/main.js",
-    exitCode: null,
-    signal: null,
-    timedOut: false,
-    durationSeconds: 0,
-    error,
-  };
 }

@@ -1,6 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { connect } from "@nats-io/transport-node";
 import pg from "pg";
-import { natsServerVersion } from "./results.js";
 
 /** The default PostgreSQL the benchmarks use (`DATABASE_URL` overrides it). */
 export const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -28,14 +28,15 @@ export async function postgresServerVersion(url: string): Promise<string | undef
 export async function natsVersion(url: string): Promise<string | undefined> {
   try {
     const nc = await connect({ servers: url, timeout: 5_000 });
-    try {
-      const version = nc.info?.version;
-      if (version) return `nats-server v${version}`;
-    } finally {
-      await nc.close();
-    }
+    const version = nc.info?.version;
+    await nc.close();
+    if (version) return `nats-server v${version}`;
   } catch {
     // Unreachable server: the local binary's version is still a useful fact.
   }
-  return natsServerVersion();
+  try {
+    return execFileSync("nats-server", ["--version"], { encoding: "utf8" }).trim();
+  } catch {
+    return undefined;
+  }
 }
