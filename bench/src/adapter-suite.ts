@@ -1,6 +1,7 @@
 import type { Measured } from "./closed-loop.js";
 import { comparisonRow, rotateRounds } from "./measure.js";
 import type { ResultRow } from "./results.js";
+import { ENTITY_COUNTS } from "./throughput-series.js";
 
 /** One system of an adapter suite's write scenarios. */
 export interface WriteSystem {
@@ -22,17 +23,14 @@ export interface WriteScenarios {
   readonly latencies: Readonly<Record<number, readonly ("p50" | "p99")[]>>;
 }
 
-/** The entity counts of the write scenarios. */
-export const WRITE_ENTITY_COUNTS: readonly number[] = [1, 32, 100, 1000];
-
 /**
- * Runs the write scenarios, every system once per round at each entity count, and returns their rows:
+ * Runs the write scenarios, every system once per round at each of {@link ENTITY_COUNTS}, and returns their rows:
  * throughput of each system (ours with the raw baseline and ratio), then the comparisons and latencies.
  */
 export async function writeScenarios(suite: WriteScenarios): Promise<ResultRow[]> {
   const systems: Record<string, WriteSystem> = { ours: suite.ours, raw: suite.raw, ...suite.others };
   const rows: ResultRow[] = [];
-  for (const entities of WRITE_ENTITY_COUNTS) {
+  for (const entities of ENTITY_COUNTS) {
     const scenario = entities === 1 ? "1 entity" : `${entities} entities`;
     const runs = Object.fromEntries(
       Object.entries(systems).map(([name, s]) => [name, () => s.run(entities)]),

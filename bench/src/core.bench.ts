@@ -24,12 +24,8 @@ import { closedLoop, type Measured } from "./closed-loop.js";
 import { comparisonRow, quick, rotateRounds } from "./measure.js";
 import { machineFacts, type ResultRow, writeResults } from "./results.js";
 
-interface Cmd {
-  readonly inc: number;
-}
-interface Evt {
-  readonly by: number;
-}
+type Cmd = { readonly inc: number };
+type Evt = { readonly by: number };
 type Rejection = "overflow";
 
 function decide(state: number, cmd: Cmd): Decision<number, Evt, number, Rejection> {
@@ -51,10 +47,7 @@ const counter = defineEntity<number, Cmd, Evt, number, Rejection>({
 
 const ROUNDS = quick ? 3 : 7;
 const WINDOW_MS = quick ? 250 : 1_000;
-const SCENARIOS = [
-  { scenario: "1 entity", entities: 1 },
-  { scenario: "1,000 entities", entities: 1_000 },
-] as const;
+const SCENARIOS = { "1 entity": 1, "1,000 entities": 1_000 };
 const CMD: Cmd = { inc: 1 };
 const SERIES = "eventsourced-core";
 
@@ -101,7 +94,7 @@ async function main(): Promise<void> {
   await runBaseline(10, WINDOW_MS);
 
   const rows: ResultRow[] = [];
-  for (const { scenario, entities } of SCENARIOS) {
+  for (const [scenario, entities] of Object.entries(SCENARIOS)) {
     const results = await rotateRounds(ROUNDS, {
       ours: () => runOurs(entities, WINDOW_MS),
       baseline: () => runBaseline(entities, WINDOW_MS),

@@ -162,8 +162,4 @@ async function main(): Promise<void> {
   writeResults("nats", [...rows, ...replay], machineFacts({ nats: version }));
 }
 
-try {
-  await main();
-} finally {
-  await nc.close();
-}
+await main().finally(() => nc.close());

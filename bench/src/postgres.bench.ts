@@ -124,16 +124,12 @@ const rawGroupCommit = (entities: number) =>
     );
   });
 
-let emmettDatabase: string | undefined;
+/** Emmett keeps its tables in `public`, so it writes to a database of its own, created in `main`. */
+const EMMETT_DATABASE = `bench_emmett_${RUN_ID}`;
 
-/** Emmett keeps its tables in `public`, so it writes to a database of its own, dropped at the end. */
 async function emmettWrites(entities: number) {
-  if (emmettDatabase === undefined) {
-    emmettDatabase = `bench_emmett_${RUN_ID}`;
-    await admin.query(`CREATE DATABASE "${emmettDatabase}"`);
-  }
   const url = new URL(DATABASE_URL);
-  url.pathname = `/${emmettDatabase}`;
+  url.pathname = `/${EMMETT_DATABASE}`;
   const store = getPostgreSQLEventStore(url.toString());
   const prefix = `${RUN_ID}_${schemas++}`;
   try {
@@ -213,13 +209,14 @@ async function main(): Promise<void> {
   console.log(
     `PostgreSQL ${version} at ${new URL(DATABASE_URL).host}; ${ROUNDS} round(s) of ${LOOP.durationMs} ms${quick ? " (quick)" : ""}`,
   );
+  await admin.query(`CREATE DATABASE "${EMMETT_DATABASE}"`);
   const rows = await writeScenarios({
     rounds: ROUNDS,
     ours: { series: "eventsourced-postgres", run: oursWrites },
     raw: { series: "raw-postgres", run: (n) => (n === 1 ? rawSingleInserts() : rawGroupCommit(n)) },
     others: { Emmett: { series: "emmett", run: emmettWrites } },
     latencies: { 100: ["p99"] },
-  });
+  }).finally(() => admin.query(`DROP DATABASE "${EMMETT_DATABASE}" WITH (FORCE)`));
   const replay = await withSchema("replay", async (schema) => {
     const log = await populateReplay(schema);
     try {
@@ -235,10 +232,4 @@ async function main(): Promise<void> {
   writeResults("postgres", [...rows, ...replay], machineFacts({ postgres: version }));
 }
 
-try {
-  await main();
-} finally {
-  if (emmettDatabase !== undefined)
-    await admin.query(`DROP DATABASE IF EXISTS "${emmettDatabase}" WITH (FORCE)`);
-  await admin.end();
-}
+await main().finally(() => admin.end());

@@ -1,4 +1,3 @@
-import { escapeXml } from "./escape-xml.js";
 import { formatCompact, formatFigure } from "./format-figure.js";
 import type { ResultRow } from "./results.js";
 import { ENTITY_COUNTS, type SeriesStyle, THROUGHPUT_SERIES, throughputSeries } from "./throughput-series.js";
@@ -186,3 +185,16 @@ function logScale(
 function num(v: number): string {
   return (Math.round(v * 10) / 10).toString();
 }
+
+/** Scenario and series names come from JSON files written by other processes: the chart never trusts them. */
+function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&${XML_ENTITIES[char]};`);
+}
+
+const XML_ENTITIES: Readonly<Record<string, string>> = {
+  "&": "amp",
+  "<": "lt",
+  ">": "gt",
+  '"': "quot",
+  "'": "apos",
+};
