@@ -13,16 +13,14 @@ import type { ProcessOutcome } from "./run-report.js";
 /** Which event log the counter runs on. */
 export type CounterLog = "postgres" | "nats";
 
-/** Options for {@link runCounterWorkload}. */
-export interface CounterWorkloadOptions {
-  readonly log: CounterLog;
+/** The counter example's workload, run once per log. */
+export interface CounterPlan {
+  readonly logs: readonly CounterLog[];
   readonly entityCount: number;
   readonly evtCount: number;
-  /** The repository root. */
-  readonly repoRoot: string;
+  readonly budgetSeconds: number;
   readonly postgresUrl: string;
   readonly natsUrl: string;
-  readonly timeoutMs: number;
 }
 
 /** How a counter run ended and the rows its summary yielded (none when it wrote no summary). */
@@ -38,12 +36,16 @@ const MAIN = "examples/counter/dist/main.js";
  * so that it starts from zero whatever earlier runs left, reads the summary it writes, and removes the
  * schema or streams afterwards, whether the run succeeded or not.
  */
-export async function runCounterWorkload(options: CounterWorkloadOptions): Promise<CounterWorkloadResult> {
-  const { log, entityCount, evtCount } = options;
+export async function runCounterWorkload(
+  plan: CounterPlan,
+  log: CounterLog,
+  repoRoot: string,
+): Promise<CounterWorkloadResult> {
+  const { entityCount, evtCount } = plan;
   const token = `bench_counter_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
   const label = `counter on ${log} (${entityCount.toLocaleString("en-US")} x ${evtCount.toLocaleString("en-US")})`;
   const workload = `APP__COUNTER__ENTITY_COUNT=${entityCount} APP__COUNTER__EVT_COUNT=${evtCount} APP__EVT_LOG__KIND=${log}`;
-  if (!existsSync(path.join(options.repoRoot, MAIN))) {
+  if (!existsSync(path.join(repoRoot, MAIN))) {
     return {
       outcome: notRun(label, `node ${MAIN}`, `${MAIN} is not built (run \`npm run build\`)`),
       rows: [],
@@ -58,9 +60,9 @@ export async function runCounterWorkload(options: CounterWorkloadOptions): Promi
     APP__OUTPUT__PROGRESS: "off",
     APP__OUTPUT__SUMMARY_FILE: summaryFile,
     ...(log === "postgres"
-      ? { APP__EVT_LOG__POSTGRES__URL: options.postgresUrl, APP__EVT_LOG__POSTGRES__SCHEMA: token }
+      ? { APP__EVT_LOG__POSTGRES__URL: plan.postgresUrl, APP__EVT_LOG__POSTGRES__SCHEMA: token }
       : {
-          APP__EVT_LOG__NATS__URL: options.natsUrl,
+          APP__EVT_LOG__NATS__URL: plan.natsUrl,
           APP__EVT_LOG__NATS__STREAM: token.toUpperCase(),
           // Subjects of two streams must not overlap, and an earlier run's snapshots must not shortcut recovery.
           APP__EVT_LOG__NATS__SUBJECT_PREFIX: token,
@@ -72,9 +74,9 @@ export async function runCounterWorkload(options: CounterWorkloadOptions): Promi
       label,
       command: process.execPath,
       args: [MAIN],
-      cwd: options.repoRoot,
+      cwd: repoRoot,
       env,
-      timeoutMs: options.timeoutMs,
+      timeoutMs: plan.budgetSeconds * 1000,
     });
     const outcome = { ...ran, command: `${workload} node ${MAIN}` };
     const failed = (error: string, rows: readonly ResultRow[] = []) => ({
@@ -94,21 +96,21 @@ export async function runCounterWorkload(options: CounterWorkloadOptions): Promi
     return { outcome, rows };
   } finally {
     rmSync(summaryDir, { recursive: true, force: true });
-    await cleanUp(log, token, options).catch((error: unknown) => {
+    await cleanUp(log, token, plan).catch((error: unknown) => {
       console.error(`bench: could not clean up the counter's ${log} ${token}: ${(error as Error).message}`);
     });
   }
 }
 
 /** Drops what the counter run created: its schema, or every stream (log, snapshot KV) named after the token. */
-async function cleanUp(log: CounterLog, token: string, options: CounterWorkloadOptions): Promise<void> {
+async function cleanUp(log: CounterLog, token: string, plan: CounterPlan): Promise<void> {
   if (log === "postgres") {
-    const client = new pg.Client({ connectionString: options.postgresUrl, connectionTimeoutMillis: 5_000 });
+    const client = new pg.Client({ connectionString: plan.postgresUrl, connectionTimeoutMillis: 5_000 });
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS "${token}" CASCADE`).finally(() => client.end());
     return;
   }
-  const nc = await connect({ servers: options.natsUrl, timeout: 5_000 });
+  const nc = await connect({ servers: plan.natsUrl, timeout: 5_000 });
   try {
     const jsm = await jetstreamManager(nc);
     const names: string[] = [];

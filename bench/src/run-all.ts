@@ -33,25 +33,14 @@ async function main(): Promise<number> {
     `machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, ` +
       `PostgreSQL ${postgres ?? `unreachable at ${redacted}`}, NATS ${nats ?? `unreachable at ${natsUrl}`}`,
   );
-  const mode = quick ? "quick" : "full";
-  const report = await runBenchmarks({
-    quick,
-    repoRoot,
-    resultsDir: RESULTS_DIR,
-    machine,
-    suites: SUITES.map(({ name, budgetSeconds }) => ({
-      name,
-      script: path.join(benchDir, "dist", `${name}.bench.js`),
-      budgetSeconds: budgetSeconds[mode],
-    })),
-    counter: { logs: ["postgres", "nats"], ...COUNTER_WORKLOAD[mode], postgresUrl, natsUrl },
-  });
-  const written = writeReport(report, {
-    resultsDir: RESULTS_DIR,
-    page: path.join(benchDir, "RESULTS.md"),
-    readme: path.join(benchDir, "README.md"),
-    headlineIn: [path.join(benchDir, "README.md"), path.join(repoRoot, "README.md")],
-  });
+  const counter = {
+    logs: ["postgres", "nats"],
+    ...COUNTER_WORKLOAD[quick ? "quick" : "full"],
+    postgresUrl,
+    natsUrl,
+  } as const;
+  const report = await runBenchmarks({ quick, benchDir, machine, suites: SUITES, counter });
+  const written = writeReport(report, benchDir);
   console.log(`\nwrote ${written.map((file) => path.relative(repoRoot, file)).join(", ")}`);
   const incomplete = incompleteSuites(report).map((s) => s.suite);
   console.log(

@@ -1,36 +1,21 @@
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { type CounterLog, runCounterWorkload } from "./counter-run.js";
+import { type CounterPlan, runCounterWorkload } from "./counter-run.js";
 import { loadSuiteFile } from "./load-suite-file.js";
 import { type MachineFacts, type ResultRow, writeResults } from "./results.js";
 import { notRun, runProcess } from "./run-process.js";
 import { type ProcessOutcome, type RunReport, type SuiteOutcome, succeeded } from "./run-report.js";
-
-/** One suite script to run: `node <script> [--quick]`, which writes `<resultsDir>/<name>.json`. */
-export interface SuitePlan {
-  readonly name: string;
-  /** Absolute path of the built script. */
-  readonly script: string;
-  readonly budgetSeconds: number;
-}
-
-/** The counter example's workload, run once per log. */
-export interface CounterPlan {
-  readonly logs: readonly CounterLog[];
-  readonly entityCount: number;
-  readonly evtCount: number;
-  readonly budgetSeconds: number;
-  readonly postgresUrl: string;
-  readonly natsUrl: string;
-}
+import type { SuiteEntry } from "./suites.js";
 
 /** What one benchmark run does. */
 export interface BenchmarkPlan {
   readonly quick: boolean;
-  /** Working directory of every process; paths on the page are relative to it. */
-  readonly repoRoot: string;
-  readonly resultsDir: string;
-  readonly suites: readonly SuitePlan[];
+  /**
+   * The benchmark directory: suite scripts in `dist/<name>.bench.js`, results files in `results/`. Processes
+   * run in the directory above it (the repository root), and paths on the page are relative to that.
+   */
+  readonly benchDir: string;
+  readonly suites: readonly SuiteEntry[];
   /** Omitted: no counter runs and no `counter.json`. */
   readonly counter?: CounterPlan;
   /** Facts gathered before the run, including the server versions. */
@@ -43,64 +28,51 @@ export interface BenchmarkPlan {
  */
 export async function runBenchmarks(plan: BenchmarkPlan): Promise<RunReport> {
   const startedAt = new Date();
-  mkdirSync(plan.resultsDir, { recursive: true });
+  const repoRoot = path.dirname(plan.benchDir);
+  const resultsDir = path.join(plan.benchDir, "results");
+  mkdirSync(resultsDir, { recursive: true });
+  const outcome = (suite: string, processes: readonly ProcessOutcome[], since: Date): SuiteOutcome => {
+    const file = path.join(resultsDir, `${suite}.json`);
+    // The file must come from these processes: measured after they started and before they ended.
+    const results = loadSuiteFile(file, since, new Date());
+    return { suite, file: path.relative(repoRoot, file), processes, results };
+  };
   const suites: SuiteOutcome[] = [];
-  for (const suite of plan.suites) {
-    const suiteStartedAt = new Date();
-    const args = [path.relative(plan.repoRoot, suite.script), ...(plan.quick ? ["--quick"] : [])];
-    const label = `${suite.name} suite`;
-    banner(`${label}: node ${args.join(" ")}`);
-    const outcome = existsSync(suite.script)
+  for (const { name, budgetSeconds } of plan.suites) {
+    const since = new Date();
+    const script = path.join(plan.benchDir, "dist", `${name}.bench.js`);
+    const args = [path.relative(repoRoot, script), ...(plan.quick ? ["--quick"] : [])];
+    const label = `${name} suite`;
+    const command = `node ${args.join(" ")}`;
+    banner(`${label}: ${command}`);
+    const ran = existsSync(script)
       ? await runProcess({
           label,
           command: process.execPath,
           args,
-          cwd: plan.repoRoot,
+          cwd: repoRoot,
           env: plan.quick ? { BENCH_QUICK: "1" } : {},
-          timeoutMs: suite.budgetSeconds * 1000,
+          timeoutMs: budgetSeconds[plan.quick ? "quick" : "full"] * 1000,
         })
-      : notRun(
-          label,
-          `node ${args.join(" ")}`,
-          `${args[0]} does not exist (is the suite written and built?)`,
-        );
-    suites.push(suiteOutcome(plan, suite.name, [logged(outcome)], suiteStartedAt));
+      : notRun(label, command, `${args[0]} does not exist (is the suite written and built?)`);
+    suites.push(outcome(name, [logged(ran)], since));
   }
-  if (plan.counter) suites.push(await runCounter(plan, plan.counter));
+  if (plan.counter) {
+    const since = new Date();
+    const processes: ProcessOutcome[] = [];
+    const rows: ResultRow[] = [];
+    for (const log of plan.counter.logs) {
+      banner(`counter on ${log}: ${plan.counter.entityCount} entities x ${plan.counter.evtCount} commands`);
+      const result = await runCounterWorkload(plan.counter, log, repoRoot);
+      processes.push(logged(result.outcome));
+      rows.push(...result.rows);
+    }
+    // Written even when empty, so that the page shows this run's counter outcome rather than an older file.
+    writeResults("counter", rows, { ...plan.machine, measuredAt: new Date().toISOString() }, resultsDir);
+    suites.push(outcome("counter", processes, since));
+  }
   const finishedAt = new Date().toISOString();
   return { startedAt: startedAt.toISOString(), finishedAt, quick: plan.quick, machine: plan.machine, suites };
-}
-
-async function runCounter(plan: BenchmarkPlan, counter: CounterPlan): Promise<SuiteOutcome> {
-  const startedAt = new Date();
-  const processes: ProcessOutcome[] = [];
-  const rows: ResultRow[] = [];
-  for (const log of counter.logs) {
-    banner(`counter on ${log}: ${counter.entityCount} entities x ${counter.evtCount} commands`);
-    const result = await runCounterWorkload({
-      ...counter,
-      log,
-      repoRoot: plan.repoRoot,
-      timeoutMs: counter.budgetSeconds * 1000,
-    });
-    processes.push(logged(result.outcome));
-    rows.push(...result.rows);
-  }
-  // Written even when empty, so that the page shows this run's counter outcome rather than an older file.
-  writeResults("counter", rows, { ...plan.machine, measuredAt: new Date().toISOString() }, plan.resultsDir);
-  return suiteOutcome(plan, "counter", processes, startedAt);
-}
-
-function suiteOutcome(
-  plan: BenchmarkPlan,
-  suite: string,
-  processes: readonly ProcessOutcome[],
-  startedAt: Date,
-): SuiteOutcome {
-  const file = path.join(plan.resultsDir, `${suite}.json`);
-  // The file must come from these processes: measured after they started and before they ended.
-  const results = loadSuiteFile(file, startedAt, new Date());
-  return { suite, file: path.relative(plan.repoRoot, file), processes, results };
 }
 
 function logged(outcome: ProcessOutcome): ProcessOutcome {

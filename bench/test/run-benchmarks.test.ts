@@ -11,15 +11,15 @@ import { parseXml } from "./svg.js";
 
 const root = mkdtempSync(path.join(os.tmpdir(), "bench-run-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-const resultsDir = path.join(root, "bench", "results");
+const benchDir = path.join(root, "bench");
+const resultsDir = path.join(benchDir, "results");
+mkdirSync(path.join(benchDir, "dist"), { recursive: true });
 mkdirSync(resultsDir, { recursive: true });
 
-/** A fake suite script: writes its results file (or not) and exits as told. */
+/** A fake suite script: writes its results file (or not, when empty) and exits as told. */
 const suite = (name: string, body: string, budgetSeconds = 20) => {
-  const script = path.join(root, "bench", "dist", `${name}.bench.js`);
-  mkdirSync(path.dirname(script), { recursive: true });
-  if (body) writeFileSync(script, body);
-  return { name, script, budgetSeconds };
+  if (body) writeFileSync(path.join(benchDir, "dist", `${name}.bench.js`), body);
+  return { name, budgetSeconds: { quick: budgetSeconds, full: budgetSeconds } };
 };
 const writesResults = (name: string, rows: unknown) =>
   `import { writeFileSync } from "node:fs";
@@ -37,8 +37,7 @@ describe("runBenchmarks", () => {
     writeFileSync(path.join(resultsDir, "nats.json"), JSON.stringify(old));
     const report = await runBenchmarks({
       quick: true,
-      repoRoot: root,
-      resultsDir,
+      benchDir,
       machine: MACHINE,
       suites: [
         suite("postgres", writesResults("postgres", POSTGRES_ROWS)),
@@ -62,28 +61,21 @@ describe("runBenchmarks", () => {
     expect(absent!.error).toMatch(/does not exist/);
     expect(incompleteSuites(report).map((s) => s.suite)).toEqual(["nats", "core", "absent"]);
 
-    const page = path.join(root, "bench", "RESULTS.md");
-    const readme = path.join(root, "bench", "README.md");
+    const readme = path.join(benchDir, "README.md");
     writeFileSync(readme, "# x\n<!-- bench-headline:start -->\nold\n<!-- bench-headline:end -->\n");
     const rootReadme = path.join(root, "README.md");
     writeFileSync(rootReadme, "# root\n<!-- bench-headline:start --><!-- bench-headline:end -->\n");
-    const paths = {
-      resultsDir,
-      page,
-      readme,
-      headlineIn: [readme, rootReadme, path.join(root, "absent.md")],
-    };
-    const written = writeReport(report, paths);
+    const written = writeReport(report, benchDir);
     expect(written.map((f) => path.relative(root, f))).toEqual([
       "bench/results/run.json",
       "bench/results/throughput.svg",
       "bench/RESULTS.md",
     ]);
-    expect(readFileSync(page, "utf8")).toContain("](results/throughput.svg)");
+    expect(readFileSync(path.join(benchDir, "RESULTS.md"), "utf8")).toContain("](results/throughput.svg)");
     expect(parseXml(readFileSync(path.join(resultsDir, "throughput.svg"), "utf8")).name).toBe("svg");
     // A quick run leaves the README's quoted figures alone; a full run rewrites them.
     expect(readFileSync(readme, "utf8")).toContain("\nold\n");
-    writeReport({ ...report, quick: false }, paths);
+    writeReport({ ...report, quick: false }, benchDir);
     expect(readFileSync(readme, "utf8")).toContain("[RESULTS.md](RESULTS.md)");
     expect(readFileSync(rootReadme, "utf8")).toContain("[bench/RESULTS.md](bench/RESULTS.md)");
   });
