@@ -1,8 +1,8 @@
 import { formatFigure, formatRatio } from "./format-figure.js";
 import type { ResultRow } from "./results.js";
 import {
+  describeOutcome,
   incompleteSuites,
-  type ProcessOutcome,
   type RunReport,
   type SuiteOutcome,
   succeeded,
@@ -156,18 +156,6 @@ function resultsStatus(suite: SuiteOutcome): string {
     case "invalid":
       return "invalid, not shown";
   }
-}
-
-function describeOutcome(p: ProcessOutcome): string {
-  if (p.error !== undefined && p.exitCode === null && p.signal === null) return `did not run: ${p.error}`;
-  const how = p.timedOut
-    ? `killed after exceeding its time budget${p.signal ? ` (${p.signal})` : ""}`
-    : p.signal
-      ? `killed by ${p.signal}`
-      : p.exitCode === 0
-        ? "ok"
-        : `failed (exit code ${p.exitCode})`;
-  return p.error === undefined ? how : `${how}; ${p.error}`;
 }
 
 /** The ratio bullets at {@link HEADLINE_ENTITIES} entities, then throughput and ratios at every count. */

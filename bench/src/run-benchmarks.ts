@@ -4,7 +4,7 @@ import { type CounterPlan, runCounterWorkload } from "./counter-run.js";
 import { loadSuiteFile } from "./load-suite-file.js";
 import { type MachineFacts, type ResultRow, writeResults } from "./results.js";
 import { notRun, runProcess } from "./run-process.js";
-import { type ProcessOutcome, type RunReport, type SuiteOutcome, succeeded } from "./run-report.js";
+import { describeOutcome, type ProcessOutcome, type RunReport, type SuiteOutcome } from "./run-report.js";
 import type { SuiteEntry } from "./suites.js";
 
 /** What one benchmark run does. */
@@ -76,12 +76,9 @@ export async function runBenchmarks(plan: BenchmarkPlan): Promise<RunReport> {
 }
 
 function logged(outcome: ProcessOutcome): ProcessOutcome {
-  const how = succeeded(outcome)
-    ? "ok"
-    : outcome.timedOut
-      ? "TIMED OUT"
-      : `FAILED (${outcome.error ?? (outcome.signal ? `signal ${outcome.signal}` : `exit code ${outcome.exitCode}`)})`;
-  console.log(`bench: ${outcome.label}: ${how} after ${outcome.durationSeconds.toFixed(1)} s`);
+  console.log(
+    `bench: ${outcome.label}: ${describeOutcome(outcome)} after ${outcome.durationSeconds.toFixed(1)} s`,
+  );
   return outcome;
 }
 
