@@ -216,7 +216,7 @@ async function main(): Promise<void> {
     raw: { series: "raw-postgres", run: (n) => (n === 1 ? rawSingleInserts() : rawGroupCommit(n)) },
     others: { Emmett: { series: "emmett", run: emmettWrites } },
     latencies: { 100: ["p99"] },
-  }).finally(() => admin.query(`DROP DATABASE "${EMMETT_DATABASE}" WITH (FORCE)`));
+  });
   const replay = await withSchema("replay", async (schema) => {
     const log = await populateReplay(schema);
     try {
@@ -232,4 +232,11 @@ async function main(): Promise<void> {
   writeResults("postgres", [...rows, ...replay], machineFacts({ postgres: version }));
 }
 
-await main().finally(() => admin.end());
+try {
+  await main();
+} finally {
+  // Last: Emmett's store.close() leaves pool connections open for a while, and terminating them (FORCE)
+  // mid-run fails their pool, which has no error listener, and with it this process.
+  await admin.query(`DROP DATABASE IF EXISTS "${EMMETT_DATABASE}" WITH (FORCE)`).catch(() => {});
+  await admin.end();
+}
