@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { connect } from "@nats-io/transport-node";
 import pg from "pg";
 
@@ -21,21 +20,13 @@ export async function postgresServerVersion(url: string): Promise<string | undef
   }
 }
 
-/**
- * The version of the NATS server at `url` as it announces itself, falling back to `nats-server --version`
- * of the local binary; undefined when neither answers.
- */
+/** The version of the NATS server at `url` as it announces itself, or undefined when it cannot be reached. */
 export async function natsVersion(url: string): Promise<string | undefined> {
   try {
     const nc = await connect({ servers: url, timeout: 5_000 });
     const version = nc.info?.version;
     await nc.close();
-    if (version) return `nats-server v${version}`;
-  } catch {
-    // Unreachable server: the local binary's version is still a useful fact.
-  }
-  try {
-    return execFileSync("nats-server", ["--version"], { encoding: "utf8" }).trim();
+    return version === undefined ? undefined : `nats-server v${version}`;
   } catch {
     return undefined;
   }
