@@ -7,7 +7,7 @@ import { connect } from "@nats-io/transport-node";
 import pg from "pg";
 import { type CounterSummary, counterRows, parseCounterSummary } from "./counter-summary.js";
 import type { ResultRow } from "./results.js";
-import { notRun, runProcess } from "./run-process.js";
+import { runProcess } from "./run-process.js";
 import type { ProcessOutcome } from "./run-report.js";
 
 /** Which event log the counter runs on. */
@@ -45,12 +45,6 @@ export async function runCounterWorkload(
   const token = `bench_counter_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
   const label = `counter on ${log} (${entityCount.toLocaleString("en-US")} x ${evtCount.toLocaleString("en-US")})`;
   const workload = `APP__COUNTER__ENTITY_COUNT=${entityCount} APP__COUNTER__EVT_COUNT=${evtCount} APP__EVT_LOG__KIND=${log}`;
-  if (!existsSync(path.join(repoRoot, MAIN))) {
-    return {
-      outcome: notRun(label, `node ${MAIN}`, `${MAIN} is not built (run \`npm run build\`)`),
-      rows: [],
-    };
-  }
   const summaryDir = mkdtempSync(path.join(os.tmpdir(), "eventsourced-bench-"));
   const summaryFile = path.join(summaryDir, "summary.json");
   const env: Record<string, string> = {
