@@ -25,12 +25,16 @@ import { SnapshotScheduler } from "./snapshot-scheduler.js";
  */
 type Lifecycle =
   | { readonly status: "running" }
-  | { readonly status: "stopping" }
+  // `snapshot`: save the final state once the queued commands are done (see `stopWithSnapshot`).
+  | { readonly status: "stopping"; readonly snapshot: boolean }
   | { readonly status: "stopped" }
   | { readonly status: "failed"; readonly error: Error; readonly cause: unknown };
 
 const RUNNING: Lifecycle = { status: "running" };
-const STOPPING: Lifecycle = { status: "stopping" };
+const STOPPING: Lifecycle = { status: "stopping", snapshot: false };
+const STOPPING_WITH_SNAPSHOT: Lifecycle = { status: "stopping", snapshot: true };
+// The policy of a scheduler created only for a snapshot on stop: nothing else is due.
+const NEVER_DUE = (): boolean => false;
 const STOPPED: Lifecycle = { status: "stopped" };
 
 // biome-ignore lint/suspicious/noExplicitAny: the actor serves any reply and rejection of its protocol
@@ -70,6 +74,8 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   readonly #config: EntityConfig<S, E, P>;
   #state: S;
   #seqNo: number;
+  // The seqNo the entity was recovered at: a snapshot on stop is only worth saving beyond it.
+  readonly #recoveredSeqNo: number;
   #lifecycle: Lifecycle = RUNNING;
   // True while the loop owns the state: a command is being handled or the mailbox is being served.
   #busy = false;
@@ -92,6 +98,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     this.id = id;
     this.#state = recovered.state;
     this.#seqNo = recovered.seqNo;
+    this.#recoveredSeqNo = recovered.seqNo;
   }
 
   get typeName(): string {
@@ -154,8 +161,22 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   }
 
   stop(): Promise<void> {
+    return this.#stop(STOPPING);
+  }
+
+  /**
+   * Like `stop()`, and once the queued commands are done, saves a snapshot of the final state when the
+   * entity moved beyond the seqNo it was recovered at (an entity that only answered reads has nothing new to
+   * save). Without a snapshot store it is `stop()`. The registry's `snapshotOnPassivate` uses it, so that
+   * the next incarnation recovers from the snapshot instead of replaying.
+   */
+  stopWithSnapshot(): Promise<void> {
+    return this.#stop(this.#config.snapshotStore === undefined ? STOPPING : STOPPING_WITH_SNAPSHOT);
+  }
+
+  #stop(stopping: Lifecycle): Promise<void> {
     if (this.#lifecycle.status === "running") {
-      this.#lifecycle = STOPPING;
+      this.#lifecycle = stopping;
       // A re-synchronisation waiting out a backoff makes one last attempt now instead of waiting.
       this.#wakeResync?.();
       if (!this.#busy) this.#terminate({ reason: "stopped" });
@@ -383,7 +404,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       this.id,
       snapshotStore!,
       binarizer,
-      snapshotAfter!,
+      snapshotAfter ?? NEVER_DUE,
       logger,
     );
     return this.#snapshots;
@@ -400,6 +421,15 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   }
 
   #terminate(termination: Termination): void {
+    const lifecycle = this.#lifecycle;
+    if (
+      this.#termination === undefined &&
+      lifecycle.status === "stopping" &&
+      lifecycle.snapshot &&
+      this.#seqNo > this.#recoveredSeqNo
+    ) {
+      this.#scheduler().offer(this.#state, this.#seqNo);
+    }
     this.#termination ??= (async () => {
       await this.#snapshots?.idle();
       if (termination.reason === "stopped") this.#lifecycle = STOPPED;
