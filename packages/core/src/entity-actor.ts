@@ -51,6 +51,15 @@ function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
+/** The options to hand a command on with (`undefined` for none, as `exactOptionalPropertyTypes` wants). */
+function handleOptions(
+  signal: AbortSignal | undefined,
+  metadata: EvtMetadata | undefined,
+): HandleCmdOptions | undefined {
+  if (signal === undefined) return metadata === undefined ? undefined : { metadata };
+  return metadata === undefined ? { signal } : { signal, metadata };
+}
+
 /** Guards against JavaScript callers (or casts) whose handleCmd returns something else, e.g. `undefined`. */
 function isDecision(value: unknown): boolean {
   const kind = (value as { kind?: unknown } | null | undefined)?.kind;
@@ -193,10 +202,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       // Re-synchronise before taking the next command, so that commands stay withdrawable while the log is
       // unreachable. A failed entity serves nothing more.
       if (this.#lifecycle.status === "failed" || (this.#stale && !(await this.#resync()))) {
-        for (const rest of mailbox.takeAll()) {
-          rest.settled();
-          rest.reject(this.#stoppedError());
-        }
+        for (const rest of mailbox.takeAll()) this.#notTaken(rest);
         break;
       }
       const pending = mailbox.take();
@@ -254,12 +260,45 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
         }
         return this.#commit(prepared, seqNo, persisted);
       }
+    } catch (error) {
+      // The command conflicted and re-reading the log failed the entity: nothing of it was written.
+      const passOn = this.#config.passOn;
+      if (
+        passOn !== undefined &&
+        this.#lifecycle.status === "failed" &&
+        isEventSourcedError(error, ErrorCode.EntityStopped)
+      ) {
+        return passOn(this, cmd, handleOptions(signal, metadata));
+      }
+      throw error;
     } finally {
       if (handOver) {
         if (this.#mailbox !== undefined && this.#mailbox.size > 0) void this.#drain();
         else this.#becomeIdle();
       }
     }
+  }
+
+  /** A queued command this (failed) entity will never take: passed on to the next incarnation, or refused. */
+  #notTaken(pending: PendingCmd<unknown, AnyResult>): void {
+    pending.taken();
+    const passOn = this.#config.passOn;
+    if (passOn === undefined) {
+      pending.settled();
+      pending.reject(this.#stoppedError());
+      return;
+    }
+    // The caller's timeout keeps running until the next incarnation has answered.
+    passOn(this, pending.cmd, handleOptions(pending.signal, pending.metadata)).then(
+      (result) => {
+        pending.settled();
+        pending.resolve(result);
+      },
+      (error: unknown) => {
+        pending.settled();
+        pending.reject(error);
+      },
+    );
   }
 
   /** A reply or rejection: no events, the state stays as it is. */

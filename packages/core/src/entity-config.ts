@@ -1,9 +1,9 @@
 import { Backoff } from "./backoff.js";
 import { jsonBinarizer } from "./binarize/json.js";
 import type { Binarizer } from "./binarizer.js";
-import type { SnapshotPolicy, SpawnOptions } from "./entity-ref.js";
+import type { EntityRef, HandleCmdOptions, SnapshotPolicy, SpawnOptions } from "./entity-ref.js";
 import { InvalidArgumentError } from "./errors.js";
-import type { CmdSpec, EventSourced } from "./event-sourced.js";
+import type { CmdResult, CmdSpec, EventSourced } from "./event-sourced.js";
 import type { EvtLog } from "./evt-log.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import type { RecoverySource } from "./recovery.js";
@@ -28,6 +28,18 @@ export interface EntityConfig<S, E, P extends CmdSpec> {
   readonly retryBackoff: { readonly initialMs: number; readonly maxMs: number };
   readonly freshReads: boolean;
   readonly logger: Logger;
+  /**
+   * Where a command goes that an entity accepted but never took, because it failed first (its log could
+   * not be re-read): the registry sets it and hands the command to the next incarnation. Unset (as
+   * `entityConfig` leaves it), such a command rejects with `EntityStoppedError`.
+   */
+  readonly passOn?:
+    | ((
+        ref: EntityRef<P>,
+        cmd: P["cmd"],
+        options: HandleCmdOptions | undefined,
+      ) => Promise<CmdResult<P["reply"], P["rejection"]>>)
+    | undefined;
 }
 
 function integerOption(name: string, value: number | undefined, fallback: number, min: number): number {

@@ -3,13 +3,7 @@ import { spawnWithConfig } from "../entity.js";
 import type { EntityActor } from "../entity-actor.js";
 import { type EntityConfig, entityConfig } from "../entity-config.js";
 import type { EntityRef, HandleCmdOptions } from "../entity-ref.js";
-import {
-  EntityNotHostedError,
-  ErrorCode,
-  InvalidArgumentError,
-  isEventSourcedError,
-  RegistryClosedError,
-} from "../errors.js";
+import { EntityNotHostedError, InvalidArgumentError, RegistryClosedError } from "../errors.js";
 import type { CmdOf, CmdResult, CmdSpec, EventSourced, RejectionOf, ReplyOf } from "../event-sourced.js";
 import { type EvtLog, TYPE_NAME_PATTERN } from "../evt-log.js";
 import { callerSignal } from "../pending-cmd.js";
@@ -91,7 +85,11 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
         `invalid entity type name ${JSON.stringify(typeName)}: must match ${TYPE_NAME_PATTERN}`,
       );
     }
-    this.#config = entityConfig(definition, options);
+    this.#config = Object.freeze({
+      ...entityConfig(definition, options),
+      passOn: (ref: EntityRef<P>, cmd: P["cmd"], handOptions: HandleCmdOptions | undefined) =>
+        this.#passOn(ref as unknown as Actor, cmd, handOptions),
+    });
     this.typeName = typeName;
     const { idleAfterMs, sweepIntervalMs, maxActive } = passivation(options.passivation);
     for (const hook of ["canHost", "evtLogFor"] as const) {
@@ -218,22 +216,19 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
     if (this.#slots.size > 0) await this.#emptied.promise;
   }
 
-  /** Hands `cmd` to `ref`; an incarnation that stopped before taking it passes it on to the next one. */
+  /**
+   * Hands `cmd` to `ref`, which is running: the command is in its mailbox (or being handled) before anything
+   * else can happen, so no passivation slips in between. Should the entity fail before taking it, the entity
+   * passes it on to {@link #passOn} instead of rejecting it.
+   */
   #dispatch(ref: Actor, cmd: unknown, options: HandleCmdOptions | undefined): Promise<AnyResult> {
-    return ref.handleCmd(cmd, options).then(undefined, (error: unknown) => {
-      // Only the incarnation's own "stopped" error means the command was never taken: an
-      // EntityStoppedError thrown by the command's handler (from another entity) is the caller's answer.
-      if (
-        ref.status === "running" ||
-        !isEventSourcedError(error, ErrorCode.EntityStopped) ||
-        error.id !== ref.id ||
-        error.type !== ref.typeName
-      ) {
-        throw error;
-      }
-      this.#notice(ref);
-      return this.#slow(ref.id, cmd, options) as Promise<AnyResult>;
-    });
+    return ref.handleCmd(cmd, options);
+  }
+
+  /** A command `ref` accepted but never took (it failed first): it had no effect, so the next incarnation serves it. */
+  #passOn(ref: Actor, cmd: unknown, options: HandleCmdOptions | undefined): Promise<AnyResult> {
+    this.#notice(ref);
+    return this.#slow(ref.id, cmd, options) as Promise<AnyResult>;
   }
 
   /** Every access that is not a hit on a running entity: waits in the id's slot, spawning it if needed. */
