@@ -38,10 +38,10 @@ export async function runBenchmarks(plan: BenchmarkPlan): Promise<RunReport> {
     return { suite, file: path.relative(repoRoot, file), processes, results };
   };
   const suites: SuiteOutcome[] = [];
-  for (const { name, budgetSeconds } of plan.suites) {
+  for (const { name, budgetSeconds, nodeFlags } of plan.suites) {
     const since = new Date();
     const script = path.join(plan.benchDir, "dist", `${name}.bench.js`);
-    const args = [path.relative(repoRoot, script), ...(plan.quick ? ["--quick"] : [])];
+    const args = [...(nodeFlags ?? []), path.relative(repoRoot, script), ...(plan.quick ? ["--quick"] : [])];
     const label = `${name} suite`;
     const command = `node ${args.join(" ")}`;
     banner(`${label}: ${command}`);

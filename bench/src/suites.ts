@@ -3,6 +3,8 @@ export interface SuiteEntry {
   readonly name: string;
   /** Time budgets of its process, in seconds: safety nets that stop a hung suite from holding up the rest. */
   readonly budgetSeconds: { readonly quick: number; readonly full: number };
+  /** Flags for node before the script (e.g. `--expose-gc` for a suite that measures heap). */
+  readonly nodeFlags?: readonly string[] | undefined;
 }
 
 /**
@@ -14,6 +16,7 @@ export const SUITES: readonly SuiteEntry[] = [
   { name: "core", budgetSeconds: { quick: 60, full: 180 } },
   { name: "postgres", budgetSeconds: { quick: 120, full: 360 } },
   { name: "nats", budgetSeconds: { quick: 120, full: 360 } },
+  { name: "registry", budgetSeconds: { quick: 120, full: 300 }, nodeFlags: ["--expose-gc"] },
 ];
 
 /** The counter example's workload after the suites, once per log: full size, or reduced in quick mode. */

@@ -19,6 +19,8 @@ const SUMMARY: CounterSummary = {
   interrupted: false,
   startTotal: "0",
   error: null,
+  maxActive: 10_000,
+  passivations: 0,
 };
 
 describe("counter summary", () => {

@@ -69,6 +69,7 @@ export const COUNTER_CONFIG_SCHEMA = {
     snapshotAfter: { type: "integer", min: 0 },
     binarizer: { type: "enum", values: ["protobuf", "json"] },
     mailboxSize: { type: "integer", min: 1, max: 1_000_000 },
+    maxActive: { type: "integer", min: 1, max: 1_000_000_000 },
     verify: { type: "boolean" },
   },
   evtLog: {

@@ -18,6 +18,8 @@ export interface CounterConfig {
     readonly snapshotAfter: number;
     readonly binarizer: CounterBinarizerKind;
     readonly mailboxSize: number;
+    /** At most this many counters resident at once (the registry passivates the least recently used). */
+    readonly maxActive: number;
     /** After the write phase, re-spawn every counter and check its value. */
     readonly verify: boolean;
   };

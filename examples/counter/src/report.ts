@@ -22,6 +22,10 @@ export interface SummaryJson {
   /** The sum of all counters' values before the run (as a decimal string: it is a sum of u64s). */
   readonly startTotal: string;
   readonly error: string | null;
+  /** The cap on resident counters (`counter.maxActive`). */
+  readonly maxActive: number | null;
+  /** Counters passivated to stay within it, over the whole run. */
+  readonly passivations: number;
 }
 
 const round = (value: number, digits: number): number => Number(value.toFixed(digits));
@@ -48,6 +52,8 @@ export function summaryJson(log: string, summary: RunSummary): SummaryJson {
     interrupted: summary.interrupted,
     startTotal: summary.startTotal.toString(),
     error: summary.error?.message ?? null,
+    maxActive: summary.maxActive ?? null,
+    passivations: summary.passivations,
   };
 }
 
@@ -91,6 +97,11 @@ export function reportLines(summary: RunSummary): string[] {
         `${count(summary.evtsReplayed)} events replayed (${count(summary.evtsReplayedPerSecond ?? 0)} events/s)`,
     );
   }
+  const cap =
+    summary.maxActive === undefined
+      ? "no cap on resident counters"
+      : `at most ${count(summary.maxActive)} counters resident at once`;
+  lines.push(`passivations: ${count(summary.passivations)} (${cap})`);
   if (summary.verified === true) {
     lines.push(
       `verified: all ${count(summary.entityCount)} recovered values equal the expected values (start + this run's changes)`,

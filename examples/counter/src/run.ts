@@ -1,9 +1,8 @@
 import {
-  Entity,
-  type EntityRef,
+  EntityRegistry,
   type EvtLog,
   type Logger,
-  type ProtocolOf,
+  type RegistryStats,
   type SnapshotStore,
   silentLogger,
 } from "@eventsourced/core";
@@ -13,8 +12,6 @@ import { CountingEvtLog } from "./counting-evt-log.js";
 import { LatencyRecorder } from "./latency-recorder.js";
 import type { ProgressSink } from "./progress.js";
 import { counterCmdAt, counterId } from "./workload.js";
-
-type CounterRef = EntityRef<ProtocolOf<typeof counter>>;
 
 /** Options of {@link runCounters}. */
 export interface RunCountersOptions {
@@ -28,6 +25,11 @@ export interface RunCountersOptions {
   readonly snapshotAfter: number;
   readonly binarizer: CounterBinarizerKind;
   readonly mailboxSize: number;
+  /**
+   * At most this many counters are resident at once; beyond it the least recently used one is passivated
+   * (and recovered again when it next gets a command). Default: no limit.
+   */
+  readonly maxActive?: number | undefined;
   /** Re-spawn every counter after the write phase and compare its value with the expected one. */
   readonly verify: boolean;
   /** Aborting stops sending commands; the counters drain what they have and the run still verifies. */
@@ -77,67 +79,71 @@ export interface RunSummary {
   readonly interrupted: boolean;
   /** The technical failure that ended the write phase early, if any. */
   readonly error: Error | undefined;
+  /** The cap on resident counters; undefined: none. */
+  readonly maxActive: number | undefined;
+  /** Counters passivated during the run (start, write phase and recovery) to stay within `maxActive`. */
+  readonly passivations: number;
 }
 
-async function spawnAll(
-  options: RunCountersOptions,
-  evtLog: EvtLog,
-  signal: AbortSignal | undefined,
-): Promise<CounterRef[]> {
-  const binarizer = counterBinarizer(options.binarizer);
+function openCounters(options: RunCountersOptions, evtLog: EvtLog, abort: AbortSignal | undefined) {
   const useSnapshots = options.snapshotStore !== undefined && options.snapshotAfter > 0;
-  const ids = Array.from({ length: options.entityCount }, (_, i) => counterId(i));
-  const settled = await Promise.allSettled(
-    ids.map((id) =>
-      Entity.spawn(id, counter, {
-        evtLog,
-        binarizer,
-        snapshotStore: useSnapshots ? options.snapshotStore : undefined,
-        snapshotAfter: useSnapshots ? options.snapshotAfter : undefined,
-        mailboxSize: options.mailboxSize,
-        logger: options.logger ?? silentLogger,
-        signal,
-      }),
-    ),
-  );
-  const refs = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-  const failure = settled.find((s) => s.status === "rejected");
-  if (failure) {
-    await Promise.all(refs.map((ref) => ref.stop()));
-    throw failure.reason;
-  }
-  return refs;
+  const counters = new EntityRegistry(counter, {
+    evtLog,
+    binarizer: counterBinarizer(options.binarizer),
+    snapshotStore: useSnapshots ? options.snapshotStore : undefined,
+    snapshotAfter: useSnapshots ? options.snapshotAfter : undefined,
+    mailboxSize: options.mailboxSize,
+    passivation: { maxActive: options.maxActive },
+    logger: options.logger ?? silentLogger,
+  });
+  // A second Ctrl-C gives up waiting for recovery: closing refuses what still waits for a counter.
+  abort?.addEventListener("abort", () => void counters.close(), { once: true });
+  return counters;
 }
 
-async function currentValue(ref: CounterRef): Promise<bigint> {
-  const result = await ref.handleCmd(get());
+type Counters = ReturnType<typeof openCounters>;
+
+async function currentValue(counters: Counters, id: string): Promise<bigint> {
+  const result = await counters.send(id, get());
   // Get is read-only and never rejected; anything else means the definition changed under the example.
-  if (result.kind !== "accepted") throw new Error(`Get was rejected by ${ref.id}`);
+  if (result.kind !== "accepted") throw new Error(`Get was rejected by ${id}`);
   return result.reply;
+}
+
+/** The value of every counter (recovering each), closing the registry when one cannot be recovered. */
+async function currentValues(counters: Counters, ids: readonly string[]): Promise<bigint[]> {
+  try {
+    return await Promise.all(ids.map((id) => currentValue(counters, id)));
+  } catch (error) {
+    await counters.close();
+    throw error;
+  }
+}
+
+function passivations(stats: RegistryStats): number {
+  const { idle, limit, explicit } = stats.passivations;
+  return idle + limit + explicit;
 }
 
 const seconds = (fromMs: number): number => (performance.now() - fromMs) / 1000;
 
 /**
  * The counter example's run: recovers `entityCount` counters, sends each `evtCount` commands (alternating
- * Inc and Dec; sequential per counter, concurrent across counters), measures throughput and latency, then
- * stops them, re-spawns them, measures recovery, and checks that every recovered value is the value the
- * run expected (the value at its start plus what its accepted commands changed).
+ * Inc and Dec; sequential per counter, concurrent across counters, at most `maxActive` counters at a time),
+ * measures throughput and latency, then stops them, re-spawns them, measures recovery, and checks that
+ * every recovered value is the value the run expected (the value at its start plus what its accepted
+ * commands changed). The counters live in an `EntityRegistry`, which keeps at most `maxActive` of them
+ * resident.
  *
  * Rejects when the counters cannot be spawned; a technical failure during the write phase ends it early and
  * is reported in the summary's `error`.
  */
 export async function runCounters(options: RunCountersOptions): Promise<RunSummary> {
-  const { entityCount, evtCount, stop, abort, progress } = options;
+  const { entityCount, evtCount, stop, abort, progress, maxActive } = options;
+  const ids = Array.from({ length: entityCount }, (_, i) => counterId(i));
   const startedAt = performance.now();
-  const refs = await spawnAll(options, options.evtLog, abort);
-  let values: bigint[];
-  try {
-    values = await Promise.all(refs.map(currentValue));
-  } catch (error) {
-    await Promise.all(refs.map((ref) => ref.stop()));
-    throw error;
-  }
+  const counters = openCounters(options, options.evtLog, abort);
+  const values = await currentValues(counters, ids);
   const startSeconds = seconds(startedAt);
   const startTotal = values.reduce((a, b) => a + b, 0n);
   options.onRecovered?.({ seconds: startSeconds, total: startTotal });
@@ -152,28 +158,33 @@ export async function runCounters(options: RunCountersOptions): Promise<RunSumma
 
   progress?.start(commandsPlanned);
   const writeStartedAt = performance.now();
+  // Beyond the cap, counters take turns: each worker drives one counter to the end, then the next one.
+  let next = 0;
+  const workers = Math.min(entityCount, maxActive ?? entityCount);
   await Promise.all(
-    refs.map(async (ref, i) => {
-      for (let k = 0; k < evtCount && !halted(); k++) {
-        const sentAt = performance.now();
-        try {
-          const result = await ref.handleCmd(counterCmdAt(k));
-          latencies.record(performance.now() - sentAt);
-          if (result.kind === "accepted") values[i] = result.reply;
-          else rejected++;
-          commands++;
-          progress?.update(commands);
-        } catch (cause) {
-          error ??= cause instanceof Error ? cause : new Error(String(cause));
-          failed.abort(error);
+    Array.from({ length: workers }, async () => {
+      for (let i = next++; i < entityCount && !halted(); i = next++) {
+        for (let k = 0; k < evtCount && !halted(); k++) {
+          const sentAt = performance.now();
+          try {
+            const result = await counters.send(ids[i]!, counterCmdAt(k));
+            latencies.record(performance.now() - sentAt);
+            if (result.kind === "accepted") values[i] = result.reply;
+            else rejected++;
+            commands++;
+            progress?.update(commands);
+          } catch (cause) {
+            error ??= cause instanceof Error ? cause : new Error(String(cause));
+            failed.abort(error);
+          }
         }
       }
     }),
   );
   const writeSeconds = seconds(writeStartedAt);
   progress?.finish();
-  // Stopping drains each mailbox and waits for snapshot saves, so the re-spawn below sees everything.
-  await Promise.all(refs.map((ref) => ref.stop()));
+  // Closing drains each mailbox and waits for snapshot saves, so the re-spawn below sees everything.
+  await counters.close();
 
   const base = {
     entityCount,
@@ -189,6 +200,8 @@ export async function runCounters(options: RunCountersOptions): Promise<RunSumma
     p99Ms: latencies.percentile(0.99),
     interrupted: stop?.aborted === true && commands < commandsPlanned,
     error,
+    maxActive,
+    passivations: passivations(counters.stats),
   };
   // After a persist failure the outcome of the failed command may be unknown, so no exact check is possible.
   if (!options.verify || error !== undefined || abort?.aborted) {
@@ -204,16 +217,17 @@ export async function runCounters(options: RunCountersOptions): Promise<RunSumma
 
   const counting = new CountingEvtLog(options.evtLog);
   const recoveryStartedAt = performance.now();
-  const recovered = await spawnAll(options, counting, abort);
-  const recoverySeconds = seconds(recoveryStartedAt);
-  const evtsReplayed = counting.evtsRead;
+  const recovered = openCounters(options, counting, abort);
   try {
-    const actual = await Promise.all(recovered.map(currentValue));
-    const mismatches = recovered.flatMap((ref, i) =>
-      actual[i] === values[i] ? [] : [{ id: ref.id, expected: values[i]!, actual: actual[i]! }],
+    const actual = await currentValues(recovered, ids);
+    const recoverySeconds = seconds(recoveryStartedAt);
+    const evtsReplayed = counting.evtsRead;
+    const mismatches = ids.flatMap((id, i) =>
+      actual[i] === values[i] ? [] : [{ id, expected: values[i]!, actual: actual[i]! }],
     );
     return {
       ...base,
+      passivations: base.passivations + passivations(recovered.stats),
       recoverySeconds,
       evtsReplayed,
       evtsReplayedPerSecond: recoverySeconds > 0 ? evtsReplayed / recoverySeconds : 0,
@@ -221,6 +235,6 @@ export async function runCounters(options: RunCountersOptions): Promise<RunSumma
       mismatches,
     };
   } finally {
-    await Promise.all(recovered.map((ref) => ref.stop()));
+    await recovered.close();
   }
 }

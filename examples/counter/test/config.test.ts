@@ -155,6 +155,16 @@ describe("configuration errors name the key and where its value came from", () =
     expect(err.source).toBe("env APP__COUNTER__ENTITY_COUNT");
   });
 
+  it("a cap on resident counters below 1", () => {
+    expect(loadConfig({ env: {} }).config.counter.maxActive).toBe(10_000);
+    expect(loadConfig({ env: { APP__COUNTER__MAX_ACTIVE: "5" } }).config.counter.maxActive).toBe(5);
+    const err = loadError({ APP__COUNTER__MAX_ACTIVE: "0" });
+    expect(err.key).toBe("counter.maxActive");
+    expect(err.message).toBe(
+      "config key counter.maxActive must be an integer from 1 to 1000000000, got 0 (from env var APP__COUNTER__MAX_ACTIVE)",
+    );
+  });
+
   it("a missing config file names CONFIG_DIR", () => {
     const err = loadError({ CONFIG_DIR: "/nonexistent/config" });
     expect(err.key).toBe("CONFIG_DIR");

@@ -1,6 +1,7 @@
 import { type EvtLog, type NewEvt, PersistError, type Persisted } from "@eventsourced/core";
 import { InMemoryEvtLog, InMemorySnapshotStore } from "@eventsourced/core/testing";
 import { describe, expect, it } from "vitest";
+import { reportLines } from "../src/report.js";
 import { type RunCountersOptions, runCounters } from "../src/run.js";
 import { netChangeOf } from "../src/workload.js";
 
@@ -45,6 +46,18 @@ describe("the counter run", () => {
     expect(second.startTotal).toBe(3n * netChangeOf(11));
     expect(second.verified).toBe(true);
     expect(await evtLog.lastSeqNo("counter", "counter-0")).toBe(22);
+  });
+
+  it("runs more counters than its cap: the least recently used are passivated and recovered again", async () => {
+    const evtLog = new InMemoryEvtLog();
+    const summary = await runCounters(options(evtLog, { entityCount: 25, maxActive: 4 }));
+    expect(summary).toMatchObject({ commands: 25 * 11, verified: true, maxActive: 4 });
+    // The start and the recovery passivate 21 each; the write phase at least 21 more.
+    expect(summary.passivations).toBeGreaterThanOrEqual(3 * 21);
+    expect(await evtLog.lastSeqNo("counter", "counter-24")).toBe(11);
+    expect(reportLines(summary)).toContain(
+      `passivations: ${summary.passivations} (at most 4 counters resident at once)`,
+    );
   });
 
   it("stops sending when asked and still verifies what was acknowledged", async () => {

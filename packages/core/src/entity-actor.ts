@@ -23,6 +23,23 @@ import { SnapshotScheduler } from "./snapshot-scheduler.js";
 // biome-ignore lint/suspicious/noExplicitAny: the actor serves any reply and rejection of its protocol
 type AnyResult = CmdResult<any, any> | DuplicateResult;
 
+// The policy of a scheduler created only for a snapshot on stop: nothing else is due.
+const NEVER_DUE = (): boolean => false;
+
+/** The options to hand a command on with (`undefined` for none, as `exactOptionalPropertyTypes` wants). */
+function handOnOptions(
+  signal: AbortSignal | undefined,
+  metadata: EvtMetadata | undefined,
+  key: string | undefined,
+): HandleCmdOptions | IdempotentCmdOptions | undefined {
+  if (signal === undefined && metadata === undefined && key === undefined) return undefined;
+  return {
+    ...(signal === undefined ? {} : { signal }),
+    ...(metadata === undefined ? {} : { metadata }),
+    ...(key === undefined ? {} : { idempotencyKey: key }),
+  };
+}
+
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
 }
@@ -44,6 +61,8 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   readonly #config: EntityConfig<S, E, P>;
   #state: S;
   #seqNo: number;
+  // The seqNo the entity was recovered at: a snapshot on stop is only worth saving beyond it.
+  readonly #recoveredSeqNo: number;
   readonly #lifecycle: EntityLifecycle;
   // True while the loop owns the state: a command is being handled or the mailbox is being served.
   #busy = false;
@@ -70,6 +89,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     this.#lifecycle = new EntityLifecycle(config.typeName, id);
     this.#state = recovered.state;
     this.#seqNo = recovered.seqNo;
+    this.#recoveredSeqNo = recovered.seqNo;
     this.#keys = keys;
   }
 
@@ -141,10 +161,24 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   }
 
   stop(): Promise<void> {
-    if (this.#lifecycle.beginStop()) {
+    return this.#stop(false);
+  }
+
+  /**
+   * Like `stop()`, and once the queued commands are done, saves a snapshot of the final state when the
+   * entity moved beyond the seqNo it was recovered at (an entity that only answered reads has nothing new to
+   * save). Without a snapshot store it is `stop()`. The registry's `snapshotOnPassivate` uses it, so that
+   * the next incarnation recovers from the snapshot instead of replaying.
+   */
+  stopWithSnapshot(): Promise<void> {
+    return this.#stop(this.#config.snapshotStore !== undefined);
+  }
+
+  #stop(snapshot: boolean): Promise<void> {
+    if (this.#lifecycle.beginStop(snapshot)) {
       // A re-synchronisation waiting out a backoff makes one last attempt now instead of waiting.
       this.#wakeResync?.();
-      if (!this.#busy) this.#lifecycle.idle(this.#snapshots);
+      if (!this.#busy) this.#endIfStopping();
     }
     return this.#lifecycle.stopped();
   }
@@ -157,10 +191,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       // Re-synchronise before taking the next command, so that commands stay withdrawable while the log is
       // unreachable. A failed entity serves nothing more.
       if (this.#lifecycle.status === "failed" || (this.#stale && !(await this.#resync()))) {
-        for (const rest of mailbox.takeAll()) {
-          rest.settled();
-          rest.reject(this.#lifecycle.stoppedError());
-        }
+        for (const rest of mailbox.takeAll()) this.#notTaken(rest);
         break;
       }
       const pending = mailbox.take();
@@ -220,6 +251,18 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
         }
         return this.#commit(prepared, seqNo, persisted, key);
       }
+    } catch (error) {
+      // The command conflicted and re-reading the log failed the entity: nothing of it was written, so the
+      // registry (if it gave a `passOn`) may hand it to the next incarnation.
+      const passOn = this.#config.passOn;
+      if (
+        passOn !== undefined &&
+        this.#lifecycle.status === "failed" &&
+        isEventSourcedError(error, ErrorCode.EntityStopped)
+      ) {
+        return passOn(this, cmd, handOnOptions(signal, metadata, key));
+      }
+      throw error;
     } finally {
       if (handOver) {
         if (this.#mailbox !== undefined && this.#mailbox.size > 0) void this.#drain();
@@ -236,6 +279,31 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     }
     this.#rejected++;
     return { kind: "rejected", rejection: (decision as { rejection: unknown }).rejection, seqNo };
+  }
+
+  /**
+   * A command the entity accepted but will never take (it failed): handed to the registry's `passOn`
+   * (the next incarnation) when there is one, else rejected with `EntityStoppedError`.
+   */
+  #notTaken(pending: PendingCmd<unknown, AnyResult>): void {
+    pending.taken();
+    const passOn = this.#config.passOn;
+    if (passOn === undefined) {
+      pending.settled();
+      pending.reject(this.#lifecycle.stoppedError());
+      return;
+    }
+    // The caller's timeout keeps running until the next incarnation has answered.
+    passOn(this, pending.cmd, handOnOptions(pending.signal, pending.metadata, pending.key)).then(
+      (result) => {
+        pending.settled();
+        pending.resolve(result);
+      },
+      (error: unknown) => {
+        pending.settled();
+        pending.reject(error);
+      },
+    );
   }
 
   /** The command's events are durable: adopt the tentative state and reply. */
@@ -341,7 +409,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       this.id,
       snapshotStore!,
       binarizer,
-      snapshotAfter!,
+      snapshotAfter ?? NEVER_DUE,
       logger,
     );
     return this.#snapshots;
@@ -349,6 +417,15 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
 
   #becomeIdle(): void {
     this.#busy = false;
+    this.#endIfStopping();
+  }
+
+  /** Once idle while stopping: the final snapshot (if asked for and worth it), then termination. */
+  #endIfStopping(): void {
+    if (this.#lifecycle.status !== "stopping") return;
+    if (this.#lifecycle.snapshotOnStop && this.#seqNo > this.#recoveredSeqNo) {
+      this.#scheduler().offer(this.#state, this.#seqNo);
+    }
     this.#lifecycle.idle(this.#snapshots);
   }
 

@@ -1,9 +1,16 @@
 import { Backoff } from "./backoff.js";
 import { jsonBinarizer } from "./binarize/json.js";
 import type { Binarizer } from "./binarizer.js";
-import type { SnapshotPolicy, SpawnOptions } from "./entity-ref.js";
+import type {
+  DuplicateResult,
+  EntityRef,
+  HandleCmdOptions,
+  IdempotentCmdOptions,
+  SnapshotPolicy,
+  SpawnOptions,
+} from "./entity-ref.js";
 import { InvalidArgumentError } from "./errors.js";
-import type { CmdSpec, EventSourced } from "./event-sourced.js";
+import type { CmdResult, CmdSpec, EventSourced } from "./event-sourced.js";
 import type { EvtLog } from "./evt-log.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import type { RecoverySource } from "./recovery.js";
@@ -35,6 +42,18 @@ export interface EntityConfig<S, E, P extends CmdSpec> {
     readonly lookback: number;
   };
   readonly logger: Logger;
+  /**
+   * Where a command goes that an entity accepted but never took, because it failed first (its log could
+   * not be re-read): the registry sets it and hands the command to the next incarnation. Unset (as
+   * `entityConfig` leaves it), such a command rejects with `EntityStoppedError`.
+   */
+  readonly passOn?:
+    | ((
+        ref: EntityRef<P>,
+        cmd: P["cmd"],
+        options: HandleCmdOptions | IdempotentCmdOptions | undefined,
+      ) => Promise<CmdResult<P["reply"], P["rejection"]> | DuplicateResult>)
+    | undefined;
 }
 
 function integerOption(name: string, value: number | undefined, fallback: number, min: number): number {

@@ -30,6 +30,8 @@ export class EntityLifecycle {
   readonly #type: string;
   readonly #id: string;
   #phase: Phase = RUNNING;
+  // Set by `beginStop(true)`: save a snapshot of the final state before terminating.
+  #snapshotOnStop = false;
   #terminated: Deferred<Termination> | undefined;
   #termination: Promise<void> | undefined;
   #stopped: Promise<void> | undefined;
@@ -53,10 +55,16 @@ export class EntityLifecycle {
     return this.#terminated.promise;
   }
 
-  /** running -> stopping; false when the entity was not running. */
-  beginStop(): boolean {
+  /** True when the stop under way was asked to save a snapshot of the final state first. */
+  get snapshotOnStop(): boolean {
+    return this.#snapshotOnStop;
+  }
+
+  /** running -> stopping (with a final snapshot when `snapshot`); false when the entity was not running. */
+  beginStop(snapshot = false): boolean {
     if (this.#phase !== RUNNING) return false;
     this.#phase = STOPPING;
+    this.#snapshotOnStop = snapshot;
     return true;
   }
 

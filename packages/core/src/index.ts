@@ -30,6 +30,7 @@ export {
   ConnectionError,
   DecodeError,
   EncodeError,
+  EntityNotHostedError,
   EntityStoppedError,
   type ErrorByCode,
   ErrorCode,
@@ -41,6 +42,7 @@ export {
   PersistError,
   ReadError,
   RecoveryError,
+  RegistryClosedError,
   SeqNoConflictError,
   SnapshotAheadOfLogError,
 } from "./errors.js";
@@ -89,5 +91,13 @@ export {
 export { IDEMPOTENCY_KEY_HEADER, type IdempotencyWindowOptions } from "./idempotency-window.js";
 // Logging
 export { consoleLogger, type LogFields, type Logger, silentLogger } from "./logger.js";
+// Entity registry: get-or-spawn by id, passivation, one incarnation per id
+export { EntityRegistry } from "./registry/entity-registry.js";
+export type {
+  PassivationOptions,
+  RegistryOptions,
+} from "./registry/registry-options.js";
+export type { RegistryPhase } from "./registry/registry-slot.js";
+export type { PassivationReason, RegistryStats } from "./registry/registry-stats.js";
 export type { Snapshot, SnapshotStore } from "./snapshot-store.js";
 export { validateId, validateTypeAndId } from "./validate.js";

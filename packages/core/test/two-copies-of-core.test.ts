@@ -20,7 +20,9 @@ let bTesting: Testing;
 
 async function loadCopy(name: string): Promise<{ core: Core; testing: Testing }> {
   const root = join(dir, name);
+  // With the sources beside, as in the package: the source maps point at them.
   cpSync(dist, join(root, "dist"), { recursive: true });
+  cpSync(join(dist, "../src"), join(root, "src"), { recursive: true });
   writeFileSync(join(root, "package.json"), JSON.stringify({ type: "module" }));
   const url = (path: string) => pathToFileURL(join(root, "dist", path)).href;
   return { core: await import(url("index.js")), testing: await import(url("testing/index.js")) };

@@ -1,0 +1,425 @@
+/**
+ * `npm run bench:registry [-- --quick]`: what the entity registry costs (run with `node --expose-gc`, as
+ * the script does).
+ *
+ * 1. `registry.send` against `ref.handleCmd` on refs held by hand, 1,000 resident entities each driven by
+ *    its own sequential loop, on the in-memory log; rounds interleave both.
+ * 2. Heap per resident entity (state + actor + registry slot), against entities spawned and held by hand,
+ *    on a log that stores nothing (so only the runtime is measured).
+ * 3. 1,000,000 distinct ids touched once with `maxActive` 10,000, on that log: heap at the end against the
+ *    bound baseline + 10,000 x resident size + 16 MB, and after `close()` against the baseline +- 2 MB.
+ * 4. Re-activation on PostgreSQL: p50/p99 of a command to a passivated entity that recovers from the
+ *    snapshot saved at its passivation, and to one that replays its 100 events, against a resident one.
+ */
+import {
+  type Decision,
+  defineEntity,
+  Entity,
+  EntityRegistry,
+  type EvtLog,
+  type EvtRecord,
+  emitAndReply,
+  type NewEvt,
+  type Persisted,
+  reject,
+  silentLogger,
+  type TypedEvtRecord,
+} from "@eventsourced/core";
+import { InMemoryEvtLog } from "@eventsourced/core/testing";
+import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
+import { PostgresSnapshotStore } from "@eventsourced/snapshots/postgres";
+import pg from "pg";
+import { machineFacts, type ResultRow, writeResults } from "./results.js";
+
+const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
+const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const gc = (globalThis as { gc?: () => void }).gc;
+
+interface Cmd {
+  readonly inc: number;
+}
+interface Evt {
+  readonly by: number;
+}
+const counter = defineEntity<number, Cmd, Evt, number, "overflow">({
+  typeName: "benchCounter",
+  initialState: () => 0,
+  handleCmd: (state, cmd): Decision<number, Evt, number, "overflow"> =>
+    state + cmd.inc > Number.MAX_SAFE_INTEGER
+      ? reject("overflow")
+      : emitAndReply<number, Evt, number>([{ by: cmd.inc }], (s) => s),
+  handleEvt: (state, evt) => state + evt.by,
+});
+const INC: Cmd = { inc: 1 };
+
+/** A log that stores nothing: every entity is new, every persist succeeds. Only the runtime uses memory. */
+class NullEvtLog implements EvtLog {
+  #position = 0;
+  async persist(_type: string, _id: string, expected: number, evts: readonly NewEvt[]): Promise<Persisted> {
+    this.#position += evts.length;
+    return { seqNo: expected + evts.length, position: this.#position };
+  }
+  async lastSeqNo(): Promise<number> {
+    return 0;
+  }
+  async *evtsById(): AsyncIterable<EvtRecord> {}
+  async *evtsByType(): AsyncIterable<TypedEvtRecord> {}
+}
+
+const median = (values: readonly number[]): number => quantile(values, 0.5);
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+const cpuMicros = (): number => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
+
+/** Heap used after full collections (several, so that weak references and finalizers settle). */
+async function settledHeap(): Promise<number> {
+  for (let i = 0; i < 4; i++) {
+    gc!();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+/** Runs `work(i)` for i in [0, count) with at most `concurrency` in flight. */
+async function forEachConcurrently(
+  count: number,
+  concurrency: number,
+  work: (i: number) => Promise<unknown>,
+) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      for (let i = next++; i < count; i = next++) await work(i);
+    }),
+  );
+}
+
+// 1. Throughput of send against handleCmd.
+
+const ENTITIES = 1_000;
+const COMMANDS = quick ? 20 : 100;
+
+async function timedLoops(
+  send: (i: number) => Promise<unknown>,
+): Promise<{ perSecond: number; cpu: number }> {
+  const startCpu = cpuMicros();
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: ENTITIES }, async (_, i) => {
+      for (let n = 0; n < COMMANDS; n++) await send(i);
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return {
+    perSecond: (ENTITIES * COMMANDS) / seconds,
+    cpu: (cpuMicros() - startCpu) / (ENTITIES * COMMANDS),
+  };
+}
+
+async function viaRegistry(): Promise<{ perSecond: number; cpu: number }> {
+  const registry = new EntityRegistry(counter, { evtLog: new InMemoryEvtLog(), logger: silentLogger });
+  const ids = Array.from({ length: ENTITIES }, (_, i) => `e${i}`);
+  await Promise.all(ids.map((id) => registry.send(id, INC)));
+  const measured = await timedLoops((i) => registry.send(ids[i]!, INC));
+  await registry.close();
+  return measured;
+}
+
+async function viaRefs(): Promise<{ perSecond: number; cpu: number }> {
+  const evtLog = new InMemoryEvtLog();
+  const refs = await Promise.all(
+    Array.from({ length: ENTITIES }, (_, i) =>
+      Entity.spawn(`e${i}`, counter, { evtLog, logger: silentLogger }),
+    ),
+  );
+  await Promise.all(refs.map((ref) => ref.handleCmd(INC)));
+  const measured = await timedLoops((i) => refs[i]!.handleCmd(INC));
+  await Promise.all(refs.map((ref) => ref.stop()));
+  return measured;
+}
+
+async function sendVsHandleCmd(rows: ResultRow[]): Promise<void> {
+  const rounds = quick ? 3 : 9;
+  await viaRegistry();
+  await viaRefs();
+  const ours: { perSecond: number; cpu: number }[] = [];
+  const direct: { perSecond: number; cpu: number }[] = [];
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      ours.push(await viaRegistry());
+      direct.push(await viaRefs());
+    } else {
+      direct.push(await viaRefs());
+      ours.push(await viaRegistry());
+    }
+  }
+  const common = {
+    scenario: "registry.send vs ref.handleCmd",
+    rounds,
+    entities: ENTITIES,
+    series: "registry",
+  };
+  const throughput = ours.map((m) => m.perSecond);
+  const cpu = ours.map((m) => m.cpu);
+  const value = median(throughput);
+  const baseline = median(direct.map((m) => m.perSecond));
+  rows.push(
+    {
+      ...common,
+      metric: "throughput",
+      value,
+      unit: "commands/s",
+      baseline,
+      ratio: value / baseline,
+      min: Math.min(...throughput),
+      max: Math.max(...throughput),
+    },
+    {
+      ...common,
+      metric: "cpu-per-command",
+      value: median(cpu),
+      unit: "µs",
+      baseline: median(direct.map((m) => m.cpu)),
+      ratio: median(direct.map((m) => m.cpu)) / median(cpu),
+      min: Math.min(...cpu),
+      max: Math.max(...cpu),
+    },
+  );
+  console.log(
+    `send vs handleCmd: ${Math.round(value).toLocaleString("en-US")} vs ${Math.round(baseline).toLocaleString("en-US")} commands/s (ratio ${(value / baseline).toFixed(3)})`,
+  );
+}
+
+// 2. Heap per resident entity.
+
+// Large enough that the noise of a heap measurement (a few hundred KB) is a few bytes per entity.
+const RESIDENT = quick ? 10_000 : 100_000;
+
+/**
+ * The internals `Entity.spawn` is built on, from core's build: spawning entities with one shared config is
+ * what the registry does, so holding such entities by hand isolates the registry's own cost per entity.
+ * (`Entity.spawn` itself validates and builds a config per entity, which a registry never does.)
+ */
+interface CoreInternals {
+  entityConfig(definition: typeof counter, options: { evtLog: EvtLog; logger: typeof silentLogger }): unknown;
+  spawnWithConfig(id: string, config: unknown): Promise<{ handleCmd(cmd: Cmd): Promise<unknown> }>;
+}
+async function coreInternals(): Promise<CoreInternals> {
+  const dist = new URL("../../packages/core/dist/", import.meta.url);
+  const { entityConfig } = await import(new URL("entity-config.js", dist).href);
+  const { spawnWithConfig } = await import(new URL("entity.js", dist).href);
+  return { entityConfig, spawnWithConfig };
+}
+
+/** Heap per entity that `hold(count)` keeps resident, after a warm-up round (so code and caches are not counted). */
+async function heapPerEntity(hold: (count: number) => Promise<() => Promise<void>>): Promise<number> {
+  await (await hold(1_000))();
+  const before = await settledHeap();
+  const release = await hold(RESIDENT);
+  const bytes = ((await settledHeap()) - before) / RESIDENT;
+  await release();
+  return bytes;
+}
+
+async function bytesPerResident(): Promise<{ registry: number; byHand: number }> {
+  const evtLog = new NullEvtLog();
+  const { entityConfig, spawnWithConfig } = await coreInternals();
+  const registry = await heapPerEntity(async (count) => {
+    // A cap above the count, so that the recency list is maintained as in production.
+    const counters = new EntityRegistry(counter, {
+      evtLog,
+      logger: silentLogger,
+      passivation: { maxActive: count * 2 },
+    });
+    await forEachConcurrently(count, 1_000, (i) => counters.send(`resident-${i}`, INC));
+    return () => counters.close();
+  });
+  const byHand = await heapPerEntity(async (count) => {
+    const config = entityConfig(counter, { evtLog, logger: silentLogger });
+    const refs: { handleCmd(cmd: Cmd): Promise<unknown> }[] = [];
+    for (let i = 0; i < count; i++) refs.push(await spawnWithConfig(`resident-${i}`, config));
+    await Promise.all(refs.map((ref) => ref.handleCmd(INC)));
+    return async () => {
+      refs.length = 0;
+    };
+  });
+  return { registry, byHand };
+}
+
+// 3. A million ids touched once under a cap of 10,000.
+
+const TOUCHED = quick ? 100_000 : 1_000_000;
+const MAX_ACTIVE = 10_000;
+
+async function millionIds(residentBytes: number, rows: ResultRow[]): Promise<void> {
+  const evtLog = new NullEvtLog();
+  const baseline = await settledHeap();
+  const registry = new EntityRegistry(counter, {
+    evtLog,
+    logger: silentLogger,
+    passivation: { maxActive: MAX_ACTIVE },
+  });
+  const start = performance.now();
+  await forEachConcurrently(TOUCHED, 1_000, (i) => registry.send(`id-${i}`, INC));
+  const seconds = (performance.now() - start) / 1000;
+  const { active, passivations } = registry.stats;
+  const atEnd = (await settledHeap()) - baseline;
+  await registry.close();
+  const afterClose = (await settledHeap()) - baseline;
+  const bound = MAX_ACTIVE * residentBytes + 16 * 2 ** 20;
+  const MB = 2 ** 20;
+  const scenario = `${TOUCHED.toLocaleString("en-US")} ids touched once, maxActive ${MAX_ACTIVE.toLocaleString("en-US")}`;
+  const common = { scenario, series: "registry", entities: TOUCHED };
+  rows.push(
+    { ...common, metric: "ids-per-second", value: TOUCHED / seconds, unit: "ids/s" },
+    { ...common, metric: "heap-above-baseline-at-end", value: atEnd / MB, unit: "MB", baseline: bound / MB },
+    { ...common, metric: "heap-above-baseline-after-close", value: afterClose / MB, unit: "MB" },
+  );
+  console.log(
+    `${scenario}: ${(seconds).toFixed(1)} s, ${active} active and ${passivations.limit} passivated at the end; ` +
+      `heap +${(atEnd / MB).toFixed(1)} MB (bound ${(bound / MB).toFixed(1)} MB: ${atEnd <= bound ? "met" : "NOT met"}), ` +
+      `after close ${(afterClose / MB).toFixed(2)} MB (bound +-2 MB: ${Math.abs(afterClose) <= 2 * MB ? "met" : "NOT met"})`,
+  );
+}
+
+// 4. Re-activation on PostgreSQL.
+
+const REACTIVATED = quick ? 100 : 400;
+const HISTORY = 100;
+
+async function reactivation(rows: ResultRow[]): Promise<void> {
+  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+  const schema = `bench_registry_${Date.now().toString(36)}`;
+  try {
+    await admin.query("SELECT 1");
+  } catch (error) {
+    await admin.end();
+    throw new Error(
+      `PostgreSQL is not reachable at ${DATABASE_URL} (${(error as Error).message}). Start it with ` +
+        "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` or set DATABASE_URL.",
+    );
+  }
+  const evtLog = await PostgresEvtLog.create({
+    connectionString: DATABASE_URL,
+    schema,
+    logger: silentLogger,
+  });
+  const snapshotStore = await PostgresSnapshotStore.create({ connectionString: DATABASE_URL, schema });
+  try {
+    const bytes = new TextEncoder().encode(JSON.stringify({ by: 1 }));
+    const history = Array.from({ length: HISTORY }, () => ({ bytes, contentType: "application/json" }));
+    const ids = (kind: string) => Array.from({ length: REACTIVATED }, (_, i) => `${kind}-${i}`);
+    const all = [...ids("snap"), ...ids("replay"), ...ids("resident")];
+    await forEachConcurrently(all.length, 16, (i) => evtLog.persist("benchCounter", all[i]!, 0, history));
+
+    const withSnapshots = new EntityRegistry(counter, {
+      evtLog,
+      snapshotStore,
+      snapshotOnPassivate: true,
+      logger: silentLogger,
+    });
+    const withoutSnapshots = new EntityRegistry(counter, { evtLog, logger: silentLogger });
+    // Snapshot entities move once and are passivated (saving a snapshot); resident ones stay active.
+    for (const id of ids("snap")) {
+      await withSnapshots.send(id, INC);
+      await withSnapshots.passivate(id);
+    }
+    for (const id of ids("resident")) await withoutSnapshots.send(id, INC);
+
+    const latencies: Record<"snapshot" | "replay" | "resident", number[]> = {
+      snapshot: [],
+      replay: [],
+      resident: [],
+    };
+    const timed = async (kind: keyof typeof latencies, send: () => Promise<unknown>) => {
+      const start = performance.now();
+      await send();
+      latencies[kind].push(performance.now() - start);
+    };
+    for (let i = 0; i < REACTIVATED; i++) {
+      await timed("snapshot", () => withSnapshots.send(`snap-${i}`, INC));
+      await timed("resident", () => withoutSnapshots.send(`resident-${i}`, INC));
+      await timed("replay", () => withoutSnapshots.send(`replay-${i}`, INC));
+    }
+    await withSnapshots.close();
+    await withoutSnapshots.close();
+
+    const resident = latencies.resident;
+    for (const [kind, label] of [
+      ["snapshot", "from its snapshot"],
+      ["replay", `replaying ${HISTORY} events`],
+    ] as const) {
+      const scenario = `re-activation on PostgreSQL, ${label}`;
+      for (const [metric, q] of [
+        ["p50", 0.5],
+        ["p99", 0.99],
+      ] as const) {
+        const value = quantile(latencies[kind], q);
+        const baseline = quantile(resident, q);
+        rows.push({
+          scenario,
+          metric,
+          value,
+          unit: "ms",
+          baseline,
+          ratio: baseline / value,
+          rounds: REACTIVATED,
+          series: "registry",
+        });
+      }
+      console.log(
+        `${scenario}: p50 ${quantile(latencies[kind], 0.5).toFixed(2)} ms, p99 ${quantile(latencies[kind], 0.99).toFixed(2)} ms ` +
+          `(resident: p50 ${quantile(resident, 0.5).toFixed(2)} ms, p99 ${quantile(resident, 0.99).toFixed(2)} ms)`,
+      );
+    }
+  } finally {
+    await snapshotStore.close();
+    await evtLog.close();
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+  }
+}
+
+async function main(): Promise<void> {
+  if (gc === undefined) throw new Error("run with node --expose-gc (npm run bench:registry does)");
+  console.log(`registry benchmark (${quick ? "quick" : "full"})`);
+  const rows: ResultRow[] = [];
+  await sendVsHandleCmd(rows);
+
+  const resident = await bytesPerResident();
+  rows.push(
+    {
+      scenario: `heap per resident entity (${RESIDENT.toLocaleString("en-US")} counters)`,
+      metric: "bytes-per-entity",
+      value: resident.registry,
+      unit: "B",
+      baseline: resident.byHand,
+      series: "registry",
+      entities: RESIDENT,
+    },
+    {
+      scenario: `heap per resident entity (${RESIDENT.toLocaleString("en-US")} counters)`,
+      metric: "registry-overhead-per-entity",
+      value: resident.registry - resident.byHand,
+      unit: "B",
+      series: "registry",
+      entities: RESIDENT,
+    },
+  );
+  console.log(
+    `heap per resident counter: ${Math.round(resident.registry)} B through the registry, ` +
+      `${Math.round(resident.byHand)} B spawned by hand with a shared config and held in an array ` +
+      `(registry overhead ${Math.round(resident.registry - resident.byHand)} B; the state is a small integer stored in the actor)`,
+  );
+
+  await millionIds(resident.registry, rows);
+  await reactivation(rows);
+  writeResults("registry", rows, machineFacts());
+}
+
+await main();
