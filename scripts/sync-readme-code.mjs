@@ -15,14 +15,32 @@ function readmes() {
     readdirSync(join(root, dir), { withFileTypes: true })
       .filter((entry) => entry.isDirectory())
       .map((entry) => join(dir, entry.name, "README.md"));
-  return ["README.md", ...inDir("packages"), ...inDir("examples"), "bench/README.md"].filter((path) => {
+  const pages = [];
+  const walk = (dir) => {
+    let entries;
     try {
-      readFileSync(join(root, path));
-      return true;
+      entries = readdirSync(join(root, dir), { withFileTypes: true });
     } catch {
-      return false;
+      return;
     }
-  });
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory() && entry.name !== "adr" && entry.name !== "api") walk(path);
+      else if (entry.isFile() && entry.name.endsWith(".md")) pages.push(path);
+    }
+  };
+  walk("docs");
+  for (const pkg of readdirSync(join(root, "packages"))) walk(join("packages", pkg, "docs"));
+  return ["README.md", ...inDir("packages"), ...inDir("examples"), "bench/README.md", ...pages].filter(
+    (path) => {
+      try {
+        readFileSync(join(root, path));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  );
 }
 
 function region(file, name) {

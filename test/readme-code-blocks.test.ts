@@ -19,7 +19,28 @@ const CODE = new Set(["ts", "typescript", "tsx", "js", "javascript", "jsx", "mjs
 const NOT_CODE = new Set(["sh", "bash", "text", "sql", "json", "yaml", "diff"]);
 const MARKER = /^<!-- code: (\S+)#([\w-]+) -->$/;
 
-/** Every README the repository publishes or shows: root, packages, examples, bench. */
+/** Markdown pages under `docs/` folders (the repository's and each package's), ADRs excepted. */
+function docPages(): string[] {
+  const pages: string[] = [];
+  const walk = (dir: string) => {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = readdirSync(join(root, dir), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory() && entry.name !== "adr" && entry.name !== "api") walk(path);
+      else if (entry.isFile() && entry.name.endsWith(".md")) pages.push(path);
+    }
+  };
+  walk("docs");
+  for (const pkg of readdirSync(join(root, "packages"))) walk(join("packages", pkg, "docs"));
+  return pages;
+}
+
+/** Every README the repository publishes or shows (root, packages, examples, bench) and the docs pages. */
 function readmes(): string[] {
   const inDirs = (dir: string) =>
     readdirSync(join(root, dir), { withFileTypes: true })
@@ -33,7 +54,7 @@ function readmes(): string[] {
           return false;
         }
       });
-  return ["README.md", ...inDirs("packages"), ...inDirs("examples"), "bench/README.md"];
+  return ["README.md", ...inDirs("packages"), ...inDirs("examples"), "bench/README.md", ...docPages()];
 }
 
 interface Block {
