@@ -144,7 +144,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     if (this.#lifecycle.beginStop()) {
       // A re-synchronisation waiting out a backoff makes one last attempt now instead of waiting.
       this.#wakeResync?.();
-      if (!this.#busy) this.#lifecycle.idle(this.#snapshots);
+      if (!this.#busy) this.#lifecycle.idle(this.#pending());
     }
     return this.#lifecycle.stopped();
   }
@@ -249,6 +249,9 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     }
     if (this.#config.snapshotAfter !== undefined)
       this.#scheduler().consider(prepared.stateAfter, seqNo, seqNoAfter);
+    if (prepared.tombstoneSeqNo !== undefined) {
+      this.#config.retention?.requestErase(this.id, prepared.tombstoneSeqNo);
+    }
     return { kind: "accepted", reply: prepared.reply, seqNo: seqNoAfter, position: persisted.position };
   }
 
@@ -335,7 +338,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   }
 
   #scheduler(): SnapshotScheduler<S> {
-    const { snapshotStore, snapshotAfter, binarizer, logger } = this.#config;
+    const { snapshotStore, snapshotAfter, binarizer, logger, versioning, retention } = this.#config;
     this.#snapshots ??= new SnapshotScheduler(
       this.typeName,
       this.id,
@@ -343,17 +346,31 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       binarizer,
       snapshotAfter!,
       logger,
+      versioning.current,
+      retention === undefined ? undefined : () => retention.requestRetention(this.id),
     );
     return this.#snapshots;
   }
 
+  /** What termination waits for: snapshot saves, then the background deletion they or a tombstone asked for. */
+  #pending(): { idle(): Promise<void> } | undefined {
+    const retention = this.#config.retention;
+    if (retention === undefined) return this.#snapshots;
+    return {
+      idle: async () => {
+        await this.#snapshots?.idle();
+        await retention.idleFor(this.id);
+      },
+    };
+  }
+
   #becomeIdle(): void {
     this.#busy = false;
-    this.#lifecycle.idle(this.#snapshots);
+    this.#lifecycle.idle(this.#pending());
   }
 
   #fail(error: Error, cause: unknown): void {
-    this.#lifecycle.fail(error, cause, this.#snapshots);
+    this.#lifecycle.fail(error, cause, this.#pending());
   }
 
   #describe(): string {
