@@ -53,6 +53,8 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   #keys: IdempotencyWindow | undefined;
   #snapshots: SnapshotScheduler<S> | undefined;
   #wakeResync: (() => void) | undefined;
+  // A tombstone's deletion, requested once the snapshot saves under way are done.
+  #erasing: Promise<void> | undefined;
   #accepted = 0;
   #rejected = 0;
   #persistFailures = 0;
@@ -249,9 +251,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     }
     if (this.#config.snapshotAfter !== undefined)
       this.#scheduler().consider(prepared.stateAfter, seqNo, seqNoAfter);
-    if (prepared.tombstoneSeqNo !== undefined) {
-      this.#config.retention?.requestErase(this.id, prepared.tombstoneSeqNo);
-    }
+    if (prepared.tombstoneSeqNo !== undefined) this.#requestErase(prepared.tombstoneSeqNo);
     return { kind: "accepted", reply: prepared.reply, seqNo: seqNoAfter, position: persisted.position };
   }
 
@@ -352,6 +352,18 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     return this.#snapshots;
   }
 
+  /**
+   * Asks for the entity's deletion after a tombstone, once the snapshot saves under way are done: one of
+   * them may still hold the state from before the tombstone, and must not land after the deletion.
+   */
+  #requestErase(tombstoneSeqNo: number): void {
+    const retention = this.#config.retention;
+    if (retention === undefined) return;
+    const snapshots = this.#snapshots;
+    if (snapshots === undefined) retention.requestErase(this.id, tombstoneSeqNo);
+    else this.#erasing = snapshots.idle().then(() => retention.requestErase(this.id, tombstoneSeqNo));
+  }
+
   /** What termination waits for: snapshot saves, then the background deletion they or a tombstone asked for. */
   #pending(): { idle(): Promise<void> } | undefined {
     const retention = this.#config.retention;
@@ -359,6 +371,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     return {
       idle: async () => {
         await this.#snapshots?.idle();
+        await this.#erasing;
         await retention.idleFor(this.id);
       },
     };
