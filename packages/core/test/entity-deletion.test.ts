@@ -3,7 +3,7 @@ import {
   deleteEntity,
   Entity,
   EventsDeletedError,
-  emit,
+  emitAndReply,
   InvalidArgumentError,
   jsonFromBytes,
   type RetentionHorizon,
@@ -21,17 +21,22 @@ import { settle } from "./fixtures.js";
 type Person = { readonly name: string | undefined; readonly erased: boolean };
 type PersonEvt = { readonly type: "named"; readonly name: string } | { readonly type: "erased" };
 
-const person = defineEntity({
+type PersonCmd =
+  | { readonly type: "rename"; readonly name: string }
+  | { readonly type: "erase" }
+  | { readonly type: "get" };
+
+const person = defineEntity<Person, PersonCmd, PersonEvt, Person | undefined, "erased">({
   typeName: "person",
-  initialState: (): Person => ({ name: undefined, erased: false }),
-  commands: {
-    rename: (state, cmd: { name: string }) =>
-      state.erased ? reject("erased" as const) : emit<PersonEvt>({ type: "named", name: cmd.name }),
-    erase: (state) => (state.erased ? reject("erased" as const) : emit<PersonEvt>({ type: "erased" })),
-    get: (state) => reply(state),
+  initialState: () => ({ name: undefined, erased: false }),
+  handleCmd: (state, cmd) => {
+    if (cmd.type === "get") return reply(state);
+    if (state.erased) return reject("erased");
+    const evt: PersonEvt = cmd.type === "rename" ? { type: "named", name: cmd.name } : { type: "erased" };
+    return emitAndReply<Person, PersonEvt, undefined>([evt], () => undefined);
   },
   // A tombstone yields the same state whatever came before it: recovery may start at it.
-  handleEvt: (_state: Person, evt: PersonEvt): Person =>
+  handleEvt: (_state, evt) =>
     evt.type === "erased" ? { name: undefined, erased: true } : { name: evt.name, erased: false },
 });
 

@@ -3,7 +3,7 @@ import {
   decodeEvts,
   defineEntity,
   Entity,
-  emit,
+  emitAndReply,
   InvalidArgumentError,
   jsonBinarizer,
   jsonToBytes,
@@ -48,16 +48,25 @@ const upcasters = [
 
 const binarizer = upcastingBinarizer(jsonBinarizer<AccountEvt, number>({ contentType: V3 }), upcasters);
 
-const account = defineEntity({
-  typeName: "account",
-  initialState: () => 0,
-  commands: {
-    deposit: (_state, cmd: { amount: number }) => emit<AccountEvt>({ type: "deposited", amount: cmd.amount }),
-    balance: (state) => reply(state),
-  },
-  handleEvt: (state: number, evt: AccountEvt) =>
-    evt.type === "deposited" ? state + evt.amount : state - evt.amount,
-});
+type AccountCmd = { readonly type: "deposit"; readonly amount: number } | { readonly type: "balance" };
+
+function foldAccount(state: number, evt: AccountEvt): number {
+  return evt.type === "deposited" ? state + evt.amount : state - evt.amount;
+}
+
+function accountWith(handleEvt: (state: number, evt: AccountEvt, seqNo: number) => number) {
+  return defineEntity<number, AccountCmd, AccountEvt, number, never>({
+    typeName: "account",
+    initialState: () => 0,
+    handleCmd: (state, cmd) =>
+      cmd.type === "balance"
+        ? reply(state)
+        : emitAndReply<number, AccountEvt, number>([{ type: "deposited", amount: cmd.amount }], (s) => s),
+    handleEvt,
+  });
+}
+
+const account = accountWith(foldAccount);
 
 /** A log holding the given old events of account "a", one persist each. */
 async function logWith(evts: readonly { readonly contentType: string; readonly evt: unknown }[]) {
@@ -92,12 +101,9 @@ describe("Upcasting old events", () => {
       { contentType: V2, evt: { type: "withdrawn", amt: 3, fee: 2 } },
     ]);
     const seen: [string, number][] = [];
-    const tracing = defineEntity({
-      ...account,
-      handleEvt: (state: number, evt: AccountEvt, seqNo: number) => {
-        seen.push([evt.type, seqNo]);
-        return account.handleEvt(state, evt, seqNo);
-      },
+    const tracing = accountWith((state, evt, seqNo) => {
+      seen.push([evt.type, seqNo]);
+      return foldAccount(state, evt);
     });
     await Entity.spawn("a", tracing, { evtLog, binarizer });
     expect(seen).toEqual([
