@@ -18,6 +18,7 @@ import {
 import { useTheCounter } from "./readme-examples/counter.js";
 import { depositOnNats } from "./readme-examples/evtlog-nats.js";
 import { depositOnEmbedded, depositOnPostgres, logOnYourPool } from "./readme-examples/evtlog-postgres.js";
+import { fencedInsert, leaseOnNats, runWhileLeased, takeShard } from "./readme-examples/leases.js";
 import { snapshotsOnPostgres } from "./readme-examples/snapshots-postgres.js";
 
 // The README examples of the adapter packages and the counter, run against the local servers (each in its
@@ -85,5 +86,54 @@ describe("the adapter READMEs' examples", () => {
       { kind: "rejected", rejection: { kind: "underflow", value: 5n, dec: 7n }, seqNo: 1 },
       { kind: "accepted", reply: 5n, seqNo: 1, position: undefined },
     ]);
+  });
+
+  it("leases: a keeper runs batches while it holds the lease, takes shards, and fenced writes stop at a takeover", async () => {
+    const name = schema("readme_leases");
+    let calls = 0;
+    const batches = await runWhileLeased(
+      DATABASE_URL,
+      name,
+      async () => ++calls < 4,
+      new AbortController().signal,
+    );
+    expect(batches).toBe(3);
+
+    const { PostgresLeaseStore } = await import("@eventsourced/leases/postgres");
+    const { LeaseKeeper } = await import("@eventsourced/leases");
+    const store = await PostgresLeaseStore.create({
+      connectionString: DATABASE_URL,
+      schema: name,
+      ttlMs: 5_000,
+    });
+    const keeper = new LeaseKeeper(store);
+    const pool = await testPool(2);
+    try {
+      const lease = await takeShard(keeper, "counter", 7);
+      expect(lease?.key).toBe("shard.counter.7");
+      expect(await takeShard(new LeaseKeeper(store), "counter", 7)).toBeUndefined();
+      const table = `"${name}"."notes"`;
+      await pool.query(`CREATE TABLE ${table} (note text)`);
+      expect(await fencedInsert(pool, store, lease!, table, "while held")).toBe(true);
+      await lease!.release();
+      expect(await fencedInsert(pool, store, lease!, table, "after release")).toBe(false);
+      const { rows } = await pool.query(`SELECT note FROM ${table}`);
+      expect(rows).toEqual([{ note: "while held" }]);
+    } finally {
+      await keeper.close();
+      await store.close();
+      await pool.end();
+    }
+  });
+
+  it("leases: a lease on NATS KV", async () => {
+    const nc = await connectTestNats();
+    const bucket = uniqueName("readme-leases");
+    try {
+      expect(await leaseOnNats(NATS_URL, bucket)).toBeGreaterThan(0);
+    } finally {
+      await (await new Kvm(nc).open(bucket)).destroy().catch(() => {});
+      await nc.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { defineEntity, emit } from "@eventsourced/core";
+import { defineEntity, Entity, type EvtLog, emit, silentLogger } from "@eventsourced/core";
+import { type ClosedLoopOptions, closedLoop, type Measured } from "./closed-loop.js";
 
 /** The entity the adapter suites drive: a counter whose every command emits one small JSON event. */
 export type CounterCmd = { readonly inc: number };
@@ -13,3 +14,28 @@ export const counter = defineEntity<number, CounterCmd, CounterEvt>({
 
 /** The JSON of one event, as the raw baselines write it. */
 export const EVT_JSON: string = JSON.stringify({ type: "Increased", by: 1 });
+
+/** Spawns counters `c-0` ... on `evtLog`, one per worker, and drives them through {@link closedLoop}. */
+export async function driveCounters(evtLog: EvtLog, loop: ClosedLoopOptions): Promise<Measured> {
+  const refs = await Promise.all(
+    Array.from({ length: loop.workers }, (_, i) =>
+      Entity.spawn(`c-${i}`, counter, { evtLog, logger: silentLogger }),
+    ),
+  );
+  try {
+    return await closedLoop(loop, (entity) => refs[entity]!.handleCmd({ inc: 1 }));
+  } finally {
+    await Promise.all(refs.map((ref) => ref.stop()));
+  }
+}
+
+/** Events per second of spawning counter `id`, which recovers it from `evtLog` (read, decode, fold). */
+export async function replayCounter(evtLog: EvtLog, id: string, expectedEvts: number): Promise<number> {
+  const started = performance.now();
+  const ref = await Entity.spawn(id, counter, { evtLog, logger: silentLogger });
+  const seconds = (performance.now() - started) / 1000;
+  const replayed = ref.seqNo;
+  await ref.stop();
+  if (replayed !== expectedEvts) throw new Error(`replayed ${replayed} events, expected ${expectedEvts}`);
+  return expectedEvts / seconds;
+}

@@ -5,7 +5,7 @@ import path from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import pg from "pg";
-import { counterRows, parseCounterSummary } from "./counter-summary.js";
+import { type CounterSummary, counterRows, parseCounterSummary } from "./counter-summary.js";
 import type { ResultRow } from "./results.js";
 import { runProcess } from "./run-process.js";
 import type { ProcessOutcome } from "./run-report.js";
@@ -13,16 +13,14 @@ import type { ProcessOutcome } from "./run-report.js";
 /** Which event log the counter runs on. */
 export type CounterLog = "postgres" | "nats";
 
-/** Options for {@link runCounterWorkload}. */
-export interface CounterWorkloadOptions {
-  readonly log: CounterLog;
+/** The counter example's workload, run once per log. */
+export interface CounterPlan {
+  readonly logs: readonly CounterLog[];
   readonly entityCount: number;
   readonly evtCount: number;
-  /** The repository root. */
-  readonly repoRoot: string;
+  readonly budgetSeconds: number;
   readonly postgresUrl: string;
   readonly natsUrl: string;
-  readonly timeoutMs: number;
 }
 
 /** How a counter run ended and the rows its summary yielded (none when it wrote no summary). */
@@ -31,23 +29,22 @@ export interface CounterWorkloadResult {
   readonly rows: readonly ResultRow[];
 }
 
+const MAIN = "examples/counter/dist/main.js";
+
 /**
  * Runs the counter example (`examples/counter/dist/main.js`) as a child process on a fresh schema or stream,
  * so that it starts from zero whatever earlier runs left, reads the summary it writes, and removes the
  * schema or streams afterwards, whether the run succeeded or not.
  */
-export async function runCounterWorkload(options: CounterWorkloadOptions): Promise<CounterWorkloadResult> {
-  const { log, entityCount, evtCount } = options;
+export async function runCounterWorkload(
+  plan: CounterPlan,
+  log: CounterLog,
+  repoRoot: string,
+): Promise<CounterWorkloadResult> {
+  const { entityCount, evtCount } = plan;
   const token = `bench_counter_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
-  const main = path.join(options.repoRoot, "examples/counter/dist/main.js");
   const label = `counter on ${log} (${entityCount.toLocaleString("en-US")} x ${evtCount.toLocaleString("en-US")})`;
-  if (!existsSync(main)) {
-    return {
-      outcome: notRun(label, "examples/counter/dist/main.js is not built (run `npm run build`)"),
-      rows: [],
-    };
-  }
-
+  const workload = `APP__COUNTER__ENTITY_COUNT=${entityCount} APP__COUNTER__EVT_COUNT=${evtCount} APP__EVT_LOG__KIND=${log}`;
   const summaryDir = mkdtempSync(path.join(os.tmpdir(), "eventsourced-bench-"));
   const summaryFile = path.join(summaryDir, "summary.json");
   const env: Record<string, string> = {
@@ -57,91 +54,64 @@ export async function runCounterWorkload(options: CounterWorkloadOptions): Promi
     APP__OUTPUT__PROGRESS: "off",
     APP__OUTPUT__SUMMARY_FILE: summaryFile,
     ...(log === "postgres"
-      ? { APP__EVT_LOG__POSTGRES__URL: options.postgresUrl, APP__EVT_LOG__POSTGRES__SCHEMA: token }
+      ? { APP__EVT_LOG__POSTGRES__URL: plan.postgresUrl, APP__EVT_LOG__POSTGRES__SCHEMA: token }
       : {
-          APP__EVT_LOG__NATS__URL: options.natsUrl,
+          APP__EVT_LOG__NATS__URL: plan.natsUrl,
           APP__EVT_LOG__NATS__STREAM: token.toUpperCase(),
           // Subjects of two streams must not overlap, and an earlier run's snapshots must not shortcut recovery.
           APP__EVT_LOG__NATS__SUBJECT_PREFIX: token,
           APP__EVT_LOG__NATS__BUCKET: `${token}-snapshots`,
         }),
   };
-
   try {
-    const outcome = await runProcess({
+    const ran = await runProcess({
       label,
       command: process.execPath,
-      args: [main],
-      cwd: options.repoRoot,
+      args: [MAIN],
+      cwd: repoRoot,
       env,
-      timeoutMs: options.timeoutMs,
+      timeoutMs: plan.budgetSeconds * 1000,
     });
-    const described = {
-      ...outcome,
-      command: `${Object.entries(env)
-        .filter(([key]) => key.startsWith("APP__COUNTER__") || key === "APP__EVT_LOG__KIND")
-        .map(([key, value]) => `${key}=${value}`)
-        .join(" ")} node examples/counter/dist/main.js`,
-    };
-    if (!existsSync(summaryFile)) {
-      return { outcome: { ...described, error: described.error ?? "it wrote no summary file" }, rows: [] };
-    }
+    const outcome = { ...ran, command: `${workload} node ${MAIN}` };
+    const failed = (error: string, rows: readonly ResultRow[] = []) => ({
+      outcome: { ...outcome, error: outcome.error ?? error },
+      rows,
+    });
+    if (!existsSync(summaryFile)) return failed("it wrote no summary file");
+    let summary: CounterSummary;
     try {
-      const summary = parseCounterSummary(readFileSync(summaryFile, "utf8"));
-      const reported = summary.error ?? (summary.interrupted ? "the run was interrupted" : undefined);
-      const error =
-        described.error ?? (reported === undefined ? undefined : `the counter reported: ${reported}`);
-      return {
-        outcome: error === undefined ? described : { ...described, error },
-        rows: counterRows(summary, { log, entityCount, evtCount }),
-      };
+      summary = parseCounterSummary(readFileSync(summaryFile, "utf8"));
     } catch (error) {
-      return {
-        outcome: { ...described, error: `unreadable summary: ${(error as Error).message}` },
-        rows: [],
-      };
+      return failed(`unreadable summary: ${(error as Error).message}`);
     }
+    const rows = counterRows(summary);
+    const reported = summary.error ?? (summary.interrupted ? "the run was interrupted" : undefined);
+    if (reported !== undefined) return failed(`the counter reported: ${reported}`, rows);
+    return { outcome, rows };
   } finally {
     rmSync(summaryDir, { recursive: true, force: true });
-    await cleanUp(log, token, options).catch((error: unknown) => {
+    await cleanUp(log, token, plan).catch((error: unknown) => {
       console.error(`bench: could not clean up the counter's ${log} ${token}: ${(error as Error).message}`);
     });
   }
 }
 
 /** Drops what the counter run created: its schema, or every stream (log, snapshot KV) named after the token. */
-async function cleanUp(log: CounterLog, token: string, options: CounterWorkloadOptions): Promise<void> {
+async function cleanUp(log: CounterLog, token: string, plan: CounterPlan): Promise<void> {
   if (log === "postgres") {
-    const client = new pg.Client({ connectionString: options.postgresUrl, connectionTimeoutMillis: 5_000 });
+    const client = new pg.Client({ connectionString: plan.postgresUrl, connectionTimeoutMillis: 5_000 });
     await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS "${token}" CASCADE`);
-    } finally {
-      await client.end();
-    }
+    await client.query(`DROP SCHEMA IF EXISTS "${token}" CASCADE`).finally(() => client.end());
     return;
   }
-  const nc = await connect({ servers: options.natsUrl, timeout: 5_000 });
+  const nc = await connect({ servers: plan.natsUrl, timeout: 5_000 });
   try {
     const jsm = await jetstreamManager(nc);
     const names: string[] = [];
-    for await (const info of jsm.streams.list()) {
-      if (info.config.name.toUpperCase().includes(token.toUpperCase())) names.push(info.config.name);
-    }
+    for await (const name of jsm.streams.names())
+      if (name.toUpperCase().includes(token.toUpperCase())) names.push(name);
     for (const name of names) await jsm.streams.delete(name);
   } finally {
     await nc.close();
   }
-}
-
-function notRun(label: string, error: string): ProcessOutcome {
-  return {
-    label,
-    command: "node examples/counter/dist/main.js",
-    exitCode: null,
-    signal: null,
-    timedOut: false,
-    durationSeconds: 0,
-    error,
-  };
 }

@@ -28,17 +28,14 @@ export function formatRatio(ratio: number): string {
   return `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×`;
 }
 
+const COMPACT = new Intl.NumberFormat("en-US", { notation: "compact" });
+
 /**
- * Formats a value compactly with an SI suffix for axis labels, e.g. `10k`, `2.5M`.
+ * Formats a value compactly for axis labels, e.g. `10k`, `2.5M` (a lower-case k, as SI writes it).
  *
  * @example
  * formatCompact(250000); // "250k"
  */
 export function formatCompact(value: number): string {
-  const abs = Math.abs(value);
-  const [divisor, suffix] =
-    abs >= 1e9 ? [1e9, "G"] : abs >= 1e6 ? [1e6, "M"] : abs >= 1e3 ? [1e3, "k"] : [1, ""];
-  const scaled = value / divisor;
-  const digits = Math.abs(scaled) >= 10 || Number.isInteger(scaled) ? 0 : 1;
-  return `${Number(scaled.toFixed(digits)).toString()}${suffix}`;
+  return COMPACT.format(value).replace("K", "k");
 }

@@ -1,6 +1,7 @@
-import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** One measured figure. `baseline`/`ratio` are present when the scenario has a raw-driver baseline. */
 export interface ResultRow {
@@ -41,6 +42,7 @@ export interface SuiteResults {
   readonly rows: readonly ResultRow[];
 }
 
+/** This machine, now, plus the versions of the servers a suite measured. */
 export function machineFacts(extra: { postgres?: string; nats?: string } = {}): MachineFacts {
   return {
     measuredAt: new Date().toISOString(),
@@ -53,37 +55,31 @@ export function machineFacts(extra: { postgres?: string; nats?: string } = {}): 
   };
 }
 
-/** `nats-server --version` when the binary is on this machine. */
-export function natsServerVersion(): string | undefined {
-  try {
-    return execFileSync("nats-server", ["--version"], { encoding: "utf8" }).trim();
-  } catch {
-    return undefined;
-  }
-}
+/** `bench/results/`, where every suite writes its file. */
+export const RESULTS_DIR: string = fileURLToPath(new URL("../results/", import.meta.url));
 
-export const RESULTS_DIR = new URL("../results/", import.meta.url);
-
-/** Writes `bench/results/<suite>.json` and prints the rows as a table. */
-export function writeResults(suite: string, rows: readonly ResultRow[], machine: MachineFacts): void {
-  mkdirSync(RESULTS_DIR, { recursive: true });
+/** Writes `<dir>/<suite>.json` (by default `bench/results/<suite>.json`) and prints the rows as a table. */
+export function writeResults(
+  suite: string,
+  rows: readonly ResultRow[],
+  machine: MachineFacts,
+  dir: string = RESULTS_DIR,
+): void {
+  mkdirSync(dir, { recursive: true });
   const results: SuiteResults = { suite, machine, rows };
-  writeFileSync(new URL(`${suite}.json`, RESULTS_DIR), `${JSON.stringify(results, null, 2)}\n`);
-  printTable(suite, rows);
-}
-
-export function printTable(suite: string, rows: readonly ResultRow[]): void {
+  writeFileSync(path.join(dir, `${suite}.json`), `${JSON.stringify(results, null, 2)}\n`);
   const fmt = (n: number | undefined) =>
     n === undefined ? "" : Math.abs(n) >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(2);
-  const table = rows.map((r) => ({
-    scenario: r.scenario,
-    metric: r.metric,
-    value: fmt(r.value),
-    unit: r.unit,
-    baseline: fmt(r.baseline),
-    ratio: r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}x`,
-    spread: r.min === undefined ? "" : `${fmt(r.min)}..${fmt(r.max)}`,
-  }));
   console.log(`\n== ${suite} ==`);
-  console.table(table);
+  console.table(
+    rows.map((r) => ({
+      scenario: r.scenario,
+      metric: r.metric,
+      value: fmt(r.value),
+      unit: r.unit,
+      baseline: fmt(r.baseline),
+      ratio: r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}x`,
+      spread: r.min === undefined ? "" : `${fmt(r.min)}..${fmt(r.max)}`,
+    })),
+  );
 }

@@ -1,37 +1,21 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { type CounterLog, runCounterWorkload } from "./counter-run.js";
+import { type CounterPlan, runCounterWorkload } from "./counter-run.js";
 import { loadSuiteFile } from "./load-suite-file.js";
-import { type MachineFacts, machineFacts, printTable, type ResultRow, type SuiteResults } from "./results.js";
-import { runProcess } from "./run-process.js";
-import type { ProcessOutcome, RunReport, SuiteOutcome } from "./run-report.js";
-import { succeeded } from "./run-report.js";
-
-/** One suite script to run: `node <script> [--quick]`, which writes `<resultsDir>/<name>.json`. */
-export interface SuitePlan {
-  readonly name: string;
-  /** Absolute path of the built script. */
-  readonly script: string;
-  readonly budgetSeconds: number;
-}
-
-/** The counter example's workload, run once per log. */
-export interface CounterPlan {
-  readonly logs: readonly CounterLog[];
-  readonly entityCount: number;
-  readonly evtCount: number;
-  readonly budgetSeconds: number;
-  readonly postgresUrl: string;
-  readonly natsUrl: string;
-}
+import { type MachineFacts, type ResultRow, writeResults } from "./results.js";
+import { notRun, runProcess } from "./run-process.js";
+import { describeOutcome, type ProcessOutcome, type RunReport, type SuiteOutcome } from "./run-report.js";
+import type { SuiteEntry } from "./suites.js";
 
 /** What one benchmark run does. */
 export interface BenchmarkPlan {
   readonly quick: boolean;
-  /** Working directory of every process; paths on the page are relative to it. */
-  readonly repoRoot: string;
-  readonly resultsDir: string;
-  readonly suites: readonly SuitePlan[];
+  /**
+   * The benchmark directory: suite scripts in `dist/<name>.bench.js`, results files in `results/`. Processes
+   * run in the directory above it (the repository root), and paths on the page are relative to that.
+   */
+  readonly benchDir: string;
+  readonly suites: readonly SuiteEntry[];
   /** Omitted: no counter runs and no `counter.json`. */
   readonly counter?: CounterPlan;
   /** Facts gathered before the run, including the server versions. */
@@ -44,104 +28,58 @@ export interface BenchmarkPlan {
  */
 export async function runBenchmarks(plan: BenchmarkPlan): Promise<RunReport> {
   const startedAt = new Date();
-  mkdirSync(plan.resultsDir, { recursive: true });
+  const repoRoot = path.dirname(plan.benchDir);
+  const resultsDir = path.join(plan.benchDir, "results");
+  mkdirSync(resultsDir, { recursive: true });
+  const outcome = (suite: string, processes: readonly ProcessOutcome[], since: Date): SuiteOutcome => {
+    const file = path.join(resultsDir, `${suite}.json`);
+    // The file must come from these processes: measured after they started and before they ended.
+    const results = loadSuiteFile(file, since, new Date());
+    return { suite, file: path.relative(repoRoot, file), processes, results };
+  };
   const suites: SuiteOutcome[] = [];
-  for (const suite of plan.suites) {
-    const processStartedAt = new Date();
-    const outcome = await runSuite(plan, suite);
-    suites.push(suiteOutcome(plan, suite.name, [outcome], processStartedAt));
+  for (const { name, budgetSeconds } of plan.suites) {
+    const since = new Date();
+    const script = path.join(plan.benchDir, "dist", `${name}.bench.js`);
+    const args = [path.relative(repoRoot, script), ...(plan.quick ? ["--quick"] : [])];
+    const label = `${name} suite`;
+    const command = `node ${args.join(" ")}`;
+    banner(`${label}: ${command}`);
+    const ran = existsSync(script)
+      ? await runProcess({
+          label,
+          command: process.execPath,
+          args,
+          cwd: repoRoot,
+          env: plan.quick ? { BENCH_QUICK: "1" } : {},
+          timeoutMs: budgetSeconds[plan.quick ? "quick" : "full"] * 1000,
+        })
+      : notRun(label, command, `${args[0]} does not exist (is the suite written and built?)`);
+    suites.push(outcome(name, [logged(ran)], since));
   }
-  if (plan.counter) suites.push(await runCounter(plan, plan.counter, new Date()));
-  return {
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    quick: plan.quick,
-    machine: plan.machine,
-    suites,
-  };
+  if (plan.counter) {
+    const since = new Date();
+    const processes: ProcessOutcome[] = [];
+    const rows: ResultRow[] = [];
+    for (const log of plan.counter.logs) {
+      banner(`counter on ${log}: ${plan.counter.entityCount} entities x ${plan.counter.evtCount} commands`);
+      const result = await runCounterWorkload(plan.counter, log, repoRoot);
+      processes.push(logged(result.outcome));
+      rows.push(...result.rows);
+    }
+    // Written even when empty, so that the page shows this run's counter outcome rather than an older file.
+    writeResults("counter", rows, { ...plan.machine, measuredAt: new Date().toISOString() }, resultsDir);
+    suites.push(outcome("counter", processes, since));
+  }
+  const finishedAt = new Date().toISOString();
+  return { startedAt: startedAt.toISOString(), finishedAt, quick: plan.quick, machine: plan.machine, suites };
 }
 
-async function runSuite(plan: BenchmarkPlan, suite: SuitePlan): Promise<ProcessOutcome> {
-  const args = [path.relative(plan.repoRoot, suite.script), ...(plan.quick ? ["--quick"] : [])];
-  const label = `${suite.name} suite`;
-  banner(`${label}: node ${args.join(" ")}`);
-  if (!existsSync(suite.script)) {
-    const outcome: ProcessOutcome = {
-      label,
-      command: `node ${args.join(" ")}`,
-      exitCode: null,
-      signal: null,
-      timedOut: false,
-      durationSeconds: 0,
-      error: `${args[0]} does not exist (is the suite written and built?)`,
-    };
-    logOutcome(outcome);
-    return outcome;
-  }
-  const outcome = await runProcess({
-    label,
-    command: process.execPath,
-    args,
-    cwd: plan.repoRoot,
-    env: plan.quick ? { BENCH_QUICK: "1" } : {},
-    timeoutMs: suite.budgetSeconds * 1000,
-  });
-  logOutcome(outcome);
+function logged(outcome: ProcessOutcome): ProcessOutcome {
+  console.log(
+    `bench: ${outcome.label}: ${describeOutcome(outcome)} after ${outcome.durationSeconds.toFixed(1)} s`,
+  );
   return outcome;
-}
-
-async function runCounter(plan: BenchmarkPlan, counter: CounterPlan, startedAt: Date): Promise<SuiteOutcome> {
-  const { postgres, nats } = plan.machine;
-  const machine = machineFacts({ ...(postgres ? { postgres } : {}), ...(nats ? { nats } : {}) });
-  const processes: ProcessOutcome[] = [];
-  const rows: ResultRow[] = [];
-  for (const log of counter.logs) {
-    banner(`counter on ${log}: ${counter.entityCount} entities x ${counter.evtCount} commands`);
-    const result = await runCounterWorkload({
-      log,
-      entityCount: counter.entityCount,
-      evtCount: counter.evtCount,
-      repoRoot: plan.repoRoot,
-      postgresUrl: counter.postgresUrl,
-      natsUrl: counter.natsUrl,
-      timeoutMs: counter.budgetSeconds * 1000,
-    });
-    logOutcome(result.outcome);
-    processes.push(result.outcome);
-    rows.push(...result.rows);
-  }
-  // Written even when empty, so that the page shows this run's counter outcome rather than an older file.
-  const results: SuiteResults = { suite: "counter", machine, rows };
-  writeFileSync(path.join(plan.resultsDir, "counter.json"), `${JSON.stringify(results, null, 2)}\n`);
-  printTable("counter", rows);
-  return suiteOutcome(plan, "counter", processes, startedAt);
-}
-
-function suiteOutcome(
-  plan: BenchmarkPlan,
-  suite: string,
-  processes: readonly ProcessOutcome[],
-  processesStartedAt: Date,
-): SuiteOutcome {
-  const file = path.join(plan.resultsDir, `${suite}.json`);
-  // The file must come from these processes: written after they started and not changed since they ended
-  // (the slack covers file-system timestamp granularity).
-  const writtenBefore = new Date(Date.now() + 1_000);
-  return {
-    suite,
-    file: path.relative(plan.repoRoot, file),
-    processes,
-    results: loadSuiteFile(file, processesStartedAt, { writtenBefore }),
-  };
-}
-
-function logOutcome(outcome: ProcessOutcome): void {
-  const how = succeeded(outcome)
-    ? "ok"
-    : outcome.timedOut
-      ? "TIMED OUT"
-      : `FAILED (${outcome.error ?? (outcome.signal ? `signal ${outcome.signal}` : `exit code ${outcome.exitCode}`)})`;
-  console.log(`bench: ${outcome.label}: ${how} after ${outcome.durationSeconds.toFixed(1)} s`);
 }
 
 function banner(text: string): void {

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import type { ProcessOutcome } from "./run-report.js";
 
 /** Options for {@link runProcess}. */
@@ -10,7 +11,7 @@ export interface RunProcessOptions {
   readonly cwd: string;
   /** Merged over this process' environment. */
   readonly env?: Readonly<Record<string, string>>;
-  /** Kill the process (SIGTERM, then SIGKILL after a grace period) when it runs longer than this. */
+  /** Stop the process (SIGTERM, then SIGKILL after a grace period) when it runs longer than this. */
   readonly timeoutMs: number;
 }
 
@@ -20,47 +21,35 @@ const KILL_GRACE_MS = 10_000;
  * Runs one benchmark process with its output streamed to ours and resolves with how it ended; it never
  * rejects, because one failing suite must not stop the others.
  */
-export function runProcess(options: RunProcessOptions): Promise<ProcessOutcome> {
+export async function runProcess(options: RunProcessOptions): Promise<ProcessOutcome> {
   const started = performance.now();
-  const command = [options.command, ...options.args].join(" ");
-  const commandForPeople = [
-    options.command === process.execPath ? "node" : options.command,
-    ...options.args,
-  ].join(" ");
-  return new Promise((resolve) => {
-    let timedOut = false;
-    let error: string | undefined;
-    let settled = false;
-    const child = spawn(options.command, options.args, {
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: "inherit",
-    });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGTERM");
-      setTimeout(() => {
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      }, KILL_GRACE_MS).unref();
-    }, options.timeoutMs);
-    const finish = (exitCode: number | null, signal: string | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve({
-        label: options.label,
-        command: commandForPeople,
-        exitCode,
-        signal,
-        timedOut,
-        durationSeconds: (performance.now() - started) / 1000,
-        ...(error === undefined ? {} : { error }),
-      });
-    };
-    child.on("error", (err) => {
-      error = `cannot start \`${command}\`: ${err.message}`;
-      finish(null, null);
-    });
-    child.on("exit", (code, signal) => finish(code, signal));
+  const program = options.command === process.execPath ? "node" : options.command;
+  const outcome = { label: options.label, command: [program, ...options.args].join(" ") };
+  const child = spawn(options.command, options.args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: "inherit",
+    timeout: options.timeoutMs,
   });
+  // The built-in timeout sends SIGTERM, which a process may handle (the counter finishes cleanly on it).
+  const kill = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs + KILL_GRACE_MS);
+  try {
+    const [exitCode, signal] = (await once(child, "exit")) as [number | null, string | null];
+    const durationSeconds = (performance.now() - started) / 1000;
+    // Only the timeout kills it, so a killed child is one that ran out of time.
+    return { ...outcome, exitCode, signal, timedOut: child.killed, durationSeconds };
+  } catch (err) {
+    return notRun(
+      outcome.label,
+      outcome.command,
+      `cannot start \`${outcome.command}\`: ${(err as Error).message}`,
+    );
+  } finally {
+    clearTimeout(kill);
+  }
+}
+
+/** The outcome of a process that could not be started. */
+export function notRun(label: string, command: string, error: string): ProcessOutcome {
+  return { label, command, exitCode: null, signal: null, timedOut: false, durationSeconds: 0, error };
 }

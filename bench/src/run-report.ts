@@ -20,6 +20,19 @@ export function succeeded(outcome: ProcessOutcome): boolean {
   return outcome.exitCode === 0 && !outcome.timedOut && outcome.error === undefined;
 }
 
+/** How a process ended, for people: `ok`, `failed (exit code 2)`, `killed after exceeding its time budget`... */
+export function describeOutcome(p: ProcessOutcome): string {
+  if (p.error !== undefined && p.exitCode === null && p.signal === null) return `did not run: ${p.error}`;
+  const how = p.timedOut
+    ? `killed after exceeding its time budget${p.signal ? ` (${p.signal})` : ""}`
+    : p.signal
+      ? `killed by ${p.signal}`
+      : p.exitCode === 0
+        ? "ok"
+        : `failed (exit code ${p.exitCode})`;
+  return p.error === undefined ? how : `${how}; ${p.error}`;
+}
+
 /**
  * What a run found in `bench/results/<suite>.json` afterwards. Only `fresh` files are rendered: a file
  * written before the run started holds another run's figures, which the page must not pass off as this one's.

@@ -1,6 +1,5 @@
 import { connect } from "@nats-io/transport-node";
 import pg from "pg";
-import { natsServerVersion } from "./results.js";
 
 /** The default PostgreSQL the benchmarks use (`DATABASE_URL` overrides it). */
 export const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -21,21 +20,14 @@ export async function postgresServerVersion(url: string): Promise<string | undef
   }
 }
 
-/**
- * The version of the NATS server at `url` as it announces itself, falling back to `nats-server --version`
- * of the local binary; undefined when neither answers.
- */
+/** The version of the NATS server at `url` as it announces itself, or undefined when it cannot be reached. */
 export async function natsVersion(url: string): Promise<string | undefined> {
   try {
     const nc = await connect({ servers: url, timeout: 5_000 });
-    try {
-      const version = nc.info?.version;
-      if (version) return `nats-server v${version}`;
-    } finally {
-      await nc.close();
-    }
+    const version = nc.info?.version;
+    await nc.close();
+    return version === undefined ? undefined : `nats-server v${version}`;
   } catch {
-    // Unreachable server: the local binary's version is still a useful fact.
+    return undefined;
   }
-  return natsServerVersion();
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -13,54 +13,56 @@ const write = (name: string, content: unknown) => {
   writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
   return file;
 };
+const measuredAt = (at: string) => ({
+  ...suiteResults("postgres", POSTGRES_ROWS),
+  machine: { ...MACHINE, measuredAt: at },
+});
 
-const RUN_START = new Date("2026-11-23T17:45:00.000Z");
+// The suite's process ran from 17:45 to 17:55; the fixtures were measured at 17:50.
+const STARTED = new Date("2026-11-23T17:45:00.000Z");
+const ENDED = new Date("2026-11-23T17:55:00.000Z");
 
 describe("loadSuiteFile", () => {
-  it("accepts a file measured after the run started", () => {
+  it("accepts a file measured while the suite's process ran", () => {
     const file = write("fresh.json", suiteResults("postgres", POSTGRES_ROWS));
-    const loaded = loadSuiteFile(file, RUN_START);
-    expect(loaded.status).toBe("fresh");
+    expect(loadSuiteFile(file, STARTED, ENDED)).toEqual({
+      status: "fresh",
+      results: suiteResults("postgres", POSTGRES_ROWS),
+    });
   });
 
-  it("calls a file measured before the run started stale", () => {
-    const file = write("stale.json", {
-      ...suiteResults("postgres", POSTGRES_ROWS),
-      machine: { ...MACHINE, measuredAt: "2026-11-22T08:00:00.000Z" },
-    });
-    expect(loadSuiteFile(file, RUN_START)).toEqual({
+  it("calls a file measured before the process started stale", () => {
+    const file = write("stale.json", measuredAt("2026-11-22T08:00:00.000Z"));
+    expect(loadSuiteFile(file, STARTED, ENDED)).toEqual({
       status: "stale",
       writtenAt: "2026-11-22T08:00:00.000Z",
     });
   });
 
-  it("falls back to the modification time when the file has no measuredAt", () => {
-    const { measuredAt: _, ...machine } = MACHINE;
-    const file = write("no-date.json", { suite: "core", machine, rows: [] });
-    utimesSync(file, new Date("2026-11-20T00:00:00Z"), new Date("2026-11-20T00:00:00Z"));
-    expect(loadSuiteFile(file, RUN_START).status).toBe("stale");
-  });
-
-  it("rejects a file changed after its suite's process ended", () => {
-    const file = write("overwritten.json", suiteResults("postgres", POSTGRES_ROWS));
-    const loaded = loadSuiteFile(file, RUN_START, { writtenBefore: new Date(Date.now() - 60_000) });
-    expect(loaded.status).toBe("invalid");
+  it("rejects a file measured after the process ended: another process wrote it", () => {
+    const loaded = loadSuiteFile(
+      write("overwritten.json", measuredAt("2026-11-23T18:00:00.000Z")),
+      STARTED,
+      ENDED,
+    );
     expect(loaded.status === "invalid" && loaded.reason).toMatch(/after the suite's process ended/);
   });
 
   it("reports a missing file", () => {
-    expect(loadSuiteFile(path.join(dir, "absent.json"), RUN_START)).toEqual({ status: "missing" });
+    expect(loadSuiteFile(path.join(dir, "absent.json"), STARTED, ENDED)).toEqual({ status: "missing" });
   });
 
   it("rejects files that are not results", () => {
-    expect(loadSuiteFile(write("garbage.json", "{not json"), RUN_START).status).toBe("invalid");
-    expect(loadSuiteFile(write("array.json", [{ scenario: "x" }]), RUN_START).status).toBe("invalid");
-    const badRow = write("bad-row.json", {
+    const invalid = (name: string, content: unknown) => loadSuiteFile(write(name, content), STARTED, ENDED);
+    expect(invalid("garbage.json", "{not json").status).toBe("invalid");
+    expect(invalid("array.json", [{ scenario: "x" }]).status).toBe("invalid");
+    expect(invalid("no-time.json", measuredAt("yesterday")).status).toBe("invalid");
+    const badRow = {
       suite: "x",
       machine: MACHINE,
       rows: [{ scenario: "x", metric: "y", value: "1", unit: "s" }],
-    });
-    expect(loadSuiteFile(badRow, RUN_START)).toEqual({
+    };
+    expect(invalid("bad-row.json", badRow)).toEqual({
       status: "invalid",
       reason: "row 0 lacks scenario, metric, numeric value or unit",
     });

@@ -3,6 +3,8 @@ import { renderHeadlineSummary, renderResultsPage } from "../src/render-results.
 import type { ProcessOutcome, RunReport, SuiteOutcome } from "../src/run-report.js";
 import { MACHINE, NATS_ROWS, POSTGRES_ROWS, suiteResults } from "./fixtures.js";
 
+// The golden pages are reviewed like code: `npx vitest run bench -u` rewrites them after a deliberate change.
+
 const ok = (label: string, command: string): ProcessOutcome => ({
   label,
   command,
@@ -19,6 +21,7 @@ const fresh = (suite: string, rows = POSTGRES_ROWS): SuiteOutcome => ({
   results: { status: "fresh", results: suiteResults(suite, rows) },
 });
 
+const scenario = "counter on postgres, 100 x 10,000";
 const counter: SuiteOutcome = {
   suite: "counter",
   file: "bench/results/counter.json",
@@ -26,14 +29,9 @@ const counter: SuiteOutcome = {
   results: {
     status: "fresh",
     results: suiteResults("counter", [
-      { scenario: "counter on postgres, 100 x 10,000", metric: "write phase", value: 21.5, unit: "s" },
-      {
-        scenario: "counter on postgres, 100 x 10,000",
-        metric: "write throughput",
-        value: 46_512,
-        unit: "commands/s",
-      },
-      { scenario: "counter on postgres, 100 x 10,000", metric: "verified", value: 1, unit: "boolean" },
+      { scenario, metric: "write phase", value: 21.5, unit: "s" },
+      { scenario, metric: "write throughput", value: 46_512, unit: "commands/s" },
+      { scenario, metric: "verified", value: 1, unit: "boolean" },
     ]),
   },
 };
@@ -48,65 +46,11 @@ const report = (suites: readonly SuiteOutcome[], quick = false): RunReport => ({
 
 const FULL = report([fresh("postgres"), fresh("nats", NATS_ROWS), counter]);
 
-describe("renderResultsPage", () => {
-  it("says when and on what machine the run measured", () => {
-    const page = renderResultsPage(FULL);
-    expect(page).toContain("2026-11-23 17:45:00 UTC to 2026-11-23 17:54:30 UTC (9.5 min)");
-    expect(page).toContain("2 cores, AMD EPYC 7B13");
-    expect(page).toContain("8 GiB");
-    expect(page).toContain("| Node | v20.20.2 |");
-    expect(page).toContain("| PostgreSQL | 15.20 (Debian 15.20-0+deb12u1) |");
-    expect(page).toContain("| NATS | nats-server: v2.9.10 |");
-    expect(page).toContain("Every figure on this page comes from that run");
-  });
-
-  it("renders one table per suite with value, unit, baseline, ratio and spread columns", () => {
-    const page = renderResultsPage(FULL);
-    for (const suite of ["postgres", "nats", "counter"]) expect(page).toContain(`## ${suite}\n`);
-    const header = "| Metric | Value | Unit | Baseline | Ratio | Spread (min–max) | Rounds |";
-    expect(page.split(header)).toHaveLength(4);
-    expect(page).toContain(
-      "| 100 entities, concurrent commands | eventsourced on PostgreSQL | throughput | 40,000 | commands/s | 50,000 | 0.80× | 36,000–44,000 | 5 |",
-    );
-    expect(page).toContain("| Scenario | System | Metric |");
-    expect(page).toContain("| counter on postgres, 100 x 10,000 | write phase | 21.5 | s |");
-  });
-
-  it("quotes the headline ratios at 100 entities", () => {
-    const page = renderResultsPage(FULL);
-    expect(page).toContain("- eventsourced on PostgreSQL / raw PostgreSQL group commit: **0.80×**");
-    expect(page).toContain("- eventsourced on PostgreSQL / Emmett: **20.0×**");
-    expect(page).toContain("- eventsourced on NATS / raw NATS JetStream: **0.90×**");
-  });
-
-  it("shows the counter workload figures and embeds the chart", () => {
-    const page = renderResultsPage(FULL);
-    expect(page).toContain("| Scenario | write phase (s) | write throughput (commands/s) | verified |");
-    expect(page).toContain("| counter on postgres, 100 x 10,000 | 21.5 | 46,512 | yes |");
-    expect(page).toMatch(/!\[[^\]]+\]\(results\/throughput\.svg\)/);
-  });
-
-  it("shows a stale or missing suite as a notice instead of its figures", () => {
-    const page = renderResultsPage(
-      report([
-        { ...fresh("postgres"), results: { status: "stale", writtenAt: "2026-11-22T09:00:00.000Z" } },
-        { ...fresh("nats", NATS_ROWS), results: { status: "missing" } },
-        counter,
-      ]),
-    );
-    expect(page).toContain(
-      "> **Not measured in this run**: `bench/results/postgres.json` was written at 2026-11-22 09:00:00 UTC, before this run started",
-    );
-    expect(page).toContain("> **Not measured in this run**: `bench/results/nats.json` does not exist.");
-    expect(page).not.toContain("40,000");
-    expect(page).toContain(
-      "- eventsourced on PostgreSQL / raw PostgreSQL group commit: not measured in this run",
-    );
-    expect(page).toContain("**2 of 3 suites did not complete cleanly**");
-  });
-
-  it("reports a failed or timed-out process", () => {
-    const failed: SuiteOutcome = {
+/** A quick run where postgres left an older file, nats was stopped at its budget and the counter wrote nothing. */
+const BROKEN = report(
+  [
+    { ...fresh("postgres"), results: { status: "stale", writtenAt: "2026-11-22T09:00:00.000Z" } },
+    {
       ...fresh("nats", NATS_ROWS),
       processes: [
         {
@@ -116,37 +60,33 @@ describe("renderResultsPage", () => {
           timedOut: true,
         },
       ],
-      results: { status: "missing" },
-    };
-    const page = renderResultsPage(report([fresh("postgres"), failed]));
+    },
+    { ...counter, results: { status: "missing" } },
+  ],
+  true,
+);
+
+describe("renderResultsPage", () => {
+  it("renders machine facts, run status, headline ratios, counter figures, the chart and a table per suite", async () => {
+    await expect(renderResultsPage(FULL)).toMatchFileSnapshot("golden/results-page.md");
+  });
+
+  it("renders suites without fresh results as notices and marks a quick run as indicative", async () => {
+    await expect(renderResultsPage(BROKEN)).toMatchFileSnapshot("golden/results-page-broken-quick.md");
+  });
+
+  it("shows no figure from a results file that this run did not write", () => {
+    const page = renderResultsPage(BROKEN);
+    expect(page).not.toContain("40,000");
     expect(page).toContain(
-      "> **nats suite did not complete cleanly**: killed after exceeding its time budget (SIGTERM).",
+      "- eventsourced on PostgreSQL / raw PostgreSQL group commit: not measured in this run",
     );
-    expect(page).toContain("**1 of 2 suites did not complete cleanly**");
-  });
-
-  it("marks a quick run as indicative", () => {
-    const page = renderResultsPage(report([fresh("postgres")], true));
-    expect(page).toContain("`npm run bench -- --quick`");
-    expect(page).toContain("**Quick run**");
-  });
-
-  it("keeps text from the results files from breaking the tables", () => {
-    const page = renderResultsPage(report([fresh("postgres")]));
-    expect(page).toContain("| replay 100k events \\| one entity |  | replay |");
   });
 });
 
 describe("renderHeadlineSummary", () => {
-  it("quotes the ratios and the counter figures with when and where they were measured", () => {
+  it("quotes the ratios and the counter figures with when and where they were measured", async () => {
     const summary = renderHeadlineSummary(FULL, { resultsPath: "RESULTS.md" });
-    expect(summary).toContain(
-      "Measured 2026-11-23 17:45:00 UTC by `npm run bench` on 2 cores (AMD EPYC 7B13)",
-    );
-    expect(summary).toContain("[RESULTS.md](RESULTS.md)");
-    expect(summary).toContain("- eventsourced on PostgreSQL / Emmett: **20.0×**");
-    expect(summary).toContain(
-      "- counter on postgres, 100 x 10,000: write phase 21.5 s, 46,512 commands/s, verified",
-    );
+    await expect(summary).toMatchFileSnapshot("golden/readme-headline.md");
   });
 });

@@ -3,6 +3,4 @@
 export { LEASE_SCHEMA_VERSION } from "./lease-schema.js";
 // The table layout, for strict fencing inside other statements
 export type { LeaseTable } from "./lease-table.js";
-// The pool interface the store needs (`pg.Pool` satisfies it)
-export type { PgClientLike, PgPoolLike, PgResultLike } from "./pg-pool-like.js";
 export { PostgresLeaseStore, type PostgresLeaseStoreOptions } from "./postgres-lease-store.js";

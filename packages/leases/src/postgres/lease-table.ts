@@ -1,17 +1,4 @@
-import { InvalidArgumentError } from "@eventsourced/core";
-
-/** Schema and table names: a letter or `_`, then letters, digits or `_`, at most 48 characters. */
-const SQL_IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
-
-/** Validates `name` (so configuration cannot inject SQL) and double-quotes it (so case and keywords are literal). */
-export function quoteIdentifier(name: string, what: string): string {
-  if (typeof name !== "string" || !SQL_IDENTIFIER_PATTERN.test(name)) {
-    throw new InvalidArgumentError(
-      `invalid ${what} name ${JSON.stringify(name)}: must match ${SQL_IDENTIFIER_PATTERN}`,
-    );
-  }
-  return `"${name}"`;
-}
+import { quoteIdentifier, versionTable } from "@eventsourced/evtlog-postgres/internal";
 
 /**
  * Where and how a PostgreSQL lease store keeps its leases: one row per key, kept after expiry and release
@@ -69,7 +56,7 @@ export function leaseTable(schemaName: string, tableName: string): LeaseTable {
     schema,
     qualifiedName,
     columns: { key: "key", owner: "owner", epoch: "epoch", expiresAt: "expires_at" },
-    versions: `${schema}."eventsourced_schema_version"`,
+    versions: versionTable(schema),
     component: `leases:${tableName}`,
     fenceSql: (key, owner, epoch) =>
       `SELECT 1 FROM ${qualifiedName} WHERE key = ${key} AND owner = ${owner} AND epoch = (${epoch})::bigint` +

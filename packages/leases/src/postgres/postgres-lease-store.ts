@@ -1,12 +1,18 @@
 import type { ConnectionOptions } from "node:tls";
-import { ConnectionError } from "@eventsourced/core";
+import { InvalidArgumentError } from "@eventsourced/core";
+import type { PgQueryPoolLike } from "@eventsourced/evtlog-postgres";
+import {
+  connectionTarget,
+  createPool,
+  type OwnedPool,
+  setupError,
+} from "@eventsourced/evtlog-postgres/internal";
 import { validateDistinctKeys, validateLeaseKey, validateLeaseOwner, validateTtlMs } from "../lease-key.js";
 import type { LeaseGrant, LeaseHolder, LeaseStore } from "../lease-store.js";
 import { LeaseStoreError } from "../lease-store-error.js";
 import { setupLeaseSchema } from "./lease-schema.js";
 import { type LeaseStatements, leaseStatements } from "./lease-statements.js";
 import { type LeaseTable, leaseTable } from "./lease-table.js";
-import type { PgPoolLike } from "./pg-pool-like.js";
 
 /** Options of {@link PostgresLeaseStore.create}. */
 export interface PostgresLeaseStoreOptions {
@@ -15,7 +21,7 @@ export interface PostgresLeaseStoreOptions {
   /** The store creates (and on `close` ends) its own `pg.Pool` from it; ignored when `pool` is given. */
   readonly connectionString?: string | undefined;
   /** An existing `pg`-compatible pool, never ended by the store. */
-  readonly pool?: PgPoolLike | undefined;
+  readonly pool?: PgQueryPoolLike | undefined;
   /** Default `"eventsourced"`. */
   readonly schema?: string | undefined;
   /** Default `"leases"`. Stores of different TTLs may share one table. */
@@ -27,23 +33,6 @@ export interface PostgresLeaseStoreOptions {
   /** Run the versioned schema setup on create. Default true. */
   readonly setup?: boolean | undefined;
 }
-
-interface OwnedPool extends PgPoolLike {
-  end(): Promise<void>;
-}
-
-/** SQLSTATEs and socket errors that mean "cannot connect", as opposed to a failing statement. */
-const CONNECT_FAILURES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EHOSTUNREACH",
-  "ETIMEDOUT",
-  "28P01",
-  "28000",
-  "3D000",
-  "53300",
-  "57P03",
-]);
 
 /**
  * Leases as rows of a PostgreSQL table (layout in {@link LeaseTable}). Expiry is the database's
@@ -59,7 +48,7 @@ export class PostgresLeaseStore implements LeaseStore {
   readonly ttlMs: number;
   /** The table and what strict fencing needs from it. */
   readonly table: LeaseTable;
-  readonly #pool: PgPoolLike;
+  readonly #pool: PgQueryPoolLike;
   readonly #ownedPool: OwnedPool | undefined;
   readonly #sql: LeaseStatements;
   readonly #target: string;
@@ -67,7 +56,7 @@ export class PostgresLeaseStore implements LeaseStore {
   private constructor(
     ttlMs: number,
     table: LeaseTable,
-    pool: PgPoolLike,
+    pool: PgQueryPoolLike,
     ownedPool: OwnedPool | undefined,
     target: string,
   ) {
@@ -89,39 +78,29 @@ export class PostgresLeaseStore implements LeaseStore {
     validateTtlMs(ttlMs, "PostgresLeaseStoreOptions");
     const table = leaseTable(options.schema ?? "eventsourced", options.table ?? "leases");
     const connectionString = options.pool === undefined ? options.connectionString : undefined;
-    const target = targetOf(connectionString, options.pool);
-    let ownedPool: OwnedPool | undefined;
-    if (options.pool === undefined) {
-      const pg = await import("pg");
-      const Pool = pg.default?.Pool ?? pg.Pool;
-      const created = new Pool({
-        connectionString,
-        max: options.maxConnections ?? 2,
-        ssl: options.ssl,
-        application_name: "eventsourced-leases",
-        connectionTimeoutMillis: 10_000,
-      });
-      // Without a listener, an idle client's connection error would crash the process.
-      created.on("error", () => {});
-      ownedPool = created as unknown as OwnedPool;
+    const target = connectionTarget(connectionString, options.pool !== undefined);
+    const max = options.maxConnections ?? 2;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new InvalidArgumentError(`invalid maxConnections ${max}: must be a positive integer`);
     }
+    const ownedPool =
+      options.pool === undefined
+        ? await createPool({
+            connectionString,
+            max,
+            ssl: options.ssl,
+            applicationName: "eventsourced-leases",
+            // A failed lease operation reports its own error; an idle connection's failure needs no more.
+            onIdleError: () => {},
+          })
+        : undefined;
     const pool = options.pool ?? (ownedPool as OwnedPool);
     try {
       if (options.setup ?? true) await setupLeaseSchema(pool, table);
       else await pool.query("SELECT 1");
     } catch (err) {
       await ownedPool?.end().catch(() => {});
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === "string" && CONNECT_FAILURES.has(code)) {
-        throw new ConnectionError(
-          `cannot connect to PostgreSQL at ${target}: ${(err as Error).message}`,
-          target,
-          {
-            cause: err,
-          },
-        );
-      }
-      throw err;
+      throw setupError(err, target, `set up the lease table ${table.qualifiedName}`);
     }
     return new PostgresLeaseStore(ttlMs, table, pool, ownedPool, target);
   }
@@ -192,19 +171,4 @@ export class PostgresLeaseStore implements LeaseStore {
       );
     }
   }
-}
-
-/** `host:port/database` of the server, never credentials. */
-function targetOf(connectionString: string | undefined, pool: PgPoolLike | undefined): string {
-  const source = connectionString ?? pool?.options?.connectionString;
-  if (source !== undefined) {
-    try {
-      const url = new URL(source);
-      return `${url.hostname || "localhost"}:${url.port || "5432"}/${decodeURIComponent(url.pathname.slice(1)) || "postgres"}`;
-    } catch {
-      return "PostgreSQL (connection string not a URL)";
-    }
-  }
-  const o = pool?.options;
-  return `${o?.host ?? "localhost"}:${o?.port ?? 5432}/${o?.database ?? "postgres"}`;
 }

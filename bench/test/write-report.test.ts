@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { replaceMarkedBlock } from "../src/marked-block.js";
+import { replaceMarkedBlock } from "../src/write-report.js";
 
 describe("replaceMarkedBlock", () => {
   it("replaces only the text between the markers", () => {
