@@ -14,6 +14,7 @@ export const SUITES: readonly SuiteEntry[] = [
   { name: "core", budgetSeconds: { quick: 60, full: 180 } },
   { name: "postgres", budgetSeconds: { quick: 120, full: 360 } },
   { name: "nats", budgetSeconds: { quick: 120, full: 360 } },
+  { name: "lifecycle", budgetSeconds: { quick: 180, full: 480 } },
 ];
 
 /** The counter example's workload after the suites, once per log: full size, or reduced in quick mode. */

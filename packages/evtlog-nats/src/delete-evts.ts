@@ -49,32 +49,44 @@ export class NatsEvtDeletion {
     }
     const where = `${type}/${JSON.stringify(id)}`;
     let keepFrom: number;
+    // Known without another lookup when everything before the last message goes.
+    let deletedTo: number | undefined;
     try {
       const last = await this.#ctx.messages.last(type, id, subject);
       if (last === undefined) return { deletedTo: 0, removed: 0 };
-      const deletedTo = await this.#deletedTo(type, id, subject);
       const upTo = Math.min(toSeqNo, last.lastSeqNo);
-      if (upTo <= deletedTo) return { deletedTo, removed: 0 };
-      // The message holding seqNo upTo + 1 stays, and so does the last message in any case. Without direct
-      // get `streamSeqHolding` answers 1, i.e. nothing is purged: deletion needs `allow_direct`.
-      keepFrom =
-        upTo >= last.lastSeqNo
-          ? last.streamSeq
-          : await this.#ctx.messages.streamSeqHolding(type, id, subject, upTo + 1, last.streamSeq);
+      if (upTo >= last.firstSeqNo - 1) {
+        // Every message but the last holds only seqNos <= upTo; the last one stays in any case.
+        keepFrom = last.streamSeq;
+        deletedTo = last.firstSeqNo - 1;
+      } else {
+        // The message holding seqNo upTo + 1 stays. Without direct get `streamSeqHolding` answers 1, i.e.
+        // nothing is purged: deleting part of a history needs `allow_direct` (streams we create have it).
+        keepFrom = await this.#ctx.messages.streamSeqHolding(type, id, subject, upTo + 1, last.streamSeq);
+      }
     } catch (err) {
       throw asEventSourced(
         err,
         (message, options) => new ReadError(`cannot delete events of ${where}: ${message}`, options),
       );
     }
-    let removed: number;
-    try {
-      removed = (await this.#ctx.jsm.streams.purge(this.#ctx.stream, { filter: subject, seq: keepFrom }))
-        .purged;
-    } catch (err) {
-      throw await this.#purgeError(err, where);
+    let removed = 0;
+    // Up to, not including, keepFrom; idempotent, and a message published meanwhile has a higher sequence.
+    // Never with keepFrom <= 1: the server reads a purge sequence of 0 or 1 as "no bound" and purges every
+    // message of the subject (nats-server 2.9 `PurgeEx`), the last one included. Nothing precedes sequence
+    // 1 anyway.
+    if (keepFrom > 1) {
+      try {
+        const purged = await this.#ctx.jsm.streams.purge(this.#ctx.stream, {
+          filter: subject,
+          seq: keepFrom,
+        });
+        removed = purged.purged;
+      } catch (err) {
+        throw await this.#purgeError(err, where);
+      }
     }
-    return { deletedTo: await this.deletedTo(type, id), removed };
+    return { deletedTo: deletedTo ?? (await this.deletedTo(type, id)), removed };
   }
 
   async deletedTo(type: string, id: string): Promise<number> {

@@ -64,6 +64,30 @@ describe("NatsEvtLog retention", () => {
     expect((await log.persist("keep", "one", 4, [evt("5")])).seqNo).toBe(5);
   });
 
+  it("keeps an entity's only message even when it is the stream's first (a purge up to sequence 1 has no bound)", async () => {
+    const fresh = uniqueName("retention_first");
+    const first = await NatsEvtLog.connect({
+      connection: nc,
+      stream: { name: fresh, subjectPrefix: fresh, storage: "memory" },
+    });
+    try {
+      await first.persist("t", "only", 0, [evt("1"), evt("2")]);
+      await first.persist("t", "other", 0, [evt("x")]);
+      expect(await first.deleteEvts("t", "only", 2)).toEqual({ deletedTo: 0, removed: 0 });
+      expect(await first.lastSeqNo("t", "only")).toBe(2);
+      await expect(first.persist("t", "only", 0, [evt("again")])).rejects.toBeInstanceOf(SeqNoConflictError);
+      // A part of a history that was deleted already: the message holding it is gone, nothing else goes.
+      await first.persist("t", "only", 2, [evt("3")]);
+      await first.persist("t", "only", 3, [evt("4")]);
+      expect(await first.deleteEvts("t", "only", 3)).toEqual({ deletedTo: 3, removed: 2 });
+      expect(await first.deleteEvts("t", "only", 1)).toEqual({ deletedTo: 3, removed: 0 });
+      expect(await first.lastSeqNo("t", "only")).toBe(4);
+    } finally {
+      await first.close();
+      await deleteStream(nc, fresh);
+    }
+  });
+
   it("purges whole messages only: a multi-event message that is partly asked for stays", async () => {
     await log.persist("whole", "m", 0, [evt("1"), evt("2"), evt("3")]);
     await log.persist("whole", "m", 3, [evt("4"), evt("5")]);

@@ -26,6 +26,10 @@ export class InMemoryEvtLog implements EvtLog, EvtLogRetention {
   // Type names cannot contain NUL, so "type\0id" identifies an entity unambiguously.
   readonly #byEntity = new Map<string, EntityEvts>();
   readonly #byType = new Map<string, TypedEvtRecord[]>();
+  // Deleted events still in `#byType` (skipped by readers): compacted once they are half of a type's list,
+  // so that deleting stays cheap however many events a type has.
+  readonly #deleted = new Set<TypedEvtRecord>();
+  readonly #deletedByType = new Map<string, number>();
   #position = 0;
   #appended = deferred<void>();
   #liveReaders = 0;
@@ -111,15 +115,24 @@ export class InMemoryEvtLog implements EvtLog, EvtLogRetention {
     if (stored === undefined) return { deletedTo: 0, removed: 0 };
     const removed = Math.max(0, Math.min(toSeqNo - stored.deletedTo, stored.records.length));
     if (removed === 0) return { deletedTo: stored.deletedTo, removed: 0 };
-    const gone = new Set(stored.records.splice(0, removed));
+    for (const record of stored.records.splice(0, removed)) this.#deleted.add(record);
     stored.deletedTo += removed;
-    const ofType = this.#byType.get(type);
-    if (ofType !== undefined)
-      this.#byType.set(
-        type,
-        ofType.filter((r) => !gone.has(r)),
-      );
+    this.#compact(type, (this.#deletedByType.get(type) ?? 0) + removed);
     return { deletedTo: stored.deletedTo, removed };
+  }
+
+  #compact(type: string, deleted: number): void {
+    const ofType = this.#byType.get(type) ?? [];
+    if (deleted * 2 < ofType.length) {
+      this.#deletedByType.set(type, deleted);
+      return;
+    }
+    this.#byType.set(
+      type,
+      ofType.filter((r) => !this.#deleted.has(r)),
+    );
+    for (const record of ofType) this.#deleted.delete(record);
+    this.#deletedByType.delete(type);
   }
 
   async deletedTo(type: string, id: string): Promise<number> {
@@ -164,6 +177,7 @@ export class InMemoryEvtLog implements EvtLog, EvtLogRetention {
       for (let i = firstAfter(ofType, after); i < ofType.length; i++) {
         if (signal?.aborted) return;
         const record = ofType[i]!;
+        if (this.#deleted.has(record)) continue;
         after = record.position;
         yield record;
       }
