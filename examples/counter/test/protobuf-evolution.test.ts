@@ -176,7 +176,7 @@ describe.each(logs)("version 1 bytes read by version 2 code on the $name log", (
       { evt: { $case: "decreased", value: { amount: 3n } } },
       { evt: { $case: "increased", value: { amount: 1_099_511_627_776n } } },
     ]);
-    for (const evt of decoded) expect((evt.evt?.value as { reason?: string }).reason).toBeUndefined();
+    for (const evt of decoded) expect((evt.evt!.value as { reason?: string }).reason).toBeUndefined();
   });
 
   it("recovers the counter from the old events alone, and from the old snapshot plus the events after it", async () => {
