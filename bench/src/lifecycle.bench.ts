@@ -75,7 +75,7 @@ async function postgresScenarios(): Promise<ResultRow[]> {
       writers: 50,
       entitiesPerRound: quick ? 60 : 300,
       evtsPerEntity: 1_000,
-      deleters: 2,
+      deleters: 1,
     }),
   );
   const retention = await withSchema("lc_retain", async (schema) => {

@@ -22,6 +22,8 @@ import type { LogTables } from "./schema.js";
  * - The head row (`last_seq_no`) is never deleted here, so the entity's seqNos never rewind: a persist
  *   expecting 0 still conflicts, one expecting the last seqNo still succeeds.
  * - Positions of the remaining rows do not change, so by-type readers need no lock.
+ * - The bounds are scalar subqueries, not a join with `head`, so that they become index conditions: a
+ *   join leaves the primary key scan reading every row of the entity and filtering afterwards.
  *
  * Parameters: $1 type, $2 id, $3 delete up to this seqNo.
  */
@@ -35,8 +37,9 @@ head AS (
   RETURNING s.deleted_to, old.deleted_to AS before
 ),
 gone AS (
-  DELETE FROM ${t.events} AS e USING head
-  WHERE e.type = $1 AND e.id = $2 AND e.seq_no > head.before AND e.seq_no <= head.deleted_to
+  DELETE FROM ${t.events} AS e
+  WHERE e.type = $1 AND e.id = $2
+    AND e.seq_no > (SELECT before FROM head) AND e.seq_no <= (SELECT deleted_to FROM head)
   RETURNING 1
 )
 SELECT (SELECT deleted_to FROM head) AS deleted_to, (SELECT count(*) FROM gone) AS removed`;
