@@ -230,6 +230,33 @@ describe("Retention: snapshot every N, keep K, delete the events the oldest kept
     expect(skipped).toBeInstanceOf(EventsDeletedError);
   });
 
+  it("a key whose events retention deleted is beyond the window after a restart: its command runs again", async () => {
+    const evtLog = new InMemoryEvtLog();
+    const snapshotStore = new InMemorySnapshotStore();
+    const options = {
+      evtLog,
+      snapshotStore,
+      idempotency: { maxKeys: 100 },
+      retention: { snapshotEvery: 5, deleteEvents: true },
+    };
+    const ref = await Entity.spawn("c", counter, options);
+    await ref.handleCmd(inc(1), { idempotencyKey: "early" });
+    await send(ref, [1, 1, 1, 1, 1]);
+    await ref.handleCmd(inc(1), { idempotencyKey: "late" });
+    await ref.stop();
+    expect(await evtLog.deletedTo("counter", "c")).toBe(5);
+    const again = await Entity.spawn("c", counter, options);
+    expect(await again.handleCmd(inc(1), { idempotencyKey: "late" })).toMatchObject({
+      kind: "duplicate",
+      seqNo: 7,
+    });
+    expect(await again.handleCmd(inc(1), { idempotencyKey: "early" })).toMatchObject({
+      kind: "accepted",
+      seqNo: 8,
+    });
+    await again.stop();
+  });
+
   it("validates the policy against the stores at spawn", async () => {
     const evtLog = new InMemoryEvtLog();
     const cases = [
