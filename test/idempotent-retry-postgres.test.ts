@@ -22,7 +22,8 @@ import {
 
 /**
  * A pool whose next persist statement commits, after which its backend is terminated with
- * pg_terminate_backend; the statement then fails with the error the dead connection really gives.
+ * pg_terminate_backend while a statement is in flight; the persist then fails with the error that statement
+ * really got.
  */
 function poolThatDropsAfterCommit(pool: pg.Pool, admin: pg.Pool): { pool: PgPoolLike; arm(): void } {
   let armed = false;
@@ -37,10 +38,21 @@ function poolThatDropsAfterCommit(pool: pg.Pool, admin: pg.Pool): { pool: PgPool
           if (!isPersist || !armed) return result;
           armed = false;
           const pid = ((await target.query("SELECT pg_backend_pid() AS pid")).rows[0] as { pid: number }).pid;
+          // The error a statement in flight gets when its backend is terminated (57P01, FATAL), as if the
+          // persist's own answer had been cut off: a statement that sleeps until it is terminated.
+          const inFlight = target.query("SELECT pg_sleep(30)");
+          inFlight.catch(() => {});
+          for (let waited = 0; waited < 200; waited++) {
+            const active = await admin.query(
+              "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event = 'PgSleep'",
+              [pid],
+            );
+            if (active.rows.length > 0) break;
+            await new Promise((resolve) => setTimeout(resolve, 25));
+          }
           await admin.query("SELECT pg_terminate_backend($1)", [pid]);
-          // What the caller gets from a connection that died: the real error of the next round trip.
-          await target.query("SELECT 1");
-          throw new Error("the terminated connection answered");
+          await inFlight;
+          throw new Error("the terminated statement completed");
         };
       },
     }) as unknown as PgClientLike;
