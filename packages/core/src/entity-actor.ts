@@ -17,7 +17,7 @@ import { type AppliedKey, IdempotencyWindow } from "./idempotency-window.js";
 import { Mailbox } from "./mailbox.js";
 import { callerSignal, idempotencyKeyOption, PendingCmd } from "./pending-cmd.js";
 import { checkDecision, type Prepared, prepareEvts } from "./prepare-evts.js";
-import { catchUp, type Recovered, resync } from "./recovery.js";
+import { catchUpOrRecover, type Recovered, resync } from "./recovery.js";
 import { SnapshotScheduler } from "./snapshot-scheduler.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: the actor serves any reply and rejection of its protocol
@@ -282,7 +282,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     const from = { state: this.#state, seqNo: this.#seqNo };
     // Until the read succeeds the log may know more; a failed read leaves the next command to resync.
     this.#stale = true;
-    const caughtUp = await catchUp(recoverySource(this.#config, this.id, this.#onKey()), from);
+    const caughtUp = await catchUpOrRecover(recoverySource(this.#config, this.id, this.#onKey()), from);
     this.#state = caughtUp.state;
     this.#seqNo = caughtUp.seqNo;
     this.#stale = false;

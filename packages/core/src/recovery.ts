@@ -134,6 +134,23 @@ async function snapshotStart<S, E>(
   return { state, seqNo: snapshot.seqNo };
 }
 
+/**
+ * {@link catchUp}, or, when events after `from` were deleted meanwhile (another process's retention ran
+ * while this entity was behind), a full {@link recover} from the snapshots instead.
+ */
+export async function catchUpOrRecover<S, E>(
+  source: RecoverySource<S, E>,
+  from: Recovered<S>,
+  signal?: AbortSignal,
+): Promise<Recovered<S>> {
+  try {
+    return await catchUp(source, from, signal);
+  } catch (error) {
+    if (!isEventSourcedError(error, ErrorCode.EventsDeleted)) throw error;
+    return recover(source, signal);
+  }
+}
+
 /** Brings `from` up to the log's current last seqNo (used after a failed persist or a conflict). */
 export async function catchUp<S, E>(
   source: RecoverySource<S, E>,
@@ -275,7 +292,7 @@ export async function resync<S, E>(
   const { backoff, logger } = control;
   for (let attempt = 1; ; attempt++) {
     try {
-      return { ok: true, recovered: await catchUp(source, from) };
+      return { ok: true, recovered: await catchUpOrRecover(source, from) };
     } catch (error) {
       if (isPermanentRecoveryFailure(error))
         return { ok: false, permanent: true, error: error as Error, cause: error };

@@ -257,6 +257,21 @@ describe("Retention: snapshot every N, keep K, delete the events the oldest kept
     await again.stop();
   });
 
+  it("an instance left behind by another process's retention recovers from the snapshots instead of failing", async () => {
+    const evtLog = new InMemoryEvtLog();
+    const snapshotStore = new InMemorySnapshotStore({ history: 2 });
+    const retention = { snapshotEvery: 10, keepSnapshots: 2, deleteEvents: true };
+    const behind = await Entity.spawn("c", counter, { evtLog, snapshotStore, retention });
+    const ahead = await Entity.spawn("c", counter, { evtLog, snapshotStore, retention });
+    await send(ahead, range(1, 45).map(() => 1));
+    await ahead.stop();
+    expect(await evtLog.deletedTo("counter", "c")).toBe(30);
+    // Its persist conflicts; the events after its seqNo 0 are partly gone, so it starts over from a snapshot.
+    expect(await behind.handleCmd(inc(5))).toMatchObject({ kind: "accepted", reply: 50, seqNo: 46 });
+    expect(behind.status).toBe("running");
+    await behind.stop();
+  });
+
   it("validates the policy against the stores at spawn", async () => {
     const evtLog = new InMemoryEvtLog();
     const cases = [
