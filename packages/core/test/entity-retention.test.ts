@@ -263,7 +263,10 @@ describe("Retention: snapshot every N, keep K, delete the events the oldest kept
     const retention = { snapshotEvery: 10, keepSnapshots: 2, deleteEvents: true };
     const behind = await Entity.spawn("c", counter, { evtLog, snapshotStore, retention });
     const ahead = await Entity.spawn("c", counter, { evtLog, snapshotStore, retention });
-    await send(ahead, range(1, 45).map(() => 1));
+    await send(
+      ahead,
+      range(1, 45).map(() => 1),
+    );
     await ahead.stop();
     expect(await evtLog.deletedTo("counter", "c")).toBe(30);
     // Its persist conflicts; the events after its seqNo 0 are partly gone, so it starts over from a snapshot.
