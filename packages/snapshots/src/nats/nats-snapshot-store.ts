@@ -20,6 +20,7 @@ import {
 import { jetstreamManager } from "@nats-io/jetstream";
 import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { KeyRevisions } from "./key-revisions.js";
 import { snapshotKey } from "./snapshot-key.js";
 import { SnapshotTooLargeError } from "./snapshot-too-large-error.js";
 import {
@@ -83,19 +84,27 @@ export class NatsSnapshotStore implements SnapshotStore {
   readonly #ownsConnection: boolean;
   readonly #kv: KV;
   readonly #maxValueBytes: number;
+  /** Direct-get reads of a key's revisions, when the bucket allows direct gets. */
+  readonly #revisions: KeyRevisions | undefined;
+  /** Revisions per key the bucket keeps (at least `history`). */
+  readonly #bucketHistory: number;
 
-  private constructor(
-    nc: NatsConnection,
-    ownsConnection: boolean,
-    kv: KV,
-    maxValueBytes: number,
-    history: number,
-  ) {
-    this.#nc = nc;
-    this.#ownsConnection = ownsConnection;
-    this.#kv = kv;
-    this.#maxValueBytes = maxValueBytes;
-    this.history = history;
+  private constructor(fields: {
+    nc: NatsConnection;
+    ownsConnection: boolean;
+    kv: KV;
+    maxValueBytes: number;
+    history: number;
+    bucketHistory: number;
+    revisions: KeyRevisions | undefined;
+  }) {
+    this.#nc = fields.nc;
+    this.#ownsConnection = fields.ownsConnection;
+    this.#kv = fields.kv;
+    this.#maxValueBytes = fields.maxValueBytes;
+    this.history = fields.history;
+    this.#bucketHistory = fields.bucketHistory;
+    this.#revisions = fields.revisions;
   }
 
   /**
@@ -151,22 +160,25 @@ export class NatsSnapshotStore implements SnapshotStore {
         description: "eventsourced snapshots: latest state per entity",
       });
       let status = await kv.status();
+      const jsm = await jetstreamManager(nc);
       if (status.history < history) {
         // An existing bucket (e.g. from before history was configured): keep more revisions from now on.
-        const jsm = await jetstreamManager(nc);
         const info = await jsm.streams.info(status.streamInfo.config.name);
         await jsm.streams.update(info.config.name, { ...info.config, max_msgs_per_subject: history });
         status = await kv.status();
       }
+      const config = status.streamInfo.config;
       const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
       const bucketLimit = status.maxValueSize > 0 ? status.maxValueSize : Number.POSITIVE_INFINITY;
-      return new NatsSnapshotStore(
+      return new NatsSnapshotStore({
         nc,
         ownsConnection,
         kv,
-        Math.min(maxPayload, bucketLimit) - HEADER_ALLOWANCE,
+        maxValueBytes: Math.min(maxPayload, bucketLimit) - HEADER_ALLOWANCE,
         history,
-      );
+        bucketHistory: status.history,
+        revisions: config.allow_direct === true ? new KeyRevisions(jsm, config.name, bucket) : undefined,
+      });
     } catch (err) {
       if (ownsConnection) await nc.close().catch(() => {});
       throw setupError(
@@ -257,18 +269,21 @@ export class NatsSnapshotStore implements SnapshotStore {
   }
 
   /**
-   * The kept snapshots (at most `history`), newest first, from the key's revisions after its last purge
-   * (one ordered consumer over the key's subject).
+   * The kept snapshots (at most `history`), newest first, from the key's revisions after its last purge:
+   * one direct get per revision the bucket keeps (an ordered consumer when the bucket has no direct get).
    */
   async loadAll(type: string, id: string): Promise<readonly Snapshot[]> {
     const key = snapshotKey(type, id);
-    const values: Uint8Array[] = [];
+    let values: Uint8Array[] = [];
     try {
-      const revisions = await this.#kv.history({ key });
-      for await (const entry of revisions) {
-        // Oldest first: a purge or delete marker makes everything before it gone.
-        if (entry.operation === "PUT") values.push(entry.value);
-        else values.length = 0;
+      if (this.#revisions !== undefined) {
+        values = await this.#revisions.values(key, this.#bucketHistory);
+      } else {
+        for await (const entry of await this.#kv.history({ key })) {
+          // Oldest first: a purge or delete marker makes everything before it gone.
+          if (entry.operation === "PUT") values.push(entry.value);
+          else values.length = 0;
+        }
       }
     } catch (err) {
       throw new ReadError(`cannot load the snapshots of ${type}/${JSON.stringify(id)}: ${reason(err)}`, {
