@@ -144,6 +144,8 @@ export async function foldEvts<S, E>(
   // Set when the events after `from` were deleted: skip to the first tombstone and start over there.
   let seeking = false;
   let deletedTo = 0;
+  // One stored event is one event, and none is a tombstone to look for.
+  const single = binarizer.evtsFromBytes === undefined && isTombstone === undefined;
   for await (const record of source.evtLog.evtsById(type, id, { from: seqNo + 1, to, signal })) {
     if (!seeking && record.seqNo !== seqNo + 1) {
       if (seqNo !== from.seqNo || record.seqNo < seqNo + 1) throw gapError(source, seqNo, record.seqNo);
@@ -151,6 +153,23 @@ export async function foldEvts<S, E>(
       if (deletedTo === 0) throw gapError(source, seqNo, record.seqNo);
       if (isTombstone === undefined) throw new EventsDeletedError(type, id, deletedTo, seqNo + 1);
       seeking = true;
+    }
+    if (single) {
+      // The common case, without an array per event: replay decodes and folds every event.
+      let evt: E;
+      try {
+        evt = binarizer.evtFromBytes(record.bytes, record.contentType);
+      } catch (cause) {
+        throw new DecodeError("event", type, id, record.seqNo, { cause });
+      }
+      try {
+        state = definition.handleEvt(state, evt, record.seqNo);
+      } catch (cause) {
+        throw new RecoveryError(type, id, { cause });
+      }
+      seqNo = record.seqNo;
+      if (source.onKey !== undefined) reportKey(source, record);
+      continue;
     }
     let evts: readonly E[];
     try {
