@@ -9,8 +9,18 @@ export interface Binarizer<E, S> {
   evtToBytes(evt: E): Uint8Array;
   /** `contentType` is the marker stored with the event, when the log has one. */
   evtFromBytes(bytes: Uint8Array, contentType?: string): E;
+  /**
+   * Optional: decodes one stored event into the events it stands for today, which may be several (an old
+   * event split in two) or none (an event type that was dropped); all of them fold at the stored event's
+   * seqNo. When present, recovery and `decodeEvts` use it instead of `evtFromBytes` (see
+   * `upcastingBinarizer`).
+   */
+  evtsFromBytes?(bytes: Uint8Array, contentType?: string): readonly E[];
   /** Encodes a snapshot's state. */
   stateToBytes(state: S): Uint8Array;
-  /** Decodes a snapshot's state; throwing fails recovery with a `DecodeError`. */
-  stateFromBytes(bytes: Uint8Array): S;
+  /**
+   * Decodes a snapshot's state; throwing fails recovery with a `DecodeError`. `version` is the snapshot's
+   * stored version (see `SpawnOptions.snapshotVersion`), so one binarizer can read several.
+   */
+  stateFromBytes(bytes: Uint8Array, version?: string): S;
 }

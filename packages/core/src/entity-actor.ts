@@ -17,7 +17,7 @@ import { type AppliedKey, IdempotencyWindow } from "./idempotency-window.js";
 import { Mailbox } from "./mailbox.js";
 import { callerSignal, idempotencyKeyOption, PendingCmd } from "./pending-cmd.js";
 import { checkDecision, type Prepared, prepareEvts } from "./prepare-evts.js";
-import { catchUp, type Recovered, resync } from "./recovery.js";
+import { catchUpOrRecover, type Recovered, resync } from "./recovery.js";
 import { SnapshotScheduler } from "./snapshot-scheduler.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: the actor serves any reply and rejection of its protocol
@@ -72,6 +72,8 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   #keys: IdempotencyWindow | undefined;
   #snapshots: SnapshotScheduler<S> | undefined;
   #wakeResync: (() => void) | undefined;
+  // A tombstone's deletion, requested once the snapshot saves under way are done.
+  #erasing: Promise<void> | undefined;
   #accepted = 0;
   #rejected = 0;
   #persistFailures = 0;
@@ -317,6 +319,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     }
     if (this.#config.snapshotAfter !== undefined)
       this.#scheduler().consider(prepared.stateAfter, seqNo, seqNoAfter);
+    if (prepared.tombstoneSeqNo !== undefined) this.#requestErase(prepared.tombstoneSeqNo);
     return { kind: "accepted", reply: prepared.reply, seqNo: seqNoAfter, position: persisted.position };
   }
 
@@ -347,7 +350,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     const from = { state: this.#state, seqNo: this.#seqNo };
     // Until the read succeeds the log may know more; a failed read leaves the next command to resync.
     this.#stale = true;
-    const caughtUp = await catchUp(recoverySource(this.#config, this.id, this.#onKey()), from);
+    const caughtUp = await catchUpOrRecover(recoverySource(this.#config, this.id, this.#onKey()), from);
     this.#state = caughtUp.state;
     this.#seqNo = caughtUp.seqNo;
     this.#stale = false;
@@ -403,7 +406,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   }
 
   #scheduler(): SnapshotScheduler<S> {
-    const { snapshotStore, snapshotAfter, binarizer, logger } = this.#config;
+    const { snapshotStore, snapshotAfter, binarizer, logger, versioning, retention } = this.#config;
     this.#snapshots ??= new SnapshotScheduler(
       this.typeName,
       this.id,
@@ -411,8 +414,35 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       binarizer,
       snapshotAfter ?? NEVER_DUE,
       logger,
+      versioning.current,
+      retention === undefined ? undefined : () => retention.requestRetention(this.id),
     );
     return this.#snapshots;
+  }
+
+  /**
+   * Asks for the entity's deletion after a tombstone, once the snapshot saves under way are done: one of
+   * them may still hold the state from before the tombstone, and must not land after the deletion.
+   */
+  #requestErase(tombstoneSeqNo: number): void {
+    const retention = this.#config.retention;
+    if (retention === undefined) return;
+    const snapshots = this.#snapshots;
+    if (snapshots === undefined) retention.requestErase(this.id, tombstoneSeqNo);
+    else this.#erasing = snapshots.idle().then(() => retention.requestErase(this.id, tombstoneSeqNo));
+  }
+
+  /** What termination waits for: snapshot saves, then the background deletion they or a tombstone asked for. */
+  #pending(): { idle(): Promise<void> } | undefined {
+    const retention = this.#config.retention;
+    if (retention === undefined) return this.#snapshots;
+    return {
+      idle: async () => {
+        await this.#snapshots?.idle();
+        await this.#erasing;
+        await retention.idleFor(this.id);
+      },
+    };
   }
 
   #becomeIdle(): void {
@@ -426,11 +456,11 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     if (this.#lifecycle.snapshotOnStop && this.#seqNo > this.#recoveredSeqNo) {
       this.#scheduler().offer(this.#state, this.#seqNo);
     }
-    this.#lifecycle.idle(this.#snapshots);
+    this.#lifecycle.idle(this.#pending());
   }
 
   #fail(error: Error, cause: unknown): void {
-    this.#lifecycle.fail(error, cause, this.#snapshots);
+    this.#lifecycle.fail(error, cause, this.#pending());
   }
 
   #describe(): string {

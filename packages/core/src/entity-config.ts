@@ -12,9 +12,13 @@ import type {
 import { InvalidArgumentError } from "./errors.js";
 import type { CmdResult, CmdSpec, EventSourced } from "./event-sourced.js";
 import type { EvtLog } from "./evt-log.js";
+import { type EvtLogRetention, supportsRetention } from "./evt-log-retention.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import type { RecoverySource } from "./recovery.js";
+import { type ResolvedRetentionPolicy, resolveRetentionPolicy } from "./retention-policy.js";
+import { RetentionRunner } from "./retention-runner.js";
 import type { SnapshotStore } from "./snapshot-store.js";
+import { type ResolvedSnapshotVersioning, resolveSnapshotVersioning } from "./snapshot-versioning.js";
 
 const DEFAULT_MAILBOX_SIZE = 1024;
 const DEFAULT_MAX_CONFLICT_RETRIES = 3;
@@ -41,6 +45,12 @@ export interface EntityConfig<S, E, P extends CmdSpec> {
     /** Events read back before a snapshot at recovery to rebuild the window (0: only the tail). */
     readonly lookback: number;
   };
+  /** Which snapshot versions are written and read. */
+  readonly versioning: ResolvedSnapshotVersioning;
+  /** Background deletion (retention, entity deletion), when a `retention` policy asks for any. */
+  readonly retention: RetentionRunner<E, S> | undefined;
+  /** The policy's tombstone predicate, if any. */
+  readonly isTombstone: ((evt: E) => boolean) | undefined;
   readonly logger: Logger;
   /**
    * Where a command goes that an entity accepted but never took, because it failed first (its log could
@@ -71,7 +81,12 @@ export function entityConfig<S, E, P extends CmdSpec>(
 ): EntityConfig<S, E, P> {
   if (options?.evtLog === undefined)
     throw new InvalidArgumentError("spawning an entity needs options.evtLog");
-  const { snapshotAfter, snapshotStore } = options;
+  const { snapshotStore } = options;
+  const policy = options.retention === undefined ? undefined : resolveRetentionPolicy(options.retention);
+  if (policy?.snapshotEvery !== undefined && options.snapshotAfter !== undefined) {
+    throw new InvalidArgumentError("give either snapshotAfter or retention.snapshotEvery, not both");
+  }
+  const snapshotAfter = policy?.snapshotEvery ?? options.snapshotAfter;
   if (snapshotAfter !== undefined && typeof snapshotAfter !== "function") {
     integerOption("snapshotAfter", snapshotAfter, 1, 1);
   }
@@ -89,11 +104,22 @@ export function entityConfig<S, E, P extends CmdSpec>(
       type: definition.typeName,
     });
   }
+  const binarizer = options.binarizer ?? jsonBinarizer<E, S>();
+  const versioning = resolveSnapshotVersioning(options.snapshotVersion);
+  let retention: RetentionRunner<E, S> | undefined;
+  if (policy !== undefined && (policy.deleteEvents || policy.isTombstone !== undefined)) {
+    const evtLog = options.evtLog;
+    checkRetentionStores(evtLog, snapshotStore, policy);
+    retention = new RetentionRunner(
+      { typeName: definition.typeName, evtLog, snapshotStore, binarizer, versioning, policy },
+      logger,
+    );
+  }
   return Object.freeze({
     typeName: definition.typeName,
     definition,
     evtLog: options.evtLog,
-    binarizer: options.binarizer ?? jsonBinarizer<E, S>(),
+    binarizer,
     snapshotStore,
     snapshotAfter: snapshotStore === undefined ? undefined : snapshotAfter,
     mailboxSize: integerOption("mailboxSize", options.mailboxSize, DEFAULT_MAILBOX_SIZE, 1),
@@ -108,8 +134,43 @@ export function entityConfig<S, E, P extends CmdSpec>(
     // An explicit window is rebuilt in full at recovery, even across a snapshot; the default one only from
     // the events recovery replays anyway.
     idempotency: { maxKeys, maxAgeMs, lookback: idempotency === undefined ? 0 : maxKeys },
+    versioning,
+    retention,
+    isTombstone: policy?.isTombstone,
     logger,
   });
+}
+
+/** What deleting events needs from the log and the snapshot store (`InvalidArgumentError` otherwise). */
+function checkRetentionStores<E>(
+  evtLog: EvtLog,
+  snapshotStore: SnapshotStore | undefined,
+  policy: ResolvedRetentionPolicy<E>,
+): asserts evtLog is EvtLog & EvtLogRetention {
+  const { keepSnapshots } = policy;
+  if (!supportsRetention(evtLog)) {
+    throw new InvalidArgumentError(
+      "retention deletes events, but the evtLog cannot (it lacks EvtLogRetention)",
+    );
+  }
+  if (
+    policy.isTombstone !== undefined &&
+    snapshotStore !== undefined &&
+    snapshotStore.deleteAll === undefined
+  ) {
+    throw new InvalidArgumentError("retention.isTombstone needs a snapshot store that can deleteAll");
+  }
+  if (policy.deleteEvents) {
+    if (snapshotStore === undefined) {
+      throw new InvalidArgumentError("retention.deleteEvents needs a snapshotStore");
+    }
+    const history = snapshotStore.history ?? 1;
+    if (keepSnapshots > history || (keepSnapshots > 1 && snapshotStore.loadAll === undefined)) {
+      throw new InvalidArgumentError(
+        `retention.keepSnapshots is ${keepSnapshots}, but the snapshot store keeps ${history} per entity (raise its history)`,
+      );
+    }
+  }
 }
 
 /** Where the entity `id` of `config` recovers from. */
@@ -127,5 +188,8 @@ export function recoverySource<S, E, P extends CmdSpec>(
     evtLog: config.evtLog,
     binarizer: config.binarizer,
     snapshotStore: config.snapshotStore,
+    versioning: config.versioning,
+    isTombstone: config.isTombstone,
+    logger: config.logger,
   };
 }

@@ -3,7 +3,9 @@ import type { CmdOf, CmdResult, CmdSpec, RejectionOf, ReplyOf } from "./event-so
 import type { EvtLog, EvtMetadata } from "./evt-log.js";
 import type { IdempotencyWindowOptions } from "./idempotency-window.js";
 import type { Logger } from "./logger.js";
+import type { RetentionPolicy } from "./retention-policy.js";
 import type { SnapshotStore } from "./snapshot-store.js";
+import type { SnapshotVersioning } from "./snapshot-versioning.js";
 
 /** When to save a snapshot: every `n` events (when the seqNo crosses a multiple of n) or by predicate. */
 export type SnapshotPolicy<S> = number | ((state: S, seqNo: number) => boolean);
@@ -18,6 +20,17 @@ export interface SpawnOptions<S, E> {
   readonly snapshotStore?: SnapshotStore | undefined;
   /** When to snapshot (needs `snapshotStore`); default: never. */
   readonly snapshotAfter?: SnapshotPolicy<S> | undefined;
+  /**
+   * The version stored with every snapshot and the versions recovery can decode; a snapshot of any other
+   * version is skipped (recovery replays the events) or refused, as configured. Default: snapshots carry
+   * no version and only such snapshots are read.
+   */
+  readonly snapshotVersion?: SnapshotVersioning | undefined;
+  /**
+   * Snapshot every N events, keep K snapshots, delete the events they cover, and delete an entity after
+   * its tombstone event, in the background (see `RetentionPolicy`). Default: nothing is ever deleted.
+   */
+  readonly retention?: RetentionPolicy<E> | undefined;
   /** Commands that may wait in the mailbox; further callers wait for room (backpressure). Default 1024. */
   readonly mailboxSize?: number | undefined;
   /** How often a command that hit a seqNo conflict is re-run on fresh state before failing. Default 3; 0 disables. */

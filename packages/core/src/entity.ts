@@ -13,6 +13,8 @@ const RECOVERY_ERROR_CODES: ReadonlySet<string> = new Set([
   ErrorCode.SnapshotAheadOfLog,
   ErrorCode.Recovery,
   ErrorCode.InvalidArgument,
+  ErrorCode.EventsDeleted,
+  ErrorCode.SnapshotVersionUnknown,
 ]);
 
 /**
@@ -34,6 +36,8 @@ export async function spawnWithConfig<S, E, P extends CmdSpec>(
       keys.record(key, applied);
     };
     const recovered = await recover(recoverySource(config, id, onKey), signal);
+    // A tombstone whose deletion did not finish (a crash, a projection behind): finish it now.
+    if (recovered.tombstoneSeqNo !== undefined) config.retention?.requestErase(id, recovered.tombstoneSeqNo);
     return new EntityActor(config, id, recovered, keys);
   } catch (error) {
     if (signal?.aborted && error === signal.reason) throw error;

@@ -20,6 +20,8 @@ export const ErrorCode = {
   OwnershipLost: "OWNERSHIP_LOST",
   RegistryClosed: "REGISTRY_CLOSED",
   EntityNotHosted: "ENTITY_NOT_HOSTED",
+  EventsDeleted: "EVENTS_DELETED",
+  SnapshotVersionUnknown: "SNAPSHOT_VERSION_UNKNOWN",
 } as const;
 
 /** One of the {@link ErrorCode} values. */
@@ -367,6 +369,50 @@ export class EntityNotHostedError extends EventSourcedError {
 }
 
 /**
+ * Recovery needed events that retention (or an entity deletion) has deleted, and no usable snapshot covers
+ * them: folding what is left would produce a wrong state, so the entity is not started. `deletedTo` is the
+ * highest seqNo the log no longer has; `neededFrom` the first seqNo recovery had to read. Restore a usable
+ * snapshot (an older kept one, or one whose version the code knows) to recover.
+ */
+export class EventsDeletedError extends EventSourcedError {
+  static override readonly code: string = ErrorCode.EventsDeleted;
+  declare readonly code: typeof ErrorCode.EventsDeleted;
+  constructor(
+    readonly type: string,
+    readonly id: string,
+    readonly deletedTo: number,
+    readonly neededFrom: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      ErrorCode.EventsDeleted,
+      `cannot recover ${type}/${JSON.stringify(id)}: it needs the events from seqNo ${neededFrom}, but the log has deleted them up to seqNo ${deletedTo} and no usable snapshot covers them`,
+      options,
+    );
+  }
+}
+
+/**
+ * A snapshot was written under a version the entity's `snapshotVersion` does not list as readable, and the
+ * entity is configured to refuse such snapshots (`onUnknown: "reject"`) instead of replaying the events.
+ */
+export class SnapshotVersionUnknownError extends EventSourcedError {
+  static override readonly code: string = ErrorCode.SnapshotVersionUnknown;
+  declare readonly code: typeof ErrorCode.SnapshotVersionUnknown;
+  constructor(
+    readonly type: string,
+    readonly id: string,
+    readonly seqNo: number,
+    readonly version: string | undefined,
+  ) {
+    super(
+      ErrorCode.SnapshotVersionUnknown,
+      `the snapshot of ${type}/${JSON.stringify(id)} at seqNo ${seqNo} has version ${version === undefined ? "(none)" : JSON.stringify(version)}, which this code does not read`,
+    );
+  }
+}
+
+/**
  * The error class behind each code, so {@link isEventSourcedError} narrows to it. Packages that define
  * errors of their own add them by declaration merging:
  * `declare module "@eventsourced/core" { interface ErrorByCode { MY_CODE: MyError } }`.
@@ -389,6 +435,8 @@ export interface ErrorByCode {
   OWNERSHIP_LOST: OwnershipLostError;
   REGISTRY_CLOSED: RegistryClosedError;
   ENTITY_NOT_HOSTED: EntityNotHostedError;
+  EVENTS_DELETED: EventsDeletedError;
+  SNAPSHOT_VERSION_UNKNOWN: SnapshotVersionUnknownError;
 }
 
 /**

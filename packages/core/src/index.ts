@@ -1,7 +1,9 @@
 // Entity definitions
 
+// Event lifecycle: retention and entity deletion
+export type { RetentionOutcome } from "./apply-retention.js";
 export { Backoff, type BackoffOptions } from "./backoff.js";
-export { jsonBinarizer, jsonFromBytes, jsonToBytes } from "./binarize/json.js";
+export { type JsonBinarizerOptions, jsonBinarizer, jsonFromBytes, jsonToBytes } from "./binarize/json.js";
 export {
   type ProtobufBinarizerOptions,
   type ProtobufMessageType,
@@ -9,6 +11,8 @@ export {
 } from "./binarize/protobuf.js";
 // Binarizers
 export type { Binarizer } from "./binarizer.js";
+export { decodeEvts } from "./decode-evts.js";
+export { type DeleteEntityOptions, deleteEntity, type EntityDeleted } from "./delete-entity.js";
 // Running entities
 export { Entity } from "./entity.js";
 export type {
@@ -35,6 +39,7 @@ export {
   type ErrorByCode,
   ErrorCode,
   EventSourcedError,
+  EventsDeletedError,
   EvtHandlerError,
   InvalidArgumentError,
   isEventSourcedError,
@@ -45,6 +50,7 @@ export {
   RegistryClosedError,
   SeqNoConflictError,
   SnapshotAheadOfLogError,
+  SnapshotVersionUnknownError,
 } from "./errors.js";
 export {
   type CmdContext,
@@ -88,6 +94,7 @@ export {
   TYPE_NAME_PATTERN,
   type TypedEvtRecord,
 } from "./evt-log.js";
+export { type EvtLogRetention, type EvtsDeleted, supportsRetention } from "./evt-log-retention.js";
 export { IDEMPOTENCY_KEY_HEADER, type IdempotencyWindowOptions } from "./idempotency-window.js";
 // Logging
 export { consoleLogger, type LogFields, type Logger, silentLogger } from "./logger.js";
@@ -99,5 +106,11 @@ export type {
 } from "./registry/registry-options.js";
 export type { RegistryPhase } from "./registry/registry-slot.js";
 export type { PassivationReason, RegistryStats } from "./registry/registry-stats.js";
+export type { RetentionHorizon } from "./retention-horizon.js";
+export type { RetentionPolicy } from "./retention-policy.js";
+export { type RunRetentionOptions, runRetention } from "./run-retention.js";
 export type { Snapshot, SnapshotStore } from "./snapshot-store.js";
+export type { SnapshotVersioning } from "./snapshot-versioning.js";
+// Event schema evolution
+export { jsonUpcaster, type Upcaster, type UpcastingBinarizer, upcastingBinarizer } from "./upcasting.js";
 export { validateId, validateTypeAndId } from "./validate.js";

@@ -9,6 +9,8 @@ export interface Prepared<S> {
   readonly stateAfter: S;
   readonly reply: unknown;
   readonly evts: NewEvt[];
+  /** The seqNo of the command's last tombstone event (see `RetentionPolicy.isTombstone`), if it emitted one. */
+  readonly tombstoneSeqNo?: number | undefined;
 }
 
 function describe(type: string, id: string): string {
@@ -72,6 +74,12 @@ export function prepareEvts<S, E, P extends CmdSpec>(
     const last = encoded[encoded.length - 1]!;
     const headers = { ...last.metadata?.headers, [IDEMPOTENCY_KEY_HEADER]: key };
     encoded[encoded.length - 1] = { ...last, metadata: { ...last.metadata, headers } };
+  }
+  const { isTombstone } = config;
+  if (isTombstone !== undefined) {
+    for (let i = evts.length - 1; i >= 0; i--) {
+      if (isTombstone(evts[i]!)) return { stateAfter, reply, evts: encoded, tombstoneSeqNo: seqNo + i + 1 };
+    }
   }
   return { stateAfter, reply, evts: encoded };
 }

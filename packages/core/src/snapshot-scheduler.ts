@@ -35,6 +35,8 @@ export class SnapshotScheduler<S> {
   readonly #binarizer: Pick<Binarizer<unknown, S>, "stateToBytes">;
   readonly #logger: Logger;
   readonly #policy: SnapshotPolicy<S>;
+  readonly #version: string | undefined;
+  readonly #onSaved: ((seqNo: number) => void) | undefined;
   #saved = 0;
   #failed = 0;
   #hasPending = false;
@@ -50,6 +52,8 @@ export class SnapshotScheduler<S> {
     binarizer: Pick<Binarizer<unknown, S>, "stateToBytes">,
     policy: SnapshotPolicy<S>,
     logger: Logger,
+    version?: string | undefined,
+    onSaved?: ((seqNo: number) => void) | undefined,
   ) {
     this.#type = type;
     this.#id = id;
@@ -57,6 +61,8 @@ export class SnapshotScheduler<S> {
     this.#binarizer = binarizer;
     this.#policy = policy;
     this.#logger = logger;
+    this.#version = version;
+    this.#onSaved = onSaved;
   }
 
   /** Snapshots saved. */
@@ -111,8 +117,13 @@ export class SnapshotScheduler<S> {
       this.#pendingState = undefined;
       try {
         const bytes = this.#binarizer.stateToBytes(state);
-        await this.#store.save(this.#type, this.#id, { seqNo, bytes });
+        await this.#store.save(
+          this.#type,
+          this.#id,
+          this.#version === undefined ? { seqNo, bytes } : { seqNo, bytes, version: this.#version },
+        );
         this.#saved++;
+        this.#onSaved?.(seqNo);
       } catch (error) {
         this.#failed++;
         this.#logger.warn("snapshot save failed; recovery replays more events until the next one", {

@@ -4,7 +4,7 @@ import { InMemoryEvtLog, InMemorySnapshotStore } from "@eventsourced/core/testin
 import { describeEvtLogContract, describeSnapshotStoreContract } from "@eventsourced/core/testing/vitest";
 
 describeEvtLogContract("InMemoryEvtLog", async () => ({ subject: new InMemoryEvtLog() }));
-describeSnapshotStoreContract("InMemorySnapshotStore", async () => ({
-  subject: new InMemorySnapshotStore(),
+describeSnapshotStoreContract("InMemorySnapshotStore", async ({ history }) => ({
+  subject: new InMemorySnapshotStore({ history }),
 }));
 // #endregion contract

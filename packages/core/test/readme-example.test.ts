@@ -1,11 +1,13 @@
 // Runs the examples of packages/core/README.md (their code lives in ./readme/, from where
 // test/readme-code-blocks.test.ts checks the README shows it verbatim) and checks the types the README
 // claims for them.
-import { type CmdResult, Entity } from "@eventsourced/core";
-import { InMemoryEvtLog } from "@eventsourced/core/testing";
+import { type CmdResult, Entity, jsonToBytes } from "@eventsourced/core";
+import { FaultyEvtLog, InMemoryEvtLog, InMemorySnapshotStore } from "@eventsourced/core/testing";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { account, accountWithOneHandler } from "./readme/account.js";
+import { depositOnce } from "./readme/idempotent.js";
 import { fromPino } from "./readme/logger.js";
+import { forget, spawnWithRetention } from "./readme/retention.js";
 import { openAccount } from "./readme/spawn.js";
 
 describe("the core README's examples", () => {
@@ -55,5 +57,38 @@ describe("the core README's examples", () => {
       ["warn", { id: "a" }, "snapshot save failed"],
       ["error", {}, "entity failed"],
     ]);
+  });
+
+  it("idempotent commands: a retry after an outcome-unknown failure reports the first attempt as a duplicate", async () => {
+    const evtLog = new FaultyEvtLog(new InMemoryEvtLog());
+    const ref = await Entity.spawn("acc-idem", account, { evtLog, retryBackoff: { initialMs: 1 } });
+    expect(await depositOnce(ref, "o-1", 10)).toBe("deposited");
+    evtLog.failNextPersist({ afterWrite: true });
+    expect(await depositOnce(ref, "o-2", 5)).toBe("already deposited");
+    expect(await depositOnce(ref, "o-1", 10)).toBe("already deposited");
+    expect(await ref.handleCmd({ type: "balance" })).toMatchObject({ reply: 15, seqNo: 2 });
+    await ref.stop();
+  });
+
+  it("upcasting and retention: old events read as new ones, old events deleted behind two snapshots", async () => {
+    const evtLog = new InMemoryEvtLog();
+    // Written by version 1: { type, amt } as plain "application/json".
+    await evtLog.persist("account", "acc-1", 0, [
+      { bytes: jsonToBytes({ type: "deposited", amt: 100 }), contentType: "application/json" },
+    ]);
+    const snapshotStore = new InMemorySnapshotStore({ history: 2 });
+    const horizon = { lowestPosition: async () => undefined };
+    const ref = await spawnWithRetention("acc-1", evtLog, snapshotStore, horizon);
+    for (let i = 0; i < 250; i++) {
+      await ref.handleCmd({ type: "deposit", amount: 1 });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await ref.stop();
+    expect(await evtLog.deletedTo("account", "acc-1")).toBe(100);
+    const again = await spawnWithRetention("acc-1", evtLog, snapshotStore, horizon);
+    expect(await again.handleCmd({ type: "balance" })).toMatchObject({ reply: 350, seqNo: 251 });
+    await again.stop();
+    expect(await forget("acc-1", evtLog, snapshotStore)).toMatchObject({ deletedTo: 251, complete: true });
+    expect(await evtLog.lastSeqNo("account", "acc-1")).toBe(251);
   });
 });

@@ -4,9 +4,11 @@ import {
   DecodeError,
   EventSourcedError,
   type EvtLog,
+  type EvtLogRetention,
   type EvtRecord,
   type EvtsByIdOptions,
   type EvtsByTypeOptions,
+  type EvtsDeleted,
   InvalidArgumentError,
   type Logger,
   type NewEvt,
@@ -16,9 +18,16 @@ import {
   SeqNoConflictError,
   type TypedEvtRecord,
 } from "@eventsourced/core";
-import { type JetStreamClient, jetstream, jetstreamManager, type StoredMsg } from "@nats-io/jetstream";
+import {
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  type StoredMsg,
+} from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { connectNats, natsTarget, reason, setupError } from "./connect-nats.js";
+import { NatsEvtDeletion } from "./delete-evts.js";
 import { type EntityMessage, EntityMessages } from "./entity-messages.js";
 import { type DecodedBatch, decodeEvtBatch, encodeEvtBatch, Header, peekBatchRange } from "./envelope.js";
 import { LastMessageCache } from "./last-message-cache.js";
@@ -44,7 +53,7 @@ import { Subjects } from "./subjects.js";
  * // ...
  * await log.close();
  */
-export class NatsEvtLog implements EvtLog {
+export class NatsEvtLog implements EvtLog, EvtLogRetention {
   readonly #nc: NatsConnection;
   readonly #ownsConnection: boolean;
   readonly #js: JetStreamClient;
@@ -56,6 +65,7 @@ export class NatsEvtLog implements EvtLog {
   readonly #publishTimeoutMs: number;
   readonly #publishAttempts: number;
   readonly #logger: Logger;
+  readonly #deletion: NatsEvtDeletion;
   #closed = false;
   /** Aborted by `close()`: live by-type readers end then, as they do on their own signal. */
   readonly #closing = new AbortController();
@@ -63,6 +73,8 @@ export class NatsEvtLog implements EvtLog {
   private constructor(fields: {
     nc: NatsConnection;
     ownsConnection: boolean;
+    jsm: JetStreamManager;
+    allowDirect: boolean;
     messages: EntityMessages;
     stream: string;
     subjectPrefix: string;
@@ -80,6 +92,14 @@ export class NatsEvtLog implements EvtLog {
     this.#publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
     this.#publishAttempts = options.publishAttempts ?? 3;
     this.#logger = options.logger ?? consoleLogger;
+    this.#deletion = new NatsEvtDeletion({
+      jsm: fields.jsm,
+      stream: fields.stream,
+      allowDirect: fields.allowDirect,
+      subjects: this.#subjects,
+      messages: fields.messages,
+      forget: (subject) => this.#cache.forget(subject),
+    });
   }
 
   /**
@@ -106,10 +126,13 @@ export class NatsEvtLog implements EvtLog {
     try {
       const jsm = await jetstreamManager(nc);
       const info = await provisionStream(jsm, stream);
+      const allowDirect = info.config.allow_direct === true;
       return new NatsEvtLog({
         nc,
         ownsConnection,
-        messages: new EntityMessages(jsm, stream.name, info.config.allow_direct === true),
+        jsm,
+        allowDirect,
+        messages: new EntityMessages(jsm, stream.name, allowDirect),
         stream: stream.name,
         subjectPrefix: stream.subjectPrefix,
         options,
@@ -333,6 +356,24 @@ export class NatsEvtLog implements EvtLog {
   }
 
   /**
+   * Purges the entity's messages that hold only seqNos <= `toSeqNo`, always keeping its last message (see
+   * `delete-evts.ts`). See {@link EvtLogRetention.deleteEvts}.
+   */
+  deleteEvts(type: string, id: string, toSeqNo: number): Promise<EvtsDeleted> {
+    return this.#deletion.deleteEvts(type, id, toSeqNo);
+  }
+
+  /** From the entity's first remaining message; see {@link EvtLogRetention.deletedTo}. */
+  deletedTo(type: string, id: string): Promise<number> {
+    return this.#deletion.deletedTo(type, id);
+  }
+
+  /** Purges every message of the entity, the last one included; see {@link EvtLogRetention.resetEntity}. */
+  resetEntity(type: string, id: string, expectedLastSeqNo: number): Promise<void> {
+    return this.#deletion.resetEntity(type, id, expectedLastSeqNo);
+  }
+
+  /**
    * Ends live by-type readers, then closes the connection if this log opened it (waiting for outstanding
    * publishes); a connection passed in as `options.connection` stays open. Later persists fail with
    * `PersistError` (`outcomeUnknown: false`).
@@ -374,9 +415,14 @@ export class NatsEvtLog implements EvtLog {
     return last;
   }
 
+  /** Decodes a message; each record carries its position (`evtsById` returns them as they are). */
   #decode(type: string, id: string, data: Uint8Array, streamSeq: number): DecodedBatch {
     try {
-      return decodeEvtBatch(data);
+      const batch = decodeEvtBatch(data);
+      batch.records.forEach((record, index) => {
+        (record as { position?: number }).position = toPosition(streamSeq, index);
+      });
+      return batch;
     } catch (cause) {
       throw new DecodeError("event", type, id, peekBatchRange(data)?.firstSeqNo ?? 0, {
         cause: new Error(

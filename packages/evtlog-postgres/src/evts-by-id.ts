@@ -9,6 +9,9 @@ import { EVT_COLUMNS, type EvtRow, toEvtRecord } from "./evt-row.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 import type { LogTables } from "./schema.js";
 
+/** A row of {@link evtsByIdStatement}: an event with its global position. */
+type PositionedEvtRow = EvtRow & { readonly position: string | number };
+
 /** The largest seqNo a bigint column holds that is still an exact JS number. */
 const MAX_SEQ_NO = Number.MAX_SAFE_INTEGER;
 
@@ -22,7 +25,7 @@ const MAX_SEQ_NO = Number.MAX_SAFE_INTEGER;
  * measured to read several times slower (issue 3). An unnamed statement is planned with the actual values.
  */
 export function evtsByIdStatement(t: LogTables): string {
-  return `SELECT ${EVT_COLUMNS} FROM ${t.events}
+  return `SELECT position, ${EVT_COLUMNS} FROM ${t.events}
     WHERE type = $1 AND id = $2 AND seq_no >= $3 AND seq_no <= $4
     ORDER BY seq_no LIMIT $5`;
 }
@@ -47,10 +50,10 @@ export async function* readEvtsById(
   }
   const to = until ?? MAX_SEQ_NO;
   if (to < from) return;
-  const fetchPage = (start: number): Promise<EvtRow[]> => {
+  const fetchPage = (start: number): Promise<PositionedEvtRow[]> => {
     const limit = Math.min(pageSize, to - start + 1);
     const page = pool.query(statement, [type, id, start, to, limit]).then(
-      (res) => res.rows as EvtRow[],
+      (res) => res.rows as PositionedEvtRow[],
       (err: unknown) => {
         throw new ReadError(
           `cannot read events of ${type}/${JSON.stringify(id)}: ${(err as Error).message}`,
@@ -64,9 +67,9 @@ export async function* readEvtsById(
     page.catch(() => {});
     return page;
   };
-  let pending: Promise<EvtRow[]> | undefined = fetchPage(from);
+  let pending: Promise<PositionedEvtRow[]> | undefined = fetchPage(from);
   while (pending !== undefined) {
-    const rows: EvtRow[] = await pending;
+    const rows: PositionedEvtRow[] = await pending;
     pending = undefined;
     const last = rows.at(-1);
     if (last !== undefined && rows.length === pageSize && Number(last.seq_no) < to) {
@@ -74,7 +77,7 @@ export async function* readEvtsById(
     }
     for (const row of rows) {
       if (signal?.aborted) return;
-      yield toEvtRecord(row);
+      yield { ...toEvtRecord(row), position: Number(row.position) };
     }
   }
 }

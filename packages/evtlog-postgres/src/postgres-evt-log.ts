@@ -1,9 +1,11 @@
 import {
   consoleLogger,
   type EvtLog,
+  type EvtLogRetention,
   type EvtRecord,
   type EvtsByIdOptions,
   type EvtsByTypeOptions,
+  type EvtsDeleted,
   InvalidArgumentError,
   type Logger,
   type NewEvt,
@@ -17,6 +19,7 @@ import { advisoryLockKey } from "./advisory-lock-key.js";
 import { AppendSignal } from "./append-signal.js";
 import { connectionTarget } from "./connection-target.js";
 import { createPool, type OwnedPool } from "./create-pool.js";
+import { PostgresEvtDeletion } from "./delete-evts.js";
 import { evtsByIdStatement, readEvtsById } from "./evts-by-id.js";
 import { evtsByTypeStatement, readEvtsByType } from "./evts-by-type.js";
 import { type GroupCommitStats, GroupCommitter } from "./group-commit.js";
@@ -61,13 +64,14 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
  * // ...
  * await log.close();
  */
-export class PostgresEvtLog implements EvtLog {
+export class PostgresEvtLog implements EvtLog, EvtLogRetention {
   readonly #pool: PgPoolLike;
   readonly #ownedPool: OwnedPool | undefined;
   readonly #config: Config;
   readonly #committer: GroupCommitter;
   readonly #appendSignal = new AppendSignal();
   readonly #listener: NotificationListener | undefined;
+  readonly #deletion: PostgresEvtDeletion;
   #closed = false;
   readonly #closing = new AbortController();
 
@@ -81,6 +85,7 @@ export class PostgresEvtLog implements EvtLog {
     this.#pool = pool;
     this.#ownedPool = ownedPool;
     this.#config = config;
+    this.#deletion = new PostgresEvtDeletion(pool, config.tables);
     this.#listener =
       notifyChannel === undefined || !config.listen
         ? undefined
@@ -233,6 +238,24 @@ export class PostgresEvtLog implements EvtLog {
       type,
       options,
     );
+  }
+
+  /**
+   * Deletes the entity's events up to `toSeqNo` in one statement; the head (last seqNo) survives. See
+   * {@link EvtLogRetention.deleteEvts} and `delete-evts.ts`.
+   */
+  deleteEvts(type: string, id: string, toSeqNo: number): Promise<EvtsDeleted> {
+    return this.#deletion.deleteEvts(type, id, toSeqNo);
+  }
+
+  /** The head's `deleted_to`; see {@link EvtLogRetention.deletedTo}. */
+  deletedTo(type: string, id: string): Promise<number> {
+    return this.#deletion.deletedTo(type, id);
+  }
+
+  /** Deletes the remaining events and the head; see {@link EvtLogRetention.resetEntity}. */
+  resetEntity(type: string, id: string, expectedLastSeqNo: number): Promise<void> {
+    return this.#deletion.resetEntity(type, id, expectedLastSeqNo);
   }
 
   /**

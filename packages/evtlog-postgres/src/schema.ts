@@ -11,7 +11,10 @@ export interface LogTables {
   readonly schema: string;
   /** The events: one row per event, `position` gives the global order. */
   readonly events: string;
-  /** One row per entity with its last seqNo: conflict detection and O(1) `lastSeqNo`. */
+  /**
+   * One row per entity with its last seqNo (conflict detection and O(1) `lastSeqNo`) and how far its
+   * events were deleted (`deleted_to`).
+   */
   readonly streams: string;
   /** Setup bookkeeping shared by every eventsourced component in the schema. */
   readonly versions: string;
@@ -63,6 +66,11 @@ const MIGRATIONS: readonly ((t: LogTables) => string)[] = [
       last_seq_no bigint NOT NULL CHECK (last_seq_no > 0),
       PRIMARY KEY (type, id)
     ) WITH (fillfactor = 50);`,
+  // 2: retention. `deleted_to` is the highest seqNo whose event was deleted; the head row itself survives
+  // deletion, so `last_seq_no` never rewinds. Adding a column with a constant default rewrites nothing.
+  (t) => `
+    ALTER TABLE ${t.streams} ADD COLUMN IF NOT EXISTS deleted_to bigint NOT NULL DEFAULT 0
+      CHECK (deleted_to >= 0);`,
 ];
 
 /** The schema version this code writes and reads. */

@@ -33,8 +33,8 @@ describe("PostgresEvtLog setup", () => {
       );
       await pool.end();
       expect(versions.rows).toEqual([
-        { component: "evtlog:events", version: 1 },
-        { component: "snapshots:snapshots", version: 1 },
+        { component: "evtlog:events", version: 2 },
+        { component: "snapshots:snapshots", version: 2 },
       ]);
       const logs = created.slice(0, 5) as PostgresEvtLog[];
       await logs[0]!.persist("setup", "x", 0, [evt("1")]);

@@ -36,10 +36,10 @@ const INVALID_SNAPSHOTS = [
   { seqNo: 9, bytes: "not bytes" as unknown as Uint8Array },
 ];
 
-describeSnapshotStoreContract("NatsSnapshotStore", async () => {
+describeSnapshotStoreContract("NatsSnapshotStore", async ({ history }) => {
   const nc = await connectTestNats();
   const bucket = uniqueBucket("snap-contract");
-  const store = await NatsSnapshotStore.create({ servers: NATS_URL, bucket, storage: "memory" });
+  const store = await NatsSnapshotStore.create({ servers: NATS_URL, bucket, storage: "memory", history });
   return {
     subject: store,
     cleanup: async () => {
@@ -68,6 +68,41 @@ describe("NatsSnapshotStore", () => {
     await store?.close();
     await deleteBucket(nc, bucket);
     await nc.close();
+  });
+
+  it("reads values in the format 1 of the previous release (no version), and writes it for snapshots without one", async () => {
+    const type = uniqueTypeName();
+    const kv = await new Kvm(nc).open(bucket);
+    // Format 1, byte by byte: format 1, seqNo 300 as a big-endian uint64, then the state.
+    const old = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 1, 44, 7, 8]);
+    await kv.put(snapshotKey(type, "old"), old);
+    const loaded = await store.load(type, "old");
+    expect([loaded?.seqNo, Array.from(loaded!.bytes), loaded?.version]).toEqual([300, [7, 8], undefined]);
+    await store.save(type, "plain", { seqNo: 300, bytes: new Uint8Array([7, 8]) });
+    expect(Array.from((await kv.get(snapshotKey(type, "plain")))!.value)).toEqual(Array.from(old));
+    await store.save(type, "versioned", { seqNo: 1, bytes: new Uint8Array([5]), version: "é2" });
+    expect(Array.from((await kv.get(snapshotKey(type, "versioned")))!.value)).toEqual([
+      2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 3, 0xc3, 0xa9, 0x32, 5,
+    ]);
+  });
+
+  it("raises the history of an existing bucket that keeps fewer snapshots than asked for", async () => {
+    const raised = uniqueBucket("snap-raise");
+    const first = await NatsSnapshotStore.create({ connection: nc, bucket: raised, storage: "memory" });
+    await first.save("t", "x", { seqNo: 1, bytes: new Uint8Array([1]) });
+    await first.close();
+    const second = await NatsSnapshotStore.create({
+      connection: nc,
+      bucket: raised,
+      storage: "memory",
+      history: 3,
+    });
+    expect((await (await new Kvm(nc).open(raised)).status()).history).toBe(3);
+    await second.save("t", "x", { seqNo: 2, bytes: new Uint8Array([2]) });
+    await second.save("t", "x", { seqNo: 3, bytes: new Uint8Array([3]) });
+    expect((await second.loadAll("t", "x")).map((s) => s.seqNo)).toEqual([3, 2, 1]);
+    await second.close();
+    await deleteBucket(nc, raised);
   });
 
   it("keys snapshots by type and the encoded id, one safe KV key per hostile id", () => {

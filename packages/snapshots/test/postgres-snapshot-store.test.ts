@@ -16,10 +16,10 @@ const INVALID_SNAPSHOTS = [
   { seqNo: 9, bytes: "not bytes" as unknown as Uint8Array },
 ];
 
-describeSnapshotStoreContract("PostgresSnapshotStore", async () => {
+describeSnapshotStoreContract("PostgresSnapshotStore", async ({ history }) => {
   await (await testPool(1)).end();
   const schema = uniqueSchemaName("snapshots");
-  const store = await PostgresSnapshotStore.create({ connectionString: DATABASE_URL, schema });
+  const store = await PostgresSnapshotStore.create({ connectionString: DATABASE_URL, schema, history });
   return {
     subject: store,
     cleanup: async () => {
@@ -30,6 +30,40 @@ describeSnapshotStoreContract("PostgresSnapshotStore", async () => {
 });
 
 describe("PostgresSnapshotStore", () => {
+  it("migrates a version 1 table (one snapshot per entity, no versions) to version 2, keeping its snapshots", async () => {
+    const schema = uniqueSchemaName("snapshots_v1");
+    const pool = await testPool(2);
+    try {
+      // The table and bookkeeping exactly as version 1 of this package created them.
+      await pool.query(`CREATE SCHEMA "${schema}";
+        CREATE TABLE "${schema}"."eventsourced_schema_version" (
+          component text PRIMARY KEY, version integer NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
+        INSERT INTO "${schema}"."eventsourced_schema_version" (component, version) VALUES ('snapshots:snapshots', 1);
+        CREATE TABLE "${schema}"."snapshots" (
+          type text NOT NULL, id text NOT NULL, seq_no bigint NOT NULL, bytes bytea NOT NULL,
+          saved_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (type, id));
+        INSERT INTO "${schema}"."snapshots" (type, id, seq_no, bytes) VALUES
+          ('counter', 'a', 100, '\\x01'), ('counter', 'b', 7, '\\x0203');`);
+      const store = await PostgresSnapshotStore.create({ pool, schema, history: 2 });
+      const [a, b] = [await store.load("counter", "a"), await store.load("counter", "b")];
+      expect([a?.seqNo, Array.from(a!.bytes), a?.version]).toEqual([100, [1], undefined]);
+      expect([b?.seqNo, Array.from(b!.bytes), b?.version]).toEqual([7, [2, 3], undefined]);
+      await store.save("counter", "a", { seqNo: 200, bytes: new Uint8Array([9]), version: "v2" });
+      expect((await store.loadAll("counter", "a")).map((s) => [s.seqNo, s.version])).toEqual([
+        [200, "v2"],
+        [100, undefined],
+      ]);
+      const version = await pool.query(
+        `SELECT version FROM "${schema}".eventsourced_schema_version WHERE component = 'snapshots:snapshots'`,
+      );
+      expect(version.rows).toEqual([{ version: 2 }]);
+      await store.close();
+    } finally {
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await pool.end();
+    }
+  });
+
   it("works on a pool it was given and leaves that pool open", async () => {
     const schema = uniqueSchemaName("snapshots_pool");
     const pool = await testPool(2);

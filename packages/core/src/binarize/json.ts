@@ -29,14 +29,24 @@ export function jsonFromBytes<T>(bytes: Uint8Array): T {
   return JSON.parse(decoder.decode(bytes), reviver) as T;
 }
 
+/** Options of {@link jsonBinarizer}. */
+export interface JsonBinarizerOptions {
+  /**
+   * The content type stored with every event; default `"application/json"`. Give each incompatible
+   * version of your events its own (e.g. `"application/json; v=2"`), so that `upcastingBinarizer` can tell
+   * old events from current ones.
+   */
+  readonly contentType?: string | undefined;
+}
+
 /**
  * A JSON binarizer (bigint-safe). The default when `Entity.spawn` is given none.
  * The types are the caller's promise: JSON carries no schema, so validate at the edges if events can be
  * written by other programs.
  */
-export function jsonBinarizer<E, S>(): Binarizer<E, S> {
+export function jsonBinarizer<E, S>(options: JsonBinarizerOptions = {}): Binarizer<E, S> {
   return {
-    contentType: "application/json",
+    contentType: options.contentType ?? "application/json",
     evtToBytes: jsonToBytes,
     evtFromBytes: (bytes) => jsonFromBytes<E>(bytes),
     stateToBytes: jsonToBytes,

@@ -1,21 +1,55 @@
+import { InvalidArgumentError } from "../errors.js";
 import type { Snapshot, SnapshotStore } from "../snapshot-store.js";
 import { validateTypeAndId } from "../validate.js";
 
-/** A SnapshotStore in memory: for unit tests and embedded use. Keeps the snapshot with the highest seqNo. */
+/** Options of {@link InMemorySnapshotStore}. */
+export interface InMemorySnapshotStoreOptions {
+  /** Snapshots kept per entity (the newest). Default 1. */
+  readonly history?: number | undefined;
+}
+
+/**
+ * A SnapshotStore in memory: for unit tests and embedded use. Keeps the `history` snapshots with the
+ * highest seqNos per entity.
+ */
 export class InMemorySnapshotStore implements SnapshotStore {
-  readonly #snapshots = new Map<string, Snapshot>();
+  readonly history: number;
+  // Newest first.
+  readonly #snapshots = new Map<string, Snapshot[]>();
+
+  constructor(options: InMemorySnapshotStoreOptions = {}) {
+    const history = options.history ?? 1;
+    if (!Number.isSafeInteger(history) || history < 1) {
+      throw new InvalidArgumentError(`invalid history ${history}: an integer >= 1`);
+    }
+    this.history = history;
+  }
 
   async save(type: string, id: string, snapshot: Snapshot): Promise<void> {
     validateTypeAndId(type, id);
     const key = `${type}\0${id}`;
-    const current = this.#snapshots.get(key);
-    if (current === undefined || current.seqNo < snapshot.seqNo) {
-      this.#snapshots.set(key, { seqNo: snapshot.seqNo, bytes: snapshot.bytes.slice() });
-    }
+    const kept = this.#snapshots.get(key) ?? [];
+    const newest = kept[0];
+    if (newest !== undefined && newest.seqNo >= snapshot.seqNo) return;
+    const copy: Snapshot =
+      snapshot.version === undefined
+        ? { seqNo: snapshot.seqNo, bytes: snapshot.bytes.slice() }
+        : { seqNo: snapshot.seqNo, bytes: snapshot.bytes.slice(), version: snapshot.version };
+    this.#snapshots.set(key, [copy, ...kept].slice(0, this.history));
   }
 
   async load(type: string, id: string): Promise<Snapshot | undefined> {
     validateTypeAndId(type, id);
-    return this.#snapshots.get(`${type}\0${id}`);
+    return this.#snapshots.get(`${type}\0${id}`)?.[0];
+  }
+
+  async loadAll(type: string, id: string): Promise<readonly Snapshot[]> {
+    validateTypeAndId(type, id);
+    return [...(this.#snapshots.get(`${type}\0${id}`) ?? [])];
+  }
+
+  async deleteAll(type: string, id: string): Promise<void> {
+    validateTypeAndId(type, id);
+    this.#snapshots.delete(`${type}\0${id}`);
   }
 }

@@ -4,5 +4,5 @@
 export { type EvtLogCounts, FaultyEvtLog, type FaultyEvtLogOptions } from "./faulty-evt-log.js";
 export { Given, given, type Outcome, Then } from "./given-when-then.js";
 export { InMemoryEvtLog } from "./in-memory-evt-log.js";
-export { InMemorySnapshotStore } from "./in-memory-snapshot-store.js";
+export { InMemorySnapshotStore, type InMemorySnapshotStoreOptions } from "./in-memory-snapshot-store.js";
 export { HOSTILE_IDS, uniqueTypeName } from "./test-ids.js";

@@ -17,11 +17,18 @@ import {
   reason,
   setupError,
 } from "@eventsourced/evtlog-nats/internal";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { KeyRevisions } from "./key-revisions.js";
 import { snapshotKey } from "./snapshot-key.js";
 import { SnapshotTooLargeError } from "./snapshot-too-large-error.js";
-import { decodeSnapshotValue, encodeSnapshotValue, SNAPSHOT_VALUE_OVERHEAD } from "./snapshot-value.js";
+import {
+  decodeSnapshotValue,
+  encodeSnapshotValue,
+  SNAPSHOT_VALUE_OVERHEAD,
+  storedSeqNoOf,
+} from "./snapshot-value.js";
 
 /** Options of {@link NatsSnapshotStore.create}. */
 export interface NatsSnapshotStoreOptions extends Omit<NatsConnectOptions, "name"> {
@@ -38,7 +45,16 @@ export interface NatsSnapshotStoreOptions extends Omit<NatsConnectOptions, "name
    * headers); default: the server's max payload.
    */
   readonly maxValueSize?: number | undefined;
+  /**
+   * Snapshots kept per entity (the bucket's history, at most 64); default 1. An existing bucket that
+   * keeps fewer is raised to this; one that keeps more is left as it is. Retention with
+   * `keepSnapshots: K` needs at least K.
+   */
+  readonly history?: number | undefined;
 }
+
+/** NATS KV keeps at most this many revisions per key. */
+const MAX_HISTORY = 64;
 
 /**
  * Room for the headers of a compare-and-set write (`Nats-Expected-Last-Subject-Sequence`, about 70 bytes):
@@ -50,7 +66,8 @@ const MAX_SAVE_ROUNDS = 50;
 
 /**
  * A {@link SnapshotStore} in a NATS KV bucket: key `<type>.<encoded id>` (the id mapping of the NATS event
- * log's subjects), value = format byte + seqNo (8 bytes, big-endian) + state bytes, history 1.
+ * log's subjects), value = format byte + seqNo (8 bytes, big-endian) + version (format 2) + state bytes
+ * (see `snapshot-value.ts`); the bucket's history keeps the newest `history` snapshots.
  *
  * A save reads the current entry and writes with the entry's revision as the expected one (compare and set),
  * retrying when another save got in between, so a snapshot with a higher seqNo is never replaced by an older
@@ -61,16 +78,33 @@ const MAX_SAVE_ROUNDS = 50;
  * const ref = await Entity.spawn(id, counter, { evtLog, snapshotStore: snapshots, snapshotAfter: 100 });
  */
 export class NatsSnapshotStore implements SnapshotStore {
+  /** Snapshots kept per entity. */
+  readonly history: number;
   readonly #nc: NatsConnection;
   readonly #ownsConnection: boolean;
   readonly #kv: KV;
   readonly #maxValueBytes: number;
+  /** Direct-get reads of a key's revisions, when the bucket allows direct gets. */
+  readonly #revisions: KeyRevisions | undefined;
+  /** Revisions per key the bucket keeps (at least `history`). */
+  readonly #bucketHistory: number;
 
-  private constructor(nc: NatsConnection, ownsConnection: boolean, kv: KV, maxValueBytes: number) {
-    this.#nc = nc;
-    this.#ownsConnection = ownsConnection;
-    this.#kv = kv;
-    this.#maxValueBytes = maxValueBytes;
+  private constructor(fields: {
+    nc: NatsConnection;
+    ownsConnection: boolean;
+    kv: KV;
+    maxValueBytes: number;
+    history: number;
+    bucketHistory: number;
+    revisions: KeyRevisions | undefined;
+  }) {
+    this.#nc = fields.nc;
+    this.#ownsConnection = fields.ownsConnection;
+    this.#kv = fields.kv;
+    this.#maxValueBytes = fields.maxValueBytes;
+    this.history = fields.history;
+    this.#bucketHistory = fields.bucketHistory;
+    this.#revisions = fields.revisions;
   }
 
   /**
@@ -107,25 +141,44 @@ export class NatsSnapshotStore implements SnapshotStore {
         "options",
       );
     }
+    const history = options.history ?? 1;
+    if (!(Number.isInteger(history) && history >= 1 && history <= MAX_HISTORY)) {
+      throw new ConfigurationError(
+        `invalid history ${history}: an integer from 1 to ${MAX_HISTORY}`,
+        "history",
+        "options",
+      );
+    }
     const ownsConnection = options.connection === undefined;
     const nc = options.connection ?? (await connectNats({ ...options, name: "eventsourced-snapshots" }));
     try {
       const kv = await new Kvm(nc).create(bucket, {
-        history: 1,
+        history,
         storage: options.storage === "memory" ? "memory" : "file",
         replicas: options.replicas ?? 1,
         ...(options.maxValueSize === undefined ? {} : { maxValueSize: options.maxValueSize }),
         description: "eventsourced snapshots: latest state per entity",
       });
-      const status = await kv.status();
+      let status = await kv.status();
+      const jsm = await jetstreamManager(nc);
+      if (status.history < history) {
+        // An existing bucket (e.g. from before history was configured): keep more revisions from now on.
+        const info = await jsm.streams.info(status.streamInfo.config.name);
+        await jsm.streams.update(info.config.name, { ...info.config, max_msgs_per_subject: history });
+        status = await kv.status();
+      }
+      const config = status.streamInfo.config;
       const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
       const bucketLimit = status.maxValueSize > 0 ? status.maxValueSize : Number.POSITIVE_INFINITY;
-      return new NatsSnapshotStore(
+      return new NatsSnapshotStore({
         nc,
         ownsConnection,
         kv,
-        Math.min(maxPayload, bucketLimit) - HEADER_ALLOWANCE,
-      );
+        maxValueBytes: Math.min(maxPayload, bucketLimit) - HEADER_ALLOWANCE,
+        history,
+        bucketHistory: status.history,
+        revisions: config.allow_direct === true ? new KeyRevisions(jsm, config.name, bucket) : undefined,
+      });
     } catch (err) {
       if (ownsConnection) await nc.close().catch(() => {});
       throw setupError(
@@ -142,7 +195,8 @@ export class NatsSnapshotStore implements SnapshotStore {
   }
 
   /**
-   * Saves the snapshot unless one with the same or a higher seqNo is stored. Rejects with
+   * Saves the snapshot (and its version) unless one with the same or a higher seqNo is stored; the
+   * bucket's history drops the oldest revision beyond `history`. Rejects with
    * `InvalidArgumentError` (nothing sent) on an invalid type, id or seqNo or bytes that are not a
    * `Uint8Array`, with `SnapshotTooLargeError` when the value does not fit, and with `PersistError`
    * otherwise (`outcomeUnknown` when a write went out unanswered).
@@ -155,7 +209,15 @@ export class NatsSnapshotStore implements SnapshotStore {
     if (!(snapshot.bytes instanceof Uint8Array)) {
       throw new InvalidArgumentError("invalid snapshot: bytes must be a Uint8Array");
     }
-    const value = encodeSnapshotValue(snapshot.seqNo, snapshot.bytes);
+    if (snapshot.version !== undefined && typeof snapshot.version !== "string") {
+      throw new InvalidArgumentError("invalid snapshot: version must be a string");
+    }
+    let value: Uint8Array;
+    try {
+      value = encodeSnapshotValue(snapshot);
+    } catch (cause) {
+      throw new InvalidArgumentError(`invalid snapshot: ${(cause as Error).message}`, { cause });
+    }
     if (value.length > this.#maxValueBytes) {
       throw new SnapshotTooLargeError(type, id, value.length, this.#maxValueBytes);
     }
@@ -167,8 +229,7 @@ export class NatsSnapshotStore implements SnapshotStore {
       } catch (err) {
         throw new PersistError(`cannot save the snapshot of ${where}: ${reason(err)}`, false, { cause: err });
       }
-      if (entry !== null && entry.operation === "PUT" && storedSeqNo(entry, type, id) >= snapshot.seqNo)
-        return;
+      if (entry !== null && entry.operation === "PUT" && storedSeqNoOf(entry.value) >= snapshot.seqNo) return;
       try {
         if (entry === null) await this.#kv.create(key, value);
         else await this.#kv.update(key, value, entry.revision);
@@ -192,6 +253,7 @@ export class NatsSnapshotStore implements SnapshotStore {
     );
   }
 
+  /** The latest snapshot (`ReadError` when the bucket cannot be read, `DecodeError` for a foreign value). */
   async load(type: string, id: string): Promise<Snapshot | undefined> {
     const key = snapshotKey(type, id);
     let entry: KvEntry | null;
@@ -206,17 +268,50 @@ export class NatsSnapshotStore implements SnapshotStore {
     return decodeSnapshotValue(entry.value, type, id);
   }
 
+  /**
+   * The kept snapshots (at most `history`), newest first, from the key's revisions after its last purge:
+   * one direct get per revision the bucket keeps (an ordered consumer when the bucket has no direct get).
+   */
+  async loadAll(type: string, id: string): Promise<readonly Snapshot[]> {
+    const key = snapshotKey(type, id);
+    let values: Uint8Array[] = [];
+    try {
+      if (this.#revisions !== undefined) {
+        values = await this.#revisions.values(key, this.#bucketHistory);
+      } else {
+        for await (const entry of await this.#kv.history({ key })) {
+          // Oldest first: a purge or delete marker makes everything before it gone.
+          if (entry.operation === "PUT") values.push(entry.value);
+          else values.length = 0;
+        }
+      }
+    } catch (err) {
+      throw new ReadError(`cannot load the snapshots of ${type}/${JSON.stringify(id)}: ${reason(err)}`, {
+        cause: err,
+      });
+    }
+    return values
+      .map((value) => decodeSnapshotValue(value, type, id))
+      .sort((a, b) => b.seqNo - a.seqNo)
+      .slice(0, this.history);
+  }
+
+  /** Purges the key: every revision goes, a purge marker stays (`PersistError` when that fails). */
+  async deleteAll(type: string, id: string): Promise<void> {
+    const key = snapshotKey(type, id);
+    try {
+      await this.#kv.purge(key);
+    } catch (err) {
+      throw new PersistError(
+        `cannot delete the snapshots of ${type}/${JSON.stringify(id)}: ${reason(err)}`,
+        classifyPublishFailure(err) !== "conflict",
+        { cause: err },
+      );
+    }
+  }
+
   /** Closes the connection if this store opened it; a connection passed in stays open. */
   async close(): Promise<void> {
     if (this.#ownsConnection && !this.#nc.isClosed()) await this.#nc.drain();
-  }
-}
-
-/** The seqNo of a stored entry; an entry this package cannot read counts as older than any snapshot. */
-function storedSeqNo(entry: KvEntry, type: string, id: string): number {
-  try {
-    return decodeSnapshotValue(entry.value, type, id).seqNo;
-  } catch {
-    return -1;
   }
 }

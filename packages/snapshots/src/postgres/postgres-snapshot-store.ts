@@ -36,28 +36,67 @@ export interface PostgresSnapshotStoreOptions {
   readonly ssl?: boolean | ConnectionOptions | undefined;
   /** Run the versioned schema setup on create. Default true. */
   readonly setup?: boolean | undefined;
+  /**
+   * Snapshots kept per entity (the newest ones); each save deletes older ones. Default 1. Retention with
+   * `keepSnapshots: K` needs at least K.
+   */
+  readonly history?: number | undefined;
+}
+
+/** A row as the load statements return it. */
+interface SnapshotRow {
+  readonly seq_no: string | number;
+  readonly version: string | null;
+  readonly bytes: Uint8Array;
 }
 
 /**
- * Snapshots in a PostgreSQL table keyed by `(type, id)`. A save is one upsert that only replaces a stored
- * snapshot with a higher seqNo, so racing saves keep the newest and an old one never overwrites it.
+ * Snapshots in a PostgreSQL table keyed by `(type, id, seq_no)`, with the version each was written under.
+ * A save is one statement that inserts the snapshot unless one with the same or a higher seqNo is stored,
+ * and deletes the entity's snapshots beyond the newest `history`; racing saves may leave one extra row
+ * until the next save, but `load` always returns the highest seqNo and `loadAll` at most `history`.
  * @example
  * const snapshots = await PostgresSnapshotStore.create({ connectionString: process.env.DATABASE_URL });
  * await Entity.spawn(id, counter, { evtLog, snapshotStore: snapshots, snapshotAfter: 100 });
  */
 export class PostgresSnapshotStore implements SnapshotStore {
+  /** Snapshots kept per entity. */
+  readonly history: number;
   readonly #pool: PgQueryPoolLike;
   readonly #ownedPool: OwnedPool | undefined;
   readonly #saveSql: string;
   readonly #loadSql: string;
+  readonly #loadAllSql: string;
+  readonly #deleteAllSql: string;
 
-  private constructor(pool: PgQueryPoolLike, ownedPool: OwnedPool | undefined, tables: SnapshotTables) {
+  private constructor(
+    pool: PgQueryPoolLike,
+    ownedPool: OwnedPool | undefined,
+    tables: SnapshotTables,
+    history: number,
+  ) {
     this.#pool = pool;
     this.#ownedPool = ownedPool;
-    this.#saveSql = `INSERT INTO ${tables.snapshots} AS s (type, id, seq_no, bytes) VALUES ($1, $2, $3, $4)
-      ON CONFLICT (type, id) DO UPDATE SET seq_no = EXCLUDED.seq_no, bytes = EXCLUDED.bytes, saved_at = now()
-      WHERE s.seq_no < EXCLUDED.seq_no`;
-    this.#loadSql = `SELECT seq_no, bytes FROM ${tables.snapshots} WHERE type = $1 AND id = $2`;
+    this.history = history;
+    const t = tables.snapshots;
+    // `kept` sees the rows from before the statement plus the one it inserts (a data-modifying CTE's rows
+    // are not visible to the rest of the statement otherwise).
+    this.#saveSql = `WITH ins AS (
+  INSERT INTO ${t} (type, id, seq_no, version, bytes)
+  SELECT $1, $2, $3, $4, $5
+  WHERE NOT EXISTS (SELECT FROM ${t} WHERE type = $1 AND id = $2 AND seq_no >= $3)
+  ON CONFLICT (type, id, seq_no) DO NOTHING
+  RETURNING seq_no
+),
+kept AS (
+  SELECT seq_no FROM (SELECT seq_no FROM ${t} WHERE type = $1 AND id = $2 UNION ALL SELECT seq_no FROM ins) AS all_kept
+  ORDER BY seq_no DESC LIMIT $6
+)
+DELETE FROM ${t} WHERE type = $1 AND id = $2 AND EXISTS (SELECT FROM ins)
+  AND seq_no < (SELECT min(seq_no) FROM kept)`;
+    this.#loadSql = `SELECT seq_no, version, bytes FROM ${t} WHERE type = $1 AND id = $2 ORDER BY seq_no DESC LIMIT 1`;
+    this.#loadAllSql = `SELECT seq_no, version, bytes FROM ${t} WHERE type = $1 AND id = $2 ORDER BY seq_no DESC LIMIT $3`;
+    this.#deleteAllSql = `DELETE FROM ${t} WHERE type = $1 AND id = $2`;
   }
 
   /**
@@ -70,6 +109,10 @@ export class PostgresSnapshotStore implements SnapshotStore {
     const max = options.maxConnections ?? 4;
     if (!Number.isInteger(max) || max < 1) {
       throw new InvalidArgumentError(`invalid maxConnections ${max}: must be a positive integer`);
+    }
+    const history = options.history ?? 1;
+    if (!Number.isSafeInteger(history) || history < 1) {
+      throw new InvalidArgumentError(`invalid history ${history}: must be a positive integer`);
     }
     const connectionString = options.pool === undefined ? options.connectionString : undefined;
     const target = connectionTarget(connectionString, options.pool !== undefined);
@@ -92,11 +135,12 @@ export class PostgresSnapshotStore implements SnapshotStore {
       await ownedPool?.end().catch(() => {});
       throw setupError(err, target, `set up the snapshot table ${tables.snapshots}`);
     }
-    return new PostgresSnapshotStore(pool, ownedPool, tables);
+    return new PostgresSnapshotStore(pool, ownedPool, tables, history);
   }
 
   /**
-   * Saves the snapshot unless a newer one is stored. Rejects with `InvalidArgumentError` (nothing sent) on
+   * Saves the snapshot (and its version) unless one with the same or a higher seqNo is stored, and drops
+   * the entity's snapshots beyond the newest `history`. Rejects with `InvalidArgumentError` (nothing sent) on
    * an invalid type, id or seqNo or bytes that are not a `Uint8Array`, and with `PersistError` when the
    * statement fails (`outcomeUnknown` when the connection broke after it was sent).
    */
@@ -106,7 +150,14 @@ export class PostgresSnapshotStore implements SnapshotStore {
     const { bytes } = snapshot;
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     try {
-      await this.#pool.query(this.#saveSql, [type, id, snapshot.seqNo, buffer]);
+      await this.#pool.query(this.#saveSql, [
+        type,
+        id,
+        snapshot.seqNo,
+        snapshot.version ?? null,
+        buffer,
+        this.history,
+      ]);
     } catch (err) {
       throw new PersistError(
         `cannot save the snapshot of ${type}/${JSON.stringify(id)}: ${(err as Error).message}`,
@@ -116,20 +167,45 @@ export class PostgresSnapshotStore implements SnapshotStore {
     }
   }
 
-  /** The stored snapshot; `InvalidArgumentError` on an invalid type or id, `ReadError` when the query fails. */
+  /**
+   * The stored snapshot with the highest seqNo; `InvalidArgumentError` on an invalid type or id,
+   * `ReadError` when the query fails.
+   */
   async load(type: string, id: string): Promise<Snapshot | undefined> {
     validateTypeAndId(type, id);
-    let row: { seq_no: string | number; bytes: Uint8Array } | undefined;
+    const rows = await this.#read(this.#loadSql, [type, id], type, id);
+    return rows[0] === undefined ? undefined : toSnapshot(rows[0]);
+  }
+
+  /** The kept snapshots (at most `history`), newest first. */
+  async loadAll(type: string, id: string): Promise<readonly Snapshot[]> {
+    validateTypeAndId(type, id);
+    return (await this.#read(this.#loadAllSql, [type, id, this.history], type, id)).map(toSnapshot);
+  }
+
+  /** Deletes every snapshot of the entity (`PersistError` when the statement fails). */
+  async deleteAll(type: string, id: string): Promise<void> {
+    validateTypeAndId(type, id);
     try {
-      const res = await this.#pool.query(this.#loadSql, [type, id]);
-      row = res.rows[0] as typeof row;
+      await this.#pool.query(this.#deleteAllSql, [type, id]);
+    } catch (err) {
+      throw new PersistError(
+        `cannot delete the snapshots of ${type}/${JSON.stringify(id)}: ${(err as Error).message}`,
+        classifyQueryFailure(err).outcomeUnknown,
+        { cause: err },
+      );
+    }
+  }
+
+  async #read(sql: string, params: unknown[], type: string, id: string): Promise<SnapshotRow[]> {
+    try {
+      return (await this.#pool.query(sql, params)).rows as SnapshotRow[];
     } catch (err) {
       throw new ReadError(
         `cannot load the snapshot of ${type}/${JSON.stringify(id)}: ${(err as Error).message}`,
         { cause: err },
       );
     }
-    return row === undefined ? undefined : { seqNo: Number(row.seq_no), bytes: row.bytes };
   }
 
   /** Ends the pool if the store created it; a pool passed in is left open. */
@@ -138,11 +214,19 @@ export class PostgresSnapshotStore implements SnapshotStore {
   }
 }
 
+function toSnapshot(row: SnapshotRow): Snapshot {
+  const snapshot = { seqNo: Number(row.seq_no), bytes: row.bytes };
+  return row.version === null ? snapshot : { ...snapshot, version: row.version };
+}
+
 function validateSnapshot(snapshot: Snapshot): void {
   if (!Number.isSafeInteger(snapshot?.seqNo) || snapshot.seqNo < 0) {
     throw new InvalidArgumentError(`invalid snapshot seqNo ${snapshot?.seqNo}: an integer >= 0`);
   }
   if (!(snapshot.bytes instanceof Uint8Array)) {
     throw new InvalidArgumentError("invalid snapshot: bytes must be a Uint8Array");
+  }
+  if (snapshot.version !== undefined && typeof snapshot.version !== "string") {
+    throw new InvalidArgumentError("invalid snapshot: version must be a string");
   }
 }

@@ -31,6 +31,22 @@ const MIGRATIONS: readonly ((t: SnapshotTables) => string)[] = [
       saved_at   timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (type, id)
     );`,
+  // 2: versions and history. Each snapshot carries the version it was written under (NULL for those saved
+  // before), and the key gains seq_no so that an entity can keep several snapshots. Existing rows stay:
+  // (type, id) was unique, so (type, id, seq_no) is. The old key's name is looked up, not assumed
+  // (PostgreSQL shortens generated names of long table names).
+  (t) => `
+    ALTER TABLE ${t.snapshots} ADD COLUMN IF NOT EXISTS version text;
+    DO $$
+    DECLARE pkey text;
+    BEGIN
+      SELECT conname INTO pkey FROM pg_constraint
+        WHERE conrelid = '${t.snapshots}'::regclass AND contype = 'p';
+      IF pkey IS NOT NULL THEN
+        EXECUTE format('ALTER TABLE ${t.snapshots} DROP CONSTRAINT %I', pkey);
+      END IF;
+    END $$;
+    ALTER TABLE ${t.snapshots} ADD PRIMARY KEY (type, id, seq_no);`,
 ];
 
 /** The schema version this code writes and reads. */

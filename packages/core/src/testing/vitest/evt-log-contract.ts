@@ -8,6 +8,7 @@ import {
   type TypedEvtRecord,
 } from "../../evt-log.js";
 import { HOSTILE_IDS, uniqueTypeName } from "../test-ids.js";
+import { describeEvtLogRetentionCases } from "./evt-log-retention-contract.js";
 
 /** What a contract-suite factory returns: the adapter under test and how to clean it up. */
 export interface ContractSubject<T> {
@@ -35,6 +36,15 @@ async function collect<T>(iterable: AsyncIterable<T>, limit = Number.POSITIVE_IN
 
 const text = (record: EvtRecord) => decoder.decode(record.bytes);
 
+/** Options of {@link describeEvtLogContract}. */
+export interface EvtLogContractOptions {
+  /**
+   * Also run the retention cases (`EvtLogRetention`: deleting a prefix, never rewinding, reset). Default
+   * true; a log that cannot delete events passes false.
+   */
+  readonly retention?: boolean | undefined;
+}
+
 /**
  * The EvtLog contract as a vitest suite. Every adapter runs it unchanged.
  * @example
@@ -43,7 +53,11 @@ const text = (record: EvtRecord) => decoder.decode(record.bytes);
  *   return { subject: log, cleanup: () => log.close() };
  * });
  */
-export function describeEvtLogContract(name: string, factory: () => Promise<ContractSubject<EvtLog>>): void {
+export function describeEvtLogContract(
+  name: string,
+  factory: () => Promise<ContractSubject<EvtLog>>,
+  options: EvtLogContractOptions = {},
+): void {
   describe(`EvtLog contract: ${name}`, () => {
     let log: EvtLog;
     let cleanup: (() => Promise<void>) | undefined;
@@ -431,6 +445,8 @@ export function describeEvtLogContract(name: string, factory: () => Promise<Cont
         ]);
       }
     });
+
+    if (options.retention ?? true) describeEvtLogRetentionCases(() => log);
   });
 }
 

@@ -2,5 +2,13 @@
 // peer `vitest`). Every adapter runs them unchanged.
 
 export { HOSTILE_IDS, uniqueTypeName } from "../test-ids.js";
-export { type ContractSubject, describeEvtLogContract } from "./evt-log-contract.js";
-export { describeSnapshotStoreContract } from "./snapshot-store-contract.js";
+export {
+  type ContractSubject,
+  describeEvtLogContract,
+  type EvtLogContractOptions,
+} from "./evt-log-contract.js";
+export {
+  describeSnapshotStoreContract,
+  type SnapshotStoreContractOptions,
+  type SnapshotStoreFactoryOptions,
+} from "./snapshot-store-contract.js";

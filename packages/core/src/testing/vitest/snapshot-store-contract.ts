@@ -17,21 +17,39 @@ async function errorOf(call: () => unknown): Promise<unknown> {
   return undefined;
 }
 
+/** What the suite asks the factory for: a store keeping this many snapshots per entity. */
+export interface SnapshotStoreFactoryOptions {
+  /** Snapshots kept per entity; 1 unless the history cases ask for more. */
+  readonly history: number;
+}
+
+/** Options of {@link describeSnapshotStoreContract}. */
+export interface SnapshotStoreContractOptions {
+  /**
+   * Also run the history cases (`history`, `loadAll`, `deleteAll`) on a store made with `{ history: 3 }`.
+   * Default true; a store that keeps only the latest snapshot passes false.
+   */
+  readonly history?: boolean | undefined;
+}
+
 /**
  * The SnapshotStore contract as a vitest suite. Every adapter runs it unchanged.
  * @example
- * describeSnapshotStoreContract("InMemorySnapshotStore", async () => ({ subject: new InMemorySnapshotStore() }));
+ * describeSnapshotStoreContract("InMemorySnapshotStore", async ({ history }) => ({
+ *   subject: new InMemorySnapshotStore({ history }),
+ * }));
  */
 export function describeSnapshotStoreContract(
   name: string,
-  factory: () => Promise<ContractSubject<SnapshotStore>>,
+  factory: (options: SnapshotStoreFactoryOptions) => Promise<ContractSubject<SnapshotStore>>,
+  options: SnapshotStoreContractOptions = {},
 ): void {
   describe(`SnapshotStore contract: ${name}`, () => {
     let store: SnapshotStore;
     let cleanup: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {
-      const made = await factory();
+      const made = await factory({ history: 1 });
       store = made.subject;
       cleanup = made.cleanup;
     });
@@ -143,11 +161,94 @@ export function describeSnapshotStoreContract(
       expect((await store.load(type, `${id.slice(0, -1)}y`))?.seqNo).toBe(2);
     });
 
+    it("stores the version with the snapshot, and no version when none was given", async () => {
+      const type = uniqueTypeName();
+      await store.save(type, "v", { seqNo: 1, bytes: bytes(1), version: "counter-state/2" });
+      expect(await store.load(type, "v")).toMatchObject({ seqNo: 1, version: "counter-state/2" });
+      await store.save(type, "none", { seqNo: 1, bytes: bytes(1) });
+      expect((await store.load(type, "none"))?.version).toBeUndefined();
+    });
+
     it("stores a large state", async () => {
       const type = uniqueTypeName();
       const big = new Uint8Array(256 * 1024).map((_, i) => i % 251);
       await store.save(type, "big", { seqNo: 1, bytes: big });
       expect(Buffer.from((await store.load(type, "big"))!.bytes).equals(Buffer.from(big))).toBe(true);
+    });
+
+    if (options.history ?? true) describeHistoryCases(factory);
+  });
+}
+
+function describeHistoryCases(
+  factory: (options: SnapshotStoreFactoryOptions) => Promise<ContractSubject<SnapshotStore>>,
+): void {
+  describe("with a history of 3 snapshots per entity", () => {
+    let store: SnapshotStore;
+    let cleanup: (() => Promise<void>) | undefined;
+    beforeAll(async () => {
+      const made = await factory({ history: 3 });
+      store = made.subject;
+      cleanup = made.cleanup;
+    });
+    afterAll(async () => {
+      await cleanup?.();
+    });
+    const loadAll = (type: string, id: string) => {
+      if (store.loadAll === undefined) throw new Error("the store has no loadAll");
+      return store.loadAll(type, id);
+    };
+
+    it("reports the history it keeps", () => {
+      expect(store.history).toBe(3);
+    });
+
+    it("keeps the newest 3 snapshots, newest first, each with its bytes and version", async () => {
+      const type = uniqueTypeName();
+      for (let seqNo = 1; seqNo <= 5; seqNo++) {
+        await store.save(type, "h", { seqNo: seqNo * 10, bytes: bytes(seqNo), version: `v${seqNo}` });
+      }
+      const all = await loadAll(type, "h");
+      expect(all.map((s) => [s.seqNo, Array.from(s.bytes), s.version])).toEqual([
+        [50, [5], "v5"],
+        [40, [4], "v4"],
+        [30, [3], "v3"],
+      ]);
+      expect((await store.load(type, "h"))?.seqNo).toBe(50);
+      expect(await loadAll(type, "nobody")).toEqual([]);
+    });
+
+    it("does not add a snapshot older than the newest to the history", async () => {
+      const type = uniqueTypeName();
+      await store.save(type, "h", { seqNo: 10, bytes: bytes(10) });
+      await store.save(type, "h", { seqNo: 3, bytes: bytes(3) });
+      expect((await loadAll(type, "h")).map((s) => s.seqNo)).toEqual([10]);
+    });
+
+    it("keeps the highest seqNo as the latest when saves race", async () => {
+      const type = uniqueTypeName();
+      await Promise.all(
+        [4, 9, 2, 7].map((seqNo) => store.save(type, "race", { seqNo, bytes: bytes(seqNo) })),
+      );
+      expect((await store.load(type, "race"))?.seqNo).toBe(9);
+      const all = await loadAll(type, "race");
+      expect(all[0]?.seqNo).toBe(9);
+      expect(all.length).toBeLessThanOrEqual(3);
+    });
+
+    it("deleteAll removes every snapshot of that entity, and only of it", async () => {
+      const type = uniqueTypeName();
+      for (const seqNo of [1, 2]) {
+        await store.save(type, "gone", { seqNo, bytes: bytes(seqNo) });
+        await store.save(type, "kept", { seqNo, bytes: bytes(seqNo) });
+      }
+      if (store.deleteAll === undefined) throw new Error("the store has no deleteAll");
+      await store.deleteAll(type, "gone");
+      expect(await store.load(type, "gone")).toBeUndefined();
+      expect(await loadAll(type, "gone")).toEqual([]);
+      expect((await loadAll(type, "kept")).map((s) => s.seqNo)).toEqual([2, 1]);
+      await store.save(type, "gone", { seqNo: 7, bytes: bytes(7) });
+      expect((await store.load(type, "gone"))?.seqNo).toBe(7);
     });
   });
 }

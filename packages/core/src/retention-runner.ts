@@ -1,0 +1,148 @@
+import { applyRetention, type RetentionContext, type RetentionOutcome } from "./apply-retention.js";
+import { type Deferred, deferred } from "./deferred.js";
+import { deleteEntity, type EntityDeleted } from "./delete-entity.js";
+import type { Logger } from "./logger.js";
+import type { SnapshotStore } from "./snapshot-store.js";
+
+/** Counters of a {@link RetentionRunner}. */
+export interface RetentionStats {
+  /** Retention runs (after a snapshot) finished. */
+  readonly runs: number;
+  /** Entity deletions (after a tombstone) finished. */
+  readonly erasures: number;
+  /** Runs and erasures that failed (logged as warnings; the next one retries). */
+  readonly failures: number;
+  /** Events (or NATS messages) removed. */
+  readonly removed: number;
+}
+
+/** What a {@link RetentionRunner} works with: a retention context whose snapshot store is optional. */
+export type RetentionRunnerContext<E, S> = Omit<RetentionContext<E, S>, "snapshotStore"> & {
+  readonly snapshotStore: SnapshotStore | undefined;
+};
+
+/** The work queued for one entity. */
+interface Job {
+  readonly id: string;
+  retention: boolean;
+  /** Delete everything before this seqNo (a tombstone's). */
+  eraseBefore: number | undefined;
+  readonly done: Deferred<void>;
+}
+
+/**
+ * Runs retention and entity deletion for one entity type in the background, one entity at a time, off
+ * the command path: entities only enqueue (after a snapshot was saved, or a tombstone persisted) and never
+ * wait, except `stop()`, which waits for the entity's own queued work. Requests for an entity that is
+ * already queued merge into its job. Failures are logged and counted, never thrown: the next request (the
+ * next snapshot, the next recovery) retries.
+ */
+export class RetentionRunner<E, S> {
+  readonly #ctx: RetentionRunnerContext<E, S>;
+  readonly #logger: Logger;
+  readonly #queue: Job[] = [];
+  readonly #byId = new Map<string, Job>();
+  #running: Job | undefined;
+  #runs = 0;
+  #erasures = 0;
+  #failures = 0;
+  #removed = 0;
+
+  constructor(ctx: RetentionRunnerContext<E, S>, logger: Logger) {
+    this.#ctx = ctx;
+    this.#logger = logger;
+  }
+
+  get stats(): RetentionStats {
+    return { runs: this.#runs, erasures: this.#erasures, failures: this.#failures, removed: this.#removed };
+  }
+
+  /** After a snapshot of `id` was saved: delete what the policy allows. */
+  requestRetention(id: string): void {
+    if (!this.#ctx.policy.deleteEvents || this.#ctx.snapshotStore === undefined) return;
+    this.#job(id).retention = true;
+  }
+
+  /** After entity `id` persisted a tombstone at `tombstoneSeqNo`: delete its snapshots and the events before it. */
+  requestErase(id: string, tombstoneSeqNo: number): void {
+    const job = this.#job(id);
+    job.eraseBefore = Math.max(job.eraseBefore ?? 0, tombstoneSeqNo);
+  }
+
+  /** Resolves when no work for `id` is queued or running. */
+  async idleFor(id: string): Promise<void> {
+    const running = this.#running?.id === id ? this.#running.done.promise : undefined;
+    await Promise.all([running, this.#byId.get(id)?.done.promise]);
+  }
+
+  #job(id: string): Job {
+    let job = this.#byId.get(id);
+    if (job === undefined) {
+      job = { id, retention: false, eraseBefore: undefined, done: deferred<void>() };
+      this.#byId.set(id, job);
+      this.#queue.push(job);
+      // Started from a later event-loop turn: the command that asked must be answered first.
+      if (this.#queue.length === 1 && this.#running === undefined) setImmediate(() => void this.#drain());
+    }
+    return job;
+  }
+
+  async #drain(): Promise<void> {
+    for (let job = this.#queue.shift(); job !== undefined; job = this.#queue.shift()) {
+      this.#byId.delete(job.id);
+      this.#running = job;
+      try {
+        await this.#execute(job);
+      } finally {
+        this.#running = undefined;
+        job.done.resolve();
+      }
+    }
+  }
+
+  async #execute(job: Job): Promise<void> {
+    const { typeName: type, evtLog, snapshotStore, policy } = this.#ctx;
+    const fields = { type, id: job.id };
+    if (job.eraseBefore !== undefined) {
+      try {
+        const erased: EntityDeleted = await deleteEntity(type, job.id, {
+          evtLog,
+          snapshotStore,
+          toSeqNo: job.eraseBefore - 1,
+          horizon: policy.horizon,
+          batchSize: policy.batchSize,
+        });
+        this.#erasures++;
+        this.#removed += erased.removed;
+        if (!erased.complete) {
+          this.#logger.warn(
+            "entity deletion held back by a projection; it completes at the entity's next recovery",
+            {
+              ...fields,
+              deletedTo: erased.deletedTo,
+              tombstoneSeqNo: job.eraseBefore,
+            },
+          );
+        }
+      } catch (error) {
+        this.#failures++;
+        this.#logger.warn("entity deletion failed; it is retried at the entity's next recovery", {
+          ...fields,
+          error,
+        });
+      }
+      // The snapshots are gone with the entity's data: nothing left for retention to do.
+      return;
+    }
+    if (!job.retention || snapshotStore === undefined) return;
+    try {
+      const outcome: RetentionOutcome = await applyRetention({ ...this.#ctx, snapshotStore }, job.id);
+      this.#runs++;
+      this.#removed += outcome.removed;
+      this.#logger.debug("retention ran", { ...fields, ...outcome });
+    } catch (error) {
+      this.#failures++;
+      this.#logger.warn("retention failed; the next snapshot retries it", { ...fields, error });
+    }
+  }
+}

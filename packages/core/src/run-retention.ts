@@ -1,0 +1,54 @@
+import { applyRetention, type RetentionOutcome } from "./apply-retention.js";
+import { jsonBinarizer } from "./binarize/json.js";
+import type { Binarizer } from "./binarizer.js";
+import { InvalidArgumentError } from "./errors.js";
+import type { EvtLog } from "./evt-log.js";
+import { supportsRetention } from "./evt-log-retention.js";
+import { type RetentionPolicy, resolveRetentionPolicy } from "./retention-policy.js";
+import type { SnapshotStore } from "./snapshot-store.js";
+import { resolveSnapshotVersioning, type SnapshotVersioning } from "./snapshot-versioning.js";
+import { validateTypeAndId } from "./validate.js";
+
+/** Options of {@link runRetention}: the stores and policy of the entity type, as given to `Entity.spawn`. */
+export interface RunRetentionOptions<E, S> {
+  readonly evtLog: EvtLog;
+  readonly snapshotStore: SnapshotStore;
+  /** Decodes the newest snapshot before anything is deleted. Default: `jsonBinarizer()`. */
+  readonly binarizer?: Binarizer<E, S> | undefined;
+  /** `keepSnapshots`, `horizon` and `batchSize` apply; `deleteEvents` is implied. */
+  readonly policy: RetentionPolicy<E>;
+  readonly snapshotVersion?: SnapshotVersioning | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Runs retention for one entity now, outside any running entity: what an entity with a `retention`
+ * policy does in the background after each snapshot. For operations (a sweep over existing entities after
+ * turning retention on) and tests. Safe while the entity runs and from several processes at once.
+ * Throws `InvalidArgumentError` when the log cannot delete events, and `DecodeError` when the newest
+ * snapshot cannot be decoded (then nothing is deleted).
+ */
+export function runRetention<E, S>(
+  type: string,
+  id: string,
+  options: RunRetentionOptions<E, S>,
+): Promise<RetentionOutcome> {
+  validateTypeAndId(type, id);
+  const { evtLog, snapshotStore } = options;
+  if (evtLog === undefined || !supportsRetention(evtLog)) {
+    throw new InvalidArgumentError("runRetention needs an evtLog that can delete events (EvtLogRetention)");
+  }
+  if (snapshotStore === undefined) throw new InvalidArgumentError("runRetention needs a snapshotStore");
+  return applyRetention(
+    {
+      typeName: type,
+      evtLog,
+      snapshotStore,
+      binarizer: options.binarizer ?? jsonBinarizer<E, S>(),
+      versioning: resolveSnapshotVersioning(options.snapshotVersion),
+      policy: resolveRetentionPolicy({ ...options.policy, deleteEvents: true }),
+    },
+    id,
+    options.signal,
+  );
+}
