@@ -82,6 +82,7 @@ export {
   type Persisted,
   TYPE_NAME_PATTERN,
   type TypedEvtRecord,
+  type TypeHead,
 } from "./evt-log.js";
 // Logging
 export { consoleLogger, type LogFields, type Logger, silentLogger } from "./logger.js";

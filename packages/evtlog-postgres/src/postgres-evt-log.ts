@@ -11,6 +11,7 @@ import {
   type Persisted,
   ReadError,
   type TypedEvtRecord,
+  type TypeHead,
   validateTypeAndId,
 } from "@eventsourced/core";
 import { advisoryLockKey } from "./advisory-lock-key.js";
@@ -42,6 +43,7 @@ interface Config {
   readonly lastSeqNoSql: string;
   readonly byIdSql: string;
   readonly byTypeSql: string;
+  readonly headSql: string;
 }
 
 function positiveInteger(value: number | undefined, fallback: number, name: string): number {
@@ -145,6 +147,8 @@ export class PostgresEvtLog implements EvtLog {
       lastSeqNoSql: `SELECT last_seq_no FROM ${tables.streams} WHERE type = $1 AND id = $2`,
       byIdSql: evtsByIdStatement(tables),
       byTypeSql: evtsByTypeStatement(tables),
+      // Backwards on the (type, position) index: one index entry, whatever the table's size.
+      headSql: `SELECT position, recorded_at FROM ${tables.events} WHERE type = $1 ORDER BY position DESC LIMIT 1`,
     };
     const notifyChannel = notify
       ? `eventsourced_${advisoryLockKey(`${tables.schemaName}.${tables.tableName}`).replace("-", "m")}`
@@ -208,6 +212,20 @@ export class PostgresEvtLog implements EvtLog {
   evtsById(type: string, id: string, options: EvtsByIdOptions): AsyncIterable<EvtRecord> {
     validateTypeAndId(type, id);
     return readEvtsById(this.#pool, this.#config.byIdSql, this.#config.pageSize, type, id, options);
+  }
+
+  /** The position and time of the type's last event (see {@link EvtLog.headOfType}). */
+  async headOfType(type: string): Promise<TypeHead | undefined> {
+    validateTypeAndId(type, "-");
+    try {
+      const res = await this.#pool.query(this.#config.headSql, [type]);
+      const row = res.rows[0] as { position: string | number; recorded_at: Date } | undefined;
+      return row === undefined ? undefined : { position: Number(row.position), recordedAt: row.recorded_at };
+    } catch (err) {
+      throw new ReadError(`cannot read the last event of type ${type}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
   }
 
   evtsByType(type: string, options: EvtsByTypeOptions = {}): AsyncIterable<TypedEvtRecord> {

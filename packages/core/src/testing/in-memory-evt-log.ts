@@ -8,6 +8,7 @@ import type {
   NewEvt,
   Persisted,
   TypedEvtRecord,
+  TypeHead,
 } from "../evt-log.js";
 import { validateTypeAndId } from "../validate.js";
 
@@ -91,6 +92,12 @@ export class InMemoryEvtLog implements EvtLog {
       const { type: _t, id: _i, position: _p, ...record } = stored[seqNo - 1]!;
       yield record;
     }
+  }
+
+  async headOfType(type: string): Promise<TypeHead | undefined> {
+    validateTypeAndId(type, "-");
+    const last = this.#byType.get(type)?.at(-1);
+    return last === undefined ? undefined : { position: last.position, recordedAt: last.recordedAt };
   }
 
   async *evtsByType(type: string, options: EvtsByTypeOptions = {}): AsyncIterable<TypedEvtRecord> {
