@@ -1,0 +1,5 @@
+// PostgreSQL for projections: checkpoints, dead letters, exactly-once handlers and inline projections.
+
+export { type ExactlyOnceOptions, exactlyOnce } from "./exactly-once.js";
+export type { PgClientLike, PgPoolLike, PgQueryable, PgResultLike } from "./pg-like.js";
+export { PostgresProjectionStore, type PostgresProjectionStoreOptions } from "./postgres-projection-store.js";
