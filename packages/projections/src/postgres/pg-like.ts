@@ -18,6 +18,9 @@ export interface PgQueryable {
 export interface PgClientLike extends PgQueryable {
   /** Returns the client to its pool; an error (or `true`) destroys the connection instead. */
   release(err?: Error | boolean): void;
+  /** `pg` clients emit `error` when their connection dies between queries. */
+  on?(event: "error", listener: (err: Error) => void): unknown;
+  removeListener?(event: "error", listener: (err: Error) => void): unknown;
 }
 
 /** A connection pool, e.g. `new pg.Pool({ connectionString })`. */

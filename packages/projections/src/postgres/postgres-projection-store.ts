@@ -124,6 +124,12 @@ export class PostgresProjectionStore implements ProjectionStore {
   async transaction<T>(work: (tx: PgClientLike) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
     let broken: Error | undefined;
+    // A connection that dies between two statements (a terminated backend) emits `error`: the next statement
+    // fails with it, and an unheard event must not bring the process down meanwhile.
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on?.("error", onError);
     try {
       await client.query(this.#begin);
       const result = await work(client);
@@ -137,6 +143,8 @@ export class PostgresProjectionStore implements ProjectionStore {
       }
       throw err;
     } finally {
+      client.removeListener?.("error", onError);
+      if (broken !== undefined) client.on?.("error", () => {});
       client.release(broken);
     }
   }
