@@ -1,3 +1,4 @@
+import { ConfigurationError } from "@eventsourced/core";
 import { ProjectionFencedError } from "../errors.js";
 import type {
   Advance,
@@ -17,6 +18,13 @@ export class InMemoryProjectionStore implements ProjectionStore {
     const row = this.#rows.get(name) ?? { name, type, position: 0, epoch: 0, status: "running" as const };
     if (row.epoch > epoch) {
       throw new ProjectionFencedError(name, row.position, epoch, { detail: `claimed by epoch ${row.epoch}` });
+    }
+    if (row.type !== type) {
+      throw new ConfigurationError(
+        `projection ${JSON.stringify(name)} reads type ${row.type}, not ${type}`,
+        "type",
+        "options",
+      );
     }
     const claimed = { ...row, epoch };
     this.#rows.set(name, claimed);
@@ -57,6 +65,8 @@ export class InMemoryProjectionStore implements ProjectionStore {
   async reset(name: string, position: number): Promise<void> {
     const row = this.#rows.get(name);
     if (row !== undefined) this.#rows.set(name, { ...row, position, lastEventAt: undefined });
+    const letters = this.#letters(name);
+    for (const at of [...letters.keys()]) if (at > position) letters.delete(at);
   }
 
   async deadLetters(name: string): Promise<DeadLetter[]> {
