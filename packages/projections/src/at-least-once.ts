@@ -77,7 +77,8 @@ class AtLeastOnceHandler<E> implements ProjectionHandler<E> {
   flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#saving = this.#saving.then(() => this.#save());
+    // After the previous save settled, whatever its outcome: a failed save must not fail every later one.
+    this.#saving = this.#saving.catch(() => {}).then(() => this.#save());
     return this.#saving;
   }
 

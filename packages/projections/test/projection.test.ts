@@ -1,4 +1,4 @@
-import { silentLogger } from "@eventsourced/core";
+import { ConnectionError, silentLogger } from "@eventsourced/core";
 import { InMemoryEvtLog, uniqueTypeName } from "@eventsourced/core/testing";
 import {
   atLeastOnce,
@@ -234,6 +234,22 @@ describe("Projection (in memory)", () => {
     await p.redrive(2);
     expect(s.totals.get("a")).toBe(6);
     expect(await p.deadLetters()).toEqual([]);
+  });
+
+  it("a failed checkpoint save is never ignored, and does not fail the saves after it", async () => {
+    const s = setup();
+    let failing = 2;
+    const original = s.store.save.bind(s.store);
+    s.store.save = async (fence, advance) => {
+      if (failing-- > 0) throw new ConnectionError("injected: the store is away", "memory");
+      return original(fence, advance);
+    };
+    const p = start(s, summing(s));
+    await p.waitFor(await write(s, "a", [1, 2, 3]));
+    await waitUntil(async () => (await s.store.load(p.name))?.position === 3, "the checkpoint to be saved");
+    // The events of the failed saves were applied again after each restart: at-least-once, never lost.
+    expect(new Set(s.applied.map((e) => e.position))).toEqual(new Set([1, 2, 3]));
+    expect(s.applied.length).toBeGreaterThan(3);
   });
 
   it("pause is persisted: a paused projection applies nothing until resumed, even after a restart", async () => {

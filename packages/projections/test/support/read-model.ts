@@ -27,6 +27,7 @@ export class ReadModel {
   }
 
   async create(): Promise<void> {
+    await this.pool.query(`CREATE SCHEMA IF NOT EXISTS ${this.totals.split(".")[0]}`);
     await this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.totals} (
       id text PRIMARY KEY, total bigint NOT NULL, last_seq_no bigint NOT NULL)`);
     await this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.applied} (
