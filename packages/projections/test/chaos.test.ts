@@ -88,21 +88,36 @@ describe("projection chaos on PostgreSQL", () => {
     for (let round = 0; round < perEntity; round++) {
       await Promise.all(
         Array.from({ length: ENTITIES }, (_, e) =>
-          round * ENTITIES + e < EVENTS ? log.persist(type, `e${e}`, round, [deposit(1 + ((e * 7 + round) % 13))]) : undefined,
+          round * ENTITIES + e < EVENTS
+            ? log.persist(type, `e${e}`, round, [deposit(1 + ((e * 7 + round) % 13))])
+            : undefined,
         ),
       );
     }
     const head = (await log.headOfType(type))!.position;
-    await waitUntil(() => projection.status.position >= head && replacing === undefined, "the projection to catch up", 240_000);
+    await waitUntil(
+      () => projection.status.position >= head && replacing === undefined,
+      "the projection to catch up",
+      240_000,
+    );
     supervising = false;
     await supervisor;
     await projection.stop();
 
     const verdict = await exactlyOnceVerdict(model, log, type);
-    expect(verdict).toEqual({ events: EVENTS, missing: 0, duplicated: 0, foreign: 0, gaps: 0, wrongTotals: 0 });
+    expect(verdict).toEqual({
+      events: EVENTS,
+      missing: 0,
+      duplicated: 0,
+      foreign: 0,
+      gaps: 0,
+      wrongTotals: 0,
+    });
     // The chaos did happen.
     expect(injectedFailures).toBeGreaterThan(0);
     expect(stops).toBeGreaterThan(0);
-    console.info(`chaos seed ${SEED}: ${EVENTS} events, ${injectedFailures} injected handler failures, ${stops} stops`);
+    console.info(
+      `chaos seed ${SEED}: ${EVENTS} events, ${injectedFailures} injected handler failures, ${stops} stops`,
+    );
   }, 300_000);
 });
