@@ -21,7 +21,7 @@ import { createPool, type OwnedPool } from "./create-pool.js";
 import { singleConnectionServers } from "./embedded/single-connection-servers.js";
 import { evtsByIdStatement, readEvtsById } from "./evts-by-id.js";
 import { evtsByTypeStatement, readEvtsByType } from "./evts-by-type.js";
-import { type GroupCommitStats, GroupCommitter } from "./group-commit.js";
+import { type GroupCommitStats, GroupCommitter, type PersistHook } from "./group-commit.js";
 import { NotificationListener } from "./notification-listener.js";
 import { persistOneStatement } from "./persist-one-statement.js";
 import { persistStatement } from "./persist-statement.js";
@@ -79,6 +79,7 @@ export class PostgresEvtLog implements EvtLog {
     config: Config,
     notifyChannel: string | undefined,
     maxBatchSize: number,
+    inTransaction: PersistHook | undefined,
   ) {
     this.#pool = pool;
     this.#ownedPool = ownedPool;
@@ -104,6 +105,7 @@ export class PostgresEvtLog implements EvtLog {
       target: config.target,
       logger: config.logger,
       onCommitted: (types) => this.#appendSignal.signal(types),
+      inTransaction,
     });
   }
 
@@ -164,7 +166,7 @@ export class PostgresEvtLog implements EvtLog {
       if (isConnectFailure(err)) throw connectionError(err, target);
       throw err;
     }
-    return new PostgresEvtLog(pool, ownedPool, config, notifyChannel, maxBatchSize);
+    return new PostgresEvtLog(pool, ownedPool, config, notifyChannel, maxBatchSize, options.inTransaction);
   }
 
   /** Group-commit counters: batches, persists, events, conflicts, fallbacks, reconnects. */
