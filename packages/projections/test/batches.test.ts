@@ -32,7 +32,7 @@ describe("batches", () => {
     expect(out.length).toBeGreaterThan(1);
   });
 
-  it("asks the source for nothing while the caller holds a full batch", async () => {
+  it("reads one batch ahead while the caller holds a full batch, and no further", async () => {
     let pulled = 0;
     async function* counted() {
       for (let i = 0; i < 100; i++) {
@@ -43,7 +43,7 @@ describe("batches", () => {
     const iterator = batches(counted(), { maxEvents: 10, maxWaitMs: 1_000 })[Symbol.asyncIterator]();
     await iterator.next();
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(pulled).toBe(10);
+    expect(pulled).toBe(20);
     await iterator.return?.(undefined);
   });
 

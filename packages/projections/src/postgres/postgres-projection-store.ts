@@ -32,6 +32,13 @@ export interface PostgresProjectionStoreOptions {
    * over. Default 5,000 ms; raise it if handlers wait on something else mid-transaction.
    */
   readonly transactionIdleTimeoutMs?: number | undefined;
+  /**
+   * `false` commits exactly-once transactions with `synchronous_commit = off`: no wait for the WAL flush. Safe
+   * for exactly-once (read model and checkpoint still commit or vanish together; after a database crash the
+   * last batches are applied again), but a `waitFor()` answered just before such a crash may be undone for a
+   * while. Default true.
+   */
+  readonly synchronousCommit?: boolean | undefined;
 }
 
 interface Row {
@@ -66,11 +73,14 @@ export class PostgresProjectionStore implements ProjectionStore {
     owned: { end(): Promise<void> } | undefined,
     t: ProjectionTables,
     idleMs: number,
+    synchronousCommit: boolean,
   ) {
     this.#pool = pool;
     this.#ownedPool = owned;
     this.#t = t;
-    this.#begin = `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${idleMs}`;
+    this.#begin =
+      `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${idleMs}` +
+      (synchronousCommit ? "" : "; SET LOCAL synchronous_commit = off");
     this.#saveSql = `UPDATE ${t.projections} SET position = $4, last_event_at = coalesce($5, last_event_at), updated_at = now()
       WHERE name = $1 AND position = $2 AND epoch = $3`;
   }
@@ -104,7 +114,7 @@ export class PostgresProjectionStore implements ProjectionStore {
       await owned?.end().catch(() => {});
       throw err;
     }
-    return new PostgresProjectionStore(pool, owned, t, idleMs);
+    return new PostgresProjectionStore(pool, owned, t, idleMs, options.synchronousCommit ?? true);
   }
 
   /** The quoted, qualified name of the checkpoint table (for operators and tests). */
