@@ -15,7 +15,7 @@ export {
 } from "./errors.js";
 export { isInfrastructureError } from "./infrastructure-error.js";
 // One active instance
-export type { LeaseGrant, LeaseStoreLike, ProjectionLeaseOptions } from "./lease.js";
+export { type ProjectionLease, type ProjectionLeaseKeeper, projectionLeaseKey } from "./lease.js";
 // Events as handlers see them
 export type { EvtDecoder, ProjectedEvt } from "./projected-evt.js";
 export {

@@ -6,7 +6,7 @@ import {
   TYPE_NAME_PATTERN,
 } from "@eventsourced/core";
 import type { OnHandlerError } from "./batch-processor.js";
-import type { ProjectionLeaseOptions } from "./lease.js";
+import type { ProjectionLeaseKeeper } from "./lease.js";
 import type { EvtDecoder } from "./projected-evt.js";
 import type { ProjectionHandler } from "./projection-handler.js";
 
@@ -40,8 +40,12 @@ export interface ProjectionOptions<E> {
    * connection and read errors.
    */
   readonly isInfrastructureError?: ((err: unknown) => boolean) | undefined;
-  /** One active instance across processes. Without it, run one instance yourself. */
-  readonly lease?: ProjectionLeaseOptions | undefined;
+  /**
+   * One active instance across processes: a `LeaseKeeper` of `@eventsourced/leases` (key
+   * `projection.<name>`). Standby instances wait for the lease; the epoch of each tenure fences the checkpoint.
+   * Without it, run one instance yourself (a second one is fenced at its first compare-and-set).
+   */
+  readonly lease?: ProjectionLeaseKeeper | undefined;
   /** How often the stored status is checked for a pause or resume by another process. Default 1,000 ms. */
   readonly statusPollMs?: number | undefined;
   /** Default `consoleLogger`. */
@@ -70,8 +74,6 @@ export function validateProjectionOptions<E>(options: ProjectionOptions<E>): voi
   positive(options.batch?.maxEvents, "batch.maxEvents");
   positive(options.batch?.maxWaitMs, "batch.maxWaitMs");
   positive(options.statusPollMs, "statusPollMs");
-  positive(options.lease?.ttlMs, "lease.ttlMs");
-  positive(options.lease?.pollMs, "lease.pollMs");
   const retries = options.onError?.retries;
   if (retries !== undefined && !(Number.isInteger(retries) && retries >= 0)) {
     throw new ConfigurationError(

@@ -11,7 +11,7 @@ import { batches } from "./batches.js";
 import { delay } from "./delay.js";
 import { ProjectionStoppedError } from "./errors.js";
 import { isInfrastructureError } from "./infrastructure-error.js";
-import { LeaseHolder } from "./lease.js";
+import { type ProjectionLease, type ProjectionLeaseKeeper, projectionLeaseKey } from "./lease.js";
 import { PositionWaiters } from "./position-waiters.js";
 import { decodeRecord, isUndecodable } from "./projected-evt.js";
 import type { ProjectionHandler } from "./projection-handler.js";
@@ -75,7 +75,9 @@ export class Projection<E> {
   readonly #options: ProjectionOptions<E>;
   readonly #handler: ProjectionHandler<E>;
   readonly #logger: Logger;
-  readonly #lease: LeaseHolder | undefined;
+  readonly #keeper: ProjectionLeaseKeeper | undefined;
+  /** The current tenure, and a signal aborted when it ends. */
+  #lease: { readonly tenure: ProjectionLease; readonly lost: AbortSignal } | undefined;
   readonly #stats: ProcessorStats = emptyStats();
   readonly #waiters = new PositionWaiters();
   #state: ProjectionState = "idle";
@@ -96,10 +98,7 @@ export class Projection<E> {
     this.#options = options;
     this.#handler = options.handler;
     this.#logger = options.logger ?? consoleLogger;
-    this.#lease =
-      options.lease === undefined
-        ? undefined
-        : new LeaseHolder(`projection:${options.name}`, options.lease, this.#logger);
+    this.#keeper = options.lease;
   }
 
   /** Validates the options; nothing runs until {@link start}. */
@@ -295,9 +294,9 @@ export class Projection<E> {
     let fenced = false;
     try {
       while (!signal.aborted) {
-        if (this.#lease !== undefined && !this.#lease.valid) {
+        if (this.#keeper !== undefined && this.#lease?.tenure.isValid() !== true) {
           this.#setState("standby");
-          if ((await this.#lease.acquire(signal)) === undefined) break;
+          if (!(await this.#acquireLease(this.#keeper, signal, backoff))) break;
         }
         try {
           await this.#runClaimed(processor, signal);
@@ -334,15 +333,41 @@ export class Projection<E> {
       }
     } finally {
       this.#handler.end();
-      await this.#lease?.release();
+      await this.#lease?.tenure.release().catch(() => {});
+      this.#lease = undefined;
       for (const m of this.#maintenance.splice(0)) m.reject(new ProjectionStoppedError(this.name));
       if (!fenced) this.#setState("stopped");
     }
   }
 
+  /** Waits for the lease (false when stopped first); failures of the keeper are retried with backoff. */
+  async #acquireLease(
+    keeper: ProjectionLeaseKeeper,
+    signal: AbortSignal,
+    backoff: Backoff,
+  ): Promise<boolean> {
+    while (!signal.aborted) {
+      try {
+        const tenure = await keeper.acquire(projectionLeaseKey(this.name), { signal });
+        const lost = new AbortController();
+        void tenure.whenEnded.then(() => lost.abort());
+        this.#lease = { tenure, lost: lost.signal };
+        return true;
+      } catch (err) {
+        if (signal.aborted) return false;
+        this.#logger.warn("projection cannot acquire its lease; retrying", {
+          projection: this.name,
+          error: describe(err),
+        });
+        await delay(backoff.next(), signal);
+      }
+    }
+    return false;
+  }
+
   /** Claims the checkpoint under the current lease epoch and works until interrupted. */
   async #runClaimed(processor: BatchProcessor<E>, signal: AbortSignal): Promise<void> {
-    const epoch = this.#lease?.grant?.epoch ?? 0;
+    const epoch = this.#lease?.tenure.epoch ?? 0;
     const row = await this.#handler.store.claim(this.name, this.type, epoch);
     this.#epoch = epoch;
     this.#handler.begin({ name: this.name, epoch, position: row.position });
@@ -390,7 +415,7 @@ export class Projection<E> {
       const { binarizer } = this.#options;
       for await (const batch of batches(records, limits)) {
         // A stale owner must not hand anything to the handler (side effects in at-least-once mode).
-        if (this.#lease !== undefined && !this.#lease.valid) throw new LeaseLostError();
+        if (this.#lease !== undefined && !this.#lease.tenure.isValid()) throw new LeaseLostError();
         await processor.process(batch.map((record) => decodeRecord(record, binarizer)));
         const last = batch.at(-1)!;
         this.#applied = last.position;

@@ -6,7 +6,7 @@ import {
   Projection,
   type ProjectionHandler,
 } from "@eventsourced/projections";
-import { InMemoryLeaseStore, InMemoryProjectionStore } from "@eventsourced/projections/testing";
+import { InMemoryLeases, InMemoryProjectionStore } from "@eventsourced/projections/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Deposited, deposit, depositBinarizer, waitUntil } from "./support/fixtures.js";
 
@@ -291,27 +291,35 @@ describe("Projection (in memory)", () => {
     expect(s.totals.get("a")).toBe(6);
   });
 
-  it("one instance runs, the other waits on the lease and takes over when it expires", async () => {
+  it("one instance runs, the other waits on the lease and takes over when it is released or expires", async () => {
     const s = setup();
-    const leases = new InMemoryLeaseStore();
-    const lease = { store: leases, ttlMs: 200, pollMs: 10 };
-    const a = start(s, summing(s), { lease: { ...lease, owner: "a" } });
+    const leases = new InMemoryLeases();
+    const key = `projection.p-${s.type}`;
+    const a = start(s, summing(s), { lease: leases.keeper("a") });
     await waitUntil(() => a.status.state === "running", "the first instance to run");
-    const b = start(s, summing(s), { lease: { ...lease, owner: "b" } });
+    const b = start(s, summing(s), { lease: leases.keeper("b") });
     await waitUntil(() => b.status.state === "standby", "the second instance to wait");
     await a.waitFor(await write(s, "a", [1, 2]));
     expect(b.status.state).toBe("standby");
     await a.stop(); // releases the lease
     await waitUntil(() => b.status.state === "running", "the second instance to take over");
+    expect(leases.holder(key)).toBe("b");
     await b.waitFor(await write(s, "a", [3]));
-    expect(s.applied.map((e) => e.seqNo)).toEqual([1, 2, 3]);
+    const c = start(s, summing(s), { lease: leases.keeper("c") });
+    await waitUntil(() => c.status.state === "standby", "the third instance to wait");
+    const before = b.status.epoch;
+    leases.expire(key); // b's lease ends as if it had stopped renewing: b and c compete for the next tenure
+    const next = () => [b, c].find((p) => p.status.state === "running" && p.status.epoch > before);
+    await waitUntil(() => next() !== undefined, "a new tenure after the expiry");
+    await next()!.waitFor(await write(s, "a", [4]));
+    expect([b, c].filter((p) => p.status.state === "running")).toHaveLength(1);
+    expect(s.applied.map((e) => e.seqNo)).toEqual([1, 2, 3, 4]);
     expect(b.status.epoch).toBeGreaterThan(a.status.epoch);
   });
 
   it("an instance whose lease was taken over stops at its next compare-and-set without writing", async () => {
     const s = setup();
-    const leases = new InMemoryLeaseStore();
-    const a = start(s, summing(s), { lease: { store: leases, ttlMs: 60_000, pollMs: 10, owner: "a" } });
+    const a = start(s, summing(s), { lease: new InMemoryLeases().keeper("a") });
     await a.waitFor(await write(s, "a", [1]));
     // Another instance claims the checkpoint under a newer epoch while `a` still believes it holds the lease.
     await s.store.claim(a.name, s.type, a.status.epoch + 1);
