@@ -18,14 +18,10 @@ export { isInfrastructureError } from "./infrastructure-error.js";
 export { type ProjectionLease, type ProjectionLeaseKeeper, projectionLeaseKey } from "./lease.js";
 // Events as handlers see them
 export type { EvtDecoder, ProjectedEvt } from "./projected-evt.js";
-export {
-  Projection,
-  type ProjectionLag,
-  type ProjectionState,
-  type ProjectionStatus,
-} from "./projection.js";
+export { Projection } from "./projection.js";
 export type { ProjectionHandler } from "./projection-handler.js";
 export { PROJECTION_NAME_PATTERN, type ProjectionOptions } from "./projection-options.js";
+export type { ProjectionLag, ProjectionState, ProjectionStatus } from "./projection-status.js";
 // Checkpoint stores
 export type {
   Advance,

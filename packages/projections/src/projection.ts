@@ -1,63 +1,11 @@
-import {
-  Backoff,
-  ConfigurationError,
-  consoleLogger,
-  isEventSourcedError,
-  type Logger,
-  type TypedEvtRecord,
-} from "@eventsourced/core";
-import { BatchProcessor, describe, emptyStats, type ProcessorStats } from "./batch-processor.js";
-import { batches } from "./batches.js";
-import { delay } from "./delay.js";
-import { ProjectionStoppedError } from "./errors.js";
-import { isInfrastructureError } from "./infrastructure-error.js";
-import { type ProjectionLease, type ProjectionLeaseKeeper, projectionLeaseKey } from "./lease.js";
-import { PositionWaiters } from "./position-waiters.js";
+import { ConfigurationError, type TypedEvtRecord } from "@eventsourced/core";
+import type { ProcessorStats } from "./batch-processor.js";
 import { decodeRecord, isUndecodable } from "./projected-evt.js";
 import type { ProjectionHandler } from "./projection-handler.js";
 import { type ProjectionOptions, validateProjectionOptions } from "./projection-options.js";
+import { ProjectionRuntime } from "./projection-runtime.js";
+import type { ProjectionLag, ProjectionStatus } from "./projection-status.js";
 import type { DeadLetter } from "./projection-store.js";
-
-/**
- * What an instance is doing. `starting`: claiming its checkpoint; `standby`: waiting for the lease (another instance runs the projection);
- * `paused`: the stored status says so (any instance that takes over stays paused); `failed`: a poison event
- * stopped it (outcome `"stop"`; `resume()` retries) or it was fenced (final).
- */
-export type ProjectionState = "idle" | "starting" | "standby" | "running" | "paused" | "failed" | "stopped";
-
-/** A snapshot of {@link Projection.status}. */
-export interface ProjectionStatus {
-  readonly state: ProjectionState;
-  /** Why it failed; while running, the infrastructure failure it is retrying, if any. */
-  readonly error?: Error | undefined;
-  /** Position of the last event applied. */
-  readonly position: number;
-  /** Position stored as the checkpoint (behind `position` in at-least-once mode until the next save). */
-  readonly storedPosition: number;
-  /** Lease epoch this instance runs under (0 without a lease). */
-  readonly epoch: number;
-}
-
-/** How far behind the log a projection is, both sides measured by the log. */
-export interface ProjectionLag {
-  /**
-   * Head position − applied position, in the log's position units: events on the in-memory log, an upper
-   * bound on events on PostgreSQL (other types share the sequence), and on NATS 65,536 per stream message.
-   */
-  readonly events: number;
-  /** recordedAt of the head − recordedAt of the last applied event; undefined before the first event. */
-  readonly ms: number | undefined;
-  readonly headPosition: number;
-  readonly position: number;
-}
-
-class LeaseLostError extends Error {}
-
-interface Maintenance {
-  run(): Promise<void>;
-  resolve(): void;
-  reject(err: unknown): void;
-}
 
 /**
  * A durable, resumable read model: reads one entity type's events from its checkpoint, live, decodes them
@@ -74,31 +22,16 @@ export class Projection<E> {
   readonly type: string;
   readonly #options: ProjectionOptions<E>;
   readonly #handler: ProjectionHandler<E>;
-  readonly #logger: Logger;
-  readonly #keeper: ProjectionLeaseKeeper | undefined;
-  /** The current tenure, and a signal aborted when it ends. */
-  #lease: { readonly tenure: ProjectionLease; readonly lost: AbortSignal } | undefined;
-  readonly #stats: ProcessorStats = emptyStats();
-  readonly #waiters = new PositionWaiters();
-  #state: ProjectionState = "idle";
-  #error: Error | undefined;
-  #applied = 0;
-  #lastEventAt: Date | undefined;
-  #epoch = 0;
+  readonly #runtime: ProjectionRuntime<E>;
   #loop: Promise<void> | undefined;
   #stopping: AbortController | undefined;
-  /** Ends the current read at the next batch boundary (pause, maintenance, a status change elsewhere). */
-  #interrupt = new AbortController();
-  #wake = new AbortController();
-  #maintenance: Maintenance[] = [];
 
   private constructor(options: ProjectionOptions<E>) {
     this.name = options.name;
     this.type = options.type;
     this.#options = options;
     this.#handler = options.handler;
-    this.#logger = options.logger ?? consoleLogger;
-    this.#keeper = options.lease;
+    this.#runtime = new ProjectionRuntime(options);
   }
 
   /** Validates the options; nothing runs until {@link start}. */
@@ -109,18 +42,12 @@ export class Projection<E> {
 
   /** Where the instance is; see {@link ProjectionState}. */
   get status(): ProjectionStatus {
-    return {
-      state: this.#state,
-      error: this.#error,
-      position: this.#applied,
-      storedPosition: this.#handler.storedPosition,
-      epoch: this.#epoch,
-    };
+    return this.#runtime.status;
   }
 
   /** Counters: batches, events, transactions, handler failures, bisections, dead letters, skips. */
   get stats(): Readonly<ProcessorStats> {
-    return { ...this.#stats };
+    return { ...this.#runtime.stats };
   }
 
   /** `exactly-once` or `at-least-once`, from the handler. */
@@ -135,9 +62,9 @@ export class Projection<E> {
   start(): void {
     if (this.#loop !== undefined) return;
     this.#stopping = new AbortController();
-    this.#setState("starting");
+    this.#runtime.setState("starting");
     const signal = this.#stopping.signal;
-    this.#loop = this.#run(signal).finally(() => {
+    this.#loop = this.#runtime.run(signal).finally(() => {
       this.#loop = undefined;
     });
   }
@@ -154,14 +81,13 @@ export class Projection<E> {
   /** Pauses every instance: persisted, so an instance that takes over stays paused until {@link resume}. */
   async pause(): Promise<void> {
     await this.#handler.store.setStatus(this.name, "paused");
-    this.#interrupt.abort();
+    this.#runtime.interrupt();
   }
 
   /** Resumes after a pause, or retries the event that stopped a `failed` projection. */
   async resume(): Promise<void> {
     await this.#handler.store.setStatus(this.name, "running");
-    this.#error = undefined;
-    this.#wake.abort();
+    this.#runtime.resumed();
   }
 
   /**
@@ -172,7 +98,7 @@ export class Projection<E> {
     if (!Number.isSafeInteger(position) || position < 0) {
       return Promise.reject(new ConfigurationError(`invalid position ${position}`, "position", "reset"));
     }
-    return this.#maintain(() => this.#handler.store.reset(this.name, position));
+    return this.#runtime.maintain(() => this.#handler.store.reset(this.name, position));
   }
 
   /**
@@ -180,7 +106,7 @@ export class Projection<E> {
    * the whole log again. For a rebuild without read downtime, see `blueGreen`.
    */
   rebuild(): Promise<void> {
-    return this.#maintain(() => this.#handler.rebuild());
+    return this.#runtime.maintain(() => this.#handler.rebuild());
   }
 
   /** The dead letters, in position order. */
@@ -198,7 +124,7 @@ export class Projection<E> {
    * letter; atomically with `exactlyOnce`. Rejects with the handler's error (the dead letter stays).
    */
   redrive(position: number): Promise<void> {
-    return this.#maintain(async () => {
+    return this.#runtime.maintain(async () => {
       const letter = (await this.#handler.store.deadLetters(this.name)).find((l) => l.position === position);
       if (letter === undefined)
         throw new ConfigurationError(`no dead letter at position ${position}`, "position", "redrive");
@@ -214,11 +140,7 @@ export class Projection<E> {
    * result: read your writes). Rejects with `ProjectionStoppedError` when it stops or fails first.
    */
   waitFor(position: number, signal?: AbortSignal): Promise<void> {
-    if (this.#applied >= position) return Promise.resolve();
-    if (this.#state === "idle" || this.#state === "stopped" || this.#state === "failed") {
-      return Promise.reject(new ProjectionStoppedError(this.name, { cause: this.#error }));
-    }
-    return this.#waiters.wait(position, this.#applied, signal);
+    return this.#runtime.waitFor(position, signal);
   }
 
   /** Resolves once the checkpoint reaches the log's head for the type as of this call. */
@@ -230,11 +152,10 @@ export class Projection<E> {
   /** The lag behind the log's head for the type (one head lookup). */
   async lag(): Promise<ProjectionLag> {
     const head = await this.#head();
-    const position = this.#applied;
+    const { position, recordedAt: last } = this.#runtime.applied;
     if (head === undefined || head.position <= position) {
       return { events: 0, ms: 0, headPosition: head?.position ?? 0, position };
     }
-    const last = this.#lastEventAt;
     return {
       events: head.position - position,
       ms: last === undefined ? undefined : Math.max(0, head.recordedAt.getTime() - last.getTime()),
@@ -253,241 +174,5 @@ export class Projection<E> {
       );
     }
     return evtLog.headOfType(this.type);
-  }
-
-  #maintain(run: () => Promise<void>): Promise<void> {
-    if (this.#state !== "running" && this.#state !== "paused" && this.#state !== "failed") {
-      return Promise.reject(
-        new ProjectionStoppedError(this.name, { cause: new Error(`instance is ${this.#state}`) }),
-      );
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.#maintenance.push({ run, resolve, reject });
-      this.#interrupt.abort();
-      this.#wake.abort();
-    });
-  }
-
-  #setState(state: ProjectionState, error?: Error): void {
-    this.#state = state;
-    this.#error = error;
-    if (state === "failed" || state === "stopped") {
-      this.#waiters.failAll(new ProjectionStoppedError(this.name, { cause: error }));
-    }
-  }
-
-  async #run(signal: AbortSignal): Promise<void> {
-    const backoff = new Backoff(this.#options.retryBackoff ?? { initialMs: 100, maxMs: 10_000 });
-    const processor = new BatchProcessor(
-      this.#handler,
-      {
-        name: this.name,
-        retries: this.#options.onError?.retries ?? 3,
-        backoff: this.#options.onError?.backoff ?? { initialMs: 100, maxMs: 5_000 },
-        exhausted: this.#options.onError?.exhausted ?? "dead-letter",
-        isInfrastructureError: this.#options.isInfrastructureError ?? isInfrastructureError,
-        logger: this.#logger,
-        signal,
-      },
-      this.#stats,
-    );
-    let fenced = false;
-    try {
-      while (!signal.aborted) {
-        if (this.#keeper !== undefined && this.#lease?.tenure.isValid() !== true) {
-          this.#setState("standby");
-          if (!(await this.#acquireLease(this.#keeper, signal, backoff))) break;
-        }
-        try {
-          await this.#runClaimed(processor, signal);
-          backoff.reset();
-        } catch (err) {
-          this.#handler.end();
-          if (isEventSourcedError(err, "PROJECTION_FENCED")) {
-            fenced = true;
-            this.#logger.error("projection fenced: another instance owns it; stopping", {
-              projection: this.name,
-              error: describe(err),
-            });
-            this.#setState("failed", err);
-            return;
-          }
-          if (signal.aborted) break;
-          if (err instanceof LeaseLostError) continue;
-          if (isEventSourcedError(err, "POISON_EVENT")) {
-            await this.#recordFailure(err, signal, backoff);
-            continue;
-          }
-          const error = err instanceof Error ? err : new Error(String(err));
-          const infrastructure = (this.#options.isInfrastructureError ?? isInfrastructureError)(err);
-          this.#logger[infrastructure ? "warn" : "error"](
-            "projection interrupted; restarting from its checkpoint",
-            {
-              projection: this.name,
-              error: describe(err),
-            },
-          );
-          this.#error = error;
-          await delay(backoff.next(), signal);
-        }
-      }
-    } finally {
-      this.#handler.end();
-      await this.#lease?.tenure.release().catch(() => {});
-      this.#lease = undefined;
-      for (const m of this.#maintenance.splice(0)) m.reject(new ProjectionStoppedError(this.name));
-      if (!fenced) this.#setState("stopped");
-    }
-  }
-
-  /** Waits for the lease (false when stopped first); failures of the keeper are retried with backoff. */
-  async #acquireLease(
-    keeper: ProjectionLeaseKeeper,
-    signal: AbortSignal,
-    backoff: Backoff,
-  ): Promise<boolean> {
-    while (!signal.aborted) {
-      try {
-        const tenure = await keeper.acquire(projectionLeaseKey(this.name), { signal });
-        const lost = new AbortController();
-        void tenure.whenEnded.then(() => lost.abort());
-        this.#lease = { tenure, lost: lost.signal };
-        return true;
-      } catch (err) {
-        if (signal.aborted) return false;
-        this.#logger.warn("projection cannot acquire its lease; retrying", {
-          projection: this.name,
-          error: describe(err),
-        });
-        await delay(backoff.next(), signal);
-      }
-    }
-    return false;
-  }
-
-  /** Claims the checkpoint under the current lease epoch and works until interrupted. */
-  async #runClaimed(processor: BatchProcessor<E>, signal: AbortSignal): Promise<void> {
-    const epoch = this.#lease?.tenure.epoch ?? 0;
-    const row = await this.#handler.store.claim(this.name, this.type, epoch);
-    this.#epoch = epoch;
-    this.#handler.begin({ name: this.name, epoch, position: row.position });
-    this.#applied = row.position;
-    this.#lastEventAt = row.lastEventAt;
-    this.#waiters.advance(row.position);
-    if (this.#maintenance.length > 0) {
-      await this.#runMaintenance();
-      return;
-    }
-    if (row.status !== "running") {
-      // A failure recorded by this instance keeps its typed error; one recorded elsewhere is known by its text.
-      const failure = row.status === "failed" ? (this.#error ?? new Error(row.error ?? "failed")) : undefined;
-      this.#setState(row.status, failure);
-      await this.#awaitResume(signal);
-      return;
-    }
-    this.#setState("running");
-    await this.#consume(processor, signal);
-    await this.#handler.flush();
-  }
-
-  async #consume(processor: BatchProcessor<E>, signal: AbortSignal): Promise<void> {
-    this.#interrupt = new AbortController();
-    const interrupt = this.#interrupt;
-    const lost = this.#lease?.lost;
-    const read = AbortSignal.any(
-      lost === undefined ? [signal, interrupt.signal] : [signal, interrupt.signal, lost],
-    );
-    const poll = setInterval(
-      () => void this.#checkStoredStatus(interrupt),
-      this.#options.statusPollMs ?? 1_000,
-    );
-    try {
-      const records = this.#options.evtLog.evtsByType(this.type, {
-        after: this.#handler.storedPosition,
-        live: true,
-        signal: read,
-        undecodable: "yield",
-      });
-      const limits = {
-        maxEvents: this.#options.batch?.maxEvents ?? 500,
-        maxWaitMs: this.#options.batch?.maxWaitMs ?? 20,
-      };
-      const { binarizer } = this.#options;
-      for await (const batch of batches(records, limits)) {
-        // A stale owner must not hand anything to the handler (side effects in at-least-once mode).
-        if (this.#lease !== undefined && !this.#lease.tenure.isValid()) throw new LeaseLostError();
-        await processor.process(batch.map((record) => decodeRecord(record, binarizer)));
-        const last = batch.at(-1)!;
-        this.#applied = last.position;
-        this.#lastEventAt = last.recordedAt;
-        if (this.#error !== undefined) this.#error = undefined;
-        this.#waiters.advance(last.position);
-        if (read.aborted) break;
-      }
-    } finally {
-      clearInterval(poll);
-    }
-    if (lost?.aborted) throw new LeaseLostError();
-  }
-
-  async #checkStoredStatus(interrupt: AbortController): Promise<void> {
-    try {
-      const row = await this.#handler.store.load(this.name);
-      if (row !== undefined && row.status !== "running") interrupt.abort();
-    } catch {
-      // The read or the next save notices a store that is away.
-    }
-  }
-
-  /** Waits while paused or failed, for a resume (here or in another process), maintenance, or the end. */
-  async #awaitResume(signal: AbortSignal): Promise<void> {
-    for (;;) {
-      if (this.#maintenance.length > 0) return;
-      this.#wake = new AbortController();
-      const lost = this.#lease?.lost;
-      const wait = AbortSignal.any(
-        lost === undefined ? [signal, this.#wake.signal] : [signal, this.#wake.signal, lost],
-      );
-      await delay(this.#options.statusPollMs ?? 1_000, wait);
-      if (signal.aborted || lost?.aborted || this.#maintenance.length > 0) return;
-      try {
-        const row = await this.#handler.store.load(this.name);
-        if (row?.status === "running") return;
-      } catch {
-        // Checked again after the next interval.
-      }
-    }
-  }
-
-  async #runMaintenance(): Promise<void> {
-    for (const m of this.#maintenance.splice(0)) {
-      try {
-        await m.run();
-        m.resolve();
-      } catch (err) {
-        m.reject(err);
-      }
-    }
-  }
-
-  /** A poison event stopped the projection: persist `failed` with the reason (retrying the store as needed). */
-  async #recordFailure(err: Error, signal: AbortSignal, backoff: Backoff): Promise<void> {
-    this.#logger.error("projection stopped by a poison event", {
-      projection: this.name,
-      error: describe(err),
-    });
-    this.#setState("failed", err);
-    while (!signal.aborted) {
-      try {
-        await this.#handler.store.setStatus(this.name, "failed", describe(err));
-        return;
-      } catch (storeErr) {
-        this.#logger.warn("cannot record the projection's failure; retrying", {
-          projection: this.name,
-          error: describe(storeErr),
-        });
-        await delay(backoff.next(), signal);
-      }
-    }
   }
 }
