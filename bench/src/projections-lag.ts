@@ -30,8 +30,12 @@ export interface LagTarget {
 export interface LagResult {
   readonly achievedPerSecond: number;
   readonly matched: number;
+  /** Persist acknowledged (in the writer) -> delivered or committed. */
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** Persist started (in the writer) -> delivered or committed: includes the write itself. */
+  readonly startP50Ms: number;
+  readonly startP99Ms: number;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -40,16 +44,22 @@ const EVENT = { bytes: binarizer.evtToBytes({ amount: 1 }), contentType: binariz
 export const RAW_TABLE = "raw_events";
 export const RAW_CHANNEL = "raw_tail";
 
+/** When a persist was started and acknowledged, in the writer (wall clock, ms). */
+export interface Ack {
+  readonly startedAt: number;
+  readonly ackedAt: number;
+}
+
 /**
  * Runs a writer child of `kind` at `rate` events/s for `seconds` over `entities` entities, calls
- * `onAcks(key, ackedAtMs)` as acknowledgements arrive (key: the log position or stream sequence) and resolves
- * with the writer's achieved rate.
+ * `onAck(key, ack)` as acknowledgements arrive (key: the log position or stream sequence) and resolves with
+ * the writer's achieved rate.
  */
 export function runWriter(
   kind: LagKind,
   target: LagTarget,
   load: { rate: number; seconds: number; entities: number },
-  onAck: (key: number, ackedAt: number) => void,
+  onAck: (key: number, ack: Ack) => void,
 ): Promise<number> {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), [
     "writer",
@@ -60,7 +70,11 @@ export function runWriter(
   return new Promise((resolve, reject) => {
     child.on("message", (m: { ready?: true; acks?: number[]; done?: number }) => {
       if (m.ready) child.send("go");
-      if (m.acks) for (let i = 0; i < m.acks.length; i += 2) onAck(m.acks[i]!, m.acks[i + 1]!);
+      if (m.acks) {
+        for (let i = 0; i < m.acks.length; i += 3) {
+          onAck(m.acks[i]!, { startedAt: m.acks[i + 1]!, ackedAt: m.acks[i + 2]! });
+        }
+      }
       if (m.done !== undefined) resolve(m.done);
     });
     child.once("exit", (code) => {
@@ -69,20 +83,32 @@ export function runWriter(
   });
 }
 
-/** The p50/p99 of `deliveredAt - ackedAt` over the keys both maps know. */
+/** The p50/p99 of `delivered - acked` and `delivered - started` over the keys both maps know. */
 export function lagFigures(
-  acked: ReadonlyMap<number, number>,
+  acked: ReadonlyMap<number, Ack>,
   delivered: ReadonlyMap<number, number>,
   achievedPerSecond: number,
 ): LagResult {
-  const lags: number[] = [];
-  for (const [key, at] of acked) {
+  const fromAck: number[] = [];
+  const fromStart: number[] = [];
+  for (const [key, ack] of acked) {
     const d = delivered.get(key);
-    if (d !== undefined) lags.push(Math.max(0, d - at));
+    if (d === undefined) continue;
+    fromAck.push(Math.max(0, d - ack.ackedAt));
+    fromStart.push(Math.max(0, d - ack.startedAt));
   }
-  lags.sort((a, b) => a - b);
-  const q = (p: number) => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))] ?? Number.NaN;
-  return { achievedPerSecond, matched: lags.length, p50Ms: q(0.5), p99Ms: q(0.99) };
+  const q = (values: number[], p: number) => {
+    values.sort((a, b) => a - b);
+    return values[Math.min(values.length - 1, Math.floor(p * values.length))] ?? Number.NaN;
+  };
+  return {
+    achievedPerSecond,
+    matched: fromAck.length,
+    p50Ms: q(fromAck, 0.5),
+    p99Ms: q(fromAck, 0.99),
+    startP50Ms: q(fromStart, 0.5),
+    startP99Ms: q(fromStart, 0.99),
+  };
 }
 
 async function writer(
@@ -91,8 +117,8 @@ async function writer(
   load: { rate: number; seconds: number; entities: number },
 ) {
   let acks: number[] = [];
-  const ack = (key: number) => {
-    acks.push(key, now());
+  const ack = (key: number, startedAt: number) => {
+    acks.push(key, startedAt, now());
   };
   const flusher = setInterval(() => {
     if (acks.length > 0) process.send?.({ acks });
@@ -121,18 +147,24 @@ async function writer(
   await write.flush();
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(flusher);
-  process.send?.({ acks, done: total / seconds });
+  // Exiting right after `send` can drop the message: wait until it was handed to the channel.
+  await new Promise((resolve) => process.send?.({ acks, done: total / seconds }, resolve));
   await write.close();
   process.exit(0);
 }
 
 interface Writer {
+  /** Persists one event; acknowledges it with the time it was started. */
   one(id: string, expectedSeqNo: number): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;
 }
 
-async function openWriter(kind: LagKind, target: LagTarget, ack: (key: number) => void): Promise<Writer> {
+async function openWriter(
+  kind: LagKind,
+  target: LagTarget,
+  ack: (key: number, startedAt: number) => void,
+): Promise<Writer> {
   switch (kind) {
     case "ours-pg": {
       const log = await PostgresEvtLog.create({
@@ -142,7 +174,10 @@ async function openWriter(kind: LagKind, target: LagTarget, ack: (key: number) =
         logger: silentLogger,
       });
       return {
-        one: async (id, seqNo) => ack((await log.persist("lag", id, seqNo, [EVENT])).position),
+        one: async (id, seqNo) => {
+          const startedAt = now();
+          ack((await log.persist("lag", id, seqNo, [EVENT])).position, startedAt);
+        },
         flush: async () => {},
         close: () => log.close(),
       };
@@ -154,7 +189,10 @@ async function openWriter(kind: LagKind, target: LagTarget, ack: (key: number) =
         logger: silentLogger,
       });
       return {
-        one: async (id, seqNo) => ack((await log.persist("lag", id, seqNo, [EVENT])).position),
+        one: async (id, seqNo) => {
+          const startedAt = now();
+          ack((await log.persist("lag", id, seqNo, [EVENT])).position, startedAt);
+        },
         flush: async () => {},
         close: () => log.close(),
       };
@@ -165,7 +203,10 @@ async function openWriter(kind: LagKind, target: LagTarget, ack: (key: number) =
       const nc = await connect({ servers: target.natsUrl, noAsyncTraces: true });
       const js = jetstream(nc);
       return {
-        one: async (id) => ack((await js.publish(`${target.name}.${id}`, EVENT.bytes)).seq),
+        one: async (id) => {
+          const startedAt = now();
+          ack((await js.publish(`${target.name}.${id}`, EVENT.bytes)).seq, startedAt);
+        },
         flush: async () => {},
         close: () => nc.close(),
       };
@@ -174,21 +215,25 @@ async function openWriter(kind: LagKind, target: LagTarget, ack: (key: number) =
 }
 
 /** A hand-written group commit: whatever queued up goes in one INSERT, and one NOTIFY tells the reader. */
-async function rawPgWriter(target: LagTarget, ack: (key: number) => void): Promise<Writer> {
+async function rawPgWriter(
+  target: LagTarget,
+  ack: (key: number, startedAt: number) => void,
+): Promise<Writer> {
   const client = new pg.Client({ connectionString: target.databaseUrl });
   await client.connect();
   const sql = `WITH ins AS (
       INSERT INTO "${target.name}".${RAW_TABLE} (id, bytes) SELECT id, $2::bytea FROM unnest($1::text[]) AS t(id)
       RETURNING position)
     SELECT (SELECT array_agg(position ORDER BY position) FROM ins) AS positions, pg_notify('${RAW_CHANNEL}', '') AS n`;
-  let queue: { id: string; done: () => void }[] = [];
+  let queue: { id: string; startedAt: number; done: () => void }[] = [];
   let running: Promise<void> | undefined;
   const drain = async () => {
     while (queue.length > 0) {
       const batch = queue;
       queue = [];
       const res = await client.query(sql, [batch.map((b) => b.id), Buffer.from(EVENT.bytes)]);
-      for (const position of res.rows[0].positions as string[]) ack(Number(position));
+      const positions = res.rows[0].positions as string[];
+      positions.forEach((position, i) => ack(Number(position), batch[i]!.startedAt));
       for (const b of batch) b.done();
     }
     running = undefined;
@@ -196,7 +241,7 @@ async function rawPgWriter(target: LagTarget, ack: (key: number) => void): Promi
   return {
     one: (id) =>
       new Promise<void>((done) => {
-        queue.push({ id, done });
+        queue.push({ id, startedAt: now(), done });
         running ??= drain();
       }),
     flush: async () => {

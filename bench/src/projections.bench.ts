@@ -21,6 +21,7 @@ import {
 } from "@eventsourced/projections/postgres";
 import pg from "pg";
 import {
+  type Ack,
   createRawPgTable,
   type LagKind,
   type LagResult,
@@ -40,6 +41,9 @@ const ENTITIES = 1_000;
 const LAG_RATE = 10_000;
 const LAG_SECONDS = quick ? 2 : 6;
 const INLINE_MS = quick ? 1_000 : 3_000;
+/** `PROJECTIONS_BENCH=lag-pg,lag-nats` runs only those scenarios (backlog, lag-pg, lag-nats, inline). */
+const SELECTED = process.env.PROJECTIONS_BENCH?.split(",");
+const only = (scenario: string) => SELECTED === undefined || SELECTED.includes(scenario);
 const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`;
 
 type Amount = { readonly amount: number };
@@ -237,13 +241,13 @@ function timed(inner: ProjectionHandler<Amount>, committed: Map<number, number>)
 }
 
 async function lag(pool: pg.Pool, system: "pg" | "nats", kind: "ours" | "raw"): Promise<LagResult> {
-  const acked = new Map<number, number>();
+  const acked = new Map<number, Ack>();
   const delivered = new Map<number, number>();
   const name = fresh(`lag_${system}`);
   const target = { databaseUrl: DATABASE_URL, natsUrl: NATS_URL, name };
   const load = { rate: LAG_RATE, seconds: LAG_SECONDS, entities: 2_000 };
   const writerKind = `${kind}-${system}` as LagKind;
-  const onAck = (key: number, at: number) => acked.set(key, at);
+  const onAck = (key: number, ack: Ack) => acked.set(key, ack);
   if (kind === "raw") {
     if (system === "pg") await createRawPgTable(pool, name);
     const stop =
@@ -252,6 +256,9 @@ async function lag(pool: pg.Pool, system: "pg" | "nats", kind: "ours" | "raw"): 
         : await rawNatsTail(NATS_URL, name, delivered);
     const achieved = await runWriter(writerKind, target, load, onAck);
     await settle(() => delivered.size >= acked.size);
+    progress(
+      `  raw ${system}: written at ${Math.round(achieved)}/s, ${delivered.size} of ${acked.size} delivered`,
+    );
     await stop();
     if (system === "pg") await pool.query(`DROP SCHEMA "${name}" CASCADE`);
     return lagFigures(acked, delivered, achieved);
@@ -284,6 +291,9 @@ async function lag(pool: pg.Pool, system: "pg" | "nats", kind: "ours" | "raw"): 
   projection.start();
   const achieved = await runWriter(writerKind, target, load, onAck);
   await settle(() => delivered.size >= acked.size);
+  progress(
+    `  ours ${system}: written at ${Math.round(achieved)}/s, ${delivered.size} of ${acked.size} committed`,
+  );
   await projection.stop();
   await log.close();
   await pool.query(`DROP SCHEMA "${name}" CASCADE`);
@@ -313,6 +323,14 @@ function lagRows(system: string, ours: LagResult, raw: LagResult, what: string):
       unit: "ms",
       baseline: raw.p99Ms,
       ratio: raw.p99Ms / ours.p99Ms,
+    },
+    {
+      scenario,
+      metric: `p99 persist start -> ${what}`,
+      value: ours.startP99Ms,
+      unit: "ms",
+      baseline: raw.startP99Ms,
+      ratio: raw.startP99Ms / ours.startP99Ms,
     },
     {
       scenario,
@@ -378,25 +396,29 @@ async function persistRate(pool: pg.Pool, inline: boolean): Promise<number> {
   return done / (INLINE_MS / 1000);
 }
 
-const progress = (what: string) =>
+function progress(what: string): void {
   console.error(`[projections] ${new Date().toISOString().slice(11, 19)} ${what}`);
-
+}
 async function main(): Promise<void> {
   const pool = await adminPool();
   const rows: ResultRow[] = [];
   try {
     progress(`backlog of ${BACKLOG} events: exactly-once and rebuild, ${ROUNDS} round(s)`);
-    rows.push(...(await backlogScenarios(pool)));
+    if (only("backlog")) rows.push(...(await backlogScenarios(pool)));
     progress(`lag at ${LAG_RATE} events/s on PostgreSQL`);
-    const oursPg = await lag(pool, "pg", "ours");
-    const rawPg = await lag(pool, "pg", "raw");
-    rows.push(...lagRows("PostgreSQL", oursPg, rawPg, "read model committed"));
+    if (only("lag-pg")) {
+      const oursPg = await lag(pool, "pg", "ours");
+      const rawPg = await lag(pool, "pg", "raw");
+      rows.push(...lagRows("PostgreSQL", oursPg, rawPg, "read model committed"));
+    }
     progress(`lag at ${LAG_RATE} events/s on NATS`);
-    const oursNats = await lag(pool, "nats", "ours");
-    const rawNats = await lag(pool, "nats", "raw");
-    rows.push(...lagRows("NATS log, read model in PostgreSQL", oursNats, rawNats, "read model committed"));
+    if (only("lag-nats")) {
+      const oursNats = await lag(pool, "nats", "ours");
+      const rawNats = await lag(pool, "nats", "raw");
+      rows.push(...lagRows("NATS log, read model in PostgreSQL", oursNats, rawNats, "read model committed"));
+    }
     progress("inline projection cost");
-    rows.push(await inlineCost(pool));
+    if (only("inline")) rows.push(await inlineCost(pool));
   } finally {
     await pool.end();
   }

@@ -47,6 +47,23 @@ describe("batches", () => {
     await iterator.return?.(undefined);
   });
 
+  it("lets the next batch grow past maxWaitMs while the caller is busy, up to maxEvents", async () => {
+    async function* steady() {
+      for (let i = 0; i < 60; i++) {
+        yield i;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }
+    const sizes: number[] = [];
+    for await (const batch of batches(steady(), { maxEvents: 1_000, maxWaitMs: 1 })) {
+      sizes.push(batch.length);
+      // A slow handler: meanwhile the next batch keeps collecting.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(60);
+    expect(Math.max(...sizes.slice(1))).toBeGreaterThan(5);
+  });
+
   it("passes a source failure on after the items before it", async () => {
     async function* failing() {
       yield 1;
