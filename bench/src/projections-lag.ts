@@ -233,7 +233,7 @@ async function rawPgWriter(
       queue = [];
       const res = await client.query(sql, [batch.map((b) => b.id), Buffer.from(EVENT.bytes)]);
       const positions = res.rows[0].positions as string[];
-      positions.forEach((position, i) => ack(Number(position), batch[i]!.startedAt));
+      for (let i = 0; i < positions.length; i++) ack(Number(positions[i]), batch[i]!.startedAt);
       for (const b of batch) b.done();
     }
     running = undefined;
