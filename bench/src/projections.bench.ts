@@ -8,15 +8,14 @@
  * each beside the raw tail (INSERT + NOTIFY / LISTEN + query; publish / ordered consumer); (4) the cost of an
  * inline projection on the write path.
  */
-import { jsonBinarizer, silentLogger } from "@eventsourced/core";
+import { silentLogger } from "@eventsourced/core";
 import { NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
-import { type ProjectedEvt, Projection, type ProjectionHandler } from "@eventsourced/projections";
+import { Projection, type ProjectionHandler } from "@eventsourced/projections";
 import {
   exactlyOnce,
   inlineProjection,
   inlineProjections,
-  type PgClientLike,
   PostgresProjectionStore,
 } from "@eventsourced/projections/postgres";
 import pg from "pg";
@@ -30,6 +29,18 @@ import {
   rawPgTail,
   runWriter,
 } from "./projections-lag.js";
+import {
+  type Amount,
+  amounts,
+  binarizer,
+  EVENT,
+  ids,
+  rawExactlyOnce,
+  rawReplay,
+  spread,
+  timed,
+  upsertTotals,
+} from "./projections-support.js";
 import { machineFacts, type ResultRow, writeResults } from "./results.js";
 
 const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
@@ -46,19 +57,8 @@ const SELECTED = process.env.PROJECTIONS_BENCH?.split(",");
 const only = (scenario: string) => SELECTED === undefined || SELECTED.includes(scenario);
 const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`;
 
-type Amount = { readonly amount: number };
-const binarizer = jsonBinarizer<Amount, unknown>();
-const EVENT = { bytes: binarizer.evtToBytes({ amount: 1 }), contentType: binarizer.contentType };
-
 let counter = 0;
 const fresh = (label: string) => `bench_proj_${label}_${RUN_ID}_${counter++}`;
-
-function spread(values: readonly number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const value = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { value, min: sorted[0]!, max: sorted.at(-1)!, rounds: values.length };
-}
 
 async function adminPool(): Promise<pg.Pool> {
   const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 8 });
@@ -72,20 +72,6 @@ async function adminPool(): Promise<pg.Pool> {
     );
   }
   return pool;
-}
-
-/** The read model of every scenario: a running total per entity. */
-async function upsertTotals(
-  q: PgClientLike | pg.PoolClient,
-  table: string,
-  ids: string[],
-  amounts: number[],
-) {
-  await q.query(
-    `INSERT INTO ${table} AS t (id, total) SELECT id, sum(a) FROM unnest($1::text[], $2::int8[]) AS e(id, a) GROUP BY id
-     ON CONFLICT (id) DO UPDATE SET total = t.total + EXCLUDED.total`,
-    [ids, amounts],
-  );
 }
 
 /** Runs `projection` from position 0 to the log's head; resolves to events per second. */
@@ -135,9 +121,9 @@ async function backlogScenarios(pool: pg.Pool): Promise<ResultRow[]> {
     await pool.query(`TRUNCATE ${totals}`);
     eo.push(await drain(make(upsert), head));
     await pool.query(`TRUNCATE ${totals}`);
-    rawEo.push(await rawExactlyOnce(pool, schema, totals));
+    rawEo.push(await rawExactlyOnce(pool, schema, totals, BACKLOG));
     rebuild.push(await drain(make(noop), head));
-    replay.push(await rawReplay(pool, schema));
+    replay.push(await rawReplay(pool, schema, BACKLOG));
   }
   await log.close();
   await pool.query(`DROP SCHEMA "${schema}" CASCADE`);
@@ -163,82 +149,7 @@ async function backlogScenarios(pool: pg.Pool): Promise<ResultRow[]> {
   ];
 }
 
-const ids = (evts: readonly ProjectedEvt<Amount>[]) => evts.map((e) => e.id);
-const amounts = (evts: readonly ProjectedEvt<Amount>[]) => evts.map((e) => e.evt.amount);
-
-/** The hand-written exactly-once loop: a page of 500, the upsert and the checkpoint in one transaction. */
-async function rawExactlyOnce(pool: pg.Pool, schema: string, totals: string): Promise<number> {
-  const client = await pool.connect();
-  const name = fresh("raw");
-  await client.query(`CREATE TABLE "${schema}".${name} (position bigint NOT NULL)`);
-  await client.query(`INSERT INTO "${schema}".${name} VALUES (0)`);
-  const t0 = performance.now();
-  let after = 0;
-  for (;;) {
-    const res = await client.query(
-      `SELECT position, id, bytes FROM "${schema}".events WHERE type = 'acct' AND position > $1 ORDER BY position LIMIT 500`,
-      [after],
-    );
-    if (res.rows.length === 0) break;
-    const rows = res.rows as { position: string; id: string; bytes: Buffer }[];
-    await client.query("BEGIN");
-    await upsertTotals(
-      client,
-      totals,
-      rows.map((r) => r.id),
-      rows.map((r) => (JSON.parse(r.bytes.toString()) as Amount).amount),
-    );
-    const last = Number(rows.at(-1)!.position);
-    await client.query(`UPDATE "${schema}".${name} SET position = $1 WHERE position = $2`, [last, after]);
-    await client.query("COMMIT");
-    after = last;
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  client.release();
-  return BACKLOG / seconds;
-}
-
-/** A raw replay: the same events in pages of 1,000, each decoded. */
-async function rawReplay(pool: pg.Pool, schema: string): Promise<number> {
-  const t0 = performance.now();
-  let after = 0;
-  let sum = 0;
-  for (;;) {
-    const res = await pool.query(
-      `SELECT position, id, seq_no, bytes FROM "${schema}".events WHERE type = 'acct' AND position > $1 ORDER BY position LIMIT 1000`,
-      [after],
-    );
-    if (res.rows.length === 0) break;
-    for (const row of res.rows as { bytes: Buffer }[])
-      sum += (JSON.parse(row.bytes.toString()) as Amount).amount;
-    after = Number((res.rows.at(-1) as { position: string }).position);
-  }
-  if (sum !== BACKLOG) throw new Error(`raw replay read ${sum} events, expected ${BACKLOG}`);
-  return BACKLOG / ((performance.now() - t0) / 1000);
-}
-
 // ---- (3) lag at a steady rate
-
-/** Wraps a handler to note when each batch's events were committed (wall clock). */
-function timed(inner: ProjectionHandler<Amount>, committed: Map<number, number>): ProjectionHandler<Amount> {
-  return {
-    guarantee: inner.guarantee,
-    store: inner.store,
-    get storedPosition() {
-      return inner.storedPosition;
-    },
-    begin: (fence) => inner.begin(fence),
-    apply: async (evts, advance) => {
-      await inner.apply(evts, advance);
-      const at = performance.timeOrigin + performance.now();
-      for (const e of evts) committed.set(e.position, at);
-    },
-    flush: () => inner.flush(),
-    rebuild: () => inner.rebuild(),
-    redrive: (evt, letter) => inner.redrive(evt, letter),
-    end: () => inner.end(),
-  };
-}
 
 async function lag(pool: pg.Pool, system: "pg" | "nats", kind: "ours" | "raw"): Promise<LagResult> {
   const acked = new Map<number, Ack>();
