@@ -54,9 +54,8 @@ class ExactlyOnceHandler<E> implements ProjectionHandler<E> {
 
   async apply(evts: readonly ProjectedEvt<E>[], advance: Advance): Promise<void> {
     const fence = this.#fence;
-    await this.store.transaction(async (tx) => {
+    await this.store.commitWith(fence, advance, async (tx) => {
       if (evts.length > 0) await this.#options.handle(evts, tx);
-      await this.store.saveIn(tx, fence, advance);
     });
     this.#fence = { ...fence, position: advance.position };
   }

@@ -1,5 +1,6 @@
-import { ConfigurationError, type EvtMetadata } from "@eventsourced/core";
+import { ConfigurationError, type EvtMetadata, InvalidArgumentError } from "@eventsourced/core";
 import { ProjectionFencedError } from "../errors.js";
+import { PROJECTION_NAME_PATTERN } from "../projection-options.js";
 import type {
   Advance,
   DeadLetter,
@@ -52,6 +53,9 @@ interface Row {
 }
 
 const ROW_COLUMNS = "name, type, position, epoch, status, error, last_event_at";
+
+/** Raised by the checkpoint block of {@link PostgresProjectionStore.commitWith} (a code of our own). */
+const FENCED_SQLSTATE = "ESF01";
 
 /**
  * Checkpoints, status and dead letters in PostgreSQL: the store for `exactlyOnce` handlers (their writes and
@@ -128,10 +132,11 @@ export class PostgresProjectionStore implements ProjectionStore {
   }
 
   /**
-   * Runs `work` in one transaction on one connection: committed when it resolves, rolled back when it throws
-   * (a connection that failed is destroyed, not returned to the pool).
+   * Runs `work` in one transaction on one connection: committed (by `commit`, plain `COMMIT` by default)
+   * when it resolves, rolled back when it throws (a connection that failed is destroyed, not returned to the
+   * pool).
    */
-  async transaction<T>(work: (tx: PgClientLike) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: PgClientLike) => Promise<T>, commit = "COMMIT"): Promise<T> {
     const client = await this.#pool.connect();
     let broken: Error | undefined;
     // A connection that dies between two statements (a terminated backend) emits `error`: the next statement
@@ -143,7 +148,7 @@ export class PostgresProjectionStore implements ProjectionStore {
     try {
       await client.query(this.#begin);
       const result = await work(client);
-      await client.query("COMMIT");
+      await client.query(commit);
       return result;
     } catch (err) {
       try {
@@ -211,6 +216,47 @@ export class PostgresProjectionStore implements ProjectionStore {
     ]);
     if (res.rowCount !== 1) throw new ProjectionFencedError(fence.name, fence.position, fence.epoch);
     for (const letter of advance.deadLetters) await this.#insertDeadLetter(tx, letter);
+  }
+
+  /**
+   * `work` and the checkpoint's compare-and-set in one transaction, the compare-and-set and `COMMIT` sent
+   * together: one round trip fewer per batch than a parameterised UPDATE followed by COMMIT (the values are
+   * validated integers, a validated name and an ISO timestamp, inlined). When the checkpoint is not at `fence`
+   * the block raises, the transaction rolls back and this throws `ProjectionFencedError`.
+   */
+  async commitWith(fence: Fence, advance: Advance, work: (tx: PgClientLike) => Promise<void>): Promise<void> {
+    try {
+      await this.transaction(
+        async (tx) => {
+          await work(tx);
+          for (const letter of advance.deadLetters) await this.#insertDeadLetter(tx, letter);
+        },
+        this.#checkpointAndCommit(fence, advance),
+      );
+    } catch (err) {
+      if ((err as { code?: unknown } | null)?.code === FENCED_SQLSTATE) {
+        throw new ProjectionFencedError(fence.name, fence.position, fence.epoch, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  #checkpointAndCommit(fence: Fence, advance: Advance): string {
+    const integers = [fence.position, fence.epoch, advance.position];
+    if (!PROJECTION_NAME_PATTERN.test(fence.name) || !integers.every((n) => Number.isSafeInteger(n))) {
+      throw new InvalidArgumentError(
+        `invalid checkpoint ${JSON.stringify({ fence, position: advance.position })}`,
+      );
+    }
+    const at =
+      advance.lastEventAt === undefined
+        ? "last_event_at"
+        : `'${advance.lastEventAt.toISOString()}'::timestamptz`;
+    return `DO $$ BEGIN
+      UPDATE ${this.#t.projections} SET position = ${advance.position}, last_event_at = ${at}, updated_at = now()
+        WHERE name = '${fence.name}' AND position = ${fence.position} AND epoch = ${fence.epoch};
+      IF NOT FOUND THEN RAISE EXCEPTION 'projection checkpoint fenced' USING ERRCODE = '${FENCED_SQLSTATE}'; END IF;
+    END $$; COMMIT`;
   }
 
   /** Checkpoint back to 0 and dead letters gone, compare-and-set on `fence`, on `tx` (a rebuild's transaction). */
