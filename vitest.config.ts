@@ -59,6 +59,20 @@ export default defineConfig({
       },
       { find: /^@eventsourced\/leases\/nats$/, replacement: src("./packages/leases/src/nats/index.ts") },
       { find: /^@eventsourced\/leases$/, replacement: src("./packages/leases/src/index.ts") },
+      {
+        find: /^@eventsourced\/projections\/(postgres|nats)$/,
+        replacement: src("./packages/projections/src/$1/index.ts"),
+      },
+      { find: /^@eventsourced\/projections\/rxjs$/, replacement: src("./packages/projections/src/rxjs.ts") },
+      {
+        find: /^@eventsourced\/projections\/testing\/vitest$/,
+        replacement: src("./packages/projections/src/testing/vitest/index.ts"),
+      },
+      {
+        find: /^@eventsourced\/projections\/testing$/,
+        replacement: src("./packages/projections/src/testing/index.ts"),
+      },
+      { find: /^@eventsourced\/projections$/, replacement: src("./packages/projections/src/index.ts") },
     ],
   },
   test: {

@@ -86,6 +86,17 @@ async function main(): Promise<number> {
     throw error;
   }
 
+  const { startCounterTotals } = await import("./counter-totals.js");
+  const totals =
+    stores.pool === undefined
+      ? undefined
+      : await startCounterTotals({
+          evtLog: stores.evtLog,
+          pool: stores.pool,
+          schema: config.evtLog.postgres.schema,
+          binarizer: config.counter.binarizer,
+          logger: consoleLogger,
+        });
   try {
     const summary = await runCounters({
       evtLog: stores.evtLog,
@@ -98,9 +109,12 @@ async function main(): Promise<number> {
         out(
           `start: recovered ${config.counter.entityCount} counters in ${seconds.toFixed(2)} s, their values sum to ${total}`,
         ),
+      onWritten: () => totals?.markWritten(),
       logger: consoleLogger,
     });
     for (const line of reportLines(summary)) out(line);
+    const verifiable = summary.error === undefined && !summary.interrupted;
+    for (const line of (await totals?.finish(verifiable ? summary.endTotal : undefined)) ?? []) out(line);
     if (config.output.summaryFile !== "") {
       writeFileSync(
         config.output.summaryFile,
@@ -117,6 +131,7 @@ async function main(): Promise<number> {
     err(`counter: ${oneLine(error)}`);
     return EXIT.failed;
   } finally {
+    await totals?.projection.stop();
     await stores.close();
     removeSignalHandlers();
   }

@@ -41,6 +41,8 @@ export interface RunCountersOptions {
   readonly onRecovered?:
     | ((recovered: { readonly seconds: number; readonly total: bigint }) => void)
     | undefined;
+  /** Called when the write phase ended, before the counters stop (the projection notes its lag then). */
+  readonly onWritten?: (() => Promise<void> | void) | undefined;
   readonly logger?: Logger | undefined;
 }
 
@@ -59,6 +61,8 @@ export interface RunSummary {
   readonly startSeconds: number;
   /** The sum of all counters' values when the run started. */
   readonly startTotal: bigint;
+  /** The sum of all counters' values after the write phase. */
+  readonly endTotal: bigint;
   /** Commands the run meant to send: `entityCount * evtCount`. */
   readonly commandsPlanned: number;
   /** Commands acknowledged (accepted or rejected). */
@@ -183,6 +187,7 @@ export async function runCounters(options: RunCountersOptions): Promise<RunSumma
   );
   const writeSeconds = seconds(writeStartedAt);
   progress?.finish();
+  await options.onWritten?.();
   // Closing drains each mailbox and waits for snapshot saves, so the re-spawn below sees everything.
   await counters.close();
 
@@ -191,6 +196,7 @@ export async function runCounters(options: RunCountersOptions): Promise<RunSumma
     evtCount,
     startSeconds,
     startTotal,
+    endTotal: values.reduce((a, b) => a + b, 0n),
     commandsPlanned,
     commands,
     rejected,

@@ -25,6 +25,8 @@ export interface OpenedStores {
   readonly snapshotStore: SnapshotStore;
   /** Which log, for the JSON summary: `postgres`, `pglite` (embedded) or `nats`. */
   readonly log: "postgres" | "pglite" | "nats";
+  /** A pool on the log's database (PostgreSQL and embedded), for the counter_totals projection. */
+  readonly pool?: pg.Pool | undefined;
   /** Closes the stores and their connections (and stops the embedded server). */
   close(): Promise<void>;
 }
@@ -134,14 +136,17 @@ async function openPostgres(
       logger,
     });
     const snapshotStore = await PostgresSnapshotStore.create({ ...connection, schema });
+    const pool = sharedPool ?? new pg.Pool({ connectionString: url, max: 3 });
+    pool.on("error", () => {});
     return {
       evtLog,
       snapshotStore,
       log: embedded ? "pglite" : "postgres",
+      pool,
       async close() {
         await snapshotStore.close();
         await evtLog?.close();
-        await sharedPool?.end();
+        await pool.end();
         await embedded?.stop();
       },
     };

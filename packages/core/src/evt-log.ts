@@ -2,6 +2,7 @@
  * The EvtLog contract. Adapters (in-memory, PostgreSQL, NATS JetStream) implement it and prove it with
  * `describeEvtLogContract` from `@eventsourced/core/testing/vitest`. This file imports no driver.
  */
+import type { EventSourcedError } from "./errors.js";
 
 /** Optional metadata carried with each event. */
 export interface EvtMetadata {
@@ -44,6 +45,21 @@ export interface TypedEvtRecord extends EvtRecord {
    * `after: lastProcessedPosition`.
    */
   readonly position: number;
+  /**
+   * Set only when the reader asked for `undecodable: "yield"` and the log could not decode the stored record
+   * (e.g. a foreign message on an entity's NATS subject): `bytes` then hold the raw stored bytes, `id` and
+   * `seqNo` are best effort (`seqNo` 0 when unknown), and this error says why. The record's position is
+   * real, so a reader can resume after it.
+   */
+  readonly undecodable?: EventSourcedError | undefined;
+}
+
+/** The last event of one entity type: see {@link EvtLog.headOfType}. */
+export interface TypeHead {
+  /** Position of the type's last event. */
+  readonly position: number;
+  /** When the log recorded it (the log's clock). */
+  readonly recordedAt: Date;
 }
 
 /** Where a persist's events ended up: the entity's new last seqNo and the log position of its last event. */
@@ -74,6 +90,13 @@ export interface EvtsByTypeOptions {
   readonly live?: boolean | undefined;
   /** Ends the iteration (a live one, too) without an error. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * What to do with a stored record the log cannot decode: `"throw"` (the default) ends the iteration with
+   * the error; `"yield"` hands it over as a record carrying the error in `undecodable`, and goes on. Readers
+   * that decode events themselves (projections) use `"yield"` to treat it as one poison event instead of a
+   * wall that stops the whole type.
+   */
+  readonly undecodable?: "throw" | "yield" | undefined;
 }
 
 /**
@@ -116,6 +139,12 @@ export interface EvtLog {
    * never by the call itself.
    */
   evtsByType(type: string, options?: EvtsByTypeOptions): AsyncIterable<TypedEvtRecord>;
+
+  /**
+   * The position and time of the last event of `type`, `undefined` when it has none. Optional: projections
+   * use it for their lag and `whenCaughtUp()`; every adapter of this repository implements it.
+   */
+  headOfType?(type: string): Promise<TypeHead | undefined>;
 }
 
 /** Entity type names: a letter, then letters, digits, `_` or `-`, at most 100 characters. */

@@ -93,6 +93,7 @@ export {
   type Persisted,
   TYPE_NAME_PATTERN,
   type TypedEvtRecord,
+  type TypeHead,
 } from "./evt-log.js";
 export { type EvtLogRetention, type EvtsDeleted, supportsRetention } from "./evt-log-retention.js";
 export { IDEMPOTENCY_KEY_HEADER, type IdempotencyWindowOptions } from "./idempotency-window.js";

@@ -17,10 +17,12 @@ import {
   ReadError,
   SeqNoConflictError,
   type TypedEvtRecord,
+  type TypeHead,
 } from "@eventsourced/core";
 import {
   type JetStreamClient,
   type JetStreamManager,
+  type JsMsg,
   jetstream,
   jetstreamManager,
   type StoredMsg,
@@ -327,16 +329,27 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
       logger: this.#logger,
     })) {
       for (const msg of msgs) {
-        let id: string;
-        try {
-          id = this.#subjects.idOf(msg.subject);
-        } catch (cause) {
-          throw new ReadError(`stream message ${msg.seq} on ${msg.subject} was not written by eventsourced`, {
-            cause,
-          });
-        }
-        const { records } = this.#decode(type, id, msg.data, msg.seq);
         const skip = msg.seq === start.streamSeq ? start.index : 0;
+        let id: string | undefined;
+        let records: DecodedBatch["records"];
+        try {
+          try {
+            id = this.#subjects.idOf(msg.subject);
+          } catch (cause) {
+            throw new ReadError(
+              `stream message ${msg.seq} on ${msg.subject} was not written by eventsourced`,
+              {
+                cause,
+              },
+            );
+          }
+          records = this.#decode(type, id, msg.data, msg.seq).records;
+        } catch (err) {
+          if (options.undecodable !== "yield" || !(err instanceof EventSourcedError)) throw err;
+          if (skip > 0 || signal?.aborted) continue;
+          yield undecodableRecord(type, id ?? msg.subject, msg, err);
+          continue;
+        }
         for (let index = skip; index < records.length; index++) {
           if (signal?.aborted) return;
           const record = records[index]!;
@@ -353,6 +366,29 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
         }
       }
     }
+  }
+
+  /**
+   * The type's last message (one direct get): the position of its last event and when it was recorded. See
+   * {@link EvtLog.headOfType}.
+   */
+  async headOfType(type: string): Promise<TypeHead | undefined> {
+    const filter = this.#subjects.byType(type);
+    let last: StoredMsg | null;
+    try {
+      last = await this.#messages.lastOn(filter);
+    } catch (err) {
+      throw asReadError(err, `cannot read the last event of type ${type}`);
+    }
+    if (last === null) return undefined;
+    const range = peekBatchRange(last.data);
+    let recordedAt = last.time;
+    try {
+      recordedAt = decodeEvtBatch(last.data).records.at(-1)?.recordedAt ?? last.time;
+    } catch {
+      // A foreign message: its position is still the head; the server's receive time stands in.
+    }
+    return { position: toPosition(last.seq, Math.max(0, (range?.count ?? 1) - 1)), recordedAt };
   }
 
   /**
@@ -434,6 +470,20 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
       });
     }
   }
+}
+
+/** A message `evtsByType` could not decode, handed over as one record carrying the error. */
+function undecodableRecord(type: string, id: string, msg: JsMsg, err: EventSourcedError): TypedEvtRecord {
+  const firstSeq = Number(msg.headers?.get(Header.FirstSeq));
+  return {
+    type,
+    id,
+    seqNo: Number.isSafeInteger(firstSeq) && firstSeq > 0 ? firstSeq : 0,
+    position: toPosition(msg.seq, 0),
+    bytes: msg.data,
+    recordedAt: new Date(Math.floor(msg.info.timestampNanos / 1e6)),
+    undecodable: err,
+  };
 }
 
 function asReadError(err: unknown, message: string): EventSourcedError {

@@ -36,10 +36,12 @@ const BOUNDED_ATTEMPTS = 5;
  *
  * A bounded read (with `endSeq`) keeps one pull ahead: while the caller works through one batch, the next
  * is already on its way, so memory stays bounded by two batches and replay does not wait a round trip per
- * batch. A live read yields each message as it arrives (one-element batches), one pull at a time, and ends
- * without error when `signal` aborts. When a pull fails (server restart, consumer lost), the read resumes
- * after the last delivered message on a new consumer: a live read keeps trying, a bounded one gives up
- * after a few attempts with `ReadError`.
+ * batch. A live read keeps a pull outstanding whenever fewer than `batch` messages wait for the caller,
+ * collects what arrives in a buffer and yields the whole buffer each time the caller asks (so a burst costs
+ * one step of the iteration, not one per message, and a quiet stream still yields each message at once);
+ * it ends without error when `signal` aborts. When a pull fails (server restart, consumer lost), the read
+ * resumes after the last delivered message on a new consumer: a live read keeps trying, a bounded one gives
+ * up after a few attempts with `ReadError`.
  */
 export async function* readStream(
   js: JetStreamClient,
@@ -99,21 +101,69 @@ class OrderedReader {
   }
 
   async *live(): AsyncGenerator<readonly JsMsg[]> {
+    const { batch } = this.#options;
+    let buffer: JsMsg[] = [];
+    let pulling = false;
+    let failure: unknown;
+    // Messages of a pull that a recovery abandoned must not reach the buffer after it.
+    let generation = 0;
+    let wake: (() => void) | undefined;
+    const notify = () => {
+      const resolve = wake;
+      wake = undefined;
+      resolve?.();
+    };
     while (!this.#aborted) {
-      try {
-        const messages = await this.#fetch(LIVE_EXPIRES_MS);
-        if (this.#aborted) return;
-        for await (const msg of messages) {
-          // A message can arrive after an abort stopped the pull; the caller must not see it.
-          if (this.#aborted) return;
-          this.#next = msg.seq + 1;
-          this.#failures = 0;
-          yield [msg];
+      if (!pulling && failure === undefined && buffer.length < batch) {
+        const current = ++generation;
+        try {
+          // Collected by callback: the pull's messages are buffered as they arrive, without a step of async
+          // iteration per message, and the next pull goes out as soon as this one completes.
+          const messages = await this.#fetch(LIVE_EXPIRES_MS, (msg) => {
+            if (current !== generation || this.#aborted) return;
+            buffer.push(msg);
+            if (buffer.length === 1) notify();
+          });
+          pulling = true;
+          void messages.closed().then(
+            (err) => {
+              if (current !== generation) return;
+              pulling = false;
+              if (err) failure = err;
+              notify();
+            },
+            (err: unknown) => {
+              if (current !== generation) return;
+              pulling = false;
+              failure = err;
+              notify();
+            },
+          );
+        } catch (err) {
+          failure = err;
         }
-      } catch (err) {
+      }
+      if (buffer.length > 0) {
+        const out = buffer;
+        buffer = [];
+        this.#next = out[out.length - 1]!.seq + 1;
+        this.#failures = 0;
+        yield out;
+        continue;
+      }
+      if (failure !== undefined) {
+        const err = failure;
+        failure = undefined;
+        generation++;
+        pulling = false;
         if (this.#aborted) return;
         await this.#recover(err, Number.POSITIVE_INFINITY);
+        continue;
       }
+      if (!pulling) continue;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
     }
   }
 

@@ -1,4 +1,5 @@
 import {
+  isEventSourcedError,
   type Logger,
   type NewEvt,
   PersistError,
@@ -60,6 +61,32 @@ export interface GroupCommitterOptions {
   readonly logger: Logger;
   /** Called after a batch committed, with the types written (wakes local live readers at once). */
   readonly onCommitted: (types: ReadonlySet<string>) => void;
+  /** Runs inside each batch's transaction before it commits (inline projections); see `PersistHook`. */
+  readonly inTransaction?: PersistHook | undefined;
+}
+
+/** A persist written by a batch whose transaction has not committed yet. */
+export interface WrittenPersist {
+  readonly type: string;
+  readonly id: string;
+  /** The entity's last seqNo before the persist: its events have seqNos `expected + 1 ..`. */
+  readonly expected: number;
+  readonly evts: readonly NewEvt[];
+  /** Position of the persist's last event (its events have consecutive positions). */
+  readonly lastPosition: number;
+}
+
+/**
+ * Called with the persists a batch wrote, on the batch's connection inside its transaction, before it commits
+ * (PostgresEvtLogOptions.inTransaction). If it throws, nothing of the batch is committed and each of its
+ * persists is written again in a transaction of its own (with the hook): only the persist whose hook call
+ * throws fails, with the hook's error when it is an eventsourced error, else a `PersistError`.
+ */
+export type PersistHook = (client: PgClientLike, persists: readonly WrittenPersist[]) => Promise<void>;
+
+/** The hook refused a batch: nothing was committed. */
+class HookRefused {
+  constructor(readonly cause: unknown) {}
 }
 
 /**
@@ -207,7 +234,11 @@ export class GroupCommitter {
       return;
     }
     let result: { won: number[]; positions: (string | number)[] };
+    const hook = this.#options.inTransaction;
     try {
+      // With an inline-projection hook the batch runs in an explicit transaction, so the hook's writes
+      // commit (or roll back) with it; without one, the batch is one autocommit statement.
+      if (hook !== undefined) await client.query("BEGIN");
       if (only !== undefined) {
         const res = await client.query({ name: statements.oneName, text: statements.one, values });
         const position = (res.rows[0] as { position: string | number | null }).position;
@@ -219,10 +250,33 @@ export class GroupCommitter {
             : await client.query(statements.batch, values);
         result = res.rows[0] as { won: number[]; positions: (string | number)[] };
       }
-    } catch (err) {
+      if (hook !== undefined) {
+        await runHook(client, hook, batch, result);
+        await client.query("COMMIT");
+      }
+    } catch (caught) {
+      const refused = caught instanceof HookRefused;
+      const err = refused ? caught.cause : caught;
       const failure = classifyQueryFailure(err);
+      if (refused && failure.kind !== "lost") {
+        // The hook refused: roll the batch back and write its persists one by one, so only the persist the
+        // hook refuses fails.
+        await client.query("ROLLBACK").catch(() => {});
+        this.#releaseAfterBatch();
+        if (fallback && batch.length > 1) {
+          this.#stats.fallbacks++;
+          for (const p of batch) await this.#write([p], false);
+        } else {
+          for (const p of batch) p.reject(hookError(p, err));
+        }
+        return;
+      }
       if (failure.discardConnection) this.#discardClient(err instanceof Error ? err : new Error(String(err)));
-      else this.#releaseAfterBatch();
+      else {
+        // A statement failing inside the explicit transaction aborted it.
+        if (hook !== undefined) await client.query("ROLLBACK").catch(() => {});
+        this.#releaseAfterBatch();
+      }
       if (failure.outcomeUnknown) {
         // The statement may have reached the server and committed: never acknowledged, never retried here.
         const why =
@@ -301,4 +355,39 @@ function describe(p: PendingPersist): string {
 
 function reason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Calls the hook with the batch's winners; its failure comes back as `HookRefused`. */
+async function runHook(
+  client: PgClientLike,
+  hook: PersistHook,
+  batch: readonly PendingPersist[],
+  result: { won: number[]; positions: (string | number)[] },
+): Promise<void> {
+  const written = result.won.map((index, i) => {
+    const p = batch[index]!;
+    return {
+      type: p.type,
+      id: p.id,
+      expected: p.expected,
+      evts: p.evts,
+      lastPosition: Number(result.positions[i]),
+    };
+  });
+  if (written.length === 0) return;
+  try {
+    await hook(client, written);
+  } catch (err) {
+    throw new HookRefused(err);
+  }
+}
+
+/** What a persist refused by the hook rejects with: its typed error as is, anything else as a known failure. */
+function hookError(p: PendingPersist, err: unknown): Error {
+  if (isEventSourcedError(err)) return err;
+  return new PersistError(
+    `cannot persist ${describe(p)}: the in-transaction hook refused it; nothing was written`,
+    false,
+    { cause: err },
+  );
 }

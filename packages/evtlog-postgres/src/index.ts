@@ -1,7 +1,7 @@
 // The event log
 
 // Monitoring
-export type { GroupCommitStats } from "./group-commit.js";
+export type { GroupCommitStats, PersistHook, WrittenPersist } from "./group-commit.js";
 // The pool interface the log needs (`pg.Pool` satisfies it)
 export type {
   PgClientLike,

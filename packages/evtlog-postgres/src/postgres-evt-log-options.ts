@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "@eventsourced/core";
+import type { PersistHook } from "./group-commit.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 
 /** Options of {@link PostgresEvtLog.create}. */
@@ -45,4 +46,11 @@ export interface PostgresEvtLogOptions {
   readonly logger?: Logger | undefined;
   /** Run the versioned schema setup on create. Default true; turn off when migrations are run elsewhere. */
   readonly setup?: boolean | undefined;
+  /**
+   * Runs inside every group-commit batch's transaction, after its events are written and before it commits:
+   * for views that must be consistent with the write (inline projections, e.g. `inlineProjections(...)` from
+   * `@eventsourced/projections/postgres`). A persist it refuses fails alone; see {@link PersistHook}. Costs
+   * two round trips per batch (BEGIN, COMMIT) plus the hook's own.
+   */
+  readonly inTransaction?: PersistHook | undefined;
 }

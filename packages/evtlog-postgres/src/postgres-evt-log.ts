@@ -13,6 +13,7 @@ import {
   type Persisted,
   ReadError,
   type TypedEvtRecord,
+  type TypeHead,
   validateTypeAndId,
 } from "@eventsourced/core";
 import { advisoryLockKey } from "./advisory-lock-key.js";
@@ -22,7 +23,7 @@ import { createPool, type OwnedPool } from "./create-pool.js";
 import { PostgresEvtDeletion } from "./delete-evts.js";
 import { evtsByIdStatement, readEvtsById } from "./evts-by-id.js";
 import { evtsByTypeStatement, readEvtsByType } from "./evts-by-type.js";
-import { type GroupCommitStats, GroupCommitter } from "./group-commit.js";
+import { type GroupCommitStats, GroupCommitter, type PersistHook } from "./group-commit.js";
 import { NotificationListener } from "./notification-listener.js";
 import { persistOneStatement } from "./persist-one-statement.js";
 import { persistStatement } from "./persist-statement.js";
@@ -45,6 +46,7 @@ interface Config {
   readonly lastSeqNoSql: string;
   readonly byIdSql: string;
   readonly byTypeSql: string;
+  readonly headSql: string;
 }
 
 function positiveInteger(value: number | undefined, fallback: number, name: string): number {
@@ -81,6 +83,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
     config: Config,
     notifyChannel: string | undefined,
     maxBatchSize: number,
+    inTransaction: PersistHook | undefined,
   ) {
     this.#pool = pool;
     this.#ownedPool = ownedPool;
@@ -107,6 +110,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
       target: config.target,
       logger: config.logger,
       onCommitted: (types) => this.#appendSignal.signal(types),
+      inTransaction,
     });
   }
 
@@ -160,6 +164,8 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
       lastSeqNoSql: `SELECT last_seq_no FROM ${tables.streams} WHERE type = $1 AND id = $2`,
       byIdSql: evtsByIdStatement(tables),
       byTypeSql: evtsByTypeStatement(tables),
+      // Backwards on the (type, position) index: one index entry, whatever the table's size.
+      headSql: `SELECT position, recorded_at FROM ${tables.events} WHERE type = $1 ORDER BY position DESC LIMIT 1`,
     };
     const notifyChannel = notify
       ? `eventsourced_${advisoryLockKey(`${tables.schemaName}.${tables.tableName}`).replace("-", "m")}`
@@ -174,7 +180,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
       await ownedPool?.end().catch(() => {});
       throw setupError(err, target, `set up the event log tables ${tables.events}`);
     }
-    return new PostgresEvtLog(pool, ownedPool, config, notifyChannel, maxBatchSize);
+    return new PostgresEvtLog(pool, ownedPool, config, notifyChannel, maxBatchSize, options.inTransaction);
   }
 
   /** Group-commit counters: batches, persists, events, conflicts, fallbacks, reconnects. */
@@ -221,6 +227,20 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
   /** See {@link EvtLog.evtsById}: invalid arguments are refused when iteration starts, before any query. */
   evtsById(type: string, id: string, options: EvtsByIdOptions): AsyncIterable<EvtRecord> {
     return readEvtsById(this.#pool, this.#config.byIdSql, this.#config.pageSize, type, id, options);
+  }
+
+  /** The position and time of the type's last event (see {@link EvtLog.headOfType}). */
+  async headOfType(type: string): Promise<TypeHead | undefined> {
+    validateTypeAndId(type, "-");
+    try {
+      const res = await this.#pool.query(this.#config.headSql, [type]);
+      const row = res.rows[0] as { position: string | number; recorded_at: Date } | undefined;
+      return row === undefined ? undefined : { position: Number(row.position), recordedAt: row.recorded_at };
+    } catch (err) {
+      throw new ReadError(`cannot read the last event of type ${type}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
   }
 
   /** See {@link EvtLog.evtsByType}: invalid arguments are refused when iteration starts, before any query. */

@@ -7,6 +7,7 @@ import type {
   NewEvt,
   Persisted,
   TypedEvtRecord,
+  TypeHead,
 } from "../evt-log.js";
 
 /** How many calls (and records) an {@link FaultyEvtLog} has passed to its inner log. */
@@ -156,6 +157,12 @@ export class FaultyEvtLog implements EvtLog {
       this.counts.evtsByTypeRecords++;
       yield record;
     }
+  }
+
+  async headOfType(type: string): Promise<TypeHead | undefined> {
+    await this.#delay();
+    this.#maybeFailRead();
+    return this.#inner.headOfType?.(type);
   }
 
   #maybeFailRead(): void {

@@ -8,6 +8,7 @@ import type {
   NewEvt,
   Persisted,
   TypedEvtRecord,
+  TypeHead,
 } from "../evt-log.js";
 import type { EvtLogRetention, EvtsDeleted } from "../evt-log-retention.js";
 import { validateTypeAndId } from "../validate.js";
@@ -148,6 +149,17 @@ export class InMemoryEvtLog implements EvtLog, EvtLogRetention {
     }
     await this.deleteEvts(type, id, last);
     this.#byEntity.delete(`${type}\0${id}`);
+  }
+
+  async headOfType(type: string): Promise<TypeHead | undefined> {
+    validateTypeAndId(type, "-");
+    const ofType = this.#byType.get(type) ?? [];
+    // Deleted records are compacted away lazily: the head is the last one still stored.
+    for (let i = ofType.length - 1; i >= 0; i--) {
+      const record = ofType[i]!;
+      if (!this.#deleted.has(record)) return { position: record.position, recordedAt: record.recordedAt };
+    }
+    return undefined;
   }
 
   async *evtsByType(type: string, options: EvtsByTypeOptions = {}): AsyncIterable<TypedEvtRecord> {

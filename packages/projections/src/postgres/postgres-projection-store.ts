@@ -1,0 +1,381 @@
+import { ConfigurationError, type EvtMetadata, InvalidArgumentError } from "@eventsourced/core";
+import { ProjectionFencedError } from "../errors.js";
+import { PROJECTION_NAME_PATTERN } from "../projection-options.js";
+import type {
+  Advance,
+  DeadLetter,
+  Fence,
+  ProjectionRow,
+  ProjectionStore,
+  StoredProjectionStatus,
+} from "../projection-store.js";
+import type { PgClientLike, PgPoolLike, PgQueryable } from "./pg-like.js";
+import { type ProjectionTables, projectionTables } from "./projection-tables.js";
+import { setupSchema } from "./sql-setup.js";
+
+/** Options of {@link PostgresProjectionStore.create}. */
+export interface PostgresProjectionStoreOptions {
+  /** An existing `pg`-compatible pool (never ended by the store). */
+  readonly pool?: PgPoolLike | undefined;
+  /** Or a connection string: the store then creates (and on `close()` ends) its own `pg.Pool`. */
+  readonly connectionString?: string | undefined;
+  /** Size of a pool the store creates. Default 4. */
+  readonly maxConnections?: number | undefined;
+  /** Schema of the tables; created when missing. Default `"eventsourced"`. */
+  readonly schema?: string | undefined;
+  /** Name of the checkpoint table; dead letters go to `<table>_dead_letters`. Default `"projections"`. */
+  readonly table?: string | undefined;
+  /** Run the versioned schema setup on create. Default true. */
+  readonly setup?: boolean | undefined;
+  /**
+   * `idle_in_transaction_session_timeout` of exactly-once transactions: a process frozen inside one (SIGSTOP,
+   * a long GC pause) loses its session after this long, so its row locks cannot stall the instance that took
+   * over. Default 5,000 ms; raise it if handlers wait on something else mid-transaction.
+   */
+  readonly transactionIdleTimeoutMs?: number | undefined;
+  /**
+   * `false` commits exactly-once transactions with `synchronous_commit = off`: no wait for the WAL flush. Safe
+   * for exactly-once (read model and checkpoint still commit or vanish together; after a database crash the
+   * last batches are applied again), but a `waitFor()` answered just before such a crash may be undone for a
+   * while. Default true.
+   */
+  readonly synchronousCommit?: boolean | undefined;
+}
+
+interface Row {
+  name: string;
+  type: string;
+  position: string | number;
+  epoch: string | number;
+  status: StoredProjectionStatus;
+  error: string | null;
+  last_event_at: Date | null;
+}
+
+const ROW_COLUMNS = "name, type, position, epoch, status, error, last_event_at";
+
+/** Raised by the checkpoint block of {@link PostgresProjectionStore.commitWith} (a code of our own). */
+const FENCED_SQLSTATE = "ESF01";
+
+/**
+ * Checkpoints, status and dead letters in PostgreSQL: the store for `exactlyOnce` handlers (their writes and
+ * the checkpoint's compare-and-set share one transaction) and for at-least-once ones. The event log may be
+ * PostgreSQL or NATS.
+ * @example
+ * const store = await PostgresProjectionStore.create({ pool });
+ * const handler = exactlyOnce(store, { handle: (evts, tx) => upsertTotals(tx, evts) });
+ */
+export class PostgresProjectionStore implements ProjectionStore {
+  readonly #pool: PgPoolLike;
+  readonly #ownedPool: { end(): Promise<void> } | undefined;
+  readonly #t: ProjectionTables;
+  readonly #begin: string;
+  readonly #saveSql: string;
+
+  private constructor(
+    pool: PgPoolLike,
+    owned: { end(): Promise<void> } | undefined,
+    t: ProjectionTables,
+    idleMs: number,
+    synchronousCommit: boolean,
+  ) {
+    this.#pool = pool;
+    this.#ownedPool = owned;
+    this.#t = t;
+    this.#begin =
+      `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${idleMs}` +
+      (synchronousCommit ? "" : "; SET LOCAL synchronous_commit = off");
+    this.#saveSql = `UPDATE ${t.projections} SET position = $4, last_event_at = coalesce($5, last_event_at), updated_at = now()
+      WHERE name = $1 AND position = $2 AND epoch = $3`;
+  }
+
+  /** Connects (or uses `pool`), runs the versioned schema setup unless `setup: false`, and returns the store. */
+  static async create(options: PostgresProjectionStoreOptions = {}): Promise<PostgresProjectionStore> {
+    const t = projectionTables(options.schema ?? "eventsourced", options.table ?? "projections");
+    const idleMs = options.transactionIdleTimeoutMs ?? 5_000;
+    if (!Number.isInteger(idleMs) || idleMs < 1) {
+      throw new ConfigurationError(
+        `invalid transactionIdleTimeoutMs ${idleMs}`,
+        "transactionIdleTimeoutMs",
+        "options",
+      );
+    }
+    let pool = options.pool;
+    let owned: { end(): Promise<void> } | undefined;
+    if (pool === undefined) {
+      const pg = (await import("pg")).default;
+      const created = new pg.Pool({
+        connectionString: options.connectionString,
+        max: options.maxConnections ?? 4,
+      });
+      created.on("error", () => {});
+      pool = created;
+      owned = created;
+    }
+    try {
+      if (options.setup ?? true) await setupSchema(pool, t);
+    } catch (err) {
+      await owned?.end().catch(() => {});
+      throw err;
+    }
+    return new PostgresProjectionStore(pool, owned, t, idleMs, options.synchronousCommit ?? true);
+  }
+
+  /** The quoted, qualified name of the checkpoint table (for operators and tests). */
+  get table(): string {
+    return this.#t.projections;
+  }
+
+  /** The quoted, qualified name of the dead-letter table. */
+  get deadLetterTable(): string {
+    return this.#t.deadLetters;
+  }
+
+  /**
+   * Runs `work` in one transaction on one connection: committed (by `commit`, plain `COMMIT` by default)
+   * when it resolves, rolled back when it throws (a connection that failed is destroyed, not returned to the
+   * pool).
+   */
+  async transaction<T>(work: (tx: PgClientLike) => Promise<T>, commit = "COMMIT"): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    // A connection that dies between two statements (a terminated backend) emits `error`: the next statement
+    // fails with it, and an unheard event must not bring the process down meanwhile.
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on?.("error", onError);
+    try {
+      await client.query(this.#begin);
+      const result = await work(client);
+      await client.query(commit);
+      return result;
+    } catch (err) {
+      try {
+        await client.query("ROLLBACK");
+      } catch (rollbackErr) {
+        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+      }
+      throw err;
+    } finally {
+      client.removeListener?.("error", onError);
+      if (broken !== undefined) client.on?.("error", () => {});
+      client.release(broken);
+    }
+  }
+
+  async claim(name: string, type: string, epoch: number): Promise<ProjectionRow> {
+    const res = await this.#pool.query(
+      `INSERT INTO ${this.#t.projections} AS p (name, type, epoch) VALUES ($1, $2, $3)
+       ON CONFLICT (name) DO UPDATE SET epoch = EXCLUDED.epoch, updated_at = now() WHERE p.epoch <= EXCLUDED.epoch
+       RETURNING ${ROW_COLUMNS}`,
+      [name, type, epoch],
+    );
+    const row = res.rows[0] as Row | undefined;
+    if (row === undefined) {
+      const current = await this.load(name);
+      throw new ProjectionFencedError(name, current?.position ?? 0, epoch, {
+        detail: `claimed by epoch ${current?.epoch}`,
+      });
+    }
+    if (row.type !== type) {
+      throw new ConfigurationError(
+        `projection ${JSON.stringify(name)} reads type ${JSON.stringify(row.type)}, not ${JSON.stringify(type)}: give a new projection a new name`,
+        "type",
+        "ProjectionOptions",
+      );
+    }
+    return toRow(row);
+  }
+
+  async load(name: string): Promise<ProjectionRow | undefined> {
+    const res = await this.#pool.query(`SELECT ${ROW_COLUMNS} FROM ${this.#t.projections} WHERE name = $1`, [
+      name,
+    ]);
+    const row = res.rows[0] as Row | undefined;
+    return row === undefined ? undefined : toRow(row);
+  }
+
+  /** At-least-once saves: autocommit when there are no dead letters, one transaction when there are. */
+  async save(fence: Fence, advance: Advance): Promise<void> {
+    if (advance.deadLetters.length === 0) return this.saveIn(this.#pool, fence, advance);
+    await this.transaction((tx) => this.saveIn(tx, fence, advance));
+  }
+
+  /**
+   * The checkpoint's compare-and-set (and dead letters) on `tx`: inside an exactly-once handler's
+   * transaction. Throws `ProjectionFencedError` when the checkpoint is not at `fence` (the caller rolls back).
+   */
+  async saveIn(tx: PgQueryable, fence: Fence, advance: Advance): Promise<void> {
+    const res = await tx.query(this.#saveSql, [
+      fence.name,
+      fence.position,
+      fence.epoch,
+      advance.position,
+      advance.lastEventAt ?? null,
+    ]);
+    if (res.rowCount !== 1) throw new ProjectionFencedError(fence.name, fence.position, fence.epoch);
+    for (const letter of advance.deadLetters) await this.#insertDeadLetter(tx, letter);
+  }
+
+  /**
+   * `work` and the checkpoint's compare-and-set in one transaction, the compare-and-set and `COMMIT` sent
+   * together: one round trip fewer per batch than a parameterised UPDATE followed by COMMIT (the values are
+   * validated integers, a validated name and an ISO timestamp, inlined). When the checkpoint is not at `fence`
+   * the block raises, the transaction rolls back and this throws `ProjectionFencedError`.
+   */
+  async commitWith(fence: Fence, advance: Advance, work: (tx: PgClientLike) => Promise<void>): Promise<void> {
+    try {
+      await this.transaction(
+        async (tx) => {
+          await work(tx);
+          for (const letter of advance.deadLetters) await this.#insertDeadLetter(tx, letter);
+        },
+        this.#checkpointAndCommit(fence, advance),
+      );
+    } catch (err) {
+      if ((err as { code?: unknown } | null)?.code === FENCED_SQLSTATE) {
+        throw new ProjectionFencedError(fence.name, fence.position, fence.epoch, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  #checkpointAndCommit(fence: Fence, advance: Advance): string {
+    const integers = [fence.position, fence.epoch, advance.position];
+    if (!PROJECTION_NAME_PATTERN.test(fence.name) || !integers.every((n) => Number.isSafeInteger(n))) {
+      throw new InvalidArgumentError(
+        `invalid checkpoint ${JSON.stringify({ fence, position: advance.position })}`,
+      );
+    }
+    const at =
+      advance.lastEventAt === undefined
+        ? "last_event_at"
+        : `'${advance.lastEventAt.toISOString()}'::timestamptz`;
+    return `DO $$ BEGIN
+      UPDATE ${this.#t.projections} SET position = ${advance.position}, last_event_at = ${at}, updated_at = now()
+        WHERE name = '${fence.name}' AND position = ${fence.position} AND epoch = ${fence.epoch};
+      IF NOT FOUND THEN RAISE EXCEPTION 'projection checkpoint fenced' USING ERRCODE = '${FENCED_SQLSTATE}'; END IF;
+    END $$; COMMIT`;
+  }
+
+  /** Checkpoint back to 0 and dead letters gone, compare-and-set on `fence`, on `tx` (a rebuild's transaction). */
+  async rebuildIn(tx: PgQueryable, fence: Fence): Promise<void> {
+    const res = await tx.query(
+      `UPDATE ${this.#t.projections} SET position = 0, last_event_at = NULL, updated_at = now()
+       WHERE name = $1 AND position = $2 AND epoch = $3`,
+      [fence.name, fence.position, fence.epoch],
+    );
+    if (res.rowCount !== 1) throw new ProjectionFencedError(fence.name, fence.position, fence.epoch);
+    await tx.query(`DELETE FROM ${this.#t.deadLetters} WHERE name = $1`, [fence.name]);
+  }
+
+  async setStatus(name: string, status: StoredProjectionStatus, error?: string): Promise<void> {
+    await this.#pool.query(
+      `UPDATE ${this.#t.projections} SET status = $2, error = $3, updated_at = now() WHERE name = $1`,
+      [name, status, status === "failed" ? (error ?? null) : null],
+    );
+  }
+
+  async reset(name: string, position: number): Promise<void> {
+    await this.transaction(async (tx) => {
+      await tx.query(
+        `UPDATE ${this.#t.projections} SET position = $2, last_event_at = NULL, updated_at = now() WHERE name = $1`,
+        [name, position],
+      );
+      await tx.query(`DELETE FROM ${this.#t.deadLetters} WHERE name = $1 AND position > $2`, [
+        name,
+        position,
+      ]);
+    });
+  }
+
+  async deadLetters(name: string): Promise<DeadLetter[]> {
+    const res = await this.#pool.query(
+      `SELECT position, type, id, seq_no, recorded_at, content_type, metadata, bytes, error, attempts, failed_at
+       FROM ${this.#t.deadLetters} WHERE name = $1 ORDER BY position`,
+      [name],
+    );
+    return (res.rows as DeadLetterRow[]).map((r) => ({
+      projection: name,
+      position: Number(r.position),
+      type: r.type,
+      id: r.id,
+      seqNo: Number(r.seq_no),
+      recordedAt: r.recorded_at,
+      contentType: r.content_type ?? undefined,
+      metadata: r.metadata ?? undefined,
+      bytes: new Uint8Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength),
+      error: r.error,
+      attempts: r.attempts,
+      failedAt: r.failed_at,
+    }));
+  }
+
+  async deleteDeadLetter(name: string, position: number): Promise<boolean> {
+    return this.deleteDeadLetterIn(this.#pool, name, position);
+  }
+
+  /** {@link deleteDeadLetter} on `tx` (a re-drive's transaction). */
+  async deleteDeadLetterIn(tx: PgQueryable, name: string, position: number): Promise<boolean> {
+    const res = await tx.query(`DELETE FROM ${this.#t.deadLetters} WHERE name = $1 AND position = $2`, [
+      name,
+      position,
+    ]);
+    return res.rowCount === 1;
+  }
+
+  /** Ends the pool if the store created it. */
+  async close(): Promise<void> {
+    await this.#ownedPool?.end();
+  }
+
+  async #insertDeadLetter(tx: PgQueryable, l: DeadLetter): Promise<void> {
+    await tx.query(
+      `INSERT INTO ${this.#t.deadLetters} AS d
+         (name, position, type, id, seq_no, recorded_at, content_type, metadata, bytes, error, attempts)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (name, position) DO UPDATE
+         SET error = EXCLUDED.error, attempts = d.attempts + EXCLUDED.attempts, failed_at = now()`,
+      [
+        l.projection,
+        l.position,
+        l.type,
+        l.id,
+        l.seqNo,
+        l.recordedAt,
+        l.contentType ?? null,
+        l.metadata === undefined ? null : JSON.stringify(l.metadata),
+        Buffer.from(l.bytes.buffer, l.bytes.byteOffset, l.bytes.byteLength),
+        l.error,
+        l.attempts,
+      ],
+    );
+  }
+}
+
+interface DeadLetterRow {
+  position: string | number;
+  type: string;
+  id: string;
+  seq_no: string | number;
+  recorded_at: Date;
+  content_type: string | null;
+  metadata: EvtMetadata | null;
+  bytes: Buffer;
+  error: string;
+  attempts: number;
+  failed_at: Date;
+}
+
+function toRow(row: Row): ProjectionRow {
+  return {
+    name: row.name,
+    type: row.type,
+    position: Number(row.position),
+    epoch: Number(row.epoch),
+    status: row.status,
+    error: row.error ?? undefined,
+    lastEventAt: row.last_event_at ?? undefined,
+  };
+}

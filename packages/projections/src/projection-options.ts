@@ -1,0 +1,99 @@
+import {
+  type BackoffOptions,
+  ConfigurationError,
+  type EvtLog,
+  type Logger,
+  TYPE_NAME_PATTERN,
+} from "@eventsourced/core";
+import type { OnHandlerError } from "./batch-processor.js";
+import type { ProjectionLeaseKeeper } from "./lease.js";
+import type { EvtDecoder } from "./projected-evt.js";
+import type { ProjectionHandler } from "./projection-handler.js";
+
+/** Options of `Projection.create`. */
+export interface ProjectionOptions<E> {
+  /**
+   * Unique name: the key of its checkpoint, lease and dead letters. Letters, digits, `_` and `-` (so it is a
+   * valid NATS KV key), at most 100 characters. A new version of a projection gets a new name
+   * (`counter-totals-v2`), which is how blue-green rebuilds run beside the old one.
+   */
+  readonly name: string;
+  /** The log to read. */
+  readonly evtLog: EvtLog;
+  /** The entity type whose events it reads (`typeName` of the definition). */
+  readonly type: string;
+  /** The entity's binarizer (or anything with `evtFromBytes`). */
+  readonly binarizer: EvtDecoder<E>;
+  /** How batches are applied and the checkpoint kept: `exactlyOnce(...)` or `atLeastOnce(...)`. */
+  readonly handler: ProjectionHandler<E>;
+  /** Batches close at `maxEvents` (default 500) or `maxWaitMs` after their first event (default 20 ms). */
+  readonly batch?:
+    | { readonly maxEvents?: number | undefined; readonly maxWaitMs?: number | undefined }
+    | undefined;
+  /** Retries, bisection and the poison event's outcome. */
+  readonly onError?: OnHandlerError | undefined;
+  /** Backoff between restarts after infrastructure failures (retried forever). Default 100 ms to 10 s. */
+  readonly retryBackoff?: BackoffOptions | undefined;
+  /**
+   * Tells infrastructure failures (retried forever, never dead-lettered) from handler failures. Default
+   * `isInfrastructureError`: SQLSTATE classes 08, 40, 53, 57, socket errors, NATS timeouts and the log's
+   * connection and read errors.
+   */
+  readonly isInfrastructureError?: ((err: unknown) => boolean) | undefined;
+  /**
+   * One active instance across processes: a `LeaseKeeper` of `@eventsourced/leases` (key
+   * `projection.<name>`). Standby instances wait for the lease; the epoch of each tenure fences the checkpoint.
+   * Without it, run one instance yourself (a second one is fenced at its first compare-and-set).
+   */
+  readonly lease?: ProjectionLeaseKeeper | undefined;
+  /** How often the stored status is checked for a pause or resume by another process. Default 1,000 ms. */
+  readonly statusPollMs?: number | undefined;
+  /** Default `consoleLogger`. */
+  readonly logger?: Logger | undefined;
+}
+
+/** Projection names: usable as a PostgreSQL key, a NATS KV key and a lease key alike. */
+export const PROJECTION_NAME_PATTERN: RegExp = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
+
+/** Validates the options that are checked before anything runs. */
+export function validateProjectionOptions<E>(options: ProjectionOptions<E>): void {
+  if (typeof options.name !== "string" || !PROJECTION_NAME_PATTERN.test(options.name)) {
+    throw new ConfigurationError(
+      `invalid projection name ${JSON.stringify(options.name)}: must match ${PROJECTION_NAME_PATTERN}`,
+      "name",
+      "ProjectionOptions",
+    );
+  }
+  if (typeof options.type !== "string" || !TYPE_NAME_PATTERN.test(options.type)) {
+    throw new ConfigurationError(
+      `invalid entity type ${JSON.stringify(options.type)}`,
+      "type",
+      "ProjectionOptions",
+    );
+  }
+  positive(options.batch?.maxEvents, "batch.maxEvents");
+  positive(options.batch?.maxWaitMs, "batch.maxWaitMs");
+  positive(options.statusPollMs, "statusPollMs");
+  const retries = options.onError?.retries;
+  if (retries !== undefined && !(Number.isInteger(retries) && retries >= 0)) {
+    throw new ConfigurationError(
+      `invalid onError.retries ${retries}: an integer >= 0`,
+      "onError.retries",
+      "ProjectionOptions",
+    );
+  }
+  const exhausted = options.onError?.exhausted;
+  if (exhausted !== undefined && !["dead-letter", "skip", "stop"].includes(exhausted)) {
+    throw new ConfigurationError(
+      `invalid onError.exhausted ${JSON.stringify(exhausted)}: "dead-letter", "skip" or "stop"`,
+      "onError.exhausted",
+      "ProjectionOptions",
+    );
+  }
+}
+
+function positive(value: number | undefined, key: string): void {
+  if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+    throw new ConfigurationError(`invalid ${key} ${value}: a positive number`, key, "ProjectionOptions");
+  }
+}

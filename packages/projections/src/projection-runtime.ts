@@ -1,0 +1,330 @@
+import { Backoff, consoleLogger, isEventSourcedError, type Logger } from "@eventsourced/core";
+import { BatchProcessor, describe, emptyStats, type ProcessorStats } from "./batch-processor.js";
+import { batches } from "./batches.js";
+import { delay } from "./delay.js";
+import { ProjectionStoppedError } from "./errors.js";
+import { isInfrastructureError } from "./infrastructure-error.js";
+import { type ProjectionLease, type ProjectionLeaseKeeper, projectionLeaseKey } from "./lease.js";
+import { PositionWaiters } from "./position-waiters.js";
+import { decodeRecord } from "./projected-evt.js";
+import type { ProjectionHandler } from "./projection-handler.js";
+import type { ProjectionOptions } from "./projection-options.js";
+import type { ProjectionState, ProjectionStatus } from "./projection-status.js";
+
+class LeaseLostError extends Error {}
+
+interface Maintenance {
+  run(): Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * The working part of a `Projection`: one state (`ProjectionState`) with explicit transitions, and the loop
+ * that acquires the lease, claims the checkpoint, reads, batches and applies, pauses, runs maintenance
+ * between batches and restarts from the stored checkpoint after infrastructure failures.
+ */
+export class ProjectionRuntime<E> {
+  readonly name: string;
+  readonly type: string;
+  readonly #options: ProjectionOptions<E>;
+  readonly #handler: ProjectionHandler<E>;
+  readonly #logger: Logger;
+  readonly #keeper: ProjectionLeaseKeeper | undefined;
+  /** The current tenure, and a signal aborted when it ends. */
+  #lease: { readonly tenure: ProjectionLease; readonly lost: AbortSignal } | undefined;
+  readonly stats: ProcessorStats = emptyStats();
+  readonly #waiters = new PositionWaiters();
+  #state: ProjectionState = "idle";
+  #error: Error | undefined;
+  #applied = 0;
+  #lastEventAt: Date | undefined;
+  #epoch = 0;
+  /** Ends the current read at the next batch boundary (pause, maintenance, a status change elsewhere). */
+  #interrupt = new AbortController();
+  #wake = new AbortController();
+  #maintenance: Maintenance[] = [];
+
+  constructor(options: ProjectionOptions<E>) {
+    this.name = options.name;
+    this.type = options.type;
+    this.#options = options;
+    this.#handler = options.handler;
+    this.#logger = options.logger ?? consoleLogger;
+    this.#keeper = options.lease;
+  }
+
+  get status(): ProjectionStatus {
+    return {
+      state: this.#state,
+      error: this.#error,
+      position: this.#applied,
+      storedPosition: this.#handler.storedPosition,
+      epoch: this.#epoch,
+    };
+  }
+
+  /** Position and log time of the last event applied. */
+  get applied(): { readonly position: number; readonly recordedAt: Date | undefined } {
+    return { position: this.#applied, recordedAt: this.#lastEventAt };
+  }
+
+  /** Ends the current read at the next batch boundary (a pause). */
+  interrupt(): void {
+    this.#interrupt.abort();
+  }
+
+  /** A resume: clears the error and wakes a paused or failed instance at once. */
+  resumed(): void {
+    this.#error = undefined;
+    this.#wake.abort();
+  }
+
+  /** See `Projection.waitFor`. */
+  waitFor(position: number, signal?: AbortSignal): Promise<void> {
+    if (this.#applied >= position) return Promise.resolve();
+    if (this.#state === "idle" || this.#state === "stopped" || this.#state === "failed") {
+      return Promise.reject(new ProjectionStoppedError(this.name, { cause: this.#error }));
+    }
+    return this.#waiters.wait(position, this.#applied, signal);
+  }
+
+  /** Runs `run` on the active instance between batches (reset, rebuild, re-drive). */
+  maintain(run: () => Promise<void>): Promise<void> {
+    if (this.#state !== "running" && this.#state !== "paused" && this.#state !== "failed") {
+      return Promise.reject(
+        new ProjectionStoppedError(this.name, { cause: new Error(`instance is ${this.#state}`) }),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#maintenance.push({ run, resolve, reject });
+      this.#interrupt.abort();
+      this.#wake.abort();
+    });
+  }
+
+  /** The one transition point: a failed or stopped instance releases whoever waits for a position. */
+  setState(state: ProjectionState, error?: Error): void {
+    this.#state = state;
+    this.#error = error;
+    if (state === "failed" || state === "stopped") {
+      this.#waiters.failAll(new ProjectionStoppedError(this.name, { cause: error }));
+    }
+  }
+
+  /** The instance's loop, until `signal` aborts or it is fenced. */
+  async run(signal: AbortSignal): Promise<void> {
+    const backoff = new Backoff(this.#options.retryBackoff ?? { initialMs: 100, maxMs: 10_000 });
+    const processor = new BatchProcessor(
+      this.#handler,
+      {
+        name: this.name,
+        retries: this.#options.onError?.retries ?? 3,
+        backoff: this.#options.onError?.backoff ?? { initialMs: 100, maxMs: 5_000 },
+        exhausted: this.#options.onError?.exhausted ?? "dead-letter",
+        isInfrastructureError: this.#options.isInfrastructureError ?? isInfrastructureError,
+        logger: this.#logger,
+        signal,
+      },
+      this.stats,
+    );
+    let fenced = false;
+    try {
+      while (!signal.aborted) {
+        if (this.#keeper !== undefined && this.#lease?.tenure.isValid() !== true) {
+          this.setState("standby");
+          if (!(await this.#acquireLease(this.#keeper, signal, backoff))) break;
+        }
+        try {
+          await this.#runClaimed(processor, signal);
+          backoff.reset();
+        } catch (err) {
+          this.#handler.end();
+          if (isEventSourcedError(err, "PROJECTION_FENCED")) {
+            fenced = true;
+            this.#logger.error("projection fenced: another instance owns it; stopping", {
+              projection: this.name,
+              error: describe(err),
+            });
+            this.setState("failed", err);
+            return;
+          }
+          if (signal.aborted) break;
+          if (err instanceof LeaseLostError) continue;
+          if (isEventSourcedError(err, "POISON_EVENT")) {
+            await this.#recordFailure(err, signal, backoff);
+            continue;
+          }
+          const error = err instanceof Error ? err : new Error(String(err));
+          const infrastructure = (this.#options.isInfrastructureError ?? isInfrastructureError)(err);
+          this.#logger[infrastructure ? "warn" : "error"](
+            "projection interrupted; restarting from its checkpoint",
+            {
+              projection: this.name,
+              error: describe(err),
+            },
+          );
+          this.#error = error;
+          await delay(backoff.next(), signal);
+        }
+      }
+    } finally {
+      this.#handler.end();
+      await this.#lease?.tenure.release().catch(() => {});
+      this.#lease = undefined;
+      for (const m of this.#maintenance.splice(0)) m.reject(new ProjectionStoppedError(this.name));
+      if (!fenced) this.setState("stopped");
+    }
+  }
+
+  /** Waits for the lease (false when stopped first); failures of the keeper are retried with backoff. */
+  async #acquireLease(
+    keeper: ProjectionLeaseKeeper,
+    signal: AbortSignal,
+    backoff: Backoff,
+  ): Promise<boolean> {
+    while (!signal.aborted) {
+      try {
+        const tenure = await keeper.acquire(projectionLeaseKey(this.name), { signal });
+        const lost = new AbortController();
+        void tenure.whenEnded.then(() => lost.abort());
+        this.#lease = { tenure, lost: lost.signal };
+        return true;
+      } catch (err) {
+        if (signal.aborted) return false;
+        this.#logger.warn("projection cannot acquire its lease; retrying", {
+          projection: this.name,
+          error: describe(err),
+        });
+        await delay(backoff.next(), signal);
+      }
+    }
+    return false;
+  }
+
+  /** Claims the checkpoint under the current lease epoch and works until interrupted. */
+  async #runClaimed(processor: BatchProcessor<E>, signal: AbortSignal): Promise<void> {
+    const epoch = this.#lease?.tenure.epoch ?? 0;
+    const row = await this.#handler.store.claim(this.name, this.type, epoch);
+    this.#epoch = epoch;
+    this.#handler.begin({ name: this.name, epoch, position: row.position });
+    this.#applied = row.position;
+    this.#lastEventAt = row.lastEventAt;
+    this.#waiters.advance(row.position);
+    if (this.#maintenance.length > 0) {
+      await this.#runMaintenance();
+      return;
+    }
+    if (row.status !== "running") {
+      // A failure recorded by this instance keeps its typed error; one recorded elsewhere is known by its text.
+      const failure = row.status === "failed" ? (this.#error ?? new Error(row.error ?? "failed")) : undefined;
+      this.setState(row.status, failure);
+      await this.#awaitResume(signal);
+      return;
+    }
+    this.setState("running");
+    await this.#consume(processor, signal);
+    await this.#handler.flush();
+  }
+
+  async #consume(processor: BatchProcessor<E>, signal: AbortSignal): Promise<void> {
+    this.#interrupt = new AbortController();
+    const interrupt = this.#interrupt;
+    const lost = this.#lease?.lost;
+    const read = AbortSignal.any(
+      lost === undefined ? [signal, interrupt.signal] : [signal, interrupt.signal, lost],
+    );
+    const poll = setInterval(
+      () => void this.#checkStoredStatus(interrupt),
+      this.#options.statusPollMs ?? 1_000,
+    );
+    try {
+      const records = this.#options.evtLog.evtsByType(this.type, {
+        after: this.#handler.storedPosition,
+        live: true,
+        signal: read,
+        undecodable: "yield",
+      });
+      const limits = {
+        maxEvents: this.#options.batch?.maxEvents ?? 500,
+        maxWaitMs: this.#options.batch?.maxWaitMs ?? 20,
+      };
+      const { binarizer } = this.#options;
+      for await (const batch of batches(records, limits)) {
+        // A stale owner must not hand anything to the handler (side effects in at-least-once mode).
+        if (this.#lease !== undefined && !this.#lease.tenure.isValid()) throw new LeaseLostError();
+        await processor.process(batch.map((record) => decodeRecord(record, binarizer)));
+        const last = batch.at(-1)!;
+        this.#applied = last.position;
+        this.#lastEventAt = last.recordedAt;
+        if (this.#error !== undefined) this.#error = undefined;
+        this.#waiters.advance(last.position);
+        if (read.aborted) break;
+      }
+    } finally {
+      clearInterval(poll);
+    }
+    if (lost?.aborted) throw new LeaseLostError();
+  }
+
+  async #checkStoredStatus(interrupt: AbortController): Promise<void> {
+    try {
+      const row = await this.#handler.store.load(this.name);
+      if (row !== undefined && row.status !== "running") interrupt.abort();
+    } catch {
+      // The read or the next save notices a store that is away.
+    }
+  }
+
+  /** Waits while paused or failed, for a resume (here or in another process), maintenance, or the end. */
+  async #awaitResume(signal: AbortSignal): Promise<void> {
+    for (;;) {
+      if (this.#maintenance.length > 0) return;
+      this.#wake = new AbortController();
+      const lost = this.#lease?.lost;
+      const wait = AbortSignal.any(
+        lost === undefined ? [signal, this.#wake.signal] : [signal, this.#wake.signal, lost],
+      );
+      await delay(this.#options.statusPollMs ?? 1_000, wait);
+      if (signal.aborted || lost?.aborted || this.#maintenance.length > 0) return;
+      try {
+        const row = await this.#handler.store.load(this.name);
+        if (row?.status === "running") return;
+      } catch {
+        // Checked again after the next interval.
+      }
+    }
+  }
+
+  async #runMaintenance(): Promise<void> {
+    for (const m of this.#maintenance.splice(0)) {
+      try {
+        await m.run();
+        m.resolve();
+      } catch (err) {
+        m.reject(err);
+      }
+    }
+  }
+
+  /** A poison event stopped the projection: persist `failed` with the reason (retrying the store as needed). */
+  async #recordFailure(err: Error, signal: AbortSignal, backoff: Backoff): Promise<void> {
+    this.#logger.error("projection stopped by a poison event", {
+      projection: this.name,
+      error: describe(err),
+    });
+    this.setState("failed", err);
+    while (!signal.aborted) {
+      try {
+        await this.#handler.store.setStatus(this.name, "failed", describe(err));
+        return;
+      } catch (storeErr) {
+        this.#logger.warn("cannot record the projection's failure; retrying", {
+          projection: this.name,
+          error: describe(storeErr),
+        });
+        await delay(backoff.next(), signal);
+      }
+    }
+  }
+}

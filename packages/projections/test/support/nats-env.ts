@@ -1,0 +1,7 @@
+export { NatsServerProcess } from "../../../evtlog-nats/test/support/nats-server-process.js";
+export {
+  connectTestNats,
+  deleteStream,
+  NATS_URL,
+  uniqueName,
+} from "../../../evtlog-nats/test/support/nats-test-env.js";
