@@ -1,0 +1,1 @@
+export { loadYamlConfig } from "./config/index.js";
