@@ -110,6 +110,22 @@ export class NatsKvProjectionStore implements ProjectionStore {
     return entry === undefined ? undefined : toRow(name, entry.value);
   }
 
+  /**
+   * Every projection's row, by name (for operators: the `eventsourced projections list` command). Reads the
+   * bucket's keys: one round trip per projection.
+   */
+  async list(): Promise<ProjectionRow[]> {
+    const names: string[] = [];
+    // Checkpoint keys are single tokens (projection names have no dots); dead letters are `<name>.dl.<n>`.
+    for await (const key of await this.#kv.keys("*")) names.push(key);
+    const rows: ProjectionRow[] = [];
+    for (const name of names.sort()) {
+      const row = await this.load(name);
+      if (row !== undefined) rows.push(row);
+    }
+    return rows;
+  }
+
   async save(fence: Fence, advance: Advance): Promise<void> {
     // Before the checkpoint: a crash in between re-applies the event and rewrites the same key.
     for (const letter of advance.deadLetters) await this.#putDeadLetter(letter);

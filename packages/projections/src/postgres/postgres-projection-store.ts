@@ -196,6 +196,12 @@ export class PostgresProjectionStore implements ProjectionStore {
     return row === undefined ? undefined : toRow(row);
   }
 
+  /** Every projection's row, by name (for operators: the `eventsourced projections list` command). */
+  async list(): Promise<ProjectionRow[]> {
+    const res = await this.#pool.query(`SELECT ${ROW_COLUMNS} FROM ${this.#t.projections} ORDER BY name`);
+    return (res.rows as Row[]).map(toRow);
+  }
+
   /** At-least-once saves: autocommit when there are no dead letters, one transaction when there are. */
   async save(fence: Fence, advance: Advance): Promise<void> {
     if (advance.deadLetters.length === 0) return this.saveIn(this.#pool, fence, advance);

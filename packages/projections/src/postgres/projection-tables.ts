@@ -51,3 +51,7 @@ export function projectionTables(schemaName: string, tableName: string): Project
     ],
   };
 }
+
+/** The schema version of the projection tables this code writes and reads (for `eventsourced schema status`). */
+export const PROJECTION_SCHEMA_VERSION: number = projectionTables("eventsourced", "projections").migrations
+  .length;
