@@ -14,7 +14,9 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 export interface CliIo {
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   readonly cwd?: string | undefined;
+  /** Receives what goes to stdout (the output); default `process.stdout`. */
   readonly stdout?: ((text: string) => void) | undefined;
+  /** Receives what goes to stderr (the one-line error); default `process.stderr`. */
   readonly stderr?: ((text: string) => void) | undefined;
 }
 
