@@ -245,6 +245,17 @@ describe("the eventsourced CLI on PostgreSQL", { timeout: 60_000 }, () => {
     expect((await runCli(["dead-letters", "delete", "totals", "1", "--yes", ...db])).code).toBe(1);
   });
 
+  it("a malformed type or number is a usage error (exit 2) naming what is wrong", async () => {
+    const [type, limit] = await Promise.all([
+      runCli(["entities", "list", "no spaces", ...db]),
+      runCli(["events", "acct", "a", "--from", "zero", ...db]),
+    ]);
+    expect(type.code).toBe(2);
+    expect(type.stderr).toMatch(/^eventsourced: invalid entity type name "no spaces"/);
+    expect(limit.code).toBe(2);
+    expect(limit.stderr).toBe('eventsourced: --from must be an integer >= 1, got "zero"\n');
+  });
+
   it("reads the evtLog section of the counter example's config file, with DATABASE_URL", async () => {
     const status = await runJson<{ where: string }>(["schema", "status"], {
       CONFIG_DIR: new URL("../../../examples/counter/config/", import.meta.url).pathname,
@@ -281,6 +292,15 @@ describe("the eventsourced CLI's failures", { timeout: 60_000 }, () => {
     const run = await runCli(["lag"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^eventsourced: config key evtLog.postgres.url is empty/);
+  });
+
+  it("--help lists every command and exits 0; --version prints the package's version", async () => {
+    const [help, version] = await Promise.all([runCli(["--help"]), runCli(["--version", "--json"])]);
+    expect(help.code).toBe(0);
+    for (const command of ["schema migrate", "entities list <type>", "dead-letters redrive", "lag"]) {
+      expect(help.stdout).toContain(command);
+    }
+    expect(JSON.parse(version.stdout)).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
   });
 
   it("an unknown command or option exits 2", async () => {
