@@ -68,9 +68,13 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
       return EXIT.ok;
     }
     const found = findCommand(line.positionals);
-    if (line.help || line.positionals.length === 0) {
+    if (line.help) {
       out(`${usageLines().join("\n")}\n`);
-      return line.help ? EXIT.ok : EXIT.usage;
+      return EXIT.ok;
+    }
+    if (line.positionals.length === 0) {
+      err(`${usageLines().join("\n")}\n`);
+      return EXIT.usage;
     }
     if (found === undefined) {
       throw new CliUsageError(
