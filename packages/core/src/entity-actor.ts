@@ -10,7 +10,7 @@ import type {
   IdempotentCmdOptions,
   Termination,
 } from "./entity-ref.js";
-import { ConcurrencyConflictError, ErrorCode, isEventSourcedError, PersistError } from "./errors.js";
+import { ConcurrencyConflictError, ErrorCode, isEventSourcedError, PersistError } from "./errors/index.js";
 import type { CmdResult, CmdSpec, Decision } from "./event-sourced.js";
 import type { EvtMetadata, Persisted } from "./evt-log.js";
 import { type AppliedKey, IdempotencyWindow } from "./idempotency-window.js";

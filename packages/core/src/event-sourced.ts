@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError } from "./errors/index.js";
 
 /**
  * Entity definitions: plain functions over immutable values. A definition is written once and spawned

@@ -51,7 +51,7 @@ export {
   SeqNoConflictError,
   SnapshotAheadOfLogError,
   SnapshotVersionUnknownError,
-} from "./errors.js";
+} from "./errors/index.js";
 export {
   type CmdContext,
   type CmdHandler,

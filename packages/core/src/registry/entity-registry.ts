@@ -3,7 +3,7 @@ import { spawnWithConfig } from "../entity.js";
 import type { EntityActor } from "../entity-actor.js";
 import { type EntityConfig, entityConfig } from "../entity-config.js";
 import type { DuplicateResult, EntityRef, HandleCmdOptions, IdempotentCmdOptions } from "../entity-ref.js";
-import { EntityNotHostedError, InvalidArgumentError, RegistryClosedError } from "../errors.js";
+import { EntityNotHostedError, InvalidArgumentError, RegistryClosedError } from "../errors/index.js";
 import type { CmdOf, CmdResult, CmdSpec, EventSourced, RejectionOf, ReplyOf } from "../event-sourced.js";
 import { type EvtLog, TYPE_NAME_PATTERN } from "../evt-log.js";
 import { callerSignal } from "../pending-cmd.js";
