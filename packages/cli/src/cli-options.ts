@@ -25,6 +25,7 @@ const OPTIONS = {
   from: { type: "string" },
   to: { type: "string" },
   "seq-no": { type: "string" },
+  wait: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -59,6 +60,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       from: v.from,
       to: v.to,
       seqNo: v["seq-no"],
+      wait: v.wait,
     },
     config: { url: v.url, config: v.config, schema: v.schema, stream: v.stream },
     help: v.help ?? false,

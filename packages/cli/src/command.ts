@@ -12,6 +12,8 @@ export interface CliOptions {
   readonly from?: string | undefined;
   readonly to?: string | undefined;
   readonly seqNo?: string | undefined;
+  /** Seconds to wait for the active instance to perform a request. */
+  readonly wait?: string | undefined;
 }
 
 /** What a command gets: its positional arguments, the options, and the backend (opened on first use). */

@@ -141,9 +141,11 @@ class PostgresBackend implements AdminBackend {
 
   async #require(component: string, what: string): Promise<void> {
     const found = (await this.schemaStatus()).find((c) => c.component === component);
-    if (found?.state === "missing") {
+    if (found?.state === "missing" || found?.state === "behind") {
+      const problem =
+        found.state === "missing" ? "not set up" : `at version ${found.version} of ${found.expected}`;
       throw new AdminCommandError(
-        `the ${what} tables are not set up in schema ${this.#schema} (${this.where}): run \`eventsourced schema migrate\``,
+        `the ${what} tables are ${problem} in schema ${this.#schema} (${this.where}): run \`eventsourced schema migrate\``,
       );
     }
   }

@@ -1,6 +1,7 @@
 import { AdminCommandError } from "../cli-errors.js";
 import { type Command, decoderOf, integerArg, requireYes, table } from "../command.js";
 import { decodeEvt, toJsonSafe } from "../decode-bytes.js";
+import { requestAndWait } from "./operator-request.js";
 import { namedProjection } from "./projection-commands.js";
 
 /** `dead-letters list|redrive|delete <projection>`. */
@@ -67,16 +68,31 @@ export const deadLetterCommands: readonly Command[] = [
   {
     words: ["dead-letters", "redrive"],
     params: "<projection> <position>",
-    summary: "refused here: re-driving runs the projection's handler, which only the application has",
+    flags: "[--wait <seconds>]",
+    summary: "asks the running instance to apply a dead letter again with its handler, and waits for it",
     async run(ctx) {
       const position = integerArg("<position>", ctx.args[1], 0) ?? 0;
       const { store, row } = await namedProjection(ctx);
-      const exists = (await store.deadLetters(row.name)).some((l) => l.position === position);
-      throw new AdminCommandError(
-        exists
-          ? `re-driving runs ${row.name}'s handler, which only the application has: call \`projection.redrive(${position})\` in the process that runs it (with exactlyOnce, atomically with the dead letter's removal); nothing was changed`
-          : `${row.name} has no dead letter at position ${position}`,
-      );
+      const exists = async () => (await store.deadLetters(row.name)).some((l) => l.position === position);
+      if (!(await exists()))
+        throw new AdminCommandError(`${row.name} has no dead letter at position ${position}`);
+      const { request, performed } = await requestAndWait(ctx, store, row.name, {
+        kind: "redrive",
+        position,
+      });
+      if (performed && (await exists())) {
+        throw new AdminCommandError(
+          `${row.name}: the handler failed again on the dead letter at position ${position}; it stays (the application's log has the error)`,
+        );
+      }
+      return {
+        json: { projection: row.name, position, request: request.id, performed },
+        text: [
+          performed
+            ? `${row.name}: dead letter at position ${position} re-driven by the running instance and removed`
+            : `${row.name}: re-drive of position ${position} requested (${request.id})`,
+        ],
+      };
     },
   },
 ];

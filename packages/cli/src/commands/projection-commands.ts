@@ -3,6 +3,7 @@ import type { ListingProjectionStore } from "../backends/admin-backend.js";
 import { AdminCommandError } from "../cli-errors.js";
 import { type Command, type CommandContext, integerArg, requireYes, table } from "../command.js";
 import { toJsonSafe } from "../decode-bytes.js";
+import { requestAndWait } from "./operator-request.js";
 import { showMs, storedLag } from "./projection-lag.js";
 
 /** The store and the named projection's row; an `AdminCommandError` when there is no such projection. */
@@ -99,6 +100,10 @@ export const projectionCommands: readonly Command[] = [
           `${row.name} (type ${row.type}): ${row.status}${row.error === undefined ? "" : ` (${row.error})`}`,
           `checkpoint ${row.position}, head ${lag.headPosition}, lag ${lag.events} positions, ${showMs(lag.ms)}`,
           `lease epoch ${row.epoch}, ${deadLetters} dead letter${deadLetters === 1 ? "" : "s"}`,
+          ...(row.requests ?? []).map(
+            (r) =>
+              `pending request ${r.id}: ${r.kind}${r.kind === "redrive" ? ` ${r.position}` : ""} (since ${r.requestedAt.toISOString()})`,
+          ),
         ],
       };
     },
@@ -128,10 +133,22 @@ export const projectionCommands: readonly Command[] = [
   {
     words: ["projections", "rebuild"],
     params: "<name>",
-    flags: "--yes",
+    flags: "--yes [--wait <seconds>]",
     summary:
-      "checkpoint of a paused projection back to 0 and its dead letters dropped (read model not cleared)",
-    run: (ctx) => moveCheckpoint(ctx, 0, "projections rebuild"),
+      "asks the running instance to rebuild (its handler's reset, checkpoint 0, replay) and waits for it",
+    async run(ctx) {
+      requireYes(ctx, "projections rebuild");
+      const { store, row } = await namedProjection(ctx);
+      const { request, performed } = await requestAndWait(ctx, store, row.name, { kind: "rebuild" });
+      return {
+        json: { name: row.name, request: request.id, performed },
+        text: [
+          performed
+            ? `${row.name}: rebuilt by the running instance (read model reset, checkpoint 0); it replays the log now`
+            : `${row.name}: rebuild requested (${request.id}); the running instance performs it at its next status poll`,
+        ],
+      };
+    },
   },
   {
     words: ["lag"],

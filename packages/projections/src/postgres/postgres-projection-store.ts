@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { ConfigurationError, type EvtMetadata, InvalidArgumentError } from "@eventsourced/core";
 import { ProjectionFencedError } from "../errors.js";
 import { PROJECTION_NAME_PATTERN } from "../projection-options.js";
@@ -5,8 +6,10 @@ import type {
   Advance,
   DeadLetter,
   Fence,
+  OperatorRequest,
   ProjectionRow,
   ProjectionStore,
+  StoredOperatorRequest,
   StoredProjectionStatus,
 } from "../projection-store.js";
 import type { PgClientLike, PgPoolLike, PgQueryable } from "./pg-like.js";
@@ -50,9 +53,10 @@ interface Row {
   status: StoredProjectionStatus;
   error: string | null;
   last_event_at: Date | null;
+  requests: Array<{ id: string; kind: string; position?: number; requestedAt: string }>;
 }
 
-const ROW_COLUMNS = "name, type, position, epoch, status, error, last_event_at";
+const ROW_COLUMNS = "name, type, position, epoch, status, error, last_event_at, requests";
 
 /** Raised by the checkpoint block of {@link PostgresProjectionStore.commitWith} (a code of our own). */
 const FENCED_SQLSTATE = "ESF01";
@@ -296,6 +300,30 @@ export class PostgresProjectionStore implements ProjectionStore {
     });
   }
 
+  async request(name: string, request: OperatorRequest): Promise<StoredOperatorRequest | undefined> {
+    const id = randomUUID();
+    const position = request.kind === "redrive" ? request.position : null;
+    const res = await this.#pool.query(
+      `UPDATE ${this.#t.projections}
+       SET requests = requests || jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
+         'id', $2::text, 'kind', $3::text, 'position', $4::bigint, 'requestedAt', now())))
+       WHERE name = $1 RETURNING requests`,
+      [name, id, request.kind, position],
+    );
+    const row = res.rows[0] as Pick<Row, "requests"> | undefined;
+    const stored = row?.requests.find((r) => r.id === id);
+    return stored === undefined ? undefined : toRequest(stored);
+  }
+
+  async completeRequest(name: string, id: string): Promise<void> {
+    await this.#pool.query(
+      `UPDATE ${this.#t.projections}
+       SET requests = coalesce((SELECT jsonb_agg(r) FROM jsonb_array_elements(requests) r WHERE r->>'id' <> $2), '[]'::jsonb)
+       WHERE name = $1`,
+      [name, id],
+    );
+  }
+
   async deadLetters(name: string): Promise<DeadLetter[]> {
     const res = await this.#pool.query(
       `SELECT position, type, id, seq_no, recorded_at, content_type, metadata, bytes, error, attempts, failed_at
@@ -383,5 +411,13 @@ function toRow(row: Row): ProjectionRow {
     status: row.status,
     error: row.error ?? undefined,
     lastEventAt: row.last_event_at ?? undefined,
+    ...(row.requests.length === 0 ? {} : { requests: row.requests.map(toRequest) }),
   };
+}
+
+function toRequest(r: Row["requests"][number]): StoredOperatorRequest {
+  const requestedAt = new Date(r.requestedAt);
+  return r.kind === "redrive"
+    ? { id: r.id, kind: "redrive", position: Number(r.position), requestedAt }
+    : { id: r.id, kind: "rebuild", requestedAt };
 }

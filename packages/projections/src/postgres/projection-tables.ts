@@ -48,6 +48,8 @@ export function projectionTables(schemaName: string, tableName: string): Project
         failed_at    timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (name, position)
       );`,
+      // 2: operator requests (rebuild, re-drive) for the active instance, read with the row by its status poll.
+      `ALTER TABLE ${projections} ADD COLUMN IF NOT EXISTS requests jsonb NOT NULL DEFAULT '[]'::jsonb;`,
     ],
   };
 }
