@@ -144,7 +144,7 @@ export const projectionCommands: readonly Command[] = [
         json: { name: row.name, request: request.id, performed },
         text: [
           performed
-            ? `${row.name}: rebuilt by the running instance (read model reset, checkpoint 0); it replays the log now`
+            ? `${row.name}: rebuilt by the running instance (read model reset, checkpoint 0); it replays the log while running`
             : `${row.name}: rebuild requested (${request.id}); the running instance performs it at its next status poll`,
         ],
       };
