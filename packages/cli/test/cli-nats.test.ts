@@ -105,6 +105,15 @@ describe("the eventsourced CLI on NATS", { timeout: 60_000 }, () => {
     ]);
   });
 
+  it("projections rebuild stores a request in the KV checkpoint for the running instance", async () => {
+    const requested = await runJson(["projections", "rebuild", "audit", "--yes", "--wait", "0"], env);
+    expect(requested).toMatchObject({ name: "audit", performed: false });
+    const row = await projections.load("audit");
+    expect(row?.requests?.map((r) => r.kind)).toEqual(["rebuild"]);
+    const status = await runCli(["projections", "status", "audit"], env);
+    expect(status.stdout).toContain(`pending request ${row?.requests?.[0]?.id}: rebuild`);
+  });
+
   it("a stream that does not exist is refused (exit 1), not created", async () => {
     const missing = uniqueName("cli_none");
     const run = await runCli(["entities", "list", "acct"], { ...env, APP__EVT_LOG__NATS__STREAM: missing });
