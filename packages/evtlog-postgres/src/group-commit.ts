@@ -6,6 +6,7 @@ import {
   type Persisted,
   SeqNoConflictError,
 } from "@eventsourced/core";
+import { checkOut } from "./check-out.js";
 import { persistOneParams } from "./persist-one-statement.js";
 import { persistParams } from "./persist-statement.js";
 import { classifyQueryFailure, connectionError, isConnectFailure } from "./pg-errors.js";
@@ -181,8 +182,8 @@ export class GroupCommitter {
 
   async #acquire(): Promise<PgClientLike> {
     if (this.#client !== undefined) return this.#client;
-    const client = await this.#options.pool.connect();
-    client.on("error", this.#onClientError);
+    // Listening from the hand-over on: a connection dying right then must not crash the process.
+    const client = await checkOut(this.#options.pool, this.#onClientError);
     this.#client = client;
     return client;
   }

@@ -8,6 +8,7 @@
 // Naming and locking
 export { advisoryLockKey, SETUP_LOCK_KEY } from "./advisory-lock-key.js";
 // Connecting and classifying failures
+export { checkOut } from "./check-out.js";
 export { connectionTarget } from "./connection-target.js";
 export { createPool, type OwnedPool } from "./create-pool.js";
 export {

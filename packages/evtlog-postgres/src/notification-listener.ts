@@ -1,5 +1,6 @@
 import type { Logger } from "@eventsourced/core";
 import type { AppendSignal } from "./append-signal.js";
+import { checkOut } from "./check-out.js";
 import type { PgClientLike, PgNotificationLike, PgPoolLike } from "./pg-pool-like.js";
 
 /**
@@ -50,8 +51,7 @@ export class NotificationListener {
   async #connect(): Promise<void> {
     let client: PgClientLike | undefined;
     try {
-      client = await this.#pool.connect();
-      client.on("error", this.#onError);
+      client = await checkOut(this.#pool, this.#onError);
       client.on("notification", this.#onNotification);
       await client.query(`LISTEN "${this.#channel}"`);
       if (this.#closed) {

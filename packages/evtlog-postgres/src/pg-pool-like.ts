@@ -21,6 +21,10 @@ export interface PgQueryClientLike {
   query(text: string, values?: unknown[]): Promise<PgResultLike>;
   /** Returns the client to its pool; passing an error (or `true`) destroys the connection instead. */
   release(err?: Error | boolean): void;
+  /** `pg` clients emit `error` when their connection dies while no statement is running. */
+  on?(event: "error", listener: (err: Error) => void): unknown;
+  /** Removes a listener added with `on`. */
+  removeListener?(event: "error", listener: (err: Error) => void): unknown;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Logger } from "@eventsourced/core";
 import { SETUP_LOCK_KEY } from "./advisory-lock-key.js";
+import { checkOut } from "./check-out.js";
 import { classifyQueryFailure } from "./pg-errors.js";
 import type { PgQueryPoolLike } from "./pg-pool-like.js";
 
@@ -33,8 +34,13 @@ export function versionTable(schema: string): string {
  */
 export async function runVersionedSetup(pool: PgQueryPoolLike, c: VersionedComponent): Promise<void> {
   const codeVersion = c.migrations.length;
-  const client = await pool.connect();
   let broken: Error | undefined;
+  // A connection that dies while no statement runs (at the hand-over, between two statements) emits
+  // `error`: heard here, so it fails the next statement instead of crashing the process.
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  const client = await checkOut(pool, onError);
   try {
     await client.query("BEGIN");
     await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [SETUP_LOCK_KEY]);
@@ -70,6 +76,8 @@ export async function runVersionedSetup(pool: PgQueryPoolLike, c: VersionedCompo
     await client.query("ROLLBACK").catch(() => {});
     throw err;
   } finally {
+    client.removeListener?.("error", onError);
+    if (broken !== undefined) client.on?.("error", () => {});
     client.release(broken);
   }
 }

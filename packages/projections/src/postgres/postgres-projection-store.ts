@@ -1,5 +1,6 @@
 import { ConfigurationError, type EvtMetadata, InvalidArgumentError } from "@eventsourced/core";
 import {
+  checkOut,
   classifyQueryFailure,
   connectionTarget,
   createPool,
@@ -164,14 +165,14 @@ export class PostgresProjectionStore implements ProjectionStore {
    * pool).
    */
   async transaction<T>(work: (tx: PgClientLike) => Promise<T>, commit = "COMMIT"): Promise<T> {
-    const client = await this.#pool.connect();
     let broken: Error | undefined;
     // A connection that dies between two statements (a terminated backend) emits `error`: the next statement
-    // fails with it, and an unheard event must not bring the process down meanwhile.
+    // fails with it, and an unheard event must not bring the process down meanwhile. The listener is
+    // attached as the pool hands the client over (`checkOut`), which is itself such a moment.
     const onError = (err: Error) => {
       broken = err;
     };
-    client.on?.("error", onError);
+    const client = await checkOut(this.#pool, onError);
     try {
       await client.query(this.#begin);
       const result = await work(client);
