@@ -55,6 +55,8 @@ const INLINE_MS = quick ? 1_000 : 3_000;
 /** `PROJECTIONS_BENCH=lag-pg,lag-nats` runs only those scenarios (backlog, lag-pg, lag-nats, inline). */
 const SELECTED = process.env.PROJECTIONS_BENCH?.split(",");
 const only = (scenario: string) => SELECTED === undefined || SELECTED.includes(scenario);
+/** `PROJECTIONS_BATCH=2000` overrides the projections' `batch.maxEvents` (default: the package's). */
+const BATCH = process.env.PROJECTIONS_BATCH === undefined ? undefined : Number(process.env.PROJECTIONS_BATCH);
 const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`;
 
 let counter = 0;
@@ -105,7 +107,7 @@ async function backlogScenarios(pool: pg.Pool): Promise<ResultRow[]> {
       type: "acct",
       binarizer,
       handler,
-      batch: { maxEvents: 500, maxWaitMs: 20 },
+      ...(BATCH === undefined ? {} : { batch: { maxEvents: BATCH } }),
       logger: silentLogger,
     });
   const upsert = exactlyOnce<Amount>(store, {

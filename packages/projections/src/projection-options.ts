@@ -26,7 +26,7 @@ export interface ProjectionOptions<E> {
   readonly binarizer: EvtDecoder<E>;
   /** How batches are applied and the checkpoint kept: `exactlyOnce(...)` or `atLeastOnce(...)`. */
   readonly handler: ProjectionHandler<E>;
-  /** Batches close at `maxEvents` (default 500) or `maxWaitMs` after their first event (default 20 ms). */
+  /** Batches close at `maxEvents` (default 2,000) or `maxWaitMs` after their first event (default 20 ms). */
   readonly batch?:
     | { readonly maxEvents?: number | undefined; readonly maxWaitMs?: number | undefined }
     | undefined;

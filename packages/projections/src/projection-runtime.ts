@@ -13,6 +13,14 @@ import type { ProjectionState, ProjectionStatus } from "./projection-status.js";
 
 class LeaseLostError extends Error {}
 
+/**
+ * Default `batch.maxEvents`. Each batch is one transaction (exactly-once) with a checkpoint write and a commit
+ * (a WAL flush): 2,000 rather than 500 quarters those per event while catching up, which took an upsert
+ * projection from about 12,700 to 18,900 events/s on PostgreSQL in the same run (ADR 0037). A caught-up
+ * projection's batches stay small: they close `maxWaitMs` after their first event.
+ */
+const DEFAULT_MAX_EVENTS = 2_000;
+
 interface Maintenance {
   run(): Promise<void>;
   resolve(): void;
@@ -246,7 +254,7 @@ export class ProjectionRuntime<E> {
         undecodable: "yield",
       });
       const limits = {
-        maxEvents: this.#options.batch?.maxEvents ?? 500,
+        maxEvents: this.#options.batch?.maxEvents ?? DEFAULT_MAX_EVENTS,
         maxWaitMs: this.#options.batch?.maxWaitMs ?? 20,
       };
       const { binarizer } = this.#options;
