@@ -57,7 +57,14 @@ export async function lag(
   }
   const log =
     system === "pg"
-      ? await PostgresEvtLog.create({ pool, schema: name, logger: silentLogger })
+      ? // Its own pool, sized, so that it LISTENs as an application's log would (a pool passed without
+        // maxConnections is used as one connection, and live reads then poll every 100 ms).
+        await PostgresEvtLog.create({
+          connectionString: c.databaseUrl,
+          maxConnections: 4,
+          schema: name,
+          logger: silentLogger,
+        })
       : await NatsEvtLog.connect({
           servers: c.natsUrl,
           stream: { name, subjectPrefix: name },
