@@ -48,6 +48,8 @@ export class ProjectionRuntime<E> {
   #applied = 0;
   #lastEventAt: Date | undefined;
   #epoch = 0;
+  /** Whether this instance has claimed the checkpoint (until then `#applied` knows nothing). */
+  #claimed = false;
   /** Ends the current read at the next batch boundary (pause, maintenance, a status change elsewhere). */
   #interrupt = new AbortController();
   #wake = new AbortController();
@@ -70,6 +72,11 @@ export class ProjectionRuntime<E> {
       storedPosition: this.#handler.storedPosition,
       epoch: this.#epoch,
     };
+  }
+
+  /** True once this instance claimed the checkpoint: from then on {@link applied} is the projection's. */
+  get claimed(): boolean {
+    return this.#claimed;
   }
 
   /** Position and log time of the last event applied. */
@@ -218,6 +225,7 @@ export class ProjectionRuntime<E> {
     this.#handler.begin({ name: this.name, epoch, position: row.position });
     this.#applied = row.position;
     this.#lastEventAt = row.lastEventAt;
+    this.#claimed = true;
     this.#waiters.advance(row.position);
     if (this.#maintenance.length > 0) {
       await this.#runMaintenance();
