@@ -4,22 +4,14 @@ import { batches } from "./batches.js";
 import { delay } from "./delay.js";
 import { ProjectionStoppedError } from "./errors.js";
 import { isInfrastructureError } from "./infrastructure-error.js";
-import { type ProjectionLease, type ProjectionLeaseKeeper, projectionLeaseKey } from "./lease.js";
+import { acquireLease, type HeldTenure, type ProjectionLeaseKeeper } from "./lease.js";
 import { PositionWaiters } from "./position-waiters.js";
 import { decodeRecord } from "./projected-evt.js";
 import type { ProjectionHandler } from "./projection-handler.js";
-import type { ProjectionOptions } from "./projection-options.js";
+import { DEFAULT_MAX_EVENTS, type ProjectionOptions } from "./projection-options.js";
 import type { ProjectionState, ProjectionStatus } from "./projection-status.js";
 
 class LeaseLostError extends Error {}
-
-/**
- * Default `batch.maxEvents`. Each batch is one transaction (exactly-once) with a checkpoint write and a commit
- * (a WAL flush): 2,000 rather than 500 quarters those per event while catching up, which took an upsert
- * projection from about 12,700 to 18,900 events/s on PostgreSQL in the same run (ADR 0037). A caught-up
- * projection's batches stay small: they close `maxWaitMs` after their first event.
- */
-const DEFAULT_MAX_EVENTS = 2_000;
 
 interface Maintenance {
   run(): Promise<void>;
@@ -40,7 +32,7 @@ export class ProjectionRuntime<E> {
   readonly #logger: Logger;
   readonly #keeper: ProjectionLeaseKeeper | undefined;
   /** The current tenure, and a signal aborted when it ends. */
-  #lease: { readonly tenure: ProjectionLease; readonly lost: AbortSignal } | undefined;
+  #lease: HeldTenure | undefined;
   readonly stats: ProcessorStats = emptyStats();
   readonly #waiters = new PositionWaiters();
   #state: ProjectionState = "idle";
@@ -148,7 +140,8 @@ export class ProjectionRuntime<E> {
       while (!signal.aborted) {
         if (this.#keeper !== undefined && this.#lease?.tenure.isValid() !== true) {
           this.setState("standby");
-          if (!(await this.#acquireLease(this.#keeper, signal, backoff))) break;
+          this.#lease = await acquireLease(this.#keeper, this.name, signal, backoff, this.#logger);
+          if (this.#lease === undefined) break;
         }
         try {
           await this.#runClaimed(processor, signal);
@@ -190,31 +183,6 @@ export class ProjectionRuntime<E> {
       for (const m of this.#maintenance.splice(0)) m.reject(new ProjectionStoppedError(this.name));
       if (!fenced) this.setState("stopped");
     }
-  }
-
-  /** Waits for the lease (false when stopped first); failures of the keeper are retried with backoff. */
-  async #acquireLease(
-    keeper: ProjectionLeaseKeeper,
-    signal: AbortSignal,
-    backoff: Backoff,
-  ): Promise<boolean> {
-    while (!signal.aborted) {
-      try {
-        const tenure = await keeper.acquire(projectionLeaseKey(this.name), { signal });
-        const lost = new AbortController();
-        void tenure.whenEnded.then(() => lost.abort());
-        this.#lease = { tenure, lost: lost.signal };
-        return true;
-      } catch (err) {
-        if (signal.aborted) return false;
-        this.#logger.warn("projection cannot acquire its lease; retrying", {
-          projection: this.name,
-          error: describe(err),
-        });
-        await delay(backoff.next(), signal);
-      }
-    }
-    return false;
   }
 
   /** Claims the checkpoint under the current lease epoch and works until interrupted. */
