@@ -3,10 +3,13 @@ import {
   Backoff,
   type CmdResult,
   CommandTimeoutError,
+  ConfigurationError,
   type DuplicateResult,
   InvalidArgumentError,
+  TYPE_NAME_PATTERN,
   validateId,
 } from "@eventsourced/core";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { type ClusterCodec, jsonCodec } from "./codec.js";
 import { decodeReply, encodeRequest, type RoutedReply } from "./envelope.js";
 import {
@@ -17,8 +20,18 @@ import {
   OverloadedError,
   RemoteCommandError,
 } from "./errors.js";
-import { type Retry, type RetryOptions, retryOptions, type Subjects } from "./routing-options.js";
-import { shardOf } from "./shard-function.js";
+import { NatsTransport } from "./nats-transport.js";
+import {
+  CLUSTER_NAME_PATTERN,
+  patternOption,
+  type Retry,
+  type RetryOptions,
+  retryOptions,
+  type Subjects,
+  subjectPrefix,
+  subjects,
+} from "./routing-options.js";
+import { DEFAULT_SHARD_COUNT, shardOf, validateShardCount } from "./shard-function.js";
 import type { ClusterTransport } from "./transport.js";
 
 /** Options of one routed command. */
@@ -48,14 +61,28 @@ export type LocalHandler = (
   timeoutMs: number,
 ) => Promise<LocalOutcome> | undefined;
 
-/** What a {@link ClusterClient} needs. */
-export interface ClusterClientConfig {
+/** Options of a {@link ClusterClient}. */
+export interface ClusterClientOptions {
+  /** The entity type the client sends to (its `typeName`). */
   readonly typeName: string;
-  readonly shardCount: number;
-  readonly transport: ClusterTransport;
-  readonly subjects: Subjects;
+  /** The cluster's name; default `"default"`. */
+  readonly cluster?: string | undefined;
+  /** The cluster's shard count; default 256. Must be the recorded one (`ClusterNode` checks it at start). */
+  readonly shardCount?: number | undefined;
+  /** The NATS connection to route over (unless `transport` is given); it stays the caller's. */
+  readonly nats?: NatsConnection | undefined;
+  /** Default `NatsTransport` on `nats`. */
+  readonly transport?: ClusterTransport | undefined;
+  /** NATS subject prefix; default `"eventsourced.cluster"`. */
+  readonly subjectPrefix?: string | undefined;
+  /** How commands and results travel; default JSON. */
   readonly codec?: ClusterCodec | undefined;
+  /** How `send` retries. */
   readonly retry?: RetryOptions | undefined;
+  /**
+   * In-process handling for the shards the same process owns (used by `ClusterNode`).
+   * @internal
+   */
   readonly local?: LocalHandler | undefined;
 }
 
@@ -77,6 +104,7 @@ type Attempt =
  */
 export class ClusterClient {
   readonly typeName: string;
+  readonly cluster: string;
   readonly shardCount: number;
   readonly #transport: ClusterTransport;
   readonly #subjects: Subjects;
@@ -85,15 +113,34 @@ export class ClusterClient {
   readonly #local: LocalHandler | undefined;
   #stopped = false;
 
-  constructor(config: ClusterClientConfig) {
-    this.typeName = config.typeName;
-    this.shardCount = config.shardCount;
-    this.#transport = config.transport;
-    this.#subjects = config.subjects;
-    this.#codec = config.codec ?? jsonCodec;
-    this.#retry = retryOptions(config.retry);
+  /** Validates the options (`ConfigurationError`, `InvalidArgumentError`). */
+  constructor(options: ClusterClientOptions) {
+    if (typeof options.typeName !== "string" || !TYPE_NAME_PATTERN.test(options.typeName)) {
+      throw new InvalidArgumentError(`invalid entity type name ${JSON.stringify(options.typeName)}`);
+    }
+    this.typeName = options.typeName;
+    this.cluster = patternOption("cluster", options.cluster ?? "default", CLUSTER_NAME_PATTERN);
+    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
+    validateShardCount(this.shardCount);
+    if (options.transport === undefined && options.nats === undefined) {
+      throw new ConfigurationError("give `nats` or `transport`", "nats", "ClusterClientOptions");
+    }
+    this.#transport = options.transport ?? new NatsTransport(options.nats!);
+    this.#subjects = subjects(subjectPrefix(options.subjectPrefix), this.cluster, this.typeName);
+    this.#codec = options.codec ?? jsonCodec;
+    this.#retry = retryOptions(options.retry);
     new Backoff(this.#retry.backoff); // validates
-    this.#local = config.local;
+    this.#local = options.local;
+  }
+
+  /** The subjects this client sends to (shared with the node that serves them). */
+  get subjects(): Subjects {
+    return this.#subjects;
+  }
+
+  /** The transport this client sends over. */
+  get transport(): ClusterTransport {
+    return this.#transport;
   }
 
   /**

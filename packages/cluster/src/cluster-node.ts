@@ -31,7 +31,6 @@ import {
   NODE_ID_PATTERN,
   patternOption,
   type Subjects,
-  subjects,
 } from "./routing-options.js";
 import { serveRequest } from "./serve-request.js";
 import { DEFAULT_SHARD_COUNT, SHARD_HASH, shardOf, validateShardCount } from "./shard-function.js";
@@ -144,12 +143,6 @@ export class ClusterNode<S, E, P extends CmdSpec> {
       evtLogFor: (id) => this.#held.get(shardOf(id, this.shardCount))?.log ?? this.#deadLog,
     });
     this.typeName = this.registry.typeName;
-    const prefix = patternOption(
-      "subjectPrefix",
-      options.subjectPrefix ?? "eventsourced.cluster",
-      /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/,
-    );
-    this.#subjects = subjects(prefix, this.cluster, this.typeName);
     this.#keeper = new LeaseKeeper(options.leaseStore, {
       ...options.lease,
       owner: this.nodeId,
@@ -158,14 +151,16 @@ export class ClusterNode<S, E, P extends CmdSpec> {
     });
     this.#client = new ClusterClient({
       typeName: this.typeName,
+      cluster: this.cluster,
       shardCount: this.shardCount,
       transport: this.#transport,
-      subjects: this.#subjects,
+      subjectPrefix: options.subjectPrefix,
       codec: this.#codec,
       retry: options.retry,
       local: (shard, id, commandId, cmd, timeoutMs) =>
         this.#held.has(shard) ? this.#handle(shard, id, commandId, cmd, timeoutMs) : undefined,
     });
+    this.#subjects = this.#client.subjects;
   }
 
   /** The shards this node owns and serves now, ascending. */

@@ -3,7 +3,7 @@
 // The node and the client
 export {
   ClusterClient,
-  type ClusterClientConfig,
+  type ClusterClientOptions,
   type LocalHandler,
   type LocalOutcome,
   type SendOptions,

@@ -67,6 +67,15 @@ export function patternOption(key: string, value: string, pattern: RegExp): stri
   return value;
 }
 
+/** Validates a NATS subject prefix (default `"eventsourced.cluster"`). */
+export function subjectPrefix(prefix: string | undefined): string {
+  return patternOption(
+    "subjectPrefix",
+    prefix ?? "eventsourced.cluster",
+    /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/,
+  );
+}
+
 /** The subjects and queue group of one entity type of one cluster. */
 export interface Subjects {
   shard(shard: number): string;

@@ -9,6 +9,7 @@ import {
   silentLogger,
 } from "@eventsourced/core";
 import { uniqueTypeName } from "@eventsourced/core/testing";
+import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { NatsLeaseStore } from "@eventsourced/leases/nats";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
@@ -16,6 +17,11 @@ import {
   deleteStream,
   uniqueName,
 } from "../../../evtlog-nats/test/support/nats-test-env.js";
+import {
+  DATABASE_URL,
+  dropSchema,
+  uniqueSchemaName,
+} from "../../../evtlog-postgres/test/pg-test-database.js";
 
 export type CounterCmd = { readonly type: "inc"; readonly by: number } | { readonly type: "get" };
 export type CounterEvt = { readonly type: "increased"; readonly by: number };
@@ -104,4 +110,22 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** A PostgreSQL log in a schema of its own (a pool of 3), and how to drop it. */
+export async function postgresLog(): Promise<{ log: PostgresEvtLog; drop: () => Promise<void> }> {
+  const schema = uniqueSchemaName("cluster");
+  const log = await PostgresEvtLog.create({
+    connectionString: DATABASE_URL,
+    schema,
+    maxConnections: 3,
+    logger: silentLogger,
+  });
+  return {
+    log,
+    drop: async () => {
+      await log.close();
+      await dropSchema(schema);
+    },
+  };
 }
