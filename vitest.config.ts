@@ -83,6 +83,8 @@ export default defineConfig({
       "examples/*/test/**/*.test.ts",
       "bench/test/**/*.test.ts",
     ],
+    // The nemesis harness has its own config (vitest.nemesis.config.ts, `npm run test:nemesis`).
+    exclude: ["**/node_modules/**", "test/nemesis/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ["default", "./test/plain-summary-reporter.ts"],
