@@ -84,7 +84,7 @@ export default defineConfig({
       "bench/test/**/*.test.ts",
     ],
     // The nemesis harness has its own config (vitest.nemesis.config.ts, `npm run test:nemesis`).
-    exclude: ["**/node_modules/**", "test/nemesis/**"],
+    exclude: ["**/node_modules/**", "test/nemesis/**", "**/*.nemesis.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ["default", "./test/plain-summary-reporter.ts"],

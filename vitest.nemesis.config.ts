@@ -6,7 +6,7 @@ import base from "./vitest.config.js";
 export default defineConfig({
   resolve: base.resolve,
   test: {
-    include: ["test/nemesis/**/*.test.ts"],
+    include: ["test/nemesis/**/*.test.ts", "examples/*/test/**/*.nemesis.test.ts"],
     testTimeout: 900_000,
     hookTimeout: 120_000,
     reporters: ["default"],

@@ -85,12 +85,12 @@ describe("nemesis: a 3-process cluster on PostgreSQL with strict fencing", () =>
     expect(handovers.every(Number.isFinite)).toBe(true);
   });
 
-  for (const [label, factor] of [
-    ["half a TTL (no handover needed)", 0.5],
-    ["two TTLs (its shards are taken over)", 2],
+  for (const [label, name, factor] of [
+    ["half a TTL (no handover needed)", "sigstop_half_ttl", 0.5],
+    ["two TTLs (its shards are taken over)", "sigstop_two_ttls", 2],
   ] as const) {
     it(`SIGSTOP of an owner for ${label}: after SIGCONT it writes nothing under its old tenures`, async () => {
-      harness = await Harness.start(`sigstop_${factor}`);
+      harness = await Harness.start(name);
       const h = harness;
       let stopped: { nodeId: string; at: bigint; resumedAt: bigint; shards: number } | undefined;
       await h.run(async () => {

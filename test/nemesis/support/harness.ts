@@ -61,7 +61,7 @@ export function scale(): Scale {
         ttlMs: 2_000,
         pollMs: 250,
         commandTimeoutMs: 15_000,
-        killEveryMs: 10_000,
+        killEveryMs: seconds * 1000,
       };
 }
 
