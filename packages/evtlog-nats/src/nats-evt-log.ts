@@ -153,6 +153,13 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
     }
   }
 
+  /**
+   * Always true: `fenced` (epoch markers) needs no configuration, so a cluster fences with it by default.
+   */
+  get strictFencing(): boolean {
+    return true;
+  }
+
   /** The name of the JetStream stream holding the events. */
   get streamName(): string {
     return this.#stream;

@@ -204,6 +204,11 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
     return this.#committer.stats;
   }
 
+  /** True when the log was created with `fencing`, so `fenced` works (a cluster then fences by default). */
+  get strictFencing(): boolean {
+    return this.#fencing;
+  }
+
   /** The quoted, schema-qualified name of the events table (for operators and tests). */
   get eventsTable(): string {
     return this.#config.tables.events;
