@@ -78,7 +78,10 @@ describe("Lease loss (L1 fencing)", () => {
         s: number,
         c: Parameters<typeof base.handleCmd>[1],
         x: Parameters<typeof base.handleCmd>[2],
-      ) => (decided++, base.handleCmd(s, c, x)),
+      ) => {
+        decided++;
+        return base.handleCmd(s, c, x);
+      },
     };
     const ref = await Entity.spawn("y", counting, {
       evtLog: new FencedEvtLog(racing, lease, 3),
