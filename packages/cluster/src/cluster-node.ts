@@ -30,7 +30,8 @@ import { SHARD_HASH, shardOf } from "./shard-function.js";
 import { Tenure } from "./tenure.js";
 import type { ClusterTransport } from "./transport.js";
 
-type State = "new" | "starting" | "running" | "stopping" | "stopped";
+/** Where a {@link ClusterNode} is in its life. */
+export type ClusterNodeState = "new" | "starting" | "running" | "stopping" | "stopped";
 const NOT_OWNER: LocalOutcome = { kind: "not-owner" };
 const DEAD_LEASE = { key: "none", epoch: 0, isValid: () => false };
 
@@ -72,7 +73,7 @@ export class ClusterNode<S, E, P extends CmdSpec> {
   readonly #draining = new Map<number, Promise<void>>();
   #removeSignals: () => void = () => {};
   #store: ClusterStore | undefined;
-  #state: State = "new";
+  #state: ClusterNodeState = "new";
   #inFlight = 0;
   #hints: { stop(): Promise<void> } | undefined;
   #stopped: Promise<void> | undefined;
@@ -124,7 +125,7 @@ export class ClusterNode<S, E, P extends CmdSpec> {
   }
 
   /** `new` until `start()`, then `starting`, `running`, `stopping`, `stopped`. */
-  get state(): State {
+  get state(): ClusterNodeState {
     return this.#state;
   }
 
