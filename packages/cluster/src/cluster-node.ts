@@ -1,9 +1,7 @@
-import { hostname } from "node:os";
 import {
   type CmdOf,
   type CmdResult,
   type CmdSpec,
-  ConfigurationError,
   consoleLogger,
   type DuplicateResult,
   EntityRegistry,
@@ -23,25 +21,20 @@ import { ShardConfigMismatchError } from "./errors.js";
 import { FencedEvtLog } from "./fenced-evt-log.js";
 import { NatsClusterStore } from "./nats-cluster-store.js";
 import { NatsTransport } from "./nats-transport.js";
-import { planRebalance } from "./rebalance.js";
+import { type NodeSettings, nodeSettings, stopOnSignals } from "./node-settings.js";
+import { Rebalancer } from "./rebalancer.js";
 import { isNotHere, remoteFailure } from "./remote-failure.js";
-import {
-  CLUSTER_NAME_PATTERN,
-  integerOption,
-  NODE_ID_PATTERN,
-  patternOption,
-  type Subjects,
-} from "./routing-options.js";
+import type { Subjects } from "./routing-options.js";
 import { serveRequest } from "./serve-request.js";
-import { DEFAULT_SHARD_COUNT, SHARD_HASH, shardOf, validateShardCount } from "./shard-function.js";
+import { SHARD_HASH, shardOf } from "./shard-function.js";
 import { strictFence, warnWithoutStrictFencing } from "./strict-fence.js";
 import { Tenure } from "./tenure.js";
 import type { ClusterTransport } from "./transport.js";
 
-type State = "new" | "starting" | "running" | "stopping" | "stopped";
+/** Where a {@link ClusterNode} is in its life. */
+export type ClusterNodeState = "new" | "starting" | "running" | "stopping" | "stopped";
 const NOT_OWNER: LocalOutcome = { kind: "not-owner" };
 const DEAD_LEASE = { key: "none", epoch: 0, isValid: () => false };
-const ACQUIRE_CONCURRENCY = 16;
 
 /**
  * One process's part of a cluster for one entity type: it owns some of the type's shards (one lease per
@@ -75,62 +68,25 @@ export class ClusterNode<S, E, P extends CmdSpec> {
   readonly #codec: ClusterCodec;
   readonly #baseLog: EvtLog;
   readonly #deadLog: EvtLog;
-  readonly #minMembers: number;
-  readonly #rebalanceEveryMs: number;
-  readonly #maxMoveFraction: number;
-  readonly #maxInFlight: number;
+  readonly #settings: NodeSettings;
+  #rebalancer: Rebalancer | undefined;
   readonly #held = new Map<number, Tenure>();
   readonly #draining = new Map<number, Promise<void>>();
-  readonly #signals = new Map<NodeJS.Signals, () => void>();
+  #removeSignals: () => void = () => {};
   #store: ClusterStore | undefined;
-  #state: State = "new";
+  #state: ClusterNodeState = "new";
   #inFlight = 0;
-  #coldStarted = false;
-  #round: Promise<void> | undefined;
-  #roundAgain = false;
-  #roundTimer: ReturnType<typeof setTimeout> | undefined;
-  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #hints: { stop(): Promise<void> } | undefined;
   #stopped: Promise<void> | undefined;
 
   /** Validates the options (`ConfigurationError` / `InvalidArgumentError`); `start()` joins the cluster. */
   constructor(definition: EventSourced<S, E, P>, options: ClusterNodeOptions<S, E>) {
     this.#options = options;
-    this.cluster = patternOption("cluster", options.cluster ?? "default", CLUSTER_NAME_PATTERN);
-    const defaultId = `${hostname()
-      .replace(/[^A-Za-z0-9_-]/g, "_")
-      .slice(0, 60)}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-    this.nodeId = patternOption("nodeId", options.nodeId ?? defaultId, NODE_ID_PATTERN);
-    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
-    validateShardCount(this.shardCount);
-    this.#minMembers = integerOption("minMembers", options.minMembers ?? 1, 1, 10_000);
-    this.#rebalanceEveryMs = integerOption(
-      "rebalanceEveryMs",
-      options.rebalanceEveryMs ?? 1_000,
-      10,
-      600_000,
-    );
-    this.#maxInFlight = integerOption("maxInFlight", options.maxInFlight ?? 1_000, 1, 1_000_000);
-    this.#maxMoveFraction = options.maxMoveFraction ?? 0.1;
-    if (!(this.#maxMoveFraction > 0 && this.#maxMoveFraction <= 1)) {
-      throw new ConfigurationError(
-        `maxMoveFraction must be > 0 and <= 1, got ${String(this.#maxMoveFraction)}`,
-        "maxMoveFraction",
-        "ClusterOptions",
-      );
-    }
-    if (options.transport === undefined || options.store === undefined) {
-      if (options.nats === undefined) {
-        throw new ConfigurationError(
-          "give `nats`, or both `transport` and `store`",
-          "nats",
-          "ClusterOptions",
-        );
-      }
-    }
-    if (options.leaseStore === undefined) {
-      throw new ConfigurationError("leaseStore is required", "leaseStore", "ClusterOptions");
-    }
+    const settings = nodeSettings(options);
+    this.cluster = settings.cluster;
+    this.nodeId = settings.nodeId;
+    this.shardCount = settings.shardCount;
+    this.#settings = settings;
     this.#logger = options.logger ?? consoleLogger;
     this.#transport = options.transport ?? new NatsTransport(options.nats!);
     this.#store = options.store;
@@ -172,7 +128,7 @@ export class ClusterNode<S, E, P extends CmdSpec> {
   }
 
   /** `new` until `start()`, then `starting`, `running`, `stopping`, `stopped`. */
-  get state(): State {
+  get state(): ClusterNodeState {
     return this.#state;
   }
 
@@ -198,14 +154,13 @@ export class ClusterNode<S, E, P extends CmdSpec> {
       await Promise.allSettled([this.registry.close(), this.#keeper.close()]);
       throw err;
     }
+    const rebalancer = this.#makeRebalancer(this.#store);
     this.#hints = this.#transport.subscribe(this.#subjects.hint, () =>
-      this.#scheduleRound(Math.random() * 20),
+      rebalancer.schedule(Math.random() * 20),
     );
     this.#state = "running";
-    const heartbeatMs = Math.max(100, Math.floor(this.#store.memberTtlMs / 3));
-    this.#heartbeatTimer = setInterval(() => this.#heartbeat(), heartbeatMs);
-    for (const signal of this.#options.stopOnSignals ?? []) this.#onSignal(signal);
-    await this.#runRound();
+    this.#removeSignals = stopOnSignals(this.#options.stopOnSignals ?? [], () => this.stop());
+    await rebalancer.start();
   }
 
   /**
@@ -237,10 +192,8 @@ export class ClusterNode<S, E, P extends CmdSpec> {
     const wasRunning = this.#state === "running";
     this.#state = "stopping";
     this.#client.stop();
-    clearTimeout(this.#roundTimer);
-    clearInterval(this.#heartbeatTimer);
-    for (const [signal, handler] of this.#signals) process.off(signal, handler);
-    await this.#round?.catch(() => {});
+    this.#removeSignals();
+    await this.#rebalancer?.stop();
     if (wasRunning) {
       await this.#store?.leave(this.cluster, this.typeName, this.nodeId).catch((err: unknown) => {
         this.#logger.warn("cannot leave the cluster's member list; it expires", { error: String(err) });
@@ -265,7 +218,7 @@ export class ClusterNode<S, E, P extends CmdSpec> {
   ): Promise<LocalOutcome> {
     const tenure = this.#held.get(shard);
     if (tenure === undefined || !tenure.lease.isValid()) return NOT_OWNER;
-    if (this.#inFlight >= this.#maxInFlight) return { kind: "overloaded", inFlight: this.#inFlight };
+    if (this.#inFlight >= this.#settings.maxInFlight) return { kind: "overloaded", inFlight: this.#inFlight };
     this.#inFlight++;
     tenure.began();
     try {
@@ -363,75 +316,29 @@ export class ClusterNode<S, E, P extends CmdSpec> {
     return this.registry.passivateWhere((id) => shardOf(id, this.shardCount) === shard);
   }
 
-  #scheduleRound(delayMs: number): void {
-    if (this.#state !== "running") return;
-    if (this.#round !== undefined) {
-      this.#roundAgain = true;
-      return;
-    }
-    clearTimeout(this.#roundTimer);
-    this.#roundTimer = setTimeout(() => void this.#runRound(), delayMs);
-  }
-
-  #runRound(): Promise<void> {
-    if (this.#round !== undefined) {
-      this.#roundAgain = true;
-      return this.#round;
-    }
-    clearTimeout(this.#roundTimer);
-    this.#round = this.#rebalance()
-      .catch((err: unknown) => this.#logger.warn("cluster rebalancing round failed", { error: String(err) }))
-      .finally(() => {
-        this.#round = undefined;
-        const again = this.#roundAgain;
-        this.#roundAgain = false;
-        this.#scheduleRound(again ? 0 : this.#rebalanceEveryMs);
-      });
-    return this.#round;
-  }
-
-  async #rebalance(): Promise<void> {
-    if (this.#state !== "running") return;
-    const members = await this.#store!.members(this.cluster, this.typeName);
-    if (!this.#coldStarted) {
-      if (members.length < this.#minMembers) return;
-      this.#coldStarted = true;
-    }
-    const held = new Set(this.#held.keys());
-    const plan = planRebalance(
-      this.nodeId,
-      members,
-      this.typeName,
-      this.shardCount,
-      held,
-      this.#maxMoveFraction,
-    );
-    for (const shard of plan.release) {
-      const tenure = this.#held.get(shard);
-      if (tenure !== undefined) this.#handOver(tenure);
-    }
-    const wanted = plan.acquire.filter((shard) => !this.#draining.has(shard));
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < wanted.length && this.#state === "running") {
-        const shard = wanted[next++]!;
-        const lease = await this.#keeper.tryAcquire(this.#leaseKey(shard)).catch((err: unknown) => {
-          this.#logger.warn("cannot acquire a shard lease", { shard, error: String(err) });
-          return undefined;
-        });
-        if (lease === undefined || this.#held.has(shard)) continue;
-        if (this.#state !== "running") await lease.release().catch(() => {});
-        else this.#acquired(shard, lease);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(ACQUIRE_CONCURRENCY, wanted.length) }, worker));
-  }
-
-  #heartbeat(): void {
-    if (this.#state !== "running") return;
-    this.#store!.heartbeat(this.cluster, this.typeName, this.nodeId).catch((err: unknown) => {
-      this.#logger.warn("cluster heartbeat failed", { error: String(err) });
+  #makeRebalancer(store: ClusterStore): Rebalancer {
+    this.#rebalancer = new Rebalancer({
+      cluster: this.cluster,
+      typeName: this.typeName,
+      nodeId: this.nodeId,
+      shardCount: this.shardCount,
+      minMembers: this.#settings.minMembers,
+      maxMoveFraction: this.#settings.maxMoveFraction,
+      everyMs: this.#settings.rebalanceEveryMs,
+      store,
+      keeper: this.#keeper,
+      logger: this.#logger,
+      running: () => this.#state === "running",
+      held: () => new Set(this.#held.keys()),
+      draining: (shard) => this.#draining.has(shard),
+      leaseKey: (shard) => this.#leaseKey(shard),
+      acquired: (shard, lease) => this.#acquired(shard, lease),
+      handOver: (shard) => {
+        const tenure = this.#held.get(shard);
+        if (tenure !== undefined) this.#handOver(tenure);
+      },
     });
+    return this.#rebalancer;
   }
 
   #leaseKey(shard: number): string {
@@ -440,18 +347,6 @@ export class ClusterNode<S, E, P extends CmdSpec> {
 
   #shardOfKey(key: string): number {
     return Number(key.slice(key.lastIndexOf(".") + 1));
-  }
-
-  #onSignal(signal: NodeJS.Signals): void {
-    const handler = (): void => {
-      this.#signals.delete(signal);
-      process.off(signal, handler);
-      void this.stop().finally(() => {
-        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-      });
-    };
-    this.#signals.set(signal, handler);
-    process.on(signal, handler);
   }
 
   #call(callback: () => void): void {

@@ -6,7 +6,9 @@ import { jsonFromBytes, jsonToBytes } from "@eventsourced/core";
  * bigints survive. A command or reply holding `Date`, `Map` or class instances needs a codec that keeps them.
  */
 export interface ClusterCodec {
+  /** Encodes a command (sender) or a command result (owner); a throw fails that command only. */
   encode(value: unknown): Uint8Array;
+  /** Decodes what `encode` wrote in another process (same codec on every node). */
   decode(bytes: Uint8Array): unknown;
 }
 

@@ -78,8 +78,11 @@ export function subjectPrefix(prefix: string | undefined): string {
 
 /** The subjects and queue group of one entity type of one cluster. */
 export interface Subjects {
+  /** The subject the owner of `shard` serves. */
   shard(shard: number): string;
+  /** Where nodes announce that ownership changed (a release), so the others rebalance at once. */
   readonly hint: string;
+  /** The queue group of the shard subjects. */
   readonly queue: string;
 }
 

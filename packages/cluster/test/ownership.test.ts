@@ -27,10 +27,9 @@ describe("Shard ownership", () => {
   it("routes a command from a node that does not own the entity to its owner", async () => {
     env = await new ClusterEnv().setup();
     const log = new InMemoryEvtLog();
-    const a = env.node(log);
-    const b = env.node(log);
-    await a.start();
-    await b.start();
+    const a = env.node(log, { minMembers: 2 });
+    const b = env.node(log, { minMembers: 2 });
+    await Promise.all([a.start(), b.start()]);
     await eventually(
       () => a.shards.length + b.shards.length === 16 && b.shards.length > 0 && a.shards.length > 0,
     );
