@@ -10,8 +10,8 @@ import type {
 } from "@eventsourced/core";
 import type { NatsFence } from "./epoch-marker.js";
 
-/** What a fenced view needs of the log under it. */
-interface FenceableNatsLog extends EvtLog {
+/** What a fenced view needs of the log under it (the log's persist with a fence option). */
+export interface FenceableNatsLog extends EvtLog {
   persist(
     type: string,
     id: string,
@@ -19,6 +19,7 @@ interface FenceableNatsLog extends EvtLog {
     evts: readonly NewEvt[],
     options?: { readonly fence?: NatsFence | undefined },
   ): Promise<Persisted>;
+  /** Writes the entity's epoch marker (see `NatsEvtLog.fence`). */
   fence(type: string, id: string, fence: NatsFence): Promise<number>;
   headOfType(type: string): Promise<TypeHead | undefined>;
 }

@@ -5,7 +5,7 @@ export { DEFAULT_NATS_URL, type NatsConnectOptions } from "./connect-nats.js";
 export { Header } from "./envelope.js";
 // Strict fencing: epoch markers
 export type { NatsFence } from "./epoch-marker.js";
-export { FencedNatsEvtLog } from "./fenced-nats-evt-log.js";
+export { type FenceableNatsLog, FencedNatsEvtLog } from "./fenced-nats-evt-log.js";
 export { NatsEvtLog, type NatsPersistOptions } from "./nats-evt-log.js";
 export type { NatsEvtLogOptions } from "./nats-evt-log-options.js";
 export { MAX_EVTS_PER_PERSIST } from "./position.js";

@@ -11,8 +11,8 @@ import type {
 import type { PersistFence } from "./persist-fence.js";
 import type { PersistOptions } from "./postgres-evt-log-options.js";
 
-/** What a fenced view needs of the log under it. */
-interface FenceableLog extends EvtLog {
+/** What a fenced view needs of the log under it (the log's persist with a fence option). */
+export interface FenceableLog extends EvtLog {
   persist(
     type: string,
     id: string,

@@ -1,7 +1,7 @@
 // The event log
 
 // Strict fencing (L2)
-export { FencedEvtLog } from "./fenced-evt-log.js";
+export { type FenceableLog, FencedEvtLog } from "./fenced-evt-log.js";
 // Monitoring
 export type { GroupCommitStats, PersistHook, WrittenPersist } from "./group-commit.js";
 export type { FenceLeaseTable, FencingOptions, PersistFence } from "./persist-fence.js";
