@@ -85,11 +85,19 @@ describe("nemesis: a 3-process cluster on PostgreSQL with strict fencing", () =>
     expect(handovers.every(Number.isFinite)).toBe(true);
   });
 
-  for (const [label, name, factor] of [
-    ["half a TTL (no handover needed)", "sigstop_half_ttl", 0.5],
-    ["two TTLs (its shards are taken over)", "sigstop_two_ttls", 2],
+  for (const [title, name, factor] of [
+    [
+      "SIGSTOP of an owner for half a TTL: no handover needed, it carries on, the invariants hold",
+      "sigstop_half_ttl",
+      0.5,
+    ],
+    [
+      "SIGSTOP of an owner for two TTLs: its shards are taken over, after SIGCONT it writes nothing under its old tenures",
+      "sigstop_two_ttls",
+      2,
+    ],
   ] as const) {
-    it(`SIGSTOP of an owner for ${label}: after SIGCONT it writes nothing under its old tenures`, async () => {
+    it(title, async () => {
       harness = await Harness.start(name);
       const h = harness;
       let stopped: { nodeId: string; at: bigint; resumedAt: bigint; shards: number } | undefined;

@@ -8,7 +8,7 @@ const MAIN = fileURLToPath(new URL("../dist/cluster/cluster-main.js", import.met
 describe("the counter on a cluster of three processes", () => {
   it("verifies every acknowledged command after one process is killed with SIGKILL mid-run", async () => {
     const child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, COUNTERS: "100", RUN_SECONDS: "9", CONCURRENCY: "8" },
+      env: { ...process.env, COUNTERS: "100", RUN_SECONDS: "6", CONCURRENCY: "8" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

@@ -87,7 +87,10 @@ export function supersededEpochViolations(events: readonly StoredEvt[], record: 
   return violations;
 }
 
-/** Writes a paused node got acknowledged after SIGCONT under a tenure it held before the SIGSTOP. */
+/**
+ * Writes a paused node sent after SIGCONT under a tenure it held before the SIGSTOP and got acknowledged
+ * (a write sent before the SIGSTOP and acknowledged after SIGCONT committed before: it does not count).
+ */
 export function writesAfterResume(
   record: RunRecord,
   nodeId: string,

@@ -34,7 +34,7 @@ export interface ShardEvent {
   readonly reason?: string;
 }
 
-/** A write acknowledged by the log to a node, under the tenure (shard, epoch). */
+/** A write acknowledged by the log to a node, under the tenure (shard, epoch); `at` is when it was sent. */
 export interface WriteEvent {
   readonly nodeId: string;
   readonly shard: number;

@@ -37,7 +37,7 @@ export interface Scale {
 
 export function scale(): Scale {
   const full = process.env.NEMESIS_SCALE === "full";
-  const seconds = Number(process.env.NEMESIS_SECONDS ?? (full ? 60 : 4));
+  const seconds = Number(process.env.NEMESIS_SECONDS ?? (full ? 60 : 3));
   return full
     ? {
         nodes: 3,
@@ -110,7 +110,8 @@ export class Harness {
       shardCount: this.scale.shardCount,
       ttlMs: this.scale.ttlMs,
       pollMs: this.scale.pollMs,
-      memberTtlMs: Math.max(3_000, this.scale.ttlMs),
+      // A dead member leaves the assignment after about one lease TTL, like its leases.
+      memberTtlMs: Math.max(1_000, this.scale.ttlMs),
       rebalanceEveryMs: 250,
       minMembers: this.scale.nodes,
       strict,
