@@ -1,8 +1,10 @@
 import type {
   EvtLog,
+  EvtLogRetention,
   EvtRecord,
   EvtsByIdOptions,
   EvtsByTypeOptions,
+  EvtsDeleted,
   NewEvt,
   Persisted,
   TypedEvtRecord,
@@ -11,7 +13,7 @@ import type {
 import type { NatsFence } from "./epoch-marker.js";
 
 /** What a fenced view needs of the log under it (the log's persist with a fence option). */
-export interface FenceableNatsLog extends EvtLog {
+export interface FenceableNatsLog extends EvtLog, EvtLogRetention {
   persist(
     type: string,
     id: string,
@@ -30,7 +32,7 @@ export interface FenceableNatsLog extends EvtLog {
  * owner's late write conflicts from then on; its persists carry the fence and reject with
  * `OwnershipLostError` once a newer epoch fenced the entity. Reads by type go to the log unchanged.
  */
-export class FencedNatsEvtLog implements EvtLog {
+export class FencedNatsEvtLog implements EvtLog, EvtLogRetention {
   /** The tenure of this view. */
   readonly fence: NatsFence;
   readonly #log: FenceableNatsLog;
@@ -73,6 +75,21 @@ export class FencedNatsEvtLog implements EvtLog {
   /** See {@link EvtLog.headOfType}. */
   headOfType(type: string): Promise<TypeHead | undefined> {
     return this.#log.headOfType(type);
+  }
+
+  /** See {@link EvtLogRetention.deleteEvts}: deletes no event of a later tenure's, so not fenced. */
+  deleteEvts(type: string, id: string, toSeqNo: number): Promise<EvtsDeleted> {
+    return this.#log.deleteEvts(type, id, toSeqNo);
+  }
+
+  /** See {@link EvtLogRetention.deletedTo}. */
+  deletedTo(type: string, id: string): Promise<number> {
+    return this.#log.deletedTo(type, id);
+  }
+
+  /** See {@link EvtLogRetention.resetEntity}: checked against the expected last seqNo, as always. */
+  resetEntity(type: string, id: string, expectedLastSeqNo: number): Promise<void> {
+    return this.#log.resetEntity(type, id, expectedLastSeqNo);
   }
 
   /** Writes the entity's marker once per view; a failed attempt is retried on the next touch. */

@@ -2,6 +2,7 @@ import {
   InvalidArgumentError,
   OwnershipLostError,
   SeqNoConflictError,
+  supportsRetention,
   type TypedEvtRecord,
 } from "@eventsourced/core";
 import { uniqueTypeName } from "@eventsourced/core/testing";
@@ -135,6 +136,7 @@ describe("epoch markers (strict fencing on NATS)", () => {
     const type = uniqueTypeName();
     await oldOwner.persist(type, "v", 0, [evt("v1")]);
     const view = newOwner.fenced({ epoch: 7, owner: "node-c" });
+    expect(supportsRetention(view)).toBe(true);
     expect(await texts(view as unknown as NatsEvtLog, type, "v")).toEqual(["v1"]);
     await expect(oldOwner.persist(type, "v", 1, [evt("late")])).rejects.toBeInstanceOf(SeqNoConflictError);
     await view.persist(type, "v", 1, [evt("v2")]);

@@ -1,8 +1,10 @@
 import type {
   EvtLog,
+  EvtLogRetention,
   EvtRecord,
   EvtsByIdOptions,
   EvtsByTypeOptions,
+  EvtsDeleted,
   NewEvt,
   Persisted,
   TypedEvtRecord,
@@ -12,7 +14,7 @@ import type { PersistFence } from "./persist-fence.js";
 import type { PersistOptions } from "./postgres-evt-log-options.js";
 
 /** What a fenced view needs of the log under it (the log's persist with a fence option). */
-export interface FenceableLog extends EvtLog {
+export interface FenceableLog extends EvtLog, EvtLogRetention {
   persist(
     type: string,
     id: string,
@@ -28,7 +30,7 @@ export interface FenceableLog extends EvtLog {
  * fence (strict fencing, L2), reads go to the log unchanged. Cheap to create; make one per tenure (for a
  * cluster: per shard and epoch) and drop it when the tenure ends.
  */
-export class FencedEvtLog implements EvtLog {
+export class FencedEvtLog implements EvtLog, EvtLogRetention {
   /** The tenure every persist is written under. */
   readonly fence: PersistFence;
   readonly #log: FenceableLog;
@@ -65,5 +67,20 @@ export class FencedEvtLog implements EvtLog {
   /** See {@link EvtLog.headOfType}. */
   headOfType(type: string): Promise<TypeHead | undefined> {
     return this.#log.headOfType(type);
+  }
+
+  /** See {@link EvtLogRetention.deleteEvts}: deletes no event of a later tenure's, so not fenced. */
+  deleteEvts(type: string, id: string, toSeqNo: number): Promise<EvtsDeleted> {
+    return this.#log.deleteEvts(type, id, toSeqNo);
+  }
+
+  /** See {@link EvtLogRetention.deletedTo}. */
+  deletedTo(type: string, id: string): Promise<number> {
+    return this.#log.deletedTo(type, id);
+  }
+
+  /** See {@link EvtLogRetention.resetEntity}: checked against the expected last seqNo, as always. */
+  resetEntity(type: string, id: string, expectedLastSeqNo: number): Promise<void> {
+    return this.#log.resetEntity(type, id, expectedLastSeqNo);
   }
 }

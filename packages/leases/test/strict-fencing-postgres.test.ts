@@ -5,6 +5,7 @@ import {
   OwnershipLostError,
   SeqNoConflictError,
   silentLogger,
+  supportsRetention,
 } from "@eventsourced/core";
 import { type PersistFence, PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { PostgresLeaseStore } from "@eventsourced/leases/postgres";
@@ -109,6 +110,8 @@ describe("strict fencing (L2) of the PostgreSQL log with the lease table", () =>
   });
 
   it("refuses a malformed fence with InvalidArgumentError and a fence on a log without fencing with ConfigurationError", async () => {
+    // Retention passes through, so a cluster's retention policy keeps working on fenced logs.
+    expect(supportsRetention(log.fenced({ key: "k", owner: "a", epoch: 1 }))).toBe(true);
     expect(() => log.fenced({ key: "", owner: "a", epoch: 1 })).toThrow(InvalidArgumentError);
     expect(() => log.fenced({ key: "k", owner: "a", epoch: 0 })).toThrow(InvalidArgumentError);
     await expect(
