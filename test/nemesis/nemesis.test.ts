@@ -20,7 +20,13 @@ function expectSafe(report: RunReport): void {
   expect(report.tally.acked).toBeGreaterThan(0);
 }
 
-describe("nemesis: a 3-process cluster on PostgreSQL with strict fencing", () => {
+// Log and leases on PostgreSQL (strict fencing in the write) by default; NEMESIS_BACKENDS=postgres,nats adds
+// the same runs with log and leases on the NATS server (epoch markers). The full scale runs both.
+const BACKENDS = (
+  process.env.NEMESIS_BACKENDS ?? (process.env.NEMESIS_SCALE === "full" ? "postgres,nats" : "postgres")
+).split(",") as ("postgres" | "nats")[];
+
+describe.each(BACKENDS)("nemesis: a 3-process cluster, log and leases on %s, strict fencing", (backend) => {
   let harness: Harness | undefined;
   afterEach(async () => {
     await harness?.cleanup();
@@ -28,7 +34,7 @@ describe("nemesis: a 3-process cluster on PostgreSQL with strict fencing", () =>
   });
 
   it("in steady state: every acknowledged command once, state = fold, no overlap, 0 stale reads, 0 wrong rejections, 0 conflicts", async () => {
-    harness = await Harness.start("steady");
+    harness = await Harness.start(`${backend}_steady`, { backend });
     await harness.run(async () => {});
     const report = await harness.finish();
     console.log(summary(report));
@@ -38,7 +44,7 @@ describe("nemesis: a 3-process cluster on PostgreSQL with strict fencing", () =>
   });
 
   it("kill -9 of a random owner every interval: takeover after the TTL, nothing acknowledged lost or doubled", async () => {
-    harness = await Harness.start("kill9");
+    harness = await Harness.start(`${backend}_kill9`, { backend });
     const h = harness;
     const handovers: number[] = [];
     const pending: Promise<void>[] = [];
@@ -98,7 +104,7 @@ describe("nemesis: a 3-process cluster on PostgreSQL with strict fencing", () =>
     ],
   ] as const) {
     it(title, async () => {
-      harness = await Harness.start(name);
+      harness = await Harness.start(`${backend}_${name}`, { backend });
       const h = harness;
       let stopped: { nodeId: string; at: bigint; resumedAt: bigint; shards: number } | undefined;
       await h.run(async () => {
@@ -126,7 +132,7 @@ describe("nemesis: a 3-process cluster on PostgreSQL with strict fencing", () =>
   }
 
   it("NATS server restart: routing, membership and leases recover, nothing acknowledged lost or doubled", async () => {
-    harness = await Harness.start("nats_restart");
+    harness = await Harness.start(`${backend}_nats_restart`, { backend });
     const h = harness;
     await h.run(async () => {
       await sleep(1_000);
@@ -140,7 +146,7 @@ describe("nemesis: a 3-process cluster on PostgreSQL with strict fencing", () =>
   });
 
   it("rolling SIGTERM of every process: graceful handovers, every process exits 0, nothing acknowledged lost", async () => {
-    harness = await Harness.start("rolling_sigterm");
+    harness = await Harness.start(`${backend}_rolling_sigterm`, { backend });
     const h = harness;
     const codes: (number | null)[] = [];
     await h.run(async () => {

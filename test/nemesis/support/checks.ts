@@ -1,5 +1,4 @@
-import { jsonFromBytes } from "@eventsourced/core";
-import type { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
+import { type EvtLog, jsonFromBytes } from "@eventsourced/core";
 import { overlappingIntervals, validityIntervals } from "@eventsourced/leases/testing";
 import type { RunRecord, ShardEvent } from "./cluster-process.js";
 import type { Workload } from "./workload.js";
@@ -16,7 +15,7 @@ export interface StoredEvt {
 }
 
 /** Every event of `type`, in log order. */
-export async function readRun(log: PostgresEvtLog, type: string): Promise<StoredEvt[]> {
+export async function readRun(log: EvtLog, type: string): Promise<StoredEvt[]> {
   const out: StoredEvt[] = [];
   for await (const r of log.evtsByType(type)) {
     const headers = r.metadata?.headers ?? {};
@@ -62,7 +61,8 @@ export function overlapViolations(record: RunRecord): string[] {
 }
 
 /**
- * Strict mode: no event committed under a superseded epoch. Positions are commit order on PostgreSQL, so
+ * Strict mode: no event committed under a superseded epoch. Positions are commit order (PostgreSQL) or
+ * stream order (NATS), so
  * along them the epochs of one shard's events never go down, and every event's epoch is one its owner held.
  */
 export function supersededEpochViolations(events: readonly StoredEvt[], record: RunRecord): string[] {

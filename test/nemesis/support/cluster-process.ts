@@ -21,6 +21,9 @@ export interface NodeConfig {
   readonly rebalanceEveryMs: number;
   readonly minMembers: number;
   readonly strict: boolean;
+  /** Where log and leases live: PostgreSQL (the schema) or the NATS server (the stream, a lease bucket). */
+  readonly backend: "postgres" | "nats";
+  readonly stream: string;
 }
 
 /** A shard acquisition or end reported by a node (times from `process.hrtime.bigint()`). */

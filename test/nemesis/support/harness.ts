@@ -1,5 +1,7 @@
 import { ClusterClient } from "@eventsourced/cluster";
+import type { EvtLog } from "@eventsourced/core";
 import { silentLogger } from "@eventsourced/core";
+import { NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { NatsServerProcess } from "../../../packages/evtlog-nats/test/support/nats-server-process.js";
@@ -98,6 +100,7 @@ export class Harness {
     readonly name: string,
     readonly nats: NatsServerProcess,
     strict: boolean,
+    backend: "postgres" | "nats",
   ) {
     const tag = Math.random().toString(36).slice(2, 8);
     this.config = {
@@ -115,14 +118,19 @@ export class Harness {
       rebalanceEveryMs: 250,
       minMembers: this.scale.nodes,
       strict,
+      backend,
+      stream: `events_${tag}`,
     };
     this.entities = Array.from({ length: this.scale.entities }, (_, i) => `e-${i}`);
   }
 
   /** Starts a private nats-server and the nodes, and waits until every shard has an owner. */
-  static async start(name: string, options: { strict?: boolean } = {}): Promise<Harness> {
+  static async start(
+    name: string,
+    options: { strict?: boolean; backend?: "postgres" | "nats" } = {},
+  ): Promise<Harness> {
     const nats = await NatsServerProcess.start(["-js"]);
-    const h = new Harness(name, nats, options.strict ?? true);
+    const h = new Harness(name, nats, options.strict ?? true, options.backend ?? "postgres");
     h.nc = await connect({
       servers: nats.url,
       name: "nemesis-clients",
@@ -198,13 +206,20 @@ export class Harness {
 
   /** Checks the invariants: reads the log, compares every entity's state with the fold of its events. */
   async finish(): Promise<RunReport> {
-    const log = await PostgresEvtLog.create({
-      connectionString: DATABASE_URL,
-      schema: this.config.schema,
-      maxConnections: 2,
-      logger: silentLogger,
-      setup: false,
-    });
+    const log: EvtLog & { close(): Promise<void> } =
+      this.config.backend === "nats"
+        ? await NatsEvtLog.connect({
+            connection: this.nc,
+            stream: { name: this.config.stream, subjectPrefix: this.config.stream },
+            logger: silentLogger,
+          })
+        : await PostgresEvtLog.create({
+            connectionString: DATABASE_URL,
+            schema: this.config.schema,
+            maxConnections: 2,
+            logger: silentLogger,
+            setup: false,
+          });
     let events: StoredEvt[];
     try {
       events = await readRun(log, this.config.typeName);
