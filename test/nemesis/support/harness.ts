@@ -106,7 +106,7 @@ export class Harness {
     this.config = {
       natsUrl: nats.url,
       databaseUrl: DATABASE_URL,
-      schema: uniqueSchemaName(`nemesis_${name}`),
+      schema: uniqueSchemaName(`nm_${name}`),
       cluster: `nemesis-${tag}`,
       typeName: `tally_${tag}`,
       bucketPrefix: `nemesis-${tag}`,
