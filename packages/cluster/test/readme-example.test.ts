@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { NATS_URL, uniqueName } from "../../evtlog-nats/test/support/nats-test-env.js";
+import { connectTestNats, NATS_URL, uniqueName } from "../../evtlog-nats/test/support/nats-test-env.js";
 import { DATABASE_URL, dropSchema, uniqueSchemaName } from "../../evtlog-postgres/test/pg-test-database.js";
-import { sendFromGateway, startCounterNode } from "./readme/cluster.js";
+import { sendFromGateway, startCounterNode, startOnPostgres } from "./readme/cluster.js";
+import { eventually } from "./support/cluster-env.js";
 
 describe("the cluster README's examples", () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -22,5 +23,18 @@ describe("the cluster README's examples", () => {
     expect(await b.inc(id, 3, `${id}-2`)).toMatchObject({ kind: "accepted", reply: 5 });
     expect(await b.inc(id, 3, `${id}-2`)).toMatchObject({ kind: "duplicate" });
     expect(await sendFromGateway(NATS_URL, cluster, id)).toMatchObject({ kind: "accepted", reply: 5 });
+  });
+
+  it("a node on PostgreSQL routes over NATS core", async () => {
+    const schema = uniqueSchemaName("readme_cluster_pg");
+    const nats = await connectTestNats();
+    const { node, close } = await startOnPostgres(nats, DATABASE_URL, schema);
+    cleanups.push(async () => {
+      await close();
+      await nats.close();
+      await dropSchema(schema);
+    });
+    await eventually(() => node.shards.length === 256);
+    expect(await node.send("c-1", { type: "inc", by: 4 })).toMatchObject({ kind: "accepted", reply: 4 });
   });
 });

@@ -66,4 +66,29 @@ export async function sendFromGateway(natsUrl: string, cluster: string, id: stri
     await nats.close();
   }
 }
+
 // #endregion client
+
+// #region postgres
+import { NatsTransport } from "@eventsourced/cluster";
+import { PostgresClusterStore } from "@eventsourced/cluster/postgres";
+import { PostgresLeaseStore } from "@eventsourced/leases/postgres";
+import type { NatsConnection } from "@nats-io/transport-node";
+
+/** Events, leases, members and the shard function in PostgreSQL; NATS core (no JetStream) only routes. */
+export async function startOnPostgres(nats: NatsConnection, connectionString: string, schema: string) {
+  const evtLog = await PostgresEvtLog.create({ connectionString, schema, maxConnections: 4 });
+  const leaseStore = await PostgresLeaseStore.create({ connectionString, schema, ttlMs: 5_000 });
+  const store = await PostgresClusterStore.create({ connectionString, schema });
+  const transport = new NatsTransport(nats);
+  const node = new ClusterNode(counter, { transport, store, leaseStore, registry: { evtLog } });
+  await node.start();
+  return {
+    node,
+    close: async () => {
+      await node.stop();
+      await Promise.all([store.close(), leaseStore.close(), evtLog.close()]);
+    },
+  };
+}
+// #endregion postgres
