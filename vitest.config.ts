@@ -73,6 +73,10 @@ export default defineConfig({
         replacement: src("./packages/projections/src/testing/index.ts"),
       },
       { find: /^@eventsourced\/projections$/, replacement: src("./packages/projections/src/index.ts") },
+      {
+        find: /^@eventsourced\/cluster\/postgres$/,
+        replacement: src("./packages/cluster/src/postgres/index.ts"),
+      },
       { find: /^@eventsourced\/cluster$/, replacement: src("./packages/cluster/src/index.ts") },
     ],
   },

@@ -20,6 +20,7 @@ import {
   OverloadedError,
   RemoteCommandError,
 } from "./errors.js";
+import { decodeJsonResult, encodeJsonRequest, JSON_RESULT } from "./json-envelope.js";
 import { NatsTransport } from "./nats-transport.js";
 import {
   CLUSTER_NAME_PATTERN,
@@ -168,7 +169,7 @@ export class ClusterClient {
     }
     const shard = shardOf(id, this.shardCount);
     const deadline = performance.now() + budgetMs;
-    const backoff = new Backoff(this.#retry.backoff);
+    let backoff: Backoff | undefined;
     let encoded: Uint8Array | undefined;
     let attempts = 0;
     let outcomeUnknown = false;
@@ -185,11 +186,22 @@ export class ClusterClient {
       const attemptMs = Math.min(remaining, this.#retry.attemptTimeoutMs);
       let outcome: Promise<Attempt> | undefined = this.#local?.(shard, id, commandId, cmd, attemptMs);
       if (outcome === undefined) {
-        encoded ??= this.#codec.encode(cmd);
-        outcome = this.#remote(shard, encodeRequest(id, commandId, attemptMs, encoded), attemptMs);
+        let request: Uint8Array;
+        if (this.#codec === jsonCodec) {
+          request = encodeJsonRequest(id, commandId, attemptMs, cmd);
+        } else {
+          encoded ??= this.#codec.encode(cmd);
+          request = encodeRequest(id, commandId, attemptMs, encoded);
+        }
+        outcome = this.#remote(shard, request, attemptMs);
       }
-      // A rejection means the transport is unusable (a closed connection): the reply, if any, is lost.
-      const answer = await outcome.catch((error: unknown): Attempt => ({ kind: "failed", error }));
+      let answer: Attempt;
+      try {
+        answer = await outcome;
+      } catch (error) {
+        // The transport is unusable (a closed connection): the reply, if any, is lost.
+        answer = { kind: "failed", error };
+      }
       switch (answer.kind) {
         case "result":
           return answer.result;
@@ -225,6 +237,7 @@ export class ClusterClient {
           break;
         }
       }
+      backoff ??= new Backoff(this.#retry.backoff);
       const pause = Math.min(backoff.next(), deadline - performance.now());
       if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     }
@@ -238,6 +251,9 @@ export class ClusterClient {
   async #remote(shard: number, request: Uint8Array, timeoutMs: number): Promise<Attempt> {
     const reply = await this.#transport.request(this.#subjects.shard(shard), request, timeoutMs);
     if (reply.kind !== "reply") return reply;
+    if (reply.payload[0] === JSON_RESULT) {
+      return { kind: "result", result: decodeJsonResult(reply.payload) as CmdResult<unknown, unknown> };
+    }
     const routed = decodeReply(reply.payload);
     if (routed.kind !== "result") return routed;
     return { kind: "result", result: this.#codec.decode(routed.result) as CmdResult<unknown, unknown> };

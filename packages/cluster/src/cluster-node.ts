@@ -117,7 +117,7 @@ export class ClusterNode<S, E, P extends CmdSpec> {
       codec: this.#codec,
       retry: options.retry,
       local: (shard, id, commandId, cmd, timeoutMs) =>
-        this.#held.has(shard) ? this.#handle(shard, id, commandId, cmd, timeoutMs) : undefined,
+        this.#held.has(shard) ? this.#handle(shard, id, commandId, cmd, Math.max(1, timeoutMs)) : undefined,
     });
     this.#subjects = this.#client.subjects;
   }
@@ -214,7 +214,7 @@ export class ClusterNode<S, E, P extends CmdSpec> {
     id: string,
     commandId: string,
     cmd: unknown,
-    timeoutMs: number,
+    timeoutMs: number | undefined,
   ): Promise<LocalOutcome> {
     const tenure = this.#held.get(shard);
     if (tenure === undefined || !tenure.lease.isValid()) return NOT_OWNER;
@@ -222,10 +222,14 @@ export class ClusterNode<S, E, P extends CmdSpec> {
     this.#inFlight++;
     tenure.began();
     try {
-      const result = await this.registry.send(id, cmd as CmdOf<P>, {
-        idempotencyKey: commandId,
-        timeoutMs: Math.max(1, timeoutMs),
-      });
+      // A routed command gets no timeout here: its sender bounds each attempt itself and retries with the same
+      // command id, which the entity applies at most once, while maxInFlight bounds what waits (a timer per
+      // command cost more than the rest of the routing). In-process, the timeout bounds the caller's attempt.
+      const result = await this.registry.send(
+        id,
+        cmd as CmdOf<P>,
+        timeoutMs === undefined ? { idempotencyKey: commandId } : { idempotencyKey: commandId, timeoutMs },
+      );
       return { kind: "result", result };
     } catch (error) {
       if (isNotHere(error)) return NOT_OWNER;
@@ -252,8 +256,8 @@ export class ClusterNode<S, E, P extends CmdSpec> {
       this.#subjects.shard(shard),
       this.#subjects.queue,
       (request) =>
-        serveRequest(request, tenure, this.shardCount, this.#codec, (id, commandId, cmd, timeoutMs) =>
-          this.#handle(shard, id, commandId, cmd, timeoutMs),
+        serveRequest(request, tenure, this.shardCount, this.#codec, (id, commandId, cmd) =>
+          this.#handle(shard, id, commandId, cmd, undefined),
         ),
     );
     const { owner, epoch } = lease;

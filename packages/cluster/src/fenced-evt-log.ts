@@ -66,13 +66,13 @@ export class FencedEvtLog implements EvtLog {
     return this.#log.evtsByType(type, options);
   }
 
-  async #fenced<T>(type: string, id: string, write: () => Promise<T>): Promise<T> {
+  #fenced<T>(type: string, id: string, write: () => Promise<T>): Promise<T> {
     if (!this.#lease.isValid()) {
-      throw new OwnershipLostError(type, id, `${this.#what} is no longer held; nothing was written`);
+      return Promise.reject(
+        new OwnershipLostError(type, id, `${this.#what} is no longer held; nothing was written`),
+      );
     }
-    try {
-      return await write();
-    } catch (error) {
+    return write().then(undefined, (error: unknown) => {
       if (isEventSourcedError(error, ErrorCode.SeqNoConflict) && !this.#lease.isValid()) {
         throw new OwnershipLostError(
           type,
@@ -84,6 +84,6 @@ export class FencedEvtLog implements EvtLog {
         );
       }
       throw error;
-    }
+    });
   }
 }

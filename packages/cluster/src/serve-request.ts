@@ -1,6 +1,7 @@
 import type { LocalOutcome } from "./cluster-client.js";
-import type { ClusterCodec } from "./codec.js";
+import { type ClusterCodec, jsonCodec } from "./codec.js";
 import { decodeRequest, encodeReply, type RemoteFailure } from "./envelope.js";
+import { decodeJsonRequest, encodeJsonResult, JSON_REQUEST } from "./json-envelope.js";
 import { shardOf } from "./shard-function.js";
 import type { Tenure } from "./tenure.js";
 import type { ServedRequest } from "./transport.js";
@@ -21,10 +22,13 @@ export function serveRequest(
   codec: ClusterCodec,
   handle: (id: string, commandId: string, cmd: unknown, timeoutMs: number) => Promise<LocalOutcome>,
 ): void {
-  let routed: ReturnType<typeof decodeRequest>;
+  let routed: { id: string; commandId: string; timeoutMs: number; cmd?: Uint8Array; value?: unknown };
   let cmd: unknown;
   try {
-    routed = decodeRequest(request.payload);
+    routed =
+      request.payload[0] === JSON_REQUEST
+        ? decodeJsonRequest(request.payload)
+        : decodeRequest(request.payload);
   } catch (error) {
     failed(request, "INVALID_ARGUMENT", String(error));
     return;
@@ -38,7 +42,7 @@ export function serveRequest(
     return;
   }
   try {
-    cmd = codec.decode(routed.cmd);
+    cmd = routed.cmd === undefined ? routed.value : codec.decode(routed.cmd);
   } catch (error) {
     failed(request, "DECODE_FAILED", `cannot decode the command: ${String(error)}`);
     return;
@@ -50,6 +54,10 @@ export function serveRequest(
     }
     let result: Uint8Array;
     try {
+      if (codec === jsonCodec) {
+        request.respond(encodeJsonResult(outcome.result));
+        return;
+      }
       result = codec.encode(outcome.result);
     } catch (error) {
       // Applied, but the reply cannot travel: a retry with the same command id answers "duplicate".
