@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { handoverTimes, shardsHeld, writesAfterResume } from "./support/checks.js";
+import { gracefulHandoverTimes, handoverTimes, shardsHeld, writesAfterResume } from "./support/checks.js";
 import { Harness, type RunReport, summary } from "./support/harness.js";
 
 // The acceptance harness of issue 12 (see test/nemesis/README.md): 3 cluster processes, 64 shards, clients
@@ -149,16 +149,31 @@ describe.each(BACKENDS)("nemesis: a 3-process cluster, log and leases on %s, str
     harness = await Harness.start(`${backend}_rolling_sigterm`, { backend });
     const h = harness;
     const codes: (number | null)[] = [];
+    const left: { nodeId: string; since: bigint }[] = [];
     await h.run(async () => {
       for (let slot = 0; slot < h.scale.nodes; slot++) {
         await sleep(500);
-        codes.push(await h.processes[slot]!.terminate());
+        const leaving = h.processes[slot]!;
+        left.push({ nodeId: leaving.nodeId, since: now() });
+        codes.push(await leaving.terminate());
         await h.spawn(slot);
         await h.allShardsOwned();
       }
     });
     const report = await h.finish();
-    console.log(summary(report, { exitCodes: codes }));
+    // Per released shard: from the release to the next owner's acquisition.
+    const sorted = left
+      .flatMap(({ nodeId, since }) => gracefulHandoverTimes(h.record.shardEvents, nodeId, since))
+      .map((t) => t ?? Number.POSITIVE_INFINITY)
+      .sort((a, b) => a - b);
+    console.log(
+      summary(report, {
+        exitCodes: codes,
+        handedOverShards: sorted.length,
+        gracefulHandoverP50Ms: Math.round(sorted[Math.floor(sorted.length / 2)] ?? 0),
+        gracefulHandoverP100Ms: Math.round(sorted.at(-1) ?? 0),
+      }),
+    );
     expectSafe(report);
     expect(codes).toEqual(codes.map(() => 0));
   });

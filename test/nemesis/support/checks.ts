@@ -151,3 +151,23 @@ export function currentOwners(events: readonly ShardEvent[], shardCount: number)
 function byTime(events: readonly ShardEvent[]): ShardEvent[] {
   return [...events].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
 }
+
+/**
+ * Graceful handovers of `nodeId` after `since`: per shard it released, milliseconds from the release to the
+ * next owner's acquisition (undefined: not acquired again).
+ */
+export function gracefulHandoverTimes(
+  events: readonly ShardEvent[],
+  nodeId: string,
+  since: bigint,
+): (number | undefined)[] {
+  const released = events.filter(
+    (e) => e.nodeId === nodeId && e.ev === "ended" && e.reason === "released" && e.at >= since,
+  );
+  return released.map((r) => {
+    const next = byTime(events).find(
+      (e) => e.ev === "acquired" && e.shard === r.shard && e.nodeId !== nodeId && e.at >= r.at,
+    );
+    return next === undefined ? undefined : Number(next.at - r.at) / 1e6;
+  });
+}
