@@ -174,6 +174,26 @@ describe.each(BACKENDS)("nemesis: a 3-process cluster, log and leases on %s, str
         gracefulHandoverP100Ms: Math.round(sorted.at(-1) ?? 0),
       }),
     );
+    if ((sorted.at(-1) ?? 0) > 2_000) {
+      // Not an assertion (timing), but worth a look: the slowest shard's history, times relative to the start.
+      const slow = left.flatMap(({ nodeId, since }) => {
+        const times = gracefulHandoverTimes(h.record.shardEvents, nodeId, since);
+        const released = h.record.shardEvents.filter(
+          (e) => e.nodeId === nodeId && e.ev === "ended" && e.reason === "released" && e.at >= since,
+        );
+        return released.map((e, i) => ({ shard: e.shard, ms: times[i] ?? Number.POSITIVE_INFINITY }));
+      });
+      const worst = slow.sort((a, b) => b.ms - a.ms)[0]!;
+      const t0 = left[0]!.since;
+      console.log(
+        JSON.stringify({
+          slowestShard: worst.shard,
+          history: h.record.shardEvents
+            .filter((e) => e.shard === worst.shard)
+            .map((e) => `${e.ev} ${e.nodeId}#${e.epoch} ${e.reason ?? ""} at ${Number(e.at - t0) / 1e6} ms`),
+        }),
+      );
+    }
     expectSafe(report);
     expect(codes).toEqual(codes.map(() => 0));
   });
