@@ -1,0 +1,184 @@
+import type {
+  CommandObserver,
+  CommandStart,
+  ConflictInfo,
+  Instrumentation,
+  LeaseEvent,
+  LeaseEventKind,
+  PassivationInfo,
+  ProjectionBatchObserver,
+  ProjectionBatchStart,
+  RecoveryObserver,
+  RecoveryStart,
+} from "@eventsourced/core";
+import {
+  type Attributes,
+  context,
+  metrics,
+  ProxyTracerProvider,
+  SpanKind,
+  type Tracer,
+  type TracerProvider,
+  trace,
+} from "@opentelemetry/api";
+import { Attr, SpanName } from "./attributes.js";
+import { CommandSpan, type CommandSpanHost, failSpan } from "./command-span.js";
+import type { ObservedProjection, ObservedRegistry } from "./observed-sources.js";
+import {
+  type OpenTelemetryOptions,
+  type ResolvedOpenTelemetryOptions,
+  resolveOpenTelemetryOptions,
+} from "./open-telemetry-options.js";
+import { startProjectionBatch } from "./projection-batch-span.js";
+import { createRuntimeInstruments, type RuntimeInstruments } from "./runtime-instruments.js";
+import { extractTraceContext, TRACEPARENT_HEADER } from "./trace-context.js";
+import { CountersByType } from "./type-counters.js";
+
+const SCOPE = "@eventsourced/opentelemetry";
+// What the global proxy delegates to while no SDK is registered.
+const NO_SDK = new ProxyTracerProvider().getDelegate();
+
+/**
+ * The runtime's `Instrumentation` mapped to OpenTelemetry: spans `es.command` (with a child
+ * `es.persist.batch` per persist), `es.recover` and `es.projection.batch` (a consumer span linked to the
+ * commands that produced its events), the command span's W3C `traceparent` in its events' metadata, and
+ * metrics from observable instruments fed by plain counters plus histograms per batch or sampled per
+ * command. Give it as the `instrumentation` option of registries, entities, projections and lease keepers;
+ * call {@link OpenTelemetryInstrumentation.observeRegistry} and
+ * {@link OpenTelemetryInstrumentation.observeProjection} for their gauges and lag.
+ *
+ * While no SDK is registered (the global tracer provider is the API's no-op), no span is started; the
+ * counters still count.
+ */
+export class OpenTelemetryInstrumentation implements Instrumentation, CommandSpanHost {
+  readonly tracer: Tracer;
+  readonly instruments: RuntimeInstruments;
+  readonly persistSpans: boolean;
+  readonly traceContextInEvents: boolean;
+  readonly #options: ResolvedOpenTelemetryOptions;
+  readonly #provider: TracerProvider;
+  readonly #explicitProvider: boolean;
+  readonly #counters = new CountersByType();
+  readonly #leaseEvents: Record<LeaseEventKind, number> = { acquired: 0, released: 0, lost: 0, fenced: 0 };
+  readonly #held = new Set<string>();
+  readonly #registries = new Set<ObservedRegistry>();
+  readonly #projections = new Set<ObservedProjection>();
+  #commands = 0;
+
+  /** @throws InvalidArgumentError for an invalid option (the message names it). */
+  constructor(options: OpenTelemetryOptions = {}) {
+    this.#options = resolveOpenTelemetryOptions(options);
+    this.persistSpans = this.#options.persistSpans;
+    this.traceContextInEvents = this.#options.traceContextInEvents;
+    this.#explicitProvider = options.tracerProvider !== undefined;
+    this.#provider = options.tracerProvider ?? trace.getTracerProvider();
+    this.tracer = this.#provider.getTracer(SCOPE);
+    const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE);
+    this.instruments = createRuntimeInstruments(meter, {
+      counters: this.#counters,
+      leaseEvents: this.#leaseEvents,
+      leasesHeld: () => this.#held.size,
+      registries: this.#registries,
+      projections: this.#projections,
+    });
+  }
+
+  /** Reports a registry's gauges (`es.entity.active`, `es.entity.recovering`); returns the undo. */
+  observeRegistry(registry: ObservedRegistry): () => void {
+    this.#registries.add(registry);
+    return () => this.#registries.delete(registry);
+  }
+
+  /**
+   * Reports a projection's position, lag (`es.projection.lag.events`, `es.projection.lag.duration`: one
+   * head lookup per collection), events and dead letters; returns the undo.
+   */
+  observeProjection(projection: ObservedProjection): () => void {
+    this.#projections.add(projection);
+    return () => this.#projections.delete(projection);
+  }
+
+  /** Stops the observable instruments' callbacks. */
+  close(): void {
+    this.instruments.close();
+    this.#registries.clear();
+    this.#projections.clear();
+  }
+
+  commandStarted(cmd: CommandStart): CommandObserver | undefined {
+    const counters = this.#counters.of(cmd.typeName);
+    const sampled = ++this.#commands % this.#options.histogramSampleEvery === 0;
+    if (!this.#tracing())
+      return sampled ? new CommandSpan(this, counters, undefined, context.active(), true) : counters.counting;
+    const headers = cmd.metadata?.headers;
+    const parent =
+      headers?.[TRACEPARENT_HEADER] === undefined ? context.active() : extractTraceContext(headers);
+    const attributes: Attributes = { [Attr.entityType]: cmd.typeName };
+    if (cmd.cmdType !== undefined) attributes[Attr.commandType] = cmd.cmdType;
+    if (this.#options.entityIdOnSpans) attributes[Attr.entityId] = cmd.id;
+    const span = this.tracer.startSpan(SpanName.command, { kind: SpanKind.INTERNAL, attributes }, parent);
+    if (!span.isRecording()) {
+      span.end();
+      return sampled ? new CommandSpan(this, counters, undefined, parent, true) : counters.counting;
+    }
+    return new CommandSpan(this, counters, span, parent, sampled);
+  }
+
+  recoveryStarted(recovery: RecoveryStart): RecoveryObserver | undefined {
+    const counters = this.#counters.of(recovery.typeName);
+    const attributes: Attributes = { [Attr.entityType]: recovery.typeName };
+    if (this.#options.entityIdOnSpans) attributes[Attr.entityId] = recovery.id;
+    const span = this.#tracing()
+      ? this.tracer.startSpan(SpanName.recover, { kind: SpanKind.INTERNAL, attributes })
+      : undefined;
+    return {
+      ended: (end) => {
+        counters.recoveries++;
+        if (!end.ok) counters.recoveryFailures++;
+        const snapshot = end.snapshotSeqNo !== undefined;
+        const metricAttributes = { [Attr.entityType]: recovery.typeName, [Attr.recoverySnapshot]: snapshot };
+        this.instruments.recoveryDuration.record(end.durationMs / 1_000, metricAttributes);
+        if (end.ok) this.instruments.recoveryEvents.record(end.events, metricAttributes);
+        if (span === undefined) return;
+        span.setAttribute(Attr.recoveryEvents, end.events);
+        span.setAttribute(Attr.recoverySnapshot, snapshot);
+        if (snapshot) span.setAttribute(Attr.recoverySnapshotSeqNo, end.snapshotSeqNo);
+        span.setAttribute(Attr.seqNo, end.seqNo);
+        if (!end.ok) failSpan(span, end.error);
+        span.end();
+      },
+    };
+  }
+
+  passivated(passivation: PassivationInfo): void {
+    this.#counters.of(passivation.typeName).passivations[passivation.reason]++;
+  }
+
+  conflict(conflict: ConflictInfo): void {
+    this.#counters.of(conflict.typeName).conflicts++;
+  }
+
+  lease(event: LeaseEvent): void {
+    this.#leaseEvents[event.event]++;
+    if (event.event === "acquired") this.#held.add(event.key);
+    else if (event.event !== "fenced") this.#held.delete(event.key);
+  }
+
+  projectionBatchStarted(batch: ProjectionBatchStart): ProjectionBatchObserver | undefined {
+    return startProjectionBatch(
+      this.#tracing() ? this.tracer : undefined,
+      this.instruments,
+      batch,
+      this.#options.maxLinks,
+    );
+  }
+
+  /** False while the global tracer provider is the API's no-op (no SDK registered): nothing to start. */
+  #tracing(): boolean {
+    return (
+      this.#explicitProvider ||
+      !(this.#provider instanceof ProxyTracerProvider) ||
+      this.#provider.getDelegate() !== NO_SDK
+    );
+  }
+}
