@@ -12,6 +12,6 @@ export interface LeaseEvent {
   readonly key: string;
   /** The tenure's epoch (fencing token), when known. */
   readonly epoch: number | undefined;
-  /** For `"lost"`: why (`"expired"`, `"refused"`...). */
+  /** For `"lost"`: why (`"deadline-passed"`, `"renewal-refused"`). */
   readonly reason?: string | undefined;
 }
