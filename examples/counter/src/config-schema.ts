@@ -90,6 +90,9 @@ export const COUNTER_CONFIG_SCHEMA = {
       bucket: { type: "string", allowEmpty: true, pattern: NAME },
     },
   },
+  health: {
+    port: { type: "integer", min: 0, max: 65_535 },
+  },
   output: {
     progress: { type: "enum", values: ["auto", "bar", "lines", "off"] },
     summaryFile: { type: "string", allowEmpty: true, path: true },

@@ -5,10 +5,11 @@ import { ConfigurationError } from "@eventsourced/core";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { COUNTER_CONFIG_SCHEMA, type FieldSpec, isFieldSpec, type SectionSpec } from "./config-schema.js";
 import type { CounterBinarizerKind } from "./counter-binarizer.js";
+import type { HealthConfig } from "./health-server.js";
 import { redactUrl } from "./redact.js";
 
 /** The counter example's configuration, validated. */
-export interface CounterConfig {
+export interface CounterConfig extends HealthConfig {
   readonly counter: {
     /** How many counters (`counter-0` … `counter-<n-1>`). */
     readonly entityCount: number;
