@@ -16,5 +16,6 @@ export interface ObservedProjection {
     readonly deadLettered: number;
     readonly handlerFailures: number;
   };
+  /** How far behind the log's head it is (`Projection.lag()`). */
   lag(): Promise<{ readonly events: number; readonly ms: number | undefined }>;
 }

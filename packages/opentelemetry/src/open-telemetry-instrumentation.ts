@@ -50,11 +50,10 @@ const NO_SDK = new ProxyTracerProvider().getDelegate();
  * While no SDK is registered (the global tracer provider is the API's no-op), no span is started; the
  * counters still count.
  */
-export class OpenTelemetryInstrumentation implements Instrumentation, CommandSpanHost {
-  readonly tracer: Tracer;
-  readonly instruments: RuntimeInstruments;
-  readonly persistSpans: boolean;
-  readonly traceContextInEvents: boolean;
+export class OpenTelemetryInstrumentation implements Instrumentation {
+  readonly #host: CommandSpanHost;
+  readonly #tracer: Tracer;
+  readonly #instruments: RuntimeInstruments;
   readonly #options: ResolvedOpenTelemetryOptions;
   readonly #provider: TracerProvider;
   readonly #explicitProvider: boolean;
@@ -68,19 +67,23 @@ export class OpenTelemetryInstrumentation implements Instrumentation, CommandSpa
   /** @throws InvalidArgumentError for an invalid option (the message names it). */
   constructor(options: OpenTelemetryOptions = {}) {
     this.#options = resolveOpenTelemetryOptions(options);
-    this.persistSpans = this.#options.persistSpans;
-    this.traceContextInEvents = this.#options.traceContextInEvents;
     this.#explicitProvider = options.tracerProvider !== undefined;
     this.#provider = options.tracerProvider ?? trace.getTracerProvider();
-    this.tracer = this.#provider.getTracer(SCOPE);
+    this.#tracer = this.#provider.getTracer(SCOPE);
     const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE);
-    this.instruments = createRuntimeInstruments(meter, {
+    this.#instruments = createRuntimeInstruments(meter, {
       counters: this.#counters,
       leaseEvents: this.#leaseEvents,
       leasesHeld: () => this.#held.size,
       registries: this.#registries,
       projections: this.#projections,
     });
+    this.#host = {
+      tracer: this.#tracer,
+      instruments: this.#instruments,
+      persistSpans: this.#options.persistSpans,
+      traceContextInEvents: this.#options.traceContextInEvents,
+    };
   }
 
   /** Reports a registry's gauges (`es.entity.active`, `es.entity.recovering`); returns the undo. */
@@ -100,7 +103,7 @@ export class OpenTelemetryInstrumentation implements Instrumentation, CommandSpa
 
   /** Stops the observable instruments' callbacks. */
   close(): void {
-    this.instruments.close();
+    this.#instruments.close();
     this.#registries.clear();
     this.#projections.clear();
   }
@@ -109,19 +112,21 @@ export class OpenTelemetryInstrumentation implements Instrumentation, CommandSpa
     const counters = this.#counters.of(cmd.typeName);
     const sampled = ++this.#commands % this.#options.histogramSampleEvery === 0;
     if (!this.#tracing())
-      return sampled ? new CommandSpan(this, counters, undefined, context.active(), true) : counters.counting;
+      return sampled
+        ? new CommandSpan(this.#host, counters, undefined, context.active(), true)
+        : counters.counting;
     const headers = cmd.metadata?.headers;
     const parent =
       headers?.[TRACEPARENT_HEADER] === undefined ? context.active() : extractTraceContext(headers);
     const attributes: Attributes = { [Attr.entityType]: cmd.typeName };
     if (cmd.cmdType !== undefined) attributes[Attr.commandType] = cmd.cmdType;
     if (this.#options.entityIdOnSpans) attributes[Attr.entityId] = cmd.id;
-    const span = this.tracer.startSpan(SpanName.command, { kind: SpanKind.INTERNAL, attributes }, parent);
+    const span = this.#tracer.startSpan(SpanName.command, { kind: SpanKind.INTERNAL, attributes }, parent);
     if (!span.isRecording()) {
       span.end();
-      return sampled ? new CommandSpan(this, counters, undefined, parent, true) : counters.counting;
+      return sampled ? new CommandSpan(this.#host, counters, undefined, parent, true) : counters.counting;
     }
-    return new CommandSpan(this, counters, span, parent, sampled);
+    return new CommandSpan(this.#host, counters, span, parent, sampled);
   }
 
   recoveryStarted(recovery: RecoveryStart): RecoveryObserver | undefined {
@@ -129,7 +134,7 @@ export class OpenTelemetryInstrumentation implements Instrumentation, CommandSpa
     const attributes: Attributes = { [Attr.entityType]: recovery.typeName };
     if (this.#options.entityIdOnSpans) attributes[Attr.entityId] = recovery.id;
     const span = this.#tracing()
-      ? this.tracer.startSpan(SpanName.recover, { kind: SpanKind.INTERNAL, attributes })
+      ? this.#tracer.startSpan(SpanName.recover, { kind: SpanKind.INTERNAL, attributes })
       : undefined;
     return {
       ended: (end) => {
@@ -137,8 +142,8 @@ export class OpenTelemetryInstrumentation implements Instrumentation, CommandSpa
         if (!end.ok) counters.recoveryFailures++;
         const snapshot = end.snapshotSeqNo !== undefined;
         const metricAttributes = { [Attr.entityType]: recovery.typeName, [Attr.recoverySnapshot]: snapshot };
-        this.instruments.recoveryDuration.record(end.durationMs / 1_000, metricAttributes);
-        if (end.ok) this.instruments.recoveryEvents.record(end.events, metricAttributes);
+        this.#instruments.recoveryDuration.record(end.durationMs / 1_000, metricAttributes);
+        if (end.ok) this.#instruments.recoveryEvents.record(end.events, metricAttributes);
         if (span === undefined) return;
         span.setAttribute(Attr.recoveryEvents, end.events);
         span.setAttribute(Attr.recoverySnapshot, snapshot);
@@ -166,8 +171,8 @@ export class OpenTelemetryInstrumentation implements Instrumentation, CommandSpa
 
   projectionBatchStarted(batch: ProjectionBatchStart): ProjectionBatchObserver | undefined {
     return startProjectionBatch(
-      this.#tracing() ? this.tracer : undefined,
-      this.instruments,
+      this.#tracing() ? this.#tracer : undefined,
+      this.#instruments,
       batch,
       this.#options.maxLinks,
     );

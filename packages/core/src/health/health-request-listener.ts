@@ -8,8 +8,11 @@ export interface HealthRequest {
 
 /** The part of `node:http`'s `ServerResponse` the listener writes. */
 export interface HealthResponse {
+  /** The status to send. */
   statusCode: number;
+  /** Sets a response header. */
   setHeader(name: string, value: string): unknown;
+  /** Sends the body and ends the response. */
   end(body?: string): unknown;
 }
 

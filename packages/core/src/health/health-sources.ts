@@ -15,6 +15,7 @@ export interface HealthEvtLog {
 export interface HealthProjection {
   readonly name: string;
   readonly status: { readonly state: string; readonly error?: Error | undefined };
+  /** How far behind the log's head it is (`Projection.lag()`). */
   lag(): Promise<{ readonly events: number; readonly ms: number | undefined }>;
 }
 
