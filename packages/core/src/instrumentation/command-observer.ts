@@ -51,7 +51,8 @@ export interface CommandObserver {
   /**
    * Headers merged into the metadata of every event the command emits, such as the W3C `traceparent` of
    * its span, so that readers of the events (projections) can link back to it. Read once per persist;
-   * the command's own metadata headers win on a clash.
+   * they replace the command's metadata headers of the same name (a `traceparent` the caller passed is
+   * the parent of the command's span, not of its events).
    */
   readonly headers?: Readonly<Record<string, string>> | undefined;
   /** A persist of the command's events answered (successfully or not). */
