@@ -2,12 +2,30 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   createHealthCheck,
+  defineEntity,
+  EntityRegistry,
+  emitAndReply,
   type HealthProjection,
   healthRequestListener,
   InvalidArgumentError,
 } from "@eventsourced/core";
 import { InMemoryEvtLog } from "@eventsourced/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { serveHealth } from "./readme/health.js";
+import { slowCommands } from "./readme/instrumentation.js";
+
+const counterDefinition = defineEntity<
+  number,
+  { readonly type: "inc" },
+  { readonly by: number },
+  number,
+  never
+>({
+  typeName: "healthCounter",
+  initialState: () => 0,
+  handleCmd: () => emitAndReply<number, { readonly by: number }, number>([{ by: 1 }], (s) => s),
+  handleEvt: (state, evt) => state + evt.by,
+});
 
 function projection(state: string, events = 0, name = "totals"): HealthProjection {
   return { name, status: { state }, lag: async () => ({ events, ms: events === 0 ? 0 : 1_500 }) };
@@ -119,5 +137,34 @@ describe("healthRequestListener on node:http", () => {
     expect((await fetch(`${down}/health/live`)).status).toBe(200);
     expect((await fetch(`${down}/elsewhere`)).status).toBe(404);
     expect((await fetch(`${down}/health`, { method: "POST" })).status).toBe(405);
+  });
+});
+
+describe("the core README's health and instrumentation examples", () => {
+  it("serveHealth answers ready on the port it was given", async () => {
+    const server = serveHealth(new InMemoryEvtLog(), projection("running"), 0);
+    await new Promise<void>((resolve) => server.once("listening", resolve));
+    const { port } = server.address() as AddressInfo;
+    expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it("slowCommands logs the commands slower than its limit", async () => {
+    const warned: unknown[] = [];
+    const logger = {
+      debug: () => {},
+      error: () => {},
+      warn: (_: string, fields?: unknown) => warned.push(fields),
+    };
+    const registry = new EntityRegistry(counterDefinition, {
+      evtLog: new InMemoryEvtLog(),
+      logger,
+      instrumentation: slowCommands(logger, 0),
+    });
+    await registry.send("c-1", { type: "inc" });
+    await registry.close();
+    expect(warned).toEqual([
+      expect.objectContaining({ type: counterDefinition.typeName, cmd: "inc", outcome: "accepted" }),
+    ]);
   });
 });
