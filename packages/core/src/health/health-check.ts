@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../errors/index.js";
 import type { HealthCheckResult, HealthReport, ProjectionHealth } from "./health-report.js";
 import type { HealthEvtLog, HealthLeaseHolder, HealthProjection } from "./health-sources.js";
 
