@@ -5,6 +5,7 @@ import { caughtUpWithLog, resyncEntity } from "./entity-resync.js";
 import { ConcurrencyConflictError, ErrorCode, isEventSourcedError, PersistError } from "./errors/index.js";
 import type { CmdSpec, Decision } from "./event-sourced.js";
 import type { EvtMetadata, Persisted } from "./evt-log.js";
+import type { CommandObservation } from "./instrumentation/command-observation.js";
 import { checkDecision, type Prepared, prepareEvts } from "./prepare-evts.js";
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
@@ -26,6 +27,7 @@ export async function runCmd<S, E, P extends CmdSpec>(
   metadata: EvtMetadata | undefined,
   key: string | undefined,
   done: (() => void) | undefined,
+  observation?: CommandObservation | undefined,
 ): Promise<AnyResult> {
   try {
     const { definition, evtLog, freshReads } = core.config;
@@ -48,14 +50,18 @@ export async function runCmd<S, E, P extends CmdSpec>(
         }
         return answer(core, decision, seqNo);
       }
-      const prepared = prepareEvts(core.config, core.id, decision, state, seqNo, metadata, key);
+      const evtMetadata = observation === undefined ? metadata : observation.metadata(metadata);
+      const prepared = prepareEvts(core.config, core.id, decision, state, seqNo, evtMetadata, key);
+      const sentAt = observation === undefined ? 0 : performance.now();
       let persisted: Persisted;
       try {
         persisted = await evtLog.persist(core.typeName, core.id, seqNo, prepared.evts);
       } catch (error) {
+        observation?.persisted(prepared.evts.length, sentAt, undefined, error);
         await afterPersistFailure(core, error, conflicts++);
         continue;
       }
+      observation?.persisted(prepared.evts.length, sentAt, persisted.position);
       return commit(core, prepared, seqNo, persisted, key);
     }
   } catch (error) {
@@ -122,6 +128,13 @@ async function afterPersistFailure<S, E, P extends CmdSpec>(
   // Either way the log may now know more than we do.
   core.stale = true;
   if (isEventSourcedError(error, ErrorCode.SeqNoConflict)) {
+    core.config.instrumentation?.conflict?.({
+      typeName: core.typeName,
+      id: core.id,
+      expectedSeqNo: core.seqNo,
+      attempt: conflicts + 1,
+      retried: conflicts < core.config.maxConflictRetries,
+    });
     if (conflicts >= core.config.maxConflictRetries) {
       throw new ConcurrencyConflictError(core.typeName, core.id, conflicts + 1, { cause: error });
     }

