@@ -74,7 +74,9 @@ const meterProvider = new MeterProvider({ readers: [new IdleReader()] });
 const SYSTEMS: Record<string, () => Instrumentation | undefined> = {
   bare: () => undefined,
   "no SDK": () => new OpenTelemetryInstrumentation(),
-  "SDK 100 %": () => new OpenTelemetryInstrumentation({ tracerProvider, meterProvider }),
+  "SDK 100 %": () => new OpenTelemetryInstrumentation({ tracerProvider, meterProvider, persistSpans: false }),
+  "SDK 100 %, persist spans": () =>
+    new OpenTelemetryInstrumentation({ tracerProvider, meterProvider, persistSpans: true }),
 };
 
 async function run(instrumentation: Instrumentation | undefined, entities: number): Promise<Measured> {
@@ -104,7 +106,7 @@ async function main(): Promise<void> {
     const results = await rotateRounds(ROUNDS, runs);
     const bare = results.get("bare")!;
     const micros = (m: Measured) => 1e6 / m.perSecond;
-    for (const name of ["no SDK", "SDK 100 %"]) {
+    for (const name of ["no SDK", "SDK 100 %", "SDK 100 %, persist spans"]) {
       const ours = results.get(name)!;
       const fields = (metric: string, unit: string) => ({
         scenario: `${scenario}, ${name}`,

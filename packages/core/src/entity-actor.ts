@@ -105,8 +105,8 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
         else this.#becomeIdle();
       };
       const observation = this.#observe(cmd, options?.metadata);
-      const run = runCmd(core, this, cmd, signal, options?.metadata, key, this.#handOver, observation);
-      return observation === undefined ? run : observation.settle(run, () => core.seqNo);
+      // The command path reports the answer itself: no promise is wrapped on this, the hot path.
+      return runCmd(core, this, cmd, signal, options?.metadata, key, this.#handOver, observation);
     }
     let caller: ReturnType<typeof callerSignal>;
     try {

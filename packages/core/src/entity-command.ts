@@ -37,8 +37,14 @@ export async function runCmd<S, E, P extends CmdSpec>(
       const state = core.state;
       if (key !== undefined) {
         const applied = core.keys?.find(key, Date.now());
-        if (applied !== undefined)
-          return { kind: "duplicate", seqNo: applied.seqNo, position: applied.position };
+        if (applied !== undefined) {
+          const duplicate: AnyResult = {
+            kind: "duplicate",
+            seqNo: applied.seqNo,
+            position: applied.position,
+          };
+          return observation === undefined ? duplicate : observation.answered(duplicate);
+        }
       }
       const decided = definition.handleCmd(state, cmd, { id: core.id, seqNo, signal });
       const decision = isPromiseLike(decided) ? await decided : decided;
@@ -48,11 +54,12 @@ export async function runCmd<S, E, P extends CmdSpec>(
           checkedLog = true;
           if (await caughtUpWithLog(core)) continue;
         }
-        return answer(core, decision, seqNo);
+        const answered = answer(core, decision, seqNo);
+        return observation === undefined ? answered : observation.answered(answered);
       }
       const evtMetadata = observation === undefined ? metadata : observation.metadata(metadata);
       const prepared = prepareEvts(core.config, core.id, decision, state, seqNo, evtMetadata, key);
-      const sentAt = observation === undefined ? 0 : performance.now();
+      const sentAt = observation === undefined ? 0 : observation.persistSent();
       let persisted: Persisted;
       try {
         persisted = await evtLog.persist(core.typeName, core.id, seqNo, prepared.evts);
@@ -62,7 +69,8 @@ export async function runCmd<S, E, P extends CmdSpec>(
         continue;
       }
       observation?.persisted(prepared.evts.length, sentAt, persisted.position);
-      return commit(core, prepared, seqNo, persisted, key);
+      const committed = commit(core, prepared, seqNo, persisted, key);
+      return observation === undefined ? committed : observation.answered(committed);
     }
   } catch (error) {
     // The command conflicted and re-reading the log failed the entity: nothing of it was written, so the
@@ -73,8 +81,10 @@ export async function runCmd<S, E, P extends CmdSpec>(
       core.lifecycle.status === "failed" &&
       isEventSourcedError(error, ErrorCode.EntityStopped)
     ) {
-      return passOn(ref, cmd, handOnOptions(signal, metadata, key));
+      const handedOn = passOn(ref, cmd, handOnOptions(signal, metadata, key));
+      return observation === undefined ? handedOn : observation.settle(handedOn, () => core.seqNo);
     }
+    observation?.failed(error, core.seqNo);
     throw error;
   } finally {
     done?.();

@@ -10,6 +10,7 @@ export const Attr = {
   seqNo: "es.seq_no",
   eventCount: "es.events.count",
   batchSize: "es.persist.batch.size",
+  persistDurationMs: "es.persist.duration_ms",
   logPosition: "es.log.position",
   recoveryEvents: "es.recovery.events",
   recoverySnapshot: "es.recovery.snapshot",

@@ -61,7 +61,11 @@ export class CommandSpan implements CommandObserver {
       this.#host.instruments.persistDuration.record(batch.durationMs / 1_000, attributes);
       this.#host.instruments.persistBatchSize.record(batch.size, attributes);
     }
-    if (this.#span === undefined || !this.#host.persistSpans) return;
+    if (this.#span === undefined) return;
+    if (!this.#host.persistSpans) {
+      this.#span.setAttribute(Attr.persistDurationMs, batch.durationMs);
+      return;
+    }
     const span = this.#host.tracer.startSpan(
       SpanName.persistBatch,
       {

@@ -14,6 +14,7 @@ import type {
 import {
   type Attributes,
   context,
+  createNoopMeter,
   metrics,
   ProxyTracerProvider,
   SpanKind,
@@ -37,6 +38,8 @@ import { CountersByType } from "./type-counters.js";
 const SCOPE = "@eventsourced/opentelemetry";
 // What the global proxy delegates to while no SDK is registered.
 const NO_SDK = new ProxyTracerProvider().getDelegate();
+// What a meter of the API's no-op provider returns for every histogram.
+const NO_METRICS = createNoopMeter().createHistogram("es.probe");
 
 /**
  * The runtime's `Instrumentation` mapped to OpenTelemetry: spans `es.command` (with a child
@@ -47,30 +50,34 @@ const NO_SDK = new ProxyTracerProvider().getDelegate();
  * call {@link OpenTelemetryInstrumentation.observeRegistry} and
  * {@link OpenTelemetryInstrumentation.observeProjection} for their gauges and lag.
  *
- * While no SDK is registered (the global tracer provider is the API's no-op), no span is started; the
- * counters still count.
+ * While no SDK is registered (the global tracer provider is the API's no-op), no span is started; when the
+ * meter is a no-op too, no command is followed at all.
  */
 export class OpenTelemetryInstrumentation implements Instrumentation {
   readonly #host: CommandSpanHost;
   readonly #tracer: Tracer;
   readonly #instruments: RuntimeInstruments;
   readonly #options: ResolvedOpenTelemetryOptions;
-  readonly #provider: TracerProvider;
-  readonly #explicitProvider: boolean;
+  // The global proxy while no provider was given (its delegate says whether an SDK is registered).
+  readonly #proxy: ProxyTracerProvider | undefined;
   readonly #counters = new CountersByType();
   readonly #leaseEvents: Record<LeaseEventKind, number> = { acquired: 0, released: 0, lost: 0, fenced: 0 };
   readonly #held = new Set<string>();
   readonly #registries = new Set<ObservedRegistry>();
   readonly #projections = new Set<ObservedProjection>();
+  readonly #metricsOff: boolean;
   #commands = 0;
 
   /** @throws InvalidArgumentError for an invalid option (the message names it). */
   constructor(options: OpenTelemetryOptions = {}) {
     this.#options = resolveOpenTelemetryOptions(options);
-    this.#explicitProvider = options.tracerProvider !== undefined;
-    this.#provider = options.tracerProvider ?? trace.getTracerProvider();
-    this.#tracer = this.#provider.getTracer(SCOPE);
+    const provider: TracerProvider = options.tracerProvider ?? trace.getTracerProvider();
+    this.#proxy =
+      options.tracerProvider === undefined && provider instanceof ProxyTracerProvider ? provider : undefined;
+    this.#tracer = provider.getTracer(SCOPE);
     const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE);
+    // The API's no-op meter hands out one shared instrument: then nothing could read our counters.
+    this.#metricsOff = meter.createHistogram("es.probe") === NO_METRICS;
     this.#instruments = createRuntimeInstruments(meter, {
       counters: this.#counters,
       leaseEvents: this.#leaseEvents,
@@ -109,9 +116,12 @@ export class OpenTelemetryInstrumentation implements Instrumentation {
   }
 
   commandStarted(cmd: CommandStart): CommandObserver | undefined {
+    const tracing = this.#tracing();
+    // No SDK at all: nothing to trace, and no meter to read the counts.
+    if (!tracing && this.#metricsOff) return undefined;
     const counters = this.#counters.of(cmd.typeName);
     const sampled = ++this.#commands % this.#options.histogramSampleEvery === 0;
-    if (!this.#tracing())
+    if (!tracing)
       return sampled
         ? new CommandSpan(this.#host, counters, undefined, context.active(), true)
         : counters.counting;
@@ -180,10 +190,6 @@ export class OpenTelemetryInstrumentation implements Instrumentation {
 
   /** False while the global tracer provider is the API's no-op (no SDK registered): nothing to start. */
   #tracing(): boolean {
-    return (
-      this.#explicitProvider ||
-      !(this.#provider instanceof ProxyTracerProvider) ||
-      this.#provider.getDelegate() !== NO_SDK
-    );
+    return this.#proxy === undefined || this.#proxy.getDelegate() !== NO_SDK;
   }
 }

@@ -20,7 +20,7 @@ export class TypeCounters {
 
   constructor(typeName: string) {
     this.typeName = typeName;
-    this.counting = { ended: (end) => this.count(end) };
+    this.counting = { timed: false, ended: (end) => this.count(end) };
   }
 
   count(end: CommandEnd): void {

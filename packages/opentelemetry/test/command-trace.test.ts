@@ -63,7 +63,7 @@ function startProjection(otel: OtelHarness, evtLog: InMemoryEvtLog, type: string
 
 describe("command, persist and projection spans", () => {
   it("a command's span is the parent of its persist span, and its traceparent is stored in the event", async () => {
-    const { otel, evtLog, type, registry } = setup();
+    const { otel, evtLog, type, registry } = setup({ persistSpans: true });
     const result = await registry.send("a-1", { type: "deposit", amount: 5 });
     expect(result.kind).toBe("accepted");
     const [command] = otel.spansNamed(SpanName.command);
@@ -80,6 +80,14 @@ describe("command, persist and projection spans", () => {
     const [record] = await collect(evtLog.evtsById(type, "a-1", { from: 1 }));
     const { traceId, spanId } = command!.spanContext();
     expect(record!.metadata?.headers?.traceparent).toBe(`00-${traceId}-${spanId}-01`);
+  });
+
+  it("by default the persist is an attribute of the command span, not a span of its own", async () => {
+    const { otel, registry } = setup();
+    await registry.send("a-1", { type: "deposit", amount: 5 });
+    expect(otel.spansNamed(SpanName.persistBatch)).toEqual([]);
+    const [command] = otel.spansNamed(SpanName.command);
+    expect(command!.attributes["es.persist.duration_ms"]).toBeGreaterThanOrEqual(0);
   });
 
   it("a projection batch is a consumer span linked to the command span of every event in it", async () => {
@@ -217,7 +225,7 @@ describe("metrics", () => {
 });
 
 describe("without an SDK and with bad options", () => {
-  it("starts no span and stores no traceparent while no SDK is registered, and still counts", async () => {
+  it("follows no command while no SDK is registered: no span, no traceparent, no observer", async () => {
     const instrumentation = new OpenTelemetryInstrumentation();
     const evtLog = new InMemoryEvtLog();
     const type = uniqueTypeName("acct");
@@ -230,6 +238,15 @@ describe("without an SDK and with bad options", () => {
     await registry.send("a-1", { type: "deposit", amount: 1 });
     const [record] = await collect(evtLog.evtsById(type, "a-1", { from: 1 }));
     expect(record!.metadata?.headers?.traceparent).toBeUndefined();
+    expect(
+      instrumentation.commandStarted({
+        typeName: type,
+        id: "a-1",
+        cmdType: "deposit",
+        metadata: undefined,
+        seqNo: 1,
+      }),
+    ).toBeUndefined();
     instrumentation.close();
   });
 

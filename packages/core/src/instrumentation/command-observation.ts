@@ -15,25 +15,26 @@ type AnyResult = CmdResult<any, any> | DuplicateResult;
  */
 export class CommandObservation {
   readonly #observer: CommandObserver;
+  // 0 for an untimed observer: no clock is read for it.
   readonly #startedAt: number;
   #events = 0;
+  #ended = false;
 
-  private constructor(observer: CommandObserver, startedAt: number) {
+  private constructor(observer: CommandObserver) {
     this.#observer = observer;
-    this.#startedAt = startedAt;
+    this.#startedAt = observer.timed === false ? 0 : performance.now();
   }
 
   /** Starts observing a command that just arrived; undefined when nobody listens. */
   static start(
-    instrumentation: Instrumentation | undefined,
+    instrumentation: Instrumentation,
     typeName: string,
     id: string,
     cmd: unknown,
     metadata: EvtMetadata | undefined,
     seqNo: number,
   ): CommandObservation | undefined {
-    if (instrumentation?.commandStarted === undefined) return undefined;
-    const startedAt = performance.now();
+    if (instrumentation.commandStarted === undefined) return undefined;
     const type = (cmd as { type?: unknown } | null)?.type;
     const observer = instrumentation.commandStarted({
       typeName,
@@ -41,9 +42,8 @@ export class CommandObservation {
       cmdType: typeof type === "string" ? type : undefined,
       metadata,
       seqNo,
-      startedAt,
     });
-    return observer === undefined ? undefined : new CommandObservation(observer, startedAt);
+    return observer === undefined ? undefined : new CommandObservation(observer);
   }
 
   /** The metadata to persist the command's events with: the caller's, plus the observer's headers. */
@@ -53,32 +53,59 @@ export class CommandObservation {
     return { ...metadata, headers: { ...metadata?.headers, ...headers } };
   }
 
-  /** A persist of `size` events sent at `startedAt` answered (`error` when it failed). */
-  persisted(size: number, startedAt: number, position: number | undefined, error?: unknown): void {
+  /** When a persist is sent: a clock reading if the observer follows persists, else 0 (no clock read). */
+  persistSent(): number {
+    return this.#observer.persisted === undefined ? 0 : performance.now();
+  }
+
+  /** A persist of `size` events sent at `sentAt` answered (`error` when it failed). */
+  persisted(size: number, sentAt: number, position: number | undefined, error?: unknown): void {
     if (error === undefined) this.#events += size;
-    const durationMs = performance.now() - startedAt;
-    this.#observer.persisted?.(
+    if (this.#observer.persisted === undefined) return;
+    const durationMs = performance.now() - sentAt;
+    this.#observer.persisted(
       error === undefined
-        ? { size, startedAt, durationMs, position }
-        : { size, startedAt, durationMs, position, error },
+        ? { size, startedAt: sentAt, durationMs, position }
+        : { size, startedAt: sentAt, durationMs, position, error },
     );
   }
 
-  /** Tells the observer how the caller's promise settled; `seqNo` is the entity's, for a failure. */
+  /** The command answered with `result` (reported once: later calls are ignored). Returns `result`. */
+  answered<R extends AnyResult>(result: R): R {
+    if (this.#ended) return result;
+    this.#ended = true;
+    const outcome = result.kind;
+    this.#observer.ended({
+      outcome,
+      seqNo: result.seqNo,
+      events: outcome === "accepted" ? this.#events : 0,
+      durationMs: this.#duration(),
+    });
+    return result;
+  }
+
+  /** The command failed with `error` (reported once). */
+  failed(error: unknown, seqNo: number): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#observer.ended({ outcome: "failed", seqNo, events: 0, durationMs: this.#duration(), error });
+  }
+
+  /**
+   * Reports how the caller's promise settles, for a command whose answer may come from elsewhere than the
+   * command path (withdrawn from the mailbox, handed to the next incarnation).
+   */
   settle<R extends AnyResult>(promise: Promise<R>, seqNo: () => number): Promise<R> {
     return promise.then(
-      (result) => {
-        const durationMs = performance.now() - this.#startedAt;
-        const outcome = result.kind;
-        const events = outcome === "accepted" ? this.#events : 0;
-        this.#observer.ended({ outcome, seqNo: result.seqNo, events, durationMs });
-        return result;
-      },
+      (result) => this.answered(result),
       (error: unknown) => {
-        const durationMs = performance.now() - this.#startedAt;
-        this.#observer.ended({ outcome: "failed", seqNo: seqNo(), events: 0, durationMs, error });
+        this.failed(error, seqNo());
         throw error;
       },
     );
+  }
+
+  #duration(): number {
+    return this.#startedAt === 0 ? 0 : performance.now() - this.#startedAt;
   }
 }

@@ -12,8 +12,6 @@ export interface CommandStart {
   readonly metadata: EvtMetadata | undefined;
   /** The entity's seqNo when the command started. */
   readonly seqNo: number;
-  /** `performance.now()` when the command started. */
-  readonly startedAt: number;
 }
 
 /** How a command ended: accepted (with or without events), rejected, a duplicate, or failed (an error). */
@@ -26,7 +24,7 @@ export interface CommandEnd {
   readonly seqNo: number;
   /** Events the command persisted (0 unless accepted with events). */
   readonly events: number;
-  /** Milliseconds from `CommandStart.startedAt` to the answer. */
+  /** Milliseconds from the command's arrival to its answer (0 for an observer with `timed: false`). */
   readonly durationMs: number;
   /** What the caller got, for `"failed"`. */
   readonly error?: unknown;
@@ -55,6 +53,11 @@ export interface CommandObserver {
    * the parent of the command's span, not of its events).
    */
   readonly headers?: Readonly<Record<string, string>> | undefined;
+  /**
+   * `false` when the observer reads no duration (it only counts): the runtime then reads no clock for the
+   * command and reports `durationMs` 0. Default true.
+   */
+  readonly timed?: boolean | undefined;
   /** A persist of the command's events answered (successfully or not). */
   persisted?(batch: PersistBatch): void;
   /** The command was answered. Called exactly once. */
