@@ -10,8 +10,10 @@ export type { OpenTelemetryOptions } from "./open-telemetry-options.js";
 export {
   extractTraceContext,
   formatTraceparent,
+  type HeaderCarrier,
   injectTraceContext,
   parseTraceparent,
+  readTraceHeaders,
   TRACEPARENT_HEADER,
   TRACESTATE_HEADER,
   traceHeaders,

@@ -68,6 +68,37 @@ export function injectTraceContext(
   return headers;
 }
 
+/** Message headers: a plain record, or anything with `get(name)` (NATS `MsgHdrs`, `Headers`). */
+export type HeaderCarrier =
+  | Readonly<Record<string, string | undefined>>
+  | { get(name: string): string | undefined | null };
+
+function headerOf(headers: HeaderCarrier, name: string): string | undefined {
+  const value =
+    typeof (headers as { get?: unknown }).get === "function"
+      ? (headers as { get(name: string): string | undefined | null }).get(name)
+      : (headers as Readonly<Record<string, string | undefined>>)[name];
+  return value === null || value === undefined || value === "" ? undefined : value;
+}
+
+/**
+ * The W3C trace headers (`traceparent`, `tracestate`) among `headers`, as a fresh record: what a process
+ * receiving a routed command passes as the command's `metadata.headers`, so that its span continues the
+ * sender's trace (a malformed `traceparent` is left out).
+ * @example
+ * await registry.send(id, cmd, { metadata: { headers: readTraceHeaders(msg.headers) } });
+ */
+export function readTraceHeaders(headers: HeaderCarrier | undefined): Record<string, string> {
+  const found: Record<string, string> = {};
+  if (headers === undefined) return found;
+  const traceparent = headerOf(headers, TRACEPARENT_HEADER);
+  if (parseTraceparent(traceparent) === undefined) return found;
+  found[TRACEPARENT_HEADER] = traceparent!;
+  const tracestate = headerOf(headers, TRACESTATE_HEADER);
+  if (tracestate !== undefined) found[TRACESTATE_HEADER] = tracestate;
+  return found;
+}
+
 /**
  * A context whose parent span is the one `headers` name (`traceparent`, `tracestate`), on top of `base`
  * (default: the active context); `base` itself when the headers carry no valid trace context. Accepts a
@@ -78,21 +109,14 @@ export function injectTraceContext(
  * await context.with(parent, () => registry.send(id, cmd, { metadata: { headers: traceHeaders(parent) } }));
  */
 export function extractTraceContext(
-  headers:
-    | Readonly<Record<string, string | undefined>>
-    | { get(name: string): string | undefined | null }
-    | undefined,
+  headers: HeaderCarrier | undefined,
   base: Context = contextApi.active(),
 ): Context {
   if (headers === undefined) return base;
-  const read = (name: string): string | undefined => {
-    const value =
-      typeof (headers as { get?: unknown }).get === "function"
-        ? (headers as { get(name: string): string | undefined | null }).get(name)
-        : (headers as Readonly<Record<string, string | undefined>>)[name];
-    return value === null || value === undefined || value === "" ? undefined : value;
-  };
-  const spanContext = parseTraceparent(read(TRACEPARENT_HEADER), read(TRACESTATE_HEADER));
+  const spanContext = parseTraceparent(
+    headerOf(headers, TRACEPARENT_HEADER),
+    headerOf(headers, TRACESTATE_HEADER),
+  );
   return spanContext === undefined ? base : trace.setSpanContext(base, spanContext);
 }
 

@@ -3,6 +3,7 @@ import {
   formatTraceparent,
   injectTraceContext,
   parseTraceparent,
+  readTraceHeaders,
   traceHeaders,
 } from "@eventsourced/opentelemetry";
 import { context, ROOT_CONTEXT, TraceFlags, trace } from "@opentelemetry/api";
@@ -56,6 +57,15 @@ describe("W3C trace context", () => {
   it("reads headers with a get method (NATS MsgHdrs) as well as plain records", () => {
     const natsLike = { get: (name: string) => (name === "traceparent" ? VALID : "") };
     expect(trace.getSpanContext(extractTraceContext(natsLike, ROOT_CONTEXT))?.spanId).toBe(SPAN_ID);
+  });
+
+  it("readTraceHeaders keeps the W3C headers of a carrier and drops a malformed traceparent", () => {
+    const natsLike = {
+      get: (name: string) => ({ traceparent: VALID, tracestate: "v=1", other: "x" })[name] ?? "",
+    };
+    expect(readTraceHeaders(natsLike)).toEqual({ traceparent: VALID, tracestate: "v=1" });
+    expect(readTraceHeaders({ traceparent: "broken", tracestate: "v=1" })).toEqual({});
+    expect(readTraceHeaders(undefined)).toEqual({});
   });
 
   it("writes nothing without a valid span and extracts nothing from headers without one", () => {

@@ -2,8 +2,7 @@
 // ../readme.test.ts runs it.
 // #region routed
 import type { EntityRegistry } from "@eventsourced/core";
-import { extractTraceContext, traceHeaders } from "@eventsourced/opentelemetry";
-import { context } from "@opentelemetry/api";
+import { type HeaderCarrier, readTraceHeaders, traceHeaders } from "@eventsourced/opentelemetry";
 import type { AccountCmd, Moved } from "../support/account.js";
 
 type Accounts = EntityRegistry<number, Moved, { cmd: AccountCmd; reply: number; rejection: "insufficient" }>;
@@ -14,12 +13,7 @@ export function outgoingHeaders(): Record<string, string> {
 }
 
 /** The receiving process: the command's span (and its events) continue the sender's trace. */
-export function handleRouted(
-  accounts: Accounts,
-  id: string,
-  cmd: AccountCmd,
-  headers: Record<string, string>,
-) {
-  return context.with(extractTraceContext(headers), () => accounts.send(id, cmd, { metadata: { headers } }));
+export function handleRouted(accounts: Accounts, id: string, cmd: AccountCmd, headers: HeaderCarrier) {
+  return accounts.send(id, cmd, { metadata: { headers: readTraceHeaders(headers) } });
 }
 // #endregion routed
