@@ -1,8 +1,11 @@
-import { silentLogger } from "@eventsourced/core";
+import { EntityRegistry, silentLogger } from "@eventsourced/core";
+import { InMemoryEvtLog, uniqueTypeName } from "@eventsourced/core/testing";
 import { LeaseKeeper } from "@eventsourced/leases";
 import { InMemoryLeaseStore } from "@eventsourced/leases/testing";
+import { atLeastOnce, Projection } from "@eventsourced/projections";
+import { InMemoryProjectionStore } from "@eventsourced/projections/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { waitUntil } from "./support/account.js";
+import { accountEntity, type Moved, movedBinarizer, waitUntil } from "./support/account.js";
 import { otelHarness } from "./support/otel.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -37,5 +40,42 @@ describe("lease metrics", () => {
     now += 10_000; // expired on the store's clock: the next renewal is refused
     await waitUntil(async () => (await event("lost")) === 1, "the lease to be lost");
     expect(await held()).toBe(0);
+  });
+});
+
+describe("fenced projections", () => {
+  it("a second instance of a projection, fenced at its checkpoint, is counted as a fenced lease event", async () => {
+    const otel = otelHarness();
+    const evtLog = new InMemoryEvtLog();
+    const store = new InMemoryProjectionStore();
+    const type = uniqueTypeName("acct");
+    const make = () =>
+      Projection.create<Moved>({
+        name: `fenced-${type}`,
+        evtLog,
+        type,
+        binarizer: movedBinarizer,
+        handler: atLeastOnce({ store, saveAfterEvents: 1, handle: () => {} }),
+        batch: { maxEvents: 1, maxWaitMs: 1 },
+        logger: silentLogger,
+        statusPollMs: 20,
+        instrumentation: otel.instrumentation,
+      });
+    const first = make();
+    const second = make();
+    cleanups.push(async () => {
+      await first.stop();
+      await second.stop();
+      await otel.shutdown();
+    });
+    first.start();
+    second.start();
+    const registry = new EntityRegistry(accountEntity(type), { evtLog, logger: silentLogger });
+    for (let i = 0; i < 5; i++) await registry.send("a-1", { type: "deposit", amount: 1 });
+    await registry.close();
+    const fenced = async () =>
+      (await otel.points("es.lease.events")).find((p) => p.attributes["es.lease.event"] === "fenced")?.value;
+    await waitUntil(async () => (await fenced()) === 1, "one instance to be fenced");
+    expect([first.status.state, second.status.state].sort()).toEqual(["failed", "running"]);
   });
 });
