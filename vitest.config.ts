@@ -74,6 +74,8 @@ export default defineConfig({
       },
       { find: /^@eventsourced\/projections$/, replacement: src("./packages/projections/src/index.ts") },
       { find: /^@eventsourced\/opentelemetry$/, replacement: src("./packages/opentelemetry/src/index.ts") },
+      { find: /^@eventsourced\/cli\/config$/, replacement: src("./packages/cli/src/config/index.ts") },
+      { find: /^@eventsourced\/cli$/, replacement: src("./packages/cli/src/index.ts") },
     ],
   },
   test: {
