@@ -11,6 +11,7 @@ export {
   extractTraceContext,
   formatTraceparent,
   type HeaderCarrier,
+  type HeaderGetter,
   injectTraceContext,
   parseTraceparent,
   readTraceHeaders,

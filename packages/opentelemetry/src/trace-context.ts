@@ -69,14 +69,18 @@ export function injectTraceContext(
 }
 
 /** Message headers: a plain record, or anything with `get(name)` (NATS `MsgHdrs`, `Headers`). */
-export type HeaderCarrier =
-  | Readonly<Record<string, string | undefined>>
-  | { get(name: string): string | undefined | null };
+export type HeaderCarrier = Readonly<Record<string, string | undefined>> | HeaderGetter;
+
+/** Headers read by name (NATS `MsgHdrs`, the fetch API's `Headers`). */
+export interface HeaderGetter {
+  /** The header's value; empty, `null` or `undefined` when absent. */
+  get(name: string): string | undefined | null;
+}
 
 function headerOf(headers: HeaderCarrier, name: string): string | undefined {
   const value =
     typeof (headers as { get?: unknown }).get === "function"
-      ? (headers as { get(name: string): string | undefined | null }).get(name)
+      ? (headers as HeaderGetter).get(name)
       : (headers as Readonly<Record<string, string | undefined>>)[name];
   return value === null || value === undefined || value === "" ? undefined : value;
 }
