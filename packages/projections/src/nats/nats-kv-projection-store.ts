@@ -1,9 +1,9 @@
-import { randomUUID } from "node:crypto";
 import { ConfigurationError, type EvtMetadata } from "@eventsourced/core";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ProjectionFencedError } from "../errors.js";
+import { fromRequestJson, newRequestJson, type OperatorRequestJson } from "../operator-request-json.js";
 import type {
   Advance,
   DeadLetter,
@@ -35,7 +35,7 @@ interface CheckpointValue {
   readonly status: StoredProjectionStatus;
   readonly error?: string | undefined;
   readonly lastEventAt?: string | undefined;
-  readonly requests?: ReadonlyArray<{ id: string; kind: string; position?: number; requestedAt: string }>;
+  readonly requests?: readonly OperatorRequestJson[];
 }
 
 /** A stored dead letter (JSON, bytes in base64). */
@@ -171,17 +171,12 @@ export class NatsKvProjectionStore implements ProjectionStore {
   }
 
   async request(name: string, request: OperatorRequest): Promise<StoredOperatorRequest | undefined> {
-    const stored = {
-      id: randomUUID(),
-      kind: request.kind,
-      ...(request.kind === "redrive" ? { position: request.position } : {}),
-      requestedAt: new Date().toISOString(),
-    };
+    const json = newRequestJson(request);
     const done = await this.#modify(name, (value) => ({
       ...value,
-      requests: [...(value.requests ?? []), stored],
+      requests: [...(value.requests ?? []), json],
     }));
-    return done ? toRequest(stored) : undefined;
+    return done ? fromRequestJson(json) : undefined;
   }
 
   async completeRequest(name: string, id: string): Promise<void> {
@@ -290,15 +285,8 @@ function toRow(name: string, value: CheckpointValue): ProjectionRow {
     lastEventAt: value.lastEventAt === undefined ? undefined : new Date(value.lastEventAt),
     ...(value.requests === undefined || value.requests.length === 0
       ? {}
-      : { requests: value.requests.map(toRequest) }),
+      : { requests: value.requests.map(fromRequestJson) }),
   };
-}
-
-function toRequest(r: NonNullable<CheckpointValue["requests"]>[number]): StoredOperatorRequest {
-  const requestedAt = new Date(r.requestedAt);
-  return r.kind === "redrive"
-    ? { id: r.id, kind: "redrive", position: Number(r.position), requestedAt }
-    : { id: r.id, kind: "rebuild", requestedAt };
 }
 
 function fromDeadLetterValue(v: DeadLetterValue): DeadLetter {

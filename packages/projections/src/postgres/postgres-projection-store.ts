@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { ConfigurationError, type EvtMetadata, InvalidArgumentError } from "@eventsourced/core";
 import {
   classifyQueryFailure,
@@ -8,6 +7,7 @@ import {
   setupError,
 } from "@eventsourced/evtlog-postgres/internal";
 import { ProjectionFencedError } from "../errors.js";
+import { fromRequestJson, newRequestJson, type OperatorRequestJson } from "../operator-request-json.js";
 import { PROJECTION_NAME_PATTERN } from "../projection-options.js";
 import type {
   Advance,
@@ -59,7 +59,7 @@ interface Row {
   status: StoredProjectionStatus;
   error: string | null;
   last_event_at: Date | null;
-  requests: Array<{ id: string; kind: string; position?: number; requestedAt: string }>;
+  requests: OperatorRequestJson[];
 }
 
 const ROW_COLUMNS = "name, type, position, epoch, status, error, last_event_at, requests";
@@ -329,18 +329,12 @@ export class PostgresProjectionStore implements ProjectionStore {
   }
 
   async request(name: string, request: OperatorRequest): Promise<StoredOperatorRequest | undefined> {
-    const id = randomUUID();
-    const position = request.kind === "redrive" ? request.position : null;
+    const json = newRequestJson(request);
     const res = await this.#pool.query(
-      `UPDATE ${this.#t.projections}
-       SET requests = requests || jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
-         'id', $2::text, 'kind', $3::text, 'position', $4::bigint, 'requestedAt', now())))
-       WHERE name = $1 RETURNING requests`,
-      [name, id, request.kind, position],
+      `UPDATE ${this.#t.projections} SET requests = requests || jsonb_build_array($2::jsonb) WHERE name = $1`,
+      [name, JSON.stringify(json)],
     );
-    const row = res.rows[0] as Pick<Row, "requests"> | undefined;
-    const stored = row?.requests.find((r) => r.id === id);
-    return stored === undefined ? undefined : toRequest(stored);
+    return res.rowCount === 1 ? fromRequestJson(json) : undefined;
   }
 
   async completeRequest(name: string, id: string): Promise<void> {
@@ -439,13 +433,6 @@ function toRow(row: Row): ProjectionRow {
     status: row.status,
     error: row.error ?? undefined,
     lastEventAt: row.last_event_at ?? undefined,
-    ...(row.requests.length === 0 ? {} : { requests: row.requests.map(toRequest) }),
+    ...(row.requests.length === 0 ? {} : { requests: row.requests.map(fromRequestJson) }),
   };
-}
-
-function toRequest(r: Row["requests"][number]): StoredOperatorRequest {
-  const requestedAt = new Date(r.requestedAt);
-  return r.kind === "redrive"
-    ? { id: r.id, kind: "redrive", position: Number(r.position), requestedAt }
-    : { id: r.id, kind: "rebuild", requestedAt };
 }
