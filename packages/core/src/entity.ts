@@ -29,6 +29,8 @@ export async function spawnWithConfig<S, E, P extends CmdSpec>(
   const type = config.typeName;
   validateTypeAndId(type, id);
   signal?.throwIfAborted();
+  const startedAt = config.instrumentation === undefined ? 0 : performance.now();
+  const observer = config.instrumentation?.recoveryStarted?.({ typeName: type, id, startedAt });
   try {
     let keys: IdempotencyWindow | undefined;
     const onKey = (key: string, applied: AppliedKey): void => {
@@ -38,8 +40,18 @@ export async function spawnWithConfig<S, E, P extends CmdSpec>(
     const recovered = await recover(recoverySource(config, id, onKey), signal);
     // A tombstone whose deletion did not finish (a crash, a projection behind): finish it now.
     if (recovered.tombstoneSeqNo !== undefined) config.retention?.requestErase(id, recovered.tombstoneSeqNo);
-    return new EntityActor(config, id, recovered, keys);
+    const actor = new EntityActor(config, id, recovered, keys);
+    observer?.ended({
+      ok: true,
+      seqNo: recovered.seqNo,
+      events: recovered.seqNo - (recovered.snapshotSeqNo ?? 0),
+      snapshotSeqNo: recovered.snapshotSeqNo,
+      durationMs: performance.now() - startedAt,
+    });
+    return actor;
   } catch (error) {
+    const durationMs = performance.now() - startedAt;
+    observer?.ended({ ok: false, seqNo: 0, events: 0, snapshotSeqNo: undefined, durationMs, error });
     if (signal?.aborted && error === signal.reason) throw error;
     if (isEventSourcedError(error) && RECOVERY_ERROR_CODES.has(error.code)) throw error;
     throw new RecoveryError(type, id, { cause: error });

@@ -51,6 +51,8 @@ export interface Recovered<S> {
    * has not finished): set only by recovery with `isTombstone`.
    */
   readonly tombstoneSeqNo?: number | undefined;
+  /** The seqNo of the snapshot recovery started from (set by `recover` only, when it used one). */
+  readonly snapshotSeqNo?: number | undefined;
 }
 
 /**
@@ -91,7 +93,8 @@ export async function recover<S, E>(
       reportKey(source, record);
     }
   }
-  return foldEvts(source, start, last, signal);
+  const recovered = await foldEvts(source, start, last, signal);
+  return start.seqNo > 0 ? { ...recovered, snapshotSeqNo: start.seqNo } : recovered;
 }
 
 /**

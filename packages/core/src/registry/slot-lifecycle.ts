@@ -168,6 +168,7 @@ export class SlotLifecycle<S, E, P extends CmdSpec> {
     } else if (reason !== "close" && reason !== "noticed") {
       this.passivations[reason]++;
       this.#o.config.logger.debug("entity passivated", { type: this.#o.typeName, id: slot.id, reason });
+      this.#o.config.instrumentation?.passivated?.({ typeName: this.#o.typeName, id: slot.id, reason });
     }
     const stopped = this.#o.snapshotOnPassivate ? ref.stopWithSnapshot() : ref.stop();
     // Registered before any caller's reaction, so callers of passivate() resume after the slot is updated.
