@@ -4,10 +4,9 @@ import { InvalidArgumentError, RegistryClosedError } from "../errors/index.js";
 import type { CmdOf, CmdResult, CmdSpec, EventSourced, RejectionOf, ReplyOf } from "../event-sourced.js";
 import { type EvtLog, TYPE_NAME_PATTERN } from "../evt-log.js";
 import { callerSignal } from "../pending-cmd.js";
-import { validateId } from "../validate.js";
+import { validateCmd, validateCmdOptions, validateId } from "../validate.js";
 import { ActiveLimit } from "./active-limit.js";
-import { PoisonBackoff } from "./poison-backoff.js";
-import { DEFAULT_FAILURE_BACKOFF, passivation, type RegistryOptions } from "./registry-options.js";
+import { failureBackoff, passivation, type RegistryOptions } from "./registry-options.js";
 import { GET_REF, type RegistryPhase, SlotWaiter } from "./registry-slot.js";
 import type { RegistryStats } from "./registry-stats.js";
 import {
@@ -90,7 +89,7 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
     this.#evtLogFor = options.evtLogFor;
     this.#limit = new ActiveLimit(maxActive);
     this.#tracksRecency = idleAfterMs !== undefined || maxActive !== Number.POSITIVE_INFINITY;
-    const initialMs = options.failureBackoff?.initialMs ?? DEFAULT_FAILURE_BACKOFF.initialMs!;
+    const poison = failureBackoff(options.failureBackoff);
     this.#life = new SlotLifecycle({
       typeName,
       config: this.#config,
@@ -99,10 +98,7 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
       snapshotOnPassivate: options.snapshotOnPassivate ?? false,
       closing: this.#closing.signal,
       limit: this.#limit,
-      poison: new PoisonBackoff({
-        initialMs,
-        maxMs: options.failureBackoff?.maxMs ?? Math.max(DEFAULT_FAILURE_BACKOFF.maxMs!, initialMs),
-      }),
+      poison,
       idleAfterMs,
       tracksRecency: this.#tracksRecency,
     });
@@ -138,7 +134,7 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
    * Gets or spawns the entity `id` and handles `cmd` there; typed like `EntityRef.handleCmd`, and rejects
    * like it (see there), except that it never rejects with `EntityStoppedError` for an entity the registry
    * passivated. Also rejects with `InvalidArgumentError` for a bad id, the recovery's error when the entity
-   * cannot be recovered, `EntityNotHostedError` when `canHost` refuses the id, and `RegistryClosedError` once
+   * cannot be recovered or a bad command (`null`, `undefined`) or option (see `validateCmdOptions`), `EntityNotHostedError` when `canHost` refuses the id, and `RegistryClosedError` once
    * the registry is closed (the command had no effect). `options.timeoutMs` and `signal` also bound the
    * wait for a backoff, a place under the limit, and the recovery.
    */
@@ -178,9 +174,14 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
   /**
    * Passivates the entity `id` now (reason `explicit`): it finishes its queued commands, then stops.
    * Resolves once it has stopped (at once when it is not resident); an entity still spawning is passivated
-   * once it is active.
+   * once it is active. Rejects with `InvalidArgumentError` for an id that breaks the id rules.
    */
   passivate(id: string): Promise<void> {
+    try {
+      validateId(id);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const slot = this.#slots.get(id);
     if (slot === undefined) return Promise.resolve();
     if (slot.phase === "active") return this.#life.stop(slot, "explicit");
@@ -193,9 +194,13 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
   /**
    * Passivates every resident entity whose id matches `predicate` (as {@link passivate}) and resolves once
    * all of them have stopped. For a cluster handing a shard over: make `canHost` refuse the shard's ids
-   * first, so that no new incarnation starts, then await this.
+   * first, so that no new incarnation starts, then await this. Rejects with `InvalidArgumentError` when
+   * `predicate` is not a function.
    */
   async passivateWhere(predicate: (id: string) => boolean): Promise<void> {
+    if (typeof predicate !== "function") {
+      throw new InvalidArgumentError(`passivateWhere: predicate must be a function, got ${typeof predicate}`);
+    }
     const stops: Promise<void>[] = [];
     for (const id of [...this.#slots.keys()]) if (predicate(id)) stops.push(this.passivate(id));
     await Promise.all(stops);
@@ -230,6 +235,10 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
     if (this.#closing.signal.aborted) return Promise.reject(new RegistryClosedError(this.typeName, id));
     try {
       validateId(id);
+      if (cmd !== GET_REF) {
+        validateCmd(cmd);
+        validateCmdOptions(options);
+      }
     } catch (error) {
       return Promise.reject(error);
     }
