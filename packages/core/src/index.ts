@@ -95,6 +95,14 @@ export {
   type TypedEvtRecord,
   type TypeHead,
 } from "./evt-log.js";
+export {
+  type EvtLogBulkReads,
+  type EvtRange,
+  evtsByIdsOf,
+  type IdEvtRecord,
+  supportsBulkReads,
+  validateEvtRanges,
+} from "./evt-log-bulk-reads.js";
 export { type EvtLogRetention, type EvtsDeleted, supportsRetention } from "./evt-log-retention.js";
 export { IDEMPOTENCY_KEY_HEADER, type IdempotencyWindowOptions } from "./idempotency-window.js";
 // Logging

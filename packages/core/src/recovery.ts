@@ -84,14 +84,29 @@ export async function recover<S, E>(
   const last = await source.evtLog.lastSeqNo(type, id);
   signal?.throwIfAborted();
   if (start.seqNo > last) throw new SnapshotAheadOfLogError(type, id, start.seqNo, last);
-  const lookback = source.keyLookback ?? 0;
-  if (source.onKey !== undefined && lookback > 0 && start.seqNo > 0) {
-    const from = Math.max(1, start.seqNo - lookback + 1);
-    for await (const record of source.evtLog.evtsById(type, id, { from, to: start.seqNo, signal })) {
-      reportKey(source, record);
-    }
-  }
+  await lookBackForKeys(source, start, signal);
   return foldEvts(source, start, last, signal);
+}
+
+/**
+ * When recovery starts from a snapshot, reads back `keyLookback` events before it (metadata only, not
+ * folded) so that `onKey` sees the idempotency keys of recent commands the snapshot covers.
+ */
+export async function lookBackForKeys<S, E>(
+  source: RecoverySource<S, E>,
+  start: Recovered<S>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const lookback = source.keyLookback ?? 0;
+  if (source.onKey === undefined || lookback <= 0 || start.seqNo <= 0) return;
+  const from = Math.max(1, start.seqNo - lookback + 1);
+  for await (const record of source.evtLog.evtsById(source.type, source.id, {
+    from,
+    to: start.seqNo,
+    signal,
+  })) {
+    reportKey(source, record);
+  }
 }
 
 /**
@@ -129,13 +144,15 @@ export async function catchUp<S, E>(
 /**
  * Folds the events `from.seqNo + 1 .. to` into `from.state`, checking that they arrive contiguously. When
  * the first of them are missing because the log deleted them, it starts over at the first tombstone after
- * them (see `RetentionPolicy.isTombstone`), or fails with `EventsDeletedError`.
+ * them (see `RetentionPolicy.isTombstone`), or fails with `EventsDeletedError`. The events come from
+ * `records` when given (a bulk read's share for this entity), else from the log's `evtsById`.
  */
 export async function foldEvts<S, E>(
   source: RecoverySource<S, E>,
   from: Recovered<S>,
   to: number,
   signal?: AbortSignal,
+  records?: AsyncIterable<EvtRecord>,
 ): Promise<Recovered<S>> {
   if (to <= from.seqNo) return from;
   const { type, id, definition, binarizer, isTombstone } = source;
@@ -146,7 +163,7 @@ export async function foldEvts<S, E>(
   let deletedTo = 0;
   // One stored event is one event, and none is a tombstone to look for.
   const single = binarizer.evtsFromBytes === undefined && isTombstone === undefined;
-  for await (const record of source.evtLog.evtsById(type, id, { from: seqNo + 1, to, signal })) {
+  for await (const record of records ?? source.evtLog.evtsById(type, id, { from: seqNo + 1, to, signal })) {
     if (!seeking && record.seqNo !== seqNo + 1) {
       if (seqNo !== from.seqNo || record.seqNo < seqNo + 1) throw gapError(source, seqNo, record.seqNo);
       deletedTo = await deletedSince(source, seqNo + 1);
