@@ -1,6 +1,6 @@
 import type { Binarizer } from "./binarizer.js";
 import { deleteEvtsInBatches } from "./delete-evts-in-batches.js";
-import { DecodeError } from "./errors.js";
+import { DecodeError } from "./errors/index.js";
 import type { EvtLog } from "./evt-log.js";
 import type { EvtLogRetention } from "./evt-log-retention.js";
 import { seqNoWithinHorizon } from "./retention-horizon.js";

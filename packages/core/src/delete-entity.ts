@@ -1,5 +1,5 @@
 import { deleteEvtsInBatches } from "./delete-evts-in-batches.js";
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError } from "./errors/index.js";
 import type { EvtLog } from "./evt-log.js";
 import { supportsRetention } from "./evt-log-retention.js";
 import { type RetentionHorizon, seqNoWithinHorizon } from "./retention-horizon.js";

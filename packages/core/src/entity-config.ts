@@ -9,7 +9,7 @@ import type {
   SnapshotPolicy,
   SpawnOptions,
 } from "./entity-ref.js";
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError } from "./errors/index.js";
 import type { CmdResult, CmdSpec, EventSourced } from "./event-sourced.js";
 import type { EvtLog } from "./evt-log.js";
 import { type EvtLogRetention, supportsRetention } from "./evt-log-retention.js";

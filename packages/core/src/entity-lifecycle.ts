@@ -1,6 +1,6 @@
 import { type Deferred, deferred } from "./deferred.js";
 import type { EntityStatus, Termination } from "./entity-ref.js";
-import { EntityStoppedError } from "./errors.js";
+import { EntityStoppedError } from "./errors/index.js";
 
 /**
  * Where an entity is in its life. `running` serves commands; `stopping` serves what is queued and takes

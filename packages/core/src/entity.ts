@@ -1,7 +1,7 @@
 import { EntityActor } from "./entity-actor.js";
 import { type EntityConfig, entityConfig, recoverySource } from "./entity-config.js";
 import type { EntityRef, SpawnOptions } from "./entity-ref.js";
-import { ErrorCode, InvalidArgumentError, isEventSourcedError, RecoveryError } from "./errors.js";
+import { ErrorCode, InvalidArgumentError, isEventSourcedError, RecoveryError } from "./errors/index.js";
 import type { CmdSpec, EventSourced } from "./event-sourced.js";
 import { type AppliedKey, IdempotencyWindow } from "./idempotency-window.js";
 import { recoverMany } from "./recover-many.js";

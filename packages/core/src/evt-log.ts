@@ -2,7 +2,7 @@
  * The EvtLog contract. Adapters (in-memory, PostgreSQL, NATS JetStream) implement it and prove it with
  * `describeEvtLogContract` from `@eventsourced/core/testing/vitest`. This file imports no driver.
  */
-import type { EventSourcedError } from "./errors.js";
+import type { EventSourcedError } from "./errors/index.js";
 
 /** Optional metadata carried with each event. */
 export interface EvtMetadata {

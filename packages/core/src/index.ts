@@ -12,6 +12,17 @@ export {
 // Binarizers
 export type { Binarizer } from "./binarizer.js";
 export { decodeEvts } from "./decode-evts.js";
+export {
+  type CmdHandler,
+  defineEntity,
+  type EvtsOfHandler,
+  type EvtsOfHandlers,
+  type PerCommandDefinition,
+  type ProtocolOfHandler,
+  type ProtocolOfHandlers,
+  type SingleHandlerDefinition,
+  type TypedDefinition,
+} from "./define-entity.js";
 export { type DeleteEntityOptions, deleteEntity, type EntityDeleted } from "./delete-entity.js";
 // Running entities
 export { Entity } from "./entity.js";
@@ -51,35 +62,26 @@ export {
   SeqNoConflictError,
   SnapshotAheadOfLogError,
   SnapshotVersionUnknownError,
-} from "./errors.js";
+} from "./errors/index.js";
 export {
   type CmdContext,
-  type CmdHandler,
   type CmdOf,
   type CmdResult,
   type CmdSpec,
   type Decision,
-  defineEntity,
   type Emit,
   type EventSourced,
   type EvtOf,
-  type EvtsOfHandler,
-  type EvtsOfHandlers,
   emit,
   emitAndReply,
-  type PerCommandDefinition,
   type ProtocolOf,
-  type ProtocolOfHandler,
-  type ProtocolOfHandlers,
   type Reject,
   type RejectionOf,
   type Reply,
   type ReplyOf,
   reject,
   reply,
-  type SingleHandlerDefinition,
   type StateOf,
-  type TypedDefinition,
 } from "./event-sourced.js";
 // Storage contracts
 export {

@@ -1,5 +1,5 @@
 import type { HandleCmdOptions, IdempotentCmdOptions } from "./entity-ref.js";
-import { CommandTimeoutError, InvalidArgumentError } from "./errors.js";
+import { CommandTimeoutError, InvalidArgumentError } from "./errors/index.js";
 import type { EvtMetadata } from "./evt-log.js";
 import type { MailboxItem } from "./mailbox.js";
 

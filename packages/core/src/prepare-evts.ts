@@ -1,5 +1,5 @@
 import type { EntityConfig } from "./entity-config.js";
-import { EncodeError, EvtHandlerError, InvalidArgumentError } from "./errors.js";
+import { EncodeError, EvtHandlerError, InvalidArgumentError } from "./errors/index.js";
 import type { CmdSpec, Decision, Emit } from "./event-sourced.js";
 import type { EvtMetadata, NewEvt } from "./evt-log.js";
 import { IDEMPOTENCY_KEY_HEADER } from "./idempotency-window.js";

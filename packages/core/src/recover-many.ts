@@ -1,4 +1,4 @@
-import { SnapshotAheadOfLogError } from "./errors.js";
+import { SnapshotAheadOfLogError } from "./errors/index.js";
 import type { EvtRecord } from "./evt-log.js";
 import { type EvtRange, evtsByIdsOf, type IdEvtRecord } from "./evt-log-bulk-reads.js";
 import { foldEvts, lookBackForKeys, type Recovered, type RecoverySource } from "./recovery.js";

@@ -9,7 +9,7 @@ import {
   isEventSourcedError,
   RecoveryError,
   SnapshotAheadOfLogError,
-} from "./errors.js";
+} from "./errors/index.js";
 import type { EventSourced } from "./event-sourced.js";
 import type { EvtLog, EvtRecord } from "./evt-log.js";
 import { supportsRetention } from "./evt-log-retention.js";

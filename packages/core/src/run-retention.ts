@@ -1,7 +1,7 @@
 import { applyRetention, type RetentionOutcome } from "./apply-retention.js";
 import { jsonBinarizer } from "./binarize/json.js";
 import type { Binarizer } from "./binarizer.js";
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError } from "./errors/index.js";
 import type { EvtLog } from "./evt-log.js";
 import { supportsRetention } from "./evt-log-retention.js";
 import { type RetentionPolicy, resolveRetentionPolicy } from "./retention-policy.js";

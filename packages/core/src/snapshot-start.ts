@@ -1,4 +1,4 @@
-import { DecodeError, SnapshotVersionUnknownError } from "./errors.js";
+import { DecodeError, SnapshotVersionUnknownError } from "./errors/index.js";
 import type { Recovered, RecoverySource } from "./recovery.js";
 import { isReadableSnapshot, UNVERSIONED } from "./snapshot-versioning.js";
 

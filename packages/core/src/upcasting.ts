@@ -1,6 +1,6 @@
 import { jsonFromBytes, jsonToBytes } from "./binarize/json.js";
 import type { Binarizer } from "./binarizer.js";
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError } from "./errors/index.js";
 
 /**
  * One step of an upcasting chain: reads an event stored under content type `from` and returns what it is

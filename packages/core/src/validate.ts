@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError } from "./errors/index.js";
 import { MAX_ID_BYTES, TYPE_NAME_PATTERN } from "./evt-log.js";
 
 /**

@@ -1,27 +1,23 @@
-import { type Deferred, deferred, sleep } from "../deferred.js";
-import { spawnWithConfig } from "../entity.js";
-import type { EntityActor } from "../entity-actor.js";
 import { type EntityConfig, entityConfig } from "../entity-config.js";
 import type { DuplicateResult, EntityRef, HandleCmdOptions, IdempotentCmdOptions } from "../entity-ref.js";
-import { EntityNotHostedError, InvalidArgumentError, RegistryClosedError } from "../errors.js";
+import { InvalidArgumentError, RegistryClosedError } from "../errors/index.js";
 import type { CmdOf, CmdResult, CmdSpec, EventSourced, RejectionOf, ReplyOf } from "../event-sourced.js";
 import { type EvtLog, TYPE_NAME_PATTERN } from "../evt-log.js";
 import { callerSignal } from "../pending-cmd.js";
 import { validateId } from "../validate.js";
 import { ActiveLimit } from "./active-limit.js";
 import { PoisonBackoff } from "./poison-backoff.js";
-import { RecencyList } from "./recency-list.js";
 import { DEFAULT_FAILURE_BACKOFF, passivation, type RegistryOptions } from "./registry-options.js";
-import { elapsedMs, GET_REF, nowMs, type RegistryPhase, RegistrySlot, SlotWaiter } from "./registry-slot.js";
-import type { PassivationReason, RegistryStats } from "./registry-stats.js";
-
-// biome-ignore lint/suspicious/noExplicitAny: the registry forwards any reply and rejection of its protocol
-type AnyResult = CmdResult<any, any> | DuplicateResult;
-type AnyOptions = HandleCmdOptions | IdempotentCmdOptions;
-type Actor = EntityActor<unknown, unknown, CmdSpec>;
-type Slot = RegistrySlot<Actor>;
-/** Why a slot stops: a passivation (counted by reason), or the registry closing or noticing a stopped entity. */
-type StopReason = PassivationReason | "close" | "noticed";
+import { GET_REF, type RegistryPhase, SlotWaiter } from "./registry-slot.js";
+import type { RegistryStats } from "./registry-stats.js";
+import {
+  type Actor,
+  type AnyOptions,
+  type AnyResult,
+  dispatch,
+  type Slot,
+  SlotLifecycle,
+} from "./slot-lifecycle.js";
 
 const NOTHING = (): void => {};
 
@@ -52,28 +48,18 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
   readonly #config: EntityConfig<S, E, P>;
   readonly #configs = new WeakMap<EvtLog, EntityConfig<S, E, P>>();
   readonly #evtLogFor: ((id: string) => EvtLog) | undefined;
-  readonly #canHost: ((id: string) => boolean) | undefined;
-  readonly #snapshotOnPassivate: boolean;
-  readonly #slots = new Map<string, Slot>();
-  readonly #recency = new RecencyList<Slot>();
-  // Without either policy nothing reads the recency list, so the hot path skips maintaining it.
+  // The same map as the lifecycle's, read directly on the hot path.
+  readonly #slots: Map<string, Slot>;
+  readonly #life: SlotLifecycle<S, E, P>;
+  // Without either passivation policy nothing reads the recency list, so the hot path skips maintaining it.
   readonly #tracksRecency: boolean;
-  readonly #idleAfterMs: number | undefined;
   readonly #limit: ActiveLimit;
-  readonly #poison: PoisonBackoff;
   // Aborted by close(): the registry's one "closed" state, also cutting recoveries and backoff waits short.
   readonly #closing = new AbortController();
   readonly #sweeper: ReturnType<typeof setInterval> | undefined;
   #closed: Promise<void> | undefined;
-  #emptied: Deferred<void> | undefined;
-  #recovering = 0;
-  #active = 0;
-  #stopping = 0;
   #hits = 0;
   #misses = 0;
-  #recoveries = 0;
-  #failures = 0;
-  readonly #passivations = { idle: 0, limit: 0, explicit: 0 };
 
   /**
    * Validates `options` once for every entity the registry will spawn; throws `InvalidArgumentError`
@@ -102,34 +88,44 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
       throw new InvalidArgumentError("snapshotOnPassivate needs options.snapshotStore");
     }
     this.#evtLogFor = options.evtLogFor;
-    this.#canHost = options.canHost;
-    this.#snapshotOnPassivate = options.snapshotOnPassivate ?? false;
-    this.#idleAfterMs = idleAfterMs;
     this.#limit = new ActiveLimit(maxActive);
     this.#tracksRecency = idleAfterMs !== undefined || maxActive !== Number.POSITIVE_INFINITY;
     const initialMs = options.failureBackoff?.initialMs ?? DEFAULT_FAILURE_BACKOFF.initialMs!;
-    this.#poison = new PoisonBackoff({
-      initialMs,
-      maxMs: options.failureBackoff?.maxMs ?? Math.max(DEFAULT_FAILURE_BACKOFF.maxMs!, initialMs),
+    this.#life = new SlotLifecycle({
+      typeName,
+      config: this.#config,
+      configFor: (id) => this.#configFor(id),
+      canHost: options.canHost,
+      snapshotOnPassivate: options.snapshotOnPassivate ?? false,
+      closing: this.#closing.signal,
+      limit: this.#limit,
+      poison: new PoisonBackoff({
+        initialMs,
+        maxMs: options.failureBackoff?.maxMs ?? Math.max(DEFAULT_FAILURE_BACKOFF.maxMs!, initialMs),
+      }),
+      idleAfterMs,
+      tracksRecency: this.#tracksRecency,
     });
+    this.#slots = this.#life.slots;
     if (sweepIntervalMs !== undefined) {
-      this.#sweeper = setInterval(() => this.#sweep(), sweepIntervalMs);
+      this.#sweeper = setInterval(() => this.#life.sweep(), sweepIntervalMs);
       this.#sweeper.unref?.();
     }
   }
 
   /** Counters for monitoring (a copy). */
   get stats(): RegistryStats {
+    const life = this.#life;
     return {
-      active: this.#active,
-      spawning: this.#recovering,
-      waiting: this.#slots.size - this.#recovering - this.#active - this.#stopping,
-      stopping: this.#stopping,
+      active: life.active,
+      spawning: life.recovering,
+      waiting: this.#slots.size - life.recovering - life.active - life.stopping,
+      stopping: life.stopping,
       hits: this.#hits,
       misses: this.#misses,
-      recoveries: this.#recoveries,
-      passivations: { ...this.#passivations },
-      failures: this.#failures,
+      recoveries: life.recoveries,
+      passivations: { ...life.passivations },
+      failures: life.failures,
     };
   }
 
@@ -163,8 +159,8 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
       const ref = slot.ref!;
       if (ref.status === "running") {
         this.#hits++;
-        if (this.#tracksRecency) this.#touch(slot);
-        return this.#dispatch(ref, cmd, options);
+        if (this.#tracksRecency) this.#life.touch(slot);
+        return dispatch(ref, cmd, options);
       }
     }
     return this.#slow(id, cmd, options) as Promise<AnyResult>;
@@ -187,7 +183,7 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
   passivate(id: string): Promise<void> {
     const slot = this.#slots.get(id);
     if (slot === undefined) return Promise.resolve();
-    if (slot.phase === "active") return this.#stop(slot, "explicit");
+    if (slot.phase === "active") return this.#life.stop(slot, "explicit");
     if (slot.phase === "stopping") return slot.ref!.stop();
     const activated = new SlotWaiter<unknown>(GET_REF, undefined, undefined);
     slot.wait(activated);
@@ -217,25 +213,15 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
 
   async #close(): Promise<void> {
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
-    this.#emptied = deferred<void>();
+    this.#life.watchEmpty();
     this.#closing.abort(new RegistryClosedError(this.typeName, undefined));
     this.#limit.rejectAll(() => new RegistryClosedError(this.typeName, undefined));
-    for (const slot of [...this.#slots.values()]) if (slot.phase === "active") this.#stop(slot, "close");
-    if (this.#slots.size > 0) await this.#emptied.promise;
-  }
-
-  /**
-   * Hands `cmd` to `ref`, which is running: the command is in its mailbox (or being handled) before anything
-   * else can happen, so no passivation slips in between. Should the entity fail before taking it, the entity
-   * passes it on to {@link #passOn} instead of rejecting it.
-   */
-  #dispatch(ref: Actor, cmd: unknown, options: AnyOptions | undefined): Promise<AnyResult> {
-    return ref.handleCmd(cmd, options as IdempotentCmdOptions);
+    await this.#life.stopAll();
   }
 
   /** A command `ref` accepted but never took (it failed first): it had no effect, so the next incarnation serves it. */
   #passOn(ref: Actor, cmd: unknown, options: AnyOptions | undefined): Promise<AnyResult> {
-    this.#notice(ref);
+    this.#life.notice(ref);
     return this.#slow(ref.id, cmd, options) as Promise<AnyResult>;
   }
 
@@ -247,15 +233,15 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
     } catch (error) {
       return Promise.reject(error);
     }
-    let slot = this.#slots.get(id);
+    const slot = this.#slots.get(id);
     if (slot?.phase === "active") {
       const ref = slot.ref!;
       if (ref.status === "running") {
         this.#hits++;
-        if (this.#tracksRecency) this.#touch(slot);
-        return cmd === GET_REF ? Promise.resolve(ref) : this.#dispatch(ref, cmd, options);
+        if (this.#tracksRecency) this.#life.touch(slot);
+        return cmd === GET_REF ? Promise.resolve(ref) : dispatch(ref, cmd, options);
       }
-      this.#notice(ref);
+      this.#life.notice(ref);
     }
     this.#misses++;
     let caller: ReturnType<typeof callerSignal>;
@@ -275,154 +261,9 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
           ? { signal: caller.signal }
           : { signal: caller.signal, metadata: options.metadata };
     const waiter = new SlotWaiter<unknown>(cmd, handOptions, caller);
-    if (slot === undefined) {
-      slot = new RegistrySlot<Actor>(id);
-      this.#slots.set(id, slot);
-      slot.wait(waiter);
-      this.#recoveries++;
-      void this.#spawn(slot);
-    } else {
-      slot.wait(waiter);
-    }
+    if (slot === undefined) this.#life.open(id, waiter);
+    else slot.wait(waiter);
     return waiter.promise;
-  }
-
-  /** Spawns the next incarnation of a slot: backoff, then a place under the limit, then recovery. */
-  async #spawn(slot: Slot): Promise<void> {
-    const id = slot.id;
-    let recovering = false;
-    let ref: Actor;
-    try {
-      const delay = this.#poison.delayMs(id, performance.now());
-      if (delay > 0) await sleep(delay, this.#closing.signal).done;
-      if (this.#closing.signal.aborted) throw new RegistryClosedError(this.typeName, id);
-      if (this.#canHost !== undefined && !this.#canHost(id))
-        throw new EntityNotHostedError(this.typeName, id);
-      const config = this.#configFor(id);
-      const placed = this.#limit.acquire();
-      if (this.#limit.waiting > 0) this.#makeRoom();
-      await placed;
-      recovering = true;
-      this.#recovering++;
-      try {
-        ref = (await spawnWithConfig(id, config, this.#closing.signal)) as unknown as Actor;
-      } catch (error) {
-        this.#limit.release();
-        throw error;
-      } finally {
-        this.#recovering--;
-      }
-    } catch (error) {
-      this.#spawnFailed(slot, recovering, error);
-      return;
-    }
-    this.#poison.succeeded(id);
-    slot.activate(ref, nowMs());
-    this.#active++;
-    if (this.#tracksRecency) this.#recency.push(slot);
-    for (const waiter of slot.takeWaiters()) {
-      if (waiter.cmd === GET_REF) {
-        waiter.resolve(ref);
-      } else {
-        waiter.take();
-        this.#dispatch(ref, waiter.cmd, waiter.options).then(
-          (result) => waiter.resolve(result),
-          (error: unknown) => waiter.reject(error),
-        );
-      }
-    }
-    // Recovered after close() began: what was waiting is served by this incarnation, then it stops.
-    if (this.#closing.signal.aborted) this.#stop(slot, "close");
-    else if (this.#limit.waiting > 0) this.#makeRoom();
-  }
-
-  #spawnFailed(slot: Slot, recovering: boolean, error: unknown): void {
-    const closed = this.#closing.signal.aborted;
-    if (recovering && !closed) {
-      this.#failures++;
-      const retryInMs = this.#poison.failed(slot.id, performance.now());
-      this.#config.logger.warn("entity recovery failed; its next recovery backs off", {
-        type: this.typeName,
-        id: slot.id,
-        retryInMs: Math.round(retryInMs),
-        error,
-      });
-    }
-    this.#remove(slot);
-    const reason = closed ? new RegistryClosedError(this.typeName, slot.id) : error;
-    for (const waiter of slot.takeWaiters()) waiter.reject(reason);
-  }
-
-  /** Passivates (or, closing, stops) the active entity of `slot`; resolves once it has stopped. */
-  #stop(slot: Slot, reason: StopReason): Promise<void> {
-    const ref = slot.ref!;
-    slot.beginStop();
-    if (this.#tracksRecency) this.#recency.remove(slot);
-    this.#active--;
-    this.#stopping++;
-    if (ref.status === "failed") {
-      this.#failures++;
-      this.#poison.failed(slot.id, performance.now());
-    } else if (reason !== "close" && reason !== "noticed") {
-      this.#passivations[reason]++;
-      this.#config.logger.debug("entity passivated", { type: this.typeName, id: slot.id, reason });
-    }
-    const stopped = this.#snapshotOnPassivate ? ref.stopWithSnapshot() : ref.stop();
-    // Registered before any caller's reaction, so callers of passivate() resume after the slot is updated.
-    void stopped.then(() => this.#stopped(slot));
-    return stopped;
-  }
-
-  #stopped(slot: Slot): void {
-    this.#stopping--;
-    this.#limit.release();
-    if (!this.#closing.signal.aborted && slot.hasWaiters()) {
-      slot.respawn();
-      this.#recoveries++;
-      void this.#spawn(slot);
-      return;
-    }
-    this.#remove(slot);
-    for (const waiter of slot.takeWaiters()) waiter.reject(new RegistryClosedError(this.typeName, slot.id));
-  }
-
-  /** An incarnation is no longer running although its slot is active (it failed, or its ref was stopped). */
-  #notice(ref: Actor): void {
-    const slot = this.#slots.get(ref.id);
-    if (slot?.ref === ref && slot.phase === "active") this.#stop(slot, "noticed");
-  }
-
-  #remove(slot: Slot): void {
-    if (this.#slots.get(slot.id) === slot) this.#slots.delete(slot.id);
-    if (this.#slots.size === 0) this.#emptied?.resolve();
-  }
-
-  #touch(slot: Slot): void {
-    if (this.#idleAfterMs !== undefined) slot.touchedAt = nowMs();
-    this.#recency.touch(slot);
-  }
-
-  /** Passivates least recently used entities until the stops under way free a place for every waiter. */
-  #makeRoom(): void {
-    const excess = this.#limit.held + this.#limit.waiting - this.#limit.max;
-    while (this.#stopping < excess) {
-      const oldest = this.#recency.oldest;
-      if (oldest === undefined) return;
-      this.#stop(oldest, "limit");
-    }
-  }
-
-  #sweep(): void {
-    const now = nowMs();
-    const idleAfterMs = this.#idleAfterMs!;
-    for (
-      let slot = this.#recency.oldest;
-      // Strictly more: the clock has whole milliseconds, so equal readings may be up to 1 ms short.
-      slot !== undefined && elapsedMs(now, slot.touchedAt) > idleAfterMs;
-      slot = this.#recency.oldest
-    ) {
-      this.#stop(slot, "idle");
-    }
   }
 
   #configFor(id: string): EntityConfig<S, E, P> {

@@ -1,6 +1,6 @@
 import type { BackoffOptions } from "../backoff.js";
 import type { SpawnOptions } from "../entity-ref.js";
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../errors/index.js";
 import type { EvtLog } from "../evt-log.js";
 
 /** When the registry passivates (stops) resident entities. Both policies are optional and combine. */

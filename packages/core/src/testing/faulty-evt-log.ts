@@ -1,4 +1,4 @@
-import { PersistError, ReadError } from "../errors.js";
+import { PersistError, ReadError } from "../errors/index.js";
 import type {
   EvtLog,
   EvtRecord,

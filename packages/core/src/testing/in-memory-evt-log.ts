@@ -1,5 +1,5 @@
 import { deferred } from "../deferred.js";
-import { InvalidArgumentError, SeqNoConflictError } from "../errors.js";
+import { InvalidArgumentError, SeqNoConflictError } from "../errors/index.js";
 import type {
   EvtLog,
   EvtRecord,

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ErrorCode, InvalidArgumentError, isEventSourcedError, SeqNoConflictError } from "../../errors.js";
+import {
+  ErrorCode,
+  InvalidArgumentError,
+  isEventSourcedError,
+  SeqNoConflictError,
+} from "../../errors/index.js";
 import {
   type EvtLog,
   type EvtRecord,

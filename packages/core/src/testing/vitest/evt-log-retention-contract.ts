@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ErrorCode, isEventSourcedError, SeqNoConflictError } from "../../errors.js";
+import { ErrorCode, isEventSourcedError, SeqNoConflictError } from "../../errors/index.js";
 import type { EvtLog, EvtRecord, NewEvt } from "../../evt-log.js";
 import { type EvtLogRetention, supportsRetention } from "../../evt-log-retention.js";
 import { uniqueTypeName } from "../test-ids.js";

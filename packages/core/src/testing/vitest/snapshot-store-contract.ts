@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ErrorCode, isEventSourcedError } from "../../errors.js";
+import { ErrorCode, isEventSourcedError } from "../../errors/index.js";
 import { MAX_ID_BYTES } from "../../evt-log.js";
 import type { SnapshotStore } from "../../snapshot-store.js";
 import { HOSTILE_IDS, uniqueTypeName } from "../test-ids.js";

@@ -1,0 +1,137 @@
+import type { AnyResult, EntityCore } from "./entity-core.js";
+import { handOnOptions } from "./entity-hand-on.js";
+import type { EntityRef } from "./entity-ref.js";
+import { caughtUpWithLog, resyncEntity } from "./entity-resync.js";
+import { ConcurrencyConflictError, ErrorCode, isEventSourcedError, PersistError } from "./errors/index.js";
+import type { CmdSpec, Decision } from "./event-sourced.js";
+import type { EvtMetadata, Persisted } from "./evt-log.js";
+import { checkDecision, type Prepared, prepareEvts } from "./prepare-evts.js";
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
+/**
+ * Handles one command to completion: resolves to its result, or rejects with what its caller should get.
+ * The hot path suspends once per command (at `persist`). Every piece of user code (`handleCmd`, `handleEvt`
+ * over the new events, the reply function, the binarizer) runs before the events are persisted. `done`
+ * (given when an idle `handleCmd` started the command) runs when it is over, to hand over to the mailbox or
+ * a pending stop.
+ */
+export async function runCmd<S, E, P extends CmdSpec>(
+  core: EntityCore<S, E, P>,
+  ref: EntityRef<P>,
+  cmd: P["cmd"],
+  signal: AbortSignal | undefined,
+  metadata: EvtMetadata | undefined,
+  key: string | undefined,
+  done: (() => void) | undefined,
+): Promise<AnyResult> {
+  try {
+    const { definition, evtLog, freshReads } = core.config;
+    let checkedLog = !freshReads;
+    for (let conflicts = 0; ; ) {
+      const seqNo = core.seqNo;
+      const state = core.state;
+      if (key !== undefined) {
+        const applied = core.keys?.find(key, Date.now());
+        if (applied !== undefined)
+          return { kind: "duplicate", seqNo: applied.seqNo, position: applied.position };
+      }
+      const decided = definition.handleCmd(state, cmd, { id: core.id, seqNo, signal });
+      const decision = isPromiseLike(decided) ? await decided : decided;
+      checkDecision(core.typeName, core.id, decision);
+      if (decision.kind !== "emit") {
+        if (!checkedLog) {
+          checkedLog = true;
+          if (await caughtUpWithLog(core)) continue;
+        }
+        return answer(core, decision, seqNo);
+      }
+      const prepared = prepareEvts(core.config, core.id, decision, state, seqNo, metadata, key);
+      let persisted: Persisted;
+      try {
+        persisted = await evtLog.persist(core.typeName, core.id, seqNo, prepared.evts);
+      } catch (error) {
+        await afterPersistFailure(core, error, conflicts++);
+        continue;
+      }
+      return commit(core, prepared, seqNo, persisted, key);
+    }
+  } catch (error) {
+    // The command conflicted and re-reading the log failed the entity: nothing of it was written, so the
+    // registry (if it gave a `passOn`) may hand it to the next incarnation.
+    const passOn = core.config.passOn;
+    if (
+      passOn !== undefined &&
+      core.lifecycle.status === "failed" &&
+      isEventSourcedError(error, ErrorCode.EntityStopped)
+    ) {
+      return passOn(ref, cmd, handOnOptions(signal, metadata, key));
+    }
+    throw error;
+  } finally {
+    done?.();
+  }
+}
+
+/** A reply or rejection: no events, the state stays as it is. */
+function answer<S, E, P extends CmdSpec>(
+  core: EntityCore<S, E, P>,
+  decision: Decision<S, E, unknown, unknown>,
+  seqNo: number,
+): AnyResult {
+  if (decision.kind === "reply") {
+    core.accepted++;
+    return { kind: "accepted", reply: decision.reply, seqNo, position: undefined };
+  }
+  core.rejected++;
+  return { kind: "rejected", rejection: (decision as { rejection: unknown }).rejection, seqNo };
+}
+
+/** The command's events are durable: adopt the tentative state and reply. */
+function commit<S, E, P extends CmdSpec>(
+  core: EntityCore<S, E, P>,
+  prepared: Prepared<S>,
+  seqNo: number,
+  persisted: Persisted,
+  key: string | undefined,
+): AnyResult {
+  const seqNoAfter = seqNo + prepared.evts.length;
+  core.state = prepared.stateAfter;
+  core.seqNo = seqNoAfter;
+  core.accepted++;
+  if (key !== undefined) {
+    core.recordKey(key, { seqNo: seqNoAfter, position: persisted.position, recordedAtMs: Date.now() });
+  }
+  if (core.config.snapshotAfter !== undefined)
+    core.scheduler().consider(prepared.stateAfter, seqNo, seqNoAfter);
+  if (prepared.tombstoneSeqNo !== undefined) core.requestErase(prepared.tombstoneSeqNo);
+  return { kind: "accepted", reply: prepared.reply, seqNo: seqNoAfter, position: persisted.position };
+}
+
+/**
+ * After a failed persist: resolves when the command should be re-run (a conflict within the retry limit,
+ * and the entity caught up with the log); otherwise throws what the command's caller gets.
+ */
+async function afterPersistFailure<S, E, P extends CmdSpec>(
+  core: EntityCore<S, E, P>,
+  error: unknown,
+  conflicts: number,
+): Promise<void> {
+  // Either way the log may now know more than we do.
+  core.stale = true;
+  if (isEventSourcedError(error, ErrorCode.SeqNoConflict)) {
+    if (conflicts >= core.config.maxConflictRetries) {
+      throw new ConcurrencyConflictError(core.typeName, core.id, conflicts + 1, { cause: error });
+    }
+    core.conflictRetries++;
+    if (await resyncEntity(core)) return;
+    throw core.lifecycle.stoppedError();
+  }
+  core.persistFailures++;
+  // Typed errors from the log (a refused write, a bad argument, lost ownership) reach the caller as they
+  // are; anything else is a driver failure whose outcome nobody can vouch for.
+  if (isEventSourcedError(error)) throw error;
+  throw new PersistError(`persisting the events of ${core.describe()} failed`, true, { cause: error });
+}
