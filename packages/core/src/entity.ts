@@ -5,7 +5,7 @@ import { ErrorCode, InvalidArgumentError, isEventSourcedError, RecoveryError } f
 import type { CmdSpec, EventSourced } from "./event-sourced.js";
 import { type AppliedKey, IdempotencyWindow } from "./idempotency-window.js";
 import { recoverMany } from "./recover-many.js";
-import { type Recovered, recover } from "./recovery.js";
+import { catchUpOrRecover, type Recovered, recover } from "./recovery.js";
 import { validateTypeAndId } from "./validate.js";
 
 /** Errors that recovery reports as they are; anything else is wrapped in a `RecoveryError`. */
@@ -26,13 +26,19 @@ export async function spawnWithConfig<S, E, P extends CmdSpec>(
   id: string,
   config: EntityConfig<S, E, P>,
   signal?: AbortSignal,
+  prefetched?: Prefetched<S>,
 ): Promise<EntityRef<P>> {
   const type = config.typeName;
   validateTypeAndId(type, id);
   signal?.throwIfAborted();
-  const keys = new KeysCollector(config);
+  const keys = prefetched?.keys ?? new KeysCollector(config);
   try {
-    const recovered = await recover(recoverySource(config, id, keys.onKey), signal);
+    const source = recoverySource(config, id, keys.onKey);
+    // A prefetched state only needs what was written since (usually nothing): one lastSeqNo.
+    const recovered =
+      prefetched === undefined
+        ? await recover(source, signal)
+        : await catchUpOrRecover(source, prefetched.recovered, signal);
     return startRecovered(config, id, recovered, keys.window);
   } catch (error) {
     throw recoveryFailure(type, id, error, signal);
@@ -75,6 +81,33 @@ export async function spawnManyWithConfig<S, E, P extends CmdSpec>(
   return outcomes.map((outcome, i) =>
     startRecovered(config, ids[i]!, (outcome as { recovered: Recovered<S> }).recovered, keys[i]!.window),
   );
+}
+
+/** An entity recovered ahead of its spawn by {@link prefetchRecoveries}. */
+export interface Prefetched<S> {
+  readonly recovered: Recovered<S>;
+  readonly keys: KeysCollector;
+}
+
+/**
+ * Recovers the entities `ids` together (`recoverMany`) without starting them, for a registry's `prefetch`:
+ * the ones recovered, by id; the ones that failed are left out (their own spawn reports why).
+ */
+export async function prefetchRecoveries<S, E, P extends CmdSpec>(
+  ids: readonly string[],
+  config: EntityConfig<S, E, P>,
+  signal?: AbortSignal,
+): Promise<Map<string, Prefetched<S>>> {
+  const keys = ids.map(() => new KeysCollector(config));
+  const outcomes = await recoverMany(
+    ids.map((id, i) => recoverySource(config, id, keys[i]!.onKey)),
+    signal,
+  );
+  const prefetched = new Map<string, Prefetched<S>>();
+  outcomes.forEach((outcome, i) => {
+    if (outcome.ok) prefetched.set(ids[i]!, { recovered: outcome.recovered, keys: keys[i]! });
+  });
+  return prefetched;
 }
 
 /** Collects the idempotency keys recovery reports into a window, created at the first key. */
