@@ -7,13 +7,16 @@ import {
   setupError,
 } from "@eventsourced/evtlog-postgres/internal";
 import { ProjectionFencedError } from "../errors.js";
+import { fromRequestJson, newRequestJson, type OperatorRequestJson } from "../operator-request-json.js";
 import { PROJECTION_NAME_PATTERN } from "../projection-options.js";
 import type {
   Advance,
   DeadLetter,
   Fence,
+  OperatorRequest,
   ProjectionRow,
   ProjectionStore,
+  StoredOperatorRequest,
   StoredProjectionStatus,
 } from "../projection-store.js";
 import type { PgClientLike, PgPoolLike, PgQueryable } from "./pg-like.js";
@@ -56,9 +59,10 @@ interface Row {
   status: StoredProjectionStatus;
   error: string | null;
   last_event_at: Date | null;
+  requests: OperatorRequestJson[];
 }
 
-const ROW_COLUMNS = "name, type, position, epoch, status, error, last_event_at";
+const ROW_COLUMNS = "name, type, position, epoch, status, error, last_event_at, requests";
 
 /** Raised by the checkpoint block of {@link PostgresProjectionStore.commitWith} (a code of our own). */
 const FENCED_SQLSTATE = "ESF01";
@@ -224,6 +228,12 @@ export class PostgresProjectionStore implements ProjectionStore {
     return row === undefined ? undefined : toRow(row);
   }
 
+  /** Every projection's row, by name (for operators: the `eventsourced projections list` command). */
+  async list(): Promise<ProjectionRow[]> {
+    const res = await this.#pool.query(`SELECT ${ROW_COLUMNS} FROM ${this.#t.projections} ORDER BY name`);
+    return (res.rows as Row[]).map(toRow);
+  }
+
   /** At-least-once saves: autocommit when there are no dead letters, one transaction when there are. */
   async save(fence: Fence, advance: Advance): Promise<void> {
     if (advance.deadLetters.length === 0) return this.saveIn(this.#pool, fence, advance);
@@ -318,6 +328,24 @@ export class PostgresProjectionStore implements ProjectionStore {
     });
   }
 
+  async request(name: string, request: OperatorRequest): Promise<StoredOperatorRequest | undefined> {
+    const json = newRequestJson(request);
+    const res = await this.#pool.query(
+      `UPDATE ${this.#t.projections} SET requests = requests || jsonb_build_array($2::jsonb) WHERE name = $1`,
+      [name, JSON.stringify(json)],
+    );
+    return res.rowCount === 1 ? fromRequestJson(json) : undefined;
+  }
+
+  async completeRequest(name: string, id: string): Promise<void> {
+    await this.#pool.query(
+      `UPDATE ${this.#t.projections}
+       SET requests = coalesce((SELECT jsonb_agg(r) FROM jsonb_array_elements(requests) r WHERE r->>'id' <> $2), '[]'::jsonb)
+       WHERE name = $1`,
+      [name, id],
+    );
+  }
+
   async deadLetters(name: string): Promise<DeadLetter[]> {
     const res = await this.#pool.query(
       `SELECT position, type, id, seq_no, recorded_at, content_type, metadata, bytes, error, attempts, failed_at
@@ -405,5 +433,6 @@ function toRow(row: Row): ProjectionRow {
     status: row.status,
     error: row.error ?? undefined,
     lastEventAt: row.last_event_at ?? undefined,
+    ...(row.requests.length === 0 ? {} : { requests: row.requests.map(fromRequestJson) }),
   };
 }
