@@ -172,7 +172,7 @@ export const Entity = {
     options: SpawnOptions<S, E>,
   ): Promise<EntityRef<P>> {
     validateTypeAndId(definition?.typeName, id);
-    return spawnWithConfig(id, entityConfig(definition, options), options?.signal);
+    return spawnWithConfig(id, entityConfig(definition, options), spawnSignal(options));
   },
 
   /**
@@ -191,6 +191,17 @@ export const Entity = {
     options: SpawnOptions<S, E>,
   ): Promise<EntityRef<P>[]> {
     validateTypeAndId(definition?.typeName, "-");
-    return spawnManyWithConfig(ids, entityConfig(definition, options), options?.signal);
+    return spawnManyWithConfig(ids, entityConfig(definition, options), spawnSignal(options));
   },
 };
+
+/** `options.signal`, which must be an `AbortSignal` when given (`InvalidArgumentError` otherwise). */
+function spawnSignal(
+  options: { readonly signal?: AbortSignal | undefined } | undefined,
+): AbortSignal | undefined {
+  const signal = options?.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError("options.signal must be an AbortSignal");
+  }
+  return signal;
+}

@@ -1,4 +1,5 @@
 import {
+  Entity,
   EntityRegistry,
   ErrorCode,
   InvalidArgumentError,
@@ -238,5 +239,43 @@ describe("EntityRegistry commands and send options from a hostile caller", () =>
     await r.send("b", inc(1));
     expectInvalid(await rejection(r.send("b", inc(1), 5 as never)), /options/);
     expectInvalid(await rejection(r.send("a", inc(1), null as never)), /options/);
+  });
+});
+
+describe("EntityRegistry.prefetch and Entity.spawnMany from a hostile caller", () => {
+  it.each([
+    ["a string", "abc"],
+    ["undefined", undefined],
+    ["a Set", new Set(["a"])],
+  ])("prefetch with %s instead of an array rejects with InvalidArgumentError", async (_, ids) => {
+    const r = registry();
+    expectInvalid(await rejection(r.prefetch(ids as never)), /array of entity ids/);
+    expect(r.stats).toMatchObject({ active: 0, recoveries: 0 });
+  });
+
+  it("prefetch with one bad id among good ones rejects with InvalidArgumentError and spawns none", async () => {
+    const r = registry();
+    expectInvalid(await rejection(r.prefetch(["a", "b\0", "c"])), /NUL/);
+    expect(r.stats).toMatchObject({ active: 0, recoveries: 0 });
+  });
+
+  it("prefetch with a repeated id recovers it once", async () => {
+    const r = registry();
+    await r.prefetch(["a", "a"]);
+    expect(r.stats).toMatchObject({ active: 1, recoveries: 1 });
+  });
+
+  it("spawnMany with a repeated or bad id rejects with InvalidArgumentError and starts none", async () => {
+    const evtLog = new InMemoryEvtLog();
+    expectInvalid(await rejection(Entity.spawnMany(["a", "a"], counter, { evtLog })), /twice/);
+    expectInvalid(await rejection(Entity.spawnMany(["a", ""], counter, { evtLog })), /non-empty/);
+    expectInvalid(await rejection(Entity.spawnMany("ab" as never, counter, { evtLog })), /array/);
+  });
+
+  it("spawnMany and spawn with a signal that is not an AbortSignal reject with InvalidArgumentError", async () => {
+    const evtLog = new InMemoryEvtLog();
+    const signal = {} as AbortSignal;
+    expectInvalid(await rejection(Entity.spawnMany(["a"], counter, { evtLog, signal })), /signal/);
+    expectInvalid(await rejection(Entity.spawn("a", counter, { evtLog, signal })), /signal/);
   });
 });
