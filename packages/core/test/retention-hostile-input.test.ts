@@ -4,6 +4,7 @@ import {
   ErrorCode,
   InvalidArgumentError,
   isEventSourcedError,
+  runRetention,
   silentLogger,
 } from "@eventsourced/core";
 import { InMemoryEvtLog, InMemorySnapshotStore } from "@eventsourced/core/testing";
@@ -160,5 +161,34 @@ describe("A retention policy from a hostile caller", () => {
 
   it("a retention that is null rejects the spawn with InvalidArgumentError", async () => {
     expectInvalid(await rejection(spawn(null)), /retention must be an object/);
+  });
+});
+
+describe("runRetention from a hostile caller", () => {
+  const stores = () => ({ evtLog: new InMemoryEvtLog(), snapshotStore: new InMemorySnapshotStore() });
+
+  it("a bad id rejects (it does not throw synchronously) with InvalidArgumentError", async () => {
+    const promise = (() => {
+      try {
+        return runRetention("counter", "", { ...stores(), policy: {} });
+      } catch (error) {
+        return expect.unreachable(`threw synchronously: ${String(error)}`);
+      }
+    })();
+    expectInvalid(await rejection(promise), /entity id/);
+  });
+
+  it.each([
+    ["options that are undefined", undefined, /options must be an object/],
+    ["no snapshot store", { evtLog: new InMemoryEvtLog(), policy: {} }, /snapshotStore/],
+    ["a policy that is null", { ...stores(), policy: null }, /retention must be an object/],
+    ["a non-boolean deleteEvents", { ...stores(), policy: { deleteEvents: "false" } }, /deleteEvents/],
+    ["a bad keepSnapshots", { ...stores(), policy: { keepSnapshots: 0 } }, /keepSnapshots/],
+    ["a signal that is not an AbortSignal", { ...stores(), policy: {}, signal: {} }, /signal/],
+  ])("%s rejects with InvalidArgumentError", async (_, options, pattern) => {
+    expectInvalid(
+      await rejection(Promise.resolve().then(() => runRetention("counter", "c", options as never))),
+      pattern,
+    );
   });
 });
