@@ -279,3 +279,30 @@ describe("EntityRegistry.prefetch and Entity.spawnMany from a hostile caller", (
     expectInvalid(await rejection(Entity.spawn("a", counter, { evtLog, signal })), /signal/);
   });
 });
+
+describe("EntityRegistry hooks that misbehave", () => {
+  it.each([
+    ["undefined", undefined],
+    ["a string", "log"],
+    ["an object without persist", {}],
+  ])(
+    "an evtLogFor returning %s rejects the send with InvalidArgumentError and leaves no slot",
+    async (_, log) => {
+      const r = registry({ evtLogFor: () => log });
+      expectInvalid(await rejection(r.send("a", inc(1))), /evtLogFor returned/);
+      expect(r.stats).toMatchObject({ active: 0, spawning: 0, waiting: 0 });
+      expect(r.phase("a")).toBeUndefined();
+    },
+  );
+
+  it("a canHost that throws rejects the send with its error and leaves no slot", async () => {
+    const r = registry({
+      canHost: () => {
+        throw new Error("ownership unknown");
+      },
+    });
+    await expect(r.send("a", inc(1))).rejects.toThrow("ownership unknown");
+    expect(r.stats).toMatchObject({ active: 0, spawning: 0, waiting: 0 });
+    expect(r.phase("a")).toBeUndefined();
+  });
+});

@@ -314,6 +314,11 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
     if (this.#evtLogFor === undefined) return this.#config;
     const evtLog = this.#evtLogFor(id);
     if (evtLog === this.#config.evtLog) return this.#config;
+    if (typeof (evtLog as Partial<EvtLog> | undefined)?.persist !== "function") {
+      throw new InvalidArgumentError(
+        `evtLogFor returned ${typeof evtLog} for ${JSON.stringify(id)}, not an EvtLog`,
+      );
+    }
     let config = this.#configs.get(evtLog);
     if (config === undefined) {
       config = Object.freeze({ ...this.#config, evtLog });
