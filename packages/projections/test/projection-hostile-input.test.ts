@@ -1,6 +1,7 @@
 import { ErrorCode, isEventSourcedError, silentLogger } from "@eventsourced/core";
 import { InMemoryEvtLog, uniqueTypeName } from "@eventsourced/core/testing";
-import { atLeastOnce, Projection, type ProjectionOptions } from "@eventsourced/projections";
+import { atLeastOnce, blueGreen, Projection, type ProjectionOptions } from "@eventsourced/projections";
+import { exactlyOnce } from "@eventsourced/projections/postgres";
 import { InMemoryProjectionStore } from "@eventsourced/projections/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Deposited, deposit, depositBinarizer } from "./support/fixtures.js";
@@ -240,4 +241,44 @@ describe("Projection positions from a hostile caller", () => {
       expectConfiguration(await rejection(p.redrive(position)), "position");
     },
   );
+});
+
+describe("Projection handlers and blueGreen from a hostile caller", () => {
+  it.each([
+    ["no handle", { handle: undefined }, /handle must be a function/],
+    ["a handle that is not a function", { handle: "apply" }, /handle must be a function/],
+    ["a reset that is not a function", { handle: () => {}, reset: 1 }, /reset must be a function/],
+    ["no store", { store: undefined, handle: () => {} }, /store must be a ProjectionStore/],
+  ])(
+    "atLeastOnce with %s is refused with InvalidArgumentError instead of dead-lettering every event",
+    (_, extra, pattern) => {
+      const error = thrown(() => atLeastOnce({ store: new InMemoryProjectionStore(), ...extra } as never));
+      expect(isEventSourcedError(error, ErrorCode.InvalidArgument)).toBe(true);
+      expect((error as Error).message).toMatch(pattern);
+    },
+  );
+
+  it("exactlyOnce without a handle is refused with InvalidArgumentError", () => {
+    const error = thrown(() => exactlyOnce(new InMemoryProjectionStore() as never, {} as never));
+    expect(isEventSourcedError(error, ErrorCode.InvalidArgument)).toBe(true);
+    expect((error as Error).message).toMatch(/exactlyOnce: handle must be a function/);
+  });
+
+  it("blueGreen with the same projection as current and next rejects and leaves it running", async () => {
+    const { p } = await caughtUp(1);
+    const swap = async () => expect.unreachable("swapped");
+    const error = await rejection(blueGreen({ current: p, next: p, swap }));
+    expect(isEventSourcedError(error, ErrorCode.InvalidArgument)).toBe(true);
+    expect((error as Error).message).toMatch(/new name/);
+    expect(p.status.state).toBe("running");
+  });
+
+  it("blueGreen with a swap that is not a function rejects before starting next", async () => {
+    const { p } = await caughtUp(1);
+    const next = Projection.create(options());
+    const error = await rejection(blueGreen({ current: p, next, swap: "now" as never }));
+    expect(isEventSourcedError(error, ErrorCode.InvalidArgument)).toBe(true);
+    expect(next.status.state).not.toBe("running");
+    expect(p.status.state).toBe("running");
+  });
 });
