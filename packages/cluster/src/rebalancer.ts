@@ -97,7 +97,7 @@ export class Rebalancer {
   async #rebalance(): Promise<void> {
     const host = this.#host;
     if (!host.running()) return;
-    const members = await host.store.members(host.cluster, host.typeName);
+    const members = [...new Set(await host.store.members(host.cluster, host.typeName))];
     if (!this.#coldStarted) {
       if (members.length < host.minMembers) return;
       this.#coldStarted = true;
