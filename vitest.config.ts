@@ -78,6 +78,8 @@ export default defineConfig({
         replacement: src("./packages/cluster/src/postgres/index.ts"),
       },
       { find: /^@eventsourced\/cluster$/, replacement: src("./packages/cluster/src/index.ts") },
+      { find: /^@eventsourced\/cli\/config$/, replacement: src("./packages/cli/src/config/index.ts") },
+      { find: /^@eventsourced\/cli$/, replacement: src("./packages/cli/src/index.ts") },
     ],
   },
   test: {

@@ -19,6 +19,7 @@ export const SUITES: readonly SuiteEntry[] = [
   { name: "registry", budgetSeconds: { quick: 120, full: 300 }, nodeFlags: ["--expose-gc"] },
   { name: "lifecycle", budgetSeconds: { quick: 180, full: 480 } },
   { name: "cluster", budgetSeconds: { quick: 120, full: 300 } },
+  { name: "projections", budgetSeconds: { quick: 120, full: 420 } },
 ];
 
 /** The counter example's workload after the suites, once per log: full size, or reduced in quick mode. */

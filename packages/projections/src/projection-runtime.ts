@@ -4,14 +4,18 @@ import { batches } from "./batches.js";
 import { delay } from "./delay.js";
 import { ProjectionStoppedError } from "./errors.js";
 import { isInfrastructureError } from "./infrastructure-error.js";
-import { type ProjectionLease, type ProjectionLeaseKeeper, projectionLeaseKey } from "./lease.js";
+import { acquireLease, type HeldTenure, type ProjectionLeaseKeeper } from "./lease.js";
+import { performOperatorRequests } from "./operator-requests.js";
 import { PositionWaiters } from "./position-waiters.js";
 import { decodeRecord } from "./projected-evt.js";
 import type { ProjectionHandler } from "./projection-handler.js";
-import type { ProjectionOptions } from "./projection-options.js";
+import { DEFAULT_MAX_EVENTS, type ProjectionOptions } from "./projection-options.js";
 import type { ProjectionState, ProjectionStatus } from "./projection-status.js";
+import type { ProjectionRow } from "./projection-store.js";
 
 class LeaseLostError extends Error {}
+
+const hasRequests = (row: ProjectionRow): boolean => row.requests !== undefined && row.requests.length > 0;
 
 interface Maintenance {
   run(): Promise<void>;
@@ -32,7 +36,7 @@ export class ProjectionRuntime<E> {
   readonly #logger: Logger;
   readonly #keeper: ProjectionLeaseKeeper | undefined;
   /** The current tenure, and a signal aborted when it ends. */
-  #lease: { readonly tenure: ProjectionLease; readonly lost: AbortSignal } | undefined;
+  #lease: HeldTenure | undefined;
   readonly stats: ProcessorStats = emptyStats();
   readonly #waiters = new PositionWaiters();
   #state: ProjectionState = "idle";
@@ -40,6 +44,8 @@ export class ProjectionRuntime<E> {
   #applied = 0;
   #lastEventAt: Date | undefined;
   #epoch = 0;
+  /** Whether this instance has claimed the checkpoint (until then `#applied` knows nothing). */
+  #claimed = false;
   /** Ends the current read at the next batch boundary (pause, maintenance, a status change elsewhere). */
   #interrupt = new AbortController();
   #wake = new AbortController();
@@ -62,6 +68,11 @@ export class ProjectionRuntime<E> {
       storedPosition: this.#handler.storedPosition,
       epoch: this.#epoch,
     };
+  }
+
+  /** True once this instance claimed the checkpoint: from then on {@link applied} is the projection's. */
+  get claimed(): boolean {
+    return this.#claimed;
   }
 
   /** Position and log time of the last event applied. */
@@ -133,7 +144,8 @@ export class ProjectionRuntime<E> {
       while (!signal.aborted) {
         if (this.#keeper !== undefined && this.#lease?.tenure.isValid() !== true) {
           this.setState("standby");
-          if (!(await this.#acquireLease(this.#keeper, signal, backoff))) break;
+          this.#lease = await acquireLease(this.#keeper, this.name, signal, backoff, this.#logger);
+          if (this.#lease === undefined) break;
         }
         try {
           await this.#runClaimed(processor, signal);
@@ -177,31 +189,6 @@ export class ProjectionRuntime<E> {
     }
   }
 
-  /** Waits for the lease (false when stopped first); failures of the keeper are retried with backoff. */
-  async #acquireLease(
-    keeper: ProjectionLeaseKeeper,
-    signal: AbortSignal,
-    backoff: Backoff,
-  ): Promise<boolean> {
-    while (!signal.aborted) {
-      try {
-        const tenure = await keeper.acquire(projectionLeaseKey(this.name), { signal });
-        const lost = new AbortController();
-        void tenure.whenEnded.then(() => lost.abort());
-        this.#lease = { tenure, lost: lost.signal };
-        return true;
-      } catch (err) {
-        if (signal.aborted) return false;
-        this.#logger.warn("projection cannot acquire its lease; retrying", {
-          projection: this.name,
-          error: describe(err),
-        });
-        await delay(backoff.next(), signal);
-      }
-    }
-    return false;
-  }
-
   /** Claims the checkpoint under the current lease epoch and works until interrupted. */
   async #runClaimed(processor: BatchProcessor<E>, signal: AbortSignal): Promise<void> {
     const epoch = this.#lease?.tenure.epoch ?? 0;
@@ -210,9 +197,14 @@ export class ProjectionRuntime<E> {
     this.#handler.begin({ name: this.name, epoch, position: row.position });
     this.#applied = row.position;
     this.#lastEventAt = row.lastEventAt;
+    this.#claimed = true;
     this.#waiters.advance(row.position);
     if (this.#maintenance.length > 0) {
       await this.#runMaintenance();
+      return;
+    }
+    if (row.requests !== undefined && row.requests.length > 0) {
+      await performOperatorRequests(this.#options, this.#logger, row.requests);
       return;
     }
     if (row.status !== "running") {
@@ -246,7 +238,7 @@ export class ProjectionRuntime<E> {
         undecodable: "yield",
       });
       const limits = {
-        maxEvents: this.#options.batch?.maxEvents ?? 500,
+        maxEvents: this.#options.batch?.maxEvents ?? DEFAULT_MAX_EVENTS,
         maxWaitMs: this.#options.batch?.maxWaitMs ?? 20,
       };
       const { binarizer } = this.#options;
@@ -270,7 +262,7 @@ export class ProjectionRuntime<E> {
   async #checkStoredStatus(interrupt: AbortController): Promise<void> {
     try {
       const row = await this.#handler.store.load(this.name);
-      if (row !== undefined && row.status !== "running") interrupt.abort();
+      if (row !== undefined && (row.status !== "running" || hasRequests(row))) interrupt.abort();
     } catch {
       // The read or the next save notices a store that is away.
     }
@@ -289,7 +281,7 @@ export class ProjectionRuntime<E> {
       if (signal.aborted || lost?.aborted || this.#maintenance.length > 0) return;
       try {
         const row = await this.#handler.store.load(this.name);
-        if (row?.status === "running") return;
+        if (row?.status === "running" || (row !== undefined && hasRequests(row))) return;
       } catch {
         // Checked again after the next interval.
       }

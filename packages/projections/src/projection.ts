@@ -1,6 +1,6 @@
-import { ConfigurationError, type TypedEvtRecord } from "@eventsourced/core";
+import { ConfigurationError } from "@eventsourced/core";
 import type { ProcessorStats } from "./batch-processor.js";
-import { decodeRecord, isUndecodable } from "./projected-evt.js";
+import { redriveDeadLetter } from "./operator-requests.js";
 import type { ProjectionHandler } from "./projection-handler.js";
 import { type ProjectionOptions, validateProjectionOptions } from "./projection-options.js";
 import { ProjectionRuntime } from "./projection-runtime.js";
@@ -125,13 +125,8 @@ export class Projection<E> {
    */
   redrive(position: number): Promise<void> {
     return this.#runtime.maintain(async () => {
-      const letter = (await this.#handler.store.deadLetters(this.name)).find((l) => l.position === position);
-      if (letter === undefined)
+      if (!(await redriveDeadLetter(this.name, this.#handler, this.#options.binarizer, position)))
         throw new ConfigurationError(`no dead letter at position ${position}`, "position", "redrive");
-      const record: TypedEvtRecord = { ...letter };
-      const decoded = decodeRecord(record, this.#options.binarizer);
-      if (isUndecodable(decoded)) throw decoded.error;
-      await this.#handler.redrive(decoded, letter);
     });
   }
 
@@ -149,10 +144,15 @@ export class Projection<E> {
     if (head !== undefined) await this.waitFor(head.position, signal);
   }
 
-  /** The lag behind the log's head for the type (one head lookup). */
+  /**
+   * The lag behind the log's head for the type (one head lookup). Before this instance claimed the checkpoint
+   * (starting, or standby behind another instance) it is the stored checkpoint's lag (one more read).
+   */
   async lag(): Promise<ProjectionLag> {
     const head = await this.#head();
-    const { position, recordedAt: last } = this.#runtime.applied;
+    const { position, recordedAt: last } = this.#runtime.claimed
+      ? this.#runtime.applied
+      : await this.#stored();
     if (head === undefined || head.position <= position) {
       return { events: 0, ms: 0, headPosition: head?.position ?? 0, position };
     }
@@ -162,6 +162,11 @@ export class Projection<E> {
       headPosition: head.position,
       position,
     };
+  }
+
+  async #stored(): Promise<{ readonly position: number; readonly recordedAt: Date | undefined }> {
+    const row = await this.#handler.store.load(this.name);
+    return { position: row?.position ?? 0, recordedAt: row?.lastEventAt };
   }
 
   async #head() {

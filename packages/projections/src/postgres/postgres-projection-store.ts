@@ -1,17 +1,26 @@
 import { ConfigurationError, type EvtMetadata, InvalidArgumentError } from "@eventsourced/core";
+import {
+  classifyQueryFailure,
+  connectionTarget,
+  createPool,
+  runVersionedSetup,
+  setupError,
+} from "@eventsourced/evtlog-postgres/internal";
 import { ProjectionFencedError } from "../errors.js";
+import { fromRequestJson, newRequestJson, type OperatorRequestJson } from "../operator-request-json.js";
 import { PROJECTION_NAME_PATTERN } from "../projection-options.js";
 import type {
   Advance,
   DeadLetter,
   Fence,
+  OperatorRequest,
   ProjectionRow,
   ProjectionStore,
+  StoredOperatorRequest,
   StoredProjectionStatus,
 } from "../projection-store.js";
 import type { PgClientLike, PgPoolLike, PgQueryable } from "./pg-like.js";
 import { type ProjectionTables, projectionTables } from "./projection-tables.js";
-import { setupSchema } from "./sql-setup.js";
 
 /** Options of {@link PostgresProjectionStore.create}. */
 export interface PostgresProjectionStoreOptions {
@@ -50,9 +59,10 @@ interface Row {
   status: StoredProjectionStatus;
   error: string | null;
   last_event_at: Date | null;
+  requests: OperatorRequestJson[];
 }
 
-const ROW_COLUMNS = "name, type, position, epoch, status, error, last_event_at";
+const ROW_COLUMNS = "name, type, position, epoch, status, error, last_event_at, requests";
 
 /** Raised by the checkpoint block of {@link PostgresProjectionStore.commitWith} (a code of our own). */
 const FENCED_SQLSTATE = "ESF01";
@@ -89,7 +99,13 @@ export class PostgresProjectionStore implements ProjectionStore {
       WHERE name = $1 AND position = $2 AND epoch = $3`;
   }
 
-  /** Connects (or uses `pool`), runs the versioned schema setup unless `setup: false`, and returns the store. */
+  /**
+   * Connects (or uses `pool`), runs the versioned schema setup unless `setup: false` (the event log's setup
+   * runner: shared version table and setup lock), and returns the store. Rejects with `ConnectionError` naming
+   * host, port and database (never the password) when the server is unreachable, `ConfigurationError` when it
+   * refuses the setup (a missing privilege, a name taken) or an option is invalid, and `InvalidArgumentError`
+   * on a schema or table name that is not a plain identifier.
+   */
   static async create(options: PostgresProjectionStoreOptions = {}): Promise<PostgresProjectionStore> {
     const t = projectionTables(options.schema ?? "eventsourced", options.table ?? "projections");
     const idleMs = options.transactionIdleTimeoutMs ?? 5_000;
@@ -100,23 +116,34 @@ export class PostgresProjectionStore implements ProjectionStore {
         "options",
       );
     }
-    let pool = options.pool;
-    let owned: { end(): Promise<void> } | undefined;
-    if (pool === undefined) {
-      const pg = (await import("pg")).default;
-      const created = new pg.Pool({
-        connectionString: options.connectionString,
-        max: options.maxConnections ?? 4,
-      });
-      created.on("error", () => {});
-      pool = created;
-      owned = created;
+    const max = options.maxConnections ?? 4;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new ConfigurationError(
+        `invalid maxConnections ${max}: a positive integer`,
+        "maxConnections",
+        "options",
+      );
     }
+    const connectionString = options.pool === undefined ? options.connectionString : undefined;
+    const target = connectionTarget(connectionString, options.pool !== undefined);
+    const owned =
+      options.pool === undefined
+        ? await createPool({
+            connectionString,
+            max,
+            ssl: undefined,
+            applicationName: "eventsourced-projections",
+            // A failed batch or save reports its own error; an idle connection's failure needs no more.
+            onIdleError: () => {},
+          })
+        : undefined;
+    const pool: PgPoolLike = options.pool ?? (owned as unknown as PgPoolLike);
     try {
-      if (options.setup ?? true) await setupSchema(pool, t);
+      if (options.setup ?? true) await runVersionedSetup(pool, t);
+      else await pool.query("SELECT 1");
     } catch (err) {
       await owned?.end().catch(() => {});
-      throw err;
+      throw setupError(err, target, `set up the projection tables ${t.projections}`);
     }
     return new PostgresProjectionStore(pool, owned, t, idleMs, options.synchronousCommit ?? true);
   }
@@ -151,6 +178,11 @@ export class PostgresProjectionStore implements ProjectionStore {
       await client.query(commit);
       return result;
     } catch (err) {
+      // A statement that broke the connection leaves nothing to roll back: the pool drops the connection.
+      if (classifyQueryFailure(err).discardConnection) {
+        broken = err instanceof Error ? err : new Error(String(err));
+        throw err;
+      }
       try {
         await client.query("ROLLBACK");
       } catch (rollbackErr) {
@@ -194,6 +226,12 @@ export class PostgresProjectionStore implements ProjectionStore {
     ]);
     const row = res.rows[0] as Row | undefined;
     return row === undefined ? undefined : toRow(row);
+  }
+
+  /** Every projection's row, by name (for operators: the `eventsourced projections list` command). */
+  async list(): Promise<ProjectionRow[]> {
+    const res = await this.#pool.query(`SELECT ${ROW_COLUMNS} FROM ${this.#t.projections} ORDER BY name`);
+    return (res.rows as Row[]).map(toRow);
   }
 
   /** At-least-once saves: autocommit when there are no dead letters, one transaction when there are. */
@@ -290,6 +328,24 @@ export class PostgresProjectionStore implements ProjectionStore {
     });
   }
 
+  async request(name: string, request: OperatorRequest): Promise<StoredOperatorRequest | undefined> {
+    const json = newRequestJson(request);
+    const res = await this.#pool.query(
+      `UPDATE ${this.#t.projections} SET requests = requests || jsonb_build_array($2::jsonb) WHERE name = $1`,
+      [name, JSON.stringify(json)],
+    );
+    return res.rowCount === 1 ? fromRequestJson(json) : undefined;
+  }
+
+  async completeRequest(name: string, id: string): Promise<void> {
+    await this.#pool.query(
+      `UPDATE ${this.#t.projections}
+       SET requests = coalesce((SELECT jsonb_agg(r) FROM jsonb_array_elements(requests) r WHERE r->>'id' <> $2), '[]'::jsonb)
+       WHERE name = $1`,
+      [name, id],
+    );
+  }
+
   async deadLetters(name: string): Promise<DeadLetter[]> {
     const res = await this.#pool.query(
       `SELECT position, type, id, seq_no, recorded_at, content_type, metadata, bytes, error, attempts, failed_at
@@ -377,5 +433,6 @@ function toRow(row: Row): ProjectionRow {
     status: row.status,
     error: row.error ?? undefined,
     lastEventAt: row.last_event_at ?? undefined,
+    ...(row.requests.length === 0 ? {} : { requests: row.requests.map(fromRequestJson) }),
   };
 }

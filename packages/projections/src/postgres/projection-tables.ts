@@ -1,4 +1,8 @@
-import { quoteIdentifier, type VersionedComponent } from "./sql-setup.js";
+import {
+  quoteIdentifier,
+  type VersionedComponent,
+  versionTable,
+} from "@eventsourced/evtlog-postgres/internal";
 
 /** The quoted names of one projection store's tables. */
 export interface ProjectionTables extends VersionedComponent {
@@ -20,7 +24,7 @@ export function projectionTables(schemaName: string, tableName: string): Project
     schema,
     projections,
     deadLetters,
-    versions: `${schema}."eventsourced_schema_version"`,
+    versions: versionTable(schema),
     component: `projections:${tableName}`,
     migrations: [
       `CREATE TABLE IF NOT EXISTS ${projections} (
@@ -48,6 +52,12 @@ export function projectionTables(schemaName: string, tableName: string): Project
         failed_at    timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (name, position)
       );`,
+      // 2: operator requests (rebuild, re-drive) for the active instance, read with the row by its status poll.
+      `ALTER TABLE ${projections} ADD COLUMN IF NOT EXISTS requests jsonb NOT NULL DEFAULT '[]'::jsonb;`,
     ],
   };
 }
+
+/** The schema version of the projection tables this code writes and reads (for `eventsourced schema status`). */
+export const PROJECTION_SCHEMA_VERSION: number = projectionTables("eventsourced", "projections").migrations
+  .length;
