@@ -60,7 +60,9 @@ export interface ClusterNodeOptions<S, E> {
   readonly lease?: Pick<LeaseKeeperOptions, "marginMs" | "renewEveryMs" | "pollMs"> | undefined;
   /**
    * Wraps the log of each shard tenure before the cluster's own L1 fence: strict fencing (L2) checks
-   * `tenure.epoch` inside the log's write. Called once per tenure.
+   * `tenure.epoch` inside the log's write. Called once per tenure. Default: the log's own strict fencing
+   * when it has it (`PostgresEvtLog` created with `fencing: { leaseTable: leaseStore.table }`, and
+   * `NatsEvtLog`, which writes an epoch marker per entity activated); `(log) => log` turns it off.
    */
   readonly fenceLog?: ((log: EvtLog, tenure: ShardTenure) => EvtLog) | undefined;
   /** A shard was acquired. */

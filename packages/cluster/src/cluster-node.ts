@@ -27,6 +27,7 @@ import { isNotHere, remoteFailure } from "./remote-failure.js";
 import type { Subjects } from "./routing-options.js";
 import { serveRequest } from "./serve-request.js";
 import { SHARD_HASH, shardOf } from "./shard-function.js";
+import { strictFence, warnWithoutStrictFencing } from "./strict-fence.js";
 import { Tenure } from "./tenure.js";
 import type { ClusterTransport } from "./transport.js";
 
@@ -91,6 +92,8 @@ export class ClusterNode<S, E, P extends CmdSpec> {
     this.#store = options.store;
     this.#codec = options.codec ?? jsonCodec;
     this.#baseLog = options.registry.evtLog;
+    if (options.fenceLog === undefined)
+      warnWithoutStrictFencing(this.#baseLog, options.leaseStore, this.#logger);
     this.#deadLog = new FencedEvtLog(this.#baseLog, DEAD_LEASE, -1);
     this.registry = new EntityRegistry(definition, {
       idempotency: {},
@@ -246,7 +249,7 @@ export class ClusterNode<S, E, P extends CmdSpec> {
       epoch: lease.epoch,
       isValid: () => lease.isValid(),
     };
-    const log = this.#options.fenceLog?.(this.#baseLog, tenureInfo) ?? this.#baseLog;
+    const log = (this.#options.fenceLog ?? strictFence)(this.#baseLog, tenureInfo);
     const tenure = new Tenure(shard, lease, new FencedEvtLog(log, lease, shard));
     this.#held.set(shard, tenure);
     tenure.subscription = this.#transport.serve(

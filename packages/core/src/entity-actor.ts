@@ -12,7 +12,9 @@ import type {
 } from "./entity-ref.js";
 import { resyncEntity } from "./entity-resync.js";
 import type { CmdResult, CmdSpec } from "./event-sourced.js";
+import type { EvtMetadata } from "./evt-log.js";
 import type { IdempotencyWindow } from "./idempotency-window.js";
+import { CommandObservation } from "./instrumentation/command-observation.js";
 import { Mailbox } from "./mailbox.js";
 import { callerSignal, idempotencyKeyOption, PendingCmd } from "./pending-cmd.js";
 import type { Recovered } from "./recovery.js";
@@ -102,7 +104,9 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
         if (this.#mailbox !== undefined && this.#mailbox.size > 0) void this.#drain();
         else this.#becomeIdle();
       };
-      return runCmd(core, this, cmd, signal, options?.metadata, key, this.#handOver);
+      const observation = this.#observe(cmd, options?.metadata);
+      // The command path reports the answer itself: no promise is wrapped on this, the hot path.
+      return runCmd(core, this, cmd, signal, options?.metadata, key, this.#handOver, observation);
     }
     let caller: ReturnType<typeof callerSignal>;
     try {
@@ -114,13 +118,23 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       caller.clear();
       return Promise.reject(caller.signal.reason);
     }
-    const pending = new PendingCmd<unknown, AnyResult>(cmd, options?.metadata, key);
+    const observation = this.#observe(cmd, options?.metadata);
+    const pending = new PendingCmd<unknown, AnyResult>(cmd, options?.metadata, key, observation);
     this.#mailbox ??= new Mailbox(core.config.mailboxSize);
     const mailbox = this.#mailbox;
     if (caller !== undefined) pending.watch(caller, (p) => mailbox.withdraw(p));
     mailbox.push(pending);
     if (!this.#busy) void this.#drain();
-    return pending.promise;
+    return observation === undefined
+      ? pending.promise
+      : observation.settle(pending.promise, () => core.seqNo);
+  }
+
+  /** Starts following a command when the entity is instrumented (undefined, and nothing done, otherwise). */
+  #observe(cmd: P["cmd"], metadata: EvtMetadata | undefined): CommandObservation | undefined {
+    const { instrumentation, typeName } = this.#core.config;
+    if (instrumentation === undefined) return undefined;
+    return CommandObservation.start(instrumentation, typeName, this.id, cmd, metadata, this.#core.seqNo);
   }
 
   stop(): Promise<void> {
@@ -164,7 +178,16 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       pending.taken();
       try {
         pending.resolve(
-          await runCmd(core, this, pending.cmd, pending.signal, pending.metadata, pending.key, undefined),
+          await runCmd(
+            core,
+            this,
+            pending.cmd,
+            pending.signal,
+            pending.metadata,
+            pending.key,
+            undefined,
+            pending.observation,
+          ),
         );
       } catch (error) {
         pending.reject(error);

@@ -5,6 +5,7 @@ import { caughtUpWithLog, resyncEntity } from "./entity-resync.js";
 import { ConcurrencyConflictError, ErrorCode, isEventSourcedError, PersistError } from "./errors/index.js";
 import type { CmdSpec, Decision } from "./event-sourced.js";
 import type { EvtMetadata, Persisted } from "./evt-log.js";
+import type { CommandObservation } from "./instrumentation/command-observation.js";
 import { checkDecision, type Prepared, prepareEvts } from "./prepare-evts.js";
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
@@ -26,6 +27,7 @@ export async function runCmd<S, E, P extends CmdSpec>(
   metadata: EvtMetadata | undefined,
   key: string | undefined,
   done: (() => void) | undefined,
+  observation?: CommandObservation | undefined,
 ): Promise<AnyResult> {
   try {
     const { definition, evtLog, freshReads } = core.config;
@@ -35,8 +37,14 @@ export async function runCmd<S, E, P extends CmdSpec>(
       const state = core.state;
       if (key !== undefined) {
         const applied = core.keys?.find(key, Date.now());
-        if (applied !== undefined)
-          return { kind: "duplicate", seqNo: applied.seqNo, position: applied.position };
+        if (applied !== undefined) {
+          const duplicate: AnyResult = {
+            kind: "duplicate",
+            seqNo: applied.seqNo,
+            position: applied.position,
+          };
+          return observation === undefined ? duplicate : observation.answered(duplicate);
+        }
       }
       const decided = definition.handleCmd(state, cmd, { id: core.id, seqNo, signal });
       const decision = isPromiseLike(decided) ? await decided : decided;
@@ -46,17 +54,23 @@ export async function runCmd<S, E, P extends CmdSpec>(
           checkedLog = true;
           if (await caughtUpWithLog(core)) continue;
         }
-        return answer(core, decision, seqNo);
+        const answered = answer(core, decision, seqNo);
+        return observation === undefined ? answered : observation.answered(answered);
       }
-      const prepared = prepareEvts(core.config, core.id, decision, state, seqNo, metadata, key);
+      const evtMetadata = observation === undefined ? metadata : observation.metadata(metadata);
+      const prepared = prepareEvts(core.config, core.id, decision, state, seqNo, evtMetadata, key);
+      const sentAt = observation === undefined ? 0 : observation.persistSent();
       let persisted: Persisted;
       try {
         persisted = await evtLog.persist(core.typeName, core.id, seqNo, prepared.evts);
       } catch (error) {
+        observation?.persisted(prepared.evts.length, sentAt, undefined, error);
         await afterPersistFailure(core, error, conflicts++);
         continue;
       }
-      return commit(core, prepared, seqNo, persisted, key);
+      observation?.persisted(prepared.evts.length, sentAt, persisted.position);
+      const committed = commit(core, prepared, seqNo, persisted, key);
+      return observation === undefined ? committed : observation.answered(committed);
     }
   } catch (error) {
     // The command conflicted and re-reading the log failed the entity: nothing of it was written, so the
@@ -67,8 +81,10 @@ export async function runCmd<S, E, P extends CmdSpec>(
       core.lifecycle.status === "failed" &&
       isEventSourcedError(error, ErrorCode.EntityStopped)
     ) {
-      return passOn(ref, cmd, handOnOptions(signal, metadata, key));
+      const handedOn = passOn(ref, cmd, handOnOptions(signal, metadata, key));
+      return observation === undefined ? handedOn : observation.settle(handedOn, () => core.seqNo);
     }
+    observation?.failed(error, core.seqNo);
     throw error;
   } finally {
     done?.();
@@ -122,6 +138,13 @@ async function afterPersistFailure<S, E, P extends CmdSpec>(
   // Either way the log may now know more than we do.
   core.stale = true;
   if (isEventSourcedError(error, ErrorCode.SeqNoConflict)) {
+    core.config.instrumentation?.conflict?.({
+      typeName: core.typeName,
+      id: core.id,
+      expectedSeqNo: core.seqNo,
+      attempt: conflicts + 1,
+      retried: conflicts < core.config.maxConflictRetries,
+    });
     if (conflicts >= core.config.maxConflictRetries) {
       throw new ConcurrencyConflictError(core.typeName, core.id, conflicts + 1, { cause: error });
     }

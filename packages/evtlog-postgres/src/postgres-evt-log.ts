@@ -1,11 +1,15 @@
 import {
+  ConfigurationError,
   consoleLogger,
   type EvtLog,
+  type EvtLogBulkReads,
   type EvtLogRetention,
+  type EvtRange,
   type EvtRecord,
   type EvtsByIdOptions,
   type EvtsByTypeOptions,
   type EvtsDeleted,
+  type IdEvtRecord,
   InvalidArgumentError,
   type Logger,
   type NewEvt,
@@ -23,14 +27,17 @@ import { createPool, type OwnedPool } from "./create-pool.js";
 import { PostgresEvtDeletion } from "./delete-evts.js";
 import { type EntityIdsOptions, entityIdsStatement, readEntityIds } from "./entity-ids.js";
 import { evtsByIdStatement, readEvtsById } from "./evts-by-id.js";
+import { evtsByIdsStatement, readEvtsByIds } from "./evts-by-ids.js";
 import { evtsByTypeStatement, readEvtsByType } from "./evts-by-type.js";
+import { FencedEvtLog } from "./fenced-evt-log.js";
 import { type GroupCommitStats, GroupCommitter, type PersistHook } from "./group-commit.js";
 import { NotificationListener } from "./notification-listener.js";
+import { type FenceCheck, fenceCheck, type PersistFence, validateFence } from "./persist-fence.js";
 import { persistOneStatement } from "./persist-one-statement.js";
 import { persistStatement } from "./persist-statement.js";
 import { setupError } from "./pg-errors.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
-import type { PostgresEvtLogOptions } from "./postgres-evt-log-options.js";
+import type { PersistOptions, PostgresEvtLogOptions } from "./postgres-evt-log-options.js";
 import { LOG_SCHEMA_VERSION, type LogTables, logTables, setupLogSchema } from "./schema.js";
 import { validateNewEvts } from "./validate-new-evts.js";
 
@@ -46,6 +53,7 @@ interface Config {
   readonly logger: Logger;
   readonly lastSeqNoSql: string;
   readonly byIdSql: string;
+  readonly byIdsSql: string;
   readonly byTypeSql: string;
   readonly headSql: string;
 }
@@ -67,7 +75,7 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
  * // ...
  * await log.close();
  */
-export class PostgresEvtLog implements EvtLog, EvtLogRetention {
+export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads {
   readonly #pool: PgPoolLike;
   readonly #ownedPool: OwnedPool | undefined;
   readonly #config: Config;
@@ -76,6 +84,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
   readonly #listener: NotificationListener | undefined;
   readonly #deletion: PostgresEvtDeletion;
   #closed = false;
+  readonly #fencing: boolean;
   readonly #closing = new AbortController();
 
   private constructor(
@@ -85,6 +94,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
     notifyChannel: string | undefined,
     maxBatchSize: number,
     inTransaction: PersistHook | undefined,
+    fencing: FenceCheck | undefined,
   ) {
     this.#pool = pool;
     this.#ownedPool = ownedPool;
@@ -112,7 +122,9 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
       logger: config.logger,
       onCommitted: (types) => this.#appendSignal.signal(types),
       inTransaction,
+      fenceCheck: fencing,
     });
+    this.#fencing = fencing !== undefined;
   }
 
   /**
@@ -124,6 +136,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
     const logger = options.logger ?? consoleLogger;
     const tables = logTables(options.schema ?? "eventsourced", options.table ?? "events");
     const maxBatchSize = positiveInteger(options.maxBatchSize, 1000, "maxBatchSize");
+    const fencing = fenceCheck(options.fencing);
     const pageSize = positiveInteger(options.readPageSize, 1000, "readPageSize");
     const connectionString = options.pool === undefined ? options.connectionString : undefined;
     const target = connectionTarget(connectionString, options.pool !== undefined);
@@ -164,6 +177,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
       logger,
       lastSeqNoSql: `SELECT last_seq_no FROM ${tables.streams} WHERE type = $1 AND id = $2`,
       byIdSql: evtsByIdStatement(tables),
+      byIdsSql: evtsByIdsStatement(tables),
       byTypeSql: evtsByTypeStatement(tables),
       // Backwards on the (type, position) index: one index entry, whatever the table's size.
       headSql: `SELECT position, recorded_at FROM ${tables.events} WHERE type = $1 ORDER BY position DESC LIMIT 1`,
@@ -181,7 +195,15 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
       await ownedPool?.end().catch(() => {});
       throw setupError(err, target, `set up the event log tables ${tables.events}`);
     }
-    return new PostgresEvtLog(pool, ownedPool, config, notifyChannel, maxBatchSize, options.inTransaction);
+    return new PostgresEvtLog(
+      pool,
+      ownedPool,
+      config,
+      notifyChannel,
+      maxBatchSize,
+      options.inTransaction,
+      fencing,
+    );
   }
 
   /** Group-commit counters: batches, persists, events, conflicts, fallbacks, reconnects. */
@@ -189,14 +211,32 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
     return this.#committer.stats;
   }
 
+  /** True when the log was created with `fencing`, so `fenced` works (a cluster then fences by default). */
+  get strictFencing(): boolean {
+    return this.#fencing;
+  }
+
   /** The quoted, schema-qualified name of the events table (for operators and tests). */
   get eventsTable(): string {
     return this.#config.tables.events;
   }
 
-  persist(type: string, id: string, expectedLastSeqNo: number, evts: readonly NewEvt[]): Promise<Persisted> {
+  /**
+   * See {@link EvtLog.persist}. With `options.fence` (strict fencing, needs `fencing` in the options), the
+   * persist commits only while that lease tenure is live and rejects with `OwnershipLostError`, writing
+   * nothing, once it is not; the other persists of its batch are not affected.
+   */
+  persist(
+    type: string,
+    id: string,
+    expectedLastSeqNo: number,
+    evts: readonly NewEvt[],
+    options?: PersistOptions,
+  ): Promise<Persisted> {
+    const fence = options?.fence;
     try {
       validateTypeAndId(type, id);
+      if (fence !== undefined) this.#validateFence(fence);
       if (!Number.isSafeInteger(expectedLastSeqNo) || expectedLastSeqNo < 0) {
         throw new InvalidArgumentError(`invalid expected last seqNo ${expectedLastSeqNo}: an integer >= 0`);
       }
@@ -207,8 +247,33 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
       return Promise.reject(err);
     }
     return new Promise<Persisted>((resolve, reject) => {
-      this.#committer.enqueue({ type, id, expected: expectedLastSeqNo, evts, resolve, reject });
+      this.#committer.enqueue({ type, id, expected: expectedLastSeqNo, evts, fence, resolve, reject });
     });
+  }
+
+  /**
+   * This log seen through one lease tenure (strict fencing, L2): every persist of the returned log carries
+   * `fence`, so it commits only while the tenure is live and otherwise rejects with `OwnershipLostError`,
+   * writing nothing. Reads go to this log unchanged. Needs `fencing` in the options (else
+   * `ConfigurationError`); `InvalidArgumentError` for a malformed fence.
+   * @example
+   * const log = await PostgresEvtLog.create({ connectionString, fencing: { leaseTable: leaseStore.table } });
+   * const shardLog = log.fenced({ key: lease.key, owner: lease.owner, epoch: lease.epoch });
+   */
+  fenced(fence: PersistFence): FencedEvtLog {
+    this.#validateFence(fence);
+    return new FencedEvtLog(this, { key: fence.key, owner: fence.owner, epoch: fence.epoch });
+  }
+
+  #validateFence(fence: PersistFence): void {
+    if (!this.#fencing) {
+      throw new ConfigurationError(
+        "a fenced persist needs a lease table: create the log with fencing: { leaseTable }",
+        "fencing",
+        "PostgresEvtLogOptions",
+      );
+    }
+    validateFence(fence);
   }
 
   async lastSeqNo(type: string, id: string): Promise<number> {
@@ -228,6 +293,27 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
   /** See {@link EvtLog.evtsById}: invalid arguments are refused when iteration starts, before any query. */
   evtsById(type: string, id: string, options: EvtsByIdOptions): AsyncIterable<EvtRecord> {
     return readEvtsById(this.#pool, this.#config.byIdSql, this.#config.pageSize, type, id, options);
+  }
+
+  /**
+   * Many entities' events, up to ten read pages' worth of events per query, a few queries at a time (see
+   * {@link EvtLogBulkReads.evtsByIds}): what `Entity.spawnMany` recovers from.
+   */
+  evtsByIds(
+    type: string,
+    ranges: readonly EvtRange[],
+    options: { readonly signal?: AbortSignal | undefined } = {},
+  ): AsyncIterable<IdEvtRecord> {
+    return readEvtsByIds(
+      this.#pool,
+      this.#config.byIdsSql,
+      this.#config.pageSize * 10,
+      // Pages read concurrently: the pool's connections less the committer's and the listener's.
+      Math.max(1, Math.min(3, this.#config.poolSize - 2)),
+      type,
+      ranges,
+      options.signal,
+    );
   }
 
   /** The position and time of the type's last event (see {@link EvtLog.headOfType}). */
