@@ -1,6 +1,5 @@
-import { ConfigurationError, type EvtMetadata, InvalidArgumentError } from "@eventsourced/core";
+import { ConfigurationError } from "@eventsourced/core";
 import { ProjectionFencedError } from "../errors.js";
-import { PROJECTION_NAME_PATTERN } from "../projection-options.js";
 import type {
   Advance,
   DeadLetter,
@@ -9,7 +8,10 @@ import type {
   ProjectionStore,
   StoredProjectionStatus,
 } from "../projection-store.js";
+import { checkpointAndCommitSql, FENCED_SQLSTATE, ROW_COLUMNS, type Row, toRow } from "./checkpoint-sql.js";
+import { insertDeadLetter, selectDeadLetters } from "./dead-letter-sql.js";
 import type { PgClientLike, PgPoolLike, PgQueryable } from "./pg-like.js";
+import { inTransaction } from "./pg-transaction.js";
 import { type ProjectionTables, projectionTables } from "./projection-tables.js";
 import { setupSchema } from "./sql-setup.js";
 
@@ -41,21 +43,6 @@ export interface PostgresProjectionStoreOptions {
    */
   readonly synchronousCommit?: boolean | undefined;
 }
-
-interface Row {
-  name: string;
-  type: string;
-  position: string | number;
-  epoch: string | number;
-  status: StoredProjectionStatus;
-  error: string | null;
-  last_event_at: Date | null;
-}
-
-const ROW_COLUMNS = "name, type, position, epoch, status, error, last_event_at";
-
-/** Raised by the checkpoint block of {@link PostgresProjectionStore.commitWith} (a code of our own). */
-const FENCED_SQLSTATE = "ESF01";
 
 /**
  * Checkpoints, status and dead letters in PostgreSQL: the store for `exactlyOnce` handlers (their writes and
@@ -137,31 +124,7 @@ export class PostgresProjectionStore implements ProjectionStore {
    * pool).
    */
   async transaction<T>(work: (tx: PgClientLike) => Promise<T>, commit = "COMMIT"): Promise<T> {
-    const client = await this.#pool.connect();
-    let broken: Error | undefined;
-    // A connection that dies between two statements (a terminated backend) emits `error`: the next statement
-    // fails with it, and an unheard event must not bring the process down meanwhile.
-    const onError = (err: Error) => {
-      broken = err;
-    };
-    client.on?.("error", onError);
-    try {
-      await client.query(this.#begin);
-      const result = await work(client);
-      await client.query(commit);
-      return result;
-    } catch (err) {
-      try {
-        await client.query("ROLLBACK");
-      } catch (rollbackErr) {
-        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
-      }
-      throw err;
-    } finally {
-      client.removeListener?.("error", onError);
-      if (broken !== undefined) client.on?.("error", () => {});
-      client.release(broken);
-    }
+    return inTransaction(this.#pool, this.#begin, work, commit);
   }
 
   async claim(name: string, type: string, epoch: number): Promise<ProjectionRow> {
@@ -215,7 +178,7 @@ export class PostgresProjectionStore implements ProjectionStore {
       advance.lastEventAt ?? null,
     ]);
     if (res.rowCount !== 1) throw new ProjectionFencedError(fence.name, fence.position, fence.epoch);
-    for (const letter of advance.deadLetters) await this.#insertDeadLetter(tx, letter);
+    for (const letter of advance.deadLetters) await insertDeadLetter(tx, this.#t, letter);
   }
 
   /**
@@ -229,9 +192,9 @@ export class PostgresProjectionStore implements ProjectionStore {
       await this.transaction(
         async (tx) => {
           await work(tx);
-          for (const letter of advance.deadLetters) await this.#insertDeadLetter(tx, letter);
+          for (const letter of advance.deadLetters) await insertDeadLetter(tx, this.#t, letter);
         },
-        this.#checkpointAndCommit(fence, advance),
+        checkpointAndCommitSql(this.#t, fence, advance),
       );
     } catch (err) {
       if ((err as { code?: unknown } | null)?.code === FENCED_SQLSTATE) {
@@ -239,24 +202,6 @@ export class PostgresProjectionStore implements ProjectionStore {
       }
       throw err;
     }
-  }
-
-  #checkpointAndCommit(fence: Fence, advance: Advance): string {
-    const integers = [fence.position, fence.epoch, advance.position];
-    if (!PROJECTION_NAME_PATTERN.test(fence.name) || !integers.every((n) => Number.isSafeInteger(n))) {
-      throw new InvalidArgumentError(
-        `invalid checkpoint ${JSON.stringify({ fence, position: advance.position })}`,
-      );
-    }
-    const at =
-      advance.lastEventAt === undefined
-        ? "last_event_at"
-        : `'${advance.lastEventAt.toISOString()}'::timestamptz`;
-    return `DO $$ BEGIN
-      UPDATE ${this.#t.projections} SET position = ${advance.position}, last_event_at = ${at}, updated_at = now()
-        WHERE name = '${fence.name}' AND position = ${fence.position} AND epoch = ${fence.epoch};
-      IF NOT FOUND THEN RAISE EXCEPTION 'projection checkpoint fenced' USING ERRCODE = '${FENCED_SQLSTATE}'; END IF;
-    END $$; COMMIT`;
   }
 
   /** Checkpoint back to 0 and dead letters gone, compare-and-set on `fence`, on `tx` (a rebuild's transaction). */
@@ -291,25 +236,7 @@ export class PostgresProjectionStore implements ProjectionStore {
   }
 
   async deadLetters(name: string): Promise<DeadLetter[]> {
-    const res = await this.#pool.query(
-      `SELECT position, type, id, seq_no, recorded_at, content_type, metadata, bytes, error, attempts, failed_at
-       FROM ${this.#t.deadLetters} WHERE name = $1 ORDER BY position`,
-      [name],
-    );
-    return (res.rows as DeadLetterRow[]).map((r) => ({
-      projection: name,
-      position: Number(r.position),
-      type: r.type,
-      id: r.id,
-      seqNo: Number(r.seq_no),
-      recordedAt: r.recorded_at,
-      contentType: r.content_type ?? undefined,
-      metadata: r.metadata ?? undefined,
-      bytes: new Uint8Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength),
-      error: r.error,
-      attempts: r.attempts,
-      failedAt: r.failed_at,
-    }));
+    return selectDeadLetters(this.#pool, this.#t, name);
   }
 
   async deleteDeadLetter(name: string, position: number): Promise<boolean> {
@@ -329,53 +256,4 @@ export class PostgresProjectionStore implements ProjectionStore {
   async close(): Promise<void> {
     await this.#ownedPool?.end();
   }
-
-  async #insertDeadLetter(tx: PgQueryable, l: DeadLetter): Promise<void> {
-    await tx.query(
-      `INSERT INTO ${this.#t.deadLetters} AS d
-         (name, position, type, id, seq_no, recorded_at, content_type, metadata, bytes, error, attempts)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-       ON CONFLICT (name, position) DO UPDATE
-         SET error = EXCLUDED.error, attempts = d.attempts + EXCLUDED.attempts, failed_at = now()`,
-      [
-        l.projection,
-        l.position,
-        l.type,
-        l.id,
-        l.seqNo,
-        l.recordedAt,
-        l.contentType ?? null,
-        l.metadata === undefined ? null : JSON.stringify(l.metadata),
-        Buffer.from(l.bytes.buffer, l.bytes.byteOffset, l.bytes.byteLength),
-        l.error,
-        l.attempts,
-      ],
-    );
-  }
-}
-
-interface DeadLetterRow {
-  position: string | number;
-  type: string;
-  id: string;
-  seq_no: string | number;
-  recorded_at: Date;
-  content_type: string | null;
-  metadata: EvtMetadata | null;
-  bytes: Buffer;
-  error: string;
-  attempts: number;
-  failed_at: Date;
-}
-
-function toRow(row: Row): ProjectionRow {
-  return {
-    name: row.name,
-    type: row.type,
-    position: Number(row.position),
-    epoch: Number(row.epoch),
-    status: row.status,
-    error: row.error ?? undefined,
-    lastEventAt: row.last_event_at ?? undefined,
-  };
 }
