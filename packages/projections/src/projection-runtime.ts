@@ -4,12 +4,13 @@ import { batches } from "./batches.js";
 import { delay } from "./delay.js";
 import { ProjectionStoppedError } from "./errors.js";
 import { isInfrastructureError } from "./infrastructure-error.js";
-import { type ProjectionLease, type ProjectionLeaseKeeper, projectionLeaseKey } from "./lease.js";
+import type { ProjectionLeaseKeeper } from "./lease.js";
 import { PositionWaiters } from "./position-waiters.js";
 import { decodeRecord } from "./projected-evt.js";
 import type { ProjectionHandler } from "./projection-handler.js";
 import type { ProjectionOptions } from "./projection-options.js";
 import type { ProjectionState, ProjectionStatus } from "./projection-status.js";
+import { acquireLease, type HeldLease, storeFailure } from "./runtime-retries.js";
 
 class LeaseLostError extends Error {}
 
@@ -32,7 +33,7 @@ export class ProjectionRuntime<E> {
   readonly #logger: Logger;
   readonly #keeper: ProjectionLeaseKeeper | undefined;
   /** The current tenure, and a signal aborted when it ends. */
-  #lease: { readonly tenure: ProjectionLease; readonly lost: AbortSignal } | undefined;
+  #lease: HeldLease | undefined;
   readonly stats: ProcessorStats = emptyStats();
   readonly #waiters = new PositionWaiters();
   #state: ProjectionState = "idle";
@@ -133,7 +134,9 @@ export class ProjectionRuntime<E> {
       while (!signal.aborted) {
         if (this.#keeper !== undefined && this.#lease?.tenure.isValid() !== true) {
           this.setState("standby");
-          if (!(await this.#acquireLease(this.#keeper, signal, backoff))) break;
+          const held = await acquireLease(this.#keeper, this.name, signal, backoff, this.#logger);
+          if (held === undefined) break;
+          this.#lease = held;
         }
         try {
           await this.#runClaimed(processor, signal);
@@ -175,31 +178,6 @@ export class ProjectionRuntime<E> {
       for (const m of this.#maintenance.splice(0)) m.reject(new ProjectionStoppedError(this.name));
       if (!fenced) this.setState("stopped");
     }
-  }
-
-  /** Waits for the lease (false when stopped first); failures of the keeper are retried with backoff. */
-  async #acquireLease(
-    keeper: ProjectionLeaseKeeper,
-    signal: AbortSignal,
-    backoff: Backoff,
-  ): Promise<boolean> {
-    while (!signal.aborted) {
-      try {
-        const tenure = await keeper.acquire(projectionLeaseKey(this.name), { signal });
-        const lost = new AbortController();
-        void tenure.whenEnded.then(() => lost.abort());
-        this.#lease = { tenure, lost: lost.signal };
-        return true;
-      } catch (err) {
-        if (signal.aborted) return false;
-        this.#logger.warn("projection cannot acquire its lease; retrying", {
-          projection: this.name,
-          error: describe(err),
-        });
-        await delay(backoff.next(), signal);
-      }
-    }
-    return false;
   }
 
   /** Claims the checkpoint under the current lease epoch and works until interrupted. */
@@ -314,17 +292,6 @@ export class ProjectionRuntime<E> {
       error: describe(err),
     });
     this.setState("failed", err);
-    while (!signal.aborted) {
-      try {
-        await this.#handler.store.setStatus(this.name, "failed", describe(err));
-        return;
-      } catch (storeErr) {
-        this.#logger.warn("cannot record the projection's failure; retrying", {
-          projection: this.name,
-          error: describe(storeErr),
-        });
-        await delay(backoff.next(), signal);
-      }
-    }
+    await storeFailure(this.#handler.store, this.name, err, signal, backoff, this.#logger);
   }
 }
