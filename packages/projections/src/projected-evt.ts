@@ -23,6 +23,7 @@ export interface ProjectedEvt<E> {
 
 /** What a projection needs of the entity's binarizer (a full `Binarizer` fits). */
 export interface EvtDecoder<E> {
+  /** Decodes one stored event; throwing makes the record a poison event (dead-lettered, skipped or fatal). */
   evtFromBytes(bytes: Uint8Array, contentType?: string): E;
 }
 

@@ -37,6 +37,7 @@ export interface InlineProjectionOptions<E> {
 export interface InlineProjection {
   readonly name: string;
   readonly type: string;
+  /** Applies one group-commit batch's written persists of `type` inside its transaction. */
   run(client: PgClientLike, persists: readonly WrittenPersistLike[]): Promise<void>;
 }
 

@@ -11,6 +11,7 @@ export interface PgResultLike {
 
 /** Something that runs SQL: a pool, or a client inside a transaction. */
 export interface PgQueryable {
+  /** Runs one statement with positional parameters (`$1`, `$2`, ...). */
   query(text: string, values?: unknown[]): Promise<PgResultLike>;
 }
 
@@ -20,10 +21,12 @@ export interface PgClientLike extends PgQueryable {
   release(err?: Error | boolean): void;
   /** `pg` clients emit `error` when their connection dies between queries. */
   on?(event: "error", listener: (err: Error) => void): unknown;
+  /** Removes a listener added with `on`. */
   removeListener?(event: "error", listener: (err: Error) => void): unknown;
 }
 
 /** A connection pool, e.g. `new pg.Pool({ connectionString })`. */
 export interface PgPoolLike extends PgQueryable {
+  /** Checks a client out of the pool (to be returned with `release`). */
   connect(): Promise<PgClientLike>;
 }

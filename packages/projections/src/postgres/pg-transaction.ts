@@ -1,3 +1,4 @@
+import { classifyQueryFailure } from "@eventsourced/evtlog-postgres/internal";
 import type { PgClientLike, PgPoolLike } from "./pg-like.js";
 
 /**
@@ -25,6 +26,11 @@ export async function inTransaction<T>(
     await client.query(commit);
     return result;
   } catch (err) {
+    // A statement that broke the connection leaves nothing to roll back: the pool drops the connection.
+    if (classifyQueryFailure(err).discardConnection) {
+      broken = err instanceof Error ? err : new Error(String(err));
+      throw err;
+    }
     try {
       await client.query("ROLLBACK");
     } catch (rollbackErr) {

@@ -1,4 +1,10 @@
 import { ConfigurationError } from "@eventsourced/core";
+import {
+  connectionTarget,
+  createPool,
+  runVersionedSetup,
+  setupError,
+} from "@eventsourced/evtlog-postgres/internal";
 import { ProjectionFencedError } from "../errors.js";
 import type {
   Advance,
@@ -13,7 +19,6 @@ import { insertDeadLetter, selectDeadLetters } from "./dead-letter-sql.js";
 import type { PgClientLike, PgPoolLike, PgQueryable } from "./pg-like.js";
 import { inTransaction } from "./pg-transaction.js";
 import { type ProjectionTables, projectionTables } from "./projection-tables.js";
-import { setupSchema } from "./sql-setup.js";
 
 /** Options of {@link PostgresProjectionStore.create}. */
 export interface PostgresProjectionStoreOptions {
@@ -76,7 +81,13 @@ export class PostgresProjectionStore implements ProjectionStore {
       WHERE name = $1 AND position = $2 AND epoch = $3`;
   }
 
-  /** Connects (or uses `pool`), runs the versioned schema setup unless `setup: false`, and returns the store. */
+  /**
+   * Connects (or uses `pool`), runs the versioned schema setup unless `setup: false` (the event log's setup
+   * runner: shared version table and setup lock), and returns the store. Rejects with `ConnectionError` naming
+   * host, port and database (never the password) when the server is unreachable, `ConfigurationError` when it
+   * refuses the setup (a missing privilege, a name taken) or an option is invalid, and `InvalidArgumentError`
+   * on a schema or table name that is not a plain identifier.
+   */
   static async create(options: PostgresProjectionStoreOptions = {}): Promise<PostgresProjectionStore> {
     const t = projectionTables(options.schema ?? "eventsourced", options.table ?? "projections");
     const idleMs = options.transactionIdleTimeoutMs ?? 5_000;
@@ -87,23 +98,34 @@ export class PostgresProjectionStore implements ProjectionStore {
         "options",
       );
     }
-    let pool = options.pool;
-    let owned: { end(): Promise<void> } | undefined;
-    if (pool === undefined) {
-      const pg = (await import("pg")).default;
-      const created = new pg.Pool({
-        connectionString: options.connectionString,
-        max: options.maxConnections ?? 4,
-      });
-      created.on("error", () => {});
-      pool = created;
-      owned = created;
+    const max = options.maxConnections ?? 4;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new ConfigurationError(
+        `invalid maxConnections ${max}: a positive integer`,
+        "maxConnections",
+        "options",
+      );
     }
+    const connectionString = options.pool === undefined ? options.connectionString : undefined;
+    const target = connectionTarget(connectionString, options.pool !== undefined);
+    const owned =
+      options.pool === undefined
+        ? await createPool({
+            connectionString,
+            max,
+            ssl: undefined,
+            applicationName: "eventsourced-projections",
+            // A failed batch or save reports its own error; an idle connection's failure needs no more.
+            onIdleError: () => {},
+          })
+        : undefined;
+    const pool: PgPoolLike = options.pool ?? (owned as unknown as PgPoolLike);
     try {
-      if (options.setup ?? true) await setupSchema(pool, t);
+      if (options.setup ?? true) await runVersionedSetup(pool, t);
+      else await pool.query("SELECT 1");
     } catch (err) {
       await owned?.end().catch(() => {});
-      throw err;
+      throw setupError(err, target, `set up the projection tables ${t.projections}`);
     }
     return new PostgresProjectionStore(pool, owned, t, idleMs, options.synchronousCommit ?? true);
   }

@@ -1,4 +1,8 @@
-import { quoteIdentifier, type VersionedComponent } from "./sql-setup.js";
+import {
+  quoteIdentifier,
+  type VersionedComponent,
+  versionTable,
+} from "@eventsourced/evtlog-postgres/internal";
 
 /** The quoted names of one projection store's tables. */
 export interface ProjectionTables extends VersionedComponent {
@@ -20,7 +24,7 @@ export function projectionTables(schemaName: string, tableName: string): Project
     schema,
     projections,
     deadLetters,
-    versions: `${schema}."eventsourced_schema_version"`,
+    versions: versionTable(schema),
     component: `projections:${tableName}`,
     migrations: [
       `CREATE TABLE IF NOT EXISTS ${projections} (

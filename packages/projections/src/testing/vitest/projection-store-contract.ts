@@ -5,6 +5,7 @@ import type { DeadLetter, ProjectionStore } from "../../projection-store.js";
 /** A fresh store for each test, and how to dispose of it. */
 export interface ProjectionStoreFixture {
   readonly store: ProjectionStore;
+  /** Disposes of the store's resources after the test. */
   close?(): Promise<void>;
 }
 
