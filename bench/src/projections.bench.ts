@@ -18,7 +18,8 @@ import {
   inlineProjections,
   PostgresProjectionStore,
 } from "@eventsourced/projections/postgres";
-import pg from "pg";
+import type pg from "pg";
+import { quick, spread } from "./measure.js";
 import {
   type Ack,
   createRawPgTable,
@@ -37,15 +38,12 @@ import {
   ids,
   rawExactlyOnce,
   rawReplay,
-  spread,
   timed,
   upsertTotals,
 } from "./projections-support.js";
 import { machineFacts, type ResultRow, writeResults } from "./results.js";
+import { checkedPool, DATABASE_URL, NATS_URL } from "./service-versions.js";
 
-const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
-const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const ROUNDS = quick ? 1 : 3;
 const BACKLOG = quick ? 20_000 : 100_000;
 const ENTITIES = 1_000;
@@ -60,19 +58,7 @@ const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`;
 let counter = 0;
 const fresh = (label: string) => `bench_proj_${label}_${RUN_ID}_${counter++}`;
 
-async function adminPool(): Promise<pg.Pool> {
-  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 8 });
-  pool.on("error", () => {});
-  try {
-    await pool.query("SELECT 1");
-  } catch (err) {
-    throw new Error(
-      `PostgreSQL is not reachable at ${DATABASE_URL} (${(err as Error).message}). Start it with ` +
-        "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` or set DATABASE_URL.",
-    );
-  }
-  return pool;
-}
+const adminPool = (): Promise<pg.Pool> => checkedPool(8);
 
 /** Runs `projection` from position 0 to the log's head; resolves to events per second. */
 async function drain(projection: Projection<Amount>, head: number): Promise<number> {
