@@ -1,9 +1,8 @@
-import { runCmd } from "./entity-command.js";
+import { type CmdHost, HAND_OVER, runCmd } from "./entity-command.js";
 import type { EntityConfig } from "./entity-config.js";
 import { type AnyResult, EntityCore } from "./entity-core.js";
 import { notTaken } from "./entity-hand-on.js";
 import type {
-  EntityRef,
   EntityStats,
   EntityStatus,
   HandleCmdOptions,
@@ -31,14 +30,12 @@ import type { Recovered } from "./recovery.js";
  * function, the binarizer) runs before its events are persisted: if any throws, nothing is written, the
  * caller gets a typed error and the entity keeps its state.
  */
-export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
+export class EntityActor<S, E, P extends CmdSpec> implements CmdHost<P> {
   readonly id: string;
   readonly #core: EntityCore<S, E, P>;
   // True while the loop owns the state: a command is being handled or the mailbox is being served.
   #busy = false;
   #mailbox: Mailbox<PendingCmd<unknown, AnyResult>> | undefined;
-  // What a command started by an idle `handleCmd` runs when done (created with the first one).
-  #handOver: (() => void) | undefined;
 
   constructor(
     config: EntityConfig<S, E, P>,
@@ -98,11 +95,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       // Idle entity: the command is handled at once, so there is no wait to give up on (and no timer).
       if (signal?.aborted) return Promise.reject(signal.reason);
       this.#busy = true;
-      this.#handOver ??= () => {
-        if (this.#mailbox !== undefined && this.#mailbox.size > 0) void this.#drain();
-        else this.#becomeIdle();
-      };
-      return runCmd(core, this, cmd, signal, options?.metadata, key, this.#handOver);
+      return runCmd(core, this, cmd, signal, options?.metadata, key, true);
     }
     let caller: ReturnType<typeof callerSignal>;
     try {
@@ -164,7 +157,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       pending.taken();
       try {
         pending.resolve(
-          await runCmd(core, this, pending.cmd, pending.signal, pending.metadata, pending.key, undefined),
+          await runCmd(core, this, pending.cmd, pending.signal, pending.metadata, pending.key, false),
         );
       } catch (error) {
         pending.reject(error);
@@ -173,6 +166,12 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       }
     }
     this.#becomeIdle();
+  }
+
+  /** After a command an idle `handleCmd` started: serve what queued up meanwhile, or become idle. */
+  [HAND_OVER](): void {
+    if (this.#mailbox !== undefined && this.#mailbox.size > 0) void this.#drain();
+    else this.#becomeIdle();
   }
 
   #becomeIdle(): void {

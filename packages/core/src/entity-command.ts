@@ -7,6 +7,14 @@ import type { CmdSpec, Decision } from "./event-sourced.js";
 import type { EvtMetadata, Persisted } from "./evt-log.js";
 import { checkDecision, type Prepared, prepareEvts } from "./prepare-evts.js";
 
+/** The key of the actor's method that hands over to its mailbox (or a pending stop) after an idle command. */
+export const HAND_OVER: unique symbol = Symbol("handOver");
+
+/** The actor a command runs on, as the command path sees it. */
+export interface CmdHost<P extends CmdSpec> extends EntityRef<P> {
+  [HAND_OVER](): void;
+}
+
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
 }
@@ -14,18 +22,18 @@ function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
 /**
  * Handles one command to completion: resolves to its result, or rejects with what its caller should get.
  * The hot path suspends once per command (at `persist`). Every piece of user code (`handleCmd`, `handleEvt`
- * over the new events, the reply function, the binarizer) runs before the events are persisted. `done`
- * (given when an idle `handleCmd` started the command) runs when it is over, to hand over to the mailbox or
- * a pending stop.
+ * over the new events, the reply function, the binarizer) runs before the events are persisted. With
+ * `handOver` (an idle `handleCmd` started the command) the host hands over to its mailbox or a pending stop
+ * when it is over.
  */
 export async function runCmd<S, E, P extends CmdSpec>(
   core: EntityCore<S, E, P>,
-  ref: EntityRef<P>,
+  host: CmdHost<P>,
   cmd: P["cmd"],
   signal: AbortSignal | undefined,
   metadata: EvtMetadata | undefined,
   key: string | undefined,
-  done: (() => void) | undefined,
+  handOver: boolean,
 ): Promise<AnyResult> {
   try {
     const { definition, evtLog, freshReads } = core.config;
@@ -67,11 +75,11 @@ export async function runCmd<S, E, P extends CmdSpec>(
       core.lifecycle.status === "failed" &&
       isEventSourcedError(error, ErrorCode.EntityStopped)
     ) {
-      return passOn(ref, cmd, handOnOptions(signal, metadata, key));
+      return passOn(host, cmd, handOnOptions(signal, metadata, key));
     }
     throw error;
   } finally {
-    done?.();
+    if (handOver) host[HAND_OVER]();
   }
 }
 
