@@ -1,5 +1,6 @@
 // The counter entity
 
+export { redactUrl } from "@eventsourced/cli/config";
 // Configuration
 export {
   type ConfigSources,
@@ -42,7 +43,6 @@ export {
   type ProgressSink,
   type ProgressStream,
 } from "./progress.js";
-export { redactUrl } from "./redact.js";
 export { reportLines, type SummaryJson, summaryJson } from "./report.js";
 export { type Mismatch, type RunCountersOptions, type RunSummary, runCounters } from "./run.js";
 // The workload of the example run

@@ -1,5 +1,12 @@
 import { mkdirSync } from "node:fs";
 import {
+  failureReason,
+  natsSnapshotBucket,
+  natsSubjectPrefix,
+  redactUrl,
+  serverUnreachableError,
+} from "@eventsourced/cli/config";
+import {
   ConfigurationError,
   ConnectionError,
   consoleLogger,
@@ -17,7 +24,6 @@ import pg from "pg";
 import type { CounterConfig } from "./config.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import { openNatsConnection } from "./nats-connection.js";
-import { redactUrl } from "./redact.js";
 
 /** The event log and snapshot store a run uses, opened from the configuration. */
 export interface OpenedStores {
@@ -36,17 +42,12 @@ export function describeStores(config: CounterConfig): string {
   const { kind, postgres, nats } = config.evtLog;
   if (kind === "nats") {
     const { stream } = nats;
-    return `NATS at ${redactUrl(nats.url)}, stream ${stream} (subjects ${subjectPrefixOf(nats)}.>), snapshot bucket ${bucketOf(nats)}`;
+    return `NATS at ${redactUrl(nats.url)}, stream ${stream} (subjects ${natsSubjectPrefix(nats)}.>), snapshot bucket ${natsSnapshotBucket(nats)}`;
   }
   return postgres.url === ""
     ? `embedded PostgreSQL (PGlite) in ${postgres.dataDir}, schema ${postgres.schema}`
     : `PostgreSQL at ${redactUrl(postgres.url)}, schema ${postgres.schema}`;
 }
-
-// Derived from the stream name by default, so that two streams never claim the same subjects, and a fresh
-// stream never meets the snapshots of an old one.
-const subjectPrefixOf = (nats: CounterConfig["evtLog"]["nats"]): string => nats.subjectPrefix || nats.stream;
-const bucketOf = (nats: CounterConfig["evtLog"]["nats"]): string => nats.bucket || `${nats.stream}-snapshots`;
 
 /** How to start each server, for the one-line message when it cannot be reached. */
 export const START_HINTS = {
@@ -58,14 +59,6 @@ export const START_HINTS = {
     "`start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server`",
 } as const;
 
-function reasonOf(error: unknown, secrets: readonly string[]): string {
-  let message = error instanceof ConnectionError && error.cause instanceof Error ? error.cause.message : "";
-  if (message === "") message = error instanceof Error ? error.message : String(error);
-  // Driver messages do not normally echo credentials; make sure of it.
-  for (const secret of secrets) if (secret !== "") message = message.split(secret).join("***");
-  return message.replace(/\s*\n\s*/g, " ");
-}
-
 function unreachable(
   server: string,
   url: string,
@@ -73,20 +66,7 @@ function unreachable(
   secrets: readonly string[],
   hint: string,
 ): never {
-  const shown = redactUrl(url);
-  throw new ConnectionError(
-    `cannot connect to ${server} at ${shown} (${reasonOf(error, secrets)}); ${hint}`,
-    shown,
-    { cause: error },
-  );
-}
-
-function passwordOf(url: string): string {
-  try {
-    return decodeURIComponent(new URL(url).password);
-  } catch {
-    return "";
-  }
+  throw serverUnreachableError({ server, url, error, secrets, hint });
 }
 
 async function startEmbedded(dataDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -106,7 +86,7 @@ async function startEmbedded(dataDir: string): Promise<{ url: string; stop: () =
   } catch (error) {
     unlock?.();
     throw new ConnectionError(
-      `cannot start the embedded PostgreSQL in ${dataDir}: ${reasonOf(error, [])}; ` +
+      `cannot start the embedded PostgreSQL in ${dataDir}: ${failureReason(error)}; ` +
         "set APP__EVT_LOG__POSTGRES__DATA_DIR to use another directory",
       dataDir,
       { cause: error },
@@ -157,27 +137,27 @@ async function openPostgres(
     if (error instanceof ConfigurationError) throw error;
     if (embedded) {
       throw new ConnectionError(
-        `the embedded PostgreSQL in ${config.dataDir} failed: ${reasonOf(error, [])}`,
+        `the embedded PostgreSQL in ${config.dataDir} failed: ${failureReason(error)}`,
         config.dataDir,
         { cause: error },
       );
     }
-    return unreachable("PostgreSQL", url, error, [passwordOf(url)], START_HINTS.postgres);
+    return unreachable("PostgreSQL", url, error, [], START_HINTS.postgres);
   }
 }
 
 async function openNats(config: CounterConfig["evtLog"]["nats"], logger: Logger): Promise<OpenedStores> {
   const { url, stream } = config;
-  const secrets = [config.password, config.token, passwordOf(url)];
+  const secrets = [config.password, config.token];
   let connection: NatsConnection | undefined;
   try {
     connection = await openNatsConnection(config);
     const evtLog = await NatsEvtLog.connect({
       connection,
-      stream: { name: stream, subjectPrefix: subjectPrefixOf(config) },
+      stream: { name: stream, subjectPrefix: natsSubjectPrefix(config) },
       logger,
     });
-    const snapshotStore = await NatsSnapshotStore.create({ connection, bucket: bucketOf(config) });
+    const snapshotStore = await NatsSnapshotStore.create({ connection, bucket: natsSnapshotBucket(config) });
     const nc = connection;
     return {
       evtLog,

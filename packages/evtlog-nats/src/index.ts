@@ -2,6 +2,8 @@
 
 // Connecting
 export { DEFAULT_NATS_URL, type NatsConnectOptions } from "./connect-nats.js";
+// Listing entities (operators)
+export type { EntityIdsOptions } from "./entity-ids.js";
 export { Header } from "./envelope.js";
 export { NatsEvtLog } from "./nats-evt-log.js";
 export type { NatsEvtLogOptions } from "./nats-evt-log-options.js";

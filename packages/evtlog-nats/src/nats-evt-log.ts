@@ -30,6 +30,7 @@ import {
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { connectNats, natsTarget, reason, setupError } from "./connect-nats.js";
 import { NatsEvtDeletion } from "./delete-evts.js";
+import { type EntityIdsOptions, readEntityIds } from "./entity-ids.js";
 import { type EntityMessage, EntityMessages } from "./entity-messages.js";
 import { type DecodedBatch, decodeEvtBatch, encodeEvtBatch, Header, peekBatchRange } from "./envelope.js";
 import { LastMessageCache } from "./last-message-cache.js";
@@ -68,6 +69,7 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
   readonly #publishAttempts: number;
   readonly #logger: Logger;
   readonly #deletion: NatsEvtDeletion;
+  readonly #jsm: JetStreamManager;
   #closed = false;
   /** Aborted by `close()`: live by-type readers end then, as they do on their own signal. */
   readonly #closing = new AbortController();
@@ -84,6 +86,7 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
   }) {
     const { options } = fields;
     this.#nc = fields.nc;
+    this.#jsm = fields.jsm;
     this.#ownsConnection = fields.ownsConnection;
     this.#messages = fields.messages;
     this.#js = jetstream(fields.nc);
@@ -389,6 +392,15 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
       // A foreign message: its position is still the head; the server's receive time stands in.
     }
     return { position: toPosition(last.seq, Math.max(0, (range?.count ?? 1) - 1)), recordedAt };
+  }
+
+  /**
+   * Ids of the entities of `type` that have messages in the stream, in JavaScript string order, a page at a
+   * time: pass the last id of a page as `after`. For operators (the `eventsourced entities list` command);
+   * the server lists all of the type's subjects for each call (see `entity-ids.ts`).
+   */
+  entityIds(type: string, options: EntityIdsOptions = {}): Promise<string[]> {
+    return readEntityIds(this.#jsm, this.#stream, this.#subjects, type, options);
   }
 
   /**

@@ -1,5 +1,7 @@
 // The event log
 
+// Listing entities (operators)
+export type { EntityIdsOptions } from "./entity-ids.js";
 // Monitoring
 export type { GroupCommitStats, PersistHook, WrittenPersist } from "./group-commit.js";
 // The pool interface the log needs (`pg.Pool` satisfies it)

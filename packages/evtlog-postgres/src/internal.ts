@@ -19,6 +19,7 @@ export {
   setupError,
   sqlState,
 } from "./pg-errors.js";
-export { quoteIdentifier, SQL_IDENTIFIER_PATTERN } from "./sql-identifier.js";
 // Versioned schema setup
+export { LOG_SCHEMA_VERSION } from "./schema.js";
+export { quoteIdentifier, SQL_IDENTIFIER_PATTERN } from "./sql-identifier.js";
 export { runVersionedSetup, type VersionedComponent, versionTable } from "./versioned-setup.js";

@@ -21,6 +21,7 @@ import { AppendSignal } from "./append-signal.js";
 import { connectionTarget } from "./connection-target.js";
 import { createPool, type OwnedPool } from "./create-pool.js";
 import { PostgresEvtDeletion } from "./delete-evts.js";
+import { type EntityIdsOptions, entityIdsStatement, readEntityIds } from "./entity-ids.js";
 import { evtsByIdStatement, readEvtsById } from "./evts-by-id.js";
 import { evtsByTypeStatement, readEvtsByType } from "./evts-by-type.js";
 import { type GroupCommitStats, GroupCommitter, type PersistHook } from "./group-commit.js";
@@ -241,6 +242,15 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
         cause: err,
       });
     }
+  }
+
+  /**
+   * Ids of the entities of `type` that have (or had: a deleted entity is still listed) events, in ascending
+   * order of the database's text collation, a page at a time: pass the last id of a page as `after`. For
+   * operators (the `eventsourced entities list` command); one index range scan.
+   */
+  entityIds(type: string, options: EntityIdsOptions = {}): Promise<string[]> {
+    return readEntityIds(this.#pool, entityIdsStatement(this.#config.tables.streams), type, options);
   }
 
   /** See {@link EvtLog.evtsByType}: invalid arguments are refused when iteration starts, before any query. */

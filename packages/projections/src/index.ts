@@ -27,7 +27,9 @@ export type {
   Advance,
   DeadLetter,
   Fence,
+  OperatorRequest,
   ProjectionRow,
   ProjectionStore,
+  StoredOperatorRequest,
   StoredProjectionStatus,
 } from "./projection-store.js";

@@ -5,14 +5,18 @@ import { delay } from "./delay.js";
 import { ProjectionStoppedError } from "./errors.js";
 import { isInfrastructureError } from "./infrastructure-error.js";
 import type { ProjectionLeaseKeeper } from "./lease.js";
+import { performOperatorRequests } from "./operator-requests.js";
 import { PositionWaiters } from "./position-waiters.js";
 import { decodeRecord } from "./projected-evt.js";
 import type { ProjectionHandler } from "./projection-handler.js";
 import type { ProjectionOptions } from "./projection-options.js";
 import type { ProjectionState, ProjectionStatus } from "./projection-status.js";
+import type { ProjectionRow } from "./projection-store.js";
 import { acquireLease, type HeldLease, storeFailure } from "./runtime-retries.js";
 
 class LeaseLostError extends Error {}
+
+const hasRequests = (row: ProjectionRow): boolean => row.requests !== undefined && row.requests.length > 0;
 
 interface Maintenance {
   run(): Promise<void>;
@@ -193,6 +197,10 @@ export class ProjectionRuntime<E> {
       await this.#runMaintenance();
       return;
     }
+    if (row.requests !== undefined && row.requests.length > 0) {
+      await performOperatorRequests(this.#options, this.#logger, row.requests);
+      return;
+    }
     if (row.status !== "running") {
       // A failure recorded by this instance keeps its typed error; one recorded elsewhere is known by its text.
       const failure = row.status === "failed" ? (this.#error ?? new Error(row.error ?? "failed")) : undefined;
@@ -248,7 +256,7 @@ export class ProjectionRuntime<E> {
   async #checkStoredStatus(interrupt: AbortController): Promise<void> {
     try {
       const row = await this.#handler.store.load(this.name);
-      if (row !== undefined && row.status !== "running") interrupt.abort();
+      if (row !== undefined && (row.status !== "running" || hasRequests(row))) interrupt.abort();
     } catch {
       // The read or the next save notices a store that is away.
     }
@@ -267,7 +275,7 @@ export class ProjectionRuntime<E> {
       if (signal.aborted || lost?.aborted || this.#maintenance.length > 0) return;
       try {
         const row = await this.#handler.store.load(this.name);
-        if (row?.status === "running") return;
+        if (row?.status === "running" || (row !== undefined && hasRequests(row))) return;
       } catch {
         // Checked again after the next interval.
       }

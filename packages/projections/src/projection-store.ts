@@ -17,7 +17,21 @@ export interface ProjectionRow {
   readonly error?: string | undefined;
   /** `recordedAt` of the last event applied (the log's clock), for the lag in time. */
   readonly lastEventAt?: Date | undefined;
+  /** Operator requests waiting for the active instance (see {@link ProjectionStore.request}), oldest first. */
+  readonly requests?: readonly StoredOperatorRequest[] | undefined;
 }
+
+/**
+ * Maintenance an operator asks for from outside the application (the `eventsourced` CLI), performed by the
+ * active instance between batches with the projection's own handler: a rebuild (the handler's `reset` and
+ * checkpoint 0) or the re-drive of one dead letter.
+ */
+export type OperatorRequest =
+  | { readonly kind: "rebuild" }
+  | { readonly kind: "redrive"; readonly position: number };
+
+/** An {@link OperatorRequest} as stored: with an id (to complete it) and when it was made. */
+export type StoredOperatorRequest = OperatorRequest & { readonly id: string; readonly requestedAt: Date };
 
 /** An event the projection gave up on (outcome `"dead-letter"`), stored beside its checkpoint. */
 export interface DeadLetter {
@@ -83,4 +97,11 @@ export interface ProjectionStore {
   deadLetters(name: string): Promise<DeadLetter[]>;
   /** Removes one dead letter; false when there was none at `position`. */
   deleteDeadLetter(name: string, position: number): Promise<boolean>;
+  /**
+   * Optional: stores `request` in the projection's row, where the active instance finds it at its next
+   * status poll and performs it; `undefined` when the projection has no row (it never ran).
+   */
+  request?(name: string, request: OperatorRequest): Promise<StoredOperatorRequest | undefined>;
+  /** Optional (with {@link request}): removes a request once it was performed or given up. */
+  completeRequest?(name: string, id: string): Promise<void>;
 }

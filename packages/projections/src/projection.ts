@@ -1,6 +1,6 @@
-import { ConfigurationError, type TypedEvtRecord } from "@eventsourced/core";
+import { ConfigurationError } from "@eventsourced/core";
 import type { ProcessorStats } from "./batch-processor.js";
-import { decodeRecord, isUndecodable } from "./projected-evt.js";
+import { redriveDeadLetter } from "./operator-requests.js";
 import type { ProjectionHandler } from "./projection-handler.js";
 import { type ProjectionOptions, validateProjectionOptions } from "./projection-options.js";
 import { ProjectionRuntime } from "./projection-runtime.js";
@@ -125,13 +125,8 @@ export class Projection<E> {
    */
   redrive(position: number): Promise<void> {
     return this.#runtime.maintain(async () => {
-      const letter = (await this.#handler.store.deadLetters(this.name)).find((l) => l.position === position);
-      if (letter === undefined)
+      if (!(await redriveDeadLetter(this.name, this.#handler, this.#options.binarizer, position)))
         throw new ConfigurationError(`no dead letter at position ${position}`, "position", "redrive");
-      const record: TypedEvtRecord = { ...letter };
-      const decoded = decodeRecord(record, this.#options.binarizer);
-      if (isUndecodable(decoded)) throw decoded.error;
-      await this.#handler.redrive(decoded, letter);
     });
   }
 

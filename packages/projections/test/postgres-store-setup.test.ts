@@ -1,5 +1,5 @@
 import { isEventSourcedError } from "@eventsourced/core";
-import { PostgresProjectionStore } from "@eventsourced/projections/postgres";
+import { PostgresProjectionStore, PROJECTION_SCHEMA_VERSION } from "@eventsourced/projections/postgres";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dropSchema, namedPool, uniqueSchemaName } from "./support/pg-env.js";
@@ -21,7 +21,10 @@ describe("PostgresProjectionStore.create", () => {
     const versions = await pool.query(
       `SELECT component, version FROM "${schema}".eventsourced_schema_version ORDER BY component`,
     );
-    expect(versions.rows).toEqual([{ component: "projections:projections", version: 1 }]);
+    expect(versions.rows).toEqual([
+      { component: "projections:projections", version: PROJECTION_SCHEMA_VERSION },
+    ]);
+    expect(PROJECTION_SCHEMA_VERSION).toBe(2); // 2: operator requests (ADR 0106)
   });
 
   it("rejects an unreachable server with ConnectionError naming host, port and database, never the password", async () => {

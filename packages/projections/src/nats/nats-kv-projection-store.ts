@@ -3,12 +3,15 @@ import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ProjectionFencedError } from "../errors.js";
+import { fromRequestJson, newRequestJson, type OperatorRequestJson } from "../operator-request-json.js";
 import type {
   Advance,
   DeadLetter,
   Fence,
+  OperatorRequest,
   ProjectionRow,
   ProjectionStore,
+  StoredOperatorRequest,
   StoredProjectionStatus,
 } from "../projection-store.js";
 
@@ -32,6 +35,7 @@ interface CheckpointValue {
   readonly status: StoredProjectionStatus;
   readonly error?: string | undefined;
   readonly lastEventAt?: string | undefined;
+  readonly requests?: readonly OperatorRequestJson[];
 }
 
 /** A stored dead letter (JSON, bytes in base64). */
@@ -110,6 +114,22 @@ export class NatsKvProjectionStore implements ProjectionStore {
     return entry === undefined ? undefined : toRow(name, entry.value);
   }
 
+  /**
+   * Every projection's row, by name (for operators: the `eventsourced projections list` command). Reads the
+   * bucket's keys: one round trip per projection.
+   */
+  async list(): Promise<ProjectionRow[]> {
+    const names: string[] = [];
+    // Checkpoint keys are single tokens (projection names have no dots); dead letters are `<name>.dl.<n>`.
+    for await (const key of await this.#kv.keys("*")) names.push(key);
+    const rows: ProjectionRow[] = [];
+    for (const name of names.sort()) {
+      const row = await this.load(name);
+      if (row !== undefined) rows.push(row);
+    }
+    return rows;
+  }
+
   async save(fence: Fence, advance: Advance): Promise<void> {
     // Before the checkpoint: a crash in between re-applies the event and rewrites the same key.
     for (const letter of advance.deadLetters) await this.#putDeadLetter(letter);
@@ -150,6 +170,22 @@ export class NatsKvProjectionStore implements ProjectionStore {
     }
   }
 
+  async request(name: string, request: OperatorRequest): Promise<StoredOperatorRequest | undefined> {
+    const json = newRequestJson(request);
+    const done = await this.#modify(name, (value) => ({
+      ...value,
+      requests: [...(value.requests ?? []), json],
+    }));
+    return done ? fromRequestJson(json) : undefined;
+  }
+
+  async completeRequest(name: string, id: string): Promise<void> {
+    await this.#modify(name, (value) => ({
+      ...value,
+      requests: (value.requests ?? []).filter((r) => r.id !== id),
+    }));
+  }
+
   async deadLetters(name: string): Promise<DeadLetter[]> {
     const keys: string[] = [];
     for await (const key of await this.#kv.keys(`${name}.dl.*`)) keys.push(key);
@@ -186,11 +222,12 @@ export class NatsKvProjectionStore implements ProjectionStore {
     await this.#kv.put(key, JSON.stringify(value));
   }
 
-  async #modify(name: string, change: (value: CheckpointValue) => CheckpointValue): Promise<void> {
+  /** Read-modify-write by compare-and-set; false when there is no checkpoint. */
+  async #modify(name: string, change: (value: CheckpointValue) => CheckpointValue): Promise<boolean> {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const entry = await this.#read(name);
-      if (entry === undefined) return;
-      if (await this.#write(name, change(entry.value), entry.revision)) return;
+      if (entry === undefined) return false;
+      if (await this.#write(name, change(entry.value), entry.revision)) return true;
     }
     throw new Error(`projection ${JSON.stringify(name)}: the checkpoint kept changing`);
   }
@@ -246,6 +283,9 @@ function toRow(name: string, value: CheckpointValue): ProjectionRow {
     status: value.status,
     error: value.error,
     lastEventAt: value.lastEventAt === undefined ? undefined : new Date(value.lastEventAt),
+    ...(value.requests === undefined || value.requests.length === 0
+      ? {}
+      : { requests: value.requests.map(fromRequestJson) }),
   };
 }
 

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "@eventsourced/core";
+import { fromRequestJson, type OperatorRequestJson } from "../operator-request-json.js";
 import { PROJECTION_NAME_PATTERN } from "../projection-options.js";
 import type { Advance, Fence, ProjectionRow, StoredProjectionStatus } from "../projection-store.js";
 import type { ProjectionTables } from "./projection-tables.js";
@@ -14,10 +15,11 @@ export interface Row {
   status: StoredProjectionStatus;
   error: string | null;
   last_event_at: Date | null;
+  requests: OperatorRequestJson[];
 }
 
 /** The columns of a checkpoint row, in {@link Row} order. */
-export const ROW_COLUMNS = "name, type, position, epoch, status, error, last_event_at";
+export const ROW_COLUMNS = "name, type, position, epoch, status, error, last_event_at, requests";
 
 /** Raised by the checkpoint block of `PostgresProjectionStore.commitWith` (a code of our own). */
 export const FENCED_SQLSTATE = "ESF01";
@@ -32,6 +34,7 @@ export function toRow(row: Row): ProjectionRow {
     status: row.status,
     error: row.error ?? undefined,
     lastEventAt: row.last_event_at ?? undefined,
+    ...(row.requests.length === 0 ? {} : { requests: row.requests.map(fromRequestJson) }),
   };
 }
 

@@ -11,3 +11,4 @@ export {
 } from "./inline-projections.js";
 export type { PgClientLike, PgPoolLike, PgQueryable, PgResultLike } from "./pg-like.js";
 export { PostgresProjectionStore, type PostgresProjectionStoreOptions } from "./postgres-projection-store.js";
+export { PROJECTION_SCHEMA_VERSION } from "./projection-tables.js";

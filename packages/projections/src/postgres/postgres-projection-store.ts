@@ -6,12 +6,15 @@ import {
   setupError,
 } from "@eventsourced/evtlog-postgres/internal";
 import { ProjectionFencedError } from "../errors.js";
+import { fromRequestJson, newRequestJson } from "../operator-request-json.js";
 import type {
   Advance,
   DeadLetter,
   Fence,
+  OperatorRequest,
   ProjectionRow,
   ProjectionStore,
+  StoredOperatorRequest,
   StoredProjectionStatus,
 } from "../projection-store.js";
 import { checkpointAndCommitSql, FENCED_SQLSTATE, ROW_COLUMNS, type Row, toRow } from "./checkpoint-sql.js";
@@ -181,6 +184,12 @@ export class PostgresProjectionStore implements ProjectionStore {
     return row === undefined ? undefined : toRow(row);
   }
 
+  /** Every projection's row, by name (for operators: the `eventsourced projections list` command). */
+  async list(): Promise<ProjectionRow[]> {
+    const res = await this.#pool.query(`SELECT ${ROW_COLUMNS} FROM ${this.#t.projections} ORDER BY name`);
+    return (res.rows as Row[]).map(toRow);
+  }
+
   /** At-least-once saves: autocommit when there are no dead letters, one transaction when there are. */
   async save(fence: Fence, advance: Advance): Promise<void> {
     if (advance.deadLetters.length === 0) return this.saveIn(this.#pool, fence, advance);
@@ -255,6 +264,24 @@ export class PostgresProjectionStore implements ProjectionStore {
         position,
       ]);
     });
+  }
+
+  async request(name: string, request: OperatorRequest): Promise<StoredOperatorRequest | undefined> {
+    const json = newRequestJson(request);
+    const res = await this.#pool.query(
+      `UPDATE ${this.#t.projections} SET requests = requests || jsonb_build_array($2::jsonb) WHERE name = $1`,
+      [name, JSON.stringify(json)],
+    );
+    return res.rowCount === 1 ? fromRequestJson(json) : undefined;
+  }
+
+  async completeRequest(name: string, id: string): Promise<void> {
+    await this.#pool.query(
+      `UPDATE ${this.#t.projections}
+       SET requests = coalesce((SELECT jsonb_agg(r) FROM jsonb_array_elements(requests) r WHERE r->>'id' <> $2), '[]'::jsonb)
+       WHERE name = $1`,
+      [name, id],
+    );
   }
 
   async deadLetters(name: string): Promise<DeadLetter[]> {

@@ -52,6 +52,12 @@ export function projectionTables(schemaName: string, tableName: string): Project
         failed_at    timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (name, position)
       );`,
+      // 2: operator requests (rebuild, re-drive) for the active instance, read with the row by its status poll.
+      `ALTER TABLE ${projections} ADD COLUMN IF NOT EXISTS requests jsonb NOT NULL DEFAULT '[]'::jsonb;`,
     ],
   };
 }
+
+/** The schema version of the projection tables this code writes and reads (for `eventsourced schema status`). */
+export const PROJECTION_SCHEMA_VERSION: number = projectionTables("eventsourced", "projections").migrations
+  .length;

@@ -1,11 +1,14 @@
+import { randomUUID } from "node:crypto";
 import { ConfigurationError } from "@eventsourced/core";
 import { ProjectionFencedError } from "../errors.js";
 import type {
   Advance,
   DeadLetter,
   Fence,
+  OperatorRequest,
   ProjectionRow,
   ProjectionStore,
+  StoredOperatorRequest,
   StoredProjectionStatus,
 } from "../projection-store.js";
 
@@ -75,6 +78,22 @@ export class InMemoryProjectionStore implements ProjectionStore {
 
   async deleteDeadLetter(name: string, position: number): Promise<boolean> {
     return this.#letters(name).delete(position);
+  }
+
+  async request(name: string, request: OperatorRequest): Promise<StoredOperatorRequest | undefined> {
+    const row = this.#rows.get(name);
+    if (row === undefined) return undefined;
+    const stored: StoredOperatorRequest = { ...request, id: randomUUID(), requestedAt: new Date() };
+    this.#rows.set(name, { ...row, requests: [...(row.requests ?? []), stored] });
+    return stored;
+  }
+
+  async completeRequest(name: string, id: string): Promise<void> {
+    const row = this.#rows.get(name);
+    if (row === undefined) return;
+    const { requests = [], ...rest } = row;
+    const left = requests.filter((r) => r.id !== id);
+    this.#rows.set(name, left.length === 0 ? rest : { ...rest, requests: left });
   }
 
   #letters(name: string): Map<number, DeadLetter> {

@@ -7,3 +7,4 @@ export type {
   PgResultLike,
 } from "@eventsourced/evtlog-postgres";
 export { PostgresSnapshotStore, type PostgresSnapshotStoreOptions } from "./postgres-snapshot-store.js";
+export { SNAPSHOT_SCHEMA_VERSION } from "./snapshot-schema.js";

@@ -176,5 +176,32 @@ export function describeProjectionStoreContract(
         expect(row?.lastEventAt).toBeUndefined();
         expect((await store.deadLetters(name)).map((l) => l.position)).toEqual([5]);
       }));
+
+    it("keeps operator requests in the row, oldest first, across saves and claims, until completed", () =>
+      withStore(async (store) => {
+        if (store.request === undefined || store.completeRequest === undefined) return;
+        const name = uniqueName();
+        expect(await store.request(name, { kind: "rebuild" })).toBeUndefined();
+        await store.claim(name, "account", 0);
+        const first = await store.request(name, { kind: "redrive", position: 5 });
+        const second = await store.request(name, { kind: "rebuild" });
+        expect(first).toMatchObject({ kind: "redrive", position: 5 });
+        expect(first?.requestedAt).toBeInstanceOf(Date);
+        await store.save(
+          { name, epoch: 0, position: 0 },
+          { position: 3, lastEventAt: undefined, deadLetters: [] },
+        );
+        await store.setStatus(name, "paused");
+        const claimed = await store.claim(name, "account", 1);
+        expect(claimed.requests?.map((r) => [r.id, r.kind])).toEqual([
+          [first?.id, "redrive"],
+          [second?.id, "rebuild"],
+        ]);
+        await store.completeRequest(name, first?.id ?? "");
+        expect((await store.load(name))?.requests?.map((r) => r.id)).toEqual([second?.id]);
+        await store.completeRequest(name, second?.id ?? "");
+        expect((await store.load(name))?.requests).toBeUndefined();
+        expect(await store.load(name)).toMatchObject({ position: 3, epoch: 1, status: "paused" });
+      }));
   });
 }

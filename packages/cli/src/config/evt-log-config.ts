@@ -1,0 +1,82 @@
+import type { SectionSpec } from "./field-spec.js";
+
+/** The `evtLog` section of a configuration: which log, and where its server is. */
+export interface EvtLogConfig {
+  readonly kind: "postgres" | "nats";
+  readonly postgres: {
+    /** Empty: the embedded PGlite database in `dataDir` (the counter example's default). */
+    readonly url: string;
+    /** Absolute. */
+    readonly dataDir: string;
+    readonly schema: string;
+  };
+  readonly nats: {
+    readonly url: string;
+    readonly user: string;
+    readonly password: string;
+    readonly token: string;
+    /** Absolute, or empty. */
+    readonly credsFile: string;
+    readonly stream: string;
+    /** Empty: the stream name (see {@link natsSubjectPrefix}). */
+    readonly subjectPrefix: string;
+    /** KV bucket of the snapshots; empty: `<stream>-snapshots` (see {@link natsSnapshotBucket}). */
+    readonly bucket: string;
+  };
+}
+
+const NAME = {
+  regex: /^[A-Za-z][A-Za-z0-9_-]{0,62}$/,
+  description: "a letter, then letters, digits, _ or -",
+};
+const POSTGRES_URL = {
+  regex: /^postgres(ql)?:\/\//,
+  description: "a postgres:// or postgresql:// URL, or empty for the embedded database",
+};
+const SUBJECT_PREFIX = {
+  regex: /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/,
+  description: "dot-separated tokens of letters, digits, _ and -",
+};
+const NATS_URL = { regex: /^(nats|tls|wss?):\/\/|^[^:/]+:\d+$/, description: "a nats:// URL or host:port" };
+
+/**
+ * Every key of the `evtLog` section, without defaults: a program whose file must set every key (the counter
+ * example) uses it as it is; the CLI adds defaults.
+ */
+export const EVT_LOG_CONFIG_SCHEMA = {
+  kind: { type: "enum", values: ["postgres", "nats"] },
+  postgres: {
+    url: { type: "string", allowEmpty: true, secret: true, pattern: POSTGRES_URL },
+    dataDir: { type: "string", path: true },
+    schema: { type: "string", pattern: NAME },
+  },
+  nats: {
+    url: { type: "string", secret: true, pattern: NATS_URL },
+    user: { type: "string", allowEmpty: true },
+    password: { type: "string", allowEmpty: true, secret: true },
+    token: { type: "string", allowEmpty: true, secret: true },
+    credsFile: { type: "string", allowEmpty: true, path: true },
+    stream: { type: "string", pattern: NAME },
+    subjectPrefix: { type: "string", allowEmpty: true, pattern: SUBJECT_PREFIX },
+    bucket: { type: "string", allowEmpty: true, pattern: NAME },
+  },
+} as const satisfies SectionSpec;
+
+/** Plain env vars honoured below `APP__...` overrides, because tools and CI commonly set them. */
+export const EVT_LOG_CONVENTIONAL_ENV: ReadonlyArray<readonly [string, string]> = [
+  ["DATABASE_URL", "evtLog.postgres.url"],
+  ["NATS_URL", "evtLog.nats.url"],
+];
+
+/**
+ * The subjects' prefix: the stream name unless set, so that two streams never claim the same subjects and
+ * a fresh stream never meets the snapshots of an old one.
+ */
+export function natsSubjectPrefix(nats: EvtLogConfig["nats"]): string {
+  return nats.subjectPrefix || nats.stream;
+}
+
+/** The snapshots' KV bucket: `<stream>-snapshots` unless set. */
+export function natsSnapshotBucket(nats: EvtLogConfig["nats"]): string {
+  return nats.bucket || `${nats.stream}-snapshots`;
+}
