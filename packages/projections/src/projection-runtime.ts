@@ -5,6 +5,7 @@ import { delay } from "./delay.js";
 import { ProjectionStoppedError } from "./errors.js";
 import { isInfrastructureError } from "./infrastructure-error.js";
 import type { ProjectionLeaseKeeper } from "./lease.js";
+import { type Maintenance, runMaintenance } from "./maintenance.js";
 import { performOperatorRequests } from "./operator-requests.js";
 import { PositionWaiters } from "./position-waiters.js";
 import { decodeRecord } from "./projected-evt.js";
@@ -17,12 +18,6 @@ import { acquireLease, type HeldLease, storeFailure } from "./runtime-retries.js
 class LeaseLostError extends Error {}
 
 const hasRequests = (row: ProjectionRow): boolean => row.requests !== undefined && row.requests.length > 0;
-
-interface Maintenance {
-  run(): Promise<void>;
-  resolve(): void;
-  reject(err: unknown): void;
-}
 
 /**
  * The working part of a `Projection`: one state (`ProjectionState`) with explicit transitions, and the loop
@@ -194,7 +189,7 @@ export class ProjectionRuntime<E> {
     this.#lastEventAt = row.lastEventAt;
     this.#waiters.advance(row.position);
     if (this.#maintenance.length > 0) {
-      await this.#runMaintenance();
+      await runMaintenance(this.#maintenance);
       return;
     }
     if (row.requests !== undefined && row.requests.length > 0) {
@@ -278,17 +273,6 @@ export class ProjectionRuntime<E> {
         if (row?.status === "running" || (row !== undefined && hasRequests(row))) return;
       } catch {
         // Checked again after the next interval.
-      }
-    }
-  }
-
-  async #runMaintenance(): Promise<void> {
-    for (const m of this.#maintenance.splice(0)) {
-      try {
-        await m.run();
-        m.resolve();
-      } catch (err) {
-        m.reject(err);
       }
     }
   }
