@@ -75,6 +75,11 @@ export default defineConfig({
       { find: /^@eventsourced\/projections$/, replacement: src("./packages/projections/src/index.ts") },
       { find: /^@eventsourced\/cli\/config$/, replacement: src("./packages/cli/src/config/index.ts") },
       { find: /^@eventsourced\/cli$/, replacement: src("./packages/cli/src/index.ts") },
+      {
+        find: /^@eventsourced\/cluster\/postgres$/,
+        replacement: src("./packages/cluster/src/postgres/index.ts"),
+      },
+      { find: /^@eventsourced\/cluster$/, replacement: src("./packages/cluster/src/index.ts") },
     ],
   },
   test: {
@@ -84,6 +89,8 @@ export default defineConfig({
       "examples/*/test/**/*.test.ts",
       "bench/test/**/*.test.ts",
     ],
+    // The nemesis harness has its own config (vitest.nemesis.config.ts, `npm run test:nemesis`).
+    exclude: ["**/node_modules/**", "test/nemesis/**", "**/*.nemesis.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ["default", "./test/plain-summary-reporter.ts"],

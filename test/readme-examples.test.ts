@@ -16,8 +16,13 @@ import {
   uniqueSchemaName,
 } from "../packages/evtlog-postgres/test/pg-test-database.js";
 import { useTheCounter } from "./readme-examples/counter.js";
-import { depositOnNats } from "./readme-examples/evtlog-nats.js";
-import { depositOnEmbedded, depositOnPostgres, logOnYourPool } from "./readme-examples/evtlog-postgres.js";
+import { depositOnNats, fenceAfterATakeover } from "./readme-examples/evtlog-nats.js";
+import {
+  depositOnEmbedded,
+  depositOnPostgres,
+  logOnYourPool,
+  writeUnderALease,
+} from "./readme-examples/evtlog-postgres.js";
 import { fencedInsert, leaseOnNats, runWhileLeased, takeShard } from "./readme-examples/leases.js";
 import { snapshotsOnPostgres } from "./readme-examples/snapshots-postgres.js";
 
@@ -76,6 +81,24 @@ describe("the adapter READMEs' examples", () => {
     } finally {
       await deleteStream(nc, name);
       await (await new Kvm(nc).open(`${name}-snapshots`)).destroy().catch(() => {});
+      await nc.close();
+    }
+  });
+
+  it("evtlog-postgres: a fenced write commits under the live tenure and is refused once it is over", async () => {
+    expect(await writeUnderALease(DATABASE_URL, schema("readme_fence"))).toEqual([
+      "written",
+      "refused: nothing written",
+    ]);
+  });
+
+  it("evtlog-nats: after the new owner's epoch marker the previous owner's late write is refused", async () => {
+    const nc = await connectTestNats();
+    const name = uniqueName("readme_markers");
+    try {
+      expect(await fenceAfterATakeover(NATS_URL, name)).toEqual(["refused", "new owner at seqNo 2"]);
+    } finally {
+      await deleteStream(nc, name);
       await nc.close();
     }
   });

@@ -104,3 +104,22 @@ export function timed(
     end: () => inner.end(),
   };
 }
+
+/** What every scenario of the projections benchmark shares: the run's sizes, servers and naming. */
+export interface ProjectionsBench {
+  /** An admin pool (setup, teardown, the raw baselines). */
+  readonly pool: pg.Pool;
+  readonly databaseUrl: string;
+  readonly natsUrl: string;
+  readonly rounds: number;
+  /** Events of the backlog scenarios. */
+  readonly backlog: number;
+  readonly lagRate: number;
+  readonly lagSeconds: number;
+  readonly inlineMs: number;
+  /** `batch.maxEvents` of the projections; `undefined`: the package's default. */
+  readonly batch: number | undefined;
+  /** A schema, stream or projection name unique to this run. */
+  fresh(label: string): string;
+  progress(what: string): void;
+}

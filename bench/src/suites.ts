@@ -18,6 +18,8 @@ export const SUITES: readonly SuiteEntry[] = [
   { name: "nats", budgetSeconds: { quick: 120, full: 360 } },
   { name: "registry", budgetSeconds: { quick: 120, full: 300 }, nodeFlags: ["--expose-gc"] },
   { name: "lifecycle", budgetSeconds: { quick: 180, full: 480 } },
+  { name: "projections", budgetSeconds: { quick: 120, full: 420 } },
+  { name: "cluster", budgetSeconds: { quick: 120, full: 300 } },
 ];
 
 /** The counter example's workload after the suites, once per log: full size, or reduced in quick mode. */

@@ -21,4 +21,32 @@ export async function depositOnNats(servers: string, name: string): Promise<numb
     await Promise.all([evtLog.close(), snapshotStore.close()]);
   }
 }
+
 // #endregion nats
+
+// #region epoch-markers
+import { OwnershipLostError } from "@eventsourced/core";
+
+export async function fenceAfterATakeover(servers: string, name: string): Promise<string[]> {
+  const previousOwner = await NatsEvtLog.connect({ servers, stream: { name, subjectPrefix: name } });
+  const newOwner = await NatsEvtLog.connect({ servers, stream: { name, subjectPrefix: name } });
+  const evt = { bytes: new TextEncoder().encode("{}") };
+  try {
+    await previousOwner.persist("order", "o-1", 0, [evt], { fence: { epoch: 1, owner: "node-a" } });
+    // node-b took the shard over under epoch 2: it fences each entity before reading it.
+    const shardLog = newOwner.fenced({ epoch: 2, owner: "node-b" });
+    let seqNo = 0;
+    for await (const record of shardLog.evtsById("order", "o-1", { from: 1 })) seqNo = record.seqNo;
+    const late = await previousOwner
+      .persist("order", "o-1", 1, [evt], { fence: { epoch: 1, owner: "node-a" } })
+      .then(
+        () => "written",
+        (err: unknown) => (err instanceof OwnershipLostError ? "refused" : "failed"),
+      );
+    await shardLog.persist("order", "o-1", seqNo, [evt]);
+    return [late, `new owner at seqNo ${seqNo + 1}`]; // ["refused", "new owner at seqNo 2"]
+  } finally {
+    await Promise.all([previousOwner.close(), newOwner.close()]);
+  }
+}
+// #endregion epoch-markers

@@ -49,4 +49,37 @@ export async function depositOnEmbedded(dataDir: string): Promise<number | undef
     await embedded.stop();
   }
 }
+
 // #endregion embedded
+
+// #region strict-fencing
+import { isEventSourcedError } from "@eventsourced/core";
+import { PostgresLeaseStore } from "@eventsourced/leases/postgres";
+
+export async function writeUnderALease(connectionString: string, schema: string): Promise<string[]> {
+  const leaseStore = await PostgresLeaseStore.create({ connectionString, schema, ttlMs: 5_000 });
+  const log = await PostgresEvtLog.create({
+    connectionString,
+    schema,
+    fencing: { leaseTable: leaseStore.table },
+  });
+  const outcomes: string[] = [];
+  try {
+    const grant = await leaseStore.tryAcquire("shard.orders.7", "node-a");
+    if (grant === undefined) return outcomes;
+    const shardLog = log.fenced({ key: grant.key, owner: grant.owner, epoch: grant.epoch });
+    const evt = { bytes: new TextEncoder().encode("{}") };
+    await shardLog.persist("order", "o-1", 0, [evt]);
+    outcomes.push("written");
+    await leaseStore.release(grant); // the tenure is over (as after an expiry or a takeover)
+    await shardLog.persist("order", "o-1", 1, [evt]).catch((err: unknown) => {
+      if (isEventSourcedError(err, "OWNERSHIP_LOST")) outcomes.push("refused: nothing written");
+    });
+    return outcomes; // ["written", "refused: nothing written"]
+  } finally {
+    await log.close();
+    await leaseStore.close();
+  }
+}
+
+// #endregion strict-fencing

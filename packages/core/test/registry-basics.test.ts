@@ -168,6 +168,16 @@ describe("EntityRegistry", () => {
     expect(await foldedLog(odd, "e3")).toBe(1);
   });
 
+  it("a command with a timeout keeps its idempotency key when it waits for a spawn (a retry is a duplicate)", async () => {
+    const evtLog = new InMemoryEvtLog();
+    const registry = track(new EntityRegistry(counter, { evtLog, logger: silentLogger }));
+    const options = { idempotencyKey: "cmd-1", timeoutMs: 5_000, metadata: { correlationId: "r" } };
+    expect(await registry.send("k", inc(2), options)).toMatchObject({ kind: "accepted", seqNo: 1 });
+    await registry.passivate("k");
+    expect(await registry.send("k", inc(2), options)).toEqual({ kind: "duplicate", seqNo: 1, position: 1 });
+    expect(await foldedLog(evtLog, "k")).toBe(2);
+  });
+
   it("a caller's timeoutMs also bounds the wait for recovery", async () => {
     const evtLog = new FaultyEvtLog(new InMemoryEvtLog(), { latencyMs: 200 });
     const registry = track(new EntityRegistry(counter, { evtLog }));

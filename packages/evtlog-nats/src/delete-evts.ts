@@ -11,6 +11,7 @@ import type { JetStreamManager, MsgRequest, StoredMsg } from "@nats-io/jetstream
 import { reason } from "./connect-nats.js";
 import type { EntityMessages } from "./entity-messages.js";
 import { Header, peekBatchRange } from "./envelope.js";
+import { markerLastSeqNo } from "./epoch-marker.js";
 import type { Subjects } from "./subjects.js";
 
 /** What the deletion needs from the log it belongs to. */
@@ -142,7 +143,11 @@ export class NatsEvtDeletion {
       : // The server's message-get API takes next_by_subj too; nats.js types only the direct variant.
         await jsm.streams.getMessage(stream, query as unknown as MsgRequest);
     if (first === null) return 0;
-    const firstSeqNo = peekBatchRange(first.data)?.firstSeqNo ?? Number(first.header?.get(Header.FirstSeq));
+    const marked = markerLastSeqNo(first.header);
+    const firstSeqNo =
+      marked !== undefined
+        ? marked + 1
+        : (peekBatchRange(first.data)?.firstSeqNo ?? Number(first.header?.get(Header.FirstSeq)));
     if (!Number.isSafeInteger(firstSeqNo) || firstSeqNo < 1) {
       throw new ReadError(
         `stream message ${first.seq} of ${type}/${JSON.stringify(id)} is not an event batch`,

@@ -1,6 +1,7 @@
 import { DecodeError } from "@eventsourced/core";
 import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
 import { type BatchRange, Header, peekBatchRange } from "./envelope.js";
+import { markerLastSeqNo, messageEpoch } from "./epoch-marker.js";
 
 /** One stored message of an entity, with the seqNos it holds. */
 export interface EntityMessage extends BatchRange {
@@ -8,6 +9,10 @@ export interface EntityMessage extends BatchRange {
   readonly lastSeqNo: number;
   readonly streamSeq: number;
   readonly data: Uint8Array;
+  /** An epoch marker (no events: `count` 0, `firstSeqNo` = `lastSeqNo` + 1). */
+  readonly marker: boolean;
+  /** The epoch it was written under (`Es-Epoch`), if any. */
+  readonly epoch: number | undefined;
 }
 
 /**
@@ -37,6 +42,30 @@ export class EntityMessages {
     return this.#direct
       ? this.#jsm.direct.getMessage(this.#stream, { last_by_subj: subject })
       : this.#jsm.streams.getMessage(this.#stream, { last_by_subj: subject });
+  }
+
+  /**
+   * The last message on `filter` that is not an epoch marker (null when there is none): the last message
+   * when it is not a marker, else found by stepping back in growing windows (markers come in short runs,
+   * written when entities are activated after a takeover). Without direct get, the last message.
+   */
+  async lastEventOn(filter: string): Promise<StoredMsg | null> {
+    const last = await this.lastOn(filter);
+    if (last === null || markerLastSeqNo(last.header) === undefined || !this.#direct) return last;
+    let end = last.seq; // messages on the filter from `end` to the head are markers
+    for (let step = 16; ; step *= 4) {
+      const start = Math.max(1, end - step);
+      let found: StoredMsg | null = null;
+      for (let seq = start; seq < end; ) {
+        const msg = await this.#jsm.direct.getMessage(this.#stream, { seq, next_by_subj: filter });
+        if (msg === null || msg.seq >= end) break;
+        if (markerLastSeqNo(msg.header) === undefined) found = msg;
+        seq = msg.seq + 1;
+      }
+      if (found !== null) return found;
+      if (start === 1) return null;
+      end = start;
+    }
   }
 
   /**
@@ -74,13 +103,33 @@ export class EntityMessages {
 
 /** The seqNos of a stored message: from the start of its body, else from its headers. */
 function entityMessage(type: string, id: string, msg: StoredMsg): EntityMessage {
+  const epoch = messageEpoch(msg.header);
+  const marked = markerLastSeqNo(msg.header);
+  if (marked !== undefined) {
+    return {
+      firstSeqNo: marked + 1,
+      count: 0,
+      lastSeqNo: marked,
+      streamSeq: msg.seq,
+      data: msg.data,
+      marker: true,
+      epoch,
+    };
+  }
   const range = peekBatchRange(msg.data) ?? headerRange(msg);
   if (range === undefined) {
     throw new DecodeError("event", type, id, 0, {
       cause: new Error(`stream message ${msg.seq} is not an eventsourced event batch`),
     });
   }
-  return { ...range, lastSeqNo: range.firstSeqNo + range.count - 1, streamSeq: msg.seq, data: msg.data };
+  return {
+    ...range,
+    lastSeqNo: range.firstSeqNo + range.count - 1,
+    streamSeq: msg.seq,
+    data: msg.data,
+    marker: false,
+    epoch,
+  };
 }
 
 function headerRange(msg: StoredMsg): BatchRange | undefined {

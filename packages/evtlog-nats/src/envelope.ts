@@ -11,6 +11,15 @@ export const Header = {
   FirstSeq: "Es-First-Seq",
   /** Number of events in the message (first + count - 1 is the entity's last seqNo after it). */
   Count: "Es-Count",
+  /**
+   * Marks an epoch marker: a message without events (empty body) written by `NatsEvtLog.fence`; its value
+   * is the entity's last seqNo at the marker. Readers skip markers.
+   */
+  Marker: "Es-Marker",
+  /** The lease epoch a marker or a fenced persist was written under. */
+  Epoch: "Es-Epoch",
+  /** The owner (process) that wrote a marker or a fenced persist, for audit. */
+  Owner: "Es-Owner",
 } as const;
 
 /** The seqNos a message holds: `firstSeqNo .. firstSeqNo + count - 1`. */

@@ -5,7 +5,10 @@ export { DEFAULT_NATS_URL, type NatsConnectOptions } from "./connect-nats.js";
 // Listing entities (operators)
 export type { EntityIdsOptions } from "./entity-ids.js";
 export { Header } from "./envelope.js";
-export { NatsEvtLog } from "./nats-evt-log.js";
+// Strict fencing: epoch markers
+export type { NatsFence } from "./epoch-marker.js";
+export { type FenceableNatsLog, FencedNatsEvtLog } from "./fenced-nats-evt-log.js";
+export { NatsEvtLog, type NatsPersistOptions } from "./nats-evt-log.js";
 export type { NatsEvtLogOptions } from "./nats-evt-log-options.js";
 export { MAX_EVTS_PER_PERSIST } from "./position.js";
 // The stream

@@ -4,6 +4,8 @@ export interface LastMessage {
   readonly lastSeqNo: number;
   /** The message's stream sequence: the value for `Nats-Expected-Last-Subject-Sequence`. */
   readonly streamSeq: number;
+  /** The epoch the message was written under (`Es-Epoch`), if any: fenced persists check it. */
+  readonly epoch?: number | undefined;
 }
 
 /**

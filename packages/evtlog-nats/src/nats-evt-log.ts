@@ -12,6 +12,7 @@ import {
   InvalidArgumentError,
   type Logger,
   type NewEvt,
+  OwnershipLostError,
   PersistError,
   type Persisted,
   ReadError,
@@ -33,6 +34,8 @@ import { NatsEvtDeletion } from "./delete-evts.js";
 import { type EntityIdsOptions, readEntityIds } from "./entity-ids.js";
 import { type EntityMessage, EntityMessages } from "./entity-messages.js";
 import { type DecodedBatch, decodeEvtBatch, encodeEvtBatch, Header, peekBatchRange } from "./envelope.js";
+import { markerLastSeqNo, type NatsFence, setFenceHeaders, validateNatsFence } from "./epoch-marker.js";
+import { FencedNatsEvtLog } from "./fenced-nats-evt-log.js";
 import { LastMessageCache } from "./last-message-cache.js";
 import type { NatsEvtLogOptions } from "./nats-evt-log-options.js";
 import { MAX_EVTS_PER_PERSIST, resumePoint, toPosition } from "./position.js";
@@ -40,6 +43,7 @@ import { publishPersist } from "./publish-persist.js";
 import { provisionStream, resolveStreamOptions } from "./stream-provisioning.js";
 import { readStream } from "./stream-reader.js";
 import { Subjects } from "./subjects.js";
+import { type FencedHead, writeEpochMarker } from "./write-epoch-marker.js";
 
 /**
  * An {@link EvtLog} on a NATS JetStream stream.
@@ -152,6 +156,13 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
     }
   }
 
+  /**
+   * Always true: `fenced` (epoch markers) needs no configuration, so a cluster fences with it by default.
+   */
+  get strictFencing(): boolean {
+    return true;
+  }
+
   /** The name of the JetStream stream holding the events. */
   get streamName(): string {
     return this.#stream;
@@ -159,13 +170,100 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
 
   /**
    * One message with all of `evts`, expecting the stream sequence of the entity's last message (0 for a new
-   * entity). See {@link EvtLog.persist}; at most `MAX_EVTS_PER_PERSIST` events.
+   * entity). See {@link EvtLog.persist}; at most `MAX_EVTS_PER_PERSIST` events. With `options.fence`, the
+   * message carries the fence's epoch and owner (`Es-Epoch`, `Es-Owner`), and a persist refused because a
+   * newer epoch fenced the entity (see {@link NatsEvtLog.fence}) rejects with `OwnershipLostError`.
    */
   async persist(
     type: string,
     id: string,
     expectedLastSeqNo: number,
     evts: readonly NewEvt[],
+    options?: NatsPersistOptions,
+  ): Promise<Persisted> {
+    const fence = options?.fence;
+    if (fence !== undefined) validateNatsFence(fence);
+    try {
+      return await this.#persist(type, id, expectedLastSeqNo, evts, fence);
+    } catch (err) {
+      if (fence === undefined || !(err instanceof SeqNoConflictError)) throw err;
+      throw (await this.#supersededBy(type, id, fence, err)) ?? err;
+    }
+  }
+
+  /**
+   * Strict fencing on NATS: appends an epoch marker to the entity (a message without events, skipped by
+   * every reader) so that any write prepared before it, such as a previous owner's late persist, conflicts.
+   * Call it when activating an entity after taking its shard over, before reading it; `fenced` does so by
+   * itself. Resolves to the entity's last seqNo. Idempotent per epoch; rejects with `OwnershipLostError`
+   * when a newer epoch already fenced the entity, `InvalidArgumentError` on a malformed fence, and
+   * `PersistError` when the marker could not be written.
+   */
+  async fence(type: string, id: string, fence: NatsFence): Promise<number> {
+    const subject = this.#subjects.entity(type, id);
+    validateNatsFence(fence);
+    if (this.#closed || this.#nc.isClosed()) {
+      throw new PersistError(
+        `cannot fence ${type}/${JSON.stringify(id)}: the event log is closed; nothing was sent`,
+        false,
+      );
+    }
+    let head: FencedHead;
+    try {
+      head = await writeEpochMarker(
+        {
+          js: this.#js,
+          type,
+          id,
+          subject,
+          lastMessage: () => this.#lastMessage(type, id, subject),
+          publish: { timeoutMs: this.#publishTimeoutMs, attempts: this.#publishAttempts },
+        },
+        fence,
+      );
+    } catch (err) {
+      this.#cache.forget(subject);
+      throw err;
+    }
+    this.#cache.set(subject, { ...head, epoch: fence.epoch });
+    return head.lastSeqNo;
+  }
+
+  /**
+   * This log seen through one lease tenure (strict fencing on NATS): the first time the view touches an
+   * entity (read or persist) it writes the entity's epoch marker (see {@link NatsEvtLog.fence}), and its
+   * persists carry the fence. Make one per tenure (for a cluster: per shard and epoch).
+   * @example
+   * const shardLog = log.fenced({ epoch: lease.epoch, owner: lease.owner });
+   */
+  fenced(fence: NatsFence): FencedNatsEvtLog {
+    validateNatsFence(fence);
+    return new FencedNatsEvtLog(this, { ...fence });
+  }
+
+  /** The `OwnershipLostError` for a fenced persist that conflicted, if a newer epoch fenced the entity. */
+  async #supersededBy(
+    type: string,
+    id: string,
+    fence: NatsFence,
+    conflict: SeqNoConflictError,
+  ): Promise<OwnershipLostError | undefined> {
+    const last = await this.#lastMessage(type, id, this.#subjects.entity(type, id)).catch(() => undefined);
+    if (last?.epoch === undefined || last.epoch <= fence.epoch) return undefined;
+    return new OwnershipLostError(
+      type,
+      id,
+      `epoch ${fence.epoch} is superseded: the entity was fenced under epoch ${last.epoch}; nothing was written`,
+      { cause: conflict },
+    );
+  }
+
+  async #persist(
+    type: string,
+    id: string,
+    expectedLastSeqNo: number,
+    evts: readonly NewEvt[],
+    fence: NatsFence | undefined,
   ): Promise<Persisted> {
     // Every argument is checked before anything is sent or looked up.
     const subject = this.#subjects.entity(type, id);
@@ -197,13 +295,23 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
     }
     // The usual case (the entity's own last persist is remembered) publishes without awaiting anything else.
     const cached = this.#cache.get(subject);
-    const expectedStreamSeq =
+    const pinned =
       cached !== undefined && cached.lastSeqNo === expectedLastSeqNo
-        ? cached.streamSeq
+        ? cached
         : await this.#expectedStreamSeq(type, id, subject, expectedLastSeqNo);
+    const expectedStreamSeq = pinned.streamSeq;
+    // The publish will land right after the message it pins: refuse when a newer epoch wrote that one.
+    if (fence !== undefined && pinned.epoch !== undefined && pinned.epoch > fence.epoch) {
+      throw new OwnershipLostError(
+        type,
+        id,
+        `epoch ${fence.epoch} is superseded: the entity was fenced under epoch ${pinned.epoch}; nothing was written`,
+      );
+    }
     const hdrs = headers();
     hdrs.set(Header.FirstSeq, String(expectedLastSeqNo + 1));
     hdrs.set(Header.Count, String(evts.length));
+    if (fence !== undefined) setFenceHeaders(hdrs, fence);
     let ack: { seq: number };
     try {
       ack = await publishPersist(
@@ -216,7 +324,7 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
       throw err;
     }
     const lastSeqNo = expectedLastSeqNo + evts.length;
-    this.#cache.set(subject, { lastSeqNo, streamSeq: ack.seq });
+    this.#cache.set(subject, { lastSeqNo, streamSeq: ack.seq, epoch: fence?.epoch });
     return { seqNo: lastSeqNo, position: toPosition(ack.seq, evts.length - 1) };
   }
 
@@ -277,6 +385,7 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
       logger: this.#logger,
     })) {
       for (const msg of msgs) {
+        if (markerLastSeqNo(msg.headers) !== undefined) continue;
         const range = peekBatchRange(msg.data) ?? this.#decode(type, id, msg.data, msg.seq);
         if (expected !== undefined && range.firstSeqNo !== expected) {
           throw new ReadError(
@@ -332,6 +441,7 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
       logger: this.#logger,
     })) {
       for (const msg of msgs) {
+        if (markerLastSeqNo(msg.headers) !== undefined) continue;
         const skip = msg.seq === start.streamSeq ? start.index : 0;
         let id: string | undefined;
         let records: DecodedBatch["records"];
@@ -379,7 +489,7 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
     const filter = this.#subjects.byType(type);
     let last: StoredMsg | null;
     try {
-      last = await this.#messages.lastOn(filter);
+      last = await this.#messages.lastEventOn(filter);
     } catch (err) {
       throw asReadError(err, `cannot read the last event of type ${type}`);
     }
@@ -437,7 +547,7 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
     id: string,
     subject: string,
     expectedLastSeqNo: number,
-  ): Promise<number> {
+  ): Promise<{ streamSeq: number; epoch: number | undefined }> {
     let last: EntityMessage | undefined;
     try {
       last = await this.#lastMessage(type, id, subject);
@@ -452,14 +562,15 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
     if (actual !== expectedLastSeqNo) {
       throw new SeqNoConflictError(type, id, expectedLastSeqNo, { actualLastSeqNo: actual });
     }
-    return last?.streamSeq ?? 0;
+    return { streamSeq: last?.streamSeq ?? 0, epoch: last?.epoch };
   }
 
   /** The entity's last message, from the server (never the cache), remembered for the next persist. */
   async #lastMessage(type: string, id: string, subject: string): Promise<EntityMessage | undefined> {
     const last = await this.#messages.last(type, id, subject);
     if (last === undefined) this.#cache.forget(subject);
-    else this.#cache.set(subject, { lastSeqNo: last.lastSeqNo, streamSeq: last.streamSeq });
+    else
+      this.#cache.set(subject, { lastSeqNo: last.lastSeqNo, streamSeq: last.streamSeq, epoch: last.epoch });
     return last;
   }
 
@@ -507,4 +618,10 @@ function validatePositiveInteger(value: number | undefined, key: string): void {
   if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
     throw new ConfigurationError(`invalid ${key} ${value}: a positive integer`, key, "options");
   }
+}
+
+/** Options of one {@link NatsEvtLog.persist}. */
+export interface NatsPersistOptions {
+  /** Write under this tenure: see {@link NatsEvtLog.persist}. */
+  readonly fence?: NatsFence | undefined;
 }

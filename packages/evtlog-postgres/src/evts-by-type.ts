@@ -6,7 +6,7 @@ import {
   validateTypeAndId,
 } from "@eventsourced/core";
 import type { AppendSignal } from "./append-signal.js";
-import { EVT_COLUMNS, type EvtRow, toEvtRecord } from "./evt-row.js";
+import { EVT_COLUMNS, type EvtRow, toTypedEvtRecord } from "./evt-row.js";
 import type { NotificationListener } from "./notification-listener.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 import type { LogTables } from "./schema.js";
@@ -79,7 +79,7 @@ export async function* readEvtsByType(
       if (stopped()) return;
       const position = Number(row.position);
       after = position;
-      yield { ...toEvtRecord(row), type, id: row.id, position };
+      yield toTypedEvtRecord(row, type, row.id, position);
     }
     if (rows.length === context.pageSize) continue;
     if (!live) return;

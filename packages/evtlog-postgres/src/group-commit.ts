@@ -6,6 +6,7 @@ import {
   type Persisted,
   SeqNoConflictError,
 } from "@eventsourced/core";
+import { checkFences, type FenceCheck, ownershipLost, type PersistFence } from "./persist-fence.js";
 import { persistOneParams } from "./persist-one-statement.js";
 import { persistParams } from "./persist-statement.js";
 import { classifyQueryFailure, connectionError, isConnectFailure } from "./pg-errors.js";
@@ -17,6 +18,8 @@ export interface PendingPersist {
   readonly id: string;
   readonly expected: number;
   readonly evts: readonly NewEvt[];
+  /** Strict fencing: written only under this live lease tenure (see `persist-fence.ts`). */
+  readonly fence?: PersistFence | undefined;
   resolve(persisted: Persisted): void;
   reject(err: Error): void;
 }
@@ -63,6 +66,8 @@ export interface GroupCommitterOptions {
   readonly onCommitted: (types: ReadonlySet<string>) => void;
   /** Runs inside each batch's transaction before it commits (inline projections); see `PersistHook`. */
   readonly inTransaction?: PersistHook | undefined;
+  /** Strict fencing: checks the fences of a batch in its transaction, before the write. */
+  readonly fenceCheck?: FenceCheck | undefined;
 }
 
 /** A persist written by a batch whose transaction has not committed yet. */
@@ -210,7 +215,8 @@ export class GroupCommitter {
    * connection, nothing was written (one statement, one transaction), so with `fallback` each persist is
    * retried alone: an unexpected failure caused by one persist then fails that persist only.
    */
-  async #write(batch: PendingPersist[], fallback: boolean): Promise<void> {
+  async #write(toWrite: PendingPersist[], fallback: boolean): Promise<void> {
+    let batch = toWrite;
     let client: PgClientLike;
     try {
       client = await this.#acquire();
@@ -220,7 +226,7 @@ export class GroupCommitter {
       return;
     }
     const { lockKey, notifyChannel, statements } = this.#options;
-    const only = batch.length === 1 && batch[0]!.evts.length === 1 ? batch[0]! : undefined;
+    let only = batch.length === 1 && batch[0]!.evts.length === 1 ? batch[0]! : undefined;
     let values: unknown[];
     try {
       // `persist` validated the events, so this cannot fail; if it does anyway, nothing was sent.
@@ -235,10 +241,31 @@ export class GroupCommitter {
     }
     let result: { won: number[]; positions: (string | number)[] };
     const hook = this.#options.inTransaction;
+    const fenceCheck = batch.some((p) => p.fence !== undefined) ? this.#options.fenceCheck : undefined;
+    const inTransaction = hook !== undefined || fenceCheck !== undefined;
     try {
       // With an inline-projection hook the batch runs in an explicit transaction, so the hook's writes
-      // commit (or roll back) with it; without one, the batch is one autocommit statement.
-      if (hook !== undefined) await client.query("BEGIN");
+      // commit (or roll back) with it; so does a fenced batch, whose lease rows stay locked until COMMIT.
+      // Without either, the batch is one autocommit statement.
+      if (inTransaction) await client.query("BEGIN");
+      if (fenceCheck !== undefined) {
+        // Persists whose tenure is over fail alone, with nothing written; the others go on.
+        const { live, lost } = await checkFences(client, fenceCheck, batch);
+        if (lost.length > 0) {
+          for (const p of lost) p.reject(ownershipLost(p as PendingPersist & { fence: PersistFence }));
+          batch = live;
+          if (batch.length === 0) {
+            await client.query("COMMIT");
+            this.#releaseAfterBatch();
+            return;
+          }
+          only = batch.length === 1 && batch[0]!.evts.length === 1 ? batch[0]! : undefined;
+          values =
+            only !== undefined
+              ? persistOneParams(only, lockKey, notifyChannel)
+              : persistParams(batch, lockKey, notifyChannel);
+        }
+      }
       if (only !== undefined) {
         const res = await client.query({ name: statements.oneName, text: statements.one, values });
         const position = (res.rows[0] as { position: string | number | null }).position;
@@ -250,10 +277,8 @@ export class GroupCommitter {
             : await client.query(statements.batch, values);
         result = res.rows[0] as { won: number[]; positions: (string | number)[] };
       }
-      if (hook !== undefined) {
-        await runHook(client, hook, batch, result);
-        await client.query("COMMIT");
-      }
+      if (hook !== undefined) await runHook(client, hook, batch, result);
+      if (inTransaction) await client.query("COMMIT");
     } catch (caught) {
       const refused = caught instanceof HookRefused;
       const err = refused ? caught.cause : caught;
@@ -274,7 +299,7 @@ export class GroupCommitter {
       if (failure.discardConnection) this.#discardClient(err instanceof Error ? err : new Error(String(err)));
       else {
         // A statement failing inside the explicit transaction aborted it.
-        if (hook !== undefined) await client.query("ROLLBACK").catch(() => {});
+        if (inTransaction) await client.query("ROLLBACK").catch(() => {});
         this.#releaseAfterBatch();
       }
       if (failure.outcomeUnknown) {

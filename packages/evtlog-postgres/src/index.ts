@@ -2,8 +2,11 @@
 
 // Listing entities (operators)
 export type { EntityIdsOptions } from "./entity-ids.js";
+// Strict fencing (L2)
+export { type FenceableLog, FencedEvtLog } from "./fenced-evt-log.js";
 // Monitoring
 export type { GroupCommitStats, PersistHook, WrittenPersist } from "./group-commit.js";
+export type { FenceLeaseTable, FencingOptions, PersistFence } from "./persist-fence.js";
 // The pool interface the log needs (`pg.Pool` satisfies it)
 export type {
   PgClientLike,
@@ -14,7 +17,7 @@ export type {
   PgResultLike,
 } from "./pg-pool-like.js";
 export { PostgresEvtLog } from "./postgres-evt-log.js";
-export type { PostgresEvtLogOptions } from "./postgres-evt-log-options.js";
+export type { PersistOptions, PostgresEvtLogOptions } from "./postgres-evt-log-options.js";
 
 // Naming rules for schema and table names
 export { SQL_IDENTIFIER_PATTERN } from "./sql-identifier.js";

@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "@eventsourced/core";
 import type { PersistHook } from "./group-commit.js";
+import type { FencingOptions, PersistFence } from "./persist-fence.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 
 /** Options of {@link PostgresEvtLog.create}. */
@@ -53,4 +54,17 @@ export interface PostgresEvtLogOptions {
    * two round trips per batch (BEGIN, COMMIT) plus the hook's own.
    */
   readonly inTransaction?: PersistHook | undefined;
+  /**
+   * Strict fencing (L2): the lease table fenced persists are checked against (`PostgresLeaseStore.table` of
+   * `@eventsourced/leases/postgres`). A batch holding fenced persists runs in a transaction that first locks
+   * their live lease rows `FOR SHARE` (two more round trips and one statement); unfenced batches cost
+   * nothing more. See `PostgresEvtLog.fenced`.
+   */
+  readonly fencing?: FencingOptions | undefined;
+}
+
+/** Options of one {@link PostgresEvtLog.persist}. */
+export interface PersistOptions {
+  /** Write only under this live lease tenure; `OwnershipLostError` (nothing written) otherwise. */
+  readonly fence?: PersistFence | undefined;
 }

@@ -1,4 +1,5 @@
 import {
+  ConfigurationError,
   consoleLogger,
   type EvtLog,
   type EvtLogRetention,
@@ -24,13 +25,15 @@ import { PostgresEvtDeletion } from "./delete-evts.js";
 import { type EntityIdsOptions, entityIdsStatement, readEntityIds } from "./entity-ids.js";
 import { evtsByIdStatement, readEvtsById } from "./evts-by-id.js";
 import { evtsByTypeStatement, readEvtsByType } from "./evts-by-type.js";
+import { FencedEvtLog } from "./fenced-evt-log.js";
 import { type GroupCommitStats, GroupCommitter, type PersistHook } from "./group-commit.js";
 import { NotificationListener } from "./notification-listener.js";
+import { type FenceCheck, fenceCheck, type PersistFence, validateFence } from "./persist-fence.js";
 import { persistOneStatement } from "./persist-one-statement.js";
 import { persistStatement } from "./persist-statement.js";
 import { setupError } from "./pg-errors.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
-import type { PostgresEvtLogOptions } from "./postgres-evt-log-options.js";
+import type { PersistOptions, PostgresEvtLogOptions } from "./postgres-evt-log-options.js";
 import { LOG_SCHEMA_VERSION, type LogTables, logTables, setupLogSchema } from "./schema.js";
 import { validateNewEvts } from "./validate-new-evts.js";
 
@@ -76,6 +79,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
   readonly #listener: NotificationListener | undefined;
   readonly #deletion: PostgresEvtDeletion;
   #closed = false;
+  readonly #fencing: boolean;
   readonly #closing = new AbortController();
 
   private constructor(
@@ -85,6 +89,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
     notifyChannel: string | undefined,
     maxBatchSize: number,
     inTransaction: PersistHook | undefined,
+    fencing: FenceCheck | undefined,
   ) {
     this.#pool = pool;
     this.#ownedPool = ownedPool;
@@ -112,7 +117,9 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
       logger: config.logger,
       onCommitted: (types) => this.#appendSignal.signal(types),
       inTransaction,
+      fenceCheck: fencing,
     });
+    this.#fencing = fencing !== undefined;
   }
 
   /**
@@ -124,6 +131,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
     const logger = options.logger ?? consoleLogger;
     const tables = logTables(options.schema ?? "eventsourced", options.table ?? "events");
     const maxBatchSize = positiveInteger(options.maxBatchSize, 1000, "maxBatchSize");
+    const fencing = fenceCheck(options.fencing);
     const pageSize = positiveInteger(options.readPageSize, 1000, "readPageSize");
     const connectionString = options.pool === undefined ? options.connectionString : undefined;
     const target = connectionTarget(connectionString, options.pool !== undefined);
@@ -181,7 +189,15 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
       await ownedPool?.end().catch(() => {});
       throw setupError(err, target, `set up the event log tables ${tables.events}`);
     }
-    return new PostgresEvtLog(pool, ownedPool, config, notifyChannel, maxBatchSize, options.inTransaction);
+    return new PostgresEvtLog(
+      pool,
+      ownedPool,
+      config,
+      notifyChannel,
+      maxBatchSize,
+      options.inTransaction,
+      fencing,
+    );
   }
 
   /** Group-commit counters: batches, persists, events, conflicts, fallbacks, reconnects. */
@@ -189,14 +205,32 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
     return this.#committer.stats;
   }
 
+  /** True when the log was created with `fencing`, so `fenced` works (a cluster then fences by default). */
+  get strictFencing(): boolean {
+    return this.#fencing;
+  }
+
   /** The quoted, schema-qualified name of the events table (for operators and tests). */
   get eventsTable(): string {
     return this.#config.tables.events;
   }
 
-  persist(type: string, id: string, expectedLastSeqNo: number, evts: readonly NewEvt[]): Promise<Persisted> {
+  /**
+   * See {@link EvtLog.persist}. With `options.fence` (strict fencing, needs `fencing` in the options), the
+   * persist commits only while that lease tenure is live and rejects with `OwnershipLostError`, writing
+   * nothing, once it is not; the other persists of its batch are not affected.
+   */
+  persist(
+    type: string,
+    id: string,
+    expectedLastSeqNo: number,
+    evts: readonly NewEvt[],
+    options?: PersistOptions,
+  ): Promise<Persisted> {
+    const fence = options?.fence;
     try {
       validateTypeAndId(type, id);
+      if (fence !== undefined) this.#validateFence(fence);
       if (!Number.isSafeInteger(expectedLastSeqNo) || expectedLastSeqNo < 0) {
         throw new InvalidArgumentError(`invalid expected last seqNo ${expectedLastSeqNo}: an integer >= 0`);
       }
@@ -207,8 +241,33 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
       return Promise.reject(err);
     }
     return new Promise<Persisted>((resolve, reject) => {
-      this.#committer.enqueue({ type, id, expected: expectedLastSeqNo, evts, resolve, reject });
+      this.#committer.enqueue({ type, id, expected: expectedLastSeqNo, evts, fence, resolve, reject });
     });
+  }
+
+  /**
+   * This log seen through one lease tenure (strict fencing, L2): every persist of the returned log carries
+   * `fence`, so it commits only while the tenure is live and otherwise rejects with `OwnershipLostError`,
+   * writing nothing. Reads go to this log unchanged. Needs `fencing` in the options (else
+   * `ConfigurationError`); `InvalidArgumentError` for a malformed fence.
+   * @example
+   * const log = await PostgresEvtLog.create({ connectionString, fencing: { leaseTable: leaseStore.table } });
+   * const shardLog = log.fenced({ key: lease.key, owner: lease.owner, epoch: lease.epoch });
+   */
+  fenced(fence: PersistFence): FencedEvtLog {
+    this.#validateFence(fence);
+    return new FencedEvtLog(this, { key: fence.key, owner: fence.owner, epoch: fence.epoch });
+  }
+
+  #validateFence(fence: PersistFence): void {
+    if (!this.#fencing) {
+      throw new ConfigurationError(
+        "a fenced persist needs a lease table: create the log with fencing: { leaseTable }",
+        "fencing",
+        "PostgresEvtLogOptions",
+      );
+    }
+    validateFence(fence);
   }
 
   async lastSeqNo(type: string, id: string): Promise<number> {

@@ -5,8 +5,6 @@ export interface BatchLimits {
   readonly maxWaitMs: number;
 }
 
-const TIMED_OUT = Symbol("timed out");
-
 /** One collected batch; whether the source ended (or failed) after it; a record still being read. */
 interface Collected<T> {
   readonly batch: T[];
@@ -23,28 +21,24 @@ interface Collected<T> {
  */
 class Demand {
   waiting = false;
-  #asked!: () => void;
-  /** Resolves when the caller starts waiting. */
-  asked: Promise<typeof ASKED> = this.#fresh();
+  #listener: (() => void) | undefined;
 
   ask(): void {
     this.waiting = true;
-    this.#asked();
+    const listener = this.#listener;
+    this.#listener = undefined;
+    listener?.();
   }
 
   satisfied(): void {
     this.waiting = false;
-    this.asked = this.#fresh();
   }
 
-  #fresh(): Promise<typeof ASKED> {
-    return new Promise((resolve) => {
-      this.#asked = () => resolve(ASKED);
-    });
+  /** Calls `listener` once, at the next `ask` (one listener at a time: the batch being collected). */
+  onAsk(listener: () => void): void {
+    this.#listener = listener;
   }
 }
-
-const ASKED = Symbol("asked");
 
 /**
  * Groups `source` into batches of at most `maxEvents`. A batch is handed over once the caller asks for it and
@@ -77,6 +71,11 @@ export async function* batches<T>(source: AsyncIterable<T>, limits: BatchLimits)
   }
 }
 
+/**
+ * Collects one batch. Records are taken by callback, one `then` per record: no `Promise.race` per record (with
+ * its array and a reaction left on the deadline and on the demand each time), which cost more than anything
+ * else per event while a projection catches up (ADR 0037).
+ */
 async function collect<T>(
   iterator: AsyncIterator<T>,
   limits: BatchLimits,
@@ -91,38 +90,39 @@ async function collect<T>(
   }
   if (first.done) return { batch: [], ended: true };
   const batch = [first.value];
-  let timer: NodeJS.Timeout | undefined;
-  let late = false;
-  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(resolve, limits.maxWaitMs, TIMED_OUT);
-  });
-  let pending: Promise<IteratorResult<T>> | undefined;
-  try {
-    while (batch.length < limits.maxEvents) {
-      if (late && demand.waiting) return { batch, ended: false, carried: pending };
-      if (pending === undefined) {
-        pending = iterator.next();
-        // It may fail while it waits for the next batch; that batch sees the failure when it awaits it.
-        pending.catch(() => {});
-      }
-      // Only promises that can still settle take part: a race leaves a reaction on each until it does.
-      const racers: Promise<IteratorResult<T> | typeof TIMED_OUT | typeof ASKED>[] = [pending];
-      if (!late) racers.push(deadline);
-      if (!demand.waiting) racers.push(demand.asked);
-      const next = await Promise.race(racers);
-      if (next === TIMED_OUT) {
-        late = true;
-        continue;
-      }
-      if (next === ASKED) continue;
+  return new Promise<Collected<T>>((resolve) => {
+    let done = false;
+    let late = false;
+    let pending: Promise<IteratorResult<T>> | undefined;
+    const finish = (collected: Collected<T>) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(collected);
+    };
+    // Handed over with the read still outstanding: the next batch starts with it.
+    const handOver = () => finish({ batch, ended: false, carried: pending });
+    const received = (next: IteratorResult<T>) => {
+      if (done) return; // carried into the next batch, which awaits it itself
       pending = undefined;
-      if (next.done) return { batch, ended: true };
+      if (next.done) return finish({ batch, ended: true });
       batch.push(next.value);
-    }
-    return { batch, ended: false };
-  } catch (error) {
-    return { batch, ended: true, error };
-  } finally {
-    clearTimeout(timer);
-  }
+      pull();
+    };
+    const failed = (error: unknown) => {
+      if (!done) finish({ batch, ended: true, error });
+    };
+    const pull = () => {
+      if (batch.length >= limits.maxEvents) return finish({ batch, ended: false });
+      if (late && demand.waiting) return handOver();
+      pending = iterator.next();
+      pending.then(received, failed);
+    };
+    const timer = setTimeout(() => {
+      late = true;
+      if (demand.waiting) handOver();
+      else demand.onAsk(handOver);
+    }, limits.maxWaitMs);
+    pull();
+  });
 }

@@ -1,3 +1,7 @@
+import type { Backoff, Logger } from "@eventsourced/core";
+import { describe } from "./batch-processor.js";
+import { delay } from "./delay.js";
+
 /**
  * One tenure of a lease, as a projection uses it. `Lease` from `@eventsourced/leases` satisfies it: validity is
  * local and monotonic (renewal sent + TTL − margin), and the epoch grows with every tenure of the key.
@@ -29,4 +33,39 @@ export interface ProjectionLeaseKeeper {
 /** The lease key of a projection: `projection.<name>`. */
 export function projectionLeaseKey(name: string): string {
   return `projection.${name}`;
+}
+
+/** A tenure being used, and a signal aborted when it ends. */
+export interface HeldTenure {
+  readonly tenure: ProjectionLease;
+  readonly lost: AbortSignal;
+}
+
+/**
+ * Waits for the projection's lease (`undefined` when `signal` aborts first); failures of the keeper are
+ * logged and retried with backoff.
+ */
+export async function acquireLease(
+  keeper: ProjectionLeaseKeeper,
+  name: string,
+  signal: AbortSignal,
+  backoff: Backoff,
+  logger: Logger,
+): Promise<HeldTenure | undefined> {
+  while (!signal.aborted) {
+    try {
+      const tenure = await keeper.acquire(projectionLeaseKey(name), { signal });
+      const lost = new AbortController();
+      void tenure.whenEnded.then(() => lost.abort());
+      return { tenure, lost: lost.signal };
+    } catch (err) {
+      if (signal.aborted) return undefined;
+      logger.warn("projection cannot acquire its lease; retrying", {
+        projection: name,
+        error: describe(err),
+      });
+      await delay(backoff.next(), signal);
+    }
+  }
+  return undefined;
 }

@@ -4,16 +4,16 @@ import { batches } from "./batches.js";
 import { delay } from "./delay.js";
 import { ProjectionStoppedError } from "./errors.js";
 import { isInfrastructureError } from "./infrastructure-error.js";
-import type { ProjectionLeaseKeeper } from "./lease.js";
+import { acquireLease, type HeldTenure, type ProjectionLeaseKeeper } from "./lease.js";
 import { type Maintenance, runMaintenance } from "./maintenance.js";
 import { performOperatorRequests } from "./operator-requests.js";
 import { PositionWaiters } from "./position-waiters.js";
 import { decodeRecord } from "./projected-evt.js";
 import type { ProjectionHandler } from "./projection-handler.js";
-import type { ProjectionOptions } from "./projection-options.js";
+import { DEFAULT_MAX_EVENTS, type ProjectionOptions } from "./projection-options.js";
 import type { ProjectionState, ProjectionStatus } from "./projection-status.js";
 import type { ProjectionRow } from "./projection-store.js";
-import { acquireLease, type HeldLease, storeFailure } from "./runtime-retries.js";
+import { storeFailure } from "./store-failure.js";
 
 class LeaseLostError extends Error {}
 
@@ -32,7 +32,7 @@ export class ProjectionRuntime<E> {
   readonly #logger: Logger;
   readonly #keeper: ProjectionLeaseKeeper | undefined;
   /** The current tenure, and a signal aborted when it ends. */
-  #lease: HeldLease | undefined;
+  #lease: HeldTenure | undefined;
   readonly stats: ProcessorStats = emptyStats();
   readonly #waiters = new PositionWaiters();
   #state: ProjectionState = "idle";
@@ -40,6 +40,8 @@ export class ProjectionRuntime<E> {
   #applied = 0;
   #lastEventAt: Date | undefined;
   #epoch = 0;
+  /** Whether this instance has claimed the checkpoint (until then `#applied` knows nothing). */
+  #claimed = false;
   /** Ends the current read at the next batch boundary (pause, maintenance, a status change elsewhere). */
   #interrupt = new AbortController();
   #wake = new AbortController();
@@ -62,6 +64,11 @@ export class ProjectionRuntime<E> {
       storedPosition: this.#handler.storedPosition,
       epoch: this.#epoch,
     };
+  }
+
+  /** True once this instance claimed the checkpoint: from then on {@link applied} is the projection's. */
+  get claimed(): boolean {
+    return this.#claimed;
   }
 
   /** Position and log time of the last event applied. */
@@ -133,9 +140,8 @@ export class ProjectionRuntime<E> {
       while (!signal.aborted) {
         if (this.#keeper !== undefined && this.#lease?.tenure.isValid() !== true) {
           this.setState("standby");
-          const held = await acquireLease(this.#keeper, this.name, signal, backoff, this.#logger);
-          if (held === undefined) break;
-          this.#lease = held;
+          this.#lease = await acquireLease(this.#keeper, this.name, signal, backoff, this.#logger);
+          if (this.#lease === undefined) break;
         }
         try {
           await this.#runClaimed(processor, signal);
@@ -187,6 +193,7 @@ export class ProjectionRuntime<E> {
     this.#handler.begin({ name: this.name, epoch, position: row.position });
     this.#applied = row.position;
     this.#lastEventAt = row.lastEventAt;
+    this.#claimed = true;
     this.#waiters.advance(row.position);
     if (this.#maintenance.length > 0) {
       await runMaintenance(this.#maintenance);
@@ -227,7 +234,7 @@ export class ProjectionRuntime<E> {
         undecodable: "yield",
       });
       const limits = {
-        maxEvents: this.#options.batch?.maxEvents ?? 500,
+        maxEvents: this.#options.batch?.maxEvents ?? DEFAULT_MAX_EVENTS,
         maxWaitMs: this.#options.batch?.maxWaitMs ?? 20,
       };
       const { binarizer } = this.#options;

@@ -144,10 +144,15 @@ export class Projection<E> {
     if (head !== undefined) await this.waitFor(head.position, signal);
   }
 
-  /** The lag behind the log's head for the type (one head lookup). */
+  /**
+   * The lag behind the log's head for the type (one head lookup). Before this instance claimed the checkpoint
+   * (starting, or standby behind another instance) it is the stored checkpoint's lag (one more read).
+   */
   async lag(): Promise<ProjectionLag> {
     const head = await this.#head();
-    const { position, recordedAt: last } = this.#runtime.applied;
+    const { position, recordedAt: last } = this.#runtime.claimed
+      ? this.#runtime.applied
+      : await this.#stored();
     if (head === undefined || head.position <= position) {
       return { events: 0, ms: 0, headPosition: head?.position ?? 0, position };
     }
@@ -157,6 +162,11 @@ export class Projection<E> {
       headPosition: head.position,
       position,
     };
+  }
+
+  async #stored(): Promise<{ readonly position: number; readonly recordedAt: Date | undefined }> {
+    const row = await this.#handler.store.load(this.name);
+    return { position: row?.position ?? 0, recordedAt: row?.lastEventAt };
   }
 
   async #head() {

@@ -88,10 +88,18 @@ describe.each(["exactly-once", "at-least-once"] as const)("kill -9 of a %s proje
     })();
     try {
       for (let i = 0; i < KILLS; i++) {
-        const { child, running } = startProjection(env);
+        const appName = `${schema}-${i}`;
+        const { child, running } = startProjection({ ...env, APP_NAME: appName });
         await running;
         await new Promise((resolve) => setTimeout(resolve, 100 + random() * 500));
         await kill(child, "SIGKILL");
+        // Its backends may still finish a statement in flight: measure once they are gone.
+        await waitUntil(
+          async () =>
+            (await pool.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1", [appName]))
+              .rowCount === 0,
+          "the killed process's backends to end",
+        );
         // The save window this crash leaves: applied after the stored checkpoint, so applied again later.
         const saved = await pool.query(`SELECT position FROM "${schema}".projections WHERE name = 'killed'`);
         const applied = await pool.query(`SELECT coalesce(max(position), 0) AS max FROM ${model.applied}`);

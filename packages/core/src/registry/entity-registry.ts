@@ -254,12 +254,16 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
       caller.clear();
       return Promise.reject(caller.signal.reason);
     }
-    const handOptions: HandleCmdOptions | undefined =
+    // The caller's timeout became `caller.signal`; the metadata and the idempotency key travel on with it.
+    const key = (options as Partial<IdempotentCmdOptions> | undefined)?.idempotencyKey;
+    const handOptions: AnyOptions | undefined =
       caller === undefined
         ? options
-        : options?.metadata === undefined
-          ? { signal: caller.signal }
-          : { signal: caller.signal, metadata: options.metadata };
+        : {
+            signal: caller.signal,
+            ...(options?.metadata === undefined ? {} : { metadata: options.metadata }),
+            ...(key === undefined ? {} : { idempotencyKey: key }),
+          };
     const waiter = new SlotWaiter<unknown>(cmd, handOptions, caller);
     if (slot === undefined) this.#life.open(id, waiter);
     else slot.wait(waiter);

@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { LineProcess } from "../../../../test/support/line-process.js";
 
 const BUILT = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
 
@@ -12,34 +12,16 @@ export function requireBuild(): void {
 }
 
 /** A projection fixture (`test/fixtures/*.mjs`) in a child process, and the lines it printed so far. */
-export class ProjectionProcess {
-  readonly child: ChildProcess;
+export class ProjectionProcess extends LineProcess {
   /** Every stdout line with the monotonic time it arrived. */
   readonly lines: { readonly line: string; readonly at: bigint }[] = [];
-  #stderr = "";
-  #buffer = "";
-  readonly #listeners = new Set<() => void>();
 
-  constructor(
-    readonly name: string,
-    fixture: URL,
-    env: Record<string, string>,
-  ) {
-    this.child = spawn(process.execPath, [fileURLToPath(fixture)], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.child.stderr?.on("data", (chunk: Buffer) => {
-      this.#stderr += chunk.toString();
-    });
-    this.child.stdout?.on("data", (chunk: Buffer) => {
-      const at = process.hrtime.bigint();
-      this.#buffer += chunk.toString();
-      const lines = this.#buffer.split("\n");
-      this.#buffer = lines.pop() ?? "";
-      for (const line of lines) this.lines.push({ line, at });
-      for (const listener of [...this.#listeners]) listener();
-    });
+  constructor(name: string, fixture: URL, env: Record<string, string>) {
+    super(name, fileURLToPath(fixture), [], env);
+  }
+
+  protected onLine(line: string, at: bigint): void {
+    this.lines.push({ line, at });
   }
 
   /** Lines starting with `prefix ` (the prefix removed), with their arrival times. */
@@ -47,54 +29,5 @@ export class ProjectionProcess {
     return this.lines
       .filter((l) => l.line.startsWith(`${prefix} `) || l.line === prefix)
       .map((l) => ({ rest: l.line.slice(prefix.length + 1), at: l.at }));
-  }
-
-  /** Resolves once `predicate` holds; rejects after `boundMs` (a liveness bound, not a timing assertion). */
-  waitFor(what: string, predicate: () => boolean, boundMs: number): Promise<void> {
-    if (predicate()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!predicate()) return;
-        cleanup();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`${this.name}: no ${what} within ${boundMs} ms; stderr:\n${this.#stderr}`));
-      }, boundMs);
-      const onExit = () => {
-        cleanup();
-        reject(
-          new Error(`${this.name} exited (${this.child.exitCode}) before ${what}; stderr:\n${this.#stderr}`),
-        );
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.#listeners.delete(check);
-        this.child.off("exit", onExit);
-      };
-      this.#listeners.add(check);
-      this.child.once("exit", onExit);
-    });
-  }
-
-  /** Sends a signal; for SIGSTOP, resolves once the kernel reports the process stopped. */
-  async signal(signal: NodeJS.Signals): Promise<void> {
-    this.child.kill(signal);
-    if (signal !== "SIGSTOP") return;
-    const deadline = Date.now() + 5_000;
-    while (readFileSync(`/proc/${this.child.pid}/stat`, "utf8").split(") ")[1]?.[0] !== "T") {
-      if (Date.now() > deadline) throw new Error(`${this.name} did not stop on SIGSTOP`);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-  }
-
-  /** Ends the process with `signal` (SIGCONT first, in case it is stopped) and waits for its exit. */
-  async end(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once("exit", resolve));
-    this.child.kill("SIGCONT");
-    this.child.kill(signal);
-    await exited;
   }
 }

@@ -1,0 +1,261 @@
+import { randomUUID } from "node:crypto";
+import {
+  Backoff,
+  type CmdResult,
+  CommandTimeoutError,
+  ConfigurationError,
+  type DuplicateResult,
+  InvalidArgumentError,
+  TYPE_NAME_PATTERN,
+  validateId,
+} from "@eventsourced/core";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { type ClusterCodec, jsonCodec } from "./codec.js";
+import { decodeReply, encodeRequest, type RoutedReply } from "./envelope.js";
+import {
+  ClusterRoutingError,
+  ClusterStoppedError,
+  NoOwnerError,
+  NotOwnerError,
+  OverloadedError,
+  RemoteCommandError,
+} from "./errors.js";
+import { decodeJsonResult, encodeJsonRequest, JSON_RESULT } from "./json-envelope.js";
+import { NatsTransport } from "./nats-transport.js";
+import {
+  CLUSTER_NAME_PATTERN,
+  patternOption,
+  type Retry,
+  type RetryOptions,
+  retryOptions,
+  type Subjects,
+  subjectPrefix,
+  subjects,
+} from "./routing-options.js";
+import { DEFAULT_SHARD_COUNT, shardOf, validateShardCount } from "./shard-function.js";
+import type { ClusterTransport } from "./transport.js";
+
+/** Options of one routed command. */
+export interface SendOptions {
+  /**
+   * Identifies the command across retries (1 to 256 characters): every attempt carries it as the
+   * entity's idempotency key, so the command is applied at most once however often it is retried, also
+   * by the caller after a `ClusterRoutingError` with `outcomeUnknown`. Default: a random UUID per `send`
+   * (safe for the retries of this call; give your own to retry across calls).
+   */
+  readonly commandId?: string | undefined;
+  /** The whole budget of this command, retries included, in milliseconds; default `retry.defaultTimeoutMs`. */
+  readonly timeoutMs?: number | undefined;
+}
+
+/** A command's outcome as the owner computed it (before encoding), or why it was not handled there. */
+export type LocalOutcome =
+  | { readonly kind: "result"; readonly result: CmdResult<unknown, unknown> | DuplicateResult }
+  | Exclude<RoutedReply, { kind: "result" }>;
+
+/** Handles a command in this process when it owns the entity's shard; `undefined` when it does not. */
+export type LocalHandler = (
+  shard: number,
+  id: string,
+  commandId: string,
+  cmd: unknown,
+  timeoutMs: number,
+) => Promise<LocalOutcome> | undefined;
+
+/** Options of a {@link ClusterClient}. */
+export interface ClusterClientOptions {
+  /** The entity type the client sends to (its `typeName`). */
+  readonly typeName: string;
+  /** The cluster's name; default `"default"`. */
+  readonly cluster?: string | undefined;
+  /** The cluster's shard count; default 256. Must be the recorded one (`ClusterNode` checks it at start). */
+  readonly shardCount?: number | undefined;
+  /** The NATS connection to route over (unless `transport` is given); it stays the caller's. */
+  readonly nats?: NatsConnection | undefined;
+  /** Default `NatsTransport` on `nats`. */
+  readonly transport?: ClusterTransport | undefined;
+  /** NATS subject prefix; default `"eventsourced.cluster"`. */
+  readonly subjectPrefix?: string | undefined;
+  /** How commands and results travel; default JSON. */
+  readonly codec?: ClusterCodec | undefined;
+  /** How `send` retries. */
+  readonly retry?: RetryOptions | undefined;
+  /**
+   * In-process handling for the shards the same process owns (used by `ClusterNode`).
+   * @internal
+   */
+  readonly local?: LocalHandler | undefined;
+}
+
+const MAX_COMMAND_ID_LENGTH = 256;
+
+/** How one attempt ended. */
+type Attempt =
+  | LocalOutcome
+  | { readonly kind: "no-responders" }
+  | { readonly kind: "timeout" }
+  | { readonly kind: "failed"; readonly error: unknown };
+
+/**
+ * Sends commands to the owner of each entity's shard: over the transport to whoever serves the shard's
+ * subject (or in-process when this process owns it), retrying `NotOwner`, `Overloaded`, "no owner" and
+ * lost replies with jittered backoff until the command's budget is spent. Every attempt carries the same
+ * command id, so the command is applied at most once. `ClusterNode.send` uses one; a process that hosts
+ * no entities can use one on its own.
+ */
+export class ClusterClient {
+  readonly typeName: string;
+  readonly cluster: string;
+  readonly shardCount: number;
+  readonly #transport: ClusterTransport;
+  readonly #subjects: Subjects;
+  readonly #codec: ClusterCodec;
+  readonly #retry: Retry;
+  readonly #local: LocalHandler | undefined;
+  #stopped = false;
+
+  /** Validates the options (`ConfigurationError`, `InvalidArgumentError`). */
+  constructor(options: ClusterClientOptions) {
+    if (typeof options.typeName !== "string" || !TYPE_NAME_PATTERN.test(options.typeName)) {
+      throw new InvalidArgumentError(`invalid entity type name ${JSON.stringify(options.typeName)}`);
+    }
+    this.typeName = options.typeName;
+    this.cluster = patternOption("cluster", options.cluster ?? "default", CLUSTER_NAME_PATTERN);
+    this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
+    validateShardCount(this.shardCount);
+    if (options.transport === undefined && options.nats === undefined) {
+      throw new ConfigurationError("give `nats` or `transport`", "nats", "ClusterClientOptions");
+    }
+    this.#transport = options.transport ?? new NatsTransport(options.nats!);
+    this.#subjects = subjects(subjectPrefix(options.subjectPrefix), this.cluster, this.typeName);
+    this.#codec = options.codec ?? jsonCodec;
+    this.#retry = retryOptions(options.retry);
+    new Backoff(this.#retry.backoff); // validates
+    this.#local = options.local;
+  }
+
+  /** The subjects this client sends to (shared with the node that serves them). */
+  get subjects(): Subjects {
+    return this.#subjects;
+  }
+
+  /** The transport this client sends over. */
+  get transport(): ClusterTransport {
+    return this.#transport;
+  }
+
+  /**
+   * Routes `cmd` to the owner of entity `id` and resolves to its result: the entity's
+   * `CmdResult`, or a `DuplicateResult` when an attempt with this `commandId` was applied before (its reply
+   * was lost). Rejects with `InvalidArgumentError` (bad id or command id), `ClusterRoutingError` when the
+   * budget ran out (see its `outcomeUnknown`), `RemoteCommandError` when the owner failed the command for
+   * good, `ClusterStoppedError` once stopped.
+   */
+  async send(
+    id: string,
+    cmd: unknown,
+    options: SendOptions = {},
+  ): Promise<CmdResult<unknown, unknown> | DuplicateResult> {
+    validateId(id);
+    const commandId = options.commandId ?? randomUUID();
+    if (typeof commandId !== "string" || commandId.length === 0 || commandId.length > MAX_COMMAND_ID_LENGTH) {
+      throw new InvalidArgumentError(
+        `commandId must be a string of 1 to ${MAX_COMMAND_ID_LENGTH} characters`,
+      );
+    }
+    const budgetMs = options.timeoutMs ?? this.#retry.defaultTimeoutMs;
+    if (!(Number.isFinite(budgetMs) && budgetMs > 0)) {
+      throw new InvalidArgumentError(`timeoutMs must be a positive number, got ${String(budgetMs)}`);
+    }
+    const shard = shardOf(id, this.shardCount);
+    const deadline = performance.now() + budgetMs;
+    let backoff: Backoff | undefined;
+    let encoded: Uint8Array | undefined;
+    let attempts = 0;
+    let outcomeUnknown = false;
+    let last: Error | undefined;
+    for (;;) {
+      if (this.#stopped) throw new ClusterStoppedError(this.typeName);
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        throw new ClusterRoutingError(this.typeName, id, commandId, attempts, outcomeUnknown, {
+          cause: last,
+        });
+      }
+      attempts++;
+      const attemptMs = Math.min(remaining, this.#retry.attemptTimeoutMs);
+      let outcome: Promise<Attempt> | undefined = this.#local?.(shard, id, commandId, cmd, attemptMs);
+      if (outcome === undefined) {
+        let request: Uint8Array;
+        if (this.#codec === jsonCodec) {
+          request = encodeJsonRequest(id, commandId, attemptMs, cmd);
+        } else {
+          encoded ??= this.#codec.encode(cmd);
+          request = encodeRequest(id, commandId, attemptMs, encoded);
+        }
+        outcome = this.#remote(shard, request, attemptMs);
+      }
+      let answer: Attempt;
+      try {
+        answer = await outcome;
+      } catch (error) {
+        // The transport is unusable (a closed connection): the reply, if any, is lost.
+        answer = { kind: "failed", error };
+      }
+      switch (answer.kind) {
+        case "result":
+          return answer.result;
+        case "not-owner":
+          last = new NotOwnerError(this.typeName, id, shard);
+          break;
+        case "overloaded":
+          last = new OverloadedError(this.typeName, id, answer.inFlight);
+          break;
+        case "no-responders":
+          last = new NoOwnerError(this.typeName, id, shard);
+          break;
+        case "timeout":
+          outcomeUnknown = true;
+          last = new CommandTimeoutError(this.typeName, id, Math.round(attemptMs));
+          break;
+        case "failed":
+          outcomeUnknown = true;
+          last = answer.error instanceof Error ? answer.error : new Error(String(answer.error));
+          break;
+        case "error": {
+          const { code, message, retryable } = answer.failure;
+          const error = new RemoteCommandError(
+            this.typeName,
+            id,
+            code,
+            message,
+            answer.failure.outcomeUnknown,
+          );
+          if (!retryable) throw error;
+          outcomeUnknown ||= answer.failure.outcomeUnknown;
+          last = error;
+          break;
+        }
+      }
+      backoff ??= new Backoff(this.#retry.backoff);
+      const pause = Math.min(backoff.next(), deadline - performance.now());
+      if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
+  /** Rejects every later `send` with `ClusterStoppedError` (sends under way finish their attempt). */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  async #remote(shard: number, request: Uint8Array, timeoutMs: number): Promise<Attempt> {
+    const reply = await this.#transport.request(this.#subjects.shard(shard), request, timeoutMs);
+    if (reply.kind !== "reply") return reply;
+    if (reply.payload[0] === JSON_RESULT) {
+      return { kind: "result", result: decodeJsonResult(reply.payload) as CmdResult<unknown, unknown> };
+    }
+    const routed = decodeReply(reply.payload);
+    if (routed.kind !== "result") return routed;
+    return { kind: "result", result: this.#codec.decode(routed.result) as CmdResult<unknown, unknown> };
+  }
+}

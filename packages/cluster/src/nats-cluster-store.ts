@@ -1,0 +1,132 @@
+import { ConfigurationError, ConnectionError } from "@eventsourced/core";
+import { jetstream } from "@nats-io/jetstream";
+import { type KV, Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { ClusterStore } from "./cluster-store.js";
+import type { ShardConfig } from "./errors.js";
+
+const SOURCE = "NatsClusterStoreOptions";
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Options of {@link NatsClusterStore.create}. */
+export interface NatsClusterStoreOptions {
+  /**
+   * How long a heartbeat keeps a member alive: the `max_age` of the members bucket (NATS 2.9 has no
+   * per-key TTL, so the TTL belongs to the bucket), in milliseconds, 1,000 to 600,000. Default 6,000.
+   */
+  readonly memberTtlMs?: number | undefined;
+  /** Prefix of the two bucket names (`<prefix>-config`, `<prefix>-members-<memberTtlMs>ms`); default `eventsourced-cluster`. */
+  readonly bucketPrefix?: string | undefined;
+  /** Timeout of each KV request; default 5,000 ms. */
+  readonly timeoutMs?: number | undefined;
+}
+
+/**
+ * {@link ClusterStore} in NATS KV: the shard function in a bucket without TTL (`create` records it once,
+ * atomically), members as keys `<cluster>.<type>.<member>` of a bucket whose `max_age` is the member TTL,
+ * so a member that stops heartbeating disappears on the server's clock. A bucket whose stored TTL,
+ * history or storage differ from what is asked is refused with `ConfigurationError` (an existing bucket
+ * keeps its settings, and NATS 2.9 would silently ignore settings it does not know).
+ * @example
+ * const store = await NatsClusterStore.create(nc, { memberTtlMs: 6_000 });
+ */
+export class NatsClusterStore implements ClusterStore {
+  readonly memberTtlMs: number;
+  readonly #config: KV;
+  readonly #members: KV;
+
+  private constructor(memberTtlMs: number, config: KV, members: KV) {
+    this.memberTtlMs = memberTtlMs;
+    this.#config = config;
+    this.#members = members;
+  }
+
+  /** Opens (creating when missing) and checks the two buckets. */
+  static async create(nc: NatsConnection, options: NatsClusterStoreOptions = {}): Promise<NatsClusterStore> {
+    const memberTtlMs = options.memberTtlMs ?? 6_000;
+    if (!Number.isInteger(memberTtlMs) || memberTtlMs < 1_000 || memberTtlMs > 600_000) {
+      throw new ConfigurationError(
+        `memberTtlMs must be an integer from 1000 to 600000, got ${String(memberTtlMs)}`,
+        "memberTtlMs",
+        SOURCE,
+      );
+    }
+    const prefix = options.bucketPrefix ?? "eventsourced-cluster";
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(prefix)) {
+      throw new ConfigurationError(
+        `bucketPrefix ${JSON.stringify(prefix)} must be 1 to 64 letters, digits, "_" or "-"`,
+        "bucketPrefix",
+        SOURCE,
+      );
+    }
+    const kvm = new Kvm(jetstream(nc, { timeout: options.timeoutMs ?? 5_000 }));
+    try {
+      const config = await openBucket(kvm, `${prefix}-config`, 0);
+      const members = await openBucket(kvm, `${prefix}-members-${memberTtlMs}ms`, memberTtlMs);
+      return new NatsClusterStore(memberTtlMs, config, members);
+    } catch (err) {
+      if (err instanceof ConfigurationError) throw err;
+      throw new ConnectionError(`cannot open the cluster KV buckets: ${String(err)}`, "NATS KV", {
+        cause: err,
+      });
+    }
+  }
+
+  async recordShardConfig(cluster: string, config: ShardConfig): Promise<ShardConfig> {
+    const key = `${cluster}.shard-function`;
+    const value = encoder.encode(JSON.stringify({ shardCount: config.shardCount, hash: config.hash }));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#config.create(key, value);
+        return config;
+      } catch (err) {
+        const entry = await this.#config.get(key);
+        if (entry !== null && entry.operation === "PUT") {
+          const recorded = JSON.parse(decoder.decode(entry.value)) as ShardConfig;
+          return { shardCount: recorded.shardCount, hash: recorded.hash };
+        }
+        if (attempt >= 2) throw err;
+      }
+    }
+  }
+
+  async heartbeat(cluster: string, type: string, member: string): Promise<void> {
+    await this.#members.put(`${cluster}.${type}.${member}`, encoder.encode(member));
+  }
+
+  async members(cluster: string, type: string): Promise<string[]> {
+    const prefix = `${cluster}.${type}.`;
+    const members: string[] = [];
+    for await (const key of await this.#members.keys(`${prefix}*`)) members.push(key.slice(prefix.length));
+    return members;
+  }
+
+  async leave(cluster: string, type: string, member: string): Promise<void> {
+    await this.#members.purge(`${cluster}.${type}.${member}`);
+  }
+}
+
+async function openBucket(kvm: Kvm, name: string, ttlMs: number): Promise<KV> {
+  const kv = await kvm.create(name, {
+    history: 1,
+    storage: "file",
+    ...(ttlMs > 0 ? { ttl: ttlMs } : {}),
+    description: ttlMs > 0 ? `eventsourced cluster members, TTL ${ttlMs} ms` : "eventsourced cluster config",
+  });
+  const status = await kv.status();
+  const problems: string[] = [];
+  if (status.ttl !== ttlMs) problems.push(`its TTL (max_age) is ${status.ttl} ms, not ${ttlMs} ms`);
+  if (status.history !== 1) problems.push(`it keeps ${status.history} revisions per key, not 1`);
+  if (status.streamInfo.config.storage !== "file") {
+    problems.push(`its storage is ${status.streamInfo.config.storage}, not file`);
+  }
+  if (problems.length > 0) {
+    throw new ConfigurationError(
+      `KV bucket ${JSON.stringify(name)} cannot serve this cluster: ${problems.join("; ")}`,
+      "bucketPrefix",
+      SOURCE,
+    );
+  }
+  return kv;
+}

@@ -1,0 +1,77 @@
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { ClusterTransport, ServedRequest, TransportReply, TransportSubscription } from "./transport.js";
+
+/** True for the error of a request nobody subscribed to (nats.js 3 wraps it in a `RequestError`). */
+function isNoResponders(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    if (e.name === "NoRespondersError") return true;
+    const check = (e as { isNoResponders?: () => boolean }).isNoResponders;
+    if (typeof check === "function" && check.call(e)) return true;
+  }
+  return false;
+}
+
+function isTimeout(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    if (e.name === "TimeoutError") return true;
+  }
+  return false;
+}
+
+function stopping(sub: Subscription): TransportSubscription {
+  return {
+    stop: async () => {
+      if (sub.isClosed()) return;
+      await sub.drain().catch(() => sub.unsubscribe());
+    },
+  };
+}
+
+/**
+ * {@link ClusterTransport} on NATS core request/reply (no JetStream): requests use the connection's
+ * shared reply subscription, servers subscribe with a queue group. The connection stays the caller's.
+ * @example
+ * const transport = new NatsTransport(await connect({ servers: "nats://127.0.0.1:4222" }));
+ */
+export class NatsTransport implements ClusterTransport {
+  readonly #nc: NatsConnection;
+
+  constructor(nc: NatsConnection) {
+    this.#nc = nc;
+  }
+
+  async request(subject: string, payload: Uint8Array, timeoutMs: number): Promise<TransportReply> {
+    try {
+      const msg = await this.#nc.request(subject, payload, { timeout: Math.max(1, Math.ceil(timeoutMs)) });
+      return { kind: "reply", payload: msg.data };
+    } catch (err) {
+      if (isNoResponders(err)) return { kind: "no-responders" };
+      if (isTimeout(err)) return { kind: "timeout" };
+      throw err;
+    }
+  }
+
+  serve(subject: string, queue: string, handler: (request: ServedRequest) => void): TransportSubscription {
+    const sub = this.#nc.subscribe(subject, {
+      queue,
+      callback: (err, msg) => {
+        if (err !== null) return;
+        handler({ payload: msg.data, respond: (reply) => void msg.respond(reply) });
+      },
+    });
+    return stopping(sub);
+  }
+
+  publish(subject: string, payload: Uint8Array): void {
+    if (!this.#nc.isClosed()) this.#nc.publish(subject, payload);
+  }
+
+  subscribe(subject: string, handler: (payload: Uint8Array) => void): TransportSubscription {
+    const sub = this.#nc.subscribe(subject, {
+      callback: (err, msg) => {
+        if (err === null) handler(msg.data);
+      },
+    });
+    return stopping(sub);
+  }
+}

@@ -1,0 +1,181 @@
+import type { ConnectionOptions } from "node:tls";
+import { ConfigurationError, ConnectionError, InvalidArgumentError } from "@eventsourced/core";
+import type { PgQueryPoolLike } from "@eventsourced/evtlog-postgres";
+import {
+  connectionTarget,
+  createPool,
+  type OwnedPool,
+  quoteIdentifier,
+  runVersionedSetup,
+  setupError,
+  versionTable,
+} from "@eventsourced/evtlog-postgres/internal";
+import type { ClusterStore } from "../cluster-store.js";
+import type { ShardConfig } from "../errors.js";
+
+const SOURCE = "PostgresClusterStoreOptions";
+
+/** Options of {@link PostgresClusterStore.create}. */
+export interface PostgresClusterStoreOptions {
+  /** How long a heartbeat keeps a member alive, on the database's clock; default 6,000 ms. */
+  readonly memberTtlMs?: number | undefined;
+  /** The store creates (and on `close` ends) its own pool from it; ignored when `pool` is given. */
+  readonly connectionString?: string | undefined;
+  /** An existing `pg`-compatible pool, never ended by the store. */
+  readonly pool?: PgQueryPoolLike | undefined;
+  /** Default `"eventsourced"`. */
+  readonly schema?: string | undefined;
+  /** Size of the pool created from `connectionString`; default 2. */
+  readonly maxConnections?: number | undefined;
+  /** TLS, passed to `pg` as its `ssl` option. */
+  readonly ssl?: boolean | ConnectionOptions | undefined;
+}
+
+const MIGRATIONS = (schema: string): string[] => [
+  `CREATE TABLE IF NOT EXISTS ${schema}.cluster_config (
+      cluster     text COLLATE "C" PRIMARY KEY,
+      shard_count integer NOT NULL,
+      hash        text    NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS ${schema}.cluster_members (
+      cluster    text COLLATE "C" NOT NULL,
+      type       text COLLATE "C" NOT NULL,
+      member     text COLLATE "C" NOT NULL,
+      expires_at timestamptz NOT NULL,
+      PRIMARY KEY (cluster, type, member)
+    );`,
+];
+
+/**
+ * {@link ClusterStore} in two PostgreSQL tables, for deployments whose log and leases live in PostgreSQL and
+ * that route over NATS core (no JetStream): `cluster_config` (the shard function, inserted once with
+ * `ON CONFLICT DO NOTHING` and read back) and `cluster_members` (one row per node, `expires_at` stamped
+ * with the database's `clock_timestamp()`; rows expired for a minute are deleted by later heartbeats).
+ * @example
+ * const store = await PostgresClusterStore.create({ connectionString: process.env.DATABASE_URL });
+ * const node = new ClusterNode(counter, { nats, transport: new NatsTransport(nats), store, leaseStore, registry });
+ */
+export class PostgresClusterStore implements ClusterStore {
+  readonly memberTtlMs: number;
+  readonly #pool: PgQueryPoolLike;
+  readonly #owned: OwnedPool | undefined;
+  readonly #schema: string;
+  readonly #target: string;
+
+  private constructor(
+    memberTtlMs: number,
+    pool: PgQueryPoolLike,
+    owned: OwnedPool | undefined,
+    schema: string,
+    target: string,
+  ) {
+    this.memberTtlMs = memberTtlMs;
+    this.#pool = pool;
+    this.#owned = owned;
+    this.#schema = schema;
+    this.#target = target;
+  }
+
+  /** Connects and creates the two tables if needed (`ConnectionError` naming the server when unreachable). */
+  static async create(options: PostgresClusterStoreOptions = {}): Promise<PostgresClusterStore> {
+    const memberTtlMs = options.memberTtlMs ?? 6_000;
+    if (!Number.isInteger(memberTtlMs) || memberTtlMs < 1_000 || memberTtlMs > 600_000) {
+      throw new ConfigurationError(
+        `memberTtlMs must be an integer from 1000 to 600000, got ${String(memberTtlMs)}`,
+        "memberTtlMs",
+        SOURCE,
+      );
+    }
+    const max = options.maxConnections ?? 2;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new InvalidArgumentError(`invalid maxConnections ${max}: must be a positive integer`);
+    }
+    const schema = quoteIdentifier(options.schema ?? "eventsourced", "schema");
+    const connectionString = options.pool === undefined ? options.connectionString : undefined;
+    const target = connectionTarget(connectionString, options.pool !== undefined);
+    const owned =
+      options.pool === undefined
+        ? await createPool({
+            connectionString,
+            max,
+            ssl: options.ssl,
+            applicationName: "eventsourced-cluster",
+            onIdleError: () => {},
+          })
+        : undefined;
+    const pool = options.pool ?? (owned as OwnedPool);
+    try {
+      await runVersionedSetup(pool, {
+        schema,
+        versions: versionTable(schema),
+        component: "cluster",
+        migrations: MIGRATIONS(schema),
+      });
+    } catch (err) {
+      await owned?.end().catch(() => {});
+      throw setupError(err, target, "set up the cluster tables");
+    }
+    return new PostgresClusterStore(memberTtlMs, pool, owned, schema, target);
+  }
+
+  async recordShardConfig(cluster: string, config: ShardConfig): Promise<ShardConfig> {
+    const result = await this.#query(
+      `WITH inserted AS (
+         INSERT INTO ${this.#schema}.cluster_config (cluster, shard_count, hash) VALUES ($1, $2, $3)
+         ON CONFLICT (cluster) DO NOTHING RETURNING shard_count, hash)
+       SELECT shard_count, hash FROM inserted
+       UNION ALL SELECT shard_count, hash FROM ${this.#schema}.cluster_config WHERE cluster = $1
+       LIMIT 1`,
+      [cluster, config.shardCount, config.hash],
+    );
+    const row = result.rows[0] as { shard_count: number; hash: string };
+    return { shardCount: row.shard_count, hash: row.hash };
+  }
+
+  async heartbeat(cluster: string, type: string, member: string): Promise<void> {
+    await this.#query(
+      `WITH beat AS (
+         INSERT INTO ${this.#schema}.cluster_members (cluster, type, member, expires_at)
+         VALUES ($1, $2, $3, clock_timestamp() + $4 * interval '1 millisecond')
+         ON CONFLICT (cluster, type, member) DO UPDATE SET expires_at = EXCLUDED.expires_at)
+       DELETE FROM ${this.#schema}.cluster_members
+       WHERE cluster = $1 AND type = $2 AND expires_at < clock_timestamp() - interval '1 minute'`,
+      [cluster, type, member, this.memberTtlMs],
+    );
+  }
+
+  async members(cluster: string, type: string): Promise<string[]> {
+    const result = await this.#query(
+      `SELECT member FROM ${this.#schema}.cluster_members
+       WHERE cluster = $1 AND type = $2 AND expires_at > clock_timestamp()`,
+      [cluster, type],
+    );
+    return result.rows.map((row) => (row as { member: string }).member);
+  }
+
+  async leave(cluster: string, type: string, member: string): Promise<void> {
+    await this.#query(
+      `DELETE FROM ${this.#schema}.cluster_members WHERE cluster = $1 AND type = $2 AND member = $3`,
+      [cluster, type, member],
+    );
+  }
+
+  /** Ends the pool the store created (a pool passed in stays open). */
+  async close(): Promise<void> {
+    await this.#owned?.end();
+  }
+
+  async #query(text: string, values: unknown[]): Promise<{ rows: unknown[] }> {
+    try {
+      return await this.#pool.query(text, values);
+    } catch (err) {
+      throw new ConnectionError(
+        `cluster store query failed on ${this.#target}: ${String(err)}`,
+        this.#target,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { ShardConfigMismatchError } from "@eventsourced/cluster";
+import { isEventSourcedError } from "@eventsourced/core";
+import { InMemoryEvtLog } from "@eventsourced/core/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import { ClusterEnv, eventually } from "./support/cluster-env.js";
+
+describe("Shard ownership", () => {
+  let env: ClusterEnv;
+  afterEach(async () => {
+    await env?.teardown();
+  });
+
+  it("three nodes own every shard exactly once between them", async () => {
+    env = await new ClusterEnv().setup();
+    const log = new InMemoryEvtLog();
+    const nodes = [
+      env.node(log, { minMembers: 3 }),
+      env.node(log, { minMembers: 3 }),
+      env.node(log, { minMembers: 3 }),
+    ];
+    await Promise.all(nodes.map((node) => node.start()));
+    const owned = () => nodes.flatMap((node) => node.shards);
+    await eventually(() => owned().length === 16 && nodes.every((node) => node.shards.length > 0));
+    expect(new Set(owned()).size).toBe(16);
+  });
+
+  it("routes a command from a node that does not own the entity to its owner", async () => {
+    env = await new ClusterEnv().setup();
+    const log = new InMemoryEvtLog();
+    const a = env.node(log, { minMembers: 2 });
+    const b = env.node(log, { minMembers: 2 });
+    await Promise.all([a.start(), b.start()]);
+    await eventually(
+      () => a.shards.length + b.shards.length === 16 && b.shards.length > 0 && a.shards.length > 0,
+    );
+    const ids = Array.from({ length: 40 }, (_, i) => `e-${i}`);
+    for (const id of ids) {
+      expect(await a.send(id, { type: "inc", by: 2 })).toMatchObject({ kind: "accepted", reply: 2 });
+      expect(await b.send(id, { type: "inc", by: 3 })).toMatchObject({ kind: "accepted", reply: 5 });
+    }
+    // Each id lives in exactly one of the two registries.
+    for (const id of ids) {
+      expect([a.registry.phase(id), b.registry.phase(id)].filter((p) => p !== undefined)).toHaveLength(1);
+    }
+  });
+
+  it("refuses to start with another shard count than the one recorded, naming both", async () => {
+    env = await new ClusterEnv().setup();
+    const log = new InMemoryEvtLog();
+    await env.node(log, { shardCount: 16 }).start();
+    const other = env.node(log, { shardCount: 32 });
+    const error = await other.start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShardConfigMismatchError);
+    expect(isEventSourcedError(error, "SHARD_CONFIG_MISMATCH")).toBe(true);
+    expect((error as Error).message).toMatch(
+      /16 shards hashed by fnv1a32-utf8.*32 shards hashed by fnv1a32-utf8/,
+    );
+    expect(other.shards).toEqual([]);
+    expect(other.state).toBe("stopped");
+  });
+});
