@@ -73,6 +73,7 @@ export default defineConfig({
         replacement: src("./packages/projections/src/testing/index.ts"),
       },
       { find: /^@eventsourced\/projections$/, replacement: src("./packages/projections/src/index.ts") },
+      { find: /^@eventsourced\/opentelemetry$/, replacement: src("./packages/opentelemetry/src/index.ts") },
       { find: /^@eventsourced\/cli\/config$/, replacement: src("./packages/cli/src/config/index.ts") },
       { find: /^@eventsourced\/cli$/, replacement: src("./packages/cli/src/index.ts") },
       {

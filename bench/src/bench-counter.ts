@@ -24,11 +24,15 @@ export const counter = defineEntity<number, CounterCmd, CounterEvt>({
 /** The JSON of one event, as the raw baselines write it. */
 export const EVT_JSON: string = JSON.stringify({ type: "Increased", by: 1 });
 
-/** Spawns counters `c-0` ... on `evtLog`, one per worker, and drives them through {@link closedLoop}. */
-export async function driveCounters(evtLog: EvtLog, loop: ClosedLoopOptions): Promise<Measured> {
+/** Spawns counters `<prefix>0` ... on `evtLog`, one per worker, and drives them through {@link closedLoop}. */
+export async function driveCounters(
+  evtLog: EvtLog,
+  loop: ClosedLoopOptions,
+  idPrefix = "c-",
+): Promise<Measured> {
   const refs = await Promise.all(
     Array.from({ length: loop.workers }, (_, i) =>
-      Entity.spawn(`c-${i}`, counter, { evtLog, logger: silentLogger }),
+      Entity.spawn(`${idPrefix}${i}`, counter, { evtLog, logger: silentLogger }),
     ),
   );
   try {

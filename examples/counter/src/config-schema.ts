@@ -19,6 +19,9 @@ export const COUNTER_CONFIG_SCHEMA = {
     verify: { type: "boolean" },
   },
   evtLog: EVT_LOG_CONFIG_SCHEMA,
+  health: {
+    port: { type: "integer", min: 0, max: 65_535 },
+  },
   output: {
     progress: { type: "enum", values: ["auto", "bar", "lines", "off"] },
     summaryFile: { type: "string", allowEmpty: true, path: true },

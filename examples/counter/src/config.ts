@@ -7,11 +7,12 @@ import {
 } from "@eventsourced/cli/config";
 import { COUNTER_CONFIG_SCHEMA } from "./config-schema.js";
 import type { CounterBinarizerKind } from "./counter-binarizer.js";
+import type { HealthConfig } from "./health-server.js";
 
 export { type ConfigSources, ENV_PREFIX, envVarToKey, keyToEnvVar } from "@eventsourced/cli/config";
 
 /** The counter example's configuration, validated. */
-export interface CounterConfig {
+export interface CounterConfig extends HealthConfig {
   readonly counter: {
     /** How many counters (`counter-0` … `counter-<n-1>`). */
     readonly entityCount: number;

@@ -3,6 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { ConfigurationError, ConnectionError, consoleLogger } from "@eventsourced/core";
 import { type CounterConfig, loadConfig } from "./config.js";
+import type { HealthServer } from "./health-server.js";
 import { createProgress } from "./progress.js";
 import { reportLines, summaryJson } from "./report.js";
 import type { OpenedStores } from "./stores.js";
@@ -97,7 +98,18 @@ async function main(): Promise<number> {
           binarizer: config.counter.binarizer,
           logger: consoleLogger,
         });
+  let healthServer: HealthServer | undefined;
   try {
+    if (config.health.port !== 0) {
+      const { startHealthServer } = await import("./health-server.js");
+      const projection = totals?.projection;
+      healthServer = await startHealthServer(config.health.port, {
+        evtLog: stores.evtLog,
+        logName: config.evtLog.kind,
+        projection,
+      });
+      out(`health: http://127.0.0.1:${healthServer.port}/health/ready`);
+    }
     const summary = await runCounters({
       evtLog: stores.evtLog,
       snapshotStore: stores.snapshotStore,
@@ -131,6 +143,7 @@ async function main(): Promise<number> {
     err(`counter: ${oneLine(error)}`);
     return EXIT.failed;
   } finally {
+    await healthServer?.close();
     await totals?.projection.stop();
     await stores.close();
     removeSignalHandlers();

@@ -1,8 +1,9 @@
-import { type CmdHost, HAND_OVER, runCmd } from "./entity-command.js";
+import { runCmd } from "./entity-command.js";
 import type { EntityConfig } from "./entity-config.js";
 import { type AnyResult, EntityCore } from "./entity-core.js";
 import { notTaken } from "./entity-hand-on.js";
 import type {
+  EntityRef,
   EntityStats,
   EntityStatus,
   HandleCmdOptions,
@@ -11,7 +12,9 @@ import type {
 } from "./entity-ref.js";
 import { resyncEntity } from "./entity-resync.js";
 import type { CmdResult, CmdSpec } from "./event-sourced.js";
+import type { EvtMetadata } from "./evt-log.js";
 import type { IdempotencyWindow } from "./idempotency-window.js";
+import { CommandObservation } from "./instrumentation/command-observation.js";
 import { Mailbox } from "./mailbox.js";
 import { callerSignal, idempotencyKeyOption, PendingCmd } from "./pending-cmd.js";
 import type { Recovered } from "./recovery.js";
@@ -30,12 +33,14 @@ import type { Recovered } from "./recovery.js";
  * function, the binarizer) runs before its events are persisted: if any throws, nothing is written, the
  * caller gets a typed error and the entity keeps its state.
  */
-export class EntityActor<S, E, P extends CmdSpec> implements CmdHost<P> {
+export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
   readonly id: string;
   readonly #core: EntityCore<S, E, P>;
   // True while the loop owns the state: a command is being handled or the mailbox is being served.
   #busy = false;
   #mailbox: Mailbox<PendingCmd<unknown, AnyResult>> | undefined;
+  // What a command started by an idle `handleCmd` runs when done (created with the first one).
+  #handOver: (() => void) | undefined;
 
   constructor(
     config: EntityConfig<S, E, P>,
@@ -95,7 +100,13 @@ export class EntityActor<S, E, P extends CmdSpec> implements CmdHost<P> {
       // Idle entity: the command is handled at once, so there is no wait to give up on (and no timer).
       if (signal?.aborted) return Promise.reject(signal.reason);
       this.#busy = true;
-      return runCmd(core, this, cmd, signal, options?.metadata, key, true);
+      this.#handOver ??= () => {
+        if (this.#mailbox !== undefined && this.#mailbox.size > 0) void this.#drain();
+        else this.#becomeIdle();
+      };
+      const observation = this.#observe(cmd, options?.metadata);
+      // The command path reports the answer itself: no promise is wrapped on this, the hot path.
+      return runCmd(core, this, cmd, signal, options?.metadata, key, this.#handOver, observation);
     }
     let caller: ReturnType<typeof callerSignal>;
     try {
@@ -107,13 +118,23 @@ export class EntityActor<S, E, P extends CmdSpec> implements CmdHost<P> {
       caller.clear();
       return Promise.reject(caller.signal.reason);
     }
-    const pending = new PendingCmd<unknown, AnyResult>(cmd, options?.metadata, key);
+    const observation = this.#observe(cmd, options?.metadata);
+    const pending = new PendingCmd<unknown, AnyResult>(cmd, options?.metadata, key, observation);
     this.#mailbox ??= new Mailbox(core.config.mailboxSize);
     const mailbox = this.#mailbox;
     if (caller !== undefined) pending.watch(caller, (p) => mailbox.withdraw(p));
     mailbox.push(pending);
     if (!this.#busy) void this.#drain();
-    return pending.promise;
+    return observation === undefined
+      ? pending.promise
+      : observation.settle(pending.promise, () => core.seqNo);
+  }
+
+  /** Starts following a command when the entity is instrumented (undefined, and nothing done, otherwise). */
+  #observe(cmd: P["cmd"], metadata: EvtMetadata | undefined): CommandObservation | undefined {
+    const { instrumentation, typeName } = this.#core.config;
+    if (instrumentation === undefined) return undefined;
+    return CommandObservation.start(instrumentation, typeName, this.id, cmd, metadata, this.#core.seqNo);
   }
 
   stop(): Promise<void> {
@@ -157,7 +178,16 @@ export class EntityActor<S, E, P extends CmdSpec> implements CmdHost<P> {
       pending.taken();
       try {
         pending.resolve(
-          await runCmd(core, this, pending.cmd, pending.signal, pending.metadata, pending.key, false),
+          await runCmd(
+            core,
+            this,
+            pending.cmd,
+            pending.signal,
+            pending.metadata,
+            pending.key,
+            undefined,
+            pending.observation,
+          ),
         );
       } catch (error) {
         pending.reject(error);
@@ -166,12 +196,6 @@ export class EntityActor<S, E, P extends CmdSpec> implements CmdHost<P> {
       }
     }
     this.#becomeIdle();
-  }
-
-  /** After a command an idle `handleCmd` started: serve what queued up meanwhile, or become idle. */
-  [HAND_OVER](): void {
-    if (this.#mailbox !== undefined && this.#mailbox.size > 0) void this.#drain();
-    else this.#becomeIdle();
   }
 
   #becomeIdle(): void {

@@ -5,15 +5,8 @@ import { caughtUpWithLog, resyncEntity } from "./entity-resync.js";
 import { ConcurrencyConflictError, ErrorCode, isEventSourcedError, PersistError } from "./errors/index.js";
 import type { CmdSpec, Decision } from "./event-sourced.js";
 import type { EvtMetadata, Persisted } from "./evt-log.js";
+import type { CommandObservation } from "./instrumentation/command-observation.js";
 import { checkDecision, type Prepared, prepareEvts } from "./prepare-evts.js";
-
-/** The key of the actor's method that hands over to its mailbox (or a pending stop) after an idle command. */
-export const HAND_OVER: unique symbol = Symbol("handOver");
-
-/** The actor a command runs on, as the command path sees it. */
-export interface CmdHost<P extends CmdSpec> extends EntityRef<P> {
-  [HAND_OVER](): void;
-}
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
@@ -22,18 +15,19 @@ function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
 /**
  * Handles one command to completion: resolves to its result, or rejects with what its caller should get.
  * The hot path suspends once per command (at `persist`). Every piece of user code (`handleCmd`, `handleEvt`
- * over the new events, the reply function, the binarizer) runs before the events are persisted. With
- * `handOver` (an idle `handleCmd` started the command) the host hands over to its mailbox or a pending stop
- * when it is over.
+ * over the new events, the reply function, the binarizer) runs before the events are persisted. `done`
+ * (given when an idle `handleCmd` started the command) runs when it is over, to hand over to the mailbox or
+ * a pending stop.
  */
 export async function runCmd<S, E, P extends CmdSpec>(
   core: EntityCore<S, E, P>,
-  host: CmdHost<P>,
+  ref: EntityRef<P>,
   cmd: P["cmd"],
   signal: AbortSignal | undefined,
   metadata: EvtMetadata | undefined,
   key: string | undefined,
-  handOver: boolean,
+  done: (() => void) | undefined,
+  observation?: CommandObservation | undefined,
 ): Promise<AnyResult> {
   try {
     const { definition, evtLog, freshReads } = core.config;
@@ -43,8 +37,14 @@ export async function runCmd<S, E, P extends CmdSpec>(
       const state = core.state;
       if (key !== undefined) {
         const applied = core.keys?.find(key, Date.now());
-        if (applied !== undefined)
-          return { kind: "duplicate", seqNo: applied.seqNo, position: applied.position };
+        if (applied !== undefined) {
+          const duplicate: AnyResult = {
+            kind: "duplicate",
+            seqNo: applied.seqNo,
+            position: applied.position,
+          };
+          return observation === undefined ? duplicate : observation.answered(duplicate);
+        }
       }
       const decided = definition.handleCmd(state, cmd, { id: core.id, seqNo, signal });
       const decision = isPromiseLike(decided) ? await decided : decided;
@@ -54,17 +54,23 @@ export async function runCmd<S, E, P extends CmdSpec>(
           checkedLog = true;
           if (await caughtUpWithLog(core)) continue;
         }
-        return answer(core, decision, seqNo);
+        const answered = answer(core, decision, seqNo);
+        return observation === undefined ? answered : observation.answered(answered);
       }
-      const prepared = prepareEvts(core.config, core.id, decision, state, seqNo, metadata, key);
+      const evtMetadata = observation === undefined ? metadata : observation.metadata(metadata);
+      const prepared = prepareEvts(core.config, core.id, decision, state, seqNo, evtMetadata, key);
+      const sentAt = observation === undefined ? 0 : observation.persistSent();
       let persisted: Persisted;
       try {
         persisted = await evtLog.persist(core.typeName, core.id, seqNo, prepared.evts);
       } catch (error) {
+        observation?.persisted(prepared.evts.length, sentAt, undefined, error);
         await afterPersistFailure(core, error, conflicts++);
         continue;
       }
-      return commit(core, prepared, seqNo, persisted, key);
+      observation?.persisted(prepared.evts.length, sentAt, persisted.position);
+      const committed = commit(core, prepared, seqNo, persisted, key);
+      return observation === undefined ? committed : observation.answered(committed);
     }
   } catch (error) {
     // The command conflicted and re-reading the log failed the entity: nothing of it was written, so the
@@ -75,11 +81,13 @@ export async function runCmd<S, E, P extends CmdSpec>(
       core.lifecycle.status === "failed" &&
       isEventSourcedError(error, ErrorCode.EntityStopped)
     ) {
-      return passOn(host, cmd, handOnOptions(signal, metadata, key));
+      const handedOn = passOn(ref, cmd, handOnOptions(signal, metadata, key));
+      return observation === undefined ? handedOn : observation.settle(handedOn, () => core.seqNo);
     }
+    observation?.failed(error, core.seqNo);
     throw error;
   } finally {
-    if (handOver) host[HAND_OVER]();
+    done?.();
   }
 }
 
@@ -130,6 +138,13 @@ async function afterPersistFailure<S, E, P extends CmdSpec>(
   // Either way the log may now know more than we do.
   core.stale = true;
   if (isEventSourcedError(error, ErrorCode.SeqNoConflict)) {
+    core.config.instrumentation?.conflict?.({
+      typeName: core.typeName,
+      id: core.id,
+      expectedSeqNo: core.seqNo,
+      attempt: conflicts + 1,
+      retried: conflicts < core.config.maxConflictRetries,
+    });
     if (conflicts >= core.config.maxConflictRetries) {
       throw new ConcurrencyConflictError(core.typeName, core.id, conflicts + 1, { cause: error });
     }

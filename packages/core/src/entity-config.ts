@@ -13,6 +13,7 @@ import { InvalidArgumentError } from "./errors/index.js";
 import type { CmdResult, CmdSpec, EventSourced } from "./event-sourced.js";
 import type { EvtLog } from "./evt-log.js";
 import { type EvtLogRetention, supportsRetention } from "./evt-log-retention.js";
+import type { Instrumentation } from "./instrumentation/instrumentation.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import type { RecoverySource } from "./recovery.js";
 import { type ResolvedRetentionPolicy, resolveRetentionPolicy } from "./retention-policy.js";
@@ -52,6 +53,8 @@ export interface EntityConfig<S, E, P extends CmdSpec> {
   /** The policy's tombstone predicate, if any. */
   readonly isTombstone: ((evt: E) => boolean) | undefined;
   readonly logger: Logger;
+  /** The hooks, or undefined: the hot path then makes no call and reads no clock. */
+  readonly instrumentation: Instrumentation | undefined;
   /**
    * Where a command goes that an entity accepted but never took, because it failed first (its log could
    * not be re-read): the registry sets it and hands the command to the next incarnation. Unset (as
@@ -138,6 +141,7 @@ export function entityConfig<S, E, P extends CmdSpec>(
     retention,
     isTombstone: policy?.isTombstone,
     logger,
+    instrumentation: options.instrumentation,
   });
 }
 

@@ -2,6 +2,7 @@ import type { Binarizer } from "./binarizer.js";
 import type { CmdOf, CmdResult, CmdSpec, RejectionOf, ReplyOf } from "./event-sourced.js";
 import type { EvtLog, EvtMetadata } from "./evt-log.js";
 import type { IdempotencyWindowOptions } from "./idempotency-window.js";
+import type { Instrumentation } from "./instrumentation/instrumentation.js";
 import type { Logger } from "./logger.js";
 import type { RetentionPolicy } from "./retention-policy.js";
 import type { SnapshotStore } from "./snapshot-store.js";
@@ -56,6 +57,11 @@ export interface SpawnOptions<S, E> {
   readonly idempotency?: IdempotencyWindowOptions | undefined;
   /** Default: `consoleLogger` (warnings and errors to stderr). */
   readonly logger?: Logger | undefined;
+  /**
+   * Hooks told about commands, persists, recoveries and conflicts (for tracing and metrics, e.g.
+   * `@eventsourced/opentelemetry`). Default none: no hook call, clock read or allocation per command.
+   */
+  readonly instrumentation?: Instrumentation | undefined;
   /** Aborts recovery. */
   readonly signal?: AbortSignal | undefined;
 }

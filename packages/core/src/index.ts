@@ -97,8 +97,51 @@ export {
   type TypedEvtRecord,
   type TypeHead,
 } from "./evt-log.js";
+export {
+  type EvtLogBulkReads,
+  type EvtRange,
+  evtsByIdsOf,
+  type IdEvtRecord,
+  supportsBulkReads,
+  validateEvtRanges,
+} from "./evt-log-bulk-reads.js";
 export { type EvtLogRetention, type EvtsDeleted, supportsRetention } from "./evt-log-retention.js";
+// Health and readiness
+export {
+  createHealthCheck,
+  type HealthCheck,
+  type HealthCheckOptions,
+} from "./health/health-check.js";
+export type {
+  HealthCheckResult,
+  HealthReport,
+  ProjectionHealth,
+} from "./health/health-report.js";
+export {
+  type HealthRequest,
+  type HealthResponse,
+  healthRequestListener,
+} from "./health/health-request-listener.js";
+export type { HealthEvtLog, HealthLeaseHolder, HealthProjection } from "./health/health-sources.js";
 export { IDEMPOTENCY_KEY_HEADER, type IdempotencyWindowOptions } from "./idempotency-window.js";
+// Instrumentation hooks (tracing, metrics)
+export { combineInstrumentation } from "./instrumentation/combine-instrumentation.js";
+export type {
+  CommandEnd,
+  CommandObserver,
+  CommandOutcome,
+  CommandStart,
+  PersistBatch,
+} from "./instrumentation/command-observer.js";
+export type { Instrumentation } from "./instrumentation/instrumentation.js";
+export type { LeaseEvent, LeaseEventKind } from "./instrumentation/lease-event.js";
+export type {
+  ProjectionBatchEnd,
+  ProjectionBatchObserver,
+  ProjectionBatchStart,
+} from "./instrumentation/projection-batch-observer.js";
+export type { RecoveryEnd, RecoveryObserver, RecoveryStart } from "./instrumentation/recovery-observer.js";
+export type { ConflictInfo, PassivationInfo } from "./instrumentation/runtime-events.js";
 // Logging
 export { consoleLogger, type LogFields, type Logger, silentLogger } from "./logger.js";
 // Entity registry: get-or-spawn by id, passivation, one incarnation per id

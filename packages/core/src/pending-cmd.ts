@@ -1,6 +1,7 @@
 import type { HandleCmdOptions, IdempotentCmdOptions } from "./entity-ref.js";
 import { CommandTimeoutError, InvalidArgumentError } from "./errors/index.js";
 import type { EvtMetadata } from "./evt-log.js";
+import type { CommandObservation } from "./instrumentation/command-observation.js";
 import type { MailboxItem } from "./mailbox.js";
 
 /**
@@ -59,6 +60,8 @@ export class PendingCmd<C, T> implements MailboxItem {
     readonly cmd: C,
     readonly metadata: EvtMetadata | undefined,
     readonly key: string | undefined,
+    /** The instrumentation's view of the command, when the entity has one. */
+    readonly observation?: CommandObservation | undefined,
   ) {
     this.promise = new Promise<T>((resolve, reject) => {
       this.resolve = resolve;

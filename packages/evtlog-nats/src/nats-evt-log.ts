@@ -39,6 +39,7 @@ import { FencedNatsEvtLog } from "./fenced-nats-evt-log.js";
 import { LastMessageCache } from "./last-message-cache.js";
 import type { NatsEvtLogOptions } from "./nats-evt-log-options.js";
 import { MAX_EVTS_PER_PERSIST, resumePoint, toPosition } from "./position.js";
+import { PublishMux } from "./publish-mux.js";
 import { publishPersist } from "./publish-persist.js";
 import { provisionStream, resolveStreamOptions } from "./stream-provisioning.js";
 import { readStream } from "./stream-reader.js";
@@ -64,6 +65,7 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
   readonly #nc: NatsConnection;
   readonly #ownsConnection: boolean;
   readonly #js: JetStreamClient;
+  readonly #publisher: PublishMux;
   readonly #stream: string;
   readonly #subjects: Subjects;
   readonly #messages: EntityMessages;
@@ -94,6 +96,7 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
     this.#ownsConnection = fields.ownsConnection;
     this.#messages = fields.messages;
     this.#js = jetstream(fields.nc);
+    this.#publisher = new PublishMux(fields.nc);
     this.#stream = fields.stream;
     this.#subjects = new Subjects(fields.subjectPrefix);
     this.#cache = new LastMessageCache(options.cacheSize ?? 100_000);
@@ -315,7 +318,7 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
     let ack: { seq: number };
     try {
       ack = await publishPersist(
-        this.#js,
+        this.#publisher,
         { type, id, subject, body, headers: hdrs, expectedLastSeqNo, expectedStreamSeq },
         { timeoutMs: this.#publishTimeoutMs, attempts: this.#publishAttempts },
       );
@@ -539,6 +542,9 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
   async close(): Promise<void> {
     this.#closed = true;
     this.#closing.abort();
+    // Persists already published are answered (or time out) before the reply subscription goes.
+    await this.#publisher.settled();
+    this.#publisher.close();
     if (this.#ownsConnection && !this.#nc.isClosed()) await this.#nc.drain();
   }
 

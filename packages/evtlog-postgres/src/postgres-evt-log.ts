@@ -2,11 +2,14 @@ import {
   ConfigurationError,
   consoleLogger,
   type EvtLog,
+  type EvtLogBulkReads,
   type EvtLogRetention,
+  type EvtRange,
   type EvtRecord,
   type EvtsByIdOptions,
   type EvtsByTypeOptions,
   type EvtsDeleted,
+  type IdEvtRecord,
   InvalidArgumentError,
   type Logger,
   type NewEvt,
@@ -24,6 +27,7 @@ import { createPool, type OwnedPool } from "./create-pool.js";
 import { PostgresEvtDeletion } from "./delete-evts.js";
 import { type EntityIdsOptions, entityIdsStatement, readEntityIds } from "./entity-ids.js";
 import { evtsByIdStatement, readEvtsById } from "./evts-by-id.js";
+import { evtsByIdsStatement, readEvtsByIds } from "./evts-by-ids.js";
 import { evtsByTypeStatement, readEvtsByType } from "./evts-by-type.js";
 import { FencedEvtLog } from "./fenced-evt-log.js";
 import { type GroupCommitStats, GroupCommitter, type PersistHook } from "./group-commit.js";
@@ -49,6 +53,7 @@ interface Config {
   readonly logger: Logger;
   readonly lastSeqNoSql: string;
   readonly byIdSql: string;
+  readonly byIdsSql: string;
   readonly byTypeSql: string;
   readonly headSql: string;
 }
@@ -70,7 +75,7 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
  * // ...
  * await log.close();
  */
-export class PostgresEvtLog implements EvtLog, EvtLogRetention {
+export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads {
   readonly #pool: PgPoolLike;
   readonly #ownedPool: OwnedPool | undefined;
   readonly #config: Config;
@@ -172,6 +177,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
       logger,
       lastSeqNoSql: `SELECT last_seq_no FROM ${tables.streams} WHERE type = $1 AND id = $2`,
       byIdSql: evtsByIdStatement(tables),
+      byIdsSql: evtsByIdsStatement(tables),
       byTypeSql: evtsByTypeStatement(tables),
       // Backwards on the (type, position) index: one index entry, whatever the table's size.
       headSql: `SELECT position, recorded_at FROM ${tables.events} WHERE type = $1 ORDER BY position DESC LIMIT 1`,
@@ -287,6 +293,27 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
   /** See {@link EvtLog.evtsById}: invalid arguments are refused when iteration starts, before any query. */
   evtsById(type: string, id: string, options: EvtsByIdOptions): AsyncIterable<EvtRecord> {
     return readEvtsById(this.#pool, this.#config.byIdSql, this.#config.pageSize, type, id, options);
+  }
+
+  /**
+   * Many entities' events, up to ten read pages' worth of events per query, a few queries at a time (see
+   * {@link EvtLogBulkReads.evtsByIds}): what `Entity.spawnMany` recovers from.
+   */
+  evtsByIds(
+    type: string,
+    ranges: readonly EvtRange[],
+    options: { readonly signal?: AbortSignal | undefined } = {},
+  ): AsyncIterable<IdEvtRecord> {
+    return readEvtsByIds(
+      this.#pool,
+      this.#config.byIdsSql,
+      this.#config.pageSize * 10,
+      // Pages read concurrently: the pool's connections less the committer's and the listener's.
+      Math.max(1, Math.min(3, this.#config.poolSize - 2)),
+      type,
+      ranges,
+      options.signal,
+    );
   }
 
   /** The position and time of the type's last event (see {@link EvtLog.headOfType}). */

@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { Backoff, consoleLogger, InvalidArgumentError, type Logger } from "@eventsourced/core";
+import {
+  Backoff,
+  consoleLogger,
+  type Instrumentation,
+  InvalidArgumentError,
+  type Logger,
+} from "@eventsourced/core";
 import { HeldLease, type LeaseHost } from "./held-lease.js";
 import { keeperTiming } from "./keeper-timing.js";
 import type { Lease, LeaseEnd, LeaseEndReason } from "./lease.js";
@@ -28,6 +34,8 @@ export interface LeaseKeeperOptions {
   readonly onLog?: ((entry: LeaseLogEntry) => void) | undefined;
   /** Renewal and acquisition failures are logged here as warnings; default `consoleLogger`. */
   readonly logger?: Logger | undefined;
+  /** Told of every lease acquired, released and lost (`Instrumentation.lease`); default none. */
+  readonly instrumentation?: Instrumentation | undefined;
 }
 
 /** Options of {@link LeaseKeeper.acquire}. */
@@ -86,6 +94,11 @@ export class LeaseKeeper {
       ended: (lease, end) => this.#ended(lease, end),
       releaseAtStore: (grant) => this.#releaseAtStore(grant),
     };
+  }
+
+  /** The leases held now (valid ones), for health reports. */
+  get held(): readonly Lease[] {
+    return [...this.#leases.values()].filter((lease) => lease.isValid());
   }
 
   /**
@@ -184,6 +197,7 @@ export class LeaseKeeper {
     const lease = new HeldLease(this.#host, grant, deadline);
     this.#leases.set(key, lease);
     this.#schedule(this.renewEveryMs);
+    this.#options.instrumentation?.lease?.({ event: "acquired", key, epoch: grant.epoch });
     this.#call("onAcquired", () => this.#options.onAcquired?.(lease));
     return lease;
   }
@@ -243,6 +257,11 @@ export class LeaseKeeper {
       validUntil: end.validUntil,
       reason: end.reason,
     });
+    this.#options.instrumentation?.lease?.(
+      end.reason === "released"
+        ? { event: "released", key, epoch }
+        : { event: "lost", key, epoch, reason: end.reason },
+    );
     // A released lease is ended at the store by its release().
     if (end.reason === "released") return;
     const reason = end.reason;

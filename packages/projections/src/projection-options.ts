@@ -2,6 +2,7 @@ import {
   type BackoffOptions,
   ConfigurationError,
   type EvtLog,
+  type Instrumentation,
   type Logger,
   TYPE_NAME_PATTERN,
 } from "@eventsourced/core";
@@ -50,6 +51,11 @@ export interface ProjectionOptions<E> {
   readonly statusPollMs?: number | undefined;
   /** Default `consoleLogger`. */
   readonly logger?: Logger | undefined;
+  /**
+   * Told of every batch (`Instrumentation.projectionBatchStarted`: its records, position and age) and of a
+   * checkpoint write fenced off by a newer instance (`Instrumentation.lease`, event `"fenced"`). Default none.
+   */
+  readonly instrumentation?: Instrumentation | undefined;
 }
 
 /**

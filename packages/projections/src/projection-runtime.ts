@@ -4,11 +4,11 @@ import { batches } from "./batches.js";
 import { delay } from "./delay.js";
 import { ProjectionStoppedError } from "./errors.js";
 import { isInfrastructureError } from "./infrastructure-error.js";
-import { acquireLease, type HeldTenure, type ProjectionLeaseKeeper } from "./lease.js";
+import { acquireLease, type HeldTenure, type ProjectionLeaseKeeper, projectionLeaseKey } from "./lease.js";
 import { type Maintenance, runMaintenance } from "./maintenance.js";
 import { performOperatorRequests } from "./operator-requests.js";
 import { PositionWaiters } from "./position-waiters.js";
-import { decodeRecord } from "./projected-evt.js";
+import { processBatch } from "./process-batch.js";
 import type { ProjectionHandler } from "./projection-handler.js";
 import { DEFAULT_MAX_EVENTS, type ProjectionOptions } from "./projection-options.js";
 import type { ProjectionState, ProjectionStatus } from "./projection-status.js";
@@ -150,6 +150,11 @@ export class ProjectionRuntime<E> {
           this.#handler.end();
           if (isEventSourcedError(err, "PROJECTION_FENCED")) {
             fenced = true;
+            this.#options.instrumentation?.lease?.({
+              event: "fenced",
+              key: projectionLeaseKey(this.name),
+              epoch: this.#epoch,
+            });
             this.#logger.error("projection fenced: another instance owns it; stopping", {
               projection: this.name,
               error: describe(err),
@@ -237,11 +242,10 @@ export class ProjectionRuntime<E> {
         maxEvents: this.#options.batch?.maxEvents ?? DEFAULT_MAX_EVENTS,
         maxWaitMs: this.#options.batch?.maxWaitMs ?? 20,
       };
-      const { binarizer } = this.#options;
       for await (const batch of batches(records, limits)) {
         // A stale owner must not hand anything to the handler (side effects in at-least-once mode).
         if (this.#lease !== undefined && !this.#lease.tenure.isValid()) throw new LeaseLostError();
-        await processor.process(batch.map((record) => decodeRecord(record, binarizer)));
+        await processBatch(processor, batch, this.#options);
         const last = batch.at(-1)!;
         this.#applied = last.position;
         this.#lastEventAt = last.recordedAt;

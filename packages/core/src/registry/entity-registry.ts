@@ -1,3 +1,4 @@
+import { prefetchRecoveries } from "../entity.js";
 import { type EntityConfig, entityConfig } from "../entity-config.js";
 import type { DuplicateResult, EntityRef, HandleCmdOptions, IdempotentCmdOptions } from "../entity-ref.js";
 import { InvalidArgumentError, RegistryClosedError } from "../errors/index.js";
@@ -173,6 +174,36 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
    */
   get(id: string): Promise<EntityRef<P>> {
     return this.#slow(id, GET_REF, undefined) as Promise<EntityRef<P>>;
+  }
+
+  /**
+   * Recovers the entities `ids` that are not resident together, their events read in bulk when the log can
+   * (see `Entity.spawnMany`), and makes them active as `get` would, one after the other under the active
+   * limit: a warm-up, or a restart with many resident entities, waits for a few large reads instead of one
+   * or more per entity. Resolves once each is active or has failed; an id that fails is left to its next
+   * `send`, which reports why (and backs off). Ids beyond `maxActive` passivate earlier ones, so prefetch at
+   * most that many. Rejects with `InvalidArgumentError` for a bad id, `RegistryClosedError` once closed.
+   */
+  async prefetch(ids: readonly string[]): Promise<void> {
+    if (this.#closing.signal.aborted) throw new RegistryClosedError(this.typeName, undefined);
+    if (!Array.isArray(ids)) throw new InvalidArgumentError("prefetch needs an array of entity ids");
+    for (const id of ids) validateId(id);
+    const absent = [...new Set(ids)].filter((id) => !this.#slots.has(id) && !this.#life.prefetched.has(id));
+    const byConfig = new Map<EntityConfig<S, E, P>, string[]>();
+    for (const id of absent) {
+      const config = this.#configFor(id);
+      byConfig.set(config, [...(byConfig.get(config) ?? []), id]);
+    }
+    for (const [config, group] of byConfig) {
+      const recovered = await prefetchRecoveries(group, config, this.#closing.signal);
+      // Taken by the spawn `get` starts; one started meanwhile by a `send` recovered on its own.
+      for (const [id, state] of recovered) if (!this.#slots.has(id)) this.#life.prefetched.set(id, state);
+    }
+    try {
+      await Promise.allSettled(absent.map((id) => this.get(id)));
+    } finally {
+      for (const id of absent) this.#life.prefetched.delete(id);
+    }
   }
 
   /**
