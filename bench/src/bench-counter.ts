@@ -1,4 +1,13 @@
-import { defineEntity, Entity, type EvtLog, emit, silentLogger } from "@eventsourced/core";
+import {
+  type Decision,
+  defineEntity,
+  Entity,
+  type EvtLog,
+  emit,
+  emitAndReply,
+  reject,
+  silentLogger,
+} from "@eventsourced/core";
 import { type ClosedLoopOptions, closedLoop, type Measured } from "./closed-loop.js";
 
 /** The entity the adapter suites drive: a counter whose every command emits one small JSON event. */
@@ -43,3 +52,27 @@ export async function replayCounter(evtLog: EvtLog, id: string, expectedEvts: nu
   if (replayed !== expectedEvts) throw new Error(`replayed ${replayed} events, expected ${expectedEvts}`);
   return expectedEvts / seconds;
 }
+
+/** The command and event of {@link benchCounter}. */
+export type IncCmd = { readonly inc: number };
+export type IncEvt = { readonly by: number };
+
+/** {@link benchCounter}'s `handleCmd`: one event, the new total as the reply (the core baseline calls it too). */
+export function decideInc(state: number, cmd: IncCmd): Decision<number, IncEvt, number, "overflow"> {
+  return state + cmd.inc > Number.MAX_SAFE_INTEGER
+    ? reject("overflow")
+    : emitAndReply<number, IncEvt, number>([{ by: cmd.inc }], (s) => s);
+}
+
+/** {@link benchCounter}'s `handleEvt`. */
+export function foldInc(state: number, evt: IncEvt): number {
+  return state + evt.by;
+}
+
+/** The entity the in-memory suites (core, registry) drive: a counter replying with its total. */
+export const benchCounter = defineEntity<number, IncCmd, IncEvt, number, "overflow">({
+  typeName: "benchCounter",
+  initialState: () => 0,
+  handleCmd: decideInc,
+  handleEvt: foldInc,
+});

@@ -1,4 +1,4 @@
-import { ShardConfigMismatchError } from "@eventsourced/cluster";
+import { ClusterClient, RemoteCommandError, ShardConfigMismatchError, shardOf } from "@eventsourced/cluster";
 import { isEventSourcedError } from "@eventsourced/core";
 import { InMemoryEvtLog } from "@eventsourced/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -57,5 +57,22 @@ describe("Shard ownership", () => {
     );
     expect(other.shards).toEqual([]);
     expect(other.state).toBe("stopped");
+  });
+
+  it("an owner refuses an id sent by a client computing shards differently (RemoteCommandError, not retried)", async () => {
+    env = await new ClusterEnv().setup();
+    const node = env.node(new InMemoryEvtLog());
+    await node.start();
+    await eventually(() => node.shards.length === 16);
+    const wrong = new ClusterClient({
+      typeName: env.typeName,
+      cluster: env.cluster,
+      shardCount: 8,
+      nats: env.nc,
+    });
+    const id = Array.from({ length: 100 }, (_, i) => `w-${i}`).find((i) => shardOf(i, 16) >= 8)!;
+    const error = await wrong.send(id, { type: "inc", by: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteCommandError);
+    expect(error).toMatchObject({ remoteCode: "SHARD_CONFIG_MISMATCH", outcomeUnknown: false });
   });
 });

@@ -3,10 +3,11 @@ import { type EntityConfig, entityConfig } from "../entity-config.js";
 import type { DuplicateResult, EntityRef, HandleCmdOptions, IdempotentCmdOptions } from "../entity-ref.js";
 import { InvalidArgumentError, RegistryClosedError } from "../errors/index.js";
 import type { CmdOf, CmdResult, CmdSpec, EventSourced, RejectionOf, ReplyOf } from "../event-sourced.js";
-import { type EvtLog, TYPE_NAME_PATTERN } from "../evt-log.js";
+import { TYPE_NAME_PATTERN } from "../evt-log.js";
 import { callerSignal } from "../pending-cmd.js";
 import { validateCmd, validateCmdOptions, validateId } from "../validate.js";
 import { ActiveLimit } from "./active-limit.js";
+import { ConfigByLog } from "./config-by-log.js";
 import { failureBackoff, passivation, type RegistryOptions } from "./registry-options.js";
 import { GET_REF, type RegistryPhase, SlotWaiter } from "./registry-slot.js";
 import type { RegistryStats } from "./registry-stats.js";
@@ -46,8 +47,7 @@ const NOTHING = (): void => {};
 export class EntityRegistry<S, E, P extends CmdSpec> {
   readonly typeName: string;
   readonly #config: EntityConfig<S, E, P>;
-  readonly #configs = new WeakMap<EvtLog, EntityConfig<S, E, P>>();
-  readonly #evtLogFor: ((id: string) => EvtLog) | undefined;
+  readonly #configs: ConfigByLog<S, E, P>;
   // The same map as the lifecycle's, read directly on the hot path.
   readonly #slots: Map<string, Slot>;
   readonly #life: SlotLifecycle<S, E, P>;
@@ -87,14 +87,14 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
     if (options.snapshotOnPassivate && options.snapshotStore === undefined) {
       throw new InvalidArgumentError("snapshotOnPassivate needs options.snapshotStore");
     }
-    this.#evtLogFor = options.evtLogFor;
+    this.#configs = new ConfigByLog(this.#config, options.evtLogFor);
     this.#limit = new ActiveLimit(maxActive);
     this.#tracksRecency = idleAfterMs !== undefined || maxActive !== Number.POSITIVE_INFINITY;
     const poison = failureBackoff(options.failureBackoff);
     this.#life = new SlotLifecycle({
       typeName,
       config: this.#config,
-      configFor: (id) => this.#configFor(id),
+      configFor: (id) => this.#configs.for(id),
       canHost: options.canHost,
       snapshotOnPassivate: options.snapshotOnPassivate ?? false,
       closing: this.#closing.signal,
@@ -187,7 +187,7 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
     const absent = [...new Set(ids)].filter((id) => !this.#slots.has(id) && !this.#life.prefetched.has(id));
     const byConfig = new Map<EntityConfig<S, E, P>, string[]>();
     for (const id of absent) {
-      const config = this.#configFor(id);
+      const config = this.#configs.for(id);
       byConfig.set(config, [...(byConfig.get(config) ?? []), id]);
     }
     for (const [config, group] of byConfig) {
@@ -308,22 +308,5 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
     if (slot === undefined) this.#life.open(id, waiter);
     else slot.wait(waiter);
     return waiter.promise;
-  }
-
-  #configFor(id: string): EntityConfig<S, E, P> {
-    if (this.#evtLogFor === undefined) return this.#config;
-    const evtLog = this.#evtLogFor(id);
-    if (evtLog === this.#config.evtLog) return this.#config;
-    if (typeof (evtLog as Partial<EvtLog> | undefined)?.persist !== "function") {
-      throw new InvalidArgumentError(
-        `evtLogFor returned ${typeof evtLog} for ${JSON.stringify(id)}, not an EvtLog`,
-      );
-    }
-    let config = this.#configs.get(evtLog);
-    if (config === undefined) {
-      config = Object.freeze({ ...this.#config, evtLog });
-      this.#configs.set(evtLog, config);
-    }
-    return config;
   }
 }
