@@ -282,3 +282,34 @@ describe("Projection handlers and blueGreen from a hostile caller", () => {
     expect(p.status.state).toBe("running");
   });
 });
+
+describe("A projection store called directly by a hostile caller", () => {
+  it.each([
+    [
+      "setStatus with an unknown status",
+      (s: InMemoryProjectionStore) => s.setStatus("p", "bogus" as never),
+      /status/,
+    ],
+    ["reset to NaN", (s: InMemoryProjectionStore) => s.reset("p", Number.NaN), /position/],
+    ["reset to -1", (s: InMemoryProjectionStore) => s.reset("p", -1), /position/],
+    ["deleteDeadLetter at 1.5", (s: InMemoryProjectionStore) => s.deleteDeadLetter("p", 1.5), /position/],
+    [
+      "a redrive request without a position",
+      (s: InMemoryProjectionStore) => s.request("p", { kind: "redrive" } as never),
+      /request\.position/,
+    ],
+    [
+      "a request of an unknown kind",
+      (s: InMemoryProjectionStore) => s.request("p", { kind: "drop" } as never),
+      /request kind/,
+    ],
+  ])("%s rejects with InvalidArgumentError and changes nothing", async (_, call, pattern) => {
+    const store = new InMemoryProjectionStore();
+    await store.claim("p", "acct", 0);
+    const before = await store.load("p");
+    const error = await rejection(call(store));
+    expect(isEventSourcedError(error, ErrorCode.InvalidArgument)).toBe(true);
+    expect((error as Error).message).toMatch(pattern);
+    expect(await store.load("p")).toEqual(before);
+  });
+});

@@ -17,6 +17,7 @@ import type {
   StoredOperatorRequest,
   StoredProjectionStatus,
 } from "../projection-store.js";
+import { checkStoreArguments } from "../store-arguments.js";
 import { checkpointAndCommitSql, FENCED_SQLSTATE, ROW_COLUMNS, type Row, toRow } from "./checkpoint-sql.js";
 import { insertDeadLetter, selectDeadLetters } from "./dead-letter-sql.js";
 import type { PgClientLike, PgPoolLike, PgQueryable } from "./pg-like.js";
@@ -219,6 +220,7 @@ export class PostgresProjectionStore implements ProjectionStore {
   }
 
   async setStatus(name: string, status: StoredProjectionStatus, error?: string): Promise<void> {
+    checkStoreArguments({ status });
     await this.#pool.query(
       `UPDATE ${this.#t.projections} SET status = $2, error = $3, updated_at = now() WHERE name = $1`,
       [name, status, status === "failed" ? (error ?? null) : null],
@@ -226,6 +228,7 @@ export class PostgresProjectionStore implements ProjectionStore {
   }
 
   async reset(name: string, position: number): Promise<void> {
+    checkStoreArguments({ position });
     await this.transaction(async (tx) => {
       await tx.query(
         `UPDATE ${this.#t.projections} SET position = $2, last_event_at = NULL, updated_at = now() WHERE name = $1`,
@@ -239,6 +242,7 @@ export class PostgresProjectionStore implements ProjectionStore {
   }
 
   async request(name: string, request: OperatorRequest): Promise<StoredOperatorRequest | undefined> {
+    checkStoreArguments({ request });
     const json = newRequestJson(request);
     const res = await this.#pool.query(
       `UPDATE ${this.#t.projections} SET requests = requests || jsonb_build_array($2::jsonb) WHERE name = $1`,
@@ -261,6 +265,7 @@ export class PostgresProjectionStore implements ProjectionStore {
   }
 
   async deleteDeadLetter(name: string, position: number): Promise<boolean> {
+    checkStoreArguments({ position });
     return this.deleteDeadLetterIn(this.#pool, name, position);
   }
 
