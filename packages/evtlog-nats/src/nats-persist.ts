@@ -9,7 +9,8 @@ import {
 import { headers } from "@nats-io/transport-node";
 import { reason } from "./connect-nats.js";
 import type { EntityMessage } from "./entity-messages.js";
-import { encodeEvtBatch, Header } from "./envelope.js";
+import { Header } from "./envelope.js";
+import { encodeEvtBatch } from "./envelope-encode.js";
 import { type NatsFence, setFenceHeaders } from "./epoch-marker.js";
 import { lastMessage, type NatsLogContext } from "./nats-log-context.js";
 import { MAX_EVTS_PER_PERSIST, toPosition } from "./position.js";

@@ -6,7 +6,8 @@ import {
   type TypeHead,
 } from "@eventsourced/core";
 import type { JsMsg, StoredMsg } from "@nats-io/jetstream";
-import { type DecodedBatch, decodeEvtBatch, Header, peekBatchRange } from "./envelope.js";
+import { type DecodedBatch, Header, peekBatchRange } from "./envelope.js";
+import { decodeEvtBatch } from "./envelope-decode.js";
 import { markerLastSeqNo } from "./epoch-marker.js";
 import { asReadError, decodeMessage, type NatsLogContext } from "./nats-log-context.js";
 import { resumePoint, toPosition } from "./position.js";
