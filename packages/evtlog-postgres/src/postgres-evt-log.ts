@@ -1,5 +1,4 @@
 import {
-  ConfigurationError,
   consoleLogger,
   type EvtLog,
   type EvtLogBulkReads,
@@ -32,7 +31,7 @@ import { readHeadOfType, readLastSeqNo } from "./head-queries.js";
 import { logCommitter } from "./log-committer.js";
 import { type LogConfig, logConfig, notifyChannelOf, poolSizeOf, positiveInteger } from "./log-config.js";
 import { NotificationListener } from "./notification-listener.js";
-import { type FenceCheck, fenceCheck, type PersistFence, validateFence } from "./persist-fence.js";
+import { type FenceCheck, fenceCheck, type PersistFence, validateFenceFor } from "./persist-fence.js";
 import type { PersistHook } from "./persist-hook.js";
 import { setupError } from "./pg-errors.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
@@ -179,7 +178,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
     const fence = options?.fence;
     try {
       validateTypeAndId(type, id);
-      if (fence !== undefined) this.#validateFence(fence);
+      if (fence !== undefined) validateFenceFor(this.#fencing, fence);
       if (!Number.isSafeInteger(expectedLastSeqNo) || expectedLastSeqNo < 0) {
         throw new InvalidArgumentError(`invalid expected last seqNo ${expectedLastSeqNo}: an integer >= 0`);
       }
@@ -204,19 +203,8 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
    * const shardLog = log.fenced({ key: lease.key, owner: lease.owner, epoch: lease.epoch });
    */
   fenced(fence: PersistFence): FencedEvtLog {
-    this.#validateFence(fence);
+    validateFenceFor(this.#fencing, fence);
     return new FencedEvtLog(this, { key: fence.key, owner: fence.owner, epoch: fence.epoch });
-  }
-
-  #validateFence(fence: PersistFence): void {
-    if (!this.#fencing) {
-      throw new ConfigurationError(
-        "a fenced persist needs a lease table: create the log with fencing: { leaseTable }",
-        "fencing",
-        "PostgresEvtLogOptions",
-      );
-    }
-    validateFence(fence);
   }
 
   lastSeqNo(type: string, id: string): Promise<number> {
