@@ -10,6 +10,7 @@ import {
   validateId,
 } from "@eventsourced/core";
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { ClusterStore } from "./cluster-store.js";
 import { type ClusterCodec, jsonCodec } from "./codec.js";
 import { decodeReply, encodeRequest, type RoutedReply } from "./envelope.js";
 import {
@@ -19,8 +20,10 @@ import {
   NotOwnerError,
   OverloadedError,
   RemoteCommandError,
+  ShardConfigMismatchError,
 } from "./errors.js";
 import { decodeJsonResult, encodeJsonRequest, JSON_RESULT } from "./json-envelope.js";
+import { NatsClusterStore } from "./nats-cluster-store.js";
 import { NatsTransport } from "./nats-transport.js";
 import {
   CLUSTER_NAME_PATTERN,
@@ -32,7 +35,7 @@ import {
   subjectPrefix,
   subjects,
 } from "./routing-options.js";
-import { DEFAULT_SHARD_COUNT, shardOf, validateShardCount } from "./shard-function.js";
+import { DEFAULT_SHARD_COUNT, SHARD_HASH, shardOf, validateShardCount } from "./shard-function.js";
 import type { ClusterTransport } from "./transport.js";
 
 /** Options of one routed command. */
@@ -68,10 +71,19 @@ export interface ClusterClientOptions {
   readonly typeName: string;
   /** The cluster's name; default `"default"`. */
   readonly cluster?: string | undefined;
-  /** The cluster's shard count; default 256. Must be the recorded one (`ClusterNode` checks it at start). */
+  /**
+   * The cluster's shard count; default 256. Must be the recorded one: `start()` (or the first `send`)
+   * checks it against the cluster's store and refuses with `ShardConfigMismatchError`.
+   */
   readonly shardCount?: number | undefined;
   /** The NATS connection to route over (unless `transport` is given); it stays the caller's. */
   readonly nats?: NatsConnection | undefined;
+  /**
+   * Where the cluster's shard function is recorded (give the nodes' store); default a `NatsClusterStore`
+   * on `nats`. With neither (a `transport` alone), the client cannot check its shard count: the owners
+   * still refuse a misrouted id (`RemoteCommandError` with `remoteCode` `SHARD_CONFIG_MISMATCH`).
+   */
+  readonly store?: ClusterStore | undefined;
   /** Default `NatsTransport` on `nats`. */
   readonly transport?: ClusterTransport | undefined;
   /** NATS subject prefix; default `"eventsourced.cluster"`. */
@@ -85,6 +97,11 @@ export interface ClusterClientOptions {
    * @internal
    */
   readonly local?: LocalHandler | undefined;
+  /**
+   * The shard function was checked already (by the `ClusterNode` owning this client).
+   * @internal
+   */
+  readonly shardConfigChecked?: boolean | undefined;
 }
 
 const MAX_COMMAND_ID_LENGTH = 256;
@@ -112,6 +129,11 @@ export class ClusterClient {
   readonly #codec: ClusterCodec;
   readonly #retry: Retry;
   readonly #local: LocalHandler | undefined;
+  readonly #nats: NatsConnection | undefined;
+  #store: ClusterStore | undefined;
+  #configChecked: boolean;
+  #checking: Promise<void> | undefined;
+  #mismatch: ShardConfigMismatchError | undefined;
   #stopped = false;
 
   /** Validates the options (`ConfigurationError`, `InvalidArgumentError`). */
@@ -132,6 +154,36 @@ export class ClusterClient {
     this.#retry = retryOptions(options.retry);
     new Backoff(this.#retry.backoff); // validates
     this.#local = options.local;
+    this.#nats = options.nats;
+    this.#store = options.store;
+    this.#configChecked =
+      options.shardConfigChecked === true || (options.store === undefined && options.nats === undefined);
+  }
+
+  /**
+   * Checks this client's shard function (`shardCount`, hash) against the one recorded for the cluster
+   * (recording it when none is, as a node does) and rejects with `ShardConfigMismatchError` when they
+   * differ; every later `send` then rejects with it too. Optional: the first `send` does it otherwise.
+   * Without `store` or `nats` there is nothing to check against and it resolves at once.
+   */
+  start(): Promise<void> {
+    if (this.#mismatch !== undefined) return Promise.reject(this.#mismatch);
+    if (this.#configChecked) return Promise.resolve();
+    this.#checking ??= this.#checkShardConfig().finally(() => {
+      this.#checking = undefined;
+    });
+    return this.#checking;
+  }
+
+  async #checkShardConfig(): Promise<void> {
+    this.#store ??= await NatsClusterStore.create(this.#nats!);
+    const configured = { shardCount: this.shardCount, hash: SHARD_HASH };
+    const recorded = await this.#store.recordShardConfig(this.cluster, configured);
+    if (recorded.shardCount !== configured.shardCount || recorded.hash !== configured.hash) {
+      this.#mismatch = new ShardConfigMismatchError(this.cluster, recorded, configured);
+      throw this.#mismatch;
+    }
+    this.#configChecked = true;
   }
 
   /** The subjects this client sends to (shared with the node that serves them). */
@@ -149,7 +201,8 @@ export class ClusterClient {
    * `CmdResult`, or a `DuplicateResult` when an attempt with this `commandId` was applied before (its reply
    * was lost). Rejects with `InvalidArgumentError` (bad id or command id), `ClusterRoutingError` when the
    * budget ran out (see its `outcomeUnknown`), `RemoteCommandError` when the owner failed the command for
-   * good, `ClusterStoppedError` once stopped.
+   * good, `ClusterStoppedError` once stopped, `ShardConfigMismatchError` when the client's shard count is
+   * not the cluster's (see `start()`).
    */
   async send(
     id: string,
@@ -167,6 +220,7 @@ export class ClusterClient {
     if (!(Number.isFinite(budgetMs) && budgetMs > 0)) {
       throw new InvalidArgumentError(`timeoutMs must be a positive number, got ${String(budgetMs)}`);
     }
+    if (!this.#configChecked) await this.start();
     const shard = shardOf(id, this.shardCount);
     const deadline = performance.now() + budgetMs;
     let backoff: Backoff | undefined;

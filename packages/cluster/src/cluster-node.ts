@@ -111,6 +111,7 @@ export class ClusterNode<S, E, P extends CmdSpec> {
       subjectPrefix: options.subjectPrefix,
       codec: this.#codec,
       retry: options.retry,
+      shardConfigChecked: true,
       local: (shard, id, commandId, cmd, timeoutMs) =>
         this.#tenures.has(shard)
           ? this.#tenures.handle(shard, id, commandId, cmd, Math.max(1, timeoutMs))
