@@ -122,6 +122,7 @@ export class ClusterNode<S, E, P extends CmdSpec> {
       typeName: this.typeName,
       shardCount: this.shardCount,
       maxInFlight: settings.maxInFlight,
+      handoverTimeoutMs: settings.handoverTimeoutMs,
       options,
       baseLog: this.#baseLog,
       transport: this.#transport,
@@ -192,7 +193,8 @@ export class ClusterNode<S, E, P extends CmdSpec> {
   /**
    * Hands every shard over and leaves: stops accepting commands, lets those in flight finish, passivates
    * the entities, releases each shard's lease (so the next owner acquires it at once, without waiting for
-   * the TTL) and tells the other members. Idempotent.
+   * the TTL) and tells the other members. Idempotent. With strict fencing, a shard whose entities are still
+   * busy after `handoverTimeoutMs` is released anyway; without, its lease is kept until they stop.
    */
   stop(): Promise<void> {
     this.#stopped ??= this.#stop();
@@ -212,7 +214,9 @@ export class ClusterNode<S, E, P extends CmdSpec> {
     }
     await this.#tenures.handOverAll();
     await this.#hints?.stop().catch(() => {});
-    await this.registry.close();
+    // A handover that gave up on a stuck entity does not wait for it here either.
+    if (this.#tenures.abandoned === 0) await this.registry.close();
+    else void this.registry.close().catch(() => {});
     await this.#keeper.close();
     this.#state = "stopped";
   }

@@ -19,6 +19,7 @@ export interface ShardTenuresDeps<S, E, P extends CmdSpec> {
   readonly typeName: string;
   readonly shardCount: number;
   readonly maxInFlight: number;
+  readonly handoverTimeoutMs: number;
   readonly options: ClusterNodeOptions<S, E>;
   readonly baseLog: EvtLog;
   readonly transport: ClusterTransport;
@@ -42,6 +43,7 @@ export class ShardTenures<S, E, P extends CmdSpec> {
   readonly #held = new Map<number, Tenure>();
   readonly #draining = new Map<number, Promise<void>>();
   #inFlight = 0;
+  #abandoned = 0;
 
   constructor(deps: ShardTenuresDeps<S, E, P>) {
     this.#deps = deps;
@@ -70,6 +72,11 @@ export class ShardTenures<S, E, P extends CmdSpec> {
   /** True while a tenure of `shard` is being ended (handed over or lost). */
   isDraining(shard: number): boolean {
     return this.#draining.has(shard);
+  }
+
+  /** Shards released by a handover that gave up waiting for their entities (strict fencing only). */
+  get abandoned(): number {
+    return this.#abandoned;
   }
 
   /** Hands every shard over; resolves once every tenure has ended. */
@@ -130,7 +137,7 @@ export class ShardTenures<S, E, P extends CmdSpec> {
       isValid: () => lease.isValid(),
     };
     const log = (deps.options.fenceLog ?? strictFence)(deps.baseLog, tenureInfo);
-    const tenure = new Tenure(shard, lease, new FencedEvtLog(log, lease, shard));
+    const tenure = new Tenure(shard, lease, new FencedEvtLog(log, lease, shard), log !== deps.baseLog);
     this.#held.set(shard, tenure);
     tenure.subscription = deps.transport.serve(deps.subjects.shard(shard), deps.subjects.queue, (request) =>
       serveRequest(request, tenure, deps.shardCount, deps.codec, (id, commandId, cmd) =>
@@ -170,19 +177,52 @@ export class ShardTenures<S, E, P extends CmdSpec> {
     });
   }
 
-  /** A graceful handover: stop accepting, finish in flight, passivate, release, tell the others. */
+  /**
+   * A graceful handover: stop accepting, finish in flight, passivate, release, tell the others. Waiting
+   * for the entities is bounded by `handoverTimeoutMs` when the log fences the tenure's writes (L2): then
+   * the lease is released anyway, and a late write of a stuck entity is refused by the log once the next
+   * owner holds the shard. Without strict fencing such a write could commit under the next owner, so the
+   * lease is kept (renewed) until the entities stop, however long that takes.
+   */
   #handOver(tenure: Tenure): void {
     const shard = tenure.shard;
     this.#held.delete(shard);
     this.#drain(shard, async () => {
       await tenure.subscription?.stop();
-      await tenure.idle();
-      await this.#passivateShard(shard);
+      const stopped = tenure.idle().then(() => this.#passivateShard(shard));
+      if (!(await this.#within(stopped, shard, tenure.strict))) {
+        this.#abandoned++;
+        this.#deps.logger.warn("shard handover: entities still busy; releasing the shard (strict fencing)", {
+          shard,
+          handoverTimeoutMs: this.#deps.handoverTimeoutMs,
+        });
+        stopped.catch(() => {});
+      }
       await tenure.lease.release().catch((err: unknown) => {
         this.#deps.logger.warn("cannot release a shard lease; it expires", { shard, error: String(err) });
       });
       this.#deps.transport.publish(this.#deps.subjects.hint, new Uint8Array(0));
     });
+  }
+
+  /** True when `stopped` settled within the handover timeout; without strict fencing, waits for it anyway. */
+  async #within(stopped: Promise<void>, shard: number, strict: boolean): Promise<boolean> {
+    const ms = this.#deps.handoverTimeoutMs;
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+      });
+      const done = await Promise.race([stopped.then(() => true as const), timeout]).finally(() =>
+        clearTimeout(timer),
+      );
+      if (done) return true;
+      if (strict) return false;
+      this.#deps.logger.error(
+        "shard handover: entities still busy; keeping the shard's lease until they stop (no strict fencing)",
+        { shard, handoverTimeoutMs: ms },
+      );
+    }
   }
 
   #drain(shard: number, work: () => Promise<void>): void {
