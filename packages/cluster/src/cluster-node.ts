@@ -17,14 +17,14 @@ import { ClusterClient, type SendOptions } from "./cluster-client.js";
 import type { ClusterNodeOptions } from "./cluster-node-options.js";
 import type { ClusterStore } from "./cluster-store.js";
 import { type ClusterCodec, jsonCodec } from "./codec.js";
-import { ShardConfigMismatchError } from "./errors.js";
 import { FencedEvtLog } from "./fenced-evt-log.js";
 import { NatsClusterStore } from "./nats-cluster-store.js";
 import { NatsTransport } from "./nats-transport.js";
 import { type NodeSettings, nodeSettings, stopOnSignals } from "./node-settings.js";
 import { Rebalancer } from "./rebalancer.js";
 import type { Subjects } from "./routing-options.js";
-import { SHARD_HASH, shardOf } from "./shard-function.js";
+import { checkShardConfig } from "./shard-config-check.js";
+import { shardOf } from "./shard-function.js";
 import { ShardTenures } from "./shard-tenures.js";
 import { warnWithoutStrictFencing } from "./strict-fence.js";
 import type { ClusterTransport } from "./transport.js";
@@ -154,11 +154,7 @@ export class ClusterNode<S, E, P extends CmdSpec> {
     this.#state = "starting";
     try {
       this.#store ??= await NatsClusterStore.create(this.#options.nats!);
-      const configured = { shardCount: this.shardCount, hash: SHARD_HASH };
-      const recorded = await this.#store.recordShardConfig(this.cluster, configured);
-      if (recorded.shardCount !== configured.shardCount || recorded.hash !== configured.hash) {
-        throw new ShardConfigMismatchError(this.cluster, recorded, configured);
-      }
+      await checkShardConfig(this.#store, this.cluster, this.shardCount);
       await this.#store.heartbeat(this.cluster, this.typeName, this.nodeId);
     } catch (err) {
       this.#state = "stopped";
