@@ -13,7 +13,7 @@ const decoder = new TextDecoder();
 export interface NatsClusterStoreOptions {
   /**
    * How long a heartbeat keeps a member alive: the `max_age` of the members bucket (NATS 2.9 has no
-   * per-key TTL, so the TTL belongs to the bucket), in milliseconds, 1,000 to 600,000. Default 6,000.
+   * per-key TTL, so the TTL belongs to the bucket), in milliseconds, 1,000 to 600,000. Default 5,000, the lease TTL of the examples: a dead member keeps its shards assigned until its heartbeat expires, so takeover after a crash takes max(member TTL, lease TTL) + `rebalanceEveryMs`.
    */
   readonly memberTtlMs?: number | undefined;
   /** Prefix of the two bucket names (`<prefix>-config`, `<prefix>-members-<memberTtlMs>ms`); default `eventsourced-cluster`. */
@@ -29,7 +29,7 @@ export interface NatsClusterStoreOptions {
  * history or storage differ from what is asked is refused with `ConfigurationError` (an existing bucket
  * keeps its settings, and NATS 2.9 would silently ignore settings it does not know).
  * @example
- * const store = await NatsClusterStore.create(nc, { memberTtlMs: 6_000 });
+ * const store = await NatsClusterStore.create(nc, { memberTtlMs: 5_000 });
  */
 export class NatsClusterStore implements ClusterStore {
   readonly memberTtlMs: number;
@@ -54,7 +54,7 @@ export class NatsClusterStore implements ClusterStore {
 
   /** Opens (creating when missing) and checks the two buckets. */
   static async create(nc: NatsConnection, options: NatsClusterStoreOptions = {}): Promise<NatsClusterStore> {
-    const memberTtlMs = options.memberTtlMs ?? 6_000;
+    const memberTtlMs = options.memberTtlMs ?? 5_000;
     if (!Number.isInteger(memberTtlMs) || memberTtlMs < 1_000 || memberTtlMs > 600_000) {
       throw new ConfigurationError(
         `memberTtlMs must be an integer from 1000 to 600000, got ${String(memberTtlMs)}`,
