@@ -2,7 +2,8 @@ import { defineConfig } from "vitest/config";
 import base from "./vitest.config.js";
 
 // The nemesis harness (test/nemesis/): child processes, private nats-servers, seconds to minutes per test.
-// Not part of `npm test`; run with `npm run test:nemesis` (bounded) or NEMESIS_SCALE=full (issue 12's scale).
+// `npm test` runs it after the main suite in its bounded form (a few seconds per nemesis); alone with
+// `npm run test:nemesis`, at issue 12's scale with NEMESIS_SCALE=full.
 export default defineConfig({
   resolve: base.resolve,
   test: {

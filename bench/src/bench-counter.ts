@@ -1,4 +1,13 @@
-import { defineEntity, Entity, type EvtLog, emit, silentLogger } from "@eventsourced/core";
+import {
+  type Decision,
+  defineEntity,
+  Entity,
+  type EvtLog,
+  emit,
+  emitAndReply,
+  reject,
+  silentLogger,
+} from "@eventsourced/core";
 import { type ClosedLoopOptions, closedLoop, type Measured } from "./closed-loop.js";
 
 /** The entity the adapter suites drive: a counter whose every command emits one small JSON event. */
@@ -15,11 +24,15 @@ export const counter = defineEntity<number, CounterCmd, CounterEvt>({
 /** The JSON of one event, as the raw baselines write it. */
 export const EVT_JSON: string = JSON.stringify({ type: "Increased", by: 1 });
 
-/** Spawns counters `c-0` ... on `evtLog`, one per worker, and drives them through {@link closedLoop}. */
-export async function driveCounters(evtLog: EvtLog, loop: ClosedLoopOptions): Promise<Measured> {
+/** Spawns counters `<prefix>0` ... on `evtLog`, one per worker, and drives them through {@link closedLoop}. */
+export async function driveCounters(
+  evtLog: EvtLog,
+  loop: ClosedLoopOptions,
+  idPrefix = "c-",
+): Promise<Measured> {
   const refs = await Promise.all(
     Array.from({ length: loop.workers }, (_, i) =>
-      Entity.spawn(`c-${i}`, counter, { evtLog, logger: silentLogger }),
+      Entity.spawn(`${idPrefix}${i}`, counter, { evtLog, logger: silentLogger }),
     ),
   );
   try {
@@ -39,3 +52,27 @@ export async function replayCounter(evtLog: EvtLog, id: string, expectedEvts: nu
   if (replayed !== expectedEvts) throw new Error(`replayed ${replayed} events, expected ${expectedEvts}`);
   return expectedEvts / seconds;
 }
+
+/** The command and event of {@link benchCounter}. */
+export type IncCmd = { readonly inc: number };
+export type IncEvt = { readonly by: number };
+
+/** {@link benchCounter}'s `handleCmd`: one event, the new total as the reply (the core baseline calls it too). */
+export function decideInc(state: number, cmd: IncCmd): Decision<number, IncEvt, number, "overflow"> {
+  return state + cmd.inc > Number.MAX_SAFE_INTEGER
+    ? reject("overflow")
+    : emitAndReply<number, IncEvt, number>([{ by: cmd.inc }], (s) => s);
+}
+
+/** {@link benchCounter}'s `handleEvt`. */
+export function foldInc(state: number, evt: IncEvt): number {
+  return state + evt.by;
+}
+
+/** The entity the in-memory suites (core, registry) drive: a counter replying with its total. */
+export const benchCounter = defineEntity<number, IncCmd, IncEvt, number, "overflow">({
+  typeName: "benchCounter",
+  initialState: () => 0,
+  handleCmd: decideInc,
+  handleEvt: foldInc,
+});

@@ -118,6 +118,7 @@ async function routingOverhead(rows: ResultRow[]): Promise<void> {
     cluster: c.cluster,
     shardCount: SHARDS,
     nats: c.client,
+    store: c.store,
   });
   // The baseline: raw request/reply between the same two connections, the same entity work behind it.
   const rawRegistry = new EntityRegistry(counter, { evtLog: new InMemoryEvtLog(), logger: silentLogger });
@@ -221,6 +222,7 @@ async function handover(rows: ResultRow[]): Promise<void> {
       cluster: c.cluster,
       shardCount: SHARDS,
       nats: c.client,
+      store: c.store,
     });
     let running = true;
     let n = 0;

@@ -8,55 +8,25 @@
  * difference per command in µs. Besides wall-clock figures it records CPU time per command, which other
  * processes on a busy machine disturb far less than wall-clock time.
  */
-import {
-  type Decision,
-  defineEntity,
-  Entity,
-  type EntityRef,
-  emitAndReply,
-  jsonBinarizer,
-  type ProtocolOf,
-  reject,
-  silentLogger,
-} from "@eventsourced/core";
+import { Entity, type EntityRef, jsonBinarizer, type ProtocolOf, silentLogger } from "@eventsourced/core";
 import { InMemoryEvtLog } from "@eventsourced/core/testing";
+import { benchCounter, decideInc, foldInc, type IncCmd, type IncEvt } from "./bench-counter.js";
 import { closedLoop, type Measured } from "./closed-loop.js";
 import { comparisonRow, quick, rotateRounds } from "./measure.js";
 import { machineFacts, type ResultRow, writeResults } from "./results.js";
 
-type Cmd = { readonly inc: number };
-type Evt = { readonly by: number };
-type Rejection = "overflow";
-
-function decide(state: number, cmd: Cmd): Decision<number, Evt, number, Rejection> {
-  return state + cmd.inc > Number.MAX_SAFE_INTEGER
-    ? reject("overflow")
-    : emitAndReply<number, Evt, number>([{ by: cmd.inc }], (s) => s);
-}
-
-function fold(state: number, evt: Evt): number {
-  return state + evt.by;
-}
-
-const counter = defineEntity<number, Cmd, Evt, number, Rejection>({
-  typeName: "benchCounter",
-  initialState: () => 0,
-  handleCmd: decide,
-  handleEvt: fold,
-});
-
 const ROUNDS = quick ? 3 : 7;
 const WINDOW_MS = quick ? 250 : 1_000;
 const SCENARIOS = { "1 entity": 1, "1,000 entities": 1_000 };
-const CMD: Cmd = { inc: 1 };
+const CMD: IncCmd = { inc: 1 };
 const SERIES = "eventsourced-core";
 
 /** Commands through `Entity.spawn` refs. */
 async function runOurs(entities: number, durationMs: number): Promise<Measured> {
   const evtLog = new InMemoryEvtLog();
-  const refs: EntityRef<ProtocolOf<typeof counter>>[] = await Promise.all(
+  const refs: EntityRef<ProtocolOf<typeof benchCounter>>[] = await Promise.all(
     Array.from({ length: entities }, (_, i) =>
-      Entity.spawn(`e${i}`, counter, { evtLog, logger: silentLogger }),
+      Entity.spawn(`e${i}`, benchCounter, { evtLog, logger: silentLogger }),
     ),
   );
   const measured = await closedLoop({ workers: entities, durationMs }, async (entity) => {
@@ -70,17 +40,17 @@ async function runOurs(entities: number, durationMs: number): Promise<Measured> 
 /** The same work by hand: decide, encode, persist, fold, reply. */
 async function runBaseline(entities: number, durationMs: number): Promise<Measured> {
   const evtLog = new InMemoryEvtLog();
-  const binarizer = jsonBinarizer<Evt, number>();
+  const binarizer = jsonBinarizer<IncEvt, number>();
   const states = new Array<number>(entities).fill(0);
   return closedLoop({ workers: entities, durationMs }, async (entity, seq) => {
-    const decision = decide(states[entity]!, CMD);
+    const decision = decideInc(states[entity]!, CMD);
     if (decision.kind !== "emit") throw new Error("unexpected decision");
     const newEvts = decision.evts.map((evt) => ({
       bytes: binarizer.evtToBytes(evt),
       contentType: binarizer.contentType,
     }));
     await evtLog.persist("benchCounter", `e${entity}`, seq, newEvts);
-    for (const evt of decision.evts) states[entity] = fold(states[entity]!, evt);
+    for (const evt of decision.evts) states[entity] = foldInc(states[entity]!, evt);
     decision.reply(states[entity]!);
   });
 }

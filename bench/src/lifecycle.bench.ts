@@ -17,21 +17,21 @@ import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { NatsSnapshotStore } from "@eventsourced/snapshots/nats";
 import { PostgresSnapshotStore } from "@eventsourced/snapshots/postgres";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import pg from "pg";
 import { natsPurgeScenario, pgDeletionScenario } from "./lifecycle-deletion.js";
 import { retentionWorkload } from "./lifecycle-retention.js";
 import { quick } from "./measure.js";
 import { machineFacts, type ResultRow, writeResults } from "./results.js";
 import {
-  DEFAULT_DATABASE_URL,
-  DEFAULT_NATS_URL,
+  connectBenchNats,
+  DATABASE_URL,
+  NATS_URL,
   natsVersion,
   postgresServerVersion,
+  postgresUnreachable,
 } from "./service-versions.js";
 
-const DATABASE_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const NATS_URL = process.env.NATS_URL ?? DEFAULT_NATS_URL;
 const ROUNDS = quick ? 1 : 3;
 const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`;
 
@@ -41,10 +41,7 @@ async function withSchema<T>(label: string, body: (schema: string) => Promise<T>
   admin.on("error", () => {});
   try {
     await admin.query("SELECT 1").catch((err: Error) => {
-      throw new Error(
-        `PostgreSQL is not reachable at ${DATABASE_URL} (${err.message}). Start it with ` +
-          "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` or set DATABASE_URL.",
-      );
+      throw postgresUnreachable(err);
     });
     return await body(schema);
   } finally {
@@ -54,13 +51,7 @@ async function withSchema<T>(label: string, body: (schema: string) => Promise<T>
 }
 
 async function withNats<T>(body: (nc: NatsConnection) => Promise<T>): Promise<T> {
-  const nc = await connect({ servers: NATS_URL, noAsyncTraces: true }).catch((err: Error) => {
-    throw new Error(
-      `NATS is not reachable at ${NATS_URL} (${err.message}). Start it with ` +
-        "`start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 " +
-        "-js -sd /var/lib/nats-server -l /var/log/nats-server.log` or set NATS_URL.",
-    );
-  });
+  const nc = await connectBenchNats();
   try {
     return await body(nc);
   } finally {

@@ -14,28 +14,21 @@ import { silentLogger } from "@eventsourced/core";
 import { Header, NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { encodeEvtBatch } from "@eventsourced/evtlog-nats/internal";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, headers, type NatsConnection, nuid } from "@nats-io/transport-node";
+import { headers, type NatsConnection, nuid } from "@nats-io/transport-node";
 import { replayScenario, writeScenarios } from "./adapter-suite.js";
 import { type CounterEvt, driveCounters, EVT_JSON, replayCounter } from "./bench-counter.js";
 import { closedLoop } from "./closed-loop.js";
 import { quick } from "./measure.js";
 import { machineFacts, writeResults } from "./results.js";
-import { DEFAULT_NATS_URL, natsVersion } from "./service-versions.js";
+import { connectBenchNats, NATS_URL, natsVersion } from "./service-versions.js";
 
-const NATS_URL = process.env.NATS_URL ?? DEFAULT_NATS_URL;
 const ROUNDS = quick ? 1 : 3;
 const LOOP = { durationMs: quick ? 400 : 2_000, warmupMs: quick ? 200 : 500 };
 const REPLAY_EVENTS = quick ? 20_000 : 100_000;
 const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`;
 const EVT_BYTES = new TextEncoder().encode(EVT_JSON);
 
-const nc: NatsConnection = await connect({ servers: NATS_URL, noAsyncTraces: true }).catch((err: Error) => {
-  throw new Error(
-    `NATS is not reachable at ${NATS_URL} (${err.message}). Start it with ` +
-      "`start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 " +
-      "-js -sd /var/lib/nats-server -l /var/log/nats-server.log` or set NATS_URL.",
-  );
-});
+const nc: NatsConnection = await connectBenchNats();
 const js = jetstream(nc);
 const jsm = await jetstreamManager(nc);
 let streams = 0;

@@ -18,9 +18,8 @@ import { type CounterEvt, driveCounters, EVT_JSON, replayCounter } from "./bench
 import { closedLoop } from "./closed-loop.js";
 import { quick } from "./measure.js";
 import { machineFacts, writeResults } from "./results.js";
-import { DEFAULT_DATABASE_URL } from "./service-versions.js";
+import { DATABASE_URL, postgresUnreachable } from "./service-versions.js";
 
-const DATABASE_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 const ROUNDS = quick ? 1 : 3;
 const LOOP = { durationMs: quick ? 400 : 2_000, warmupMs: quick ? 150 : 400 };
 const REPLAY_EVENTS = quick ? 20_000 : 100_000;
@@ -200,10 +199,7 @@ async function main(): Promise<void> {
   const version = await admin.query<{ server_version: string }>("SHOW server_version").then(
     (result) => result.rows[0]!.server_version,
     (err: Error) => {
-      throw new Error(
-        `PostgreSQL is not reachable at ${DATABASE_URL} (${err.message}). Start it with ` +
-          "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` or set DATABASE_URL.",
-      );
+      throw postgresUnreachable(err);
     },
   );
   console.log(

@@ -3,6 +3,7 @@ import { silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { Projection, type ProjectionHandler } from "@eventsourced/projections";
 import { exactlyOnce, PostgresProjectionStore } from "@eventsourced/projections/postgres";
+import { spread } from "./measure.js";
 import {
   type Amount,
   amounts,
@@ -12,7 +13,6 @@ import {
   type ProjectionsBench,
   rawExactlyOnce,
   rawReplay,
-  spread,
   upsertTotals,
 } from "./projections-support.js";
 import type { ResultRow } from "./results.js";

@@ -2,6 +2,7 @@
 import { silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { inlineProjection, inlineProjections } from "@eventsourced/projections/postgres";
+import { spread } from "./measure.js";
 import {
   type Amount,
   amounts,
@@ -9,7 +10,6 @@ import {
   EVENT,
   ids,
   type ProjectionsBench,
-  spread,
   upsertTotals,
 } from "./projections-support.js";
 import type { ResultRow } from "./results.js";

@@ -8,14 +8,6 @@ export type Amount = { readonly amount: number };
 export const binarizer = jsonBinarizer<Amount, unknown>();
 export const EVENT = { bytes: binarizer.evtToBytes({ amount: 1 }), contentType: binarizer.contentType };
 
-/** Median, min, max and count of a round's figures, as `ResultRow` fields. */
-export function spread(values: readonly number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const value = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { value, min: sorted[0]!, max: sorted.at(-1)!, rounds: values.length };
-}
-
 /** The read model of every scenario: a running total per entity. */
 export async function upsertTotals(
   q: PgClientLike | pg.PoolClient,

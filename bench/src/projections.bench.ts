@@ -8,41 +8,27 @@
  * each beside the raw tail (INSERT + NOTIFY / LISTEN + query; publish / ordered consumer); (4) the cost of an
  * inline projection on the write path.
  */
-import pg from "pg";
+
+import { quick } from "./measure.js";
 import { backlogScenarios } from "./projections-backlog.js";
 import { inlineCost } from "./projections-inline.js";
 import { lag, lagRows } from "./projections-lag-run.js";
 import type { ProjectionsBench } from "./projections-support.js";
 import { machineFacts, type ResultRow, writeResults } from "./results.js";
+import { checkedPool, DATABASE_URL, NATS_URL } from "./service-versions.js";
 
-const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
-const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 /** `PROJECTIONS_BENCH=lag-pg,lag-nats` runs only those scenarios (backlog, lag-pg, lag-nats, inline). */
 const SELECTED = process.env.PROJECTIONS_BENCH?.split(",");
 const only = (scenario: string) => SELECTED === undefined || SELECTED.includes(scenario);
 const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`;
 let counter = 0;
 
-async function adminPool(): Promise<pg.Pool> {
-  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 8 });
-  pool.on("error", () => {});
-  try {
-    await pool.query("SELECT 1");
-  } catch (err) {
-    throw new Error(
-      `PostgreSQL is not reachable at ${DATABASE_URL} (${(err as Error).message}). Start it with ` +
-        "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` or set DATABASE_URL.",
-    );
-  }
-  return pool;
-}
-
 async function main(): Promise<void> {
-  const pool = await adminPool();
+  const pool = await checkedPool(8);
   const c: ProjectionsBench = {
     pool,
     databaseUrl: DATABASE_URL,
-    natsUrl: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+    natsUrl: NATS_URL,
     rounds: quick ? 1 : 3,
     backlog: quick ? 20_000 : 100_000,
     lagRate: 10_000,

@@ -12,16 +12,12 @@
  *    snapshot saved at its passivation, and to one that replays its 100 events, against a resident one.
  */
 import {
-  type Decision,
-  defineEntity,
   Entity,
   EntityRegistry,
   type EvtLog,
   type EvtRecord,
-  emitAndReply,
   type NewEvt,
   type Persisted,
-  reject,
   silentLogger,
   type TypedEvtRecord,
 } from "@eventsourced/core";
@@ -29,28 +25,14 @@ import { InMemoryEvtLog } from "@eventsourced/core/testing";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { PostgresSnapshotStore } from "@eventsourced/snapshots/postgres";
 import pg from "pg";
+import { benchCounter, type IncCmd } from "./bench-counter.js";
+import { comparisonRow, quick, rotateRounds } from "./measure.js";
 import { machineFacts, type ResultRow, writeResults } from "./results.js";
+import { DATABASE_URL, postgresUnreachable } from "./service-versions.js";
 
-const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
-const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const gc = (globalThis as { gc?: () => void }).gc;
 
-interface Cmd {
-  readonly inc: number;
-}
-interface Evt {
-  readonly by: number;
-}
-const counter = defineEntity<number, Cmd, Evt, number, "overflow">({
-  typeName: "benchCounter",
-  initialState: () => 0,
-  handleCmd: (state, cmd): Decision<number, Evt, number, "overflow"> =>
-    state + cmd.inc > Number.MAX_SAFE_INTEGER
-      ? reject("overflow")
-      : emitAndReply<number, Evt, number>([{ by: cmd.inc }], (s) => s),
-  handleEvt: (state, evt) => state + evt.by,
-});
-const INC: Cmd = { inc: 1 };
+const INC: IncCmd = { inc: 1 };
 
 /** A log that stores nothing: every entity is new, every persist succeeds. Only the runtime uses memory. */
 class NullEvtLog implements EvtLog {
@@ -66,7 +48,6 @@ class NullEvtLog implements EvtLog {
   async *evtsByType(): AsyncIterable<TypedEvtRecord> {}
 }
 
-const median = (values: readonly number[]): number => quantile(values, 0.5);
 function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
@@ -122,7 +103,7 @@ async function timedLoops(
 }
 
 async function viaRegistry(): Promise<{ perSecond: number; cpu: number }> {
-  const registry = new EntityRegistry(counter, { evtLog: new InMemoryEvtLog(), logger: silentLogger });
+  const registry = new EntityRegistry(benchCounter, { evtLog: new InMemoryEvtLog(), logger: silentLogger });
   const ids = Array.from({ length: ENTITIES }, (_, i) => `e${i}`);
   await Promise.all(ids.map((id) => registry.send(id, INC)));
   const measured = await timedLoops((i) => registry.send(ids[i]!, INC));
@@ -134,7 +115,7 @@ async function viaRefs(): Promise<{ perSecond: number; cpu: number }> {
   const evtLog = new InMemoryEvtLog();
   const refs = await Promise.all(
     Array.from({ length: ENTITIES }, (_, i) =>
-      Entity.spawn(`e${i}`, counter, { evtLog, logger: silentLogger }),
+      Entity.spawn(`e${i}`, benchCounter, { evtLog, logger: silentLogger }),
     ),
   );
   await Promise.all(refs.map((ref) => ref.handleCmd(INC)));
@@ -144,52 +125,24 @@ async function viaRefs(): Promise<{ perSecond: number; cpu: number }> {
 }
 
 async function sendVsHandleCmd(rows: ResultRow[]): Promise<void> {
-  const rounds = quick ? 3 : 9;
   await viaRegistry();
   await viaRefs();
-  const ours: { perSecond: number; cpu: number }[] = [];
-  const direct: { perSecond: number; cpu: number }[] = [];
-  for (let round = 0; round < rounds; round++) {
-    if (round % 2 === 0) {
-      ours.push(await viaRegistry());
-      direct.push(await viaRefs());
-    } else {
-      direct.push(await viaRefs());
-      ours.push(await viaRegistry());
-    }
-  }
-  const common = {
+  // Rotating rounds: each system goes first every other round.
+  const results = await rotateRounds(quick ? 3 : 9, { registry: viaRegistry, refs: viaRefs });
+  const [ours, direct] = [results.get("registry")!, results.get("refs")!];
+  const fields = (metric: string, unit: string) => ({
     scenario: "registry.send vs ref.handleCmd",
-    rounds,
-    entities: ENTITIES,
+    metric,
+    unit,
     series: "registry",
-  };
-  const throughput = ours.map((m) => m.perSecond);
-  const cpu = ours.map((m) => m.cpu);
-  const value = median(throughput);
-  const baseline = median(direct.map((m) => m.perSecond));
+    entities: ENTITIES,
+  });
+  const throughput = comparisonRow(fields("throughput", "commands/s"), (m) => m.perSecond, ours, direct);
   rows.push(
-    {
-      ...common,
-      metric: "throughput",
-      value,
-      unit: "commands/s",
-      baseline,
-      ratio: value / baseline,
-      min: Math.min(...throughput),
-      max: Math.max(...throughput),
-    },
-    {
-      ...common,
-      metric: "cpu-per-command",
-      value: median(cpu),
-      unit: "µs",
-      baseline: median(direct.map((m) => m.cpu)),
-      ratio: median(direct.map((m) => m.cpu)) / median(cpu),
-      min: Math.min(...cpu),
-      max: Math.max(...cpu),
-    },
+    throughput,
+    comparisonRow(fields("cpu-per-command", "µs"), (m) => m.cpu, ours, direct),
   );
+  const [value, baseline] = [throughput.value, throughput.baseline!];
   console.log(
     `send vs handleCmd: ${Math.round(value).toLocaleString("en-US")} vs ${Math.round(baseline).toLocaleString("en-US")} commands/s (ratio ${(value / baseline).toFixed(3)})`,
   );
@@ -206,8 +159,11 @@ const RESIDENT = quick ? 10_000 : 100_000;
  * (`Entity.spawn` itself validates and builds a config per entity, which a registry never does.)
  */
 interface CoreInternals {
-  entityConfig(definition: typeof counter, options: { evtLog: EvtLog; logger: typeof silentLogger }): unknown;
-  spawnWithConfig(id: string, config: unknown): Promise<{ handleCmd(cmd: Cmd): Promise<unknown> }>;
+  entityConfig(
+    definition: typeof benchCounter,
+    options: { evtLog: EvtLog; logger: typeof silentLogger },
+  ): unknown;
+  spawnWithConfig(id: string, config: unknown): Promise<{ handleCmd(cmd: IncCmd): Promise<unknown> }>;
 }
 async function coreInternals(): Promise<CoreInternals> {
   const dist = new URL("../../packages/core/dist/", import.meta.url);
@@ -231,7 +187,7 @@ async function bytesPerResident(): Promise<{ registry: number; byHand: number }>
   const { entityConfig, spawnWithConfig } = await coreInternals();
   const registry = await heapPerEntity(async (count) => {
     // A cap above the count, so that the recency list is maintained as in production.
-    const counters = new EntityRegistry(counter, {
+    const counters = new EntityRegistry(benchCounter, {
       evtLog,
       logger: silentLogger,
       passivation: { maxActive: count * 2 },
@@ -240,8 +196,8 @@ async function bytesPerResident(): Promise<{ registry: number; byHand: number }>
     return () => counters.close();
   });
   const byHand = await heapPerEntity(async (count) => {
-    const config = entityConfig(counter, { evtLog, logger: silentLogger });
-    const refs: { handleCmd(cmd: Cmd): Promise<unknown> }[] = [];
+    const config = entityConfig(benchCounter, { evtLog, logger: silentLogger });
+    const refs: { handleCmd(cmd: IncCmd): Promise<unknown> }[] = [];
     for (let i = 0; i < count; i++) refs.push(await spawnWithConfig(`resident-${i}`, config));
     await Promise.all(refs.map((ref) => ref.handleCmd(INC)));
     return async () => {
@@ -259,7 +215,7 @@ const MAX_ACTIVE = 10_000;
 async function millionIds(residentBytes: number, rows: ResultRow[]): Promise<void> {
   const evtLog = new NullEvtLog();
   const baseline = await settledHeap();
-  const registry = new EntityRegistry(counter, {
+  const registry = new EntityRegistry(benchCounter, {
     evtLog,
     logger: silentLogger,
     passivation: { maxActive: MAX_ACTIVE },
@@ -299,10 +255,7 @@ async function reactivation(rows: ResultRow[]): Promise<void> {
     await admin.query("SELECT 1");
   } catch (error) {
     await admin.end();
-    throw new Error(
-      `PostgreSQL is not reachable at ${DATABASE_URL} (${(error as Error).message}). Start it with ` +
-        "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` or set DATABASE_URL.",
-    );
+    throw postgresUnreachable(error);
   }
   const evtLog = await PostgresEvtLog.create({
     connectionString: DATABASE_URL,
@@ -317,13 +270,13 @@ async function reactivation(rows: ResultRow[]): Promise<void> {
     const all = [...ids("snap"), ...ids("replay"), ...ids("resident")];
     await forEachConcurrently(all.length, 16, (i) => evtLog.persist("benchCounter", all[i]!, 0, history));
 
-    const withSnapshots = new EntityRegistry(counter, {
+    const withSnapshots = new EntityRegistry(benchCounter, {
       evtLog,
       snapshotStore,
       snapshotOnPassivate: true,
       logger: silentLogger,
     });
-    const withoutSnapshots = new EntityRegistry(counter, { evtLog, logger: silentLogger });
+    const withoutSnapshots = new EntityRegistry(benchCounter, { evtLog, logger: silentLogger });
     // Snapshot entities move once and are passivated (saving a snapshot); resident ones stay active.
     for (const id of ids("snap")) {
       await withSnapshots.send(id, INC);

@@ -16,6 +16,7 @@ export const SUITES: readonly SuiteEntry[] = [
   { name: "core", budgetSeconds: { quick: 60, full: 180 } },
   { name: "postgres", budgetSeconds: { quick: 120, full: 360 } },
   { name: "nats", budgetSeconds: { quick: 120, full: 360 } },
+  { name: "postgres-scale", budgetSeconds: { quick: 180, full: 480 } },
   { name: "registry", budgetSeconds: { quick: 120, full: 300 }, nodeFlags: ["--expose-gc"] },
   { name: "lifecycle", budgetSeconds: { quick: 180, full: 480 } },
   { name: "projections", budgetSeconds: { quick: 120, full: 420 } },

@@ -8,7 +8,7 @@ const MAIN = fileURLToPath(new URL("../dist/cluster/cluster-main.js", import.met
 describe("the counter on a cluster of three processes", () => {
   it("verifies every acknowledged command after one process is killed with SIGKILL mid-run", async () => {
     const child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, COUNTERS: "100", RUN_SECONDS: "6", CONCURRENCY: "8" },
+      env: { ...process.env, COUNTERS: "100", RUN_SECONDS: "6", CONCURRENCY: "8", THROUGHPUT_SECONDS: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -21,6 +21,7 @@ describe("the counter on a cluster of three processes", () => {
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     console.log(out);
     expect(code, out).toBe(0);
+    expect(out).toMatch(/1 process \d+ commands\/s, 3 processes \d+ commands\/s/);
     expect(out).toMatch(/killed node-\d \(kill -9\) holding \d+ shards/);
     expect(out).toContain("verified: every acknowledged increment");
   });

@@ -39,7 +39,8 @@ export async function loadDecoder(spec: string, cwd: string): Promise<Decoder> {
     module = (await import(specifier)) as Record<string, unknown>;
   } catch (cause) {
     throw new CliUsageError(
-      `--binarizer: cannot import ${JSON.stringify(path)}: ${(cause as Error).message.split("\n")[0]}`,
+      // A module may throw anything (a string, null), not only an Error.
+      `--binarizer: cannot import ${JSON.stringify(path)}: ${(cause instanceof Error ? cause.message : String(cause)).split("\n")[0]}`,
       { cause },
     );
   }

@@ -20,12 +20,47 @@ export interface CliIo {
   readonly stderr?: ((text: string) => void) | undefined;
 }
 
-function secretsOf(config: CliConfig | undefined): string[] {
-  if (config === undefined) return [];
-  const { postgres, nats } = config.evtLog;
-  return [urlPassword(postgres.url), urlPassword(nats.url), nats.password, nats.token].filter(
-    (s) => s !== "",
-  );
+/**
+ * Every secret an error message could echo: the loaded config's passwords and tokens, and the password of
+ * anything on the command line or in the environment that parses as a URL (decoded and as written), so a
+ * URL in the wrong place (a stray argument, an unknown option's value) is masked too.
+ */
+function secretsOf(
+  config: CliConfig | undefined,
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  const secrets = new Set<string>();
+  if (config !== undefined) {
+    const { postgres, nats } = config.evtLog;
+    for (const s of [urlPassword(postgres.url), urlPassword(nats.url), nats.password, nats.token]) {
+      secrets.add(s);
+    }
+  }
+  for (const text of [...argv, ...Object.values(env)]) {
+    if (text === undefined || !text.includes("://")) continue;
+    // `--opt=postgres://...` carries the URL after the `=`.
+    const eq = text.indexOf("=");
+    const url = eq >= 0 && eq < text.indexOf("://") ? text.slice(eq + 1) : text;
+    secrets.add(urlPassword(url));
+    secrets.add(rawUrlPassword(url));
+  }
+  secrets.delete("");
+  // Longest first, so that a secret containing another is masked whole.
+  return [...secrets].sort((a, b) => b.length - a.length);
+}
+
+function rawUrlPassword(url: string): string {
+  try {
+    return new URL(url).password;
+  } catch {
+    return "";
+  }
+}
+
+/** `scheme://user:password@` masked in any text, also in URLs that do not parse. */
+function maskUrlCredentials(text: string): string {
+  return text.replace(/(\/\/[^\s:/@"']*):[^\s@/"']*@/g, "$1:***@");
 }
 
 function exitCodeOf(error: unknown): number {
@@ -104,7 +139,8 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   } catch (error) {
     let message = error instanceof Error ? error.message : String(error);
     if (!(error instanceof EventSourcedError)) message = `unexpected failure: ${message}`;
-    for (const secret of secretsOf(config)) message = message.split(secret).join("***");
+    for (const secret of secretsOf(config, argv, env)) message = message.split(secret).join("***");
+    message = maskUrlCredentials(message);
     message = message.replace(/\s*\n\s*/g, " ");
     if (json) {
       const code = error instanceof EventSourcedError ? error.code : "UNEXPECTED";

@@ -257,6 +257,16 @@ describe("the eventsourced CLI on PostgreSQL", { timeout: 60_000 }, () => {
     );
   });
 
+  it("reset beyond the head of the projection's type is refused and changes nothing (later events would be skipped)", async () => {
+    expect((await runCli(["projections", "pause", "totals", ...db])).code).toBe(0);
+    const before = (await projections.load("totals"))?.position;
+    const refused = await runCli(["projections", "reset", "totals", "999999999", "--yes", ...db]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/beyond the head of type acct .*nothing was changed/);
+    expect(await projections.load("totals")).toMatchObject({ position: before, status: "paused" });
+    expect((await runCli(["projections", "resume", "totals", ...db])).code).toBe(0);
+  });
+
   it("dead-letters list decodes the event; redrive is stored for the running instance, which performs it", async () => {
     const list = await runJson<{ deadLetters: Array<Record<string, unknown>> }>([
       "dead-letters",

@@ -10,8 +10,15 @@ import {
   validateId,
 } from "@eventsourced/core";
 import type { NatsConnection } from "@nats-io/transport-node";
+import type {
+  ClusterClientOptions,
+  LocalHandler,
+  LocalOutcome,
+  SendOptions,
+} from "./cluster-client-options.js";
+import type { ClusterStore } from "./cluster-store.js";
 import { type ClusterCodec, jsonCodec } from "./codec.js";
-import { decodeReply, encodeRequest, type RoutedReply } from "./envelope.js";
+import { decodeReply, encodeRequest } from "./envelope.js";
 import {
   ClusterRoutingError,
   ClusterStoppedError,
@@ -19,73 +26,30 @@ import {
   NotOwnerError,
   OverloadedError,
   RemoteCommandError,
+  ShardConfigMismatchError,
 } from "./errors.js";
 import { decodeJsonResult, encodeJsonRequest, JSON_RESULT } from "./json-envelope.js";
+import { NatsClusterStore } from "./nats-cluster-store.js";
 import { NatsTransport } from "./nats-transport.js";
 import {
   CLUSTER_NAME_PATTERN,
   patternOption,
   type Retry,
-  type RetryOptions,
   retryOptions,
   type Subjects,
   subjectPrefix,
   subjects,
 } from "./routing-options.js";
+import { checkShardConfig } from "./shard-config-check.js";
 import { DEFAULT_SHARD_COUNT, shardOf, validateShardCount } from "./shard-function.js";
 import type { ClusterTransport } from "./transport.js";
 
-/** Options of one routed command. */
-export interface SendOptions {
-  /**
-   * Identifies the command across retries (1 to 256 characters): every attempt carries it as the
-   * entity's idempotency key, so the command is applied at most once however often it is retried, also
-   * by the caller after a `ClusterRoutingError` with `outcomeUnknown`. Default: a random UUID per `send`
-   * (safe for the retries of this call; give your own to retry across calls).
-   */
-  readonly commandId?: string | undefined;
-  /** The whole budget of this command, retries included, in milliseconds; default `retry.defaultTimeoutMs`. */
-  readonly timeoutMs?: number | undefined;
-}
-
-/** A command's outcome as the owner computed it (before encoding), or why it was not handled there. */
-export type LocalOutcome =
-  | { readonly kind: "result"; readonly result: CmdResult<unknown, unknown> | DuplicateResult }
-  | Exclude<RoutedReply, { kind: "result" }>;
-
-/** Handles a command in this process when it owns the entity's shard; `undefined` when it does not. */
-export type LocalHandler = (
-  shard: number,
-  id: string,
-  commandId: string,
-  cmd: unknown,
-  timeoutMs: number,
-) => Promise<LocalOutcome> | undefined;
-
-/** Options of a {@link ClusterClient}. */
-export interface ClusterClientOptions {
-  /** The entity type the client sends to (its `typeName`). */
-  readonly typeName: string;
-  /** The cluster's name; default `"default"`. */
-  readonly cluster?: string | undefined;
-  /** The cluster's shard count; default 256. Must be the recorded one (`ClusterNode` checks it at start). */
-  readonly shardCount?: number | undefined;
-  /** The NATS connection to route over (unless `transport` is given); it stays the caller's. */
-  readonly nats?: NatsConnection | undefined;
-  /** Default `NatsTransport` on `nats`. */
-  readonly transport?: ClusterTransport | undefined;
-  /** NATS subject prefix; default `"eventsourced.cluster"`. */
-  readonly subjectPrefix?: string | undefined;
-  /** How commands and results travel; default JSON. */
-  readonly codec?: ClusterCodec | undefined;
-  /** How `send` retries. */
-  readonly retry?: RetryOptions | undefined;
-  /**
-   * In-process handling for the shards the same process owns (used by `ClusterNode`).
-   * @internal
-   */
-  readonly local?: LocalHandler | undefined;
-}
+export type {
+  ClusterClientOptions,
+  LocalHandler,
+  LocalOutcome,
+  SendOptions,
+} from "./cluster-client-options.js";
 
 const MAX_COMMAND_ID_LENGTH = 256;
 
@@ -112,6 +76,11 @@ export class ClusterClient {
   readonly #codec: ClusterCodec;
   readonly #retry: Retry;
   readonly #local: LocalHandler | undefined;
+  readonly #nats: NatsConnection | undefined;
+  #store: ClusterStore | undefined;
+  #configChecked: boolean;
+  #checking: Promise<void> | undefined;
+  #mismatch: ShardConfigMismatchError | undefined;
   #stopped = false;
 
   /** Validates the options (`ConfigurationError`, `InvalidArgumentError`). */
@@ -132,6 +101,36 @@ export class ClusterClient {
     this.#retry = retryOptions(options.retry);
     new Backoff(this.#retry.backoff); // validates
     this.#local = options.local;
+    this.#nats = options.nats;
+    this.#store = options.store;
+    this.#configChecked =
+      options.shardConfigChecked === true || (options.store === undefined && options.nats === undefined);
+  }
+
+  /**
+   * Checks this client's shard function (`shardCount`, hash) against the one recorded for the cluster
+   * (recording it when none is, as a node does) and rejects with `ShardConfigMismatchError` when they
+   * differ; every later `send` then rejects with it too. Optional: the first `send` does it otherwise.
+   * Without `store` or `nats` there is nothing to check against and it resolves at once.
+   */
+  start(): Promise<void> {
+    if (this.#mismatch !== undefined) return Promise.reject(this.#mismatch);
+    if (this.#configChecked) return Promise.resolve();
+    this.#checking ??= this.#checkShardConfig().finally(() => {
+      this.#checking = undefined;
+    });
+    return this.#checking;
+  }
+
+  async #checkShardConfig(): Promise<void> {
+    this.#store ??= await NatsClusterStore.create(this.#nats!);
+    try {
+      await checkShardConfig(this.#store, this.cluster, this.shardCount);
+    } catch (error) {
+      if (error instanceof ShardConfigMismatchError) this.#mismatch = error;
+      throw error;
+    }
+    this.#configChecked = true;
   }
 
   /** The subjects this client sends to (shared with the node that serves them). */
@@ -149,7 +148,8 @@ export class ClusterClient {
    * `CmdResult`, or a `DuplicateResult` when an attempt with this `commandId` was applied before (its reply
    * was lost). Rejects with `InvalidArgumentError` (bad id or command id), `ClusterRoutingError` when the
    * budget ran out (see its `outcomeUnknown`), `RemoteCommandError` when the owner failed the command for
-   * good, `ClusterStoppedError` once stopped.
+   * good, `ClusterStoppedError` once stopped, `ShardConfigMismatchError` when the client's shard count is
+   * not the cluster's (see `start()`).
    */
   async send(
     id: string,
@@ -167,6 +167,7 @@ export class ClusterClient {
     if (!(Number.isFinite(budgetMs) && budgetMs > 0)) {
       throw new InvalidArgumentError(`timeoutMs must be a positive number, got ${String(budgetMs)}`);
     }
+    if (!this.#configChecked) await this.start();
     const shard = shardOf(id, this.shardCount);
     const deadline = performance.now() + budgetMs;
     let backoff: Backoff | undefined;

@@ -46,6 +46,15 @@ export interface ClusterNodeOptions<S, E> {
   readonly maxMoveFraction?: number | undefined;
   /** Commands handled at once by this node; more get `Overloaded` (the sender backs off). Default 1,000. */
   readonly maxInFlight?: number | undefined;
+  /**
+   * How long a graceful handover waits for a shard's entities to finish their commands and stop (an entity
+   * can be stuck, e.g. retrying a log that is down); default 5,000 ms. After it, the node has stopped
+   * serving the shard already; with strict fencing (the log fences each tenure, see `fenceLog`) it
+   * releases the shard's lease without waiting more, as the log refuses a late write once the next owner
+   * holds it. Without strict fencing a late write could commit under the next owner, so the lease is kept
+   * (renewed) until the entities stop, and `stop()` waits for them, logging an error every period.
+   */
+  readonly handoverTimeoutMs?: number | undefined;
   /** How `send` retries. */
   readonly retry?: RetryOptions | undefined;
   /** How commands and results travel; default JSON. */

@@ -12,28 +12,25 @@ import {
   type RejectionOf,
   type ReplyOf,
 } from "@eventsourced/core";
-import { type Lease, LeaseKeeper, type LeaseLogEntry } from "@eventsourced/leases";
-import { ClusterClient, type LocalOutcome, type SendOptions } from "./cluster-client.js";
+import { LeaseKeeper } from "@eventsourced/leases";
+import { ClusterClient, type SendOptions } from "./cluster-client.js";
 import type { ClusterNodeOptions } from "./cluster-node-options.js";
 import type { ClusterStore } from "./cluster-store.js";
 import { type ClusterCodec, jsonCodec } from "./codec.js";
-import { ShardConfigMismatchError } from "./errors.js";
 import { FencedEvtLog } from "./fenced-evt-log.js";
 import { NatsClusterStore } from "./nats-cluster-store.js";
 import { NatsTransport } from "./nats-transport.js";
 import { type NodeSettings, nodeSettings, stopOnSignals } from "./node-settings.js";
 import { Rebalancer } from "./rebalancer.js";
-import { isNotHere, remoteFailure } from "./remote-failure.js";
 import type { Subjects } from "./routing-options.js";
-import { serveRequest } from "./serve-request.js";
-import { SHARD_HASH, shardOf } from "./shard-function.js";
-import { strictFence, warnWithoutStrictFencing } from "./strict-fence.js";
-import { Tenure } from "./tenure.js";
+import { checkShardConfig } from "./shard-config-check.js";
+import { shardOf } from "./shard-function.js";
+import { ShardTenures } from "./shard-tenures.js";
+import { warnWithoutStrictFencing } from "./strict-fence.js";
 import type { ClusterTransport } from "./transport.js";
 
 /** Where a {@link ClusterNode} is in its life. */
 export type ClusterNodeState = "new" | "starting" | "running" | "stopping" | "stopped";
-const NOT_OWNER: LocalOutcome = { kind: "not-owner" };
 const DEAD_LEASE = { key: "none", epoch: 0, isValid: () => false };
 
 /**
@@ -70,12 +67,10 @@ export class ClusterNode<S, E, P extends CmdSpec> {
   readonly #deadLog: EvtLog;
   readonly #settings: NodeSettings;
   #rebalancer: Rebalancer | undefined;
-  readonly #held = new Map<number, Tenure>();
-  readonly #draining = new Map<number, Promise<void>>();
+  readonly #tenures: ShardTenures<S, E, P>;
   #removeSignals: () => void = () => {};
   #store: ClusterStore | undefined;
   #state: ClusterNodeState = "new";
-  #inFlight = 0;
   #hints: { stop(): Promise<void> } | undefined;
   #stopped: Promise<void> | undefined;
 
@@ -98,15 +93,15 @@ export class ClusterNode<S, E, P extends CmdSpec> {
     this.registry = new EntityRegistry(definition, {
       idempotency: {},
       ...options.registry,
-      canHost: (id) => this.#held.get(shardOf(id, this.shardCount))?.lease.isValid() === true,
-      evtLogFor: (id) => this.#held.get(shardOf(id, this.shardCount))?.log ?? this.#deadLog,
+      canHost: (id) => this.#tenures.get(shardOf(id, this.shardCount))?.lease.isValid() === true,
+      evtLogFor: (id) => this.#tenures.get(shardOf(id, this.shardCount))?.log ?? this.#deadLog,
     });
     this.typeName = this.registry.typeName;
     this.#keeper = new LeaseKeeper(options.leaseStore, {
       ...options.lease,
       owner: this.nodeId,
       logger: this.#logger,
-      onLog: (entry) => this.#leaseLog(entry),
+      onLog: (entry) => this.#tenures.leaseLog(entry),
     });
     this.#client = new ClusterClient({
       typeName: this.typeName,
@@ -116,15 +111,32 @@ export class ClusterNode<S, E, P extends CmdSpec> {
       subjectPrefix: options.subjectPrefix,
       codec: this.#codec,
       retry: options.retry,
+      shardConfigChecked: true,
       local: (shard, id, commandId, cmd, timeoutMs) =>
-        this.#held.has(shard) ? this.#handle(shard, id, commandId, cmd, Math.max(1, timeoutMs)) : undefined,
+        this.#tenures.has(shard)
+          ? this.#tenures.handle(shard, id, commandId, cmd, Math.max(1, timeoutMs))
+          : undefined,
     });
     this.#subjects = this.#client.subjects;
+    this.#tenures = new ShardTenures({
+      typeName: this.typeName,
+      shardCount: this.shardCount,
+      maxInFlight: settings.maxInFlight,
+      handoverTimeoutMs: settings.handoverTimeoutMs,
+      options,
+      baseLog: this.#baseLog,
+      transport: this.#transport,
+      subjects: this.#subjects,
+      codec: this.#codec,
+      logger: this.#logger,
+      registry: () => this.registry,
+      call: (callback) => this.#call(callback),
+    });
   }
 
   /** The shards this node owns and serves now, ascending. */
   get shards(): number[] {
-    return [...this.#held.keys()].filter((s) => this.#held.get(s)!.lease.isValid()).sort((a, b) => a - b);
+    return this.#tenures.validShards();
   }
 
   /** `new` until `start()`, then `starting`, `running`, `stopping`, `stopped`. */
@@ -142,11 +154,7 @@ export class ClusterNode<S, E, P extends CmdSpec> {
     this.#state = "starting";
     try {
       this.#store ??= await NatsClusterStore.create(this.#options.nats!);
-      const configured = { shardCount: this.shardCount, hash: SHARD_HASH };
-      const recorded = await this.#store.recordShardConfig(this.cluster, configured);
-      if (recorded.shardCount !== configured.shardCount || recorded.hash !== configured.hash) {
-        throw new ShardConfigMismatchError(this.cluster, recorded, configured);
-      }
+      await checkShardConfig(this.#store, this.cluster, this.shardCount);
       await this.#store.heartbeat(this.cluster, this.typeName, this.nodeId);
     } catch (err) {
       this.#state = "stopped";
@@ -181,7 +189,8 @@ export class ClusterNode<S, E, P extends CmdSpec> {
   /**
    * Hands every shard over and leaves: stops accepting commands, lets those in flight finish, passivates
    * the entities, releases each shard's lease (so the next owner acquires it at once, without waiting for
-   * the TTL) and tells the other members. Idempotent.
+   * the TTL) and tells the other members. Idempotent. With strict fencing, a shard whose entities are still
+   * busy after `handoverTimeoutMs` is released anyway; without, its lease is kept until they stop.
    */
   stop(): Promise<void> {
     this.#stopped ??= this.#stop();
@@ -199,125 +208,13 @@ export class ClusterNode<S, E, P extends CmdSpec> {
         this.#logger.warn("cannot leave the cluster's member list; it expires", { error: String(err) });
       });
     }
-    const tenures = [...this.#held.values()];
-    for (const tenure of tenures) this.#handOver(tenure);
-    await Promise.allSettled([...this.#draining.values()]);
+    await this.#tenures.handOverAll();
     await this.#hints?.stop().catch(() => {});
-    await this.registry.close();
+    // A handover that gave up on a stuck entity does not wait for it here either.
+    if (this.#tenures.abandoned === 0) await this.registry.close();
+    else void this.registry.close().catch(() => {});
     await this.#keeper.close();
     this.#state = "stopped";
-  }
-
-  /** Handles a command of a shard this node holds: `NotOwner` unless the tenure is valid. */
-  async #handle(
-    shard: number,
-    id: string,
-    commandId: string,
-    cmd: unknown,
-    timeoutMs: number | undefined,
-  ): Promise<LocalOutcome> {
-    const tenure = this.#held.get(shard);
-    if (tenure === undefined || !tenure.lease.isValid()) return NOT_OWNER;
-    if (this.#inFlight >= this.#settings.maxInFlight) return { kind: "overloaded", inFlight: this.#inFlight };
-    this.#inFlight++;
-    tenure.began();
-    try {
-      // A routed command gets no timeout here: its sender bounds each attempt itself and retries with the same
-      // command id, which the entity applies at most once, while maxInFlight bounds what waits (a timer per
-      // command cost more than the rest of the routing). In-process, the timeout bounds the caller's attempt.
-      const result = await this.registry.send(
-        id,
-        cmd as CmdOf<P>,
-        timeoutMs === undefined ? { idempotencyKey: commandId } : { idempotencyKey: commandId, timeoutMs },
-      );
-      return { kind: "result", result };
-    } catch (error) {
-      if (isNotHere(error)) return NOT_OWNER;
-      return { kind: "error", failure: remoteFailure(error) };
-    } finally {
-      this.#inFlight--;
-      tenure.ended();
-    }
-  }
-
-  #acquired(shard: number, lease: Lease): void {
-    const tenureInfo = {
-      type: this.typeName,
-      shard,
-      key: lease.key,
-      owner: lease.owner,
-      epoch: lease.epoch,
-      isValid: () => lease.isValid(),
-    };
-    const log = (this.#options.fenceLog ?? strictFence)(this.#baseLog, tenureInfo);
-    const tenure = new Tenure(shard, lease, new FencedEvtLog(log, lease, shard));
-    this.#held.set(shard, tenure);
-    tenure.subscription = this.#transport.serve(
-      this.#subjects.shard(shard),
-      this.#subjects.queue,
-      (request) =>
-        serveRequest(request, tenure, this.shardCount, this.#codec, (id, commandId, cmd) =>
-          this.#handle(shard, id, commandId, cmd, undefined),
-        ),
-    );
-    const { owner, epoch } = lease;
-    const event = {
-      type: this.typeName,
-      shard,
-      epoch,
-      owner,
-      at: process.hrtime.bigint(),
-      validUntil: lease.validUntil,
-    };
-    this.#call(() => this.#options.onShardAcquired?.(event));
-  }
-
-  /** Every lease log entry; an `"ended"` one ends the tenure (lost) or confirms its release. */
-  #leaseLog(entry: LeaseLogEntry): void {
-    this.#call(() => this.#options.onOwnershipLog?.(entry));
-    if (entry.event !== "ended") return;
-    const shard = this.#shardOfKey(entry.key);
-    const { owner, epoch, at, validUntil } = entry;
-    const reason = entry.reason ?? "deadline-passed";
-    this.#call(() =>
-      this.#options.onShardEnded?.({ type: this.typeName, shard, epoch, owner, reason, at, validUntil }),
-    );
-    const tenure = this.#held.get(shard);
-    if (tenure === undefined || tenure.lease.epoch !== epoch) return;
-    // Lost: stop serving at once; the entities fail their writes (L1) until they are passivated.
-    this.#held.delete(shard);
-    this.#drain(shard, async () => {
-      await tenure.subscription?.stop();
-      await this.#passivateShard(shard);
-    });
-  }
-
-  /** A graceful handover: stop accepting, finish in flight, passivate, release, tell the others. */
-  #handOver(tenure: Tenure): void {
-    const shard = tenure.shard;
-    this.#held.delete(shard);
-    this.#drain(shard, async () => {
-      await tenure.subscription?.stop();
-      await tenure.idle();
-      await this.#passivateShard(shard);
-      await tenure.lease.release().catch((err: unknown) => {
-        this.#logger.warn("cannot release a shard lease; it expires", { shard, error: String(err) });
-      });
-      this.#transport.publish(this.#subjects.hint, new Uint8Array(0));
-    });
-  }
-
-  #drain(shard: number, work: () => Promise<void>): void {
-    const done = work()
-      .catch((err: unknown) => this.#logger.error("shard handover failed", { shard, error: String(err) }))
-      .finally(() => {
-        if (this.#draining.get(shard) === done) this.#draining.delete(shard);
-      });
-    this.#draining.set(shard, done);
-  }
-
-  #passivateShard(shard: number): Promise<void> {
-    return this.registry.passivateWhere((id) => shardOf(id, this.shardCount) === shard);
   }
 
   #makeRebalancer(store: ClusterStore): Rebalancer {
@@ -333,24 +230,17 @@ export class ClusterNode<S, E, P extends CmdSpec> {
       keeper: this.#keeper,
       logger: this.#logger,
       running: () => this.#state === "running",
-      held: () => new Set(this.#held.keys()),
-      draining: (shard) => this.#draining.has(shard),
+      held: () => this.#tenures.heldShards(),
+      draining: (shard) => this.#tenures.isDraining(shard),
       leaseKey: (shard) => this.#leaseKey(shard),
-      acquired: (shard, lease) => this.#acquired(shard, lease),
-      handOver: (shard) => {
-        const tenure = this.#held.get(shard);
-        if (tenure !== undefined) this.#handOver(tenure);
-      },
+      acquired: (shard, lease) => this.#tenures.acquired(shard, lease),
+      handOver: (shard) => this.#tenures.handOver(shard),
     });
     return this.#rebalancer;
   }
 
   #leaseKey(shard: number): string {
     return `cluster.${this.cluster}.${this.typeName}.${shard}`;
-  }
-
-  #shardOfKey(key: string): number {
-    return Number(key.slice(key.lastIndexOf(".") + 1));
   }
 
   #call(callback: () => void): void {

@@ -1,5 +1,5 @@
 import { ConfigurationError, ConnectionError } from "@eventsourced/core";
-import { jetstream } from "@nats-io/jetstream";
+import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { ClusterStore } from "./cluster-store.js";
@@ -13,7 +13,7 @@ const decoder = new TextDecoder();
 export interface NatsClusterStoreOptions {
   /**
    * How long a heartbeat keeps a member alive: the `max_age` of the members bucket (NATS 2.9 has no
-   * per-key TTL, so the TTL belongs to the bucket), in milliseconds, 1,000 to 600,000. Default 6,000.
+   * per-key TTL, so the TTL belongs to the bucket), in milliseconds, 1,000 to 600,000. Default 5,000, the lease TTL of the examples: a dead member keeps its shards assigned until its heartbeat expires, so takeover after a crash takes max(member TTL, lease TTL) + `rebalanceEveryMs`.
    */
   readonly memberTtlMs?: number | undefined;
   /** Prefix of the two bucket names (`<prefix>-config`, `<prefix>-members-<memberTtlMs>ms`); default `eventsourced-cluster`. */
@@ -29,22 +29,32 @@ export interface NatsClusterStoreOptions {
  * history or storage differ from what is asked is refused with `ConfigurationError` (an existing bucket
  * keeps its settings, and NATS 2.9 would silently ignore settings it does not know).
  * @example
- * const store = await NatsClusterStore.create(nc, { memberTtlMs: 6_000 });
+ * const store = await NatsClusterStore.create(nc, { memberTtlMs: 5_000 });
  */
 export class NatsClusterStore implements ClusterStore {
   readonly memberTtlMs: number;
   readonly #config: KV;
   readonly #members: KV;
+  readonly #jsm: JetStreamManager;
+  readonly #membersBucket: string;
 
-  private constructor(memberTtlMs: number, config: KV, members: KV) {
+  private constructor(
+    memberTtlMs: number,
+    config: KV,
+    members: KV,
+    jsm: JetStreamManager,
+    membersBucket: string,
+  ) {
     this.memberTtlMs = memberTtlMs;
     this.#config = config;
     this.#members = members;
+    this.#jsm = jsm;
+    this.#membersBucket = membersBucket;
   }
 
   /** Opens (creating when missing) and checks the two buckets. */
   static async create(nc: NatsConnection, options: NatsClusterStoreOptions = {}): Promise<NatsClusterStore> {
-    const memberTtlMs = options.memberTtlMs ?? 6_000;
+    const memberTtlMs = options.memberTtlMs ?? 5_000;
     if (!Number.isInteger(memberTtlMs) || memberTtlMs < 1_000 || memberTtlMs > 600_000) {
       throw new ConfigurationError(
         `memberTtlMs must be an integer from 1000 to 600000, got ${String(memberTtlMs)}`,
@@ -60,11 +70,14 @@ export class NatsClusterStore implements ClusterStore {
         SOURCE,
       );
     }
-    const kvm = new Kvm(jetstream(nc, { timeout: options.timeoutMs ?? 5_000 }));
+    const timeout = options.timeoutMs ?? 5_000;
+    const kvm = new Kvm(jetstream(nc, { timeout }));
     try {
+      const membersBucket = `${prefix}-members-${memberTtlMs}ms`;
       const config = await openBucket(kvm, `${prefix}-config`, 0);
-      const members = await openBucket(kvm, `${prefix}-members-${memberTtlMs}ms`, memberTtlMs);
-      return new NatsClusterStore(memberTtlMs, config, members);
+      const members = await openBucket(kvm, membersBucket, memberTtlMs);
+      const jsm = await jetstreamManager(nc, { timeout });
+      return new NatsClusterStore(memberTtlMs, config, members, jsm, membersBucket);
     } catch (err) {
       if (err instanceof ConfigurationError) throw err;
       throw new ConnectionError(`cannot open the cluster KV buckets: ${String(err)}`, "NATS KV", {
@@ -95,15 +108,23 @@ export class NatsClusterStore implements ClusterStore {
     await this.#members.put(`${cluster}.${type}.${member}`, encoder.encode(member));
   }
 
+  /**
+   * One stream-info request listing the subjects that hold a message: a member's key disappears when its
+   * last heartbeat expires (`max_age`) or it left. `kv.keys()` is not used: its consumer waits for a
+   * message whose pending count is 0, which may never come when messages expire while it reads (they do
+   * here all the time), and a rebalancing round would hang on it.
+   */
   async members(cluster: string, type: string): Promise<string[]> {
-    const prefix = `${cluster}.${type}.`;
-    const members: string[] = [];
-    for await (const key of await this.#members.keys(`${prefix}*`)) members.push(key.slice(prefix.length));
-    return members;
+    const prefix = `$KV.${this.#membersBucket}.${cluster}.${type}.`;
+    const info = await this.#jsm.streams.info(`KV_${this.#membersBucket}`, { subjects_filter: `${prefix}*` });
+    return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
   }
 
+  /** Purges the member's subject (no delete marker is left behind to be listed). */
   async leave(cluster: string, type: string, member: string): Promise<void> {
-    await this.#members.purge(`${cluster}.${type}.${member}`);
+    await this.#jsm.streams.purge(`KV_${this.#membersBucket}`, {
+      filter: `$KV.${this.#membersBucket}.${cluster}.${type}.${member}`,
+    });
   }
 }
 

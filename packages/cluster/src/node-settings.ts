@@ -13,6 +13,7 @@ export interface NodeSettings {
   readonly rebalanceEveryMs: number;
   readonly maxMoveFraction: number;
   readonly maxInFlight: number;
+  readonly handoverTimeoutMs: number;
 }
 
 /** `<host>-<pid>-<random>`: unique per process incarnation, and a valid NATS KV key token. */
@@ -52,6 +53,7 @@ export function nodeSettings<S, E>(options: ClusterNodeOptions<S, E>): NodeSetti
     rebalanceEveryMs: integerOption("rebalanceEveryMs", options.rebalanceEveryMs ?? 1_000, 10, 600_000),
     maxMoveFraction,
     maxInFlight: integerOption("maxInFlight", options.maxInFlight ?? 1_000, 1, 1_000_000),
+    handoverTimeoutMs: integerOption("handoverTimeoutMs", options.handoverTimeoutMs ?? 5_000, 1, 600_000),
   };
 }
 

@@ -97,7 +97,7 @@ export class Rebalancer {
   async #rebalance(): Promise<void> {
     const host = this.#host;
     if (!host.running()) return;
-    const members = await host.store.members(host.cluster, host.typeName);
+    const members = [...new Set(await this.#members())];
     if (!this.#coldStarted) {
       if (members.length < host.minMembers) return;
       this.#coldStarted = true;
@@ -127,6 +127,26 @@ export class Rebalancer {
       }
     };
     await Promise.all(Array.from({ length: Math.min(ACQUIRE_CONCURRENCY, wanted.length) }, worker));
+  }
+
+  /**
+   * The live members, or a rejection when the store has not answered within max(2 s, 5 rounds): a store
+   * call that never settles must not stop every later round (listing members has no side effect, so a
+   * late answer is simply dropped).
+   */
+  #members(): Promise<string[]> {
+    const host = this.#host;
+    const limitMs = Math.max(2_000, 5 * host.everyMs);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the cluster store did not list members within ${limitMs} ms`)),
+        limitMs,
+      );
+    });
+    return Promise.race([host.store.members(host.cluster, host.typeName), late]).finally(() =>
+      clearTimeout(timer),
+    );
   }
 
   #heartbeat(): void {

@@ -7,15 +7,18 @@ export class Tenure {
   readonly shard: number;
   readonly lease: Lease;
   readonly log: EvtLog;
+  /** The log fences its own writes with this tenure's epoch (L2): a late write is refused once it moved. */
+  readonly strict: boolean;
   subscription: TransportSubscription | undefined;
   #inFlight = 0;
   #idle: (() => void) | undefined;
   #idlePromise: Promise<void> | undefined;
 
-  constructor(shard: number, lease: Lease, log: EvtLog) {
+  constructor(shard: number, lease: Lease, log: EvtLog, strict: boolean) {
     this.shard = shard;
     this.lease = lease;
     this.log = log;
+    this.strict = strict;
   }
 
   /** A command of this shard started. */

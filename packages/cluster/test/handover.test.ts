@@ -1,4 +1,6 @@
 import { ClusterClient, type ShardEnded } from "@eventsourced/cluster";
+import type { LeaseLogEntry } from "@eventsourced/leases";
+import { overlappingIntervals, validityIntervals } from "@eventsourced/leases/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { ClusterEnv, eventually, increments, postgresLog } from "./support/cluster-env.js";
 
@@ -15,8 +17,13 @@ describe("Graceful handover", () => {
     const pg = await postgresLog();
     drop = pg.drop;
     const ended: ShardEnded[] = [];
+    const ownership: LeaseLogEntry[] = [];
     const [a, b, c] = [0, 1, 2].map(() =>
-      env.node(pg.log, { minMembers: 3, onShardEnded: (e) => ended.push(e) }),
+      env.node(pg.log, {
+        minMembers: 3,
+        onShardEnded: (e) => ended.push(e),
+        onOwnershipLog: (entry) => ownership.push(entry),
+      }),
     ) as [ReturnType<ClusterEnv["node"]>, ReturnType<ClusterEnv["node"]>, ReturnType<ClusterEnv["node"]>];
     await Promise.all([a.start(), b.start(), c.start()]);
     await eventually(() => a.shards.length + b.shards.length + c.shards.length === 16 && a.shards.length > 0);
@@ -60,6 +67,11 @@ describe("Graceful handover", () => {
     for (const id of ids) {
       expect((await increments(pg.log, env.typeName, id)).length).toBe(acked.get(id) ?? 0);
     }
+    // No two tenures of a shard were ever valid at the same time, by the nodes' own monotonic logs.
+    const intervals = validityIntervals(ownership);
+    expect(overlappingIntervals(intervals)).toEqual([]);
+    expect(new Set(intervals.map((i) => i.key)).size).toBe(16);
+    expect(intervals.length).toBeGreaterThanOrEqual(16 + handedOver.length);
   });
 
   it("a retried command id is applied once, also by the next owner after a handover", async () => {

@@ -1,4 +1,10 @@
-import { ShardConfigMismatchError } from "@eventsourced/cluster";
+import {
+  ClusterClient,
+  NatsTransport,
+  RemoteCommandError,
+  ShardConfigMismatchError,
+  shardOf,
+} from "@eventsourced/cluster";
 import { isEventSourcedError } from "@eventsourced/core";
 import { InMemoryEvtLog } from "@eventsourced/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -57,5 +63,46 @@ describe("Shard ownership", () => {
     );
     expect(other.shards).toEqual([]);
     expect(other.state).toBe("stopped");
+  });
+
+  it("a client with another shard count than the recorded one refuses to start, and to send", async () => {
+    env = await new ClusterEnv().setup();
+    const node = env.node(new InMemoryEvtLog());
+    await node.start();
+    await eventually(() => node.shards.length === 16);
+    const options = { typeName: env.typeName, cluster: env.cluster, store: env.store, nats: env.nc };
+    const wrong = new ClusterClient({ ...options, shardCount: 8 });
+    const error = await wrong.start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShardConfigMismatchError);
+    expect((error as Error).message).toMatch(
+      /16 shards hashed by fnv1a32-utf8.*8 shards hashed by fnv1a32-utf8/,
+    );
+    await expect(wrong.send("e-1", { type: "inc", by: 1 })).rejects.toBeInstanceOf(ShardConfigMismatchError);
+    // Without start(), the first send checks.
+    const unstarted = new ClusterClient({ ...options, shardCount: 32 });
+    await expect(unstarted.send("e-1", { type: "inc", by: 1 })).rejects.toBeInstanceOf(
+      ShardConfigMismatchError,
+    );
+    const right = new ClusterClient({ ...options, shardCount: 16 });
+    await right.start();
+    expect(await right.send("e-1", { type: "inc", by: 1 })).toMatchObject({ kind: "accepted", reply: 1 });
+  });
+
+  it("an owner refuses an id sent by a client computing shards differently (RemoteCommandError, not retried)", async () => {
+    env = await new ClusterEnv().setup();
+    const node = env.node(new InMemoryEvtLog());
+    await node.start();
+    await eventually(() => node.shards.length === 16);
+    // A transport alone: the client has no store to check its shard count against.
+    const wrong = new ClusterClient({
+      typeName: env.typeName,
+      cluster: env.cluster,
+      shardCount: 8,
+      transport: new NatsTransport(env.nc),
+    });
+    const id = Array.from({ length: 100 }, (_, i) => `w-${i}`).find((i) => shardOf(i, 16) >= 8)!;
+    const error = await wrong.send(id, { type: "inc", by: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteCommandError);
+    expect(error).toMatchObject({ remoteCode: "SHARD_CONFIG_MISMATCH", outcomeUnknown: false });
   });
 });

@@ -1,4 +1,10 @@
-import { ClusterClient, ClusterNode, ClusterRoutingError, NatsClusterStore } from "@eventsourced/cluster";
+import {
+  ClusterClient,
+  ClusterNode,
+  ClusterRoutingError,
+  type ClusterStore,
+  NatsClusterStore,
+} from "@eventsourced/cluster";
 import { ConfigurationError, defineEntity, emitAndReply, silentLogger } from "@eventsourced/core";
 import { InMemoryEvtLog } from "@eventsourced/core/testing";
 import { Kvm } from "@nats-io/kv";
@@ -107,5 +113,30 @@ describe("Retries", () => {
         await deleteStream(env.nc, `KV_${prefix}-${bucket}`);
       }
     }
+  });
+});
+
+describe("A cluster store that never answers", () => {
+  let env: ClusterEnv;
+  afterEach(async () => {
+    await env?.teardown();
+  });
+
+  it("costs one rebalancing round, not every later one", async () => {
+    env = await new ClusterEnv().setup();
+    let calls = 0;
+    const store = env.store;
+    const hanging: ClusterStore = {
+      memberTtlMs: store.memberTtlMs,
+      recordShardConfig: (cluster, config) => store.recordShardConfig(cluster, config),
+      heartbeat: (cluster, type, member) => store.heartbeat(cluster, type, member),
+      leave: (cluster, type, member) => store.leave(cluster, type, member),
+      members: (cluster, type) =>
+        calls++ === 0 ? new Promise<string[]>(() => {}) : store.members(cluster, type),
+    };
+    const node = env.node(new InMemoryEvtLog(), { store: hanging });
+    await node.start();
+    await eventually(() => node.shards.length === 16);
+    expect(calls).toBeGreaterThan(1);
   });
 });

@@ -1,6 +1,7 @@
 import { fnv1a32, rendezvousOwner, SHARD_HASH, shardOf } from "@eventsourced/cluster";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { planRebalance } from "../src/rebalance.js";
 
 function reference(text: string): number {
   let h = 0x811c9dc5;
@@ -58,5 +59,19 @@ describe("Rendezvous assignment", () => {
       counts.set(owner, (counts.get(owner) ?? 0) + 1);
     }
     for (const n of counts.values()) expect(n).toBeGreaterThan(50);
+  });
+
+  it("a round releases at most maxMoveFraction of the shards across the cluster and acquires only its own", () => {
+    const all = new Set(Array.from({ length: 256 }, (_, s) => s));
+    // A node holding everything when a second member joins: it gives up at most ceil(256 x 0.1 / 2) per round.
+    const plan = planRebalance("a", ["a", "b"], "t", 256, all, 0.1);
+    expect(plan.release).toHaveLength(13);
+    expect(plan.acquire).toEqual([]);
+    for (const shard of plan.release) expect(rendezvousOwner(["a", "b"], "t", shard)).toBe("b");
+    // The newcomer holds nothing and wants exactly the shards rendezvous hashing gives it.
+    const wanted = planRebalance("b", ["a", "b"], "t", 256, new Set(), 0.1).acquire;
+    expect(wanted).toEqual([...all].filter((shard) => rendezvousOwner(["a", "b"], "t", shard) === "b"));
+    // A node missing from the list (its heartbeat is late) still counts itself.
+    expect(planRebalance("c", ["a"], "t", 256, new Set(), 0.1).acquire.length).toBeGreaterThan(0);
   });
 });

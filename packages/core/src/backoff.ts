@@ -25,7 +25,13 @@ export class Backoff {
   constructor(options: BackoffOptions = {}) {
     const initialMs = options.initialMs ?? 50;
     const maxMs = options.maxMs ?? Math.max(5_000, initialMs);
-    if (!(initialMs > 0) || !(maxMs >= initialMs) || !Number.isFinite(maxMs)) {
+    if (
+      typeof initialMs !== "number" ||
+      typeof maxMs !== "number" ||
+      !(initialMs > 0) ||
+      !(maxMs >= initialMs) ||
+      !Number.isFinite(maxMs)
+    ) {
       throw new InvalidArgumentError(
         `backoff needs 0 < initialMs <= maxMs (finite), got initialMs ${initialMs}, maxMs ${maxMs}`,
       );

@@ -49,7 +49,11 @@ export interface EntityDeleted {
  *
  * The usual path is a tombstone event (see `RetentionPolicy.isTombstone`), after which the runtime calls
  * this in the background with `toSeqNo` = the tombstone's seqNo - 1; call it directly for operations.
- * Throws `InvalidArgumentError` when the log cannot delete or the store cannot delete all snapshots.
+ * Throws `InvalidArgumentError`, before deleting anything, for a bad type or id, options that are not an
+ * object, a log that cannot delete, a store that cannot delete all snapshots, a `toSeqNo` that is not an
+ * integer >= 0 (one beyond the head deletes up to the head), a `batchSize` that is not an integer >= 1, a
+ * `resetSeqNo` that is not a boolean, a `horizon` without `lowestPosition` or a `signal` that is not an
+ * `AbortSignal`.
  */
 export async function deleteEntity(
   type: string,
@@ -57,7 +61,20 @@ export async function deleteEntity(
   options: DeleteEntityOptions,
 ): Promise<EntityDeleted> {
   validateTypeAndId(type, id);
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidArgumentError(`deleteEntity options must be an object, got ${String(options)}`);
+  }
   const { evtLog, snapshotStore, horizon, signal, resetSeqNo = false } = options;
+  // A truthy string such as "false" must not reset (or delete) anything.
+  if (typeof resetSeqNo !== "boolean") {
+    throw new InvalidArgumentError(`resetSeqNo must be a boolean, got ${JSON.stringify(resetSeqNo)}`);
+  }
+  if (horizon !== undefined && typeof horizon?.lowestPosition !== "function") {
+    throw new InvalidArgumentError("horizon must have a lowestPosition(type) method");
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError("signal must be an AbortSignal");
+  }
   if (evtLog === undefined || !supportsRetention(evtLog)) {
     throw new InvalidArgumentError("deleteEntity needs an evtLog that can delete events (EvtLogRetention)");
   }

@@ -18,6 +18,7 @@ import { CommandObservation } from "./instrumentation/command-observation.js";
 import { Mailbox } from "./mailbox.js";
 import { callerSignal, idempotencyKeyOption, PendingCmd } from "./pending-cmd.js";
 import type { Recovered } from "./recovery.js";
+import { validateCmd, validateCmdOptions } from "./validate.js";
 
 /**
  * A running entity: a mailbox served by one loop that handles one command at a time.
@@ -92,6 +93,8 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
     const signal = options?.signal;
     let key: string | undefined;
     try {
+      validateCmd(cmd);
+      validateCmdOptions(options);
       key = options === undefined ? undefined : idempotencyKeyOption(options);
     } catch (error) {
       return Promise.reject(error);

@@ -2,7 +2,8 @@ import { Backoff } from "./backoff.js";
 import { recoverySource } from "./entity-config.js";
 import type { EntityCore } from "./entity-core.js";
 import type { CmdSpec } from "./event-sourced.js";
-import { catchUpOrRecover, resync } from "./recovery.js";
+import { catchUpOrRecover } from "./recovery.js";
+import { resync } from "./resync.js";
 
 /**
  * Re-reads the log until it answers (waiting out the configured backoff between attempts), folding the

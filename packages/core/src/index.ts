@@ -97,6 +97,14 @@ export {
   type TypedEvtRecord,
   type TypeHead,
 } from "./evt-log.js";
+export {
+  type EvtLogBulkReads,
+  type EvtRange,
+  evtsByIdsOf,
+  type IdEvtRecord,
+  supportsBulkReads,
+  validateEvtRanges,
+} from "./evt-log-bulk-reads.js";
 export { type EvtLogRetention, type EvtsDeleted, supportsRetention } from "./evt-log-retention.js";
 // Health and readiness
 export {

@@ -3,6 +3,7 @@ import { CommandTimeoutError, InvalidArgumentError } from "./errors/index.js";
 import type { EvtMetadata } from "./evt-log.js";
 import type { CommandObservation } from "./instrumentation/command-observation.js";
 import type { MailboxItem } from "./mailbox.js";
+import { validateIdempotencyKey } from "./validate.js";
 
 /**
  * The signal that ends a caller's wait: its own `signal`, a `timeoutMs` (aborting with
@@ -33,17 +34,11 @@ export function callerSignal(
   return { signal: combined, clear: () => clearTimeout(timer) };
 }
 
-const MAX_KEY_LENGTH = 256;
-
 /** The idempotency key of `options`, validated; undefined when the command has none. */
 export function idempotencyKeyOption(options: HandleCmdOptions | IdempotentCmdOptions): string | undefined {
   const key = (options as Partial<IdempotentCmdOptions>).idempotencyKey;
   if (key === undefined) return undefined;
-  if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH) {
-    throw new InvalidArgumentError(
-      `idempotencyKey must be a string of 1 to ${MAX_KEY_LENGTH} characters, got ${typeof key === "string" ? `${key.length} characters` : String(key)}`,
-    );
-  }
+  validateIdempotencyKey(key);
   return key;
 }
 

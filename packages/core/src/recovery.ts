@@ -1,7 +1,5 @@
-import type { Backoff } from "./backoff.js";
 import type { Binarizer } from "./binarizer.js";
 import { decodeEvts } from "./decode-evts.js";
-import { sleep } from "./deferred.js";
 import {
   DecodeError,
   ErrorCode,
@@ -86,15 +84,30 @@ export async function recover<S, E>(
   const last = await source.evtLog.lastSeqNo(type, id);
   signal?.throwIfAborted();
   if (start.seqNo > last) throw new SnapshotAheadOfLogError(type, id, start.seqNo, last);
-  const lookback = source.keyLookback ?? 0;
-  if (source.onKey !== undefined && lookback > 0 && start.seqNo > 0) {
-    const from = Math.max(1, start.seqNo - lookback + 1);
-    for await (const record of source.evtLog.evtsById(type, id, { from, to: start.seqNo, signal })) {
-      reportKey(source, record);
-    }
-  }
+  await lookBackForKeys(source, start, signal);
   const recovered = await foldEvts(source, start, last, signal);
   return start.seqNo > 0 ? { ...recovered, snapshotSeqNo: start.seqNo } : recovered;
+}
+
+/**
+ * When recovery starts from a snapshot, reads back `keyLookback` events before it (metadata only, not
+ * folded) so that `onKey` sees the idempotency keys of recent commands the snapshot covers.
+ */
+export async function lookBackForKeys<S, E>(
+  source: RecoverySource<S, E>,
+  start: Recovered<S>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const lookback = source.keyLookback ?? 0;
+  if (source.onKey === undefined || lookback <= 0 || start.seqNo <= 0) return;
+  const from = Math.max(1, start.seqNo - lookback + 1);
+  for await (const record of source.evtLog.evtsById(source.type, source.id, {
+    from,
+    to: start.seqNo,
+    signal,
+  })) {
+    reportKey(source, record);
+  }
 }
 
 /**
@@ -132,13 +145,15 @@ export async function catchUp<S, E>(
 /**
  * Folds the events `from.seqNo + 1 .. to` into `from.state`, checking that they arrive contiguously. When
  * the first of them are missing because the log deleted them, it starts over at the first tombstone after
- * them (see `RetentionPolicy.isTombstone`), or fails with `EventsDeletedError`.
+ * them (see `RetentionPolicy.isTombstone`), or fails with `EventsDeletedError`. The events come from
+ * `records` when given (a bulk read's share for this entity), else from the log's `evtsById`.
  */
 export async function foldEvts<S, E>(
   source: RecoverySource<S, E>,
   from: Recovered<S>,
   to: number,
   signal?: AbortSignal,
+  records?: AsyncIterable<EvtRecord>,
 ): Promise<Recovered<S>> {
   if (to <= from.seqNo) return from;
   const { type, id, definition, binarizer, isTombstone } = source;
@@ -149,7 +164,7 @@ export async function foldEvts<S, E>(
   let deletedTo = 0;
   // One stored event is one event, and none is a tombstone to look for.
   const single = binarizer.evtsFromBytes === undefined && isTombstone === undefined;
-  for await (const record of source.evtLog.evtsById(type, id, { from: seqNo + 1, to, signal })) {
+  for await (const record of records ?? source.evtLog.evtsById(type, id, { from: seqNo + 1, to, signal })) {
     if (!seeking && record.seqNo !== seqNo + 1) {
       if (seqNo !== from.seqNo || record.seqNo < seqNo + 1) throw gapError(source, seqNo, record.seqNo);
       deletedTo = await deletedSince(source, seqNo + 1);
@@ -243,61 +258,5 @@ function reportKey<S, E>(source: RecoverySource<S, E>, record: EvtRecord): void 
       position: record.position,
       recordedAtMs: record.recordedAt.getTime(),
     });
-  }
-}
-
-/** How {@link resync} waits and gives up. */
-export interface ResyncControl {
-  readonly backoff: Backoff;
-  readonly logger: Logger;
-  /** True once the entity was asked to stop: one more attempt, then give up instead of waiting. */
-  stopping(): boolean;
-  /** Receives the wake-up of the current wait, so that a stop can cut it short. */
-  onWait(wake: (() => void) | undefined): void;
-}
-
-/** How {@link resync} ended: caught up, or failed for good (`permanent`) or because the entity stops. */
-export type ResyncOutcome<S> =
-  | { readonly ok: true; readonly recovered: Recovered<S> }
-  | { readonly ok: false; readonly permanent: boolean; readonly error: Error; readonly cause: unknown };
-
-/**
- * Catches `from` up with the log, retrying with backoff while the log cannot be read. Ends in failure on a
- * permanent error (undecodable or unfoldable history) at once, and on a transient one only once
- * `control.stopping()` is true (then `error` is a `RecoveryError` whose `cause` is the last read failure).
- */
-export async function resync<S, E>(
-  source: RecoverySource<S, E>,
-  from: Recovered<S>,
-  control: ResyncControl,
-): Promise<ResyncOutcome<S>> {
-  const { backoff, logger } = control;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return { ok: true, recovered: await catchUpOrRecover(source, from) };
-    } catch (error) {
-      if (isPermanentRecoveryFailure(error))
-        return { ok: false, permanent: true, error: error as Error, cause: error };
-      if (control.stopping()) {
-        return {
-          ok: false,
-          permanent: false,
-          error: new RecoveryError(source.type, source.id, { cause: error }),
-          cause: error,
-        };
-      }
-      const delayMs = backoff.next();
-      logger.warn("cannot re-read the log; queued commands wait", {
-        type: source.type,
-        id: source.id,
-        attempt,
-        retryInMs: Math.round(delayMs),
-        error,
-      });
-      const wait = sleep(delayMs);
-      control.onWait(wait.wake);
-      await wait.done;
-      control.onWait(undefined);
-    }
   }
 }

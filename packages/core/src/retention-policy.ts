@@ -47,13 +47,22 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   return value;
 }
 
-/** Validates the policy and applies its defaults (`InvalidArgumentError` naming the field). */
+/**
+ * Validates the policy and applies its defaults (`InvalidArgumentError` naming the field): counts are
+ * integers >= 1, `deleteEvents` a boolean, `isTombstone` a function, `horizon` has `lowestPosition`.
+ */
 export function resolveRetentionPolicy<E>(policy: RetentionPolicy<E>): ResolvedRetentionPolicy<E> {
   if (typeof policy !== "object" || policy === null) {
     throw new InvalidArgumentError("retention must be an object");
   }
   if (policy.isTombstone !== undefined && typeof policy.isTombstone !== "function") {
     throw new InvalidArgumentError("retention.isTombstone must be a function");
+  }
+  if (policy.deleteEvents !== undefined && typeof policy.deleteEvents !== "boolean") {
+    // A truthy string such as "false" must not turn deletion on.
+    throw new InvalidArgumentError(
+      `retention.deleteEvents must be a boolean, got ${JSON.stringify(policy.deleteEvents)}`,
+    );
   }
   if (policy.horizon !== undefined && typeof policy.horizon?.lowestPosition !== "function") {
     throw new InvalidArgumentError("retention.horizon must have a lowestPosition(type) method");

@@ -25,16 +25,26 @@ export interface RunRetentionOptions<E, S> {
  * Runs retention for one entity now, outside any running entity: what an entity with a `retention`
  * policy does in the background after each snapshot. For operations (a sweep over existing entities after
  * turning retention on) and tests. Safe while the entity runs and from several processes at once.
- * Throws `InvalidArgumentError` when the log cannot delete events, and `DecodeError` when the newest
+ * Rejects, before deleting anything, with `InvalidArgumentError` for a bad type or id, options that are
+ * not an object, a log that cannot delete events, no snapshot store, a policy breaking the rules of
+ * `RetentionPolicy` or a `signal` that is not an `AbortSignal`; and with `DecodeError` when the newest
  * snapshot cannot be decoded (then nothing is deleted).
  */
-export function runRetention<E, S>(
+export async function runRetention<E, S>(
   type: string,
   id: string,
   options: RunRetentionOptions<E, S>,
 ): Promise<RetentionOutcome> {
   validateTypeAndId(type, id);
-  const { evtLog, snapshotStore } = options;
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidArgumentError(`runRetention options must be an object, got ${String(options)}`);
+  }
+  const { evtLog, snapshotStore, signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError("runRetention: signal must be an AbortSignal");
+  }
+  // The policy as given is checked first (a "false" string is an error, not deletion turned on).
+  resolveRetentionPolicy(options.policy);
   if (evtLog === undefined || !supportsRetention(evtLog)) {
     throw new InvalidArgumentError("runRetention needs an evtLog that can delete events (EvtLogRetention)");
   }
@@ -49,6 +59,6 @@ export function runRetention<E, S>(
       policy: resolveRetentionPolicy({ ...options.policy, deleteEvents: true }),
     },
     id,
-    options.signal,
+    signal,
   );
 }

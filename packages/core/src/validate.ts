@@ -45,8 +45,71 @@ export function validateId(id: string): void {
 
 /** The id for a message: JSON-quoted (so control characters show), cut short when long. */
 function describe(id: unknown): string {
-  if (typeof id !== "string") return String(id);
+  if (typeof id !== "string") return typeof id === "object" && id !== null ? "an object" : String(id);
   return id.length > 64
     ? `${JSON.stringify(id.slice(0, 64))}... (${id.length} characters)`
     : JSON.stringify(id);
+}
+
+/** Most UTF-16 code units in an idempotency key. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
+
+/**
+ * Throws `InvalidArgumentError` unless `cmd` can be a command: anything but `null` and `undefined` (a
+ * command handler would fail on them with a `TypeError` from deep inside).
+ */
+export function validateCmd(cmd: unknown): void {
+  if (cmd === null || cmd === undefined) {
+    throw new InvalidArgumentError(`the command must not be ${String(cmd)}`);
+  }
+}
+
+/**
+ * Throws `InvalidArgumentError` naming the option and its rule unless `options` are valid options of a
+ * command (`EntityRef.handleCmd`, `EntityRegistry.send`), whatever the state of the entity:
+ *
+ * - `options`: undefined or an object;
+ * - `timeoutMs`: a finite number >= 0;
+ * - `signal`: an `AbortSignal`;
+ * - `idempotencyKey`: a string of 1 to {@link MAX_IDEMPOTENCY_KEY_LENGTH} characters, well-formed Unicode
+ *   (a lone surrogate would be stored as U+FFFD, so two keys would alias) and without NUL (PostgreSQL
+ *   cannot store it);
+ * - `metadata`: undefined or an object.
+ */
+export function validateCmdOptions(options: unknown): void {
+  if (options === undefined) return;
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidArgumentError(`command options must be an object, got ${String(options)}`);
+  }
+  const { timeoutMs, signal, idempotencyKey, metadata } = options as Record<string, unknown>;
+  if (
+    timeoutMs !== undefined &&
+    (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs))
+  ) {
+    throw new InvalidArgumentError(`timeoutMs must be a finite number >= 0, got ${describe(timeoutMs)}`);
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError(`signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  if (idempotencyKey !== undefined) validateIdempotencyKey(idempotencyKey);
+  if (metadata !== undefined && (typeof metadata !== "object" || metadata === null)) {
+    throw new InvalidArgumentError(`metadata must be an object, got ${describe(metadata)}`);
+  }
+}
+
+/** The `idempotencyKey` rules of {@link validateCmdOptions}. */
+export function validateIdempotencyKey(key: unknown): asserts key is string {
+  if (typeof key !== "string" || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw new InvalidArgumentError(
+      `idempotencyKey must be a string of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters, got ${typeof key === "string" ? `${key.length} characters` : describe(key)}`,
+    );
+  }
+  if (!key.isWellFormed()) {
+    throw new InvalidArgumentError(
+      `idempotencyKey ${describe(key)} is not well-formed Unicode (it contains a lone UTF-16 surrogate)`,
+    );
+  }
+  if (key.includes("\0")) {
+    throw new InvalidArgumentError(`idempotencyKey ${describe(key)} must not contain NUL (U+0000)`);
+  }
 }

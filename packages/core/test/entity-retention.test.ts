@@ -100,13 +100,15 @@ describe("Retention: snapshot every N, keep K, delete the events the oldest kept
     const snapshotStore = new InMemorySnapshotStore({ history: 3 });
     const retention = { snapshotEvery: 7, keepSnapshots: 3, deleteEvents: true, batchSize: 4 };
     const ref = await Entity.spawn("c", counter, { evtLog, snapshotStore, retention });
-    // Commands arrive while earlier snapshots are being saved and their retention runs.
-    await Promise.all(
-      range(1, 300).map(async (i) => {
-        await new Promise((resolve) => setTimeout(resolve, i % 50));
-        return ref.handleCmd(inc(i % 5));
-      }),
-    );
+    // Commands arrive in 50 waves of 6 while earlier snapshots are being saved and their retention runs. The
+    // event loop turns between waves, so the snapshot saves get their turn however loaded the machine is (50
+    // timers spread over 50 ms may all fire in one turn on a busy machine: one snapshot, nothing to delete).
+    const handled: Promise<unknown>[] = [];
+    for (let wave = 1; wave <= 50; wave++) {
+      for (let i = wave; i <= 300; i += 50) handled.push(ref.handleCmd(inc(i % 5)));
+      await settle();
+    }
+    await Promise.all(handled);
     const sum = range(1, 300).reduce((s, i) => s + (i % 5), 0);
     expect(await ref.handleCmd({ type: "get" })).toMatchObject({ reply: sum, seqNo: 300 });
     await ref.stop();

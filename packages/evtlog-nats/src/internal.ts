@@ -13,7 +13,8 @@ export {
   serverList,
   setupError,
 } from "./connect-nats.js";
-export { decodeEvtBatch, encodeEvtBatch } from "./envelope.js";
+export { decodeEvtBatch } from "./envelope-decode.js";
+export { encodeEvtBatch } from "./envelope-encode.js";
 export { ApiCode, isWrongLastSequence, jetStreamApiCode } from "./jetstream-api-codes.js";
 export { resumePoint, toPosition } from "./position.js";
 export { classifyPublishFailure, type PublishFailure } from "./publish-failure.js";

@@ -1,4 +1,4 @@
-import type { Logger } from "@eventsourced/core";
+import { ConfigurationError, type Logger } from "@eventsourced/core";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { NatsStreamOptions } from "./stream-provisioning.js";
 
@@ -31,4 +31,27 @@ export interface NatsEvtLogOptions {
   readonly cacheSize?: number | undefined;
   /** Where warnings go (reads resumed after a server restart); default `consoleLogger`. */
   readonly logger?: Logger | undefined;
+}
+
+/**
+ * Checks the numeric options of {@link NatsEvtLog.connect} before anything connects; throws
+ * `ConfigurationError` naming the first bad key.
+ */
+export function validateNatsEvtLogOptions(options: NatsEvtLogOptions): void {
+  validatePositiveInteger(options.fetchBatch, "fetchBatch");
+  validatePositiveInteger(options.publishTimeoutMs, "publishTimeoutMs");
+  validatePositiveInteger(options.publishAttempts, "publishAttempts");
+  if (options.cacheSize !== undefined && !(Number.isInteger(options.cacheSize) && options.cacheSize >= 0)) {
+    throw new ConfigurationError(
+      `invalid cacheSize ${options.cacheSize}: an integer >= 0`,
+      "cacheSize",
+      "options",
+    );
+  }
+}
+
+function validatePositiveInteger(value: number | undefined, key: string): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+    throw new ConfigurationError(`invalid ${key} ${value}: a positive integer`, key, "options");
+  }
 }

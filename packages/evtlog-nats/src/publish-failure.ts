@@ -33,7 +33,8 @@ export function classifyPublishFailure(err: unknown): PublishFailure {
   if (NOT_SENT.has(name)) return "notSent";
   if (name === "PermissionViolationError") return "refused";
   if (name === "TimeoutError") return "unanswered";
-  // nats.js reports "no JetStream answered" (disabled, or not ready after a restart) by this name.
-  if (name === "JetStreamNotEnabled") return "notReady";
+  // "No JetStream answered" (disabled, or not ready after a restart): nats.js's JetStream client reports it
+  // as JetStreamNotEnabled, the publish multiplexer as the NoRespondersError (named "NoResponders") underneath.
+  if (name === "JetStreamNotEnabled" || name === "NoResponders") return "notReady";
   return "unknown";
 }

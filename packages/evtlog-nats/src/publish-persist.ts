@@ -1,8 +1,9 @@
 import { Backoff, PersistError, SeqNoConflictError } from "@eventsourced/core";
-import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
+import type { PubAck } from "@nats-io/jetstream";
 import { type MsgHdrs, nuid } from "@nats-io/transport-node";
 import { reason } from "./connect-nats.js";
 import { classifyPublishFailure } from "./publish-failure.js";
+import type { JetStreamPublisher } from "./publish-mux.js";
 
 /** One persist's message and what it expects of the stream. */
 export interface PersistMessage {
@@ -40,10 +41,10 @@ export interface PublishOptions {
  * earlier attempt been stored).
  */
 export async function publishPersist(
-  js: JetStreamClient,
+  js: JetStreamPublisher,
   message: PersistMessage,
   options: PublishOptions,
-): Promise<PubAck> {
+): Promise<Pick<PubAck, "seq" | "duplicate">> {
   const { type, id, subject } = message;
   const where = `${type}/${JSON.stringify(id)}`;
   const msgID = nuid.next();

@@ -2,7 +2,9 @@ import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { NewEvt } from "@eventsourced/core";
 import { MAX_EVTS_PER_PERSIST } from "@eventsourced/evtlog-nats";
 import { describe, expect, it } from "vitest";
-import { decodeEvtBatch, encodeEvtBatch, peekBatchRange } from "../src/envelope.js";
+import { peekBatchRange } from "../src/envelope.js";
+import { decodeEvtBatch } from "../src/envelope-decode.js";
+import { encodeEvtBatch } from "../src/envelope-encode.js";
 import { EvtBatch } from "../src/generated/eventsourced/nats/v1/envelope.js";
 import { resumePoint, toPosition } from "../src/position.js";
 

@@ -1,29 +1,20 @@
+import type { Logger } from "@eventsourced/core";
+import { batchValues, soleEvent, takeBatch } from "./batch-assembly.js";
+import { rejectLostFences } from "./batch-fences.js";
 import {
-  isEventSourcedError,
-  type Logger,
-  type NewEvt,
-  PersistError,
-  type Persisted,
-  SeqNoConflictError,
-} from "@eventsourced/core";
+  type MutableGroupCommitStats,
+  rejectAll,
+  rejectRefused,
+  rejectUnretriable,
+  settleCommitted,
+} from "./batch-outcome.js";
 import { checkOut } from "./check-out.js";
-import { checkFences, type FenceCheck, ownershipLost, type PersistFence } from "./persist-fence.js";
-import { persistOneParams } from "./persist-one-statement.js";
-import { persistParams } from "./persist-statement.js";
+import { describe, type PendingPersist, reason } from "./pending-persist.js";
+import type { FenceCheck } from "./persist-fence.js";
+import { HookRefused, hookError, type PersistHook, runHook } from "./persist-hook.js";
 import { classifyQueryFailure, connectionError, isConnectFailure } from "./pg-errors.js";
 import type { PgClientLike, PgPoolLike } from "./pg-pool-like.js";
-
-/** One persist waiting for its batch. */
-export interface PendingPersist {
-  readonly type: string;
-  readonly id: string;
-  readonly expected: number;
-  readonly evts: readonly NewEvt[];
-  /** Strict fencing: written only under this live lease tenure (see `persist-fence.ts`). */
-  readonly fence?: PersistFence | undefined;
-  resolve(persisted: Persisted): void;
-  reject(err: Error): void;
-}
+import { type BatchResult, type CommitStatements, runBatchStatement } from "./run-batch-statement.js";
 
 /** Counters of the committer, for monitoring and tests. */
 export interface GroupCommitStats {
@@ -46,13 +37,7 @@ export interface GroupCommitStats {
 /** How the committer talks to the database. */
 export interface GroupCommitterOptions {
   readonly pool: PgPoolLike;
-  /** The SQL this committer runs, and the names under which it prepares them (unique per table). */
-  readonly statements: {
-    readonly batch: string;
-    readonly batchName: string;
-    readonly one: string;
-    readonly oneName: string;
-  };
+  readonly statements: CommitStatements;
   readonly lockKey: string;
   readonly notifyChannel: string | undefined;
   /** Most persists per batch. */
@@ -71,39 +56,6 @@ export interface GroupCommitterOptions {
   readonly fenceCheck?: FenceCheck | undefined;
 }
 
-/** A persist written by a batch whose transaction has not committed yet. */
-export interface WrittenPersist {
-  readonly type: string;
-  readonly id: string;
-  /** The entity's last seqNo before the persist: its events have seqNos `expected + 1 ..`. */
-  readonly expected: number;
-  readonly evts: readonly NewEvt[];
-  /** Position of the persist's last event (its events have consecutive positions). */
-  readonly lastPosition: number;
-}
-
-/**
- * Called with the persists a batch wrote, on the batch's connection inside its transaction, before it commits
- * (PostgresEvtLogOptions.inTransaction). If it throws, nothing of the batch is committed and each of its
- * persists is written again in a transaction of its own (with the hook): only the persist whose hook call
- * throws fails, with the hook's error when it is an eventsourced error, else a `PersistError`.
- */
-export type PersistHook = (client: PgClientLike, persists: readonly WrittenPersist[]) => Promise<void>;
-
-/** The hook refused a batch: nothing was committed. */
-class HookRefused {
-  constructor(readonly cause: unknown) {}
-}
-
-/**
- * Batches up to this many persists use a named prepared statement: parsed once per connection and, after
- * PostgreSQL's five trial executions, run on a generic plan without planning (planning this statement costs
- * about as much as executing it for a few dozen persists; measured 1.0 vs 1.4-2.0 ms per 32-persist batch).
- * Larger batches go unnamed so they are planned with their real sizes: a generic plan assumes short arrays
- * and may pick nested loops, quadratic in the batch size, which is harmless up to this bound only.
- */
-const PREPARED_MAX_BATCH = 128;
-
 /**
  * Group commit: one committer, one connection. Persists that arrive while a batch is in flight queue up
  * and go together in the next batch, as one statement (see `persist-statement.ts`). A batch is started
@@ -120,7 +72,15 @@ export class GroupCommitter {
     this.#discardClient(err);
   };
   #idle: (() => void)[] = [];
-  #stats = { batches: 0, persists: 0, events: 0, conflicts: 0, fallbacks: 0, reconnects: 0, maxBatch: 0 };
+  #stats: MutableGroupCommitStats = {
+    batches: 0,
+    persists: 0,
+    events: 0,
+    conflicts: 0,
+    fallbacks: 0,
+    reconnects: 0,
+    maxBatch: 0,
+  };
 
   constructor(options: GroupCommitterOptions) {
     this.#options = options;
@@ -162,25 +122,7 @@ export class GroupCommitter {
 
   /** The next batch: FIFO, at most one persist per entity (a second one waits for the next batch). */
   #takeBatch(): PendingPersist[] {
-    const { maxBatchSize, maxBatchEvents } = this.#options;
-    const batch: PendingPersist[] = [];
-    const rest: PendingPersist[] = [];
-    const entities = new Set<string>();
-    let events = 0;
-    for (const persist of this.#queue) {
-      const key = `${persist.type}\u0000${persist.id}`;
-      const fits =
-        batch.length < maxBatchSize &&
-        (batch.length === 0 || events + persist.evts.length <= maxBatchEvents) &&
-        !entities.has(key);
-      if (fits) {
-        batch.push(persist);
-        entities.add(key);
-        events += persist.evts.length;
-      } else {
-        rest.push(persist);
-      }
-    }
+    const { batch, rest } = takeBatch(this.#queue, this.#options.maxBatchSize, this.#options.maxBatchEvents);
     this.#queue = rest;
     return batch;
   }
@@ -227,20 +169,17 @@ export class GroupCommitter {
       return;
     }
     const { lockKey, notifyChannel, statements } = this.#options;
-    let only = batch.length === 1 && batch[0]!.evts.length === 1 ? batch[0]! : undefined;
+    let only = soleEvent(batch);
     let values: unknown[];
     try {
       // `persist` validated the events, so this cannot fail; if it does anyway, nothing was sent.
-      values =
-        only !== undefined
-          ? persistOneParams(only, lockKey, notifyChannel)
-          : persistParams(batch, lockKey, notifyChannel);
+      values = batchValues(batch, only, lockKey, notifyChannel);
     } catch (err) {
       this.#releaseAfterBatch();
       rejectAll(batch, (p) => `cannot persist ${describe(p)}: ${reason(err)}; nothing was sent`, false, err);
       return;
     }
-    let result: { won: number[]; positions: (string | number)[] };
+    let result: BatchResult;
     const hook = this.#options.inTransaction;
     const fenceCheck = batch.some((p) => p.fence !== undefined) ? this.#options.fenceCheck : undefined;
     const inTransaction = hook !== undefined || fenceCheck !== undefined;
@@ -251,33 +190,19 @@ export class GroupCommitter {
       if (inTransaction) await client.query("BEGIN");
       if (fenceCheck !== undefined) {
         // Persists whose tenure is over fail alone, with nothing written; the others go on.
-        const { live, lost } = await checkFences(client, fenceCheck, batch);
-        if (lost.length > 0) {
-          for (const p of lost) p.reject(ownershipLost(p as PendingPersist & { fence: PersistFence }));
+        const live = await rejectLostFences(client, fenceCheck, batch);
+        if (live !== batch) {
           batch = live;
           if (batch.length === 0) {
             await client.query("COMMIT");
             this.#releaseAfterBatch();
             return;
           }
-          only = batch.length === 1 && batch[0]!.evts.length === 1 ? batch[0]! : undefined;
-          values =
-            only !== undefined
-              ? persistOneParams(only, lockKey, notifyChannel)
-              : persistParams(batch, lockKey, notifyChannel);
+          only = soleEvent(batch);
+          values = batchValues(batch, only, lockKey, notifyChannel);
         }
       }
-      if (only !== undefined) {
-        const res = await client.query({ name: statements.oneName, text: statements.one, values });
-        const position = (res.rows[0] as { position: string | number | null }).position;
-        result = position === null ? { won: [], positions: [] } : { won: [0], positions: [position] };
-      } else {
-        const res =
-          batch.length <= PREPARED_MAX_BATCH
-            ? await client.query({ name: statements.batchName, text: statements.batch, values })
-            : await client.query(statements.batch, values);
-        result = res.rows[0] as { won: number[]; positions: (string | number)[] };
-      }
+      result = await runBatchStatement(client, statements, batch, only, values);
       if (hook !== undefined) await runHook(client, hook, batch, result);
       if (inTransaction) await client.query("COMMIT");
     } catch (caught) {
@@ -303,27 +228,7 @@ export class GroupCommitter {
         if (inTransaction) await client.query("ROLLBACK").catch(() => {});
         this.#releaseAfterBatch();
       }
-      if (failure.outcomeUnknown) {
-        // The statement may have reached the server and committed: never acknowledged, never retried here.
-        const why =
-          failure.kind === "lost" ? "the connection was lost" : `the client failed (${reason(err)})`;
-        rejectAll(
-          batch,
-          (p) => `${why} while persisting ${describe(p)}; the write may or may not have committed`,
-          true,
-          err,
-        );
-        return;
-      }
-      if (failure.kind === "notSent") {
-        rejectAll(
-          batch,
-          (p) => `cannot persist ${describe(p)}: ${reason(err)}; nothing was sent`,
-          false,
-          err,
-        );
-        return;
-      }
+      if (rejectUnretriable(batch, failure, err)) return;
       // The server refused the statement: its transaction rolled back, nothing was written.
       if (fallback && batch.length > 1) {
         this.#stats.fallbacks++;
@@ -335,85 +240,11 @@ export class GroupCommitter {
         for (const p of batch) await this.#write([p], false);
         return;
       }
-      for (const p of batch) {
-        p.reject(
-          failure.sqlState === "23505"
-            ? new SeqNoConflictError(p.type, p.id, p.expected, { cause: err })
-            : new PersistError(`cannot persist ${describe(p)}: ${reason(err)}`, false, { cause: err }),
-        );
-      }
+      rejectRefused(batch, failure, err);
       return;
     }
     this.#releaseAfterBatch();
-    this.#stats.batches++;
-    this.#stats.maxBatch = Math.max(this.#stats.maxBatch, batch.length);
-    const won = new Map<number, number>();
-    for (let i = 0; i < result.won.length; i++) won.set(result.won[i]!, Number(result.positions[i]));
-    const types = new Set<string>();
-    batch.forEach((p, index) => {
-      const position = won.get(index);
-      if (position !== undefined) {
-        this.#stats.persists++;
-        this.#stats.events += p.evts.length;
-        types.add(p.type);
-        p.resolve({ seqNo: p.expected + p.evts.length, position });
-      } else {
-        this.#stats.conflicts++;
-        p.reject(new SeqNoConflictError(p.type, p.id, p.expected));
-      }
-    });
+    const types = settleCommitted(batch, result, this.#stats);
     if (types.size > 0) this.#options.onCommitted(types);
   }
-}
-
-function rejectAll(
-  batch: readonly PendingPersist[],
-  message: (p: PendingPersist) => string,
-  outcomeUnknown: boolean,
-  cause: unknown,
-): void {
-  for (const p of batch) p.reject(new PersistError(message(p), outcomeUnknown, { cause }));
-}
-
-function describe(p: PendingPersist): string {
-  return `${p.type}/${JSON.stringify(p.id)}`;
-}
-
-function reason(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** Calls the hook with the batch's winners; its failure comes back as `HookRefused`. */
-async function runHook(
-  client: PgClientLike,
-  hook: PersistHook,
-  batch: readonly PendingPersist[],
-  result: { won: number[]; positions: (string | number)[] },
-): Promise<void> {
-  const written = result.won.map((index, i) => {
-    const p = batch[index]!;
-    return {
-      type: p.type,
-      id: p.id,
-      expected: p.expected,
-      evts: p.evts,
-      lastPosition: Number(result.positions[i]),
-    };
-  });
-  if (written.length === 0) return;
-  try {
-    await hook(client, written);
-  } catch (err) {
-    throw new HookRefused(err);
-  }
-}
-
-/** What a persist refused by the hook rejects with: its typed error as is, anything else as a known failure. */
-function hookError(p: PendingPersist, err: unknown): Error {
-  if (isEventSourcedError(err)) return err;
-  return new PersistError(
-    `cannot persist ${describe(p)}: the in-transaction hook refused it; nothing was written`,
-    false,
-    { cause: err },
-  );
 }

@@ -5,8 +5,9 @@ export type { EntityIdsOptions } from "./entity-ids.js";
 // Strict fencing (L2)
 export { type FenceableLog, FencedEvtLog } from "./fenced-evt-log.js";
 // Monitoring
-export type { GroupCommitStats, PersistHook, WrittenPersist } from "./group-commit.js";
+export type { GroupCommitStats } from "./group-commit.js";
 export type { FenceLeaseTable, FencingOptions, PersistFence } from "./persist-fence.js";
+export type { PersistHook, WrittenPersist } from "./persist-hook.js";
 // The pool interface the log needs (`pg.Pool` satisfies it)
 export type {
   PgClientLike,

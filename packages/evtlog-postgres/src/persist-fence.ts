@@ -134,3 +134,18 @@ export function ownershipLost(p: Fenced & { readonly fence: PersistFence }): Own
 function fenceId(fence: PersistFence): string {
   return `${fence.key}\u0000${fence.owner}\u0000${fence.epoch}`;
 }
+
+/**
+ * A fence for a log created with or without `fencing` (its lease table): `ConfigurationError` without it,
+ * else {@link validateFence}.
+ */
+export function validateFenceFor(fencing: boolean, fence: PersistFence): void {
+  if (!fencing) {
+    throw new ConfigurationError(
+      "a fenced persist needs a lease table: create the log with fencing: { leaseTable }",
+      "fencing",
+      "PostgresEvtLogOptions",
+    );
+  }
+  validateFence(fence);
+}

@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from "node:tls";
 import type { Logger } from "@eventsourced/core";
-import type { PersistHook } from "./group-commit.js";
 import type { FencingOptions, PersistFence } from "./persist-fence.js";
+import type { PersistHook } from "./persist-hook.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 
 /** Options of {@link PostgresEvtLog.create}. */

@@ -1,65 +1,43 @@
 import {
-  ConfigurationError,
   consoleLogger,
   type EvtLog,
+  type EvtLogBulkReads,
   type EvtLogRetention,
+  type EvtRange,
   type EvtRecord,
   type EvtsByIdOptions,
   type EvtsByTypeOptions,
   type EvtsDeleted,
+  type IdEvtRecord,
   InvalidArgumentError,
-  type Logger,
   type NewEvt,
   PersistError,
   type Persisted,
-  ReadError,
   type TypedEvtRecord,
   type TypeHead,
   validateTypeAndId,
 } from "@eventsourced/core";
-import { advisoryLockKey } from "./advisory-lock-key.js";
 import { AppendSignal } from "./append-signal.js";
 import { connectionTarget } from "./connection-target.js";
 import { createPool, type OwnedPool } from "./create-pool.js";
 import { PostgresEvtDeletion } from "./delete-evts.js";
 import { type EntityIdsOptions, entityIdsStatement, readEntityIds } from "./entity-ids.js";
-import { evtsByIdStatement, readEvtsById } from "./evts-by-id.js";
-import { evtsByTypeStatement, readEvtsByType } from "./evts-by-type.js";
+import { readEvtsById } from "./evts-by-id.js";
+import { readEvtsByIds } from "./evts-by-ids.js";
+import { readEvtsByType } from "./evts-by-type.js";
 import { FencedEvtLog } from "./fenced-evt-log.js";
-import { type GroupCommitStats, GroupCommitter, type PersistHook } from "./group-commit.js";
+import type { GroupCommitStats, GroupCommitter } from "./group-commit.js";
+import { readHeadOfType, readLastSeqNo } from "./head-queries.js";
+import { logCommitter } from "./log-committer.js";
+import { type LogConfig, logConfig, notifyChannelOf, poolSizeOf, positiveInteger } from "./log-config.js";
 import { NotificationListener } from "./notification-listener.js";
-import { type FenceCheck, fenceCheck, type PersistFence, validateFence } from "./persist-fence.js";
-import { persistOneStatement } from "./persist-one-statement.js";
-import { persistStatement } from "./persist-statement.js";
+import { type FenceCheck, fenceCheck, type PersistFence, validateFenceFor } from "./persist-fence.js";
+import type { PersistHook } from "./persist-hook.js";
 import { setupError } from "./pg-errors.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 import type { PersistOptions, PostgresEvtLogOptions } from "./postgres-evt-log-options.js";
-import { LOG_SCHEMA_VERSION, type LogTables, logTables, setupLogSchema } from "./schema.js";
+import { logTables, setupLogSchema } from "./schema.js";
 import { validateNewEvts } from "./validate-new-evts.js";
-
-interface Config {
-  readonly tables: LogTables;
-  readonly target: string;
-  /** Connections the pool can open: `maxConnections`, for a pool passed in as for one the log creates. */
-  readonly poolSize: number;
-  /** LISTEN for live readers: needs a connection of its own, so only when the pool has at least 3. */
-  readonly listen: boolean;
-  readonly pageSize: number;
-  readonly pollIntervalMs: number;
-  readonly logger: Logger;
-  readonly lastSeqNoSql: string;
-  readonly byIdSql: string;
-  readonly byTypeSql: string;
-  readonly headSql: string;
-}
-
-function positiveInteger(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new InvalidArgumentError(`invalid ${name} ${value}: must be a positive integer`);
-  }
-  return value;
-}
 
 /**
  * The PostgreSQL {@link EvtLog}: group commit across entities, gap-free (live) reads by type, versioned
@@ -70,10 +48,10 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
  * // ...
  * await log.close();
  */
-export class PostgresEvtLog implements EvtLog, EvtLogRetention {
+export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads {
   readonly #pool: PgPoolLike;
   readonly #ownedPool: OwnedPool | undefined;
-  readonly #config: Config;
+  readonly #config: LogConfig;
   readonly #committer: GroupCommitter;
   readonly #appendSignal = new AppendSignal();
   readonly #listener: NotificationListener | undefined;
@@ -85,7 +63,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
   private constructor(
     pool: PgPoolLike,
     ownedPool: OwnedPool | undefined,
-    config: Config,
+    config: LogConfig,
     notifyChannel: string | undefined,
     maxBatchSize: number,
     inTransaction: PersistHook | undefined,
@@ -99,25 +77,14 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
       notifyChannel === undefined || !config.listen
         ? undefined
         : new NotificationListener(pool, notifyChannel, this.#appendSignal, config.logger);
-    this.#committer = new GroupCommitter({
+    this.#committer = logCommitter({
       pool,
-      statements: {
-        batch: persistStatement(config.tables),
-        batchName: `eventsourced_persist_${advisoryLockKey(`v${LOG_SCHEMA_VERSION}:${config.tables.events}`)}`,
-        one: persistOneStatement(config.tables),
-        oneName: `eventsourced_persist_one_${advisoryLockKey(`v${LOG_SCHEMA_VERSION}:${config.tables.events}`)}`,
-      },
-      lockKey: advisoryLockKey(`eventsourced:log:${config.tables.schemaName}.${config.tables.tableName}`),
+      config,
       notifyChannel,
       maxBatchSize,
-      maxBatchEvents: Math.max(10_000, maxBatchSize),
-      // With one connection, the committer must hand it back after each batch so readers get a turn.
-      holdConnection: config.poolSize > 1,
-      target: config.target,
-      logger: config.logger,
-      onCommitted: (types) => this.#appendSignal.signal(types),
       inTransaction,
-      fenceCheck: fencing,
+      fencing,
+      onCommitted: (types) => this.#appendSignal.signal(types),
     });
     this.#fencing = fencing !== undefined;
   }
@@ -135,19 +102,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
     const pageSize = positiveInteger(options.readPageSize, 1000, "readPageSize");
     const connectionString = options.pool === undefined ? options.connectionString : undefined;
     const target = connectionTarget(connectionString, options.pool !== undefined);
-    // A pool passed in without its size is taken to have one connection: assuming more than it has would
-    // let the committer hold its only connection while reads wait for one forever.
-    const poolSize = positiveInteger(
-      options.maxConnections,
-      options.pool === undefined ? 10 : 1,
-      "maxConnections",
-    );
-    if (options.pool !== undefined && options.maxConnections === undefined) {
-      logger.warn(
-        "PostgresEvtLog: a pool was passed without maxConnections; using it as a single connection (no LISTEN, " +
-          "the committer releases it after every batch). Pass maxConnections: the pool's max.",
-      );
-    }
+    const poolSize = poolSizeOf(options, logger);
     const ownedPool =
       options.pool === undefined
         ? await createPool({
@@ -162,23 +117,16 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
     const notify = options.notify ?? poolSize > 1;
     // The committer holds one connection and LISTEN another; readers need at least one more.
     const listen = notify && poolSize >= 3;
-    const config: Config = {
+    const config = logConfig({
       tables,
       target,
       poolSize,
       listen,
       pageSize,
-      pollIntervalMs: positiveInteger(options.pollIntervalMs, listen ? 1000 : 100, "pollIntervalMs"),
+      pollIntervalMs: options.pollIntervalMs,
       logger,
-      lastSeqNoSql: `SELECT last_seq_no FROM ${tables.streams} WHERE type = $1 AND id = $2`,
-      byIdSql: evtsByIdStatement(tables),
-      byTypeSql: evtsByTypeStatement(tables),
-      // Backwards on the (type, position) index: one index entry, whatever the table's size.
-      headSql: `SELECT position, recorded_at FROM ${tables.events} WHERE type = $1 ORDER BY position DESC LIMIT 1`,
-    };
-    const notifyChannel = notify
-      ? `eventsourced_${advisoryLockKey(`${tables.schemaName}.${tables.tableName}`).replace("-", "m")}`
-      : undefined;
+    });
+    const notifyChannel = notify ? notifyChannelOf(tables) : undefined;
     try {
       if (options.setup ?? true) {
         await setupLogSchema(pool, tables, logger);
@@ -230,7 +178,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
     const fence = options?.fence;
     try {
       validateTypeAndId(type, id);
-      if (fence !== undefined) this.#validateFence(fence);
+      if (fence !== undefined) validateFenceFor(this.#fencing, fence);
       if (!Number.isSafeInteger(expectedLastSeqNo) || expectedLastSeqNo < 0) {
         throw new InvalidArgumentError(`invalid expected last seqNo ${expectedLastSeqNo}: an integer >= 0`);
       }
@@ -255,33 +203,12 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
    * const shardLog = log.fenced({ key: lease.key, owner: lease.owner, epoch: lease.epoch });
    */
   fenced(fence: PersistFence): FencedEvtLog {
-    this.#validateFence(fence);
+    validateFenceFor(this.#fencing, fence);
     return new FencedEvtLog(this, { key: fence.key, owner: fence.owner, epoch: fence.epoch });
   }
 
-  #validateFence(fence: PersistFence): void {
-    if (!this.#fencing) {
-      throw new ConfigurationError(
-        "a fenced persist needs a lease table: create the log with fencing: { leaseTable }",
-        "fencing",
-        "PostgresEvtLogOptions",
-      );
-    }
-    validateFence(fence);
-  }
-
-  async lastSeqNo(type: string, id: string): Promise<number> {
-    validateTypeAndId(type, id);
-    try {
-      const res = await this.#pool.query(this.#config.lastSeqNoSql, [type, id]);
-      const row = res.rows[0] as { last_seq_no: string | number } | undefined;
-      return row === undefined ? 0 : Number(row.last_seq_no);
-    } catch (err) {
-      throw new ReadError(
-        `cannot read the last seqNo of ${type}/${JSON.stringify(id)}: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
+  lastSeqNo(type: string, id: string): Promise<number> {
+    return readLastSeqNo(this.#pool, this.#config.lastSeqNoSql, type, id);
   }
 
   /** See {@link EvtLog.evtsById}: invalid arguments are refused when iteration starts, before any query. */
@@ -289,18 +216,30 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention {
     return readEvtsById(this.#pool, this.#config.byIdSql, this.#config.pageSize, type, id, options);
   }
 
+  /**
+   * Many entities' events, up to ten read pages' worth of events per query, a few queries at a time (see
+   * {@link EvtLogBulkReads.evtsByIds}): what `Entity.spawnMany` recovers from.
+   */
+  evtsByIds(
+    type: string,
+    ranges: readonly EvtRange[],
+    options: { readonly signal?: AbortSignal | undefined } = {},
+  ): AsyncIterable<IdEvtRecord> {
+    return readEvtsByIds(
+      this.#pool,
+      this.#config.byIdsSql,
+      this.#config.pageSize * 10,
+      // Pages read concurrently: the pool's connections less the committer's and the listener's.
+      Math.max(1, Math.min(3, this.#config.poolSize - 2)),
+      type,
+      ranges,
+      options.signal,
+    );
+  }
+
   /** The position and time of the type's last event (see {@link EvtLog.headOfType}). */
-  async headOfType(type: string): Promise<TypeHead | undefined> {
-    validateTypeAndId(type, "-");
-    try {
-      const res = await this.#pool.query(this.#config.headSql, [type]);
-      const row = res.rows[0] as { position: string | number; recorded_at: Date } | undefined;
-      return row === undefined ? undefined : { position: Number(row.position), recordedAt: row.recorded_at };
-    } catch (err) {
-      throw new ReadError(`cannot read the last event of type ${type}: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
+  headOfType(type: string): Promise<TypeHead | undefined> {
+    return readHeadOfType(this.#pool, this.#config.headSql, type);
   }
 
   /**

@@ -1,6 +1,20 @@
-import { ConfigurationError } from "@eventsourced/core";
+import { ConfigurationError, InvalidArgumentError } from "@eventsourced/core";
+import type { LeaseStore } from "./lease-store.js";
 
 const SOURCE = "LeaseKeeperOptions";
+
+// setTimeout cannot wait longer: a longer delay fires at once, so a keeper would poll in a busy loop.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function numberOption(name: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value) || value > MAX_TIMER_MS)) {
+    throw new ConfigurationError(
+      `${name} ${String(value)} must be a finite number of milliseconds, at most ${MAX_TIMER_MS}`,
+      name,
+      SOURCE,
+    );
+  }
+}
 
 /** A keeper's validated timing. */
 export interface KeeperTiming {
@@ -12,7 +26,8 @@ export interface KeeperTiming {
 /**
  * Defaults and checks for a store TTL: margin max(250 ms, TTL / 10), renewal every TTL / 3, poll 500 ms.
  * A renewal period must leave time to renew before the deadline (TTL - margin), or no lease would survive
- * its first round. `ConfigurationError` names the offending option.
+ * its first round. Each is a finite number of milliseconds up to 2^31 - 1 (the longest timer).
+ * `ConfigurationError` names the offending option.
  */
 export function keeperTiming(
   ttlMs: number,
@@ -22,6 +37,9 @@ export function keeperTiming(
     readonly pollMs?: number | undefined;
   },
 ): KeeperTiming {
+  numberOption("marginMs", options.marginMs);
+  numberOption("renewEveryMs", options.renewEveryMs);
+  numberOption("pollMs", options.pollMs);
   const marginMs = options.marginMs ?? Math.max(250, ttlMs / 10);
   const renewEveryMs = options.renewEveryMs ?? ttlMs / 3;
   const pollMs = options.pollMs ?? 500;
@@ -43,4 +61,27 @@ export function keeperTiming(
     throw new ConfigurationError(`pollMs ${pollMs} must be > 0`, "pollMs", SOURCE);
   }
   return { marginMs, renewEveryMs, pollMs };
+}
+
+/**
+ * Throws `InvalidArgumentError` when `store` is not a lease store or `options` not an object, and
+ * `ConfigurationError` naming a hook (`onAcquired`, `onLost`, `onLog`) that is not a function.
+ */
+export function validateKeeperArguments(store: LeaseStore, options: object): void {
+  if (
+    typeof store?.tryAcquire !== "function" ||
+    typeof store.renewMany !== "function" ||
+    typeof store.release !== "function"
+  ) {
+    throw new InvalidArgumentError("LeaseKeeper needs a LeaseStore (tryAcquire, renewMany, release)");
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidArgumentError(`LeaseKeeper options must be an object, got ${String(options)}`);
+  }
+  for (const hook of ["onAcquired", "onLost", "onLog"]) {
+    const value = (options as Record<string, unknown>)[hook];
+    if (value !== undefined && typeof value !== "function") {
+      throw new ConfigurationError(`${hook} must be a function`, hook, SOURCE);
+    }
+  }
 }

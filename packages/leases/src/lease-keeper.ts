@@ -8,7 +8,7 @@ import {
   type Logger,
 } from "@eventsourced/core";
 import { HeldLease, type LeaseHost } from "./held-lease.js";
-import { keeperTiming } from "./keeper-timing.js";
+import { keeperTiming, validateKeeperArguments } from "./keeper-timing.js";
 import type { Lease, LeaseEnd, LeaseEndReason } from "./lease.js";
 import { LeaseKeeperClosedError } from "./lease-keeper-closed-error.js";
 import { validateLeaseKey, validateLeaseOwner } from "./lease-key.js";
@@ -73,7 +73,13 @@ export class LeaseKeeper {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #renewing: Promise<void> | undefined;
 
+  /**
+   * Throws `InvalidArgumentError` when `store` is not a lease store or `options` not an object, and
+   * `ConfigurationError` naming the option for bad timing (see {@link LeaseKeeperOptions}) or a hook that
+   * is not a function; `InvalidArgumentError` for a bad `owner`.
+   */
   constructor(store: LeaseStore, options: LeaseKeeperOptions = {}) {
+    validateKeeperArguments(store, options);
     this.store = store;
     this.#options = options;
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -104,10 +110,17 @@ export class LeaseKeeper {
   /**
    * Resolves with the lease on `key` once this keeper holds it, trying every `pollMs` (jittered) and at once
    * when a release of the key is observed. Store failures are logged and retried with backoff. Resolves
-   * at once with the lease already held on `key`, if valid.
+   * at once with the lease already held on `key`, if valid. Rejects with `InvalidArgumentError` for a key
+   * breaking the key rules, options that are not an object or a `signal` that is not an `AbortSignal`.
    */
   async acquire(key: string, options: AcquireOptions = {}): Promise<Lease> {
     validateLeaseKey(key);
+    if (typeof options !== "object" || options === null) {
+      throw new InvalidArgumentError(`acquire options must be an object, got ${String(options)}`);
+    }
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+      throw new InvalidArgumentError("acquire: signal must be an AbortSignal");
+    }
     const held = this.#leases.get(key);
     if (held?.isValid()) return held;
     if (this.#acquiring.has(key)) {

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "@eventsourced/core";
+import { validateHandlerOptions } from "./handler-options.js";
 import type { ProjectedEvt } from "./projected-evt.js";
 import type { ProjectionHandler } from "./projection-handler.js";
 import type { Advance, DeadLetter, Fence, ProjectionStore } from "./projection-store.js";
@@ -44,6 +45,7 @@ class AtLeastOnceHandler<E> implements ProjectionHandler<E> {
   #timerError: unknown;
 
   constructor(options: AtLeastOnceOptions<E>) {
+    validateHandlerOptions("atLeastOnce", options?.store, options);
     this.store = options.store;
     this.#options = options;
     this.#saveAfterEvents = positive(options.saveAfterEvents, 100, "saveAfterEvents");

@@ -20,7 +20,11 @@ export { type ProjectionLease, type ProjectionLeaseKeeper, projectionLeaseKey } 
 export type { EvtDecoder, ProjectedEvt } from "./projected-evt.js";
 export { Projection } from "./projection.js";
 export type { ProjectionHandler } from "./projection-handler.js";
-export { PROJECTION_NAME_PATTERN, type ProjectionOptions } from "./projection-options.js";
+export {
+  MAX_BATCH_EVENTS,
+  PROJECTION_NAME_PATTERN,
+  type ProjectionOptions,
+} from "./projection-options.js";
 export type { ProjectionLag, ProjectionState, ProjectionStatus } from "./projection-status.js";
 // Checkpoint stores
 export type {

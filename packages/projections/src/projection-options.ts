@@ -1,4 +1,5 @@
 import {
+  Backoff,
   type BackoffOptions,
   ConfigurationError,
   type EvtLog,
@@ -27,7 +28,10 @@ export interface ProjectionOptions<E> {
   readonly binarizer: EvtDecoder<E>;
   /** How batches are applied and the checkpoint kept: `exactlyOnce(...)` or `atLeastOnce(...)`. */
   readonly handler: ProjectionHandler<E>;
-  /** Batches close at `maxEvents` (default 2,000) or `maxWaitMs` after their first event (default 20 ms). */
+  /**
+   * Batches close at `maxEvents` (default 2,000; an integer from 1 to {@link MAX_BATCH_EVENTS}) or `maxWaitMs`
+   * after their first event (default 20 ms; at most 2^31 - 1, the longest timer).
+   */
   readonly batch?:
     | { readonly maxEvents?: number | undefined; readonly maxWaitMs?: number | undefined }
     | undefined;
@@ -47,7 +51,10 @@ export interface ProjectionOptions<E> {
    * Without it, run one instance yourself (a second one is fenced at its first compare-and-set).
    */
   readonly lease?: ProjectionLeaseKeeper | undefined;
-  /** How often the stored status is checked for a pause or resume by another process. Default 1,000 ms. */
+  /**
+   * How often the stored status is checked for a pause or resume by another process. Default 1,000 ms; at
+   * most 2^31 - 1.
+   */
   readonly statusPollMs?: number | undefined;
   /** Default `consoleLogger`. */
   readonly logger?: Logger | undefined;
@@ -69,8 +76,24 @@ export const DEFAULT_MAX_EVENTS = 2_000;
 /** Projection names: usable as a PostgreSQL key, a NATS KV key and a lease key alike. */
 export const PROJECTION_NAME_PATTERN: RegExp = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 
-/** Validates the options that are checked before anything runs. */
+/** The largest `batch.maxEvents`: a batch is held in memory whole. */
+export const MAX_BATCH_EVENTS = 1_000_000;
+
+// setTimeout cannot wait longer (a longer delay fires at once).
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function invalid(message: string, key: string): ConfigurationError {
+  return new ConfigurationError(message, key, "ProjectionOptions");
+}
+
+/**
+ * Validates the options before anything runs: `ConfigurationError` (code `CONFIGURATION_INVALID`) whose
+ * `key` names the option. The loop in the background never meets an option it cannot use.
+ */
 export function validateProjectionOptions<E>(options: ProjectionOptions<E>): void {
+  if (typeof options !== "object" || options === null) {
+    throw invalid(`projection options must be an object, got ${String(options)}`, "options");
+  }
   if (typeof options.name !== "string" || !PROJECTION_NAME_PATTERN.test(options.name)) {
     throw new ConfigurationError(
       `invalid projection name ${JSON.stringify(options.name)}: must match ${PROJECTION_NAME_PATTERN}`,
@@ -85,9 +108,33 @@ export function validateProjectionOptions<E>(options: ProjectionOptions<E>): voi
       "ProjectionOptions",
     );
   }
-  positive(options.batch?.maxEvents, "batch.maxEvents");
+  const { evtLog, binarizer, handler, isInfrastructureError } = options;
+  if (typeof evtLog !== "object" || evtLog === null || typeof evtLog.evtsByType !== "function") {
+    throw invalid("evtLog must be an EvtLog", "evtLog");
+  }
+  if (typeof binarizer?.evtFromBytes !== "function") {
+    throw invalid("binarizer must have an evtFromBytes method", "binarizer");
+  }
+  if (typeof handler?.apply !== "function" || typeof handler.store !== "object") {
+    throw invalid("handler must be a ProjectionHandler (exactlyOnce(...) or atLeastOnce(...))", "handler");
+  }
+  if (isInfrastructureError !== undefined && typeof isInfrastructureError !== "function") {
+    throw invalid("isInfrastructureError must be a function", "isInfrastructureError");
+  }
+  const maxEvents = options.batch?.maxEvents;
+  if (
+    maxEvents !== undefined &&
+    !(Number.isInteger(maxEvents) && maxEvents >= 1 && maxEvents <= MAX_BATCH_EVENTS)
+  ) {
+    throw invalid(
+      `invalid batch.maxEvents ${maxEvents}: an integer from 1 to ${MAX_BATCH_EVENTS}`,
+      "batch.maxEvents",
+    );
+  }
   positive(options.batch?.maxWaitMs, "batch.maxWaitMs");
   positive(options.statusPollMs, "statusPollMs");
+  backoff(options.retryBackoff, "retryBackoff");
+  backoff(options.onError?.backoff, "onError.backoff");
   const retries = options.onError?.retries;
   if (retries !== undefined && !(Number.isInteger(retries) && retries >= 0)) {
     throw new ConfigurationError(
@@ -107,7 +154,18 @@ export function validateProjectionOptions<E>(options: ProjectionOptions<E>): voi
 }
 
 function positive(value: number | undefined, key: string): void {
-  if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
-    throw new ConfigurationError(`invalid ${key} ${value}: a positive number`, key, "ProjectionOptions");
+  if (value !== undefined && !(typeof value === "number" && value > 0 && value <= MAX_TIMER_MS)) {
+    throw invalid(`invalid ${key} ${value}: a positive number of milliseconds, at most ${MAX_TIMER_MS}`, key);
+  }
+}
+
+function backoff(options: BackoffOptions | undefined, key: string): void {
+  if (options === undefined) return;
+  try {
+    new Backoff(options);
+  } catch (cause) {
+    throw new ConfigurationError(`invalid ${key}: ${(cause as Error).message}`, key, "ProjectionOptions", {
+      cause,
+    });
   }
 }

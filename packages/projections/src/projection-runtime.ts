@@ -5,6 +5,7 @@ import { delay } from "./delay.js";
 import { ProjectionStoppedError } from "./errors.js";
 import { isInfrastructureError } from "./infrastructure-error.js";
 import { acquireLease, type HeldTenure, type ProjectionLeaseKeeper, projectionLeaseKey } from "./lease.js";
+import { type Maintenance, runMaintenance } from "./maintenance.js";
 import { performOperatorRequests } from "./operator-requests.js";
 import { PositionWaiters } from "./position-waiters.js";
 import { processBatch } from "./process-batch.js";
@@ -12,16 +13,11 @@ import type { ProjectionHandler } from "./projection-handler.js";
 import { DEFAULT_MAX_EVENTS, type ProjectionOptions } from "./projection-options.js";
 import type { ProjectionState, ProjectionStatus } from "./projection-status.js";
 import type { ProjectionRow } from "./projection-store.js";
+import { storeFailure } from "./store-failure.js";
 
 class LeaseLostError extends Error {}
 
 const hasRequests = (row: ProjectionRow): boolean => row.requests !== undefined && row.requests.length > 0;
-
-interface Maintenance {
-  run(): Promise<void>;
-  resolve(): void;
-  reject(err: unknown): void;
-}
 
 /**
  * The working part of a `Projection`: one state (`ProjectionState`) with explicit transitions, and the loop
@@ -205,7 +201,7 @@ export class ProjectionRuntime<E> {
     this.#claimed = true;
     this.#waiters.advance(row.position);
     if (this.#maintenance.length > 0) {
-      await this.#runMaintenance();
+      await runMaintenance(this.#maintenance);
       return;
     }
     if (row.requests !== undefined && row.requests.length > 0) {
@@ -292,17 +288,6 @@ export class ProjectionRuntime<E> {
     }
   }
 
-  async #runMaintenance(): Promise<void> {
-    for (const m of this.#maintenance.splice(0)) {
-      try {
-        await m.run();
-        m.resolve();
-      } catch (err) {
-        m.reject(err);
-      }
-    }
-  }
-
   /** A poison event stopped the projection: persist `failed` with the reason (retrying the store as needed). */
   async #recordFailure(err: Error, signal: AbortSignal, backoff: Backoff): Promise<void> {
     this.#logger.error("projection stopped by a poison event", {
@@ -310,17 +295,6 @@ export class ProjectionRuntime<E> {
       error: describe(err),
     });
     this.setState("failed", err);
-    while (!signal.aborted) {
-      try {
-        await this.#handler.store.setStatus(this.name, "failed", describe(err));
-        return;
-      } catch (storeErr) {
-        this.#logger.warn("cannot record the projection's failure; retrying", {
-          projection: this.name,
-          error: describe(storeErr),
-        });
-        await delay(backoff.next(), signal);
-      }
-    }
+    await storeFailure(this.#handler.store, this.name, err, signal, backoff, this.#logger);
   }
 }

@@ -93,12 +93,26 @@ export class Projection<E> {
   /**
    * Moves the checkpoint to `position` and goes on from there (a replay from a known point). Dead letters
    * after it are dropped: their events will be seen again. Runs on the active instance, between batches.
+   * Rejects with `ConfigurationError` (key `position`) unless `position` is an integer from 0 to the head
+   * of the type (when the log reports it).
    */
   reset(position: number): Promise<void> {
-    if (!Number.isSafeInteger(position) || position < 0) {
-      return Promise.reject(new ConfigurationError(`invalid position ${position}`, "position", "reset"));
-    }
-    return this.#runtime.maintain(() => this.#handler.store.reset(this.name, position));
+    const invalid = invalidPosition(position, "reset");
+    if (invalid !== undefined) return Promise.reject(invalid);
+    return this.#runtime.maintain(async () => {
+      // A checkpoint beyond the head would silently skip the events written up to it later.
+      if (this.#options.evtLog.headOfType !== undefined) {
+        const headPosition = (await this.#head())?.position ?? 0;
+        if (position > headPosition) {
+          throw new ConfigurationError(
+            `invalid position ${position}: beyond the head of type ${this.type} (${headPosition}); later events would be skipped`,
+            "position",
+            "reset",
+          );
+        }
+      }
+      await this.#handler.store.reset(this.name, position);
+    });
   }
 
   /**
@@ -114,16 +128,24 @@ export class Projection<E> {
     return this.#handler.store.deadLetters(this.name);
   }
 
-  /** Deletes a dead letter without applying it; false when there was none at `position`. */
+  /**
+   * Deletes a dead letter without applying it; false when there was none at `position`. Rejects with
+   * `ConfigurationError` (key `position`) unless `position` is an integer >= 0.
+   */
   deleteDeadLetter(position: number): Promise<boolean> {
+    const invalid = invalidPosition(position, "deleteDeadLetter");
+    if (invalid !== undefined) return Promise.reject(invalid);
     return this.#handler.store.deleteDeadLetter(this.name, position);
   }
 
   /**
    * Applies the dead-lettered event at `position` again (after the handler was fixed) and deletes its dead
-   * letter; atomically with `exactlyOnce`. Rejects with the handler's error (the dead letter stays).
+   * letter; atomically with `exactlyOnce`. Rejects with the handler's error (the dead letter stays), and with
+   * `ConfigurationError` (key `position`) when `position` is not an integer >= 0 or has no dead letter.
    */
   redrive(position: number): Promise<void> {
+    const invalid = invalidPosition(position, "redrive");
+    if (invalid !== undefined) return Promise.reject(invalid);
     return this.#runtime.maintain(async () => {
       if (!(await redriveDeadLetter(this.name, this.#handler, this.#options.binarizer, position)))
         throw new ConfigurationError(`no dead letter at position ${position}`, "position", "redrive");
@@ -132,9 +154,16 @@ export class Projection<E> {
 
   /**
    * Resolves once the projection has applied everything up to `position` (e.g. the `position` of a command
-   * result: read your writes). Rejects with `ProjectionStoppedError` when it stops or fails first.
+   * result: read your writes). Rejects with `ProjectionStoppedError` when it stops or fails first, and at
+   * once with `ConfigurationError` (key `position` or `signal`) unless `position` is an integer >= 0 and
+   * `signal` an `AbortSignal` (a `NaN` would otherwise wait forever). A position beyond the head waits.
    */
   waitFor(position: number, signal?: AbortSignal): Promise<void> {
+    const invalid = invalidPosition(position, "waitFor");
+    if (invalid !== undefined) return Promise.reject(invalid);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      return Promise.reject(new ConfigurationError("signal must be an AbortSignal", "signal", "waitFor"));
+    }
     return this.#runtime.waitFor(position, signal);
   }
 
@@ -180,4 +209,10 @@ export class Projection<E> {
     }
     return evtLog.headOfType(this.type);
   }
+}
+
+/** The error for a position that is not a safe integer >= 0, named after the call; undefined when valid. */
+function invalidPosition(position: unknown, call: string): ConfigurationError | undefined {
+  if (Number.isSafeInteger(position) && (position as number) >= 0) return undefined;
+  return new ConfigurationError(`invalid position ${String(position)}: an integer >= 0`, "position", call);
 }

@@ -1,4 +1,4 @@
-import { ClusterClient } from "@eventsourced/cluster";
+import { ClusterClient, NatsClusterStore } from "@eventsourced/cluster";
 import type { EvtLog } from "@eventsourced/core";
 import { silentLogger } from "@eventsourced/core";
 import { NatsEvtLog } from "@eventsourced/evtlog-nats";
@@ -142,6 +142,10 @@ export class Harness {
       cluster: h.config.cluster,
       shardCount: h.config.shardCount,
       nats: h.nc,
+      store: await NatsClusterStore.create(h.nc, {
+        memberTtlMs: h.config.memberTtlMs,
+        bucketPrefix: h.config.bucketPrefix,
+      }),
       retry: { attemptTimeoutMs: 1_000 },
     });
     h.workload = new Workload(h.client, {

@@ -4,8 +4,11 @@
 // node with SIGKILL a third of the way through, and at the end verifies every acknowledged command: each
 // counter's value (asked through the cluster) and its log both hold every acknowledged increment exactly
 // once. Prints the handover time after the kill. Exit status 0 when everything verifies, 1 otherwise.
-// Environment: DATABASE_URL, NATS_URL, COUNTERS (200), RUN_SECONDS (12), CONCURRENCY (16).
-import { ClusterClient } from "@eventsourced/cluster";
+// First it measures the throughput (commands/s acknowledged) of 1 process and of 3 processes on the same
+// closed-loop workload (THROUGHPUT_SECONDS each, THROUGHPUT_CONCURRENCY senders; 0 seconds skips it).
+// Environment: DATABASE_URL, NATS_URL, COUNTERS (200), RUN_SECONDS (12), CONCURRENCY (16),
+// THROUGHPUT_SECONDS (5), THROUGHPUT_CONCURRENCY (64).
+import { ClusterClient, NatsClusterStore } from "@eventsourced/cluster";
 import { silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -13,6 +16,7 @@ import { connect } from "@nats-io/transport-node";
 import pg from "pg";
 import { COUNTER_TYPE_NAME, inc } from "../counter.js";
 import { CLUSTER_POLL_MS, CLUSTER_SHARDS, CLUSTER_TTL_MS } from "./cluster-settings.js";
+import { measureThroughput } from "./cluster-throughput.js";
 import { NodeProcess, type ShardLine } from "./node-process.js";
 import { verifyCounters } from "./verify-counters.js";
 
@@ -21,18 +25,43 @@ const natsUrl = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const counters = Number(process.env.COUNTERS ?? 200);
 const seconds = Number(process.env.RUN_SECONDS ?? 12);
 const concurrency = Number(process.env.CONCURRENCY ?? 16);
+const throughputSeconds = Number(process.env.THROUGHPUT_SECONDS ?? 5);
+const throughputConcurrency = Number(process.env.THROUGHPUT_CONCURRENCY ?? 64);
 const suffix = `${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
 const schema = `counter_cluster_${suffix}`;
 const cluster = `counter-${suffix}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const say = (text: string) => process.stdout.write(`${text}\n`);
 
+const nats = await connect({ servers: natsUrl, name: "counter-cluster-client" });
+if (throughputSeconds > 0) {
+  const perSecond: number[] = [];
+  for (const processes of [1, 3]) {
+    const workload = { counters, concurrency: throughputConcurrency, seconds: throughputSeconds };
+    perSecond.push(await measureThroughput({ databaseUrl, natsUrl, nats, processes, ...workload }));
+  }
+  const [one, three] = perSecond as [number, number];
+  say(
+    `throughput (${counters} counters, ${throughputConcurrency} senders, ${throughputSeconds} s): ` +
+      `1 process ${Math.round(one)} commands/s, 3 processes ${Math.round(three)} commands/s ` +
+      `(x${(three / one).toFixed(2)})`,
+  );
+}
 const shardLines: ShardLine[] = [];
 const nodes = [1, 2, 3].map(
   (n) => new NodeProcess([databaseUrl, natsUrl, schema, cluster, `node-${n}`], `node-${n}`, shardLines),
 );
-const nats = await connect({ servers: natsUrl, name: "counter-cluster-client" });
-const client = new ClusterClient({ typeName: COUNTER_TYPE_NAME, cluster, shardCount: CLUSTER_SHARDS, nats });
+const store = await NatsClusterStore.create(nats, {
+  memberTtlMs: CLUSTER_TTL_MS,
+  bucketPrefix: `counter-cluster-${cluster}`,
+});
+const client = new ClusterClient({
+  typeName: COUNTER_TYPE_NAME,
+  cluster,
+  shardCount: CLUSTER_SHARDS,
+  nats,
+  store,
+});
 let failed = false;
 try {
   await Promise.all(nodes.map((node) => node.ready));

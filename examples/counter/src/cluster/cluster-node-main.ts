@@ -3,7 +3,7 @@
 // counter entity on PostgreSQL (shard leases in the same database, strict fencing on), routing on NATS.
 // Prints one JSON line per shard acquired or ended (times from process.hrtime.bigint(), comparable across
 // the processes of one host); SIGTERM hands its shards over.
-// Usage: node dist/cluster/cluster-node-main.js <databaseUrl> <natsUrl> <schema> <cluster> <nodeId>
+// Usage: node dist/cluster/cluster-node-main.js <databaseUrl> <natsUrl> <schema> <cluster> <nodeId> [minMembers]
 import { ClusterNode, NatsClusterStore } from "@eventsourced/cluster";
 import { silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
@@ -13,12 +13,13 @@ import { counter } from "../counter.js";
 import { counterBinarizer } from "../counter-binarizer.js";
 import { CLUSTER_POLL_MS, CLUSTER_SHARDS, CLUSTER_TTL_MS } from "./cluster-settings.js";
 
-const [databaseUrl, natsUrl, schema, cluster, nodeId] = process.argv.slice(2) as [
+const [databaseUrl, natsUrl, schema, cluster, nodeId, minMembers = "3"] = process.argv.slice(2) as [
   string,
   string,
   string,
   string,
   string,
+  string | undefined,
 ];
 const line = (value: Record<string, unknown>): void => {
   process.stdout.write(`${JSON.stringify(value, (_, v) => (typeof v === "bigint" ? v.toString() : v))}\n`);
@@ -51,7 +52,7 @@ const node = new ClusterNode(counter, {
   leaseStore,
   nodeId,
   shardCount: CLUSTER_SHARDS,
-  minMembers: 3,
+  minMembers: Number(minMembers),
   rebalanceEveryMs: 250,
   lease: { pollMs: CLUSTER_POLL_MS },
   logger: silentLogger,

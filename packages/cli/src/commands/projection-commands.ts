@@ -49,6 +49,15 @@ async function moveCheckpoint(ctx: CommandContext, position: number, what: strin
       `${row.name} is running: pause it first (\`eventsourced projections pause ${row.name}\`), then ${what.split(" ")[1]} and resume; nothing was changed`,
     );
   }
+  if (position > 0) {
+    // A checkpoint beyond the head would silently skip the events written up to it later.
+    const head = (await (await (await ctx.backend()).evtLog()).headOfType(row.type))?.position ?? 0;
+    if (position > head) {
+      throw new AdminCommandError(
+        `${row.name}: position ${position} is beyond the head of type ${row.type} (${head}); events written up to it later would be skipped; nothing was changed`,
+      );
+    }
+  }
   await store.reset(row.name, position);
   return {
     json: { name: row.name, previousPosition: row.position, position, status: row.status },

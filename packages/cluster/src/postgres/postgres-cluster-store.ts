@@ -17,7 +17,7 @@ const SOURCE = "PostgresClusterStoreOptions";
 
 /** Options of {@link PostgresClusterStore.create}. */
 export interface PostgresClusterStoreOptions {
-  /** How long a heartbeat keeps a member alive, on the database's clock; default 6,000 ms. */
+  /** How long a heartbeat keeps a member alive, on the database's clock; default 5,000 ms (see `NatsClusterStoreOptions.memberTtlMs`). */
   readonly memberTtlMs?: number | undefined;
   /** The store creates (and on `close` ends) its own pool from it; ignored when `pool` is given. */
   readonly connectionString?: string | undefined;
@@ -78,7 +78,7 @@ export class PostgresClusterStore implements ClusterStore {
 
   /** Connects and creates the two tables if needed (`ConnectionError` naming the server when unreachable). */
   static async create(options: PostgresClusterStoreOptions = {}): Promise<PostgresClusterStore> {
-    const memberTtlMs = options.memberTtlMs ?? 6_000;
+    const memberTtlMs = options.memberTtlMs ?? 5_000;
     if (!Number.isInteger(memberTtlMs) || memberTtlMs < 1_000 || memberTtlMs > 600_000) {
       throw new ConfigurationError(
         `memberTtlMs must be an integer from 1000 to 600000, got ${String(memberTtlMs)}`,

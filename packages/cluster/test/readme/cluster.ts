@@ -77,8 +77,10 @@ import type { NatsConnection } from "@nats-io/transport-node";
 
 /** Events, leases, members and the shard function in PostgreSQL; NATS core (no JetStream) only routes. */
 export async function startOnPostgres(nats: NatsConnection, connectionString: string, schema: string) {
-  const evtLog = await PostgresEvtLog.create({ connectionString, schema, maxConnections: 4 });
   const leaseStore = await PostgresLeaseStore.create({ connectionString, schema, ttlMs: 5_000 });
+  // Strict fencing (L2): every persist checks its shard's lease row in the same transaction.
+  const fencing = { leaseTable: leaseStore.table };
+  const evtLog = await PostgresEvtLog.create({ connectionString, schema, maxConnections: 4, fencing });
   const store = await PostgresClusterStore.create({ connectionString, schema });
   const transport = new NatsTransport(nats);
   const node = new ClusterNode(counter, { transport, store, leaseStore, registry: { evtLog } });

@@ -1,13 +1,14 @@
+import { prefetchRecoveries } from "../entity.js";
 import { type EntityConfig, entityConfig } from "../entity-config.js";
 import type { DuplicateResult, EntityRef, HandleCmdOptions, IdempotentCmdOptions } from "../entity-ref.js";
 import { InvalidArgumentError, RegistryClosedError } from "../errors/index.js";
 import type { CmdOf, CmdResult, CmdSpec, EventSourced, RejectionOf, ReplyOf } from "../event-sourced.js";
-import { type EvtLog, TYPE_NAME_PATTERN } from "../evt-log.js";
+import { TYPE_NAME_PATTERN } from "../evt-log.js";
 import { callerSignal } from "../pending-cmd.js";
-import { validateId } from "../validate.js";
+import { validateCmd, validateCmdOptions, validateId } from "../validate.js";
 import { ActiveLimit } from "./active-limit.js";
-import { PoisonBackoff } from "./poison-backoff.js";
-import { DEFAULT_FAILURE_BACKOFF, passivation, type RegistryOptions } from "./registry-options.js";
+import { ConfigByLog } from "./config-by-log.js";
+import { failureBackoff, passivation, type RegistryOptions } from "./registry-options.js";
 import { GET_REF, type RegistryPhase, SlotWaiter } from "./registry-slot.js";
 import type { RegistryStats } from "./registry-stats.js";
 import {
@@ -46,8 +47,7 @@ const NOTHING = (): void => {};
 export class EntityRegistry<S, E, P extends CmdSpec> {
   readonly typeName: string;
   readonly #config: EntityConfig<S, E, P>;
-  readonly #configs = new WeakMap<EvtLog, EntityConfig<S, E, P>>();
-  readonly #evtLogFor: ((id: string) => EvtLog) | undefined;
+  readonly #configs: ConfigByLog<S, E, P>;
   // The same map as the lifecycle's, read directly on the hot path.
   readonly #slots: Map<string, Slot>;
   readonly #life: SlotLifecycle<S, E, P>;
@@ -87,22 +87,19 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
     if (options.snapshotOnPassivate && options.snapshotStore === undefined) {
       throw new InvalidArgumentError("snapshotOnPassivate needs options.snapshotStore");
     }
-    this.#evtLogFor = options.evtLogFor;
+    this.#configs = new ConfigByLog(this.#config, options.evtLogFor);
     this.#limit = new ActiveLimit(maxActive);
     this.#tracksRecency = idleAfterMs !== undefined || maxActive !== Number.POSITIVE_INFINITY;
-    const initialMs = options.failureBackoff?.initialMs ?? DEFAULT_FAILURE_BACKOFF.initialMs!;
+    const poison = failureBackoff(options.failureBackoff);
     this.#life = new SlotLifecycle({
       typeName,
       config: this.#config,
-      configFor: (id) => this.#configFor(id),
+      configFor: (id) => this.#configs.for(id),
       canHost: options.canHost,
       snapshotOnPassivate: options.snapshotOnPassivate ?? false,
       closing: this.#closing.signal,
       limit: this.#limit,
-      poison: new PoisonBackoff({
-        initialMs,
-        maxMs: options.failureBackoff?.maxMs ?? Math.max(DEFAULT_FAILURE_BACKOFF.maxMs!, initialMs),
-      }),
+      poison,
       idleAfterMs,
       tracksRecency: this.#tracksRecency,
     });
@@ -138,7 +135,7 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
    * Gets or spawns the entity `id` and handles `cmd` there; typed like `EntityRef.handleCmd`, and rejects
    * like it (see there), except that it never rejects with `EntityStoppedError` for an entity the registry
    * passivated. Also rejects with `InvalidArgumentError` for a bad id, the recovery's error when the entity
-   * cannot be recovered, `EntityNotHostedError` when `canHost` refuses the id, and `RegistryClosedError` once
+   * cannot be recovered or a bad command (`null`, `undefined`) or option (see `validateCmdOptions`), `EntityNotHostedError` when `canHost` refuses the id, and `RegistryClosedError` once
    * the registry is closed (the command had no effect). `options.timeoutMs` and `signal` also bound the
    * wait for a backoff, a place under the limit, and the recovery.
    */
@@ -176,11 +173,46 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
   }
 
   /**
+   * Recovers the entities `ids` that are not resident together, their events read in bulk when the log can
+   * (see `Entity.spawnMany`), and makes them active as `get` would, one after the other under the active
+   * limit: a warm-up, or a restart with many resident entities, waits for a few large reads instead of one
+   * or more per entity. Resolves once each is active or has failed; an id that fails is left to its next
+   * `send`, which reports why (and backs off). Ids beyond `maxActive` passivate earlier ones, so prefetch at
+   * most that many. Rejects with `InvalidArgumentError` for a bad id, `RegistryClosedError` once closed.
+   */
+  async prefetch(ids: readonly string[]): Promise<void> {
+    if (this.#closing.signal.aborted) throw new RegistryClosedError(this.typeName, undefined);
+    if (!Array.isArray(ids)) throw new InvalidArgumentError("prefetch needs an array of entity ids");
+    for (const id of ids) validateId(id);
+    const absent = [...new Set(ids)].filter((id) => !this.#slots.has(id) && !this.#life.prefetched.has(id));
+    const byConfig = new Map<EntityConfig<S, E, P>, string[]>();
+    for (const id of absent) {
+      const config = this.#configs.for(id);
+      byConfig.set(config, [...(byConfig.get(config) ?? []), id]);
+    }
+    for (const [config, group] of byConfig) {
+      const recovered = await prefetchRecoveries(group, config, this.#closing.signal);
+      // Taken by the spawn `get` starts; one started meanwhile by a `send` recovered on its own.
+      for (const [id, state] of recovered) if (!this.#slots.has(id)) this.#life.prefetched.set(id, state);
+    }
+    try {
+      await Promise.allSettled(absent.map((id) => this.get(id)));
+    } finally {
+      for (const id of absent) this.#life.prefetched.delete(id);
+    }
+  }
+
+  /**
    * Passivates the entity `id` now (reason `explicit`): it finishes its queued commands, then stops.
    * Resolves once it has stopped (at once when it is not resident); an entity still spawning is passivated
-   * once it is active.
+   * once it is active. Rejects with `InvalidArgumentError` for an id that breaks the id rules.
    */
   passivate(id: string): Promise<void> {
+    try {
+      validateId(id);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const slot = this.#slots.get(id);
     if (slot === undefined) return Promise.resolve();
     if (slot.phase === "active") return this.#life.stop(slot, "explicit");
@@ -193,9 +225,13 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
   /**
    * Passivates every resident entity whose id matches `predicate` (as {@link passivate}) and resolves once
    * all of them have stopped. For a cluster handing a shard over: make `canHost` refuse the shard's ids
-   * first, so that no new incarnation starts, then await this.
+   * first, so that no new incarnation starts, then await this. Rejects with `InvalidArgumentError` when
+   * `predicate` is not a function.
    */
   async passivateWhere(predicate: (id: string) => boolean): Promise<void> {
+    if (typeof predicate !== "function") {
+      throw new InvalidArgumentError(`passivateWhere: predicate must be a function, got ${typeof predicate}`);
+    }
     const stops: Promise<void>[] = [];
     for (const id of [...this.#slots.keys()]) if (predicate(id)) stops.push(this.passivate(id));
     await Promise.all(stops);
@@ -230,6 +266,10 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
     if (this.#closing.signal.aborted) return Promise.reject(new RegistryClosedError(this.typeName, id));
     try {
       validateId(id);
+      if (cmd !== GET_REF) {
+        validateCmd(cmd);
+        validateCmdOptions(options);
+      }
     } catch (error) {
       return Promise.reject(error);
     }
@@ -268,17 +308,5 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
     if (slot === undefined) this.#life.open(id, waiter);
     else slot.wait(waiter);
     return waiter.promise;
-  }
-
-  #configFor(id: string): EntityConfig<S, E, P> {
-    if (this.#evtLogFor === undefined) return this.#config;
-    const evtLog = this.#evtLogFor(id);
-    if (evtLog === this.#config.evtLog) return this.#config;
-    let config = this.#configs.get(evtLog);
-    if (config === undefined) {
-      config = Object.freeze({ ...this.#config, evtLog });
-      this.#configs.set(evtLog, config);
-    }
-    return config;
   }
 }

@@ -2,6 +2,7 @@ import type { BackoffOptions } from "../backoff.js";
 import type { SpawnOptions } from "../entity-ref.js";
 import { InvalidArgumentError } from "../errors/index.js";
 import type { EvtLog } from "../evt-log.js";
+import { PoisonBackoff } from "./poison-backoff.js";
 
 /** When the registry passivates (stops) resident entities. Both policies are optional and combine. */
 export interface PassivationOptions {
@@ -72,6 +73,9 @@ function positiveInteger(name: string, value: number, max: number): number {
 
 /** Validates the passivation options; throws `InvalidArgumentError` naming the option. */
 export function passivation(options: PassivationOptions | undefined): Passivation {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new InvalidArgumentError(`passivation must be an object, got ${String(options)}`);
+  }
   const { idleAfterMs, sweepIntervalMs, maxActive } = options ?? {};
   const idle =
     idleAfterMs === undefined
@@ -97,3 +101,20 @@ export function passivation(options: PassivationOptions | undefined): Passivatio
 
 /** The failure backoff of a registry unless its options say otherwise. */
 export const DEFAULT_FAILURE_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 30_000 };
+
+/**
+ * The per-id backoff of `options.failureBackoff` (defaults applied); throws `InvalidArgumentError` naming
+ * `failureBackoff` when it is not an object or its delays are not numbers with 0 < initialMs <= maxMs.
+ */
+export function failureBackoff(options: BackoffOptions | undefined): PoisonBackoff {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new InvalidArgumentError(`failureBackoff must be an object, got ${String(options)}`);
+  }
+  const initialMs = options?.initialMs ?? DEFAULT_FAILURE_BACKOFF.initialMs!;
+  const maxMs = options?.maxMs ?? Math.max(DEFAULT_FAILURE_BACKOFF.maxMs!, initialMs);
+  try {
+    return new PoisonBackoff({ initialMs, maxMs });
+  } catch (error) {
+    throw new InvalidArgumentError(`failureBackoff: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,5 +1,5 @@
 import { type Deferred, deferred, sleep } from "../deferred.js";
-import { spawnWithConfig } from "../entity.js";
+import { type Prefetched, spawnWithConfig } from "../entity.js";
 import type { EntityActor } from "../entity-actor.js";
 import type { EntityConfig } from "../entity-config.js";
 import type { DuplicateResult, HandleCmdOptions, IdempotentCmdOptions } from "../entity-ref.js";
@@ -59,6 +59,8 @@ export class SlotLifecycle<S, E, P extends CmdSpec> {
   recoveries = 0;
   failures = 0;
   readonly passivations = { idle: 0, limit: 0, explicit: 0 };
+  /** States recovered by the registry's `prefetch`, taken by the next spawn of their id. */
+  readonly prefetched = new Map<string, Prefetched<S>>();
   readonly #o: SlotLifecycleOptions<S, E, P>;
   // Least recently used first; maintained only when `tracksRecency` (a passivation policy reads it).
   readonly #recency = new RecencyList<Slot>();
@@ -106,7 +108,9 @@ export class SlotLifecycle<S, E, P extends CmdSpec> {
       recovering = true;
       this.recovering++;
       try {
-        ref = (await spawnWithConfig(id, config, closing)) as unknown as Actor;
+        const prefetched = this.prefetched.get(id);
+        this.prefetched.delete(id);
+        ref = (await spawnWithConfig(id, config, closing, prefetched)) as unknown as Actor;
       } catch (error) {
         limit.release();
         throw error;

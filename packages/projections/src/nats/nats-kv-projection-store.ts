@@ -14,6 +14,7 @@ import type {
   StoredOperatorRequest,
   StoredProjectionStatus,
 } from "../projection-store.js";
+import { checkStoreArguments } from "../store-arguments.js";
 
 /** Options of {@link NatsKvProjectionStore.create}. */
 export interface NatsKvProjectionStoreOptions {
@@ -156,6 +157,7 @@ export class NatsKvProjectionStore implements ProjectionStore {
   }
 
   async setStatus(name: string, status: StoredProjectionStatus, error?: string): Promise<void> {
+    checkStoreArguments({ status });
     await this.#modify(name, (value) => ({
       ...value,
       status,
@@ -164,6 +166,7 @@ export class NatsKvProjectionStore implements ProjectionStore {
   }
 
   async reset(name: string, position: number): Promise<void> {
+    checkStoreArguments({ position });
     await this.#modify(name, (value) => ({ ...value, position, lastEventAt: undefined }));
     for (const letter of await this.deadLetters(name)) {
       if (letter.position > position) await this.#kv.purge(deadLetterKey(name, letter.position));
@@ -171,6 +174,7 @@ export class NatsKvProjectionStore implements ProjectionStore {
   }
 
   async request(name: string, request: OperatorRequest): Promise<StoredOperatorRequest | undefined> {
+    checkStoreArguments({ request });
     const json = newRequestJson(request);
     const done = await this.#modify(name, (value) => ({
       ...value,
@@ -199,6 +203,7 @@ export class NatsKvProjectionStore implements ProjectionStore {
   }
 
   async deleteDeadLetter(name: string, position: number): Promise<boolean> {
+    checkStoreArguments({ position });
     const key = deadLetterKey(name, position);
     const entry = await this.#kv.get(key);
     if (entry === null || entry.operation !== "PUT") return false;

@@ -1,3 +1,4 @@
+import { validateHandlerOptions } from "../handler-options.js";
 import type { ProjectedEvt } from "../projected-evt.js";
 import type { ProjectionHandler } from "../projection-handler.js";
 import type { Advance, DeadLetter, Fence } from "../projection-store.js";
@@ -40,6 +41,7 @@ class ExactlyOnceHandler<E> implements ProjectionHandler<E> {
   #fence: Fence = { name: "", epoch: 0, position: 0 };
 
   constructor(store: PostgresProjectionStore, options: ExactlyOnceOptions<E>) {
+    validateHandlerOptions("exactlyOnce", store, options);
     this.store = store;
     this.#options = options;
   }

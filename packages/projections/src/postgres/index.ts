@@ -10,5 +10,6 @@ export {
   type WrittenPersistLike,
 } from "./inline-projections.js";
 export type { PgClientLike, PgPoolLike, PgQueryable, PgResultLike } from "./pg-like.js";
-export { PostgresProjectionStore, type PostgresProjectionStoreOptions } from "./postgres-projection-store.js";
+export { PostgresProjectionStore } from "./postgres-projection-store.js";
+export type { PostgresProjectionStoreOptions } from "./postgres-projection-store-options.js";
 export { PROJECTION_SCHEMA_VERSION } from "./projection-tables.js";

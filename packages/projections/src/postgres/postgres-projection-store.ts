@@ -1,15 +1,12 @@
-import { ConfigurationError, type EvtMetadata, InvalidArgumentError } from "@eventsourced/core";
+import { ConfigurationError } from "@eventsourced/core";
 import {
-  checkOut,
-  classifyQueryFailure,
   connectionTarget,
   createPool,
   runVersionedSetup,
   setupError,
 } from "@eventsourced/evtlog-postgres/internal";
 import { ProjectionFencedError } from "../errors.js";
-import { fromRequestJson, newRequestJson, type OperatorRequestJson } from "../operator-request-json.js";
-import { PROJECTION_NAME_PATTERN } from "../projection-options.js";
+import { fromRequestJson, newRequestJson } from "../operator-request-json.js";
 import type {
   Advance,
   DeadLetter,
@@ -20,53 +17,13 @@ import type {
   StoredOperatorRequest,
   StoredProjectionStatus,
 } from "../projection-store.js";
+import { checkStoreArguments } from "../store-arguments.js";
+import { checkpointAndCommitSql, FENCED_SQLSTATE, ROW_COLUMNS, type Row, toRow } from "./checkpoint-sql.js";
+import { insertDeadLetter, selectDeadLetters } from "./dead-letter-sql.js";
 import type { PgClientLike, PgPoolLike, PgQueryable } from "./pg-like.js";
+import { inTransaction } from "./pg-transaction.js";
+import type { PostgresProjectionStoreOptions } from "./postgres-projection-store-options.js";
 import { type ProjectionTables, projectionTables } from "./projection-tables.js";
-
-/** Options of {@link PostgresProjectionStore.create}. */
-export interface PostgresProjectionStoreOptions {
-  /** An existing `pg`-compatible pool (never ended by the store). */
-  readonly pool?: PgPoolLike | undefined;
-  /** Or a connection string: the store then creates (and on `close()` ends) its own `pg.Pool`. */
-  readonly connectionString?: string | undefined;
-  /** Size of a pool the store creates. Default 4. */
-  readonly maxConnections?: number | undefined;
-  /** Schema of the tables; created when missing. Default `"eventsourced"`. */
-  readonly schema?: string | undefined;
-  /** Name of the checkpoint table; dead letters go to `<table>_dead_letters`. Default `"projections"`. */
-  readonly table?: string | undefined;
-  /** Run the versioned schema setup on create. Default true. */
-  readonly setup?: boolean | undefined;
-  /**
-   * `idle_in_transaction_session_timeout` of exactly-once transactions: a process frozen inside one (SIGSTOP,
-   * a long GC pause) loses its session after this long, so its row locks cannot stall the instance that took
-   * over. Default 5,000 ms; raise it if handlers wait on something else mid-transaction.
-   */
-  readonly transactionIdleTimeoutMs?: number | undefined;
-  /**
-   * `false` commits exactly-once transactions with `synchronous_commit = off`: no wait for the WAL flush. Safe
-   * for exactly-once (read model and checkpoint still commit or vanish together; after a database crash the
-   * last batches are applied again), but a `waitFor()` answered just before such a crash may be undone for a
-   * while. Default true.
-   */
-  readonly synchronousCommit?: boolean | undefined;
-}
-
-interface Row {
-  name: string;
-  type: string;
-  position: string | number;
-  epoch: string | number;
-  status: StoredProjectionStatus;
-  error: string | null;
-  last_event_at: Date | null;
-  requests: OperatorRequestJson[];
-}
-
-const ROW_COLUMNS = "name, type, position, epoch, status, error, last_event_at, requests";
-
-/** Raised by the checkpoint block of {@link PostgresProjectionStore.commitWith} (a code of our own). */
-const FENCED_SQLSTATE = "ESF01";
 
 /**
  * Checkpoints, status and dead letters in PostgreSQL: the store for `exactlyOnce` handlers (their writes and
@@ -165,36 +122,7 @@ export class PostgresProjectionStore implements ProjectionStore {
    * pool).
    */
   async transaction<T>(work: (tx: PgClientLike) => Promise<T>, commit = "COMMIT"): Promise<T> {
-    let broken: Error | undefined;
-    // A connection that dies between two statements (a terminated backend) emits `error`: the next statement
-    // fails with it, and an unheard event must not bring the process down meanwhile. The listener is
-    // attached as the pool hands the client over (`checkOut`), which is itself such a moment.
-    const onError = (err: Error) => {
-      broken = err;
-    };
-    const client = await checkOut(this.#pool, onError);
-    try {
-      await client.query(this.#begin);
-      const result = await work(client);
-      await client.query(commit);
-      return result;
-    } catch (err) {
-      // A statement that broke the connection leaves nothing to roll back: the pool drops the connection.
-      if (classifyQueryFailure(err).discardConnection) {
-        broken = err instanceof Error ? err : new Error(String(err));
-        throw err;
-      }
-      try {
-        await client.query("ROLLBACK");
-      } catch (rollbackErr) {
-        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
-      }
-      throw err;
-    } finally {
-      client.removeListener?.("error", onError);
-      if (broken !== undefined) client.on?.("error", () => {});
-      client.release(broken);
-    }
+    return inTransaction(this.#pool, this.#begin, work, commit);
   }
 
   async claim(name: string, type: string, epoch: number): Promise<ProjectionRow> {
@@ -254,7 +182,7 @@ export class PostgresProjectionStore implements ProjectionStore {
       advance.lastEventAt ?? null,
     ]);
     if (res.rowCount !== 1) throw new ProjectionFencedError(fence.name, fence.position, fence.epoch);
-    for (const letter of advance.deadLetters) await this.#insertDeadLetter(tx, letter);
+    for (const letter of advance.deadLetters) await insertDeadLetter(tx, this.#t, letter);
   }
 
   /**
@@ -268,9 +196,9 @@ export class PostgresProjectionStore implements ProjectionStore {
       await this.transaction(
         async (tx) => {
           await work(tx);
-          for (const letter of advance.deadLetters) await this.#insertDeadLetter(tx, letter);
+          for (const letter of advance.deadLetters) await insertDeadLetter(tx, this.#t, letter);
         },
-        this.#checkpointAndCommit(fence, advance),
+        checkpointAndCommitSql(this.#t, fence, advance),
       );
     } catch (err) {
       if ((err as { code?: unknown } | null)?.code === FENCED_SQLSTATE) {
@@ -278,24 +206,6 @@ export class PostgresProjectionStore implements ProjectionStore {
       }
       throw err;
     }
-  }
-
-  #checkpointAndCommit(fence: Fence, advance: Advance): string {
-    const integers = [fence.position, fence.epoch, advance.position];
-    if (!PROJECTION_NAME_PATTERN.test(fence.name) || !integers.every((n) => Number.isSafeInteger(n))) {
-      throw new InvalidArgumentError(
-        `invalid checkpoint ${JSON.stringify({ fence, position: advance.position })}`,
-      );
-    }
-    const at =
-      advance.lastEventAt === undefined
-        ? "last_event_at"
-        : `'${advance.lastEventAt.toISOString()}'::timestamptz`;
-    return `DO $$ BEGIN
-      UPDATE ${this.#t.projections} SET position = ${advance.position}, last_event_at = ${at}, updated_at = now()
-        WHERE name = '${fence.name}' AND position = ${fence.position} AND epoch = ${fence.epoch};
-      IF NOT FOUND THEN RAISE EXCEPTION 'projection checkpoint fenced' USING ERRCODE = '${FENCED_SQLSTATE}'; END IF;
-    END $$; COMMIT`;
   }
 
   /** Checkpoint back to 0 and dead letters gone, compare-and-set on `fence`, on `tx` (a rebuild's transaction). */
@@ -310,6 +220,7 @@ export class PostgresProjectionStore implements ProjectionStore {
   }
 
   async setStatus(name: string, status: StoredProjectionStatus, error?: string): Promise<void> {
+    checkStoreArguments({ status });
     await this.#pool.query(
       `UPDATE ${this.#t.projections} SET status = $2, error = $3, updated_at = now() WHERE name = $1`,
       [name, status, status === "failed" ? (error ?? null) : null],
@@ -317,6 +228,7 @@ export class PostgresProjectionStore implements ProjectionStore {
   }
 
   async reset(name: string, position: number): Promise<void> {
+    checkStoreArguments({ position });
     await this.transaction(async (tx) => {
       await tx.query(
         `UPDATE ${this.#t.projections} SET position = $2, last_event_at = NULL, updated_at = now() WHERE name = $1`,
@@ -330,6 +242,7 @@ export class PostgresProjectionStore implements ProjectionStore {
   }
 
   async request(name: string, request: OperatorRequest): Promise<StoredOperatorRequest | undefined> {
+    checkStoreArguments({ request });
     const json = newRequestJson(request);
     const res = await this.#pool.query(
       `UPDATE ${this.#t.projections} SET requests = requests || jsonb_build_array($2::jsonb) WHERE name = $1`,
@@ -348,28 +261,11 @@ export class PostgresProjectionStore implements ProjectionStore {
   }
 
   async deadLetters(name: string): Promise<DeadLetter[]> {
-    const res = await this.#pool.query(
-      `SELECT position, type, id, seq_no, recorded_at, content_type, metadata, bytes, error, attempts, failed_at
-       FROM ${this.#t.deadLetters} WHERE name = $1 ORDER BY position`,
-      [name],
-    );
-    return (res.rows as DeadLetterRow[]).map((r) => ({
-      projection: name,
-      position: Number(r.position),
-      type: r.type,
-      id: r.id,
-      seqNo: Number(r.seq_no),
-      recordedAt: r.recorded_at,
-      contentType: r.content_type ?? undefined,
-      metadata: r.metadata ?? undefined,
-      bytes: new Uint8Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength),
-      error: r.error,
-      attempts: r.attempts,
-      failedAt: r.failed_at,
-    }));
+    return selectDeadLetters(this.#pool, this.#t, name);
   }
 
   async deleteDeadLetter(name: string, position: number): Promise<boolean> {
+    checkStoreArguments({ position });
     return this.deleteDeadLetterIn(this.#pool, name, position);
   }
 
@@ -386,54 +282,4 @@ export class PostgresProjectionStore implements ProjectionStore {
   async close(): Promise<void> {
     await this.#ownedPool?.end();
   }
-
-  async #insertDeadLetter(tx: PgQueryable, l: DeadLetter): Promise<void> {
-    await tx.query(
-      `INSERT INTO ${this.#t.deadLetters} AS d
-         (name, position, type, id, seq_no, recorded_at, content_type, metadata, bytes, error, attempts)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-       ON CONFLICT (name, position) DO UPDATE
-         SET error = EXCLUDED.error, attempts = d.attempts + EXCLUDED.attempts, failed_at = now()`,
-      [
-        l.projection,
-        l.position,
-        l.type,
-        l.id,
-        l.seqNo,
-        l.recordedAt,
-        l.contentType ?? null,
-        l.metadata === undefined ? null : JSON.stringify(l.metadata),
-        Buffer.from(l.bytes.buffer, l.bytes.byteOffset, l.bytes.byteLength),
-        l.error,
-        l.attempts,
-      ],
-    );
-  }
-}
-
-interface DeadLetterRow {
-  position: string | number;
-  type: string;
-  id: string;
-  seq_no: string | number;
-  recorded_at: Date;
-  content_type: string | null;
-  metadata: EvtMetadata | null;
-  bytes: Buffer;
-  error: string;
-  attempts: number;
-  failed_at: Date;
-}
-
-function toRow(row: Row): ProjectionRow {
-  return {
-    name: row.name,
-    type: row.type,
-    position: Number(row.position),
-    epoch: Number(row.epoch),
-    status: row.status,
-    error: row.error ?? undefined,
-    lastEventAt: row.last_event_at ?? undefined,
-    ...(row.requests.length === 0 ? {} : { requests: row.requests.map(fromRequestJson) }),
-  };
 }

@@ -11,6 +11,7 @@ import type {
   StoredOperatorRequest,
   StoredProjectionStatus,
 } from "../projection-store.js";
+import { checkStoreArguments } from "../store-arguments.js";
 
 /** A {@link ProjectionStore} in memory, for tests and at-least-once projections that may start over. */
 export class InMemoryProjectionStore implements ProjectionStore {
@@ -60,12 +61,14 @@ export class InMemoryProjectionStore implements ProjectionStore {
   }
 
   async setStatus(name: string, status: StoredProjectionStatus, error?: string): Promise<void> {
+    checkStoreArguments({ status });
     const row = this.#rows.get(name);
     if (row !== undefined)
       this.#rows.set(name, { ...row, status, error: status === "failed" ? error : undefined });
   }
 
   async reset(name: string, position: number): Promise<void> {
+    checkStoreArguments({ position });
     const row = this.#rows.get(name);
     if (row !== undefined) this.#rows.set(name, { ...row, position, lastEventAt: undefined });
     const letters = this.#letters(name);
@@ -77,10 +80,12 @@ export class InMemoryProjectionStore implements ProjectionStore {
   }
 
   async deleteDeadLetter(name: string, position: number): Promise<boolean> {
+    checkStoreArguments({ position });
     return this.#letters(name).delete(position);
   }
 
   async request(name: string, request: OperatorRequest): Promise<StoredOperatorRequest | undefined> {
+    checkStoreArguments({ request });
     const row = this.#rows.get(name);
     if (row === undefined) return undefined;
     const stored: StoredOperatorRequest = { ...request, id: randomUUID(), requestedAt: new Date() };

@@ -1,5 +1,4 @@
 import {
-  ConfigurationError,
   InvalidArgumentError,
   PersistError,
   ReadError,
@@ -11,8 +10,6 @@ import {
   classifyPublishFailure,
   connectNats,
   jetStreamApiCode,
-  NAME_PATTERN,
-  type NatsConnectOptions,
   natsTarget,
   reason,
   setupError,
@@ -21,6 +18,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { KeyRevisions } from "./key-revisions.js";
+import { checkOptions, type NatsSnapshotStoreOptions } from "./nats-snapshot-store-options.js";
 import { snapshotKey } from "./snapshot-key.js";
 import { SnapshotTooLargeError } from "./snapshot-too-large-error.js";
 import {
@@ -29,32 +27,6 @@ import {
   SNAPSHOT_VALUE_OVERHEAD,
   storedSeqNoOf,
 } from "./snapshot-value.js";
-
-/** Options of {@link NatsSnapshotStore.create}. */
-export interface NatsSnapshotStoreOptions extends Omit<NatsConnectOptions, "name"> {
-  /** An existing connection to use. It stays open when the store closes. */
-  readonly connection?: NatsConnection | undefined;
-  /** KV bucket name (letters, digits, `_`, `-`); default `"eventsourced-snapshots"`. Created when missing. */
-  readonly bucket?: string | undefined;
-  /** Storage of a bucket we create; default `"file"`. */
-  readonly storage?: "file" | "memory" | undefined;
-  /** Replicas of a bucket we create; default 1. */
-  readonly replicas?: number | undefined;
-  /**
-   * Largest message of a bucket we create (state + 9 bytes of value header + about 128 bytes of message
-   * headers); default: the server's max payload.
-   */
-  readonly maxValueSize?: number | undefined;
-  /**
-   * Snapshots kept per entity (the bucket's history, at most 64); default 1. An existing bucket that
-   * keeps fewer is raised to this; one that keeps more is left as it is. Retention with
-   * `keepSnapshots: K` needs at least K.
-   */
-  readonly history?: number | undefined;
-}
-
-/** NATS KV keeps at most this many revisions per key. */
-const MAX_HISTORY = 64;
 
 /**
  * Room for the headers of a compare-and-set write (`Nats-Expected-Last-Subject-Sequence`, about 70 bytes):
@@ -113,42 +85,7 @@ export class NatsSnapshotStore implements SnapshotStore {
    * has no JetStream, and with `ConfigurationError` for invalid options.
    */
   static async create(options: NatsSnapshotStoreOptions = {}): Promise<NatsSnapshotStore> {
-    const bucket = options.bucket ?? "eventsourced-snapshots";
-    if (!NAME_PATTERN.test(bucket)) {
-      throw new ConfigurationError(
-        `invalid bucket name ${JSON.stringify(bucket)}: use letters, digits, "_" and "-"`,
-        "bucket",
-        "options",
-      );
-    }
-    if (
-      options.maxValueSize !== undefined &&
-      !(Number.isInteger(options.maxValueSize) && options.maxValueSize > 0)
-    ) {
-      throw new ConfigurationError(`invalid maxValueSize ${options.maxValueSize}`, "maxValueSize", "options");
-    }
-    if (options.replicas !== undefined && !(Number.isInteger(options.replicas) && options.replicas >= 1)) {
-      throw new ConfigurationError(
-        `invalid replicas ${options.replicas}: a positive integer`,
-        "replicas",
-        "options",
-      );
-    }
-    if (options.storage !== undefined && options.storage !== "file" && options.storage !== "memory") {
-      throw new ConfigurationError(
-        `invalid storage ${JSON.stringify(options.storage)}: "file" or "memory"`,
-        "storage",
-        "options",
-      );
-    }
-    const history = options.history ?? 1;
-    if (!(Number.isInteger(history) && history >= 1 && history <= MAX_HISTORY)) {
-      throw new ConfigurationError(
-        `invalid history ${history}: an integer from 1 to ${MAX_HISTORY}`,
-        "history",
-        "options",
-      );
-    }
+    const { bucket, history } = checkOptions(options);
     const ownsConnection = options.connection === undefined;
     const nc = options.connection ?? (await connectNats({ ...options, name: "eventsourced-snapshots" }));
     try {

@@ -1,19 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ErrorCode, isEventSourcedError, SeqNoConflictError } from "../../errors/index.js";
-import type { EvtLog, EvtRecord, NewEvt } from "../../evt-log.js";
+import type { EvtLog } from "../../evt-log.js";
 import { type EvtLogRetention, supportsRetention } from "../../evt-log-retention.js";
 import { uniqueTypeName } from "../test-ids.js";
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-const evt = (text: string): NewEvt => ({ bytes: encoder.encode(text) });
-const text = (record: EvtRecord) => decoder.decode(record.bytes);
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
-}
+import { collect, evt, text } from "./evt-log-contract-support.js";
 
 /** Persists `count` events one persist each (so one event per message on logs that group by persist). */
 async function persistEach(log: EvtLog, type: string, id: string, count: number, from = 0): Promise<void> {

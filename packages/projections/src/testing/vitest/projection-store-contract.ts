@@ -203,5 +203,26 @@ export function describeProjectionStoreContract(
         expect((await store.load(name))?.requests).toBeUndefined();
         expect(await store.load(name)).toMatchObject({ position: 3, epoch: 1, status: "paused" });
       }));
+
+    it("refuses an unknown status, a position that is not an integer >= 0 and a malformed request, changing nothing", () =>
+      withStore(async (store) => {
+        const name = uniqueName();
+        await store.claim(name, "account", 0);
+        const before = await store.load(name);
+        const invalid = (promise: Promise<unknown>) =>
+          promise.then(
+            () => false,
+            (err: unknown) => isEventSourcedError(err, "INVALID_ARGUMENT"),
+          );
+        expect(await invalid(store.setStatus(name, "bogus" as never))).toBe(true);
+        expect(await invalid(store.reset(name, Number.NaN))).toBe(true);
+        expect(await invalid(store.reset(name, -1))).toBe(true);
+        expect(await invalid(store.deleteDeadLetter(name, 1.5))).toBe(true);
+        if (store.request !== undefined) {
+          expect(await invalid(store.request(name, { kind: "redrive" } as never))).toBe(true);
+          expect(await invalid(store.request(name, { kind: "drop" } as never))).toBe(true);
+        }
+        expect(await store.load(name)).toEqual(before);
+      }));
   });
 }

@@ -1,0 +1,42 @@
+import { advisoryLockKey } from "./advisory-lock-key.js";
+import { GroupCommitter } from "./group-commit.js";
+import type { LogConfig } from "./log-config.js";
+import type { FenceCheck } from "./persist-fence.js";
+import type { PersistHook } from "./persist-hook.js";
+import { persistOneStatement } from "./persist-one-statement.js";
+import { persistStatement } from "./persist-statement.js";
+import type { PgPoolLike } from "./pg-pool-like.js";
+import { LOG_SCHEMA_VERSION } from "./schema.js";
+
+/** The group committer of a `PostgresEvtLog`: its statements, lock key and batch bounds for the log's tables. */
+export function logCommitter(fields: {
+  readonly pool: PgPoolLike;
+  readonly config: LogConfig;
+  readonly notifyChannel: string | undefined;
+  readonly maxBatchSize: number;
+  readonly inTransaction: PersistHook | undefined;
+  readonly fencing: FenceCheck | undefined;
+  readonly onCommitted: (types: ReadonlySet<string>) => void;
+}): GroupCommitter {
+  const { pool, config, notifyChannel, maxBatchSize, inTransaction, fencing, onCommitted } = fields;
+  return new GroupCommitter({
+    pool,
+    statements: {
+      batch: persistStatement(config.tables),
+      batchName: `eventsourced_persist_${advisoryLockKey(`v${LOG_SCHEMA_VERSION}:${config.tables.events}`)}`,
+      one: persistOneStatement(config.tables),
+      oneName: `eventsourced_persist_one_${advisoryLockKey(`v${LOG_SCHEMA_VERSION}:${config.tables.events}`)}`,
+    },
+    lockKey: advisoryLockKey(`eventsourced:log:${config.tables.schemaName}.${config.tables.tableName}`),
+    notifyChannel,
+    maxBatchSize,
+    maxBatchEvents: Math.max(10_000, maxBatchSize),
+    // With one connection, the committer must hand it back after each batch so readers get a turn.
+    holdConnection: config.poolSize > 1,
+    target: config.target,
+    logger: config.logger,
+    onCommitted,
+    inTransaction,
+    fenceCheck: fencing,
+  });
+}

@@ -1,0 +1,45 @@
+import type { PendingPersist } from "./pending-persist.js";
+import type { PgClientLike } from "./pg-pool-like.js";
+
+/** What a batch statement returns: the indexes of the persists that won and their last positions. */
+export interface BatchResult {
+  won: number[];
+  positions: (string | number)[];
+}
+
+/** The SQL a committer runs, and the names under which it prepares them (unique per table). */
+export interface CommitStatements {
+  readonly batch: string;
+  readonly batchName: string;
+  readonly one: string;
+  readonly oneName: string;
+}
+
+/**
+ * Batches up to this many persists use a named prepared statement: parsed once per connection and, after
+ * PostgreSQL's five trial executions, run on a generic plan without planning (planning this statement costs
+ * about as much as executing it for a few dozen persists; measured 1.0 vs 1.4-2.0 ms per 32-persist batch).
+ * Larger batches go unnamed so they are planned with their real sizes: a generic plan assumes short arrays
+ * and may pick nested loops, quadratic in the batch size, which is harmless up to this bound only.
+ */
+const PREPARED_MAX_BATCH = 128;
+
+/** Runs the statement that writes `batch` (the one-event statement when `only` is set). */
+export async function runBatchStatement(
+  client: PgClientLike,
+  statements: CommitStatements,
+  batch: readonly PendingPersist[],
+  only: PendingPersist | undefined,
+  values: unknown[],
+): Promise<BatchResult> {
+  if (only !== undefined) {
+    const res = await client.query({ name: statements.oneName, text: statements.one, values });
+    const position = (res.rows[0] as { position: string | number | null }).position;
+    return position === null ? { won: [], positions: [] } : { won: [0], positions: [position] };
+  }
+  const res =
+    batch.length <= PREPARED_MAX_BATCH
+      ? await client.query({ name: statements.batchName, text: statements.batch, values })
+      : await client.query(statements.batch, values);
+  return res.rows[0] as BatchResult;
+}
