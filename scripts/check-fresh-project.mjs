@@ -17,12 +17,14 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { builtinModules, createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { promisify } from "node:util";
 import { packWorkspaces, root } from "./workspace-tarballs.mjs";
 
 const execFileAsync = promisify(execFile);
+const ts = createRequire(import.meta.url)("typescript");
 
 /**
  * The drivers and optional peers the app installs itself, at the versions this repository is tested with:
@@ -94,6 +96,40 @@ async function step(name, command, args, options) {
     const why = err.killed ? `timed out after ${options.timeout} ms` : `exit ${err.code}`;
     throw new Error(`${name} failed (${why}):\n${output}`);
   }
+}
+
+/**
+ * The packages the installed `pkg`'s JavaScript imports (statically or with `import()`) without declaring
+ * them in `dependencies` or `peerDependencies`: the fresh project installs every tarball together, so such
+ * an import could load here and fail for a user who installed the package alone.
+ */
+function undeclaredImports(pkg) {
+  const manifest = JSON.parse(readFileSync(join(pkg, "package.json"), "utf8"));
+  const declared = new Set([
+    manifest.name,
+    ...Object.keys(manifest.dependencies ?? {}),
+    ...Object.keys(manifest.peerDependencies ?? {}),
+  ]);
+  const undeclared = new Set();
+  const visit = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) visit(path);
+      else if (entry.name.endsWith(".js")) {
+        for (const { fileName } of ts.preProcessFile(readFileSync(path, "utf8"), true, true).importedFiles) {
+          if (fileName.startsWith(".") || fileName.startsWith("node:") || builtinModules.includes(fileName))
+            continue;
+          const name = fileName
+            .split("/")
+            .slice(0, fileName.startsWith("@") ? 2 : 1)
+            .join("/");
+          if (!declared.has(name)) undeclared.add(`${name} (${relative(pkg, path)})`);
+        }
+      }
+    }
+  };
+  visit(join(pkg, "dist"));
+  return [...undeclared];
 }
 
 /** Paths (relative to `dir`) of every installed copy of package `name`, nested ones included. */
@@ -181,6 +217,14 @@ try {
     );
   }
   console.log(`check:fresh-project: one copy of @eventsourced/core (${copies[0]})`);
+  for (const { name } of tarballs) {
+    const undeclared = undeclaredImports(join(app, "node_modules", name));
+    if (undeclared.length > 0)
+      throw new Error(`${name} imports undeclared packages: ${undeclared.join(", ")}`);
+  }
+  console.log(
+    `check:fresh-project: every import of the ${tarballs.length} packages is a declared dependency`,
+  );
   // The OpenTelemetry API is the app's (its SDK's) copy: a peer, optional, never a dependency of ours.
   const otel = JSON.parse(
     readFileSync(join(app, "node_modules", "@eventsourced", "opentelemetry", "package.json"), "utf8"),
