@@ -7,7 +7,7 @@
 import { strict as assert } from "node:assert";
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { realpathSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { promisify } from "node:util";
 import { ClusterClient, ClusterNode, NatsTransport } from "@eventsourced/cluster";
 import { PostgresClusterStore } from "@eventsourced/cluster/postgres";
@@ -160,6 +160,10 @@ try {
     /node_modules\/@eventsourced\/cli\/dist\/bin\.js$/,
   );
   assert.match(await eventsourced("--help"), /schema status/);
+  const cli = JSON.parse(readFileSync("node_modules/@eventsourced/cli/package.json", "utf8")) as {
+    version: string;
+  };
+  assert.equal((await eventsourced("--version")).trim(), cli.version);
   const status = JSON.parse(
     await eventsourced("schema", "status", "--url", DATABASE_URL, "--schema", schema, "--json"),
   ) as { where: string; components: { component: string; state: string }[] };
