@@ -29,8 +29,9 @@ const conflict = await log.persist("account", "a-1", 0, [{ bytes: new Uint8Array
 assert.ok(conflict instanceof SeqNoConflictError && conflict instanceof EventSourcedError);
 assert.ok(isEventSourcedError(conflict, "SEQNO_CONFLICT"));
 
-// Every other entry point loads with only the dependencies its package declares (plus the drivers this
-// app installed: pg, @nats-io/kv, @nats-io/transport-node).
+// The log and snapshot adapters load with only the dependencies their packages declare (plus the drivers
+// this app installed). Every public subpath of every package is imported by the generated
+// entry-points.ts, and test/fresh-project/service.ts runs the wave-2 packages against the real servers.
 for (const loaded of [
   PostgresEvtLog,
   startEmbeddedPostgres,
