@@ -38,6 +38,27 @@ describe("A PostgreSQL deployment routing over NATS core", () => {
     await dropSchema(schema);
   });
 
+  it("records the shard function once when many processes start together, and every one reads it back", async () => {
+    const racing = await PostgresClusterStore.create({
+      connectionString: DATABASE_URL,
+      schema,
+      maxConnections: 4,
+    });
+    try {
+      for (let round = 0; round < 5; round++) {
+        const cluster = `race-${round}`;
+        const recorded = await Promise.all(
+          Array.from({ length: 8 }, () =>
+            racing.recordShardConfig(cluster, { shardCount: 32, hash: "fnv1a32" }),
+          ),
+        );
+        expect(recorded).toEqual(Array.from({ length: 8 }, () => ({ shardCount: 32, hash: "fnv1a32" })));
+      }
+    } finally {
+      await racing.close();
+    }
+  });
+
   it("keeps leases, members and the shard function in PostgreSQL and routes with NatsTransport", async () => {
     const typeName = uniqueTypeName("pgc");
     const transport = new NatsTransport(nc);

@@ -119,6 +119,25 @@ export class PostgresClusterStore implements ClusterStore {
   }
 
   async recordShardConfig(cluster: string, config: ShardConfig): Promise<ShardConfig> {
+    // A concurrent first record (a node and a client starting together) commits after this statement's
+    // snapshot: the insert then does nothing and the select cannot see the other row yet. The next statement
+    // sees it, so one more round settles it.
+    for (let attempt = 0; ; attempt++) {
+      const recorded = await this.#recordShardConfigOnce(cluster, config);
+      if (recorded !== undefined || attempt >= 2) {
+        if (recorded === undefined) {
+          throw new ConfigurationError(
+            `no shard configuration could be recorded or read for cluster ${cluster} in ${this.#schema}.cluster_config`,
+            "cluster",
+            SOURCE,
+          );
+        }
+        return recorded;
+      }
+    }
+  }
+
+  async #recordShardConfigOnce(cluster: string, config: ShardConfig): Promise<ShardConfig | undefined> {
     const result = await this.#query(
       `WITH inserted AS (
          INSERT INTO ${this.#schema}.cluster_config (cluster, shard_count, hash) VALUES ($1, $2, $3)
@@ -128,8 +147,8 @@ export class PostgresClusterStore implements ClusterStore {
        LIMIT 1`,
       [cluster, config.shardCount, config.hash],
     );
-    const row = result.rows[0] as { shard_count: number; hash: string };
-    return { shardCount: row.shard_count, hash: row.hash };
+    const row = result.rows[0] as { shard_count: number; hash: string } | undefined;
+    return row === undefined ? undefined : { shardCount: row.shard_count, hash: row.hash };
   }
 
   async heartbeat(cluster: string, type: string, member: string): Promise<void> {
