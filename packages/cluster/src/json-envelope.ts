@@ -54,7 +54,16 @@ export function decodeJsonRequest(bytes: Uint8Array): {
   const c = text.indexOf(" ", keyAt);
   const keyLength = Number(text.slice(keyAt, c));
   const timeoutMs = Number(text.slice(1, a));
-  if (a < 0 || b < 0 || c < 0 || !Number.isInteger(idLength) || !Number.isInteger(keyLength)) {
+  if (
+    a < 0 ||
+    b < 0 ||
+    c < 0 ||
+    !Number.isInteger(idLength) ||
+    !Number.isInteger(keyLength) ||
+    idLength < 0 ||
+    keyLength < 0 ||
+    !(Number.isInteger(timeoutMs) && timeoutMs >= 0 && timeoutMs <= 0xffffffff)
+  ) {
     throw new InvalidArgumentError("not a cluster request (bad JSON envelope)");
   }
   const value = JSON.parse(text.slice(c + 1 + keyLength), reviver);

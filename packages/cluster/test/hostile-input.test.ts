@@ -1,0 +1,132 @@
+import { shardOf } from "@eventsourced/cluster";
+import { InMemoryEvtLog } from "@eventsourced/core/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeReply, encodeRequest } from "../src/envelope.js";
+import { ClusterEnv, eventually } from "./support/cluster-env.js";
+
+const encoder = new TextEncoder();
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown): void => {
+  unhandled.push(reason);
+};
+
+/** The code of an error reply, or the reply's kind. */
+function replyCode(bytes: Uint8Array): string {
+  const reply = decodeReply(bytes);
+  return reply.kind === "error" ? reply.failure.code : reply.kind;
+}
+
+/** A JSON-envelope request as the client writes it, with any field forged. */
+function jsonRequest(timeout: string, id: string, commandId: string, json: string): Uint8Array {
+  return encoder.encode(`\x02${timeout} ${id.length} ${id}${commandId.length} ${commandId}${json}`);
+}
+
+describe("Hostile input on a node's routing subjects", () => {
+  let env: ClusterEnv;
+  let log: InMemoryEvtLog;
+  let subject: (id: string) => string;
+  beforeAll(async () => {
+    process.on("unhandledRejection", onUnhandled);
+    env = await new ClusterEnv().setup();
+    log = new InMemoryEvtLog();
+    const node = env.node(log, { shardCount: 4 });
+    await node.start();
+    await eventually(() => node.shards.length === 4);
+    subject = (id) => `eventsourced.cluster.${env.cluster}.${env.typeName}.${shardOf(id, 4)}`;
+  });
+  afterAll(async () => {
+    await env.teardown();
+    process.off("unhandledRejection", onUnhandled);
+  });
+
+  const cmd = encoder.encode(JSON.stringify({ type: "inc", by: 1 }));
+  const cases: [string, () => { id: string; payload: Uint8Array }, string][] = [
+    ["an empty payload", () => ({ id: "a", payload: new Uint8Array(0) }), "INVALID_ARGUMENT"],
+    [
+      "random bytes",
+      () => ({ id: "a", payload: Uint8Array.of(1, 255, 254, 0, 7, 9, 9, 9, 1) }),
+      "INVALID_ARGUMENT",
+    ],
+    [
+      "a JSON envelope with a malformed command",
+      () => ({ id: "a", payload: jsonRequest("100", "a", "k1", "{nope") }),
+      "INVALID_ARGUMENT",
+    ],
+    [
+      "a JSON envelope with NaN lengths",
+      () => ({ id: "a", payload: encoder.encode("\x02x y z") }),
+      "INVALID_ARGUMENT",
+    ],
+    [
+      "a binary envelope whose command is not JSON",
+      () => ({ id: "a", payload: encodeRequest("a", "k2", 100, Uint8Array.of(0xff)) }),
+      "DECODE_FAILED",
+    ],
+    [
+      "an empty command id",
+      () => ({ id: "a", payload: encodeRequest("a", "", 100, cmd) }),
+      "INVALID_ARGUMENT",
+    ],
+    [
+      "a 10 KB command id",
+      () => ({ id: "a", payload: encodeRequest("a", "k".repeat(10_000), 100, cmd) }),
+      "INVALID_ARGUMENT",
+    ],
+    [
+      "a command id with NUL",
+      () => ({ id: "a", payload: encodeRequest("a", "k\0", 100, cmd) }),
+      "INVALID_ARGUMENT",
+    ],
+    [
+      "a NaN deadline",
+      () => ({ id: "a", payload: jsonRequest("NaN", "a", "k3", '{"type":"get"}') }),
+      "INVALID_ARGUMENT",
+    ],
+    [
+      "an id of 600 bytes",
+      () => ({ id: "x".repeat(600), payload: encodeRequest("x".repeat(600), "k4", 100, cmd) }),
+      "INVALID_ARGUMENT",
+    ],
+    [
+      "an id with NUL",
+      () => ({ id: "a\0", payload: encodeRequest("a\0", "k5", 100, cmd) }),
+      "INVALID_ARGUMENT",
+    ],
+    ["an empty id", () => ({ id: "", payload: encodeRequest("", "k6", 100, cmd) }), "INVALID_ARGUMENT"],
+    [
+      "a null command",
+      () => ({ id: "a", payload: jsonRequest("100", "a", "k7", "null") }),
+      "INVALID_ARGUMENT",
+    ],
+  ];
+
+  for (const [name, make, code] of cases) {
+    it(`answers ${name} with a typed error reply, writes nothing, keeps serving`, async () => {
+      const { id, payload } = make();
+      const reply = await env.nc.request(subject(id), payload, { timeout: 10_000 });
+      expect(replyCode(reply.data)).toBe(code);
+      env.nc.publish(subject(id), payload); // without a reply subject: dropped
+      expect(await env.nodes[0]!.send("ok", { type: "inc", by: 1 })).toMatchObject({ kind: "accepted" });
+      const written = new Set<string>();
+      for await (const r of log.evtsByType(env.typeName)) written.add(r.id);
+      expect([...written]).toEqual(["ok"]);
+      expect(unhandled).toEqual([]);
+    });
+  }
+
+  it("answers an id sent to another shard's subject with SHARD_CONFIG_MISMATCH", async () => {
+    const other = `eventsourced.cluster.${env.cluster}.${env.typeName}.${(shardOf("a", 4) + 1) % 4}`;
+    const reply = await env.nc.request(other, encodeRequest("a", "k8", 100, cmd), { timeout: 10_000 });
+    expect(replyCode(reply.data)).toBe("SHARD_CONFIG_MISMATCH");
+  });
+
+  it("survives a payload near the server's limit and an unknown type's subject", async () => {
+    const huge = new Uint8Array(900_000).fill(0x7b);
+    const reply = await env.nc.request(subject("a"), huge, { timeout: 10_000 });
+    expect(replyCode(reply.data)).toBe("INVALID_ARGUMENT");
+    env.nc.publish(`eventsourced.cluster.${env.cluster}.NoSuchType.0`, cmd);
+    env.nc.publish(`eventsourced.cluster.${env.cluster}.${env.typeName}.hint`, Uint8Array.of(0xff));
+    env.nc.publish(`eventsourced.cluster.${env.cluster}.${env.typeName}.99999`, cmd);
+    expect(await env.nodes[0]!.send("ok", { type: "get" })).toMatchObject({ kind: "accepted" });
+  });
+});
