@@ -1,6 +1,12 @@
-import { shardOf } from "@eventsourced/cluster";
+import { NatsClusterStore, shardOf } from "@eventsourced/cluster";
+import { PostgresClusterStore } from "@eventsourced/cluster/postgres";
+import { ConfigurationError } from "@eventsourced/core";
 import { InMemoryEvtLog } from "@eventsourced/core/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Kvm } from "@nats-io/kv";
+import pg from "pg";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { deleteStream, uniqueName } from "../../evtlog-nats/test/support/nats-test-env.js";
+import { DATABASE_URL, dropSchema, uniqueSchemaName } from "../../evtlog-postgres/test/pg-test-database.js";
 import { decodeReply, encodeRequest } from "../src/envelope.js";
 import { ClusterEnv, eventually } from "./support/cluster-env.js";
 
@@ -128,5 +134,90 @@ describe("Hostile input on a node's routing subjects", () => {
     env.nc.publish(`eventsourced.cluster.${env.cluster}.${env.typeName}.hint`, Uint8Array.of(0xff));
     env.nc.publish(`eventsourced.cluster.${env.cluster}.${env.typeName}.99999`, cmd);
     expect(await env.nodes[0]!.send("ok", { type: "get" })).toMatchObject({ kind: "accepted" });
+  });
+});
+
+describe("Garbage in the cluster's KV buckets", () => {
+  let env: ClusterEnv;
+  const buckets: string[] = [];
+  afterEach(async () => {
+    for (const bucket of buckets.splice(0)) await deleteStream(env.nc, `KV_${bucket}`);
+    await env?.teardown();
+  });
+
+  for (const [name, value] of [
+    ["not JSON", "garbage{"],
+    ["JSON of another shape", '{"count":16}'],
+    ["a shard count of 0", '{"shardCount":0,"hash":"fnv1a32-utf8"}'],
+    ["JSON null", "null"],
+  ] as const) {
+    it(`refuses to start on a shard-function record that is ${name}, naming the key`, async () => {
+      env = await new ClusterEnv().setup();
+      const prefix = uniqueName("clh");
+      buckets.push(`${prefix}-config`, `${prefix}-members-3000ms`);
+      const store = await NatsClusterStore.create(env.nc, { memberTtlMs: 3_000, bucketPrefix: prefix });
+      const kv = await new Kvm(env.nc).open(`${prefix}-config`);
+      await kv.put(`${env.cluster}.shard-function`, encoder.encode(value));
+      const error = await env
+        .node(new InMemoryEvtLog(), { store })
+        .start()
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as ConfigurationError).key).toBe(`${env.cluster}.shard-function`);
+    });
+  }
+
+  it("keeps running with a member key and value written by something else", async () => {
+    env = await new ClusterEnv().setup();
+    const prefix = uniqueName("clh");
+    buckets.push(`${prefix}-config`, `${prefix}-members-3000ms`);
+    const store = await NatsClusterStore.create(env.nc, { memberTtlMs: 3_000, bucketPrefix: prefix });
+    const kv = await new Kvm(env.nc).open(`${prefix}-members-3000ms`);
+    await kv.put(`${env.cluster}.${env.typeName}.intruder`, Uint8Array.of(0xff, 0));
+    await kv.put(`${env.cluster}.${env.typeName}.a.b`, encoder.encode("x"));
+    const node = env.node(new InMemoryEvtLog(), { store, shardCount: 4 });
+    await node.start();
+    expect(node.state).toBe("running");
+  });
+});
+
+describe("Garbage in the cluster's PostgreSQL tables", () => {
+  it("refuses to start on a tampered config row, naming the key; ignores a foreign member row", async () => {
+    const env = await new ClusterEnv().setup();
+    const schema = uniqueSchemaName("clh");
+    const store = await PostgresClusterStore.create({
+      connectionString: DATABASE_URL,
+      schema,
+      memberTtlMs: 3_000,
+      maxConnections: 2,
+    });
+    const client = new pg.Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(
+        `INSERT INTO ${schema}.cluster_members (cluster, type, member, expires_at)
+         VALUES ($1, $2, 'not a node id!', now() + interval '1 hour')`,
+        [env.cluster, env.typeName],
+      );
+      await client.query(
+        `INSERT INTO ${schema}.cluster_config (cluster, shard_count, hash) VALUES ($1, 0, '')`,
+        [env.cluster],
+      );
+      const error = await env
+        .node(new InMemoryEvtLog(), { store })
+        .start()
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as ConfigurationError).key).toBe(`${env.cluster}.shard-function`);
+      await client.query(`UPDATE ${schema}.cluster_config SET shard_count = 4, hash = 'fnv1a32-utf8'`);
+      const node = env.node(new InMemoryEvtLog(), { store, shardCount: 4 });
+      await node.start();
+      expect(node.state).toBe("running");
+    } finally {
+      await client.end();
+      await env.teardown();
+      await store.close();
+      await dropSchema(schema);
+    }
   });
 });
