@@ -7,7 +7,9 @@ import {
   type DuplicateResult,
   InvalidArgumentError,
   TYPE_NAME_PATTERN,
+  validateCmd,
   validateId,
+  validateIdempotencyKey,
 } from "@eventsourced/core";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type {
@@ -51,6 +53,7 @@ export type {
   SendOptions,
 } from "./cluster-client-options.js";
 
+/** The entity's idempotency-key limit (core's `validateIdempotencyKey`). */
 const MAX_COMMAND_ID_LENGTH = 256;
 
 /** How one attempt ended. */
@@ -85,6 +88,9 @@ export class ClusterClient {
 
   /** Validates the options (`ConfigurationError`, `InvalidArgumentError`). */
   constructor(options: ClusterClientOptions) {
+    if (typeof options !== "object" || options === null) {
+      throw new InvalidArgumentError(`ClusterClient options must be an object, got ${String(options)}`);
+    }
     if (typeof options.typeName !== "string" || !TYPE_NAME_PATTERN.test(options.typeName)) {
       throw new InvalidArgumentError(`invalid entity type name ${JSON.stringify(options.typeName)}`);
     }
@@ -157,10 +163,17 @@ export class ClusterClient {
     options: SendOptions = {},
   ): Promise<CmdResult<unknown, unknown> | DuplicateResult> {
     validateId(id);
+    validateCmd(cmd);
+    if (typeof options !== "object" || options === null) {
+      throw new InvalidArgumentError(`send options must be an object, got ${String(options)}`);
+    }
     const commandId = options.commandId ?? randomUUID();
-    if (typeof commandId !== "string" || commandId.length === 0 || commandId.length > MAX_COMMAND_ID_LENGTH) {
+    try {
+      validateIdempotencyKey(commandId); // the command id is the entity's idempotency key
+    } catch (error) {
       throw new InvalidArgumentError(
-        `commandId must be a string of 1 to ${MAX_COMMAND_ID_LENGTH} characters`,
+        `commandId must be a string of 1 to ${MAX_COMMAND_ID_LENGTH} characters, well-formed Unicode, without NUL`,
+        { cause: error },
       );
     }
     const budgetMs = options.timeoutMs ?? this.#retry.defaultTimeoutMs;

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { ConfigurationError } from "@eventsourced/core";
+import { ConfigurationError, InvalidArgumentError } from "@eventsourced/core";
 import type { ClusterNodeOptions } from "./cluster-node-options.js";
 import { CLUSTER_NAME_PATTERN, integerOption, NODE_ID_PATTERN, patternOption } from "./routing-options.js";
 import { DEFAULT_SHARD_COUNT, validateShardCount } from "./shard-function.js";
@@ -26,6 +26,9 @@ function defaultNodeId(): string {
 
 /** Validates a node's options; throws `ConfigurationError` (or `InvalidArgumentError`) naming the option. */
 export function nodeSettings<S, E>(options: ClusterNodeOptions<S, E>): NodeSettings {
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidArgumentError(`ClusterNode options must be an object, got ${String(options)}`);
+  }
   const shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
   validateShardCount(shardCount);
   const maxMoveFraction = options.maxMoveFraction ?? 0.1;

@@ -1,6 +1,6 @@
-import { NatsClusterStore, shardOf } from "@eventsourced/cluster";
+import { ClusterClient, ClusterNode, NatsClusterStore, shardOf } from "@eventsourced/cluster";
 import { PostgresClusterStore } from "@eventsourced/cluster/postgres";
-import { ConfigurationError } from "@eventsourced/core";
+import { ConfigurationError, InvalidArgumentError, isEventSourcedError } from "@eventsourced/core";
 import { InMemoryEvtLog } from "@eventsourced/core/testing";
 import { Kvm } from "@nats-io/kv";
 import pg from "pg";
@@ -218,6 +218,134 @@ describe("Garbage in the cluster's PostgreSQL tables", () => {
       await env.teardown();
       await store.close();
       await dropSchema(schema);
+    }
+  });
+});
+
+describe("Hostile options", () => {
+  const transport = {
+    request: async () => ({ kind: "no-responders" as const }),
+    serve: () => ({ stop: async () => {} }),
+    publish: () => {},
+    subscribe: () => ({ stop: async () => {} }),
+  };
+  const client = (options: object = {}) => new ClusterClient({ typeName: "Counter", transport, ...options });
+
+  it("refuses bad client options with a typed error naming the option", () => {
+    for (const shardCount of [0, -1, 1.5, Number.NaN, 1e9, Infinity]) {
+      expect(() => client({ shardCount })).toThrow(/shardCount/);
+    }
+    for (const [key, retry] of [
+      ["retry.defaultTimeoutMs", { defaultTimeoutMs: Number.NaN }],
+      ["retry.attemptTimeoutMs", { attemptTimeoutMs: -1 }],
+    ] as const) {
+      const error = (() => {
+        try {
+          client({ retry });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as ConfigurationError).key).toBe(key);
+    }
+    expect(() => new ClusterClient(null as never)).toThrow(InvalidArgumentError);
+    expect(() => client({ cluster: "a.b" })).toThrow(ConfigurationError);
+    expect(() => client({ subjectPrefix: "a..b" })).toThrow(ConfigurationError);
+  });
+
+  it("refuses bad node and store options with a typed error naming the option", async () => {
+    const env = await new ClusterEnv().setup();
+    try {
+      const log = new InMemoryEvtLog();
+      const fails = (options: object): unknown => {
+        try {
+          env.node(log, options);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      };
+      for (const [key, options] of [
+        ["rebalanceEveryMs", { rebalanceEveryMs: Number.NaN }],
+        ["maxMoveFraction", { maxMoveFraction: Number.NaN }],
+        ["maxInFlight", { maxInFlight: -1 }],
+        ["handoverTimeoutMs", { handoverTimeoutMs: Infinity }],
+        ["minMembers", { minMembers: 1.5 }],
+        ["nodeId", { nodeId: "a.b" }],
+        ["cluster", { cluster: "" }],
+      ] as const) {
+        const error = fails(options);
+        expect(error, key).toBeInstanceOf(ConfigurationError);
+        expect((error as ConfigurationError).key).toBe(key);
+      }
+      for (const shardCount of [0, -1, 1.5, Number.NaN, 1e9]) {
+        expect(fails({ shardCount })).toBeInstanceOf(InvalidArgumentError);
+      }
+      for (const lease of [{ marginMs: Number.NaN }, { renewEveryMs: -5 }, { pollMs: Infinity }]) {
+        expect(isEventSourcedError(fails({ lease })), JSON.stringify(lease)).toBe(true);
+      }
+      expect(() => new ClusterNode(env.entity, null as never)).toThrow(InvalidArgumentError);
+      for (const memberTtlMs of [Number.NaN, 0, Infinity, 1.5]) {
+        const error = await NatsClusterStore.create(env.nc, { memberTtlMs }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConfigurationError);
+        expect((error as ConfigurationError).key).toBe("memberTtlMs");
+      }
+    } finally {
+      await env.teardown();
+    }
+  });
+
+  it("refuses bad send arguments at entry, before anything is sent", async () => {
+    let sent = 0;
+    const c = new ClusterClient({
+      typeName: "Counter",
+      transport: {
+        ...transport,
+        request: async () => {
+          sent++;
+          return { kind: "no-responders" as const };
+        },
+      },
+    });
+    const bad: [unknown, unknown, unknown][] = [
+      ["x".repeat(600), {}, undefined],
+      ["a\0", {}, undefined],
+      ["\ud800", {}, undefined],
+      [42, {}, undefined],
+      ["a", null, undefined],
+      ["a", undefined, undefined],
+      ["a", {}, { commandId: 42 }],
+      ["a", {}, { commandId: "" }],
+      ["a", {}, { commandId: "k".repeat(10_000) }],
+      ["a", {}, { commandId: "\ud800" }],
+      ["a", {}, { commandId: "k\0" }],
+      ["a", {}, { timeoutMs: Number.NaN }],
+      ["a", {}, { timeoutMs: -1 }],
+      ["a", {}, { timeoutMs: Infinity }],
+      ["a", {}, null],
+    ];
+    for (const [id, cmd, options] of bad) {
+      const error = await c.send(id as string, cmd, options as never).catch((e: unknown) => e);
+      expect(error, JSON.stringify([id, cmd, options])).toBeInstanceOf(InvalidArgumentError);
+    }
+    expect(sent).toBe(0);
+  });
+
+  it("turns a garbage reply into a typed error, not a crash", async () => {
+    for (const payload of [
+      new Uint8Array(0),
+      Uint8Array.of(3, 0xff),
+      Uint8Array.of(4, 0x7b),
+      Uint8Array.of(9),
+    ]) {
+      const c = new ClusterClient({
+        typeName: "Counter",
+        transport: { ...transport, request: async () => ({ kind: "reply" as const, payload }) },
+        retry: { defaultTimeoutMs: 200 },
+      });
+      const error = await c.send("a", { type: "get" }).catch((e: unknown) => e);
+      expect(isEventSourcedError(error), String(error)).toBe(true);
     }
   });
 });
