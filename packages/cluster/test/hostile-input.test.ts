@@ -1,7 +1,8 @@
-import { ClusterClient, ClusterNode, NatsClusterStore, shardOf } from "@eventsourced/cluster";
+import { ClusterClient, ClusterNode, NatsClusterStore, NatsTransport, shardOf } from "@eventsourced/cluster";
 import { PostgresClusterStore } from "@eventsourced/cluster/postgres";
 import { ConfigurationError, InvalidArgumentError, isEventSourcedError } from "@eventsourced/core";
 import { InMemoryEvtLog } from "@eventsourced/core/testing";
+import { NatsLeaseStore } from "@eventsourced/leases/nats";
 import { Kvm } from "@nats-io/kv";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -181,6 +182,69 @@ describe("Garbage in the cluster's KV buckets", () => {
   });
 });
 
+describe("Foreign lease keys and stray replies", () => {
+  it("keeps running and serving with a shard lease key written by something else", async () => {
+    process.on("unhandledRejection", onUnhandled);
+    const env = await new ClusterEnv().setup();
+    const bucket = uniqueName("clh_leases");
+    try {
+      const leaseStore = await NatsLeaseStore.create({ connection: env.nc, bucket, ttlMs: 2_000 });
+      const kv = await new Kvm(env.nc).open(bucket);
+      const foreign = shardOf("a", 4);
+      await kv.put(`cluster.${env.cluster}.${env.typeName}.${foreign}`, Uint8Array.of(0xff, 0, 0x7b));
+      const node = env.node(new InMemoryEvtLog(), { leaseStore, shardCount: 4 });
+      await node.start();
+      await eventually(() => node.shards.length >= 3);
+      const other = ["b", "c", "d", "e", "f", "g"].find((id) => shardOf(id, 4) !== foreign)!;
+      expect(await node.send(other, { type: "inc", by: 1 })).toMatchObject({ kind: "accepted" });
+      expect(node.state).toBe("running");
+      await node.stop();
+      await leaseStore.close();
+      expect(unhandled).toEqual([]);
+    } finally {
+      await deleteStream(env.nc, `KV_${bucket}`);
+      await env.teardown();
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
+  it("ignores a reply to an expired attempt and duplicate or garbage replies", async () => {
+    process.on("unhandledRejection", onUnhandled);
+    const env = await new ClusterEnv().setup();
+    try {
+      let calls = 0;
+      const sub = env.nc.subscribe(`eventsourced.cluster.${env.cluster}.${env.typeName}.*`, {
+        callback: (_err, msg) => {
+          calls++;
+          const answer = encoder.encode('\x04{"kind":"accepted","reply":7}');
+          if (calls === 1) {
+            setTimeout(() => msg.respond(answer), 300); // after the attempt gave up
+            return;
+          }
+          msg.respond(answer);
+          msg.respond(answer);
+          msg.respond(Uint8Array.of(0xff, 0xfe));
+        },
+      });
+      const client = new ClusterClient({
+        typeName: env.typeName,
+        cluster: env.cluster,
+        shardCount: 4,
+        transport: new NatsTransport(env.nc),
+        retry: { attemptTimeoutMs: 50, defaultTimeoutMs: 10_000 },
+      });
+      expect(await client.send("a", { type: "get" })).toMatchObject({ kind: "accepted", reply: 7 });
+      expect(await client.send("b", { type: "get" })).toMatchObject({ kind: "accepted", reply: 7 });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      sub.unsubscribe();
+      expect(unhandled).toEqual([]);
+    } finally {
+      await env.teardown();
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+});
+
 describe("Garbage in the cluster's PostgreSQL tables", () => {
   it("refuses to start on a tampered config row, naming the key; ignores a foreign member row", async () => {
     const env = await new ClusterEnv().setup();
@@ -337,6 +401,8 @@ describe("Hostile options", () => {
       new Uint8Array(0),
       Uint8Array.of(3, 0xff),
       Uint8Array.of(4, 0x7b),
+      Uint8Array.of(3, ...encoder.encode("null")),
+      Uint8Array.of(3, ...encoder.encode('{"code":1,"retryable":"yes"}')),
       Uint8Array.of(9),
     ]) {
       const c = new ClusterClient({
