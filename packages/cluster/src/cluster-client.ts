@@ -35,6 +35,7 @@ import { NatsClusterStore } from "./nats-cluster-store.js";
 import { NatsTransport } from "./nats-transport.js";
 import {
   CLUSTER_NAME_PATTERN,
+  methodsOption,
   patternOption,
   type Retry,
   retryOptions,
@@ -98,6 +99,9 @@ export class ClusterClient {
     this.cluster = patternOption("cluster", options.cluster ?? "default", CLUSTER_NAME_PATTERN);
     this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
     validateShardCount(this.shardCount);
+    methodsOption("transport", options.transport, ["request", "serve", "publish", "subscribe"]);
+    methodsOption("codec", options.codec, ["encode", "decode"]);
+    methodsOption("store", options.store, ["recordShardConfig", "heartbeat", "members", "leave"]);
     if (options.transport === undefined && options.nats === undefined) {
       throw new ConfigurationError("give `nats` or `transport`", "nats", "ClusterClientOptions");
     }

@@ -101,6 +101,14 @@ describe("Hostile input on a node's routing subjects", () => {
     ],
     ["an empty id", () => ({ id: "", payload: encodeRequest("", "k6", 100, cmd) }), "INVALID_ARGUMENT"],
     [
+      "a deeply nested command",
+      () => ({
+        id: "a",
+        payload: jsonRequest("100", "a", "k9", `${"[".repeat(400_000)}${"]".repeat(400_000)}`),
+      }),
+      "INVALID_ARGUMENT",
+    ],
+    [
       "a null command",
       () => ({ id: "a", payload: jsonRequest("100", "a", "k7", "null") }),
       "INVALID_ARGUMENT",
@@ -314,6 +322,21 @@ describe("Hostile options", () => {
       expect((error as ConfigurationError).key).toBe(key);
     }
     expect(() => new ClusterClient(null as never)).toThrow(InvalidArgumentError);
+    for (const [key, options] of [
+      ["codec", { codec: {} }],
+      ["codec", { codec: { encode: () => new Uint8Array(0) } }],
+      ["transport", { transport: { request: 1 } }],
+    ] as const) {
+      const error = (() => {
+        try {
+          client(options);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error, key).toBeInstanceOf(ConfigurationError);
+      expect((error as ConfigurationError).key).toBe(key);
+    }
     expect(() => client({ cluster: "a.b" })).toThrow(ConfigurationError);
     expect(() => client({ subjectPrefix: "a..b" })).toThrow(ConfigurationError);
   });
@@ -338,6 +361,8 @@ describe("Hostile options", () => {
         ["minMembers", { minMembers: 1.5 }],
         ["nodeId", { nodeId: "a.b" }],
         ["cluster", { cluster: "" }],
+        ["store", { store: { heartbeat: () => {} } }],
+        ["codec", { codec: 42 }],
       ] as const) {
         const error = fails(options);
         expect(error, key).toBeInstanceOf(ConfigurationError);
