@@ -205,11 +205,20 @@ export class ClusterClient {
       let outcome: Promise<Attempt> | undefined = this.#local?.(shard, id, commandId, cmd, attemptMs);
       if (outcome === undefined) {
         let request: Uint8Array;
-        if (this.#codec === jsonCodec) {
-          request = encodeJsonRequest(id, commandId, attemptMs, cmd);
-        } else {
-          encoded ??= this.#codec.encode(cmd);
-          request = encodeRequest(id, commandId, attemptMs, encoded);
+        try {
+          if (this.#codec === jsonCodec) {
+            request = encodeJsonRequest(id, commandId, attemptMs, cmd);
+          } else {
+            encoded ??= this.#codec.encode(cmd);
+            request = encodeRequest(id, commandId, attemptMs, encoded);
+          }
+        } catch (error) {
+          // Before anything of this attempt was sent; an earlier attempt's outcome is still unknown.
+          if (attempts > 1)
+            throw new ClusterRoutingError(this.typeName, id, commandId, attempts - 1, outcomeUnknown, {
+              cause: error,
+            });
+          throw new InvalidArgumentError(`the command cannot be encoded: ${String(error)}`, { cause: error });
         }
         outcome = this.#remote(shard, request, attemptMs);
       }

@@ -35,7 +35,8 @@ export function encodeJsonRequest(
   cmd: unknown,
 ): Uint8Array {
   const timeout = Math.max(0, Math.min(0xffffffff, Math.floor(timeoutMs)));
-  const json = JSON.stringify(cmd, replacer);
+  const json = JSON.stringify(cmd, replacer) as string | undefined;
+  if (json === undefined) throw new InvalidArgumentError(`a ${typeof cmd} cannot travel as JSON`);
   return encoder.encode(`\x02${timeout} ${id.length} ${id}${commandId.length} ${commandId}${json}`);
 }
 

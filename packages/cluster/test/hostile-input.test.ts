@@ -386,6 +386,8 @@ describe("Hostile options", () => {
   });
 
   it("refuses bad send arguments at entry, before anything is sent", async () => {
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
     let sent = 0;
     const c = new ClusterClient({
       typeName: "Counter",
@@ -413,10 +415,14 @@ describe("Hostile options", () => {
       ["a", {}, { timeoutMs: -1 }],
       ["a", {}, { timeoutMs: Infinity }],
       ["a", {}, null],
+      ["a", circular, undefined],
+      ["a", () => 1, undefined],
+      ["a", Symbol("s"), undefined],
     ];
-    for (const [id, cmd, options] of bad) {
+    for (const entry of bad) {
+      const [id, cmd, options] = entry;
       const error = await c.send(id as string, cmd, options as never).catch((e: unknown) => e);
-      expect(error, JSON.stringify([id, cmd, options])).toBeInstanceOf(InvalidArgumentError);
+      expect(error, `case ${bad.indexOf(entry)}`).toBeInstanceOf(InvalidArgumentError);
     }
     expect(sent).toBe(0);
   });
