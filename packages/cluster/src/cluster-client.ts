@@ -7,7 +7,9 @@ import {
   type DuplicateResult,
   InvalidArgumentError,
   TYPE_NAME_PATTERN,
+  validateCmd,
   validateId,
+  validateIdempotencyKey,
 } from "@eventsourced/core";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type {
@@ -33,6 +35,7 @@ import { NatsClusterStore } from "./nats-cluster-store.js";
 import { NatsTransport } from "./nats-transport.js";
 import {
   CLUSTER_NAME_PATTERN,
+  methodsOption,
   patternOption,
   type Retry,
   retryOptions,
@@ -51,6 +54,7 @@ export type {
   SendOptions,
 } from "./cluster-client-options.js";
 
+/** The entity's idempotency-key limit (core's `validateIdempotencyKey`). */
 const MAX_COMMAND_ID_LENGTH = 256;
 
 /** How one attempt ended. */
@@ -85,6 +89,9 @@ export class ClusterClient {
 
   /** Validates the options (`ConfigurationError`, `InvalidArgumentError`). */
   constructor(options: ClusterClientOptions) {
+    if (typeof options !== "object" || options === null) {
+      throw new InvalidArgumentError(`ClusterClient options must be an object, got ${String(options)}`);
+    }
     if (typeof options.typeName !== "string" || !TYPE_NAME_PATTERN.test(options.typeName)) {
       throw new InvalidArgumentError(`invalid entity type name ${JSON.stringify(options.typeName)}`);
     }
@@ -92,6 +99,9 @@ export class ClusterClient {
     this.cluster = patternOption("cluster", options.cluster ?? "default", CLUSTER_NAME_PATTERN);
     this.shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
     validateShardCount(this.shardCount);
+    methodsOption("transport", options.transport, ["request", "serve", "publish", "subscribe"]);
+    methodsOption("codec", options.codec, ["encode", "decode"]);
+    methodsOption("store", options.store, ["recordShardConfig", "heartbeat", "members", "leave"]);
     if (options.transport === undefined && options.nats === undefined) {
       throw new ConfigurationError("give `nats` or `transport`", "nats", "ClusterClientOptions");
     }
@@ -157,10 +167,17 @@ export class ClusterClient {
     options: SendOptions = {},
   ): Promise<CmdResult<unknown, unknown> | DuplicateResult> {
     validateId(id);
+    validateCmd(cmd);
+    if (typeof options !== "object" || options === null) {
+      throw new InvalidArgumentError(`send options must be an object, got ${String(options)}`);
+    }
     const commandId = options.commandId ?? randomUUID();
-    if (typeof commandId !== "string" || commandId.length === 0 || commandId.length > MAX_COMMAND_ID_LENGTH) {
+    try {
+      validateIdempotencyKey(commandId); // the command id is the entity's idempotency key
+    } catch (error) {
       throw new InvalidArgumentError(
-        `commandId must be a string of 1 to ${MAX_COMMAND_ID_LENGTH} characters`,
+        `commandId must be a string of 1 to ${MAX_COMMAND_ID_LENGTH} characters, well-formed Unicode, without NUL`,
+        { cause: error },
       );
     }
     const budgetMs = options.timeoutMs ?? this.#retry.defaultTimeoutMs;
@@ -188,11 +205,20 @@ export class ClusterClient {
       let outcome: Promise<Attempt> | undefined = this.#local?.(shard, id, commandId, cmd, attemptMs);
       if (outcome === undefined) {
         let request: Uint8Array;
-        if (this.#codec === jsonCodec) {
-          request = encodeJsonRequest(id, commandId, attemptMs, cmd);
-        } else {
-          encoded ??= this.#codec.encode(cmd);
-          request = encodeRequest(id, commandId, attemptMs, encoded);
+        try {
+          if (this.#codec === jsonCodec) {
+            request = encodeJsonRequest(id, commandId, attemptMs, cmd);
+          } else {
+            encoded ??= this.#codec.encode(cmd);
+            request = encodeRequest(id, commandId, attemptMs, encoded);
+          }
+        } catch (error) {
+          // Before anything of this attempt was sent; an earlier attempt's outcome is still unknown.
+          if (attempts > 1)
+            throw new ClusterRoutingError(this.typeName, id, commandId, attempts - 1, outcomeUnknown, {
+              cause: error,
+            });
+          throw new InvalidArgumentError(`the command cannot be encoded: ${String(error)}`, { cause: error });
         }
         outcome = this.#remote(shard, request, attemptMs);
       }

@@ -115,8 +115,23 @@ export function decodeReply(bytes: Uint8Array): RoutedReply {
         inFlight: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1),
       };
     case ERROR: {
-      const failure = JSON.parse(decoder.decode(bytes.subarray(1))) as RemoteFailure;
-      return { kind: "error", failure };
+      let failure: Partial<Record<keyof RemoteFailure, unknown>> | null;
+      try {
+        failure = JSON.parse(decoder.decode(bytes.subarray(1))) as typeof failure;
+      } catch (error) {
+        throw new InvalidArgumentError("not a cluster reply (undecodable error)", { cause: error });
+      }
+      if (
+        typeof failure !== "object" ||
+        failure === null ||
+        typeof failure.code !== "string" ||
+        typeof failure.message !== "string" ||
+        typeof failure.outcomeUnknown !== "boolean" ||
+        typeof failure.retryable !== "boolean"
+      ) {
+        throw new InvalidArgumentError("not a cluster reply (an error that is not a RemoteFailure)");
+      }
+      return { kind: "error", failure: failure as RemoteFailure };
     }
   }
   throw new InvalidArgumentError(`not a cluster reply (kind ${bytes[0]}, ${bytes.length} bytes)`);

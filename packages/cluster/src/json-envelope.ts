@@ -35,7 +35,8 @@ export function encodeJsonRequest(
   cmd: unknown,
 ): Uint8Array {
   const timeout = Math.max(0, Math.min(0xffffffff, Math.floor(timeoutMs)));
-  const json = JSON.stringify(cmd, replacer);
+  const json = JSON.stringify(cmd, replacer) as string | undefined;
+  if (json === undefined) throw new InvalidArgumentError(`a ${typeof cmd} cannot travel as JSON`);
   return encoder.encode(`\x02${timeout} ${id.length} ${id}${commandId.length} ${commandId}${json}`);
 }
 
@@ -54,7 +55,16 @@ export function decodeJsonRequest(bytes: Uint8Array): {
   const c = text.indexOf(" ", keyAt);
   const keyLength = Number(text.slice(keyAt, c));
   const timeoutMs = Number(text.slice(1, a));
-  if (a < 0 || b < 0 || c < 0 || !Number.isInteger(idLength) || !Number.isInteger(keyLength)) {
+  if (
+    a < 0 ||
+    b < 0 ||
+    c < 0 ||
+    !Number.isInteger(idLength) ||
+    !Number.isInteger(keyLength) ||
+    idLength < 0 ||
+    keyLength < 0 ||
+    !(Number.isInteger(timeoutMs) && timeoutMs >= 0 && timeoutMs <= 0xffffffff)
+  ) {
     throw new InvalidArgumentError("not a cluster request (bad JSON envelope)");
   }
   const value = JSON.parse(text.slice(c + 1 + keyLength), reviver);

@@ -4,6 +4,7 @@ import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { ClusterStore } from "./cluster-store.js";
 import type { ShardConfig } from "./errors.js";
+import { recordedShardConfig, shardConfigKey } from "./shard-config-check.js";
 
 const SOURCE = "NatsClusterStoreOptions";
 const encoder = new TextEncoder();
@@ -87,7 +88,7 @@ export class NatsClusterStore implements ClusterStore {
   }
 
   async recordShardConfig(cluster: string, config: ShardConfig): Promise<ShardConfig> {
-    const key = `${cluster}.shard-function`;
+    const key = shardConfigKey(cluster);
     const value = encoder.encode(JSON.stringify({ shardCount: config.shardCount, hash: config.hash }));
     for (let attempt = 0; ; attempt++) {
       try {
@@ -96,8 +97,18 @@ export class NatsClusterStore implements ClusterStore {
       } catch (err) {
         const entry = await this.#config.get(key);
         if (entry !== null && entry.operation === "PUT") {
-          const recorded = JSON.parse(decoder.decode(entry.value)) as ShardConfig;
-          return { shardCount: recorded.shardCount, hash: recorded.hash };
+          let recorded: unknown;
+          try {
+            recorded = JSON.parse(decoder.decode(entry.value));
+          } catch (error) {
+            throw new ConfigurationError(
+              `the recorded shard function ${JSON.stringify(key)} is not JSON: ${String(error)}`,
+              key,
+              SOURCE,
+              { cause: error },
+            );
+          }
+          return recordedShardConfig(key, recorded);
         }
         if (attempt >= 2) throw err;
       }

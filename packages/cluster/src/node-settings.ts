@@ -1,7 +1,13 @@
 import { hostname } from "node:os";
-import { ConfigurationError } from "@eventsourced/core";
+import { ConfigurationError, InvalidArgumentError } from "@eventsourced/core";
 import type { ClusterNodeOptions } from "./cluster-node-options.js";
-import { CLUSTER_NAME_PATTERN, integerOption, NODE_ID_PATTERN, patternOption } from "./routing-options.js";
+import {
+  CLUSTER_NAME_PATTERN,
+  integerOption,
+  methodsOption,
+  NODE_ID_PATTERN,
+  patternOption,
+} from "./routing-options.js";
 import { DEFAULT_SHARD_COUNT, validateShardCount } from "./shard-function.js";
 
 /** A node's validated settings, defaults applied. */
@@ -26,6 +32,9 @@ function defaultNodeId(): string {
 
 /** Validates a node's options; throws `ConfigurationError` (or `InvalidArgumentError`) naming the option. */
 export function nodeSettings<S, E>(options: ClusterNodeOptions<S, E>): NodeSettings {
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidArgumentError(`ClusterNode options must be an object, got ${String(options)}`);
+  }
   const shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
   validateShardCount(shardCount);
   const maxMoveFraction = options.maxMoveFraction ?? 0.1;
@@ -36,6 +45,9 @@ export function nodeSettings<S, E>(options: ClusterNodeOptions<S, E>): NodeSetti
       "ClusterOptions",
     );
   }
+  methodsOption("transport", options.transport, ["request", "serve", "publish", "subscribe"]);
+  methodsOption("codec", options.codec, ["encode", "decode"]);
+  methodsOption("store", options.store, ["recordShardConfig", "heartbeat", "members", "leave"]);
   if ((options.transport === undefined || options.store === undefined) && options.nats === undefined) {
     throw new ConfigurationError("give `nats`, or both `transport` and `store`", "nats", "ClusterOptions");
   }

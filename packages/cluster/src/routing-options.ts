@@ -99,3 +99,16 @@ export function subjects(prefix: string, cluster: string, type: string): Subject
     queue: `${prefix}-${cluster}-${type}`,
   };
 }
+
+/** Throws `ConfigurationError` naming `key` unless `value` is undefined or an object with these methods. */
+export function methodsOption<T>(key: string, value: T, methods: readonly string[]): T {
+  if (value === undefined) return value;
+  const missing =
+    typeof value !== "object" || value === null
+      ? methods
+      : methods.filter((name) => typeof (value as Record<string, unknown>)[name] !== "function");
+  if (missing.length > 0) {
+    throw new ConfigurationError(`${key} must be an object with ${missing.join(", ")}()`, key, SOURCE);
+  }
+  return value;
+}

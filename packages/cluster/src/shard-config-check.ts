@@ -1,10 +1,41 @@
+import { ConfigurationError } from "@eventsourced/core";
 import type { ClusterStore } from "./cluster-store.js";
-import { ShardConfigMismatchError } from "./errors.js";
-import { SHARD_HASH } from "./shard-function.js";
+import { type ShardConfig, ShardConfigMismatchError } from "./errors.js";
+import { MAX_SHARD_COUNT, SHARD_HASH } from "./shard-function.js";
+
+/** The store key of a cluster's recorded shard function. */
+export function shardConfigKey(cluster: string): string {
+  return `${cluster}.shard-function`;
+}
+
+/**
+ * `value` as a {@link ShardConfig}; throws `ConfigurationError` naming `key` when it is not one (a record
+ * written by something else, or by another format): the cluster cannot tell how it shards.
+ */
+export function recordedShardConfig(key: string, value: unknown): ShardConfig {
+  const record = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+  const { shardCount, hash } = record;
+  if (
+    typeof hash !== "string" ||
+    typeof shardCount !== "number" ||
+    !Number.isInteger(shardCount) ||
+    shardCount < 1 ||
+    shardCount > MAX_SHARD_COUNT
+  ) {
+    throw new ConfigurationError(
+      `the recorded shard function ${JSON.stringify(key)} is not {shardCount, hash} with a shardCount from 1 to ` +
+        `${MAX_SHARD_COUNT}: ${String(JSON.stringify(value)).slice(0, 200)}; refusing to start (repair or delete the record)`,
+      key,
+      "ClusterStore",
+    );
+  }
+  return { shardCount, hash };
+}
 
 /**
  * Records this process's shard function (`shardCount`, hash) for `cluster` unless one is recorded, and
- * rejects with `ShardConfigMismatchError` when the recorded one differs.
+ * rejects with `ShardConfigMismatchError` when the recorded one differs, `ConfigurationError` naming the
+ * key when the recorded one is malformed.
  */
 export async function checkShardConfig(
   store: ClusterStore,
@@ -12,7 +43,10 @@ export async function checkShardConfig(
   shardCount: number,
 ): Promise<void> {
   const configured = { shardCount, hash: SHARD_HASH };
-  const recorded = await store.recordShardConfig(cluster, configured);
+  const recorded = recordedShardConfig(
+    shardConfigKey(cluster),
+    await store.recordShardConfig(cluster, configured),
+  );
   if (recorded.shardCount !== configured.shardCount || recorded.hash !== configured.hash) {
     throw new ShardConfigMismatchError(cluster, recorded, configured);
   }

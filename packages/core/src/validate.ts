@@ -97,7 +97,11 @@ export function validateCmdOptions(options: unknown): void {
   }
 }
 
-/** The `idempotencyKey` rules of {@link validateCmdOptions}. */
+/**
+ * Throws `InvalidArgumentError` unless `key` is a valid idempotency key (the `idempotencyKey` of a command):
+ * a string of 1 to 256 characters, well-formed Unicode (a lone surrogate would be stored as U+FFFD, so two
+ * keys would alias) and without NUL (PostgreSQL cannot store it).
+ */
 export function validateIdempotencyKey(key: unknown): asserts key is string {
   if (typeof key !== "string" || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
     throw new InvalidArgumentError(
