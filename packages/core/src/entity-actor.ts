@@ -1,4 +1,4 @@
-import { runCmd } from "./entity-command.js";
+import { type CmdHost, HAND_OVER, runCmd } from "./entity-command.js";
 import type { EntityConfig } from "./entity-config.js";
 import { type AnyResult, EntityCore } from "./entity-core.js";
 import { notTaken } from "./entity-hand-on.js";
@@ -34,14 +34,12 @@ import { validateCmd, validateCmdOptions } from "./validate.js";
  * function, the binarizer) runs before its events are persisted: if any throws, nothing is written, the
  * caller gets a typed error and the entity keeps its state.
  */
-export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
+export class EntityActor<S, E, P extends CmdSpec> implements CmdHost<P> {
   readonly id: string;
   readonly #core: EntityCore<S, E, P>;
   // True while the loop owns the state: a command is being handled or the mailbox is being served.
   #busy = false;
   #mailbox: Mailbox<PendingCmd<unknown, AnyResult>> | undefined;
-  // What a command started by an idle `handleCmd` runs when done (created with the first one).
-  #handOver: (() => void) | undefined;
 
   constructor(
     config: EntityConfig<S, E, P>,
@@ -103,13 +101,9 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       // Idle entity: the command is handled at once, so there is no wait to give up on (and no timer).
       if (signal?.aborted) return Promise.reject(signal.reason);
       this.#busy = true;
-      this.#handOver ??= () => {
-        if (this.#mailbox !== undefined && this.#mailbox.size > 0) void this.#drain();
-        else this.#becomeIdle();
-      };
       const observation = this.#observe(cmd, options?.metadata);
       // The command path reports the answer itself: no promise is wrapped on this, the hot path.
-      return runCmd(core, this, cmd, signal, options?.metadata, key, this.#handOver, observation);
+      return runCmd(core, this, cmd, signal, options?.metadata, key, true, observation);
     }
     let caller: ReturnType<typeof callerSignal>;
     try {
@@ -188,7 +182,7 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
             pending.signal,
             pending.metadata,
             pending.key,
-            undefined,
+            false,
             pending.observation,
           ),
         );
@@ -199,6 +193,12 @@ export class EntityActor<S, E, P extends CmdSpec> implements EntityRef<P> {
       }
     }
     this.#becomeIdle();
+  }
+
+  /** After a command an idle `handleCmd` started: serve what queued up meanwhile, or become idle. */
+  [HAND_OVER](): void {
+    if (this.#mailbox !== undefined && this.#mailbox.size > 0) void this.#drain();
+    else this.#becomeIdle();
   }
 
   #becomeIdle(): void {

@@ -8,6 +8,15 @@ import type { EvtMetadata, Persisted } from "./evt-log.js";
 import type { CommandObservation } from "./instrumentation/command-observation.js";
 import { checkDecision, type Prepared, prepareEvts } from "./prepare-evts.js";
 
+/** The key of the actor's method that hands over to its mailbox (or a pending stop) after an idle command. */
+export const HAND_OVER: unique symbol = Symbol("handOver");
+
+/** The actor a command runs on, as the command path sees it. */
+export interface CmdHost<P extends CmdSpec> extends EntityRef<P> {
+  /** Serves what queued up while an idle `handleCmd`'s command ran, or becomes idle. */
+  [HAND_OVER](): void;
+}
+
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
 }
@@ -15,18 +24,18 @@ function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
 /**
  * Handles one command to completion: resolves to its result, or rejects with what its caller should get.
  * The hot path suspends once per command (at `persist`). Every piece of user code (`handleCmd`, `handleEvt`
- * over the new events, the reply function, the binarizer) runs before the events are persisted. `done`
- * (given when an idle `handleCmd` started the command) runs when it is over, to hand over to the mailbox or
- * a pending stop.
+ * over the new events, the reply function, the binarizer) runs before the events are persisted. With
+ * `handOver` (an idle `handleCmd` started the command) the host hands over to its mailbox or a pending stop
+ * when it is over: a method of the actor, so that no closure is kept per resident entity.
  */
 export async function runCmd<S, E, P extends CmdSpec>(
   core: EntityCore<S, E, P>,
-  ref: EntityRef<P>,
+  host: CmdHost<P>,
   cmd: P["cmd"],
   signal: AbortSignal | undefined,
   metadata: EvtMetadata | undefined,
   key: string | undefined,
-  done: (() => void) | undefined,
+  handOver: boolean,
   observation?: CommandObservation | undefined,
 ): Promise<AnyResult> {
   try {
@@ -81,13 +90,13 @@ export async function runCmd<S, E, P extends CmdSpec>(
       core.lifecycle.status === "failed" &&
       isEventSourcedError(error, ErrorCode.EntityStopped)
     ) {
-      const handedOn = passOn(ref, cmd, handOnOptions(signal, metadata, key));
+      const handedOn = passOn(host, cmd, handOnOptions(signal, metadata, key));
       return observation === undefined ? handedOn : observation.settle(handedOn, () => core.seqNo);
     }
     observation?.failed(error, core.seqNo);
     throw error;
   } finally {
-    done?.();
+    if (handOver) host[HAND_OVER]();
   }
 }
 
