@@ -20,6 +20,7 @@ import { type ResolvedRetentionPolicy, resolveRetentionPolicy } from "./retentio
 import { RetentionRunner } from "./retention-runner.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 import { type ResolvedSnapshotVersioning, resolveSnapshotVersioning } from "./snapshot-versioning.js";
+import { validateDefinition } from "./validate.js";
 
 const DEFAULT_MAILBOX_SIZE = 1024;
 const DEFAULT_MAX_CONFLICT_RETRIES = 3;
@@ -82,6 +83,7 @@ export function entityConfig<S, E, P extends CmdSpec>(
   definition: EventSourced<S, E, P>,
   options: Omit<SpawnOptions<S, E>, "signal">,
 ): EntityConfig<S, E, P> {
+  validateDefinition(definition);
   if (options?.evtLog === undefined)
     throw new InvalidArgumentError("spawning an entity needs options.evtLog");
   const { snapshotStore } = options;

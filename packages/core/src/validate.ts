@@ -117,3 +117,25 @@ export function validateIdempotencyKey(key: unknown): asserts key is string {
     throw new InvalidArgumentError(`idempotencyKey ${describe(key)} must not contain NUL (U+0000)`);
   }
 }
+
+/**
+ * Throws `InvalidArgumentError` naming the member unless `definition` is an entity definition: an object
+ * (as `defineEntity` returns) whose `initialState`, `handleCmd` and `handleEvt` are functions. Without this
+ * check a definition from JavaScript with, say, `initialState: 0` would fail every recovery later with a
+ * `RecoveryError` around a `TypeError`.
+ */
+export function validateDefinition(definition: unknown): void {
+  if (typeof definition !== "object" || definition === null) {
+    throw new InvalidArgumentError(
+      `an entity definition must be an object (see defineEntity), got ${String(definition)}`,
+    );
+  }
+  for (const member of ["initialState", "handleCmd", "handleEvt"] as const) {
+    const value = (definition as Record<string, unknown>)[member];
+    if (typeof value !== "function") {
+      throw new InvalidArgumentError(
+        `the entity definition's ${member} must be a function, got ${value === null ? "null" : typeof value}`,
+      );
+    }
+  }
+}
