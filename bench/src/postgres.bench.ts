@@ -17,6 +17,7 @@ import { replayScenario, writeScenarios } from "./adapter-suite.js";
 import { type CounterEvt, driveCounters, EVT_JSON, replayCounter } from "./bench-counter.js";
 import { closedLoop } from "./closed-loop.js";
 import { quick } from "./measure.js";
+import { rawGroupCommitter } from "./raw-group-commit.js";
 import { machineFacts, writeResults } from "./results.js";
 import { DATABASE_URL, postgresUnreachable } from "./service-versions.js";
 
@@ -91,36 +92,8 @@ const rawSingleInserts = () =>
  */
 const rawGroupCommit = (entities: number) =>
   withRawTable("rawgc", (table, client) => {
-    const sql = `INSERT INTO ${table} (type, id, seq_no, content_type, bytes)
-      SELECT 'counter', id, seq_no, '${CONTENT_TYPE}', bytes FROM unnest($1::text[], $2::int8[], $3::bytea[]) AS t(id, seq_no, bytes)`;
-    let queue: { id: string; seq: number; done: () => void; fail: (err: unknown) => void }[] = [];
-    let running = false;
-    const drain = async () => {
-      running = true;
-      while (queue.length > 0) {
-        const batch = queue.slice(0, 1000);
-        queue = queue.slice(batch.length);
-        try {
-          await client.query(sql, [
-            batch.map((b) => b.id),
-            batch.map((b) => b.seq),
-            batch.map(() => EVT_BYTES),
-          ]);
-          for (const b of batch) b.done();
-        } catch (err) {
-          for (const b of batch) b.fail(err);
-        }
-      }
-      running = false;
-    };
-    return closedLoop(
-      { ...LOOP, workers: entities },
-      (entity, seq) =>
-        new Promise<void>((done, fail) => {
-          queue.push({ id: `c-${entity}`, seq: seq + 1, done, fail });
-          if (!running) queueMicrotask(() => void drain());
-        }),
-    );
+    const append = rawGroupCommitter(client, table, CONTENT_TYPE, EVT_BYTES);
+    return closedLoop({ ...LOOP, workers: entities }, (entity, seq) => append(`c-${entity}`, seq + 1));
   });
 
 /** Emmett keeps its tables in `public`, so it writes to a database of its own, created in `main`. */

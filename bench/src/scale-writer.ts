@@ -12,6 +12,7 @@ import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import pg from "pg";
 import { driveCounters, EVT_JSON } from "./bench-counter.js";
 import { closedLoop, type Measured } from "./closed-loop.js";
+import { rawGroupCommitter } from "./raw-group-commit.js";
 import { DEFAULT_DATABASE_URL } from "./service-versions.js";
 
 const DATABASE_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
@@ -39,38 +40,10 @@ async function ours(): Promise<Measured> {
 async function raw(): Promise<Measured> {
   const client = new pg.Client({ connectionString: DATABASE_URL });
   await client.connect();
-  const sql = `INSERT INTO "${schema}".raw (type, id, seq_no, content_type, bytes)
-    SELECT 'counter', id, seq_no, 'application/json', bytes FROM unnest($1::text[], $2::int8[], $3::bytea[]) AS t(id, seq_no, bytes)`;
-  let queue: { id: string; seq: number; done: () => void; fail: (err: unknown) => void }[] = [];
-  let running = false;
-  const drain = async () => {
-    running = true;
-    while (queue.length > 0) {
-      const batch = queue.slice(0, 1000);
-      queue = queue.slice(batch.length);
-      try {
-        await client.query(sql, [
-          batch.map((b) => b.id),
-          batch.map((b) => b.seq),
-          batch.map(() => EVT_BYTES),
-        ]);
-        for (const b of batch) b.done();
-      } catch (err) {
-        for (const b of batch) b.fail(err);
-      }
-    }
-    running = false;
-  };
+  const append = rawGroupCommitter(client, `"${schema}".raw`, "application/json", EVT_BYTES);
   try {
     await waitForStart();
-    return await closedLoop(
-      loop,
-      (entity, seq) =>
-        new Promise<void>((done, fail) => {
-          queue.push({ id: `p${processIndex}-c-${entity}`, seq: seq + 1, done, fail });
-          if (!running) queueMicrotask(() => void drain());
-        }),
-    );
+    return await closedLoop(loop, (entity, seq) => append(`p${processIndex}-c-${entity}`, seq + 1));
   } finally {
     await client.end();
   }
