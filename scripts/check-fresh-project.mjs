@@ -27,7 +27,7 @@ const execFileAsync = promisify(execFile);
 const ts = createRequire(import.meta.url)("typescript");
 
 /**
- * The drivers and optional peers the app installs itself, at the versions this repository is tested with:
+ * The drivers and peers the app installs itself, at the versions this repository is tested with:
  * rxjs for the `./rxjs` subpaths, @opentelemetry/api for @eventsourced/opentelemetry (which imports it),
  * and pg's types, as a TypeScript app using pg has them.
  */
@@ -225,16 +225,17 @@ try {
   console.log(
     `check:fresh-project: every import of the ${tarballs.length} packages is a declared dependency`,
   );
-  // The OpenTelemetry API is the app's (its SDK's) copy: a peer, optional, never a dependency of ours.
+  // The OpenTelemetry API is the app's (its SDK's) copy: a required peer (the package imports it at load, so
+  // npm must install it when the app has none), never a dependency of ours.
   const otel = JSON.parse(
     readFileSync(join(app, "node_modules", "@eventsourced", "opentelemetry", "package.json"), "utf8"),
   );
   if (
     otel.peerDependencies?.["@opentelemetry/api"] === undefined ||
-    otel.peerDependenciesMeta?.["@opentelemetry/api"]?.optional !== true ||
+    otel.peerDependenciesMeta?.["@opentelemetry/api"]?.optional === true ||
     otel.dependencies?.["@opentelemetry/api"] !== undefined
   ) {
-    throw new Error("@eventsourced/opentelemetry must declare @opentelemetry/api as an optional peer only");
+    throw new Error("@eventsourced/opentelemetry must declare @opentelemetry/api as a required peer only");
   }
   const vitest = installedCopies(app, "vitest");
   if (vitest.length > 0) throw new Error(`vitest must not be installed, found ${vitest.join(", ")}`);
