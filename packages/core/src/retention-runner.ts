@@ -34,7 +34,8 @@ interface Job {
  * Runs retention and entity deletion for one entity type in the background, one entity at a time, off
  * the command path: entities only enqueue (after a snapshot was saved, or a tombstone persisted) and never
  * wait, except `stop()`, which waits for the entity's own queued work. Requests for an entity that is
- * already queued merge into its job. Failures are logged and counted, never thrown: the next request (the
+ * already queued merge into its job. Deletion is paced by the policy's pacer (ADR 0115), so `stop()` of an
+ * entity with much to delete waits for its paced batches. Failures are logged and counted, never thrown: the next request (the
  * next snapshot, the next recovery) retries.
  */
 export class RetentionRunner<E, S> {
@@ -111,6 +112,8 @@ export class RetentionRunner<E, S> {
           toSeqNo: job.eraseBefore - 1,
           horizon: policy.horizon,
           batchSize: policy.batchSize,
+          // One budget for the type's retention runs and erasures alike.
+          pacing: policy.pacer,
         });
         this.#erasures++;
         this.#removed += erased.removed;
