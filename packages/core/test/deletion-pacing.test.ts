@@ -116,6 +116,31 @@ describe("Deletion pacing", () => {
     expect(clock.sleeps).toEqual([70, 70]);
   });
 
+  it("makes up for a pause that ended late, so the rate holds on average", async () => {
+    const log = new RecordingLog();
+    await fill(log, "t", 3_000);
+    const clock = new FakeClock();
+    // Every sleep overshoots by 5 ms, as timers do.
+    clock.sleep = async (ms) => {
+      clock.sleeps.push(ms);
+      clock.time += ms + 5;
+    };
+    const pacing = new DeletionPacer({ maxEventsPerSecond: 10_000 }, clock);
+    await deleteEntity("thing", "t", { evtLog: log, batchSize: 1_000, pacing });
+    expect(clock.sleeps).toEqual([100, 95]);
+  });
+
+  it("saves no budget while idle: after a quiet spell only the first batch starts at once", async () => {
+    const log = new RecordingLog();
+    for (const id of ["a", "b"]) await fill(log, id, 2_000);
+    const clock = new FakeClock();
+    const pacing = new DeletionPacer({ maxEventsPerSecond: 10_000 }, clock);
+    await deleteEntity("thing", "a", { evtLog: log, batchSize: 1_000, pacing });
+    clock.time += 60_000;
+    await deleteEntity("thing", "b", { evtLog: log, batchSize: 1_000, pacing });
+    expect(clock.sleeps).toEqual([100, 100]);
+  });
+
   it("adds pauseMs after every batch, also without a rate limit", async () => {
     const log = new RecordingLog();
     await fill(log, "t", 2_501);
