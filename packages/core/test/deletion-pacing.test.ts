@@ -171,6 +171,37 @@ describe("Deletion pacing", () => {
     expect(log.calls.length).toBe(12);
   });
 
+  it("a shared pacer with concurrency 2 lets two batches run at once, never three", async () => {
+    const log = new RecordingLog();
+    for (const id of ["a", "b", "c"]) await fill(log, id, 2_000);
+    const pacing = new DeletionPacer({ maxEventsPerSecond: Number.POSITIVE_INFINITY, concurrency: 2 });
+    await Promise.all(
+      ["a", "b", "c"].map((id) => deleteEntity("thing", id, { evtLog: log, batchSize: 500, pacing })),
+    );
+    expect(log.maxInFlight).toBe(2);
+  });
+
+  it("an abort of runRetention during a pause stops it at once", async () => {
+    const log = new RecordingLog();
+    const snapshotStore = new InMemorySnapshotStore();
+    await fill(log, "t", 2_500);
+    await snapshotStore.save("thing", "t", {
+      seqNo: 2_500,
+      bytes: new TextEncoder().encode("0"),
+      contentType: "application/json",
+    });
+    const abort = new AbortController();
+    log.afterCall = () => setTimeout(() => abort.abort(new Error("shutting down")), 5);
+    const run = runRetention("thing", "t", {
+      evtLog: log,
+      snapshotStore,
+      policy: { batchSize: 1_000, pacing: { maxEventsPerSecond: 1 } },
+      signal: abort.signal,
+    });
+    await expect(run).rejects.toThrow("shutting down");
+    expect((await stateOf(log, "t")).deletedTo).toBe(1_000);
+  });
+
   it("an abort during a pause stops the deletion at once; running it again finishes", async () => {
     const log = new RecordingLog();
     await fill(log, "t", 3_001);
@@ -303,6 +334,15 @@ describe("Pacing options from a hostile caller", () => {
       expect(error.message).toMatch(message);
     },
   );
+
+  it("runRetention with a bad pacing rejects with InvalidArgumentError naming retention.pacing", async () => {
+    const log = new InMemoryEvtLog();
+    const snapshotStore = new InMemorySnapshotStore();
+    const policy = { pacing: { pauseMs: -1 } };
+    const error = await runRetention("thing", "t", { evtLog: log, snapshotStore, policy }).catch((e) => e);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error.message).toMatch(/retention\.pacing\.pauseMs/);
+  });
 
   it("the DeletionPacer constructor validates too", () => {
     expect(() => new DeletionPacer({ concurrency: 0 })).toThrow(InvalidArgumentError);
