@@ -183,3 +183,36 @@ function resolveDeletionPacing(pacing: DeletionPacing, name: string): ResolvedDe
 function defined(pacing: DeletionPacing): DeletionPacing {
   return Object.fromEntries(Object.entries(pacing).filter(([, v]) => v !== undefined));
 }
+
+/**
+ * A shared pacer's schedule until `hurry` aborts, then none: the runner gives each entity's deletion one,
+ * and hurries it when the entity stops, so that `stop()` waits for the rest at full speed rather than
+ * paced (deletion after a tombstone must complete; ADR 0115). Internal: not exported from the package.
+ */
+export class HurriablePacer extends DeletionPacer {
+  readonly #shared: DeletionPacer;
+  readonly #hurry: AbortSignal;
+
+  constructor(shared: DeletionPacer, hurry: AbortSignal) {
+    super(shared.pacing);
+    this.#shared = shared;
+    this.#hurry = hurry;
+  }
+
+  override async batch<T extends { readonly removed: number }>(
+    run: () => Promise<T>,
+    signal?: AbortSignal | undefined,
+  ): Promise<T> {
+    if (!this.#hurry.aborted) {
+      try {
+        const either = signal === undefined ? this.#hurry : AbortSignal.any([signal, this.#hurry]);
+        return await this.#shared.batch(run, either);
+      } catch (error) {
+        // Only a wait that the hurry cut short is run now; any other failure is the batch's own.
+        if (error !== this.#hurry.reason || signal?.aborted) throw error;
+      }
+    }
+    signal?.throwIfAborted();
+    return run();
+  }
+}

@@ -286,11 +286,50 @@ describe("Deletion pacing in the background", () => {
     const ref = await Entity.spawn("d", doc, { evtLog, retention });
     await ref.handleCmd({ type: "write", lines: 2_500 });
     await ref.handleCmd({ type: "shred" });
-    // Stopping waits for the entity's queued deletion.
+    // Not stopped yet (a stop would hurry the deletion): wait for it to finish on its own.
+    while ((await evtLog.deletedTo("thing", "d")) < 2_500) await new Promise((r) => setTimeout(r, 1));
     await ref.stop();
     expect(await stateOf(evtLog, "d")).toEqual({ last: 2_501, deletedTo: 2_500, seqNos: [2_501] });
     expect(evtLog.calls.map((c) => c.to - c.from)).toEqual([1_000, 1_000, 500]);
     expect(clock.sleeps).toEqual([100, 100]);
+  });
+
+  it("stopping the entity during a pause finishes its deletion at once, unpaced", async () => {
+    const evtLog = new RecordingLog();
+    // After the first batch the real clock waits 1,000 s: only the stop can end the pause.
+    const retention = {
+      isTombstone: (evt: DocEvt) => evt.type === "shredded",
+      batchSize: 1_000,
+      pacing: { maxEventsPerSecond: 1 },
+    };
+    const ref = await Entity.spawn("d", doc, { evtLog, retention });
+    await ref.handleCmd({ type: "write", lines: 3_500 });
+    const firstBatch = new Promise<void>((resolve) => {
+      evtLog.afterCall = resolve;
+    });
+    await ref.handleCmd({ type: "shred" });
+    await firstBatch;
+    await ref.stop();
+    expect(await stateOf(evtLog, "d")).toEqual({ last: 3_501, deletedTo: 3_500, seqNos: [3_501] });
+    expect(evtLog.calls.map((c) => c.to - c.from)).toEqual([1_000, 1_000, 1_000, 500]);
+  });
+
+  it("a stop hurries only its own entity: another entity sharing the pacer stays paced", async () => {
+    const evtLog = new RecordingLog();
+    const clock = new FakeClock();
+    const pacing = new DeletionPacer({ maxEventsPerSecond: 10_000 }, clock);
+    const retention = { isTombstone: (evt: DocEvt) => evt.type === "shredded", batchSize: 1_000, pacing };
+    const stopped = await Entity.spawn("stopped", doc, { evtLog, retention });
+    const running = await Entity.spawn("running", doc, { evtLog, retention });
+    for (const ref of [stopped, running]) await ref.handleCmd({ type: "write", lines: 2_000 });
+    await stopped.handleCmd({ type: "shred" });
+    await stopped.stop();
+    expect(clock.sleeps).toEqual([]);
+    await running.handleCmd({ type: "shred" });
+    while ((await evtLog.deletedTo("thing", "running")) < 2_000) await new Promise((r) => setTimeout(r, 1));
+    // The stopped entity's 2,000 events went unpaced and unaccounted; the running one's are paced.
+    expect(clock.sleeps).toEqual([100]);
+    await running.stop();
   });
 });
 
