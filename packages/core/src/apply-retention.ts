@@ -35,7 +35,7 @@ export interface RetentionOutcome {
 /**
  * One retention run for one entity: reads the kept snapshots back, decodes the newest (deletion relies on
  * it), and deletes the events up to the oldest of the `keepSnapshots` newest, never past the horizon, in
- * bounded batches. Idempotent, and safe to run from several processes at once and while the entity runs:
+ * bounded batches paced by the policy's pacer. Idempotent, and safe to run from several processes at once and while the entity runs:
  * it only deletes a prefix of the history that every kept snapshot already covers.
  * @throws DecodeError when the newest snapshot cannot be decoded (nothing is deleted).
  */
@@ -65,7 +65,16 @@ export async function applyRetention<E, S>(
   if (lowest !== undefined) {
     allowed = await seqNoWithinHorizon(evtLog, type, id, deletedTo + 1, target, lowest);
   }
-  const done = await deleteEvtsInBatches(evtLog, type, id, deletedTo, allowed, policy.batchSize, signal);
+  const done = await deleteEvtsInBatches(
+    evtLog,
+    type,
+    id,
+    deletedTo,
+    allowed,
+    policy.batchSize,
+    policy.pacer,
+    signal,
+  );
   return { ...done, heldBack: allowed < target ? "horizon" : "nothing" };
 }
 

@@ -1,4 +1,5 @@
 import { deleteEvtsInBatches } from "./delete-evts-in-batches.js";
+import { type DeletionPacer, type DeletionPacing, deletionPacer } from "./deletion-pacer.js";
 import { InvalidArgumentError } from "./errors/index.js";
 import type { EvtLog } from "./evt-log.js";
 import { supportsRetention } from "./evt-log-retention.js";
@@ -26,6 +27,12 @@ export interface DeleteEntityOptions {
   readonly horizon?: RetentionHorizon | undefined;
   /** Most events deleted by one call to the log. Default 1,000. */
   readonly batchSize?: number | undefined;
+  /**
+   * How fast to delete: settings (see {@link DeletionPacing}; default at most 60,000 events/s), or a
+   * {@link DeletionPacer} shared by a sweep over many entities (settings give each call its own budget,
+   * and the first batch of a call never waits).
+   */
+  readonly pacing?: DeletionPacing | DeletionPacer | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -43,7 +50,7 @@ export interface EntityDeleted {
 
 /**
  * Deletes an entity's data (e.g. personal data): all its snapshots, then its events up to `toSeqNo` (all
- * by default) in bounded batches, never past the horizon. The head survives, so the entity's seqNos
+ * by default) in bounded, paced batches, never past the horizon. The head survives, so the entity's seqNos
  * never start over and a stale writer still conflicts, unless `resetSeqNo` is requested. Idempotent:
  * run it again to finish what a horizon held back or a crash interrupted.
  *
@@ -52,8 +59,9 @@ export interface EntityDeleted {
  * Throws `InvalidArgumentError`, before deleting anything, for a bad type or id, options that are not an
  * object, a log that cannot delete, a store that cannot delete all snapshots, a `toSeqNo` that is not an
  * integer >= 0 (one beyond the head deletes up to the head), a `batchSize` that is not an integer >= 1, a
- * `resetSeqNo` that is not a boolean, a `horizon` without `lowestPosition` or a `signal` that is not an
- * `AbortSignal`.
+ * `resetSeqNo` that is not a boolean, a `horizon` without `lowestPosition`, a `pacing` breaking the
+ * rules of {@link DeletionPacing} (naming the option) or a `signal` that is not an `AbortSignal`. An abort
+ * of `signal` stops it between batches, and at once during a pause; run it again to finish.
  */
 export async function deleteEntity(
   type: string,
@@ -88,6 +96,7 @@ export async function deleteEntity(
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
     throw new InvalidArgumentError(`batchSize must be an integer >= 1, got ${String(batchSize)}`);
   }
+  const pacer = deletionPacer(options.pacing, "pacing");
   const toSeqNo = options.toSeqNo;
   if (toSeqNo !== undefined && (!Number.isSafeInteger(toSeqNo) || toSeqNo < 0)) {
     throw new InvalidArgumentError(`toSeqNo must be an integer >= 0, got ${String(toSeqNo)}`);
@@ -103,7 +112,7 @@ export async function deleteEntity(
   if (lowest !== undefined) {
     allowed = await seqNoWithinHorizon(evtLog, type, id, deletedTo + 1, target, lowest);
   }
-  const done = await deleteEvtsInBatches(evtLog, type, id, deletedTo, allowed, batchSize, signal);
+  const done = await deleteEvtsInBatches(evtLog, type, id, deletedTo, allowed, batchSize, pacer, signal);
   const complete = allowed === target;
   // A log that keeps the last message (NATS) has not deleted everything, but resetEntity removes the rest.
   if (resetSeqNo && complete && last > 0) {

@@ -1,3 +1,4 @@
+import type { DeletionPacer } from "./deletion-pacer.js";
 import type { EvtLog } from "./evt-log.js";
 import type { EvtLogRetention } from "./evt-log-retention.js";
 
@@ -12,7 +13,9 @@ export interface BatchedDeletion {
 /**
  * Deletes the entity's events after `deletedTo` up to `toSeqNo`, at most `batchSize` seqNos per call to
  * the log, so no single statement or purge grows with the entity's history. A log may stop short of a
- * step (NATS deletes whole messages only); the next step carries on from there.
+ * step (NATS deletes whole messages only); the next step carries on from there. Each call waits for
+ * `pacer` (the rate, pause and concurrency of the deletion); an abort of `signal` stops it between calls,
+ * or at once while it waits.
  */
 export async function deleteEvtsInBatches(
   evtLog: EvtLog & EvtLogRetention,
@@ -21,6 +24,7 @@ export async function deleteEvtsInBatches(
   deletedTo: number,
   toSeqNo: number,
   batchSize: number,
+  pacer: DeletionPacer,
   signal?: AbortSignal,
 ): Promise<BatchedDeletion> {
   let reached = deletedTo;
@@ -28,7 +32,8 @@ export async function deleteEvtsInBatches(
   for (let step = deletedTo; step < toSeqNo; ) {
     signal?.throwIfAborted();
     step = Math.min(toSeqNo, step + batchSize);
-    const result = await evtLog.deleteEvts(type, id, step);
+    const upTo = step;
+    const result = await pacer.batch(() => evtLog.deleteEvts(type, id, upTo), signal);
     removed += result.removed;
     reached = Math.max(reached, result.deletedTo);
   }

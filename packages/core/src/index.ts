@@ -24,6 +24,13 @@ export {
   type TypedDefinition,
 } from "./define-entity.js";
 export { type DeleteEntityOptions, deleteEntity, type EntityDeleted } from "./delete-entity.js";
+export {
+  DEFAULT_DELETION_PACING,
+  DeletionPacer,
+  type DeletionPacing,
+  type PacerClock,
+  type ResolvedDeletionPacing,
+} from "./deletion-pacer.js";
 // Running entities
 export { Entity } from "./entity.js";
 export type {

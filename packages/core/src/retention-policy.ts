@@ -1,3 +1,4 @@
+import { type DeletionPacer, type DeletionPacing, deletionPacer } from "./deletion-pacer.js";
 import { InvalidArgumentError } from "./errors/index.js";
 import type { RetentionHorizon } from "./retention-horizon.js";
 
@@ -6,7 +7,8 @@ import type { RetentionHorizon } from "./retention-horizon.js";
  * snapshot every `snapshotEvery` events, the newest `keepSnapshots` snapshots kept, and (with
  * `deleteEvents`) the events up to the oldest kept snapshot deleted, so that every kept snapshot can still
  * start a recovery. Deletion runs in the background after a snapshot was saved, read back and decoded,
- * never past the `horizon`, in batches of at most `batchSize` events.
+ * never past the `horizon`, in batches of at most `batchSize` events, paced by `pacing` (by default at most
+ * 60,000 events/s, one batch at a time, per entity type).
  *
  * `isTombstone` marks the event that deletes an entity (e.g. for personal data): once a command emitted
  * one, the entity's snapshots and every event before the tombstone are deleted in the background (the
@@ -23,6 +25,13 @@ export interface RetentionPolicy<E> {
   readonly horizon?: RetentionHorizon | undefined;
   /** Most events deleted by one call to the log. Default 1,000. */
   readonly batchSize?: number | undefined;
+  /**
+   * How fast deletion may go: settings (`maxEventsPerSecond`, `pauseMs`, `concurrency`; see
+   * {@link DeletionPacing} for the defaults), or a {@link DeletionPacer} shared with other entity types
+   * and operations calls to hold them all to one budget. The settings give one budget per entity type
+   * in a registry or `spawnMany` call, and one per `Entity.spawn`.
+   */
+  readonly pacing?: DeletionPacing | DeletionPacer | undefined;
   /** True for the event that deletes the entity (see above). */
   readonly isTombstone?: ((evt: E) => boolean) | undefined;
 }
@@ -34,6 +43,7 @@ export interface ResolvedRetentionPolicy<E> {
   readonly deleteEvents: boolean;
   readonly horizon: RetentionHorizon | undefined;
   readonly batchSize: number;
+  readonly pacer: DeletionPacer;
   readonly isTombstone: ((evt: E) => boolean) | undefined;
 }
 
@@ -49,7 +59,8 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
 
 /**
  * Validates the policy and applies its defaults (`InvalidArgumentError` naming the field): counts are
- * integers >= 1, `deleteEvents` a boolean, `isTombstone` a function, `horizon` has `lowestPosition`.
+ * integers >= 1, `deleteEvents` a boolean, `isTombstone` a function, `horizon` has `lowestPosition`,
+ * `pacing` follows the rules of {@link DeletionPacing}.
  */
 export function resolveRetentionPolicy<E>(policy: RetentionPolicy<E>): ResolvedRetentionPolicy<E> {
   if (typeof policy !== "object" || policy === null) {
@@ -73,6 +84,7 @@ export function resolveRetentionPolicy<E>(policy: RetentionPolicy<E>): ResolvedR
     deleteEvents: policy.deleteEvents ?? false,
     horizon: policy.horizon,
     batchSize: positiveInteger("batchSize", policy.batchSize, DEFAULT_BATCH_SIZE) as number,
+    pacer: deletionPacer(policy.pacing, "retention.pacing"),
     isTombstone: policy.isTombstone,
   });
 }

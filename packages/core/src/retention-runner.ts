@@ -1,6 +1,7 @@
 import { applyRetention, type RetentionContext, type RetentionOutcome } from "./apply-retention.js";
 import { type Deferred, deferred } from "./deferred.js";
 import { deleteEntity, type EntityDeleted } from "./delete-entity.js";
+import { HurriablePacer } from "./deletion-pacer.js";
 import type { Logger } from "./logger.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 
@@ -28,13 +29,16 @@ interface Job {
   /** Delete everything before this seqNo (a tombstone's). */
   eraseBefore: number | undefined;
   readonly done: Deferred<void>;
+  /** Aborted when the entity stops: the rest of the job runs unpaced. */
+  readonly hurry: AbortController;
 }
 
 /**
  * Runs retention and entity deletion for one entity type in the background, one entity at a time, off
  * the command path: entities only enqueue (after a snapshot was saved, or a tombstone persisted) and never
  * wait, except `stop()`, which waits for the entity's own queued work. Requests for an entity that is
- * already queued merge into its job. Failures are logged and counted, never thrown: the next request (the
+ * already queued merge into its job. Deletion is paced by the policy's pacer (ADR 0115) until the entity
+ * stops: then `stop()` hurries its queued work, which finishes unpaced. Failures are logged and counted, never thrown: the next request (the
  * next snapshot, the next recovery) retries.
  */
 export class RetentionRunner<E, S> {
@@ -69,8 +73,13 @@ export class RetentionRunner<E, S> {
     job.eraseBefore = Math.max(job.eraseBefore ?? 0, tombstoneSeqNo);
   }
 
-  /** Resolves when no work for `id` is queued or running. */
+  /**
+   * Resolves when no work for `id` is queued or running; what is left of it runs unpaced from now on
+   * (the entity is stopping: it should not wait for the pacing, and an erasure must still complete).
+   */
   async idleFor(id: string): Promise<void> {
+    if (this.#running?.id === id) this.#running.hurry.abort();
+    this.#byId.get(id)?.hurry.abort();
     const running = this.#running?.id === id ? this.#running.done.promise : undefined;
     await Promise.all([running, this.#byId.get(id)?.done.promise]);
   }
@@ -78,7 +87,13 @@ export class RetentionRunner<E, S> {
   #job(id: string): Job {
     let job = this.#byId.get(id);
     if (job === undefined) {
-      job = { id, retention: false, eraseBefore: undefined, done: deferred<void>() };
+      job = {
+        id,
+        retention: false,
+        eraseBefore: undefined,
+        done: deferred<void>(),
+        hurry: new AbortController(),
+      };
       this.#byId.set(id, job);
       this.#queue.push(job);
       // Started from a later event-loop turn: the command that asked must be answered first.
@@ -103,6 +118,7 @@ export class RetentionRunner<E, S> {
   async #execute(job: Job): Promise<void> {
     const { typeName: type, evtLog, snapshotStore, policy } = this.#ctx;
     const fields = { type, id: job.id };
+    const pacer = new HurriablePacer(policy.pacer, job.hurry.signal);
     if (job.eraseBefore !== undefined) {
       try {
         const erased: EntityDeleted = await deleteEntity(type, job.id, {
@@ -111,6 +127,8 @@ export class RetentionRunner<E, S> {
           toSeqNo: job.eraseBefore - 1,
           horizon: policy.horizon,
           batchSize: policy.batchSize,
+          // One budget for the type's retention runs and erasures alike.
+          pacing: pacer,
         });
         this.#erasures++;
         this.#removed += erased.removed;
@@ -136,7 +154,10 @@ export class RetentionRunner<E, S> {
     }
     if (!job.retention || snapshotStore === undefined) return;
     try {
-      const outcome: RetentionOutcome = await applyRetention({ ...this.#ctx, snapshotStore }, job.id);
+      const outcome: RetentionOutcome = await applyRetention(
+        { ...this.#ctx, snapshotStore, policy: { ...policy, pacer } },
+        job.id,
+      );
       this.#runs++;
       this.#removed += outcome.removed;
       this.#logger.debug("retention ran", { ...fields, ...outcome });

@@ -15,7 +15,10 @@ export interface RunRetentionOptions<E, S> {
   readonly snapshotStore: SnapshotStore;
   /** Decodes the newest snapshot before anything is deleted. Default: `jsonBinarizer()`. */
   readonly binarizer?: Binarizer<E, S> | undefined;
-  /** `keepSnapshots`, `horizon` and `batchSize` apply; `deleteEvents` is implied. */
+  /**
+   * `keepSnapshots`, `horizon`, `batchSize` and `pacing` apply; `deleteEvents` is implied. Give a shared
+   * `DeletionPacer` as `pacing` to pace a sweep over many entities as a whole.
+   */
   readonly policy: RetentionPolicy<E>;
   readonly snapshotVersion?: SnapshotVersioning | undefined;
   readonly signal?: AbortSignal | undefined;
@@ -44,7 +47,7 @@ export async function runRetention<E, S>(
     throw new InvalidArgumentError("runRetention: signal must be an AbortSignal");
   }
   // The policy as given is checked first (a "false" string is an error, not deletion turned on).
-  resolveRetentionPolicy(options.policy);
+  const policy = resolveRetentionPolicy(options.policy);
   if (evtLog === undefined || !supportsRetention(evtLog)) {
     throw new InvalidArgumentError("runRetention needs an evtLog that can delete events (EvtLogRetention)");
   }
@@ -56,7 +59,7 @@ export async function runRetention<E, S>(
       snapshotStore,
       binarizer: options.binarizer ?? jsonBinarizer<E, S>(),
       versioning: resolveSnapshotVersioning(options.snapshotVersion),
-      policy: resolveRetentionPolicy({ ...options.policy, deleteEvents: true }),
+      policy: { ...policy, deleteEvents: true },
     },
     id,
     signal,
