@@ -7,6 +7,8 @@
 
 // Naming and locking
 export { advisoryLockKey, SETUP_LOCK_KEY } from "./advisory-lock-key.js";
+// Encoding batch parameters (tested against pg's own encoding)
+export { arrayLiteral } from "./array-literal.js";
 // Connecting and classifying failures
 export { checkOut } from "./check-out.js";
 export { connectionTarget } from "./connection-target.js";
