@@ -1,3 +1,4 @@
+import { withArrayLiterals } from "./array-literal.js";
 import type { PendingPersist } from "./pending-persist.js";
 import { persistOneParams } from "./persist-one-statement.js";
 import { persistParams } from "./persist-statement.js";
@@ -38,7 +39,10 @@ export function soleEvent(batch: readonly PendingPersist[]): PendingPersist | un
   return batch.length === 1 && batch[0]!.evts.length === 1 ? batch[0]! : undefined;
 }
 
-/** The parameters of the statement that writes `batch`: the one-event statement for `only`, else the batch statement. */
+/**
+ * The parameters of the statement that writes `batch`: the one-event statement for `only`, else the batch
+ * statement, its arrays already written as literals (see `array-literal.ts`).
+ */
 export function batchValues(
   batch: readonly PendingPersist[],
   only: PendingPersist | undefined,
@@ -47,5 +51,5 @@ export function batchValues(
 ): unknown[] {
   return only !== undefined
     ? persistOneParams(only, lockKey, notifyChannel)
-    : persistParams(batch, lockKey, notifyChannel);
+    : withArrayLiterals(persistParams(batch, lockKey, notifyChannel));
 }

@@ -7,6 +7,9 @@
 
 // Naming and locking
 export { advisoryLockKey, SETUP_LOCK_KEY } from "./advisory-lock-key.js";
+// Encoding batch parameters and decoding batch results (tested against pg's own)
+export { arrayLiteral } from "./array-literal.js";
+export { batchResultTypes, parseIntArray } from "./batch-result-types.js";
 // Connecting and classifying failures
 export { checkOut } from "./check-out.js";
 export { connectionTarget } from "./connection-target.js";

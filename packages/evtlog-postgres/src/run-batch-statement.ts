@@ -1,3 +1,4 @@
+import { batchResultTypes, type TypedQueryClient } from "./batch-result-types.js";
 import type { PendingPersist } from "./pending-persist.js";
 import type { PgClientLike } from "./pg-pool-like.js";
 
@@ -37,9 +38,13 @@ export async function runBatchStatement(
     const position = (res.rows[0] as { position: string | number | null }).position;
     return position === null ? { won: [], positions: [] } : { won: [0], positions: [position] };
   }
+  const name = batch.length <= PREPARED_MAX_BATCH ? statements.batchName : undefined;
+  const types = batchResultTypes(client);
   const res =
-    batch.length <= PREPARED_MAX_BATCH
-      ? await client.query({ name: statements.batchName, text: statements.batch, values })
-      : await client.query(statements.batch, values);
+    types !== undefined
+      ? await (client as unknown as TypedQueryClient).query({ name, text: statements.batch, values, types })
+      : name !== undefined
+        ? await client.query({ name, text: statements.batch, values })
+        : await client.query(statements.batch, values);
   return res.rows[0] as BatchResult;
 }
