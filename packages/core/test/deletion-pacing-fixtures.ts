@@ -79,7 +79,10 @@ export const doc = defineEntity<Doc, DocCmd, DocEvt, number>({
       cmd.type === "write"
         ? Array.from({ length: cmd.lines }, () => ({ type: "line" }))
         : [{ type: "shredded" }];
-    return evts.length === 0 ? reply(state.lines) : emitAndReply<Doc, DocEvt, number>(evts, (s) => s.lines);
+    const [first, ...rest] = evts;
+    return first === undefined
+      ? reply(state.lines)
+      : emitAndReply<Doc, DocEvt, number>([first, ...rest], (s) => s.lines);
   },
   handleEvt: (state, evt) => (evt.type === "line" ? { lines: state.lines + 1 } : { lines: 0 }),
 });

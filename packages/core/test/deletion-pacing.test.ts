@@ -121,7 +121,6 @@ describe("Deletion pacing", () => {
     await snapshotStore.save("thing", "t", {
       seqNo: 2_500,
       bytes: new TextEncoder().encode("0"),
-      contentType: "application/json",
     });
     const abort = new AbortController();
     log.afterCall = () => setTimeout(() => abort.abort(new Error("shutting down")), 5);
@@ -179,7 +178,6 @@ describe("Deletion pacing", () => {
     await snapshotStore.save("thing", "t", {
       seqNo: 2_500,
       bytes: new TextEncoder().encode("0"),
-      contentType: "application/json",
     });
     const clock = new FakeClock();
     const pacing = new DeletionPacer({ maxEventsPerSecond: 20_000 }, clock);
