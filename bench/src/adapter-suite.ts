@@ -80,3 +80,16 @@ export async function replayScenario(
     comparisonRow(fields, perSecond, results.get("raw")!),
   ];
 }
+
+/** Runs `body` on the log (or other closable) that `opening` resolves to, and closes it afterwards. */
+export async function withClosed<C extends { close(): Promise<void> }, T>(
+  opening: Promise<C>,
+  body: (closable: C) => Promise<T>,
+): Promise<T> {
+  const closable = await opening;
+  try {
+    return await body(closable);
+  } finally {
+    await closable.close();
+  }
+}

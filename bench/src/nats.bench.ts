@@ -15,7 +15,7 @@ import { Header, NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { encodeEvtBatch } from "@eventsourced/evtlog-nats/internal";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers, type NatsConnection, nuid } from "@nats-io/transport-node";
-import { replayScenario, writeScenarios } from "./adapter-suite.js";
+import { replayScenario, withClosed, writeScenarios } from "./adapter-suite.js";
 import { type CounterEvt, driveCounters, EVT_JSON, replayCounter } from "./bench-counter.js";
 import { closedLoop } from "./closed-loop.js";
 import { quick } from "./measure.js";
@@ -47,14 +47,9 @@ const connectLog = (name: string) =>
   NatsEvtLog.connect({ connection: nc, stream: { name, subjectPrefix: name }, logger: silentLogger });
 
 const oursWrites = (entities: number) =>
-  withStream("ours", async (name) => {
-    const log = await connectLog(name);
-    try {
-      return await driveCounters(log, { ...LOOP, workers: entities });
-    } finally {
-      await log.close();
-    }
-  });
+  withStream("ours", (name) =>
+    withClosed(connectLog(name), (log) => driveCounters(log, { ...LOOP, workers: entities })),
+  );
 
 /** Raw: each publisher publishes its next event on its own subject with the expected last subject sequence. */
 const rawWrites = (entities: number) =>
@@ -140,18 +135,15 @@ async function main(): Promise<void> {
     raw: { series: "raw-nats", run: rawWrites },
     latencies: { 1: ["p50", "p99"], 100: ["p50", "p99"] },
   });
-  const replay = await withStream("replay", async (name) => {
-    const log = await populateReplay(name);
-    try {
-      return await replayScenario(
-        `replay ${REPLAY_EVENTS.toLocaleString("en-US")} events (1 message each, 1 in 4 of the stream)`,
-        ROUNDS,
-        { ours: () => replayCounter(log, "c-target", REPLAY_EVENTS), raw: () => rawReplay(name) },
-      );
-    } finally {
-      await log.close();
-    }
-  });
+  const scenario = `replay ${REPLAY_EVENTS.toLocaleString("en-US")} events (1 message each, 1 in 4 of the stream)`;
+  const replay = await withStream("replay", (name) =>
+    withClosed(populateReplay(name), (log) =>
+      replayScenario(scenario, ROUNDS, {
+        ours: () => replayCounter(log, "c-target", REPLAY_EVENTS),
+        raw: () => rawReplay(name),
+      }),
+    ),
+  );
   writeResults("nats", [...rows, ...replay], machineFacts({ nats: version }));
 }
 

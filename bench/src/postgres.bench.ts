@@ -13,7 +13,7 @@ import { getPostgreSQLEventStore } from "@event-driven-io/emmett-postgresql";
 import { silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import pg from "pg";
-import { replayScenario, writeScenarios } from "./adapter-suite.js";
+import { replayScenario, withClosed, writeScenarios } from "./adapter-suite.js";
 import { type CounterEvt, driveCounters, EVT_JSON, replayCounter } from "./bench-counter.js";
 import { closedLoop } from "./closed-loop.js";
 import { quick } from "./measure.js";
@@ -54,25 +54,28 @@ function withRawTable<T>(label: string, body: (table: string, client: pg.Client)
         recorded_at timestamptz NOT NULL DEFAULT now(), content_type text, metadata jsonb, bytes bytea NOT NULL,
         PRIMARY KEY (type, id, seq_no));
       CREATE INDEX ON "${schema}".events (type, position);`);
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    try {
-      return await body(`"${schema}".events`, client);
-    } finally {
-      await client.end();
-    }
+    return withClient((client) => body(`"${schema}".events`, client));
   });
 }
 
+/** Runs `body` on a connection of its own. */
+async function withClient<T>(body: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    return await body(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const openLog = (schema: string) =>
+  PostgresEvtLog.create({ connectionString: DATABASE_URL, schema, logger: silentLogger });
+
 const oursWrites = (entities: number) =>
-  withSchema("ours", async (schema) => {
-    const log = await PostgresEvtLog.create({ connectionString: DATABASE_URL, schema, logger: silentLogger });
-    try {
-      return await driveCounters(log, { ...LOOP, workers: entities });
-    } finally {
-      await log.close();
-    }
-  });
+  withSchema("ours", (schema) =>
+    withClosed(openLog(schema), (log) => driveCounters(log, { ...LOOP, workers: entities })),
+  );
 
 /** A prepared single-row INSERT per event, autocommit, one connection. */
 const rawSingleInserts = () =>
@@ -86,10 +89,7 @@ const rawSingleInserts = () =>
     ),
   );
 
-/**
- * A hand-written group commit: one committer connection; every writer queues its event and waits; the
- * committer writes whatever queued up (at most 1000) as one `INSERT ... SELECT FROM unnest`.
- */
+/** The hand-written group commit of raw-group-commit.ts on one committer connection. */
 const rawGroupCommit = (entities: number) =>
   withRawTable("rawgc", (table, client) => {
     const append = rawGroupCommitter(client, table, CONTENT_TYPE, EVT_BYTES);
@@ -118,7 +118,7 @@ async function emmettWrites(entities: number) {
 
 /** One entity's `REPLAY_EVENTS` events, each followed by `REPLAY_INTERLEAVE` events of other entities. */
 async function populateReplay(schema: string): Promise<PostgresEvtLog> {
-  const log = await PostgresEvtLog.create({ connectionString: DATABASE_URL, schema, logger: silentLogger });
+  const log = await openLog(schema);
   for (let from = 1; from <= REPLAY_EVENTS; from += 20_000) {
     await admin.query(
       `INSERT INTO "${schema}".events (type, id, seq_no, content_type, bytes)
@@ -139,10 +139,8 @@ async function populateReplay(schema: string): Promise<PostgresEvtLog> {
 }
 
 /** Raw: a server-side cursor fetching 1000 rows at a time, decoding and folding each event. */
-async function rawCursorReplay(schema: string): Promise<number> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
+function rawCursorReplay(schema: string): Promise<number> {
+  return withClient(async (client) => {
     const started = performance.now();
     await client.query("BEGIN");
     await client.query(
@@ -163,9 +161,7 @@ async function rawCursorReplay(schema: string): Promise<number> {
     if (count !== REPLAY_EVENTS || state !== REPLAY_EVENTS)
       throw new Error(`raw replay read ${count} events`);
     return REPLAY_EVENTS / seconds;
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 async function main(): Promise<void> {
@@ -186,18 +182,15 @@ async function main(): Promise<void> {
     others: { Emmett: { series: "emmett", run: emmettWrites } },
     latencies: { 100: ["p99"] },
   });
-  const replay = await withSchema("replay", async (schema) => {
-    const log = await populateReplay(schema);
-    try {
-      return await replayScenario(
-        `replay ${REPLAY_EVENTS.toLocaleString("en-US")} events (1 in ${REPLAY_INTERLEAVE + 1} rows)`,
-        ROUNDS,
-        { ours: () => replayCounter(log, "c-target", REPLAY_EVENTS), raw: () => rawCursorReplay(schema) },
-      );
-    } finally {
-      await log.close();
-    }
-  });
+  const scenario = `replay ${REPLAY_EVENTS.toLocaleString("en-US")} events (1 in ${REPLAY_INTERLEAVE + 1} rows)`;
+  const replay = await withSchema("replay", (schema) =>
+    withClosed(populateReplay(schema), (log) =>
+      replayScenario(scenario, ROUNDS, {
+        ours: () => replayCounter(log, "c-target", REPLAY_EVENTS),
+        raw: () => rawCursorReplay(schema),
+      }),
+    ),
+  );
   writeResults("postgres", [...rows, ...replay], machineFacts({ postgres: version }));
 }
 

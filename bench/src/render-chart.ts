@@ -1,6 +1,6 @@
 import { formatCompact, formatFigure } from "./format-figure.js";
 import type { ResultRow } from "./results.js";
-import { ENTITY_COUNTS, type SeriesStyle, THROUGHPUT_SERIES, throughputSeries } from "./throughput-series.js";
+import { entityCounts, type SeriesStyle, THROUGHPUT_SERIES, throughputSeries } from "./throughput-series.js";
 
 const WIDTH = 860;
 const HEIGHT = 440;
@@ -35,9 +35,7 @@ export function renderThroughputChart(
   const series = THROUGHPUT_SERIES.map((style) => ({ ...style, points: data.get(style.id) ?? [] }));
   const measured = series.filter((s) => s.points.length > 0);
   const values = measured.flatMap((s) => s.points.map((p) => p.value));
-  const counts = [...new Set([...ENTITY_COUNTS, ...measured.flatMap((s) => s.points.map((p) => p.entities))])]
-    .filter((n) => n > 0)
-    .sort((a, b) => a - b);
+  const counts = entityCounts(measured.map((s) => s.points));
   const x = logScale(counts[0]!, counts.at(-1)!, PLOT.left + 16, PLOT.right - 16);
   const [yMin, yMax] = yDomain(values);
   const y = logScale(yMin, yMax, PLOT.bottom, PLOT.top);

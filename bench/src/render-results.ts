@@ -2,12 +2,13 @@ import { formatFigure, formatRatio } from "./format-figure.js";
 import type { ResultRow } from "./results.js";
 import {
   describeOutcome,
+  freshRows,
   incompleteSuites,
   type RunReport,
   type SuiteOutcome,
   succeeded,
 } from "./run-report.js";
-import { ENTITY_COUNTS, THROUGHPUT_SERIES, throughputSeries } from "./throughput-series.js";
+import { entityCounts, THROUGHPUT_SERIES, throughputSeries } from "./throughput-series.js";
 
 /** The headline comparisons: ours over the alternative, on the throughput series. */
 export const HEADLINE_COMPARISONS: readonly { label: string; ours: string; other: string }[] = [
@@ -37,6 +38,15 @@ export function renderResultsPage(report: RunReport): string {
   const seconds = (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000;
   const unknown = "unknown (server not reachable when the run started)";
   const failures = incompleteSuites(report).length;
+  const runStatus = report.suites.flatMap((s) =>
+    (s.processes.length === 0 ? [undefined] : s.processes).map((p) => [
+      s.suite,
+      p?.label ?? "(not run)",
+      p ? describeOutcome(p) : "",
+      p ? formatDuration(p.durationSeconds) : "",
+      resultsStatus(s),
+    ]),
+  );
   const out = [
     "# Benchmark results",
     "",
@@ -69,19 +79,7 @@ export function renderResultsPage(report: RunReport): string {
     "",
     "## Run status",
     "",
-    ...table(
-      ["Suite", "Process", "Outcome", "Duration", "Results"],
-      "lllrl",
-      report.suites.flatMap((s) =>
-        (s.processes.length === 0 ? [undefined] : s.processes).map((p) => [
-          s.suite,
-          p?.label ?? "(not run)",
-          p ? describeOutcome(p) : "",
-          p ? formatDuration(p.durationSeconds) : "",
-          resultsStatus(s),
-        ]),
-      ),
-    ),
+    ...table(["Suite", "Process", "Outcome", "Duration", "Results"], "lllrl", runStatus),
     "",
     ...(failures > 0
       ? [
@@ -91,7 +89,7 @@ export function renderResultsPage(report: RunReport): string {
       : []),
     "## Headline",
     "",
-    ...headline(freshRows(report)),
+    ...headline(freshRows(report.suites)),
     "",
     ...counterHeadline(report.suites.find((s) => s.suite === "counter")),
     `![Commands per second against number of entities, one line per system](results/throughput.svg)`,
@@ -115,19 +113,19 @@ export function renderHeadlineSummary(report: RunReport, options: { resultsPath:
       `Node ${m.node}, PostgreSQL ${m.postgres ?? "unknown"}, NATS ${m.nats ?? "unknown"}; ` +
       `all figures in [${options.resultsPath}](${options.resultsPath}). At ${HEADLINE_ENTITIES} entities:`,
     "",
-    ...ratioBullets(freshRows(report)),
+    ...ratioBullets(freshRows(report.suites)),
   ];
-  const counter = report.suites.find((s) => s.suite === "counter");
-  const rows = counter?.results.status === "fresh" ? counter.results.results.rows : [];
+  const rows = freshRows(report.suites.filter((s) => s.suite === "counter"));
+  const names = {
+    "write phase": "write phase ",
+    "write throughput": "",
+    "p99 latency": "p99 ",
+    recovery: "recovery ",
+  };
   for (const scenario of unique(rows.map((r) => r.scenario))) {
     const figure = (metric: string) => rows.find((r) => r.scenario === scenario && r.metric === metric);
-    const parts = [
-      ["write phase", "write phase "],
-      ["write throughput", ""],
-      ["p99 latency", "p99 "],
-      ["recovery", "recovery "],
-    ].flatMap(([metric, name]) => {
-      const row = figure(metric!);
+    const parts = Object.entries(names).flatMap(([metric, name]) => {
+      const row = figure(metric);
       return row ? [`${name}${formatFigure(row.value)} ${row.unit}`] : [];
     });
     const verified = figure("verified");
@@ -137,43 +135,25 @@ export function renderHeadlineSummary(report: RunReport, options: { resultsPath:
   return `${out.join("\n")}\n`;
 }
 
-function freshRows(report: RunReport): ResultRow[] {
-  return report.suites.flatMap((s) => (s.results.status === "fresh" ? s.results.results.rows : []));
-}
-
 function command(report: RunReport): string {
   return `npm run bench${report.quick ? " -- --quick" : ""}`;
 }
 
-function resultsStatus(suite: SuiteOutcome): string {
-  switch (suite.results.status) {
-    case "fresh":
-      return `${suite.results.results.rows.length} rows`;
-    case "stale":
-      return `stale (written ${formatTime(suite.results.writtenAt)}), not shown`;
-    case "missing":
-      return "missing";
-    case "invalid":
-      return "invalid, not shown";
-  }
+function resultsStatus({ results }: SuiteOutcome): string {
+  if (results.status === "fresh") return `${results.results.rows.length} rows`;
+  if (results.status === "stale") return `stale (written ${formatTime(results.writtenAt)}), not shown`;
+  return results.status === "missing" ? "missing" : "invalid, not shown";
 }
 
 /** The ratio bullets at {@link HEADLINE_ENTITIES} entities, then throughput and ratios at every count. */
 function headline(rows: readonly ResultRow[]): string[] {
   const valueAt = seriesValues(rows);
-  const series = throughputSeries(rows);
-  const counts = unique([...ENTITY_COUNTS, ...[...series.values()].flat().map((p) => p.entities)]).sort(
-    (a, b) => a - b,
-  );
+  const counts = entityCounts(throughputSeries(rows).values());
   const header = [
     "",
     ...counts.map((n) => `${n.toLocaleString("en-US")} ${n === 1 ? "entity" : "entities"}`),
   ];
   const align = `l${"r".repeat(counts.length)}`;
-  const ratio = (ours: string, other: string, n: number) => {
-    const [a, b] = [valueAt(ours, n), valueAt(other, n)];
-    return a !== undefined && b !== undefined ? formatRatio(a / b) : "";
-  };
   return [
     `At ${HEADLINE_ENTITIES} entities (ratio of median commands/s; above 1× means eventsourced is faster):`,
     "",
@@ -192,7 +172,10 @@ function headline(rows: readonly ResultRow[]): string[] {
     ...table(
       header,
       align,
-      HEADLINE_COMPARISONS.map((c) => [c.label, ...counts.map((n) => ratio(c.ours, c.other, n))]),
+      HEADLINE_COMPARISONS.map((c) => [
+        c.label,
+        ...counts.map((n) => optional(ratioAt(valueAt, c, n), formatRatio)),
+      ]),
     ),
   ];
 }
@@ -201,16 +184,21 @@ function headline(rows: readonly ResultRow[]): string[] {
 function ratioBullets(rows: readonly ResultRow[]): string[] {
   const valueAt = seriesValues(rows);
   return HEADLINE_COMPARISONS.map((c) => {
-    const ours = valueAt(c.ours, HEADLINE_ENTITIES);
-    const other = valueAt(c.other, HEADLINE_ENTITIES);
-    const ratio = ours !== undefined && other !== undefined ? `**${formatRatio(ours / other)}**` : undefined;
-    return `- ${c.label}: ${ratio ?? "not measured in this run"}`;
+    const ratio = optional(ratioAt(valueAt, c, HEADLINE_ENTITIES), (r) => `**${formatRatio(r)}**`);
+    return `- ${c.label}: ${ratio || "not measured in this run"}`;
   });
 }
 
-function seriesValues(rows: readonly ResultRow[]): (series: string, entities: number) => number | undefined {
+type ValueAt = (series: string, entities: number) => number | undefined;
+
+function seriesValues(rows: readonly ResultRow[]): ValueAt {
   const series = throughputSeries(rows);
   return (id, entities) => series.get(id)?.find((p) => p.entities === entities)?.value;
+}
+
+function ratioAt(valueAt: ValueAt, c: { ours: string; other: string }, entities: number): number | undefined {
+  const [ours, other] = [valueAt(c.ours, entities), valueAt(c.other, entities)];
+  return ours !== undefined && other !== undefined ? ours / other : undefined;
 }
 
 function counterHeadline(counter: SuiteOutcome | undefined): string[] {
@@ -219,10 +207,9 @@ function counterHeadline(counter: SuiteOutcome | undefined): string[] {
     "The counter example's workload, end to end (write phase, then stop, recover and verify every entity):",
     "",
   ];
-  if (counter.results.status !== "fresh" || counter.results.results.rows.length === 0) {
+  const rows = freshRows([counter]);
+  if (rows.length === 0)
     return [...out, "_No counter figures in this run (see the counter section below)._", ""];
-  }
-  const rows = counter.results.results.rows;
   const metrics = unique(rows.map((r) => `${r.metric}\u0000${r.unit}`)).map((key) => key.split("\u0000"));
   const value = (scenario: string, [metric, unit]: string[]) => {
     const row = rows.find((r) => r.scenario === scenario && r.metric === metric && r.unit === unit);
@@ -233,29 +220,24 @@ function counterHeadline(counter: SuiteOutcome | undefined): string[] {
   return [...out, ...table(["Scenario", ...header], `l${"r".repeat(metrics.length)}`, body), ""];
 }
 
-function suiteSection(suite: SuiteOutcome): string[] {
-  const notices = suite.processes
+function suiteSection({ processes, file: path, results }: SuiteOutcome): string[] {
+  const notices = processes
     .filter((p) => !succeeded(p))
     .flatMap((p) => [`> **${cell(p.label)} did not complete cleanly**: ${describeOutcome(p)}.`, ""]);
-  const file = `\`${suite.file}\``;
-  switch (suite.results.status) {
-    case "missing":
-      return [...notices, `> **Not measured in this run**: ${file} does not exist.`];
-    case "stale":
-      return [
-        ...notices,
-        `> **Not measured in this run**: ${file} was written at ${formatTime(suite.results.writtenAt)}, before this run started, so its figures are not shown.`,
-      ];
-    case "invalid":
-      return [
-        ...notices,
-        `> **Not shown**: ${file} is not a valid results file (${cell(suite.results.reason)}).`,
-      ];
-    case "fresh":
-      break;
+  const file = `\`${path}\``;
+  if (results.status === "missing")
+    return [...notices, `> **Not measured in this run**: ${file} does not exist.`];
+  if (results.status === "stale") {
+    const at = formatTime(results.writtenAt);
+    return [
+      ...notices,
+      `> **Not measured in this run**: ${file} was written at ${at}, before this run started, so its figures are not shown.`,
+    ];
   }
-  const { machine, rows } = suite.results.results;
-  const commands = suite.processes.map((p) => `\`${p.command}\``).join(", ");
+  if (results.status === "invalid")
+    return [...notices, `> **Not shown**: ${file} is not a valid results file (${cell(results.reason)}).`];
+  const { machine, rows } = results.results;
+  const commands = processes.map((p) => `\`${p.command}\``).join(", ");
   const written = `From ${file}, written ${formatTime(machine.measuredAt)}${commands ? ` by ${commands}` : ""}.`;
   if (rows.length === 0) return [...notices, written, "", "_The suite wrote no rows._"];
   // Suites that measure several systems on one scenario tell them apart by series only.

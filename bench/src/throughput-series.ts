@@ -51,3 +51,9 @@ export function throughputSeries(rows: readonly ResultRow[]): Map<string, Throug
   for (const points of bySeries.values()) points.sort((a, b) => a.entities - b.entities);
   return bySeries;
 }
+
+/** {@link ENTITY_COUNTS} and every other count that `series` have points at, in ascending order. */
+export function entityCounts(series: Iterable<readonly ThroughputPoint[]>): number[] {
+  const measured = [...series].flat().map((p) => p.entities);
+  return [...new Set([...ENTITY_COUNTS, ...measured])].sort((a, b) => a - b);
+}

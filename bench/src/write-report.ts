@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { renderThroughputChart } from "./render-chart.js";
 import { renderHeadlineSummary, renderResultsPage } from "./render-results.js";
-import type { RunReport } from "./run-report.js";
+import { freshRows, type RunReport } from "./run-report.js";
 
 /**
  * Writes a run's report into the benchmark directory `benchDir`: `results/run.json`, the chart
@@ -16,14 +16,16 @@ export function writeReport(report: RunReport, benchDir: string): string[] {
     writeFileSync(file, content);
     written.push(file);
   };
-  const rows = report.suites.flatMap((s) => (s.results.status === "fresh" ? s.results.results.rows : []));
   const m = report.machine;
   const subtitle =
     `Measured ${report.startedAt.slice(0, 16).replace("T", " ")} UTC${report.quick ? " (quick run)" : ""}: ` +
     `${m.cores} cores, Node ${m.node}, PostgreSQL ${m.postgres ?? "?"}, ${m.nats ?? "NATS ?"}`;
   const page = path.join(benchDir, "RESULTS.md");
   write(path.join(benchDir, "results", "run.json"), `${JSON.stringify(report, null, 2)}\n`);
-  write(path.join(benchDir, "results", "throughput.svg"), renderThroughputChart(rows, { subtitle }));
+  write(
+    path.join(benchDir, "results", "throughput.svg"),
+    renderThroughputChart(freshRows(report.suites), { subtitle }),
+  );
   write(page, renderResultsPage(report));
   // Only a full run's figures are worth quoting; a quick run must not overwrite them.
   for (const readme of report.quick
