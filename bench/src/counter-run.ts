@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import pg from "pg";
-import { type CounterSummary, counterRows, parseCounterSummary } from "./counter-summary.js";
+import { counterRows, parseCounterSummary } from "./counter-summary.js";
 import type { ResultRow } from "./results.js";
 import { runProcess } from "./run-process.js";
 import type { ProcessOutcome } from "./run-report.js";
@@ -23,34 +23,31 @@ export interface CounterPlan {
   readonly natsUrl: string;
 }
 
-/** How a counter run ended and the rows its summary yielded (none when it wrote no summary). */
-export interface CounterWorkloadResult {
-  readonly outcome: ProcessOutcome;
-  readonly rows: readonly ResultRow[];
-}
-
 const MAIN = "examples/counter/dist/main.js";
 
 /**
  * Runs the counter example (`examples/counter/dist/main.js`) as a child process on a fresh schema or stream,
  * so that it starts from zero whatever earlier runs left, reads the summary it writes, and removes the
- * schema or streams afterwards, whether the run succeeded or not.
+ * schema or streams afterwards, whether the run succeeded or not. Returns how it ended and the rows of its
+ * summary (none when it wrote none).
  */
 export async function runCounterWorkload(
   plan: CounterPlan,
   log: CounterLog,
   repoRoot: string,
-): Promise<CounterWorkloadResult> {
+): Promise<{ outcome: ProcessOutcome; rows: readonly ResultRow[] }> {
   const { entityCount, evtCount } = plan;
   const token = `bench_counter_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
   const label = `counter on ${log} (${entityCount.toLocaleString("en-US")} x ${evtCount.toLocaleString("en-US")})`;
-  const workload = `APP__COUNTER__ENTITY_COUNT=${entityCount} APP__COUNTER__EVT_COUNT=${evtCount} APP__EVT_LOG__KIND=${log}`;
-  const summaryDir = mkdtempSync(path.join(os.tmpdir(), "eventsourced-bench-"));
-  const summaryFile = path.join(summaryDir, "summary.json");
-  const env: Record<string, string> = {
+  const workload = {
     APP__COUNTER__ENTITY_COUNT: String(entityCount),
     APP__COUNTER__EVT_COUNT: String(evtCount),
     APP__EVT_LOG__KIND: log,
+  };
+  const summaryDir = mkdtempSync(path.join(os.tmpdir(), "eventsourced-bench-"));
+  const summaryFile = path.join(summaryDir, "summary.json");
+  const env = {
+    ...workload,
     APP__OUTPUT__PROGRESS: "off",
     APP__OUTPUT__SUMMARY_FILE: summaryFile,
     ...(log === "postgres"
@@ -64,30 +61,29 @@ export async function runCounterWorkload(
         }),
   };
   try {
+    const timeoutMs = plan.budgetSeconds * 1000;
     const ran = await runProcess({
       label,
       command: process.execPath,
       args: [MAIN],
       cwd: repoRoot,
       env,
-      timeoutMs: plan.budgetSeconds * 1000,
+      timeoutMs,
     });
-    const outcome = { ...ran, command: `${workload} node ${MAIN}` };
-    const failed = (error: string, rows: readonly ResultRow[] = []) => ({
-      outcome: { ...outcome, error: outcome.error ?? error },
-      rows,
-    });
-    if (!existsSync(summaryFile)) return failed("it wrote no summary file");
-    let summary: CounterSummary;
+    const vars = Object.entries(workload).map(([name, value]) => `${name}=${value}`);
+    const outcome = { ...ran, command: `${vars.join(" ")} node ${MAIN}` };
+    let rows: ResultRow[] = [];
+    let error: string | undefined;
     try {
-      summary = parseCounterSummary(readFileSync(summaryFile, "utf8"));
-    } catch (error) {
-      return failed(`unreadable summary: ${(error as Error).message}`);
+      const summary = parseCounterSummary(readFileSync(summaryFile, "utf8"));
+      rows = counterRows(summary);
+      const reported = summary.error ?? (summary.interrupted ? "the run was interrupted" : undefined);
+      if (reported !== undefined) error = `the counter reported: ${reported}`;
+    } catch (err) {
+      const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
+      error = missing ? "it wrote no summary file" : `unreadable summary: ${(err as Error).message}`;
     }
-    const rows = counterRows(summary);
-    const reported = summary.error ?? (summary.interrupted ? "the run was interrupted" : undefined);
-    if (reported !== undefined) return failed(`the counter reported: ${reported}`, rows);
-    return { outcome, rows };
+    return { outcome: error === undefined ? outcome : { ...outcome, error: outcome.error ?? error }, rows };
   } finally {
     rmSync(summaryDir, { recursive: true, force: true });
     await cleanUp(log, token, plan).catch((error: unknown) => {

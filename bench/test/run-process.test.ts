@@ -2,14 +2,9 @@ import { describe, expect, it } from "vitest";
 import { runProcess } from "../src/run-process.js";
 import { succeeded } from "../src/run-report.js";
 
-const node = (script: string, timeoutMs = 20_000) =>
-  runProcess({
-    label: "test",
-    command: process.execPath,
-    args: ["-e", script],
-    cwd: process.cwd(),
-    timeoutMs,
-  });
+const run = (command: string, args: string[], timeoutMs = 20_000) =>
+  runProcess({ label: "test", command, args, cwd: process.cwd(), timeoutMs });
+const node = (script: string, timeoutMs?: number) => run(process.execPath, ["-e", script], timeoutMs);
 
 describe("runProcess", () => {
   it("reports a clean exit", async () => {
@@ -32,13 +27,7 @@ describe("runProcess", () => {
   });
 
   it("reports a command that cannot start", async () => {
-    const outcome = await runProcess({
-      label: "x",
-      command: "/nonexistent/binary",
-      args: [],
-      cwd: process.cwd(),
-      timeoutMs: 5_000,
-    });
+    const outcome = await run("/nonexistent/binary", [], 5_000);
     expect(outcome.error).toMatch(/cannot start/);
     expect(succeeded(outcome)).toBe(false);
   });
