@@ -10,16 +10,13 @@ import {
 } from "./run-report.js";
 import { entityCounts, THROUGHPUT_SERIES, throughputSeries } from "./throughput-series.js";
 
-/** The headline comparisons: ours over the alternative, on the throughput series. */
-export const HEADLINE_COMPARISONS: readonly { label: string; ours: string; other: string }[] = [
-  {
-    label: "eventsourced on PostgreSQL / raw PostgreSQL group commit",
-    ours: "eventsourced-postgres",
-    other: "raw-postgres",
-  },
-  { label: "eventsourced on PostgreSQL / Emmett", ours: "eventsourced-postgres", other: "emmett" },
-  { label: "eventsourced on NATS / raw NATS JetStream", ours: "eventsourced-nats", other: "raw-nats" },
+/** The headline comparisons, `[label, ours, other]`: ours over the alternative, on the throughput series. */
+const HEADLINE_COMPARISONS: readonly Comparison[] = [
+  ["eventsourced on PostgreSQL / raw PostgreSQL group commit", "eventsourced-postgres", "raw-postgres"],
+  ["eventsourced on PostgreSQL / Emmett", "eventsourced-postgres", "emmett"],
+  ["eventsourced on NATS / raw NATS JetStream", "eventsourced-nats", "raw-nats"],
 ];
+type Comparison = readonly [label: string, ours: string, other: string];
 
 /** The entity count the headline sentence quotes. */
 const HEADLINE_ENTITIES = 100;
@@ -116,16 +113,12 @@ export function renderHeadlineSummary(report: RunReport, options: { resultsPath:
     ...ratioBullets(freshRows(report.suites)),
   ];
   const rows = freshRows(report.suites.filter((s) => s.suite === "counter"));
-  const names = {
-    "write phase": "write phase ",
-    "write throughput": "",
-    "p99 latency": "p99 ",
-    recovery: "recovery ",
-  };
   for (const scenario of unique(rows.map((r) => r.scenario))) {
     const figure = (metric: string) => rows.find((r) => r.scenario === scenario && r.metric === metric);
-    const parts = Object.entries(names).flatMap(([metric, name]) => {
+    // Named as the line reads: "write phase 21.5 s, 46,512 commands/s, p99 4.80 ms, recovery 1.20 s".
+    const parts = ["write phase", "write throughput", "p99 latency", "recovery"].flatMap((metric) => {
       const row = figure(metric);
+      const name = metric === "write throughput" ? "" : `${metric.replace(" latency", "")} `;
       return row ? [`${name}${formatFigure(row.value)} ${row.unit}`] : [];
     });
     const verified = figure("verified");
@@ -147,13 +140,12 @@ function resultsStatus({ results }: SuiteOutcome): string {
 
 /** The ratio bullets at {@link HEADLINE_ENTITIES} entities, then throughput and ratios at every count. */
 function headline(rows: readonly ResultRow[]): string[] {
-  const valueAt = seriesValues(rows);
-  const counts = entityCounts(throughputSeries(rows).values());
-  const header = [
-    "",
-    ...counts.map((n) => `${n.toLocaleString("en-US")} ${n === 1 ? "entity" : "entities"}`),
-  ];
-  const align = `l${"r".repeat(counts.length)}`;
+  const { series, valueAt, ratioAt } = figures(rows);
+  const counts = entityCounts(series.values());
+  const byCount = (label: string, figure: (n: number) => string) => [label, ...counts.map(figure)];
+  const entities = (n: number) => `${n.toLocaleString("en-US")} ${n === 1 ? "entity" : "entities"}`;
+  const countTable = (body: string[][]) =>
+    table(byCount("", entities), `l${"r".repeat(counts.length)}`, body);
   return [
     `At ${HEADLINE_ENTITIES} entities (ratio of median commands/s; above 1× means eventsourced is faster):`,
     "",
@@ -161,44 +153,36 @@ function headline(rows: readonly ResultRow[]): string[] {
     "",
     "Throughput, commands/s (median):",
     "",
-    ...table(
-      header,
-      align,
-      THROUGHPUT_SERIES.map((s) => [s.label, ...counts.map((n) => optional(valueAt(s.id, n), formatFigure))]),
+    ...countTable(
+      THROUGHPUT_SERIES.map((s) => byCount(s.label, (n) => optional(valueAt(s.id, n), formatFigure))),
     ),
     "",
     "Ratios at each entity count:",
     "",
-    ...table(
-      header,
-      align,
-      HEADLINE_COMPARISONS.map((c) => [
-        c.label,
-        ...counts.map((n) => optional(ratioAt(valueAt, c, n), formatRatio)),
-      ]),
+    ...countTable(
+      HEADLINE_COMPARISONS.map((c) => byCount(c[0], (n) => optional(ratioAt(c, n), formatRatio))),
     ),
   ];
 }
 
 /** One bullet per headline comparison at {@link HEADLINE_ENTITIES} entities. */
 function ratioBullets(rows: readonly ResultRow[]): string[] {
-  const valueAt = seriesValues(rows);
+  const { ratioAt } = figures(rows);
   return HEADLINE_COMPARISONS.map((c) => {
-    const ratio = optional(ratioAt(valueAt, c, HEADLINE_ENTITIES), (r) => `**${formatRatio(r)}**`);
-    return `- ${c.label}: ${ratio || "not measured in this run"}`;
+    const ratio = optional(ratioAt(c, HEADLINE_ENTITIES), (r) => `**${formatRatio(r)}**`);
+    return `- ${c[0]}: ${ratio || "not measured in this run"}`;
   });
 }
 
-type ValueAt = (series: string, entities: number) => number | undefined;
-
-function seriesValues(rows: readonly ResultRow[]): ValueAt {
+/** The throughput series of `rows`, a series' median at an entity count, and a comparison's ratio there. */
+function figures(rows: readonly ResultRow[]) {
   const series = throughputSeries(rows);
-  return (id, entities) => series.get(id)?.find((p) => p.entities === entities)?.value;
-}
-
-function ratioAt(valueAt: ValueAt, c: { ours: string; other: string }, entities: number): number | undefined {
-  const [ours, other] = [valueAt(c.ours, entities), valueAt(c.other, entities)];
-  return ours !== undefined && other !== undefined ? ours / other : undefined;
+  const valueAt = (id: string, n: number) => series.get(id)?.find((p) => p.entities === n)?.value;
+  const ratioAt = ([, ours, other]: Comparison, n: number) => {
+    const [a, b] = [valueAt(ours, n), valueAt(other, n)];
+    return a !== undefined && b !== undefined ? a / b : undefined;
+  };
+  return { series, valueAt, ratioAt };
 }
 
 function counterHeadline(counter: SuiteOutcome | undefined): string[] {
