@@ -19,7 +19,7 @@ import { closedLoop } from "./closed-loop.js";
 import { quick } from "./measure.js";
 import { rawGroupCommitter } from "./raw-group-commit.js";
 import { machineFacts, writeResults } from "./results.js";
-import { DATABASE_URL, postgresUnreachable } from "./service-versions.js";
+import { checkedPool, DATABASE_URL } from "./service-versions.js";
 
 const ROUNDS = quick ? 1 : 3;
 const LOOP = { durationMs: quick ? 400 : 2_000, warmupMs: quick ? 150 : 400 };
@@ -30,8 +30,7 @@ const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`;
 const EVT_BYTES = Buffer.from(EVT_JSON);
 const CONTENT_TYPE = "application/json";
 
-const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
-admin.on("error", () => {});
+const admin = await checkedPool(2);
 let schemas = 0;
 
 /** Runs `body` with a fresh schema name and drops that schema afterwards. */
@@ -102,18 +101,15 @@ const EMMETT_DATABASE = `bench_emmett_${RUN_ID}`;
 async function emmettWrites(entities: number) {
   const url = new URL(DATABASE_URL);
   url.pathname = `/${EMMETT_DATABASE}`;
-  const store = getPostgreSQLEventStore(url.toString());
   const prefix = `${RUN_ID}_${schemas++}`;
-  try {
+  return withClosed(Promise.resolve(getPostgreSQLEventStore(url.toString())), async (store) => {
     await store.schema.migrate();
-    return await closedLoop({ ...LOOP, workers: entities }, (entity, seq) =>
+    return closedLoop({ ...LOOP, workers: entities }, (entity, seq) =>
       store.appendToStream(`${prefix}-${entity}`, [{ type: "Increased", data: { by: 1 } }], {
         expectedStreamVersion: BigInt(seq),
       }),
     );
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 /** One entity's `REPLAY_EVENTS` events, each followed by `REPLAY_INTERLEAVE` events of other entities. */
@@ -165,12 +161,7 @@ function rawCursorReplay(schema: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const version = await admin.query<{ server_version: string }>("SHOW server_version").then(
-    (result) => result.rows[0]!.server_version,
-    (err: Error) => {
-      throw postgresUnreachable(err);
-    },
-  );
+  const version: string = (await admin.query("SHOW server_version")).rows[0].server_version;
   console.log(
     `PostgreSQL ${version} at ${new URL(DATABASE_URL).host}; ${ROUNDS} round(s) of ${LOOP.durationMs} ms${quick ? " (quick)" : ""}`,
   );

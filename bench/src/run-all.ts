@@ -9,19 +9,13 @@ import { quick } from "./measure.js";
 import { machineFacts, RESULTS_DIR } from "./results.js";
 import { runBenchmarks } from "./run-benchmarks.js";
 import { incompleteSuites } from "./run-report.js";
-import {
-  DEFAULT_DATABASE_URL,
-  DEFAULT_NATS_URL,
-  natsVersion,
-  postgresServerVersion,
-} from "./service-versions.js";
+import { DATABASE_URL, NATS_URL, natsVersion, postgresServerVersion } from "./service-versions.js";
 import { COUNTER_WORKLOAD, SUITES } from "./suites.js";
 import { writeReport } from "./write-report.js";
 
 const benchDir = path.resolve(RESULTS_DIR, "..");
 const repoRoot = path.resolve(benchDir, "..");
-const postgresUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const natsUrl = process.env.NATS_URL ?? DEFAULT_NATS_URL;
+const [postgresUrl, natsUrl] = [DATABASE_URL, NATS_URL];
 
 async function main(): Promise<number> {
   console.log(`\n=== eventsourced benchmarks (${quick ? "quick" : "full"}), ${new Date().toISOString()} ===`);

@@ -47,8 +47,7 @@ export async function postgresServerVersion(url: string): Promise<string | undef
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   try {
     await client.connect();
-    const result = await client.query<{ server_version: string }>("SHOW server_version");
-    return result.rows[0]?.server_version;
+    return (await client.query<{ server_version: string }>("SHOW server_version")).rows[0]?.server_version;
   } catch {
     return undefined;
   } finally {

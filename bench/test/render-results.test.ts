@@ -5,14 +5,8 @@ import { MACHINE, NATS_ROWS, POSTGRES_ROWS, suiteResults } from "./fixtures.js";
 
 // The golden pages are reviewed like code: `npx vitest run bench -u` rewrites them after a deliberate change.
 
-const ok = (label: string, command: string): ProcessOutcome => ({
-  label,
-  command,
-  exitCode: 0,
-  signal: null,
-  timedOut: false,
-  durationSeconds: 42,
-});
+const OK = { exitCode: 0, signal: null, timedOut: false, durationSeconds: 42 } as const;
+const ok = (label: string, command: string): ProcessOutcome => ({ label, command, ...OK });
 
 const fresh = (suite: string, rows = POSTGRES_ROWS): SuiteOutcome => ({
   suite,
@@ -44,23 +38,15 @@ const report = (suites: readonly SuiteOutcome[], quick = false): RunReport => ({
   suites,
 });
 
-const FULL = report([fresh("postgres"), fresh("nats", NATS_ROWS), counter]);
+const [postgres, nats] = [fresh("postgres"), fresh("nats", NATS_ROWS)];
+const FULL = report([postgres, nats, counter]);
 
 /** A quick run where postgres left an older file, nats was stopped at its budget and the counter wrote nothing. */
+const killed = { ...nats.processes[0]!, exitCode: null, signal: "SIGTERM", timedOut: true };
 const BROKEN = report(
   [
-    { ...fresh("postgres"), results: { status: "stale", writtenAt: "2026-11-22T09:00:00.000Z" } },
-    {
-      ...fresh("nats", NATS_ROWS),
-      processes: [
-        {
-          ...ok("nats suite", "node bench/dist/nats.bench.js"),
-          exitCode: null,
-          signal: "SIGTERM",
-          timedOut: true,
-        },
-      ],
-    },
+    { ...postgres, results: { status: "stale", writtenAt: "2026-11-22T09:00:00.000Z" } },
+    { ...nats, processes: [killed] },
     { ...counter, results: { status: "missing" } },
   ],
   true,
