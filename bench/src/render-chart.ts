@@ -1,4 +1,4 @@
-import { formatCompact, formatFigure } from "./format-figure.js";
+import { formatFigure } from "./format-figure.js";
 import type { ResultRow } from "./results.js";
 import { entityCounts, THROUGHPUT_SERIES, throughputSeries } from "./throughput-series.js";
 
@@ -6,6 +6,8 @@ const WIDTH = 860;
 const HEIGHT = 440;
 const PLOT = { left: 84, right: 540, top: 56, bottom: 370 } as const;
 const LEGEND_X = 564;
+/** Axis labels such as `10k`, `2.5M` (a lower-case k, as SI writes it). */
+const COMPACT = new Intl.NumberFormat("en-US", { notation: "compact" });
 
 /** Options for {@link renderThroughputChart}. */
 export interface ThroughputChartOptions {
@@ -65,7 +67,9 @@ export function renderThroughputChart(
     "</g>",
     `<rect x="${PLOT.left}" y="${PLOT.top}" width="${PLOT.right - PLOT.left}" height="${PLOT.bottom - PLOT.top}" fill="none" stroke="#999999"/>`,
     '<g class="y-axis" fill="#444444" text-anchor="end">',
-    ...yTicks.map((t) => text(`x="${PLOT.left - 6}" y="${num(y(t) + 4)}"`, formatCompact(t))),
+    ...yTicks.map((t) =>
+      text(`x="${PLOT.left - 6}" y="${num(y(t) + 4)}"`, COMPACT.format(t).replace("K", "k")),
+    ),
     "</g>",
     '<g class="x-axis" fill="#444444" text-anchor="middle">',
     ...counts.map((n) => text(`x="${num(x(n))}" y="${PLOT.bottom + 18}"`, n.toLocaleString("en-US"))),

@@ -1,20 +1,17 @@
 import type { ResultRow } from "./results.js";
 
-/** How a chart series is drawn and named. */
-export interface SeriesStyle {
+/**
+ * The series the throughput chart always shows, in legend order. Colours are from the Okabe–Ito palette,
+ * which stays distinguishable for colour-blind readers.
+ */
+export const THROUGHPUT_SERIES: readonly {
   /** The `series` value on result rows. */
   readonly id: string;
   readonly label: string;
   readonly color: string;
   /** Raw-driver baselines are dashed so that each of ours reads against its baseline in the same hue. */
   readonly dashed: boolean;
-}
-
-/**
- * The series the throughput chart always shows, in legend order. Colours are from the Okabe–Ito palette,
- * which stays distinguishable for colour-blind readers.
- */
-export const THROUGHPUT_SERIES: readonly SeriesStyle[] = [
+}[] = [
   { id: "eventsourced-postgres", label: "eventsourced on PostgreSQL", color: "#0072B2", dashed: false },
   { id: "raw-postgres", label: "raw PostgreSQL group commit", color: "#0072B2", dashed: true },
   { id: "emmett", label: "Emmett on PostgreSQL", color: "#E69F00", dashed: false },
@@ -26,10 +23,7 @@ export const THROUGHPUT_SERIES: readonly SeriesStyle[] = [
 export const ENTITY_COUNTS: readonly number[] = [1, 32, 100, 1000];
 
 /** One measured point of a throughput series. */
-export interface ThroughputPoint {
-  readonly entities: number;
-  readonly value: number;
-}
+export type ThroughputPoint = { readonly entities: number; readonly value: number };
 
 /**
  * Picks the throughput rows (`metric: "throughput"` with a `series` and `entities`) and groups them by series,

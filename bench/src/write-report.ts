@@ -11,37 +11,34 @@ import { freshRows, type RunReport } from "./run-report.js";
  * written.
  */
 export function writeReport(report: RunReport, benchDir: string): string[] {
-  const written: string[] = [];
-  const write = (file: string, content: string) => {
-    writeFileSync(file, content);
-    written.push(file);
-  };
   const m = report.machine;
   const subtitle =
     `Measured ${report.startedAt.slice(0, 16).replace("T", " ")} UTC${report.quick ? " (quick run)" : ""}: ` +
     `${m.cores} cores, Node ${m.node}, PostgreSQL ${m.postgres ?? "?"}, ${m.nats ?? "NATS ?"}`;
   const page = path.join(benchDir, "RESULTS.md");
-  write(path.join(benchDir, "results", "run.json"), `${JSON.stringify(report, null, 2)}\n`);
-  write(
-    path.join(benchDir, "results", "throughput.svg"),
-    renderThroughputChart(freshRows(report.suites), { subtitle }),
-  );
-  write(page, renderResultsPage(report));
+  const files: [file: string, content: string][] = [
+    [path.join(benchDir, "results", "run.json"), `${JSON.stringify(report, null, 2)}\n`],
+    [
+      path.join(benchDir, "results", "throughput.svg"),
+      renderThroughputChart(freshRows(report.suites), { subtitle }),
+    ],
+    [page, renderResultsPage(report)],
+  ];
   // Only a full run's figures are worth quoting; a quick run must not overwrite them.
-  for (const readme of report.quick
-    ? []
-    : [benchDir, path.dirname(benchDir)].map((dir) => path.join(dir, "README.md"))) {
+  for (const dir of report.quick ? [] : [benchDir, path.dirname(benchDir)]) {
+    const readme = path.join(dir, "README.md");
     if (!existsSync(readme)) continue;
     const text = readFileSync(readme, "utf8");
-    const resultsPath = path.relative(path.dirname(readme), page).split(path.sep).join("/");
+    const resultsPath = path.relative(dir, page).split(path.sep).join("/");
     const updated = replaceMarkedBlock(
       text,
       "bench-headline",
       renderHeadlineSummary(report, { resultsPath }),
     );
-    if (updated !== text) write(readme, updated);
+    if (updated !== text) files.push([readme, updated]);
   }
-  return written;
+  for (const [file, content] of files) writeFileSync(file, content);
+  return files.map(([file]) => file);
 }
 
 /**
