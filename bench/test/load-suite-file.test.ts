@@ -24,27 +24,21 @@ const ENDED = new Date("2026-11-23T17:55:00.000Z");
 
 describe("loadSuiteFile", () => {
   it("accepts a file measured while the suite's process ran", () => {
-    const file = write("fresh.json", suiteResults("postgres", POSTGRES_ROWS));
-    expect(loadSuiteFile(file, STARTED, ENDED)).toEqual({
-      status: "fresh",
-      results: suiteResults("postgres", POSTGRES_ROWS),
-    });
+    const results = suiteResults("postgres", POSTGRES_ROWS);
+    expect(loadSuiteFile(write("fresh.json", results), STARTED, ENDED)).toEqual({ status: "fresh", results });
   });
 
   it("calls a file measured before the process started stale", () => {
-    const file = write("stale.json", measuredAt("2026-11-22T08:00:00.000Z"));
-    expect(loadSuiteFile(file, STARTED, ENDED)).toEqual({
+    const writtenAt = "2026-11-22T08:00:00.000Z";
+    expect(loadSuiteFile(write("stale.json", measuredAt(writtenAt)), STARTED, ENDED)).toEqual({
       status: "stale",
-      writtenAt: "2026-11-22T08:00:00.000Z",
+      writtenAt,
     });
   });
 
   it("rejects a file measured after the process ended: another process wrote it", () => {
-    const loaded = loadSuiteFile(
-      write("overwritten.json", measuredAt("2026-11-23T18:00:00.000Z")),
-      STARTED,
-      ENDED,
-    );
+    const file = write("overwritten.json", measuredAt("2026-11-23T18:00:00.000Z"));
+    const loaded = loadSuiteFile(file, STARTED, ENDED);
     expect(loaded.status === "invalid" && loaded.reason).toMatch(/after the suite's process ended/);
   });
 
@@ -58,8 +52,7 @@ describe("loadSuiteFile", () => {
     expect(invalid("array.json", [{ scenario: "x" }]).status).toBe("invalid");
     expect(invalid("no-time.json", measuredAt("yesterday")).status).toBe("invalid");
     const badRow = {
-      suite: "x",
-      machine: MACHINE,
+      ...suiteResults("x", []),
       rows: [{ scenario: "x", metric: "y", value: "1", unit: "s" }],
     };
     expect(invalid("bad-row.json", badRow)).toEqual({
