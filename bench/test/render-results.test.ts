@@ -17,26 +17,20 @@ const fresh = (suite: string, rows = POSTGRES_ROWS): SuiteOutcome => ({
 
 const scenario = "counter on postgres, 100 x 10,000";
 const counter: SuiteOutcome = {
-  suite: "counter",
-  file: "bench/results/counter.json",
+  ...fresh("counter", [
+    { scenario, metric: "write phase", value: 21.5, unit: "s" },
+    { scenario, metric: "write throughput", value: 46_512, unit: "commands/s" },
+    { scenario, metric: "verified", value: 1, unit: "boolean" },
+  ]),
   processes: [ok("counter on postgres (100 x 10,000)", "node examples/counter/dist/main.js")],
-  results: {
-    status: "fresh",
-    results: suiteResults("counter", [
-      { scenario, metric: "write phase", value: 21.5, unit: "s" },
-      { scenario, metric: "write throughput", value: 46_512, unit: "commands/s" },
-      { scenario, metric: "verified", value: 1, unit: "boolean" },
-    ]),
-  },
 };
 
-const report = (suites: readonly SuiteOutcome[], quick = false): RunReport => ({
+const RUN = {
   startedAt: "2026-11-23T17:45:00.000Z",
   finishedAt: "2026-11-23T17:54:30.000Z",
-  quick,
   machine: MACHINE,
-  suites,
-});
+};
+const report = (suites: readonly SuiteOutcome[], quick = false): RunReport => ({ ...RUN, quick, suites });
 
 const [postgres, nats] = [fresh("postgres"), fresh("nats", NATS_ROWS)];
 const FULL = report([postgres, nats, counter]);
