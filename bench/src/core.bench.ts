@@ -8,7 +8,7 @@
  * difference per command in µs. Besides wall-clock figures it records CPU time per command, which other
  * processes on a busy machine disturb far less than wall-clock time.
  */
-import { Entity, type EntityRef, jsonBinarizer, type ProtocolOf, silentLogger } from "@eventsourced/core";
+import { Entity, jsonBinarizer, silentLogger } from "@eventsourced/core";
 import { InMemoryEvtLog } from "@eventsourced/core/testing";
 import { benchCounter, decideInc, foldInc, type IncCmd, type IncEvt } from "./bench-counter.js";
 import { closedLoop, type Measured } from "./closed-loop.js";
@@ -24,11 +24,8 @@ const SERIES = "eventsourced-core";
 /** Commands through `Entity.spawn` refs. */
 async function runOurs(entities: number, durationMs: number): Promise<Measured> {
   const evtLog = new InMemoryEvtLog();
-  const refs: EntityRef<ProtocolOf<typeof benchCounter>>[] = await Promise.all(
-    Array.from({ length: entities }, (_, i) =>
-      Entity.spawn(`e${i}`, benchCounter, { evtLog, logger: silentLogger }),
-    ),
-  );
+  const spawn = (i: number) => Entity.spawn(`e${i}`, benchCounter, { evtLog, logger: silentLogger });
+  const refs = await Promise.all(Array.from({ length: entities }, (_, i) => spawn(i)));
   const measured = await closedLoop({ workers: entities, durationMs }, async (entity) => {
     const result = await refs[entity]!.handleCmd(CMD);
     if (result.kind !== "accepted") throw new Error("unexpected rejection");
@@ -69,8 +66,7 @@ async function main(): Promise<void> {
       ours: () => runOurs(entities, WINDOW_MS),
       baseline: () => runBaseline(entities, WINDOW_MS),
     });
-    const ours = results.get("ours")!;
-    const baseline = results.get("baseline")!;
+    const [ours, baseline] = [results.get("ours")!, results.get("baseline")!];
     const micros = (m: Measured) => 1e6 / m.perSecond;
     const fields = (metric: string, unit: string) => ({ scenario, metric, unit, series: SERIES, entities });
     const overheads = ours.map((m, i) => micros(m) - micros(baseline[i]!));

@@ -255,8 +255,7 @@ function table(header: readonly string[], align: string, rows: readonly (readonl
 }
 
 function formatValue(row: ResultRow): string {
-  if (row.unit === "boolean") return row.value ? "yes" : "**no**";
-  return formatFigure(row.value);
+  return row.unit !== "boolean" ? formatFigure(row.value) : row.value ? "yes" : "**no**";
 }
 
 function optional<T>(value: T | undefined, format: (v: T) => string): string {

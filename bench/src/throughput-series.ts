@@ -31,12 +31,11 @@ export type ThroughputPoint = { readonly entities: number; readonly value: numbe
  * when a suite reports the same series and entity count twice, the first row wins.
  */
 export function throughputSeries(rows: readonly ResultRow[]): Map<string, ThroughputPoint[]> {
+  const drawable = (n: unknown): n is number => typeof n === "number" && Number.isFinite(n) && n > 0;
   const bySeries = new Map<string, ThroughputPoint[]>();
   for (const row of rows) {
-    if (row.metric !== "throughput" || typeof row.series !== "string" || typeof row.entities !== "number")
-      continue;
-    if (!Number.isFinite(row.value) || row.value <= 0) continue;
-    if (!Number.isFinite(row.entities) || row.entities <= 0) continue;
+    if (row.metric !== "throughput" || typeof row.series !== "string") continue;
+    if (!drawable(row.value) || !drawable(row.entities)) continue;
     const points = bySeries.get(row.series) ?? [];
     if (points.some((p) => p.entities === row.entities)) continue;
     points.push({ entities: row.entities, value: row.value });
