@@ -32,7 +32,7 @@ const HEADLINE_ENTITIES = 100;
  */
 export function renderResultsPage(report: RunReport): string {
   const m = report.machine;
-  const seconds = (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000;
+  const duration = formatDuration((Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000);
   const unknown = "unknown (server not reachable when the run started)";
   const failures = incompleteSuites(report).length;
   const runStatus = report.suites.flatMap((s) =>
@@ -51,20 +51,13 @@ export function renderResultsPage(report: RunReport): string {
     "suites that failed or left no fresh results are marked as such below instead of showing older numbers.",
     `Values are medians over interleaved rounds; see [how to read them](README.md#reading-the-results).`,
     "",
-    ...(report.quick
-      ? [
-          "> **Quick run**: fewer rounds and a reduced counter workload. The figures are indicative only; run",
-          "> `npm run bench` on a quiet machine for the ones to quote.",
-          "",
-        ]
-      : []),
+    report.quick &&
+      "> **Quick run**: fewer rounds and a reduced counter workload. The figures are indicative only; run\n" +
+        "> `npm run bench` on a quiet machine for the ones to quote.\n",
     "## When and where",
     "",
     ...table(["", ""], "ll", [
-      [
-        "Measured",
-        `${formatTime(report.startedAt)} to ${formatTime(report.finishedAt)} (${formatDuration(seconds)})`,
-      ],
+      ["Measured", `${formatTime(report.startedAt)} to ${formatTime(report.finishedAt)} (${duration})`],
       ["Mode", report.quick ? "quick (`--quick`)" : "full"],
       ["CPU", `${m.cores} cores, ${m.cpuModel}`],
       ["Memory", `${m.memoryGiB} GiB`],
@@ -78,12 +71,8 @@ export function renderResultsPage(report: RunReport): string {
     "",
     ...table(["Suite", "Process", "Outcome", "Duration", "Results"], "lllrl", runStatus),
     "",
-    ...(failures > 0
-      ? [
-          `**${failures} of ${report.suites.length} suites did not complete cleanly** (see the notices below).`,
-          "",
-        ]
-      : []),
+    failures > 0 &&
+      `**${failures} of ${report.suites.length} suites did not complete cleanly** (see the notices below).\n`,
     "## Headline",
     "",
     ...headline(freshRows(report.suites)),
@@ -93,7 +82,9 @@ export function renderResultsPage(report: RunReport): string {
     "",
     ...report.suites.flatMap((suite) => [`## ${suite.suite}`, "", ...suiteSection(suite), ""]),
   ];
-  return `${out.join("\n").trimEnd()}\n`;
+  // Absent parts (no quick-run notice, no failures) are `false`.
+  const lines = out.filter((line) => line !== false);
+  return `${lines.join("\n").trimEnd()}\n`;
 }
 
 /**
