@@ -176,12 +176,12 @@ function figures(rows: readonly ResultRow[]) {
   return { series, valueAt, ratioAt };
 }
 
+const COUNTER_INTRO =
+  "The counter example's workload, end to end (write phase, then stop, recover and verify every entity):";
+
 function counterHeadline(counter: SuiteOutcome | undefined): string[] {
   if (!counter) return [];
-  const out = [
-    "The counter example's workload, end to end (write phase, then stop, recover and verify every entity):",
-    "",
-  ];
+  const out = [COUNTER_INTRO, ""];
   const rows = freshRows([counter]);
   if (rows.length === 0)
     return [...out, "_No counter figures in this run (see the counter section below)._", ""];
@@ -200,17 +200,15 @@ function suiteSection({ processes, file: path, results }: SuiteOutcome): string[
     .filter((p) => !succeeded(p))
     .flatMap((p) => [`> **${cell(p.label)} did not complete cleanly**: ${describeOutcome(p)}.`, ""]);
   const file = `\`${path}\``;
-  if (results.status === "missing")
-    return [...notices, `> **Not measured in this run**: ${file} does not exist.`];
-  if (results.status === "stale") {
-    const at = formatTime(results.writtenAt);
-    return [
-      ...notices,
-      `> **Not measured in this run**: ${file} was written at ${at}, before this run started, so its figures are not shown.`,
-    ];
+  if (results.status !== "fresh") {
+    const notice =
+      results.status === "missing"
+        ? `> **Not measured in this run**: ${file} does not exist.`
+        : results.status === "stale"
+          ? `> **Not measured in this run**: ${file} was written at ${formatTime(results.writtenAt)}, before this run started, so its figures are not shown.`
+          : `> **Not shown**: ${file} is not a valid results file (${cell(results.reason)}).`;
+    return [...notices, notice];
   }
-  if (results.status === "invalid")
-    return [...notices, `> **Not shown**: ${file} is not a valid results file (${cell(results.reason)}).`];
   const { machine, rows } = results.results;
   const commands = processes.map((p) => `\`${p.command}\``).join(", ");
   const written = `From ${file}, written ${formatTime(machine.measuredAt)}${commands ? ` by ${commands}` : ""}.`;
