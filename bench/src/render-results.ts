@@ -213,6 +213,11 @@ function suiteSection({ processes, file: path, results }: SuiteOutcome): string[
   const commands = processes.map((p) => `\`${p.command}\``).join(", ");
   const written = `From ${file}, written ${formatTime(machine.measuredAt)}${commands ? ` by ${commands}` : ""}.`;
   if (rows.length === 0) return [...notices, written, "", "_The suite wrote no rows._"];
+  return [...notices, written, "", ...rowsTable(rows)];
+}
+
+/** A suite's rows as a Markdown table: the page's section, and what a suite prints when it is done. */
+export function rowsTable(rows: readonly ResultRow[]): string[] {
   // Suites that measure several systems on one scenario tell them apart by series only.
   const withSeries = rows.some((row) => row.series !== undefined);
   const seriesLabel = (id: string | undefined) =>
@@ -230,7 +235,7 @@ function suiteSection({ processes, file: path, results }: SuiteOutcome): string[
     optional(row.rounds, String),
   ]);
   const columns = ["Scenario", ...(withSeries ? ["System"] : []), ...header];
-  return [...notices, written, "", ...table(columns, `${withSeries ? "ll" : "l"}lrlrrrr`, body)];
+  return table(columns, `${withSeries ? "ll" : "l"}lrlrrrr`, body);
 }
 
 /** A Markdown table; `align` has one letter per column, `l` or `r`. Cells are escaped. */
