@@ -9,6 +9,7 @@ import { counterRows, parseCounterSummary } from "./counter-summary.js";
 import type { ResultRow } from "./results.js";
 import { runProcess } from "./run-process.js";
 import type { ProcessOutcome } from "./run-report.js";
+import { DATABASE_URL, NATS_URL } from "./service-versions.js";
 
 /** Which event log the counter runs on. */
 export type CounterLog = "postgres" | "nats";
@@ -19,17 +20,15 @@ export interface CounterPlan {
   readonly entityCount: number;
   readonly evtCount: number;
   readonly budgetSeconds: number;
-  readonly postgresUrl: string;
-  readonly natsUrl: string;
 }
 
 const MAIN = "examples/counter/dist/main.js";
 
 /**
- * Runs the counter example (`examples/counter/dist/main.js`) as a child process on a fresh schema or stream,
- * so that it starts from zero whatever earlier runs left, reads the summary it writes, and removes the
- * schema or streams afterwards, whether the run succeeded or not. Returns how it ended and the rows of its
- * summary (none when it wrote none).
+ * Runs the counter example (`examples/counter/dist/main.js`) as a child process on a fresh schema or stream
+ * (of DATABASE_URL or NATS_URL), so that it starts from zero whatever earlier runs left, reads the summary it
+ * writes, and removes the schema or streams afterwards, whether the run succeeded or not. Returns how it
+ * ended and the rows of its summary (none when it wrote none).
  */
 export async function runCounterWorkload(
   plan: CounterPlan,
@@ -51,9 +50,9 @@ export async function runCounterWorkload(
     APP__OUTPUT__PROGRESS: "off",
     APP__OUTPUT__SUMMARY_FILE: summaryFile,
     ...(log === "postgres"
-      ? { APP__EVT_LOG__POSTGRES__URL: plan.postgresUrl, APP__EVT_LOG__POSTGRES__SCHEMA: token }
+      ? { APP__EVT_LOG__POSTGRES__URL: DATABASE_URL, APP__EVT_LOG__POSTGRES__SCHEMA: token }
       : {
-          APP__EVT_LOG__NATS__URL: plan.natsUrl,
+          APP__EVT_LOG__NATS__URL: NATS_URL,
           APP__EVT_LOG__NATS__STREAM: token.toUpperCase(),
           // Subjects of two streams must not overlap, and an earlier run's snapshots must not shortcut recovery.
           APP__EVT_LOG__NATS__SUBJECT_PREFIX: token,
@@ -86,21 +85,21 @@ export async function runCounterWorkload(
     return { outcome: error === undefined ? outcome : { ...outcome, error: outcome.error ?? error }, rows };
   } finally {
     rmSync(summaryDir, { recursive: true, force: true });
-    await cleanUp(log, token, plan).catch((error: unknown) => {
+    await cleanUp(log, token).catch((error: unknown) => {
       console.error(`bench: could not clean up the counter's ${log} ${token}: ${(error as Error).message}`);
     });
   }
 }
 
 /** Drops what the counter run created: its schema, or every stream (log, snapshot KV) named after the token. */
-async function cleanUp(log: CounterLog, token: string, plan: CounterPlan): Promise<void> {
+async function cleanUp(log: CounterLog, token: string): Promise<void> {
   if (log === "postgres") {
-    const client = new pg.Client({ connectionString: plan.postgresUrl, connectionTimeoutMillis: 5_000 });
+    const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 5_000 });
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS "${token}" CASCADE`).finally(() => client.end());
     return;
   }
-  const nc = await connect({ servers: plan.natsUrl, timeout: 5_000 });
+  const nc = await connect({ servers: NATS_URL, timeout: 5_000 });
   try {
     const jsm = await jetstreamManager(nc);
     const names: string[] = [];
