@@ -4,12 +4,11 @@ import os from "node:os";
 import path from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import pg from "pg";
 import { counterRows, parseCounterSummary } from "./counter-summary.js";
 import type { ResultRow } from "./results.js";
 import { runProcess } from "./run-process.js";
 import type { ProcessOutcome } from "./run-report.js";
-import { DATABASE_URL, NATS_URL } from "./service-versions.js";
+import { DATABASE_URL, NATS_URL, withClient } from "./service-versions.js";
 
 /** Which event log the counter runs on. */
 export type CounterLog = "postgres" | "nats";
@@ -94,9 +93,7 @@ export async function runCounterWorkload(
 /** Drops what the counter run created: its schema, or every stream (log, snapshot KV) named after the token. */
 async function cleanUp(log: CounterLog, token: string): Promise<void> {
   if (log === "postgres") {
-    const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 5_000 });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${token}" CASCADE`).finally(() => client.end());
+    await withClient((client) => client.query(`DROP SCHEMA IF EXISTS "${token}" CASCADE`));
     return;
   }
   const nc = await connect({ servers: NATS_URL, timeout: 5_000 });

@@ -12,14 +12,14 @@
 import { getPostgreSQLEventStore } from "@event-driven-io/emmett-postgresql";
 import { silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
-import pg from "pg";
+import type pg from "pg";
 import { replayScenario, withClosed, writeScenarios } from "./adapter-suite.js";
 import { type CounterEvt, driveCounters, EVT_JSON, replayCounter } from "./bench-counter.js";
 import { closedLoop } from "./closed-loop.js";
 import { quick } from "./measure.js";
 import { rawGroupCommitter } from "./raw-group-commit.js";
 import { machineFacts, writeResults } from "./results.js";
-import { checkedPool, DATABASE_URL } from "./service-versions.js";
+import { checkedPool, DATABASE_URL, withClient } from "./service-versions.js";
 
 const ROUNDS = quick ? 1 : 3;
 const LOOP = { durationMs: quick ? 400 : 2_000, warmupMs: quick ? 150 : 400 };
@@ -55,17 +55,6 @@ function withRawTable<T>(label: string, body: (table: string, client: pg.Client)
       CREATE INDEX ON "${schema}".events (type, position);`);
     return withClient((client) => body(`"${schema}".events`, client));
   });
-}
-
-/** Runs `body` on a connection of its own. */
-async function withClient<T>(body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    return await body(client);
-  } finally {
-    await client.end();
-  }
 }
 
 const openLog = (schema: string) =>
