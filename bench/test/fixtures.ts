@@ -12,18 +12,12 @@ export const MACHINE: MachineFacts = {
   nats: "nats-server: v2.9.10",
 };
 
-const throughput = (series: string, entities: number, value: number, baseline?: number): ResultRow => ({
-  scenario: `${entities} entities, concurrent commands`,
-  metric: "throughput",
-  value,
-  unit: "commands/s",
-  series,
-  entities,
-  min: value * 0.9,
-  max: value * 1.1,
-  rounds: 5,
-  ...(baseline === undefined ? {} : { baseline, ratio: value / baseline }),
-});
+const throughput = (series: string, entities: number, value: number, baseline?: number): ResultRow => {
+  const row = { scenario: `${entities} entities, concurrent commands`, metric: "throughput", value };
+  const spread = { min: value * 0.9, max: value * 1.1, rounds: 5 };
+  const compared = baseline === undefined ? {} : { baseline, ratio: value / baseline };
+  return { ...row, unit: "commands/s", series, entities, ...spread, ...compared };
+};
 
 const compared = (value: number, unit: string, baseline: number) => ({ value, unit, baseline, ratio: 0.83 });
 
