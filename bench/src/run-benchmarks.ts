@@ -44,15 +44,10 @@ export async function runBenchmarks(plan: BenchmarkPlan): Promise<RunReport> {
     const args = [...(nodeFlags ?? []), path.relative(repoRoot, script), ...(plan.quick ? ["--quick"] : [])];
     const [label, command] = [`${name} suite`, `node ${args.join(" ")}`];
     console.log(`\n=== ${label}: ${command} ===`);
+    const env = plan.quick ? { BENCH_QUICK: "1" } : {};
+    const timeoutMs = budgetSeconds[plan.quick ? "quick" : "full"] * 1000;
     const ran = existsSync(script)
-      ? await runProcess({
-          label,
-          command: process.execPath,
-          args,
-          cwd: repoRoot,
-          env: plan.quick ? { BENCH_QUICK: "1" } : {},
-          timeoutMs: budgetSeconds[plan.quick ? "quick" : "full"] * 1000,
-        })
+      ? await runProcess({ label, command: process.execPath, args, cwd: repoRoot, env, timeoutMs })
       : notRun(label, command, `${args[0]} does not exist (is the suite written and built?)`);
     suites.push(outcome(name, [logged(ran)], since));
   }
