@@ -1,12 +1,8 @@
 /**
  * `npm run bench:core [-- --quick]`: the entity runtime's own cost, on the in-memory log with the JSON
- * binarizer, so that no database is measured.
- *
- * Scenarios: one entity driven by a closed loop, and 1,000 entities each driven by its own loop, all
- * concurrently. The baseline does the same work by hand through the same driver, without the runtime
- * (decide, encode, `log.persist`, fold), so `ratio` shows what the mailbox actor adds; `overhead` is that
- * difference per command in µs. Besides wall-clock figures it records CPU time per command, which other
- * processes on a busy machine disturb far less than wall-clock time.
+ * binarizer, so that no database is measured (scenarios: bench/README.md, "What each suite measures").
+ * `overhead` is what the runtime adds per command in µs; CPU time per command is recorded because other
+ * processes on a busy machine disturb it far less than wall-clock time.
  */
 import { Entity, jsonBinarizer, silentLogger } from "@eventsourced/core";
 import { InMemoryEvtLog } from "@eventsourced/core/testing";

@@ -1,13 +1,8 @@
 /**
  * `npm run bench:nats [-- --quick]`: our runtime (Entity.spawn + NatsEvtLog, JSON binarizer, small events)
  * against raw JetStream publishing and reading on the same server, in rotating rounds so machine drift hits
- * both alike. Every round of every system writes into a fresh stream.
- *
- * Scenarios: (1) 1 entity, sequential commands vs sequential raw publishes with the expected last subject
- * sequence; (2) 32/100/1000 entities, each sending its next command when the previous one is acknowledged,
- * vs as many raw publishers on distinct subjects doing the same; (3) replay of one entity's events (one
- * message each, interleaved with another entity's) vs a raw ordered consumer reading the same number of
- * plain messages.
+ * both alike. Every round of every system writes into a fresh stream. Its scenarios and baselines are those
+ * of bench/README.md, "What each suite measures"; each baseline's function below says what it does.
  */
 
 import { silentLogger } from "@eventsourced/core";

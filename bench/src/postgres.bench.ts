@@ -1,12 +1,9 @@
 /**
  * `npm run bench:postgres [-- --quick]`: our runtime (Entity.spawn + PostgresEvtLog, JSON binarizer, small
  * events) against raw `pg` baselines and Emmett on the same server, in rotating rounds so machine drift hits
- * all alike. Every round of every system writes into a fresh schema (Emmett: a database of its own).
- *
- * Scenarios: (1) 1 entity, sequential commands vs a prepared single-row INSERT loop; (2) 32/100/1000
- * entities, each sending its next command when the previous one is acknowledged, vs a single-committer
- * `INSERT ... SELECT FROM unnest` group-commit loop; (3) replay of one entity's events interleaved with
- * other entities' vs a raw cursor read; (4) Emmett on (1) and (2).
+ * all alike. Every round of every system writes into a fresh schema (Emmett: a database of its own). Its
+ * scenarios and baselines are those of bench/README.md, "What each suite measures"; each baseline's function
+ * below says what it does.
  */
 
 import { getPostgreSQLEventStore } from "@event-driven-io/emmett-postgresql";
