@@ -40,15 +40,15 @@ export async function runBenchmarks(plan: BenchmarkPlan): Promise<RunReport> {
   const suites: SuiteOutcome[] = [];
   for (const { name, budgetSeconds, nodeFlags } of plan.suites) {
     const since = new Date();
-    const script = path.join(plan.benchDir, "dist", `${name}.bench.js`);
-    const args = [...(nodeFlags ?? []), path.relative(repoRoot, script), ...(plan.quick ? ["--quick"] : [])];
+    const script = path.relative(repoRoot, path.join(plan.benchDir, "dist", `${name}.bench.js`));
+    const args = [...(nodeFlags ?? []), script, ...(plan.quick ? ["--quick"] : [])];
     const [label, command] = [`${name} suite`, `node ${args.join(" ")}`];
     console.log(`\n=== ${label}: ${command} ===`);
     const env = plan.quick ? { BENCH_QUICK: "1" } : {};
     const timeoutMs = budgetSeconds[plan.quick ? "quick" : "full"] * 1000;
-    const ran = existsSync(script)
+    const ran = existsSync(path.join(repoRoot, script))
       ? await runProcess({ label, command: process.execPath, args, cwd: repoRoot, env, timeoutMs })
-      : notRun(label, command, `${args[0]} does not exist (is the suite written and built?)`);
+      : notRun(label, command, `${script} does not exist (is the suite written and built?)`);
     suites.push(outcome(name, [logged(ran)], since));
   }
   if (plan.counter) {
