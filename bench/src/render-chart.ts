@@ -6,8 +6,9 @@ const WIDTH = 860;
 const HEIGHT = 440;
 const PLOT = { left: 84, right: 540, top: 56, bottom: 370 } as const;
 const LEGEND_X = 564;
-/** Axis labels such as `10k`, `2.5M` (a lower-case k, as SI writes it). */
 const COMPACT = new Intl.NumberFormat("en-US", { notation: "compact" });
+/** Axis labels such as `10k`, `2.5M` (a lower-case k, as SI writes it). */
+const compact = (n: number) => COMPACT.format(n).replace("K", "k");
 
 /** Options for {@link renderThroughputChart}. */
 export interface ThroughputChartOptions {
@@ -55,10 +56,7 @@ export function renderThroughputChart(
     `<title id="chart-title">${escapeXml(title)}</title>`,
     `<desc id="chart-desc">${escapeXml(description || "No throughput figures in this run.")}</desc>`,
     `<rect x="0" y="0" width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
-    text(
-      `x="${WIDTH / 2}" y="24" text-anchor="middle" font-size="16" font-weight="600" fill="#222222"`,
-      title,
-    ),
+    `<text x="${WIDTH / 2}" y="24" text-anchor="middle" font-size="16" font-weight="600" fill="#222222">${escapeXml(title)}</text>`,
     options.subtitle &&
       text(`x="${WIDTH / 2}" y="42" text-anchor="middle" font-size="11" fill="#555555"`, options.subtitle),
     '<g class="grid" stroke="#e3e3e3" stroke-width="1">',
@@ -67,9 +65,7 @@ export function renderThroughputChart(
     "</g>",
     `<rect x="${PLOT.left}" y="${PLOT.top}" width="${PLOT.right - PLOT.left}" height="${PLOT.bottom - PLOT.top}" fill="none" stroke="#999999"/>`,
     '<g class="y-axis" fill="#444444" text-anchor="end">',
-    ...yTicks.map((t) =>
-      text(`x="${PLOT.left - 6}" y="${num(y(t) + 4)}"`, COMPACT.format(t).replace("K", "k")),
-    ),
+    ...yTicks.map((t) => text(`x="${PLOT.left - 6}" y="${num(y(t) + 4)}"`, compact(t))),
     "</g>",
     '<g class="x-axis" fill="#444444" text-anchor="middle">',
     ...counts.map((n) => text(`x="${num(x(n))}" y="${PLOT.bottom + 18}"`, n.toLocaleString("en-US"))),
@@ -135,13 +131,7 @@ function num(v: number): string {
 
 /** Scenario and series names come from JSON files written by other processes: the chart never trusts them. */
 function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&${XML_ENTITIES[char]};`);
+  return text.replace(/[&<>"']/g, (char) => `&${ENTITIES[char]};`);
 }
 
-const XML_ENTITIES: Readonly<Record<string, string>> = {
-  "&": "amp",
-  "<": "lt",
-  ">": "gt",
-  '"': "quot",
-  "'": "apos",
-};
+const ENTITIES: Record<string, string> = { "&": "amp", "<": "lt", ">": "gt", '"': "quot", "'": "apos" };
