@@ -24,15 +24,15 @@ export interface CounterPlan {
 const MAIN = "examples/counter/dist/main.js";
 
 /**
- * Runs the counter example (`examples/counter/dist/main.js`) as a child process on a fresh schema or stream
- * (of DATABASE_URL or NATS_URL), so that it starts from zero whatever earlier runs left, reads the summary it
- * writes, and removes the schema or streams afterwards, whether the run succeeded or not. Returns how it
- * ended and the rows of its summary (none when it wrote none).
+ * Runs the counter example (`examples/counter/dist/main.js`, from the repository root `cwd`) as a child
+ * process on a fresh schema or stream (of DATABASE_URL or NATS_URL), so that it starts from zero whatever
+ * earlier runs left, reads the summary it writes, and removes the schema or streams afterwards, whether the
+ * run succeeded or not. Returns how it ended and the rows of its summary (none when it wrote none).
  */
 export async function runCounterWorkload(
   plan: CounterPlan,
   log: CounterLog,
-  repoRoot: string,
+  cwd: string,
 ): Promise<{ outcome: ProcessOutcome; rows: readonly ResultRow[] }> {
   const { entityCount, evtCount } = plan;
   const token = `bench_counter_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
@@ -60,14 +60,7 @@ export async function runCounterWorkload(
   };
   try {
     const timeoutMs = plan.budgetSeconds * 1000;
-    const ran = await runProcess({
-      label,
-      command: process.execPath,
-      args: [MAIN],
-      cwd: repoRoot,
-      env,
-      timeoutMs,
-    });
+    const ran = await runProcess({ label, command: process.execPath, args: [MAIN], cwd, env, timeoutMs });
     const vars = Object.entries(workload).map(([name, value]) => `${name}=${value}`);
     const outcome = { ...ran, command: `${vars.join(" ")} node ${MAIN}` };
     let rows: ResultRow[] = [];
