@@ -56,9 +56,8 @@ export async function withClient<T>(body: (client: pg.Client) => Promise<T>, url
 /** `SHOW server_version` of the server at `url`, or undefined when it cannot be reached. */
 export function postgresServerVersion(url: string): Promise<string | undefined> {
   const show = (client: pg.Client) => client.query<{ server_version: string }>("SHOW server_version");
-  return withClient(async (client) => (await show(client)).rows[0]?.server_version, url).catch(
-    () => undefined,
-  );
+  const version = withClient(async (client) => (await show(client)).rows[0]?.server_version, url);
+  return version.catch(() => undefined);
 }
 
 /** The version of the NATS server at `url` as it announces itself, or undefined when it cannot be reached. */

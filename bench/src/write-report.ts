@@ -16,12 +16,10 @@ export function writeReport(report: RunReport, benchDir: string): string[] {
     `Measured ${report.startedAt.slice(0, 16).replace("T", " ")} UTC${report.quick ? " (quick run)" : ""}: ` +
     `${m.cores} cores, Node ${m.node}, PostgreSQL ${m.postgres ?? "?"}, ${m.nats ?? "NATS ?"}`;
   const page = path.join(benchDir, "RESULTS.md");
+  const chart = renderThroughputChart(freshRows(report.suites), { subtitle });
   const files: [file: string, content: string][] = [
     [path.join(benchDir, "results", "run.json"), `${JSON.stringify(report, null, 2)}\n`],
-    [
-      path.join(benchDir, "results", "throughput.svg"),
-      renderThroughputChart(freshRows(report.suites), { subtitle }),
-    ],
+    [path.join(benchDir, "results", "throughput.svg"), chart],
     [page, renderResultsPage(report)],
   ];
   // Only a full run's figures are worth quoting; a quick run must not overwrite them.

@@ -29,10 +29,10 @@ const writesResults = (name: string, rows: unknown) =>
 describe("runBenchmarks", () => {
   it("runs every suite, keeps going after a failure and tells fresh results from stale ones", async () => {
     // An older run's file for the suite that fails this time: it must not be shown as this run's.
-    const old = { ...MACHINE, measuredAt: "2020-01-01T00:00:00Z" };
+    const machine = { ...MACHINE, measuredAt: "2020-01-01T00:00:00Z" };
     writeFileSync(
       path.join(resultsDir, "nats.json"),
-      JSON.stringify({ suite: "nats", machine: old, rows: NATS_ROWS }),
+      JSON.stringify({ suite: "nats", machine, rows: NATS_ROWS }),
     );
     const report = await runBenchmarks({
       quick: true,
@@ -64,9 +64,8 @@ describe("runBenchmarks", () => {
     const files = ["bench/results/run.json", "bench/results/throughput.svg", "bench/RESULTS.md"];
     expect(written.map((f) => path.relative(root, f))).toEqual(files);
     expect(readFileSync(path.join(benchDir, "RESULTS.md"), "utf8")).toContain("](results/throughput.svg)");
-    expect(
-      findAll(parseXml(readFileSync(path.join(resultsDir, "throughput.svg"), "utf8")), "svg"),
-    ).toHaveLength(1);
+    const svg = readFileSync(path.join(resultsDir, "throughput.svg"), "utf8");
+    expect(findAll(parseXml(svg), "svg")).toHaveLength(1);
     // A quick run leaves the README's quoted figures alone; a full run rewrites them.
     expect(readFileSync(readme, "utf8")).toContain("\nold\n");
     writeReport({ ...report, quick: false }, benchDir);
