@@ -39,10 +39,6 @@ describe("loadSuiteFile", () => {
     expect(loaded.status === "invalid" && loaded.reason).toMatch(/after the suite's process ended/);
   });
 
-  it("reports a missing file", () => {
-    expect(loadSuiteFile(path.join(dir, "absent.json"), STARTED, ENDED)).toEqual({ status: "missing" });
-  });
-
   it("rejects files that are not results", () => {
     expect(load("garbage.json", "{not json").status).toBe("invalid");
     expect(load("array.json", [{ scenario: "x" }]).status).toBe("invalid");
