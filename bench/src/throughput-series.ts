@@ -1,23 +1,17 @@
 import type { ResultRow } from "./results.js";
 
 /**
- * The series the throughput chart always shows, in legend order. Colours are from the Okabe–Ito palette,
- * which stays distinguishable for colour-blind readers.
+ * The series the throughput chart always shows, in legend order; `id` is the `series` value on result rows.
+ * Colours are from the Okabe–Ito palette, which stays distinguishable for colour-blind readers; raw-driver
+ * baselines are dashed so that each of ours reads against its baseline in the same hue.
  */
-export const THROUGHPUT_SERIES: readonly {
-  /** The `series` value on result rows. */
-  readonly id: string;
-  readonly label: string;
-  readonly color: string;
-  /** Raw-driver baselines are dashed so that each of ours reads against its baseline in the same hue. */
-  readonly dashed: boolean;
-}[] = [
+export const THROUGHPUT_SERIES = [
   { id: "eventsourced-postgres", label: "eventsourced on PostgreSQL", color: "#0072B2", dashed: false },
   { id: "raw-postgres", label: "raw PostgreSQL group commit", color: "#0072B2", dashed: true },
   { id: "emmett", label: "Emmett on PostgreSQL", color: "#E69F00", dashed: false },
   { id: "eventsourced-nats", label: "eventsourced on NATS", color: "#009E73", dashed: false },
   { id: "raw-nats", label: "raw NATS JetStream", color: "#009E73", dashed: true },
-];
+] as const;
 
 /** Entity counts the suites measure; the chart's x axis always shows them. */
 export const ENTITY_COUNTS: readonly number[] = [1, 32, 100, 1000];
