@@ -24,9 +24,6 @@ export interface ThroughputChartOptions {
  * The five series of {@link THROUGHPUT_SERIES} always appear in the legend, marked "not measured" when the
  * rows hold no point for them, so that a missing suite is visible rather than silently absent. Rows of
  * other series are left out.
- *
- * @example
- * writeFileSync("bench/results/throughput.svg", renderThroughputChart(rows));
  */
 export function renderThroughputChart(
   rows: readonly ResultRow[],

@@ -26,9 +26,6 @@ const HEADLINE_ENTITIES = 100;
  *
  * Only results files the run judged `fresh` contribute figures; every other suite gets a notice saying why
  * it has none, so the page never mixes figures from different runs.
- *
- * @example
- * writeFileSync("bench/RESULTS.md", renderResultsPage(report));
  */
 export function renderResultsPage(report: RunReport): string {
   const m = report.machine;
@@ -90,9 +87,6 @@ export function renderResultsPage(report: RunReport): string {
 /**
  * A few lines quoting a run's headline figures (ratios at 100 entities, the counter workload) with when and
  * where they were measured, for READMEs that link the full page.
- *
- * @example
- * replaceMarkedBlock(readme, "bench-headline", renderHeadlineSummary(report, { resultsPath: "RESULTS.md" }));
  */
 export function renderHeadlineSummary(report: RunReport, options: { resultsPath: string }): string {
   const m = report.machine;

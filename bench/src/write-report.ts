@@ -43,9 +43,6 @@ export function writeReport(report: RunReport, benchDir: string): string[] {
  * Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` in a Markdown document, keeping
  * the markers, so that generated figures can live inside a hand-written page. Returns the text unchanged
  * when the markers are absent or out of order.
- *
- * @example
- * replaceMarkedBlock(readme, "bench-headline", headlineMarkdown(report));
  */
 export function replaceMarkedBlock(text: string, name: string, content: string): string {
   const start = `<!-- ${name}:start -->`;
