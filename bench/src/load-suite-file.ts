@@ -22,12 +22,8 @@ export function loadSuiteFile(path: string, startedAt: Date, writtenBefore: Date
   const measuredAt = Date.parse(results.machine.measuredAt);
   if (Number.isNaN(measuredAt)) return { status: "invalid", reason: "no `machine.measuredAt` time" };
   if (measuredAt < startedAt.getTime()) return { status: "stale", writtenAt: results.machine.measuredAt };
-  if (measuredAt > writtenBefore.getTime()) {
-    return {
-      status: "invalid",
-      reason: `measured at ${results.machine.measuredAt}, after the suite's process ended`,
-    };
-  }
+  const late = `measured at ${results.machine.measuredAt}, after the suite's process ended`;
+  if (measuredAt > writtenBefore.getTime()) return { status: "invalid", reason: late };
   return { status: "fresh", results };
 }
 

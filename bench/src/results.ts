@@ -19,7 +19,7 @@ export interface ResultRow {
   readonly min?: number;
   readonly max?: number;
   readonly rounds?: number;
-  /** Optional grouping for charts, e.g. { system: "eventsourced-postgres", entities: 100 }. */
+  /** Optional grouping for charts, e.g. { series: "eventsourced-postgres", entities: 100 }. */
   readonly series?: string;
   readonly entities?: number;
 }
