@@ -36,15 +36,11 @@ const [postgres, nats] = [fresh("postgres"), fresh("nats", NATS_ROWS)];
 const FULL = report([postgres, nats, counter]);
 
 /** A quick run where postgres left an older file, nats was stopped at its budget and the counter wrote nothing. */
-const killed = { ...nats.processes[0]!, exitCode: null, signal: "SIGTERM", timedOut: true };
-const BROKEN = report(
-  [
-    { ...postgres, results: { status: "stale", writtenAt: "2026-11-22T09:00:00.000Z" } },
-    { ...nats, processes: [killed] },
-    { ...counter, results: { status: "missing" } },
-  ],
-  true,
-);
+const KILLED = { exitCode: null, signal: "SIGTERM", timedOut: true } as const;
+const stale = { ...postgres, results: { status: "stale", writtenAt: "2026-11-22T09:00:00.000Z" } as const };
+const killed = { ...nats, processes: [{ ...nats.processes[0]!, ...KILLED }] };
+const missing = { ...counter, results: { status: "missing" } as const };
+const BROKEN = report([stale, killed, missing], true);
 
 describe("renderResultsPage", () => {
   it("renders machine facts, run status, headline ratios, counter figures, the chart and a table per suite", async () => {
