@@ -49,9 +49,8 @@ async function runBaseline(entities: number, durationMs: number): Promise<Measur
 }
 
 async function main(): Promise<void> {
-  console.log(
-    `core benchmark (${quick ? "quick" : "full"}): ${ROUNDS} rounds of ${WINDOW_MS} ms per scenario`,
-  );
+  const mode = quick ? "quick" : "full";
+  console.log(`core benchmark (${mode}): ${ROUNDS} rounds of ${WINDOW_MS} ms per scenario`);
   // Warm up both paths so the first round does not measure the JIT.
   await runOurs(10, WINDOW_MS);
   await runBaseline(10, WINDOW_MS);

@@ -121,9 +121,8 @@ async function rawReplay(name: string): Promise<number> {
 
 async function main(): Promise<void> {
   const version = (await natsVersion(NATS_URL)) ?? "unknown";
-  console.log(
-    `${version} at ${NATS_URL}; ${ROUNDS} round(s) of ${LOOP.durationMs} ms${quick ? " (quick)" : ""}`,
-  );
+  const rounds = `${ROUNDS} round(s) of ${LOOP.durationMs} ms${quick ? " (quick)" : ""}`;
+  console.log(`${version} at ${NATS_URL}; ${rounds}`);
   const rows = await writeScenarios({
     rounds: ROUNDS,
     ours: { series: "eventsourced-nats", run: oursWrites },

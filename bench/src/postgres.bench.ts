@@ -148,9 +148,8 @@ function rawCursorReplay(schema: string): Promise<number> {
 
 async function main(): Promise<void> {
   const version: string = (await admin.query("SHOW server_version")).rows[0].server_version;
-  console.log(
-    `PostgreSQL ${version} at ${new URL(DATABASE_URL).host}; ${ROUNDS} round(s) of ${LOOP.durationMs} ms${quick ? " (quick)" : ""}`,
-  );
+  const rounds = `${ROUNDS} round(s) of ${LOOP.durationMs} ms${quick ? " (quick)" : ""}`;
+  console.log(`PostgreSQL ${version} at ${new URL(DATABASE_URL).host}; ${rounds}`);
   await admin.query(`CREATE DATABASE "${EMMETT_DATABASE}"`);
   const rows = await writeScenarios({
     rounds: ROUNDS,
