@@ -20,13 +20,11 @@ export function parseXml(source: string): XmlNode {
 
 /** Every element named `name` in the tree, depth first. */
 export function findAll(node: XmlNode, name: string): XmlNode[] {
-  const children = Object.entries(node).filter((entry): entry is [string, XmlNode[]] =>
-    Array.isArray(entry[1]),
+  return Object.entries(node).flatMap(([key, value]) =>
+    typeof value === "string"
+      ? []
+      : [...(key === name ? value : []), ...value.flatMap((v) => findAll(v, name))],
   );
-  return children.flatMap(([key, elements]) => [
-    ...(key === name ? elements : []),
-    ...elements.flatMap((element) => findAll(element, name)),
-  ]);
 }
 
 /** All text in the tree, element texts joined by newlines. */
