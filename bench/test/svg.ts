@@ -21,9 +21,7 @@ export function parseXml(source: string): XmlNode {
 /** Every element named `name` in the tree, depth first. */
 export function findAll(node: XmlNode, name: string): XmlNode[] {
   return Object.entries(node).flatMap(([key, value]) =>
-    typeof value === "string"
-      ? []
-      : [...(key === name ? value : []), ...value.flatMap((v) => findAll(v, name))],
+    Array.isArray(value) ? [...(key === name ? value : []), ...value.flatMap((v) => findAll(v, name))] : [],
   );
 }
 
