@@ -128,9 +128,8 @@ function headline(rows: readonly ResultRow[]): string[] {
   const { series, valueAt, ratioAt } = figures(rows);
   const counts = entityCounts(series.values());
   const byCount = (label: string, figure: (n: number) => string) => [label, ...counts.map(figure)];
-  const entities = (n: number) => `${n.toLocaleString("en-US")} ${n === 1 ? "entity" : "entities"}`;
-  const countTable = (body: string[][]) =>
-    table(byCount("", entities), `l${"r".repeat(counts.length)}`, body);
+  const entity = (n: number) => `${n.toLocaleString("en-US")} ${n === 1 ? "entity" : "entities"}`;
+  const countTable = (body: string[][]) => table(byCount("", entity), `l${"r".repeat(counts.length)}`, body);
   return [
     `At ${HEADLINE_ENTITIES} entities (ratio of median commands/s; above 1× means eventsourced is faster):`,
     "",

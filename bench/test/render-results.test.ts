@@ -25,11 +25,7 @@ const counter: SuiteOutcome = {
   processes: [ok("counter on postgres (100 x 10,000)", "node examples/counter/dist/main.js")],
 };
 
-const RUN = {
-  startedAt: "2026-11-23T17:45:00.000Z",
-  finishedAt: "2026-11-23T17:54:30.000Z",
-  machine: MACHINE,
-};
+const RUN = { startedAt: "2026-11-23T17:45:00Z", finishedAt: "2026-11-23T17:54:30Z", machine: MACHINE };
 const report = (suites: readonly SuiteOutcome[], quick = false): RunReport => ({ ...RUN, quick, suites });
 
 const [postgres, nats] = [fresh("postgres"), fresh("nats", NATS_ROWS)];
