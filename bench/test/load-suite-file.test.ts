@@ -18,15 +18,12 @@ const load = (name: string, content: unknown) => {
   writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
   return loadSuiteFile(file, STARTED, ENDED);
 };
-const measuredAt = (at: string) => ({
-  ...suiteResults("postgres", POSTGRES_ROWS),
-  machine: { ...MACHINE, measuredAt: at },
-});
+const FRESH = suiteResults("postgres", POSTGRES_ROWS);
+const measuredAt = (at: string) => ({ ...FRESH, machine: { ...MACHINE, measuredAt: at } });
 
 describe("loadSuiteFile", () => {
   it("accepts a file measured while the suite's process ran", () => {
-    const results = suiteResults("postgres", POSTGRES_ROWS);
-    expect(load("fresh.json", results)).toEqual({ status: "fresh", results });
+    expect(load("fresh.json", FRESH)).toEqual({ status: "fresh", results: FRESH });
   });
 
   it("calls a file measured before the process started stale", () => {
