@@ -75,8 +75,19 @@ export async function replayScenario(
   const fields = { scenario, metric: "throughput", unit: "events/s" };
   const perSecond = (value: number) => value;
   console.log("replay done");
-  return [
-    comparisonRow(fields, perSecond, results.get("ours")!, results.get("raw")),
-    comparisonRow(fields, perSecond, results.get("raw")!),
-  ];
+  const [ours, raw] = [results.get("ours")!, results.get("raw")!];
+  return [comparisonRow(fields, perSecond, ours, raw), comparisonRow(fields, perSecond, raw)];
+}
+
+/** Runs `body` on the log (or other closable) that `opening` resolves to, and closes it afterwards. */
+export async function withClosed<C extends { close(): Promise<void> }, T>(
+  opening: Promise<C>,
+  body: (closable: C) => Promise<T>,
+): Promise<T> {
+  const closable = await opening;
+  try {
+    return await body(closable);
+  } finally {
+    await closable.close();
+  }
 }

@@ -30,11 +30,8 @@ export async function driveCounters(
   loop: ClosedLoopOptions,
   idPrefix = "c-",
 ): Promise<Measured> {
-  const refs = await Promise.all(
-    Array.from({ length: loop.workers }, (_, i) =>
-      Entity.spawn(`${idPrefix}${i}`, counter, { evtLog, logger: silentLogger }),
-    ),
-  );
+  const spawn = (i: number) => Entity.spawn(`${idPrefix}${i}`, counter, { evtLog, logger: silentLogger });
+  const refs = await Promise.all(Array.from({ length: loop.workers }, (_, i) => spawn(i)));
   try {
     return await closedLoop(loop, (entity) => refs[entity]!.handleCmd({ inc: 1 }));
   } finally {

@@ -1,14 +1,10 @@
 /**
  * `npm run bench:core [-- --quick]`: the entity runtime's own cost, on the in-memory log with the JSON
- * binarizer, so that no database is measured.
- *
- * Scenarios: one entity driven by a closed loop, and 1,000 entities each driven by its own loop, all
- * concurrently. The baseline does the same work by hand through the same driver, without the runtime
- * (decide, encode, `log.persist`, fold), so `ratio` shows what the mailbox actor adds; `overhead` is that
- * difference per command in µs. Besides wall-clock figures it records CPU time per command, which other
- * processes on a busy machine disturb far less than wall-clock time.
+ * binarizer, so that no database is measured (scenarios: bench/README.md, "What each suite measures").
+ * `overhead` is what the runtime adds per command in µs; CPU time per command is recorded because other
+ * processes on a busy machine disturb it far less than wall-clock time.
  */
-import { Entity, type EntityRef, jsonBinarizer, type ProtocolOf, silentLogger } from "@eventsourced/core";
+import { Entity, jsonBinarizer, silentLogger } from "@eventsourced/core";
 import { InMemoryEvtLog } from "@eventsourced/core/testing";
 import { benchCounter, decideInc, foldInc, type IncCmd, type IncEvt } from "./bench-counter.js";
 import { closedLoop, type Measured } from "./closed-loop.js";
@@ -24,11 +20,8 @@ const SERIES = "eventsourced-core";
 /** Commands through `Entity.spawn` refs. */
 async function runOurs(entities: number, durationMs: number): Promise<Measured> {
   const evtLog = new InMemoryEvtLog();
-  const refs: EntityRef<ProtocolOf<typeof benchCounter>>[] = await Promise.all(
-    Array.from({ length: entities }, (_, i) =>
-      Entity.spawn(`e${i}`, benchCounter, { evtLog, logger: silentLogger }),
-    ),
-  );
+  const spawn = (i: number) => Entity.spawn(`e${i}`, benchCounter, { evtLog, logger: silentLogger });
+  const refs = await Promise.all(Array.from({ length: entities }, (_, i) => spawn(i)));
   const measured = await closedLoop({ workers: entities, durationMs }, async (entity) => {
     const result = await refs[entity]!.handleCmd(CMD);
     if (result.kind !== "accepted") throw new Error("unexpected rejection");
@@ -56,9 +49,8 @@ async function runBaseline(entities: number, durationMs: number): Promise<Measur
 }
 
 async function main(): Promise<void> {
-  console.log(
-    `core benchmark (${quick ? "quick" : "full"}): ${ROUNDS} rounds of ${WINDOW_MS} ms per scenario`,
-  );
+  const mode = quick ? "quick" : "full";
+  console.log(`core benchmark (${mode}): ${ROUNDS} rounds of ${WINDOW_MS} ms per scenario`);
   // Warm up both paths so the first round does not measure the JIT.
   await runOurs(10, WINDOW_MS);
   await runBaseline(10, WINDOW_MS);
@@ -69,8 +61,7 @@ async function main(): Promise<void> {
       ours: () => runOurs(entities, WINDOW_MS),
       baseline: () => runBaseline(entities, WINDOW_MS),
     });
-    const ours = results.get("ours")!;
-    const baseline = results.get("baseline")!;
+    const [ours, baseline] = [results.get("ours")!, results.get("baseline")!];
     const micros = (m: Measured) => 1e6 / m.perSecond;
     const fields = (metric: string, unit: string) => ({ scenario, metric, unit, series: SERIES, entities });
     const overheads = ours.map((m, i) => micros(m) - micros(baseline[i]!));

@@ -27,15 +27,3 @@ export function formatRatio(ratio: number): string {
   if (!Number.isFinite(ratio)) return String(ratio);
   return `${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}×`;
 }
-
-const COMPACT = new Intl.NumberFormat("en-US", { notation: "compact" });
-
-/**
- * Formats a value compactly for axis labels, e.g. `10k`, `2.5M` (a lower-case k, as SI writes it).
- *
- * @example
- * formatCompact(250000); // "250k"
- */
-export function formatCompact(value: number): string {
-  return COMPACT.format(value).replace("K", "k");
-}

@@ -22,12 +22,8 @@ export function loadSuiteFile(path: string, startedAt: Date, writtenBefore: Date
   const measuredAt = Date.parse(results.machine.measuredAt);
   if (Number.isNaN(measuredAt)) return { status: "invalid", reason: "no `machine.measuredAt` time" };
   if (measuredAt < startedAt.getTime()) return { status: "stale", writtenAt: results.machine.measuredAt };
-  if (measuredAt > writtenBefore.getTime()) {
-    return {
-      status: "invalid",
-      reason: `measured at ${results.machine.measuredAt}, after the suite's process ended`,
-    };
-  }
+  const late = `measured at ${results.machine.measuredAt}, after the suite's process ended`;
+  if (measuredAt > writtenBefore.getTime()) return { status: "invalid", reason: late };
   return { status: "fresh", results };
 }
 
@@ -39,13 +35,9 @@ export function suiteResultsShapeError(value: unknown): string | undefined {
   if (typeof value.suite !== "string") return "no `suite` name";
   if (!record(value.machine)) return "no `machine` facts";
   if (!Array.isArray(value.rows)) return "no `rows` array";
-  const bad = value.rows.findIndex(
-    (row) =>
-      !record(row) ||
-      typeof row.scenario !== "string" ||
-      typeof row.metric !== "string" ||
-      typeof row.value !== "number" ||
-      typeof row.unit !== "string",
-  );
+  const textual = ["scenario", "metric", "unit"];
+  const isRow = (row: unknown) =>
+    record(row) && typeof row.value === "number" && textual.every((key) => typeof row[key] === "string");
+  const bad = value.rows.findIndex((row) => !isRow(row));
   return bad >= 0 ? `row ${bad} lacks scenario, metric, numeric value or unit` : undefined;
 }

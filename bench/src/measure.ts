@@ -1,7 +1,5 @@
 import type { ResultRow } from "./results.js";
 
-export type { Measured } from "./closed-loop.js";
-
 /** Whether the run was asked to be quick (`--quick` or BENCH_QUICK=1). */
 export const quick: boolean = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
 

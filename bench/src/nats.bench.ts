@@ -1,13 +1,8 @@
 /**
  * `npm run bench:nats [-- --quick]`: our runtime (Entity.spawn + NatsEvtLog, JSON binarizer, small events)
  * against raw JetStream publishing and reading on the same server, in rotating rounds so machine drift hits
- * both alike. Every round of every system writes into a fresh stream.
- *
- * Scenarios: (1) 1 entity, sequential commands vs sequential raw publishes with the expected last subject
- * sequence; (2) 32/100/1000 entities, each sending its next command when the previous one is acknowledged,
- * vs as many raw publishers on distinct subjects doing the same; (3) replay of one entity's events (one
- * message each, interleaved with another entity's) vs a raw ordered consumer reading the same number of
- * plain messages.
+ * both alike. Every round of every system writes into a fresh stream. Its scenarios and baselines are those
+ * of bench/README.md, "What each suite measures"; each baseline's function below says what it does.
  */
 
 import { silentLogger } from "@eventsourced/core";
@@ -15,7 +10,7 @@ import { Header, NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { encodeEvtBatch } from "@eventsourced/evtlog-nats/internal";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { headers, type NatsConnection, nuid } from "@nats-io/transport-node";
-import { replayScenario, writeScenarios } from "./adapter-suite.js";
+import { replayScenario, withClosed, writeScenarios } from "./adapter-suite.js";
 import { type CounterEvt, driveCounters, EVT_JSON, replayCounter } from "./bench-counter.js";
 import { closedLoop } from "./closed-loop.js";
 import { quick } from "./measure.js";
@@ -47,14 +42,9 @@ const connectLog = (name: string) =>
   NatsEvtLog.connect({ connection: nc, stream: { name, subjectPrefix: name }, logger: silentLogger });
 
 const oursWrites = (entities: number) =>
-  withStream("ours", async (name) => {
-    const log = await connectLog(name);
-    try {
-      return await driveCounters(log, { ...LOOP, workers: entities });
-    } finally {
-      await log.close();
-    }
-  });
+  withStream("ours", (name) =>
+    withClosed(connectLog(name), (log) => driveCounters(log, { ...LOOP, workers: entities })),
+  );
 
 /** Raw: each publisher publishes its next event on its own subject with the expected last subject sequence. */
 const rawWrites = (entities: number) =>
@@ -131,27 +121,23 @@ async function rawReplay(name: string): Promise<number> {
 
 async function main(): Promise<void> {
   const version = (await natsVersion(NATS_URL)) ?? "unknown";
-  console.log(
-    `${version} at ${NATS_URL}; ${ROUNDS} round(s) of ${LOOP.durationMs} ms${quick ? " (quick)" : ""}`,
-  );
+  const rounds = `${ROUNDS} round(s) of ${LOOP.durationMs} ms${quick ? " (quick)" : ""}`;
+  console.log(`${version} at ${NATS_URL}; ${rounds}`);
   const rows = await writeScenarios({
     rounds: ROUNDS,
     ours: { series: "eventsourced-nats", run: oursWrites },
     raw: { series: "raw-nats", run: rawWrites },
     latencies: { 1: ["p50", "p99"], 100: ["p50", "p99"] },
   });
-  const replay = await withStream("replay", async (name) => {
-    const log = await populateReplay(name);
-    try {
-      return await replayScenario(
-        `replay ${REPLAY_EVENTS.toLocaleString("en-US")} events (1 message each, 1 in 4 of the stream)`,
-        ROUNDS,
-        { ours: () => replayCounter(log, "c-target", REPLAY_EVENTS), raw: () => rawReplay(name) },
-      );
-    } finally {
-      await log.close();
-    }
-  });
+  const scenario = `replay ${REPLAY_EVENTS.toLocaleString("en-US")} events (1 message each, 1 in 4 of the stream)`;
+  const replay = await withStream("replay", (name) =>
+    withClosed(populateReplay(name), (log) =>
+      replayScenario(scenario, ROUNDS, {
+        ours: () => replayCounter(log, "c-target", REPLAY_EVENTS),
+        raw: () => rawReplay(name),
+      }),
+    ),
+  );
   writeResults("nats", [...rows, ...replay], machineFacts({ nats: version }));
 }
 

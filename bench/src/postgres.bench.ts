@@ -1,25 +1,22 @@
 /**
  * `npm run bench:postgres [-- --quick]`: our runtime (Entity.spawn + PostgresEvtLog, JSON binarizer, small
  * events) against raw `pg` baselines and Emmett on the same server, in rotating rounds so machine drift hits
- * all alike. Every round of every system writes into a fresh schema (Emmett: a database of its own).
- *
- * Scenarios: (1) 1 entity, sequential commands vs a prepared single-row INSERT loop; (2) 32/100/1000
- * entities, each sending its next command when the previous one is acknowledged, vs a single-committer
- * `INSERT ... SELECT FROM unnest` group-commit loop; (3) replay of one entity's events interleaved with
- * other entities' vs a raw cursor read; (4) Emmett on (1) and (2).
+ * all alike. Every round of every system writes into a fresh schema (Emmett: a database of its own). Its
+ * scenarios and baselines are those of bench/README.md, "What each suite measures"; each baseline's function
+ * below says what it does.
  */
 
 import { getPostgreSQLEventStore } from "@event-driven-io/emmett-postgresql";
 import { silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
-import pg from "pg";
-import { replayScenario, writeScenarios } from "./adapter-suite.js";
+import type pg from "pg";
+import { replayScenario, withClosed, writeScenarios } from "./adapter-suite.js";
 import { type CounterEvt, driveCounters, EVT_JSON, replayCounter } from "./bench-counter.js";
 import { closedLoop } from "./closed-loop.js";
 import { quick } from "./measure.js";
 import { rawGroupCommitter } from "./raw-group-commit.js";
 import { machineFacts, writeResults } from "./results.js";
-import { DATABASE_URL, postgresUnreachable } from "./service-versions.js";
+import { checkedPool, DATABASE_URL, withClient } from "./service-versions.js";
 
 const ROUNDS = quick ? 1 : 3;
 const LOOP = { durationMs: quick ? 400 : 2_000, warmupMs: quick ? 150 : 400 };
@@ -30,8 +27,7 @@ const RUN_ID = `${Date.now().toString(36)}${process.pid.toString(36)}`;
 const EVT_BYTES = Buffer.from(EVT_JSON);
 const CONTENT_TYPE = "application/json";
 
-const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
-admin.on("error", () => {});
+const admin = await checkedPool(2);
 let schemas = 0;
 
 /** Runs `body` with a fresh schema name and drops that schema afterwards. */
@@ -54,25 +50,17 @@ function withRawTable<T>(label: string, body: (table: string, client: pg.Client)
         recorded_at timestamptz NOT NULL DEFAULT now(), content_type text, metadata jsonb, bytes bytea NOT NULL,
         PRIMARY KEY (type, id, seq_no));
       CREATE INDEX ON "${schema}".events (type, position);`);
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    try {
-      return await body(`"${schema}".events`, client);
-    } finally {
-      await client.end();
-    }
+    return withClient((client) => body(`"${schema}".events`, client));
   });
 }
 
+const openLog = (schema: string) =>
+  PostgresEvtLog.create({ connectionString: DATABASE_URL, schema, logger: silentLogger });
+
 const oursWrites = (entities: number) =>
-  withSchema("ours", async (schema) => {
-    const log = await PostgresEvtLog.create({ connectionString: DATABASE_URL, schema, logger: silentLogger });
-    try {
-      return await driveCounters(log, { ...LOOP, workers: entities });
-    } finally {
-      await log.close();
-    }
-  });
+  withSchema("ours", (schema) =>
+    withClosed(openLog(schema), (log) => driveCounters(log, { ...LOOP, workers: entities })),
+  );
 
 /** A prepared single-row INSERT per event, autocommit, one connection. */
 const rawSingleInserts = () =>
@@ -86,10 +74,7 @@ const rawSingleInserts = () =>
     ),
   );
 
-/**
- * A hand-written group commit: one committer connection; every writer queues its event and waits; the
- * committer writes whatever queued up (at most 1000) as one `INSERT ... SELECT FROM unnest`.
- */
+/** The hand-written group commit of raw-group-commit.ts on one committer connection. */
 const rawGroupCommit = (entities: number) =>
   withRawTable("rawgc", (table, client) => {
     const append = rawGroupCommitter(client, table, CONTENT_TYPE, EVT_BYTES);
@@ -102,23 +87,20 @@ const EMMETT_DATABASE = `bench_emmett_${RUN_ID}`;
 async function emmettWrites(entities: number) {
   const url = new URL(DATABASE_URL);
   url.pathname = `/${EMMETT_DATABASE}`;
-  const store = getPostgreSQLEventStore(url.toString());
   const prefix = `${RUN_ID}_${schemas++}`;
-  try {
+  return withClosed(Promise.resolve(getPostgreSQLEventStore(url.toString())), async (store) => {
     await store.schema.migrate();
-    return await closedLoop({ ...LOOP, workers: entities }, (entity, seq) =>
+    return closedLoop({ ...LOOP, workers: entities }, (entity, seq) =>
       store.appendToStream(`${prefix}-${entity}`, [{ type: "Increased", data: { by: 1 } }], {
         expectedStreamVersion: BigInt(seq),
       }),
     );
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 /** One entity's `REPLAY_EVENTS` events, each followed by `REPLAY_INTERLEAVE` events of other entities. */
 async function populateReplay(schema: string): Promise<PostgresEvtLog> {
-  const log = await PostgresEvtLog.create({ connectionString: DATABASE_URL, schema, logger: silentLogger });
+  const log = await openLog(schema);
   for (let from = 1; from <= REPLAY_EVENTS; from += 20_000) {
     await admin.query(
       `INSERT INTO "${schema}".events (type, id, seq_no, content_type, bytes)
@@ -139,10 +121,8 @@ async function populateReplay(schema: string): Promise<PostgresEvtLog> {
 }
 
 /** Raw: a server-side cursor fetching 1000 rows at a time, decoding and folding each event. */
-async function rawCursorReplay(schema: string): Promise<number> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
+function rawCursorReplay(schema: string): Promise<number> {
+  return withClient(async (client) => {
     const started = performance.now();
     await client.query("BEGIN");
     await client.query(
@@ -163,21 +143,13 @@ async function rawCursorReplay(schema: string): Promise<number> {
     if (count !== REPLAY_EVENTS || state !== REPLAY_EVENTS)
       throw new Error(`raw replay read ${count} events`);
     return REPLAY_EVENTS / seconds;
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 async function main(): Promise<void> {
-  const version = await admin.query<{ server_version: string }>("SHOW server_version").then(
-    (result) => result.rows[0]!.server_version,
-    (err: Error) => {
-      throw postgresUnreachable(err);
-    },
-  );
-  console.log(
-    `PostgreSQL ${version} at ${new URL(DATABASE_URL).host}; ${ROUNDS} round(s) of ${LOOP.durationMs} ms${quick ? " (quick)" : ""}`,
-  );
+  const version: string = (await admin.query("SHOW server_version")).rows[0].server_version;
+  const rounds = `${ROUNDS} round(s) of ${LOOP.durationMs} ms${quick ? " (quick)" : ""}`;
+  console.log(`PostgreSQL ${version} at ${new URL(DATABASE_URL).host}; ${rounds}`);
   await admin.query(`CREATE DATABASE "${EMMETT_DATABASE}"`);
   const rows = await writeScenarios({
     rounds: ROUNDS,
@@ -186,18 +158,15 @@ async function main(): Promise<void> {
     others: { Emmett: { series: "emmett", run: emmettWrites } },
     latencies: { 100: ["p99"] },
   });
-  const replay = await withSchema("replay", async (schema) => {
-    const log = await populateReplay(schema);
-    try {
-      return await replayScenario(
-        `replay ${REPLAY_EVENTS.toLocaleString("en-US")} events (1 in ${REPLAY_INTERLEAVE + 1} rows)`,
-        ROUNDS,
-        { ours: () => replayCounter(log, "c-target", REPLAY_EVENTS), raw: () => rawCursorReplay(schema) },
-      );
-    } finally {
-      await log.close();
-    }
-  });
+  const scenario = `replay ${REPLAY_EVENTS.toLocaleString("en-US")} events (1 in ${REPLAY_INTERLEAVE + 1} rows)`;
+  const replay = await withSchema("replay", (schema) =>
+    withClosed(populateReplay(schema), (log) =>
+      replayScenario(scenario, ROUNDS, {
+        ours: () => replayCounter(log, "c-target", REPLAY_EVENTS),
+        raw: () => rawCursorReplay(schema),
+      }),
+    ),
+  );
   writeResults("postgres", [...rows, ...replay], machineFacts({ postgres: version }));
 }
 

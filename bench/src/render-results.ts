@@ -2,23 +2,21 @@ import { formatFigure, formatRatio } from "./format-figure.js";
 import type { ResultRow } from "./results.js";
 import {
   describeOutcome,
+  freshRows,
   incompleteSuites,
   type RunReport,
   type SuiteOutcome,
   succeeded,
 } from "./run-report.js";
-import { ENTITY_COUNTS, THROUGHPUT_SERIES, throughputSeries } from "./throughput-series.js";
+import { entityCounts, THROUGHPUT_SERIES, throughputSeries } from "./throughput-series.js";
 
-/** The headline comparisons: ours over the alternative, on the throughput series. */
-export const HEADLINE_COMPARISONS: readonly { label: string; ours: string; other: string }[] = [
-  {
-    label: "eventsourced on PostgreSQL / raw PostgreSQL group commit",
-    ours: "eventsourced-postgres",
-    other: "raw-postgres",
-  },
-  { label: "eventsourced on PostgreSQL / Emmett", ours: "eventsourced-postgres", other: "emmett" },
-  { label: "eventsourced on NATS / raw NATS JetStream", ours: "eventsourced-nats", other: "raw-nats" },
+/** The headline comparisons, `[label, ours, other]`: ours over the alternative, on the throughput series. */
+const HEADLINE_COMPARISONS: readonly Comparison[] = [
+  ["eventsourced on PostgreSQL / raw PostgreSQL group commit", "eventsourced-postgres", "raw-postgres"],
+  ["eventsourced on PostgreSQL / Emmett", "eventsourced-postgres", "emmett"],
+  ["eventsourced on NATS / raw NATS JetStream", "eventsourced-nats", "raw-nats"],
 ];
+type Comparison = readonly [label: string, ours: string, other: string];
 
 /** The entity count the headline sentence quotes. */
 const HEADLINE_ENTITIES = 100;
@@ -28,15 +26,21 @@ const HEADLINE_ENTITIES = 100;
  *
  * Only results files the run judged `fresh` contribute figures; every other suite gets a notice saying why
  * it has none, so the page never mixes figures from different runs.
- *
- * @example
- * writeFileSync("bench/RESULTS.md", renderResultsPage(report));
  */
 export function renderResultsPage(report: RunReport): string {
   const m = report.machine;
-  const seconds = (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000;
+  const duration = formatDuration((Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000);
   const unknown = "unknown (server not reachable when the run started)";
   const failures = incompleteSuites(report).length;
+  const runStatus = report.suites.flatMap((s) =>
+    (s.processes.length === 0 ? [undefined] : s.processes).map((p) => [
+      s.suite,
+      p?.label ?? "(not run)",
+      p ? describeOutcome(p) : "",
+      p ? formatDuration(p.durationSeconds) : "",
+      resultsStatus(s),
+    ]),
+  );
   const out = [
     "# Benchmark results",
     "",
@@ -44,20 +48,13 @@ export function renderResultsPage(report: RunReport): string {
     "suites that failed or left no fresh results are marked as such below instead of showing older numbers.",
     `Values are medians over interleaved rounds; see [how to read them](README.md#reading-the-results).`,
     "",
-    ...(report.quick
-      ? [
-          "> **Quick run**: fewer rounds and a reduced counter workload. The figures are indicative only; run",
-          "> `npm run bench` on a quiet machine for the ones to quote.",
-          "",
-        ]
-      : []),
+    report.quick &&
+      "> **Quick run**: fewer rounds and a reduced counter workload. The figures are indicative only; run\n" +
+        "> `npm run bench` on a quiet machine for the ones to quote.\n",
     "## When and where",
     "",
     ...table(["", ""], "ll", [
-      [
-        "Measured",
-        `${formatTime(report.startedAt)} to ${formatTime(report.finishedAt)} (${formatDuration(seconds)})`,
-      ],
+      ["Measured", `${formatTime(report.startedAt)} to ${formatTime(report.finishedAt)} (${duration})`],
       ["Mode", report.quick ? "quick (`--quick`)" : "full"],
       ["CPU", `${m.cores} cores, ${m.cpuModel}`],
       ["Memory", `${m.memoryGiB} GiB`],
@@ -69,44 +66,27 @@ export function renderResultsPage(report: RunReport): string {
     "",
     "## Run status",
     "",
-    ...table(
-      ["Suite", "Process", "Outcome", "Duration", "Results"],
-      "lllrl",
-      report.suites.flatMap((s) =>
-        (s.processes.length === 0 ? [undefined] : s.processes).map((p) => [
-          s.suite,
-          p?.label ?? "(not run)",
-          p ? describeOutcome(p) : "",
-          p ? formatDuration(p.durationSeconds) : "",
-          resultsStatus(s),
-        ]),
-      ),
-    ),
+    ...table(["Suite", "Process", "Outcome", "Duration", "Results"], "lllrl", runStatus),
     "",
-    ...(failures > 0
-      ? [
-          `**${failures} of ${report.suites.length} suites did not complete cleanly** (see the notices below).`,
-          "",
-        ]
-      : []),
+    failures > 0 &&
+      `**${failures} of ${report.suites.length} suites did not complete cleanly** (see the notices below).\n`,
     "## Headline",
     "",
-    ...headline(freshRows(report)),
+    ...headline(freshRows(report.suites)),
     "",
     ...counterHeadline(report.suites.find((s) => s.suite === "counter")),
     `![Commands per second against number of entities, one line per system](results/throughput.svg)`,
     "",
     ...report.suites.flatMap((suite) => [`## ${suite.suite}`, "", ...suiteSection(suite), ""]),
   ];
-  return `${out.join("\n").trimEnd()}\n`;
+  // Absent parts (no quick-run notice, no failures) are `false`.
+  const lines = out.filter((line) => line !== false);
+  return `${lines.join("\n").trimEnd()}\n`;
 }
 
 /**
  * A few lines quoting a run's headline figures (ratios at 100 entities, the counter workload) with when and
  * where they were measured, for READMEs that link the full page.
- *
- * @example
- * replaceMarkedBlock(readme, "bench-headline", renderHeadlineSummary(report, { resultsPath: "RESULTS.md" }));
  */
 export function renderHeadlineSummary(report: RunReport, options: { resultsPath: string }): string {
   const m = report.machine;
@@ -115,19 +95,15 @@ export function renderHeadlineSummary(report: RunReport, options: { resultsPath:
       `Node ${m.node}, PostgreSQL ${m.postgres ?? "unknown"}, NATS ${m.nats ?? "unknown"}; ` +
       `all figures in [${options.resultsPath}](${options.resultsPath}). At ${HEADLINE_ENTITIES} entities:`,
     "",
-    ...ratioBullets(freshRows(report)),
+    ...ratioBullets(freshRows(report.suites)),
   ];
-  const counter = report.suites.find((s) => s.suite === "counter");
-  const rows = counter?.results.status === "fresh" ? counter.results.results.rows : [];
+  const rows = freshRows(report.suites.filter((s) => s.suite === "counter"));
   for (const scenario of unique(rows.map((r) => r.scenario))) {
     const figure = (metric: string) => rows.find((r) => r.scenario === scenario && r.metric === metric);
-    const parts = [
-      ["write phase", "write phase "],
-      ["write throughput", ""],
-      ["p99 latency", "p99 "],
-      ["recovery", "recovery "],
-    ].flatMap(([metric, name]) => {
-      const row = figure(metric!);
+    // Named as the line reads: "write phase 21.5 s, 46,512 commands/s, p99 4.80 ms, recovery 1.20 s".
+    const parts = ["write phase", "write throughput", "p99 latency", "recovery"].flatMap((metric) => {
+      const row = figure(metric);
+      const name = metric === "write throughput" ? "" : `${metric.replace(" latency", "")} `;
       return row ? [`${name}${formatFigure(row.value)} ${row.unit}`] : [];
     });
     const verified = figure("verified");
@@ -137,43 +113,23 @@ export function renderHeadlineSummary(report: RunReport, options: { resultsPath:
   return `${out.join("\n")}\n`;
 }
 
-function freshRows(report: RunReport): ResultRow[] {
-  return report.suites.flatMap((s) => (s.results.status === "fresh" ? s.results.results.rows : []));
-}
-
 function command(report: RunReport): string {
   return `npm run bench${report.quick ? " -- --quick" : ""}`;
 }
 
-function resultsStatus(suite: SuiteOutcome): string {
-  switch (suite.results.status) {
-    case "fresh":
-      return `${suite.results.results.rows.length} rows`;
-    case "stale":
-      return `stale (written ${formatTime(suite.results.writtenAt)}), not shown`;
-    case "missing":
-      return "missing";
-    case "invalid":
-      return "invalid, not shown";
-  }
+function resultsStatus({ results }: SuiteOutcome): string {
+  if (results.status === "fresh") return `${results.results.rows.length} rows`;
+  if (results.status === "stale") return `stale (written ${formatTime(results.writtenAt)}), not shown`;
+  return results.status === "missing" ? "missing" : "invalid, not shown";
 }
 
 /** The ratio bullets at {@link HEADLINE_ENTITIES} entities, then throughput and ratios at every count. */
 function headline(rows: readonly ResultRow[]): string[] {
-  const valueAt = seriesValues(rows);
-  const series = throughputSeries(rows);
-  const counts = unique([...ENTITY_COUNTS, ...[...series.values()].flat().map((p) => p.entities)]).sort(
-    (a, b) => a - b,
-  );
-  const header = [
-    "",
-    ...counts.map((n) => `${n.toLocaleString("en-US")} ${n === 1 ? "entity" : "entities"}`),
-  ];
-  const align = `l${"r".repeat(counts.length)}`;
-  const ratio = (ours: string, other: string, n: number) => {
-    const [a, b] = [valueAt(ours, n), valueAt(other, n)];
-    return a !== undefined && b !== undefined ? formatRatio(a / b) : "";
-  };
+  const { series, valueAt, ratioAt } = figures(rows);
+  const counts = entityCounts(series.values());
+  const byCount = (label: string, figure: (n: number) => string) => [label, ...counts.map(figure)];
+  const entity = (n: number) => `${n.toLocaleString("en-US")} ${n === 1 ? "entity" : "entities"}`;
+  const countTable = (body: string[][]) => table(byCount("", entity), `l${"r".repeat(counts.length)}`, body);
   return [
     `At ${HEADLINE_ENTITIES} entities (ratio of median commands/s; above 1× means eventsourced is faster):`,
     "",
@@ -181,48 +137,47 @@ function headline(rows: readonly ResultRow[]): string[] {
     "",
     "Throughput, commands/s (median):",
     "",
-    ...table(
-      header,
-      align,
-      THROUGHPUT_SERIES.map((s) => [s.label, ...counts.map((n) => optional(valueAt(s.id, n), formatFigure))]),
+    ...countTable(
+      THROUGHPUT_SERIES.map((s) => byCount(s.label, (n) => optional(valueAt(s.id, n), formatFigure))),
     ),
     "",
     "Ratios at each entity count:",
     "",
-    ...table(
-      header,
-      align,
-      HEADLINE_COMPARISONS.map((c) => [c.label, ...counts.map((n) => ratio(c.ours, c.other, n))]),
+    ...countTable(
+      HEADLINE_COMPARISONS.map((c) => byCount(c[0], (n) => optional(ratioAt(c, n), formatRatio))),
     ),
   ];
 }
 
 /** One bullet per headline comparison at {@link HEADLINE_ENTITIES} entities. */
 function ratioBullets(rows: readonly ResultRow[]): string[] {
-  const valueAt = seriesValues(rows);
+  const { ratioAt } = figures(rows);
   return HEADLINE_COMPARISONS.map((c) => {
-    const ours = valueAt(c.ours, HEADLINE_ENTITIES);
-    const other = valueAt(c.other, HEADLINE_ENTITIES);
-    const ratio = ours !== undefined && other !== undefined ? `**${formatRatio(ours / other)}**` : undefined;
-    return `- ${c.label}: ${ratio ?? "not measured in this run"}`;
+    const ratio = optional(ratioAt(c, HEADLINE_ENTITIES), (r) => `**${formatRatio(r)}**`);
+    return `- ${c[0]}: ${ratio || "not measured in this run"}`;
   });
 }
 
-function seriesValues(rows: readonly ResultRow[]): (series: string, entities: number) => number | undefined {
+/** The throughput series of `rows`, a series' median at an entity count, and a comparison's ratio there. */
+function figures(rows: readonly ResultRow[]) {
   const series = throughputSeries(rows);
-  return (id, entities) => series.get(id)?.find((p) => p.entities === entities)?.value;
+  const valueAt = (id: string, n: number) => series.get(id)?.find((p) => p.entities === n)?.value;
+  const ratioAt = ([, ours, other]: Comparison, n: number) => {
+    const [a, b] = [valueAt(ours, n), valueAt(other, n)];
+    return a !== undefined && b !== undefined ? a / b : undefined;
+  };
+  return { series, valueAt, ratioAt };
 }
+
+const COUNTER_INTRO =
+  "The counter example's workload, end to end (write phase, then stop, recover and verify every entity):";
 
 function counterHeadline(counter: SuiteOutcome | undefined): string[] {
   if (!counter) return [];
-  const out = [
-    "The counter example's workload, end to end (write phase, then stop, recover and verify every entity):",
-    "",
-  ];
-  if (counter.results.status !== "fresh" || counter.results.results.rows.length === 0) {
+  const out = [COUNTER_INTRO, ""];
+  const rows = freshRows([counter]);
+  if (rows.length === 0)
     return [...out, "_No counter figures in this run (see the counter section below)._", ""];
-  }
-  const rows = counter.results.results.rows;
   const metrics = unique(rows.map((r) => `${r.metric}\u0000${r.unit}`)).map((key) => key.split("\u0000"));
   const value = (scenario: string, [metric, unit]: string[]) => {
     const row = rows.find((r) => r.scenario === scenario && r.metric === metric && r.unit === unit);
@@ -233,31 +188,29 @@ function counterHeadline(counter: SuiteOutcome | undefined): string[] {
   return [...out, ...table(["Scenario", ...header], `l${"r".repeat(metrics.length)}`, body), ""];
 }
 
-function suiteSection(suite: SuiteOutcome): string[] {
-  const notices = suite.processes
+function suiteSection({ processes, file: path, results }: SuiteOutcome): string[] {
+  const notices = processes
     .filter((p) => !succeeded(p))
     .flatMap((p) => [`> **${cell(p.label)} did not complete cleanly**: ${describeOutcome(p)}.`, ""]);
-  const file = `\`${suite.file}\``;
-  switch (suite.results.status) {
-    case "missing":
-      return [...notices, `> **Not measured in this run**: ${file} does not exist.`];
-    case "stale":
-      return [
-        ...notices,
-        `> **Not measured in this run**: ${file} was written at ${formatTime(suite.results.writtenAt)}, before this run started, so its figures are not shown.`,
-      ];
-    case "invalid":
-      return [
-        ...notices,
-        `> **Not shown**: ${file} is not a valid results file (${cell(suite.results.reason)}).`,
-      ];
-    case "fresh":
-      break;
+  const file = `\`${path}\``;
+  if (results.status !== "fresh") {
+    const notice =
+      results.status === "missing"
+        ? `> **Not measured in this run**: ${file} does not exist.`
+        : results.status === "stale"
+          ? `> **Not measured in this run**: ${file} was written at ${formatTime(results.writtenAt)}, before this run started, so its figures are not shown.`
+          : `> **Not shown**: ${file} is not a valid results file (${cell(results.reason)}).`;
+    return [...notices, notice];
   }
-  const { machine, rows } = suite.results.results;
-  const commands = suite.processes.map((p) => `\`${p.command}\``).join(", ");
+  const { machine, rows } = results.results;
+  const commands = processes.map((p) => `\`${p.command}\``).join(", ");
   const written = `From ${file}, written ${formatTime(machine.measuredAt)}${commands ? ` by ${commands}` : ""}.`;
   if (rows.length === 0) return [...notices, written, "", "_The suite wrote no rows._"];
+  return [...notices, written, "", ...rowsTable(rows)];
+}
+
+/** A suite's rows as a Markdown table: the page's section, and what a suite prints when it is done. */
+export function rowsTable(rows: readonly ResultRow[]): string[] {
   // Suites that measure several systems on one scenario tell them apart by series only.
   const withSeries = rows.some((row) => row.series !== undefined);
   const seriesLabel = (id: string | undefined) =>
@@ -275,7 +228,7 @@ function suiteSection(suite: SuiteOutcome): string[] {
     optional(row.rounds, String),
   ]);
   const columns = ["Scenario", ...(withSeries ? ["System"] : []), ...header];
-  return [...notices, written, "", ...table(columns, `${withSeries ? "ll" : "l"}lrlrrrr`, body)];
+  return table(columns, `${withSeries ? "ll" : "l"}lrlrrrr`, body);
 }
 
 /** A Markdown table; `align` has one letter per column, `l` or `r`. Cells are escaped. */
@@ -289,8 +242,7 @@ function table(header: readonly string[], align: string, rows: readonly (readonl
 }
 
 function formatValue(row: ResultRow): string {
-  if (row.unit === "boolean") return row.value ? "yes" : "**no**";
-  return formatFigure(row.value);
+  return row.unit !== "boolean" ? formatFigure(row.value) : row.value ? "yes" : "**no**";
 }
 
 function optional<T>(value: T | undefined, format: (v: T) => string): string {

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { rowsTable } from "./render-results.js";
 
 /** One measured figure. `baseline`/`ratio` are present when the scenario has a raw-driver baseline. */
 export interface ResultRow {
@@ -18,7 +19,7 @@ export interface ResultRow {
   readonly min?: number;
   readonly max?: number;
   readonly rounds?: number;
-  /** Optional grouping for charts, e.g. { system: "eventsourced-postgres", entities: 100 }. */
+  /** Optional grouping for charts, e.g. { series: "eventsourced-postgres", entities: 100 }. */
   readonly series?: string;
   readonly entities?: number;
 }
@@ -58,7 +59,7 @@ export function machineFacts(extra: { postgres?: string; nats?: string } = {}): 
 /** `bench/results/`, where every suite writes its file. */
 export const RESULTS_DIR: string = fileURLToPath(new URL("../results/", import.meta.url));
 
-/** Writes `<dir>/<suite>.json` (by default `bench/results/<suite>.json`) and prints the rows as a table. */
+/** Writes `<dir>/<suite>.json` (by default in `bench/results/`) and prints the rows as the page shows them. */
 export function writeResults(
   suite: string,
   rows: readonly ResultRow[],
@@ -68,18 +69,5 @@ export function writeResults(
   mkdirSync(dir, { recursive: true });
   const results: SuiteResults = { suite, machine, rows };
   writeFileSync(path.join(dir, `${suite}.json`), `${JSON.stringify(results, null, 2)}\n`);
-  const fmt = (n: number | undefined) =>
-    n === undefined ? "" : Math.abs(n) >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(2);
-  console.log(`\n== ${suite} ==`);
-  console.table(
-    rows.map((r) => ({
-      scenario: r.scenario,
-      metric: r.metric,
-      value: fmt(r.value),
-      unit: r.unit,
-      baseline: fmt(r.baseline),
-      ratio: r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}x`,
-      spread: r.min === undefined ? "" : `${fmt(r.min)}..${fmt(r.max)}`,
-    })),
-  );
+  console.log(`\n== ${suite} ==\n${rowsTable(rows).join("\n")}`);
 }

@@ -9,36 +9,24 @@ import { quick } from "./measure.js";
 import { machineFacts, RESULTS_DIR } from "./results.js";
 import { runBenchmarks } from "./run-benchmarks.js";
 import { incompleteSuites } from "./run-report.js";
-import {
-  DEFAULT_DATABASE_URL,
-  DEFAULT_NATS_URL,
-  natsVersion,
-  postgresServerVersion,
-} from "./service-versions.js";
+import { DATABASE_URL, NATS_URL, natsVersion, postgresServerVersion } from "./service-versions.js";
 import { COUNTER_WORKLOAD, SUITES } from "./suites.js";
 import { writeReport } from "./write-report.js";
 
 const benchDir = path.resolve(RESULTS_DIR, "..");
 const repoRoot = path.resolve(benchDir, "..");
-const postgresUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const natsUrl = process.env.NATS_URL ?? DEFAULT_NATS_URL;
 
 async function main(): Promise<number> {
   console.log(`\n=== eventsourced benchmarks (${quick ? "quick" : "full"}), ${new Date().toISOString()} ===`);
-  const [postgres, nats] = await Promise.all([postgresServerVersion(postgresUrl), natsVersion(natsUrl)]);
+  const [postgres, nats] = await Promise.all([postgresServerVersion(DATABASE_URL), natsVersion(NATS_URL)]);
   const machine = machineFacts({ ...(postgres ? { postgres } : {}), ...(nats ? { nats } : {}) });
   // Connection URLs may carry a password; progress lines must not.
-  const redacted = postgresUrl.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
+  const redacted = DATABASE_URL.replace(/\/\/([^:/@]+):[^@/]*@/, "//$1:***@");
   console.log(
     `machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, ` +
-      `PostgreSQL ${postgres ?? `unreachable at ${redacted}`}, NATS ${nats ?? `unreachable at ${natsUrl}`}`,
+      `PostgreSQL ${postgres ?? `unreachable at ${redacted}`}, NATS ${nats ?? `unreachable at ${NATS_URL}`}`,
   );
-  const counter = {
-    logs: ["postgres", "nats"],
-    ...COUNTER_WORKLOAD[quick ? "quick" : "full"],
-    postgresUrl,
-    natsUrl,
-  } as const;
+  const counter = { logs: ["postgres", "nats"], ...COUNTER_WORKLOAD[quick ? "quick" : "full"] } as const;
   const report = await runBenchmarks({ quick, benchDir, machine, suites: SUITES, counter });
   const written = writeReport(report, benchDir);
   console.log(`\nwrote ${written.map((file) => path.relative(repoRoot, file)).join(", ")}`);

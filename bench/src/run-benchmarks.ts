@@ -40,21 +40,15 @@ export async function runBenchmarks(plan: BenchmarkPlan): Promise<RunReport> {
   const suites: SuiteOutcome[] = [];
   for (const { name, budgetSeconds, nodeFlags } of plan.suites) {
     const since = new Date();
-    const script = path.join(plan.benchDir, "dist", `${name}.bench.js`);
-    const args = [...(nodeFlags ?? []), path.relative(repoRoot, script), ...(plan.quick ? ["--quick"] : [])];
-    const label = `${name} suite`;
-    const command = `node ${args.join(" ")}`;
-    banner(`${label}: ${command}`);
-    const ran = existsSync(script)
-      ? await runProcess({
-          label,
-          command: process.execPath,
-          args,
-          cwd: repoRoot,
-          env: plan.quick ? { BENCH_QUICK: "1" } : {},
-          timeoutMs: budgetSeconds[plan.quick ? "quick" : "full"] * 1000,
-        })
-      : notRun(label, command, `${args[0]} does not exist (is the suite written and built?)`);
+    const script = path.relative(repoRoot, path.join(plan.benchDir, "dist", `${name}.bench.js`));
+    const args = [...(nodeFlags ?? []), script, ...(plan.quick ? ["--quick"] : [])];
+    const [label, command] = [`${name} suite`, `node ${args.join(" ")}`];
+    console.log(`\n=== ${label}: ${command} ===`);
+    const env = plan.quick ? { BENCH_QUICK: "1" } : {};
+    const timeoutMs = budgetSeconds[plan.quick ? "quick" : "full"] * 1000;
+    const ran = existsSync(path.join(repoRoot, script))
+      ? await runProcess({ label, command: process.execPath, args, cwd: repoRoot, env, timeoutMs })
+      : notRun(label, command, `${script} does not exist (is the suite written and built?)`);
     suites.push(outcome(name, [logged(ran)], since));
   }
   if (plan.counter) {
@@ -62,7 +56,8 @@ export async function runBenchmarks(plan: BenchmarkPlan): Promise<RunReport> {
     const processes: ProcessOutcome[] = [];
     const rows: ResultRow[] = [];
     for (const log of plan.counter.logs) {
-      banner(`counter on ${log}: ${plan.counter.entityCount} entities x ${plan.counter.evtCount} commands`);
+      const { entityCount, evtCount } = plan.counter;
+      console.log(`\n=== counter on ${log}: ${entityCount} entities x ${evtCount} commands ===`);
       const result = await runCounterWorkload(plan.counter, log, repoRoot);
       processes.push(logged(result.outcome));
       rows.push(...result.rows);
@@ -75,13 +70,7 @@ export async function runBenchmarks(plan: BenchmarkPlan): Promise<RunReport> {
   return { startedAt: startedAt.toISOString(), finishedAt, quick: plan.quick, machine: plan.machine, suites };
 }
 
-function logged(outcome: ProcessOutcome): ProcessOutcome {
-  console.log(
-    `bench: ${outcome.label}: ${describeOutcome(outcome)} after ${outcome.durationSeconds.toFixed(1)} s`,
-  );
-  return outcome;
-}
-
-function banner(text: string): void {
-  console.log(`\n=== ${text} ===`);
+function logged(o: ProcessOutcome): ProcessOutcome {
+  console.log(`bench: ${o.label}: ${describeOutcome(o)} after ${o.durationSeconds.toFixed(1)} s`);
+  return o;
 }

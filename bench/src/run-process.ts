@@ -22,28 +22,24 @@ const KILL_GRACE_MS = 10_000;
  * rejects, because one failing suite must not stop the others.
  */
 export async function runProcess(options: RunProcessOptions): Promise<ProcessOutcome> {
+  const { label, command, args, cwd, env, timeoutMs } = options;
   const started = performance.now();
-  const program = options.command === process.execPath ? "node" : options.command;
-  const outcome = { label: options.label, command: [program, ...options.args].join(" ") };
-  const child = spawn(options.command, options.args, {
-    cwd: options.cwd,
-    env: { ...process.env, ...options.env },
-    stdio: "inherit",
-    timeout: options.timeoutMs,
-  });
+  const line = [command === process.execPath ? "node" : command, ...args].join(" ");
   // The built-in timeout sends SIGTERM, which a process may handle (the counter finishes cleanly on it).
-  const kill = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs + KILL_GRACE_MS);
+  const child = spawn(command, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: "inherit",
+    timeout: timeoutMs,
+  });
+  const kill = setTimeout(() => child.kill("SIGKILL"), timeoutMs + KILL_GRACE_MS);
   try {
     const [exitCode, signal] = (await once(child, "exit")) as [number | null, string | null];
     const durationSeconds = (performance.now() - started) / 1000;
     // Only the timeout kills it, so a killed child is one that ran out of time.
-    return { ...outcome, exitCode, signal, timedOut: child.killed, durationSeconds };
+    return { label, command: line, exitCode, signal, timedOut: child.killed, durationSeconds };
   } catch (err) {
-    return notRun(
-      outcome.label,
-      outcome.command,
-      `cannot start \`${outcome.command}\`: ${(err as Error).message}`,
-    );
+    return notRun(label, line, `cannot start \`${line}\`: ${(err as Error).message}`);
   } finally {
     clearTimeout(kill);
   }

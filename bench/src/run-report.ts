@@ -1,4 +1,4 @@
-import type { MachineFacts, SuiteResults } from "./results.js";
+import type { MachineFacts, ResultRow, SuiteResults } from "./results.js";
 
 /** How one child process of a benchmark run ended. */
 export interface ProcessOutcome {
@@ -65,4 +65,9 @@ export interface RunReport {
 /** The suites of a report whose processes did not all succeed or that left no fresh results. */
 export function incompleteSuites(report: RunReport): SuiteOutcome[] {
   return report.suites.filter((s) => s.processes.some((p) => !succeeded(p)) || s.results.status !== "fresh");
+}
+
+/** The rows of those `suites` whose results file is fresh: the only figures a page may show. */
+export function freshRows(suites: readonly SuiteOutcome[]): ResultRow[] {
+  return suites.flatMap((s) => (s.results.status === "fresh" ? s.results.results.rows : []));
 }

@@ -42,18 +42,22 @@ export function connectBenchNats(): Promise<NatsConnection> {
   });
 }
 
-/** `SHOW server_version` of the server at `url`, or undefined when it cannot be reached. */
-export async function postgresServerVersion(url: string): Promise<string | undefined> {
+/** Runs `body` on a connection of its own to `url` (by default {@link DATABASE_URL}) and closes it. */
+export async function withClient<T>(body: (client: pg.Client) => Promise<T>, url = DATABASE_URL): Promise<T> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   try {
     await client.connect();
-    const result = await client.query<{ server_version: string }>("SHOW server_version");
-    return result.rows[0]?.server_version;
-  } catch {
-    return undefined;
+    return await body(client);
   } finally {
-    await client.end().catch(() => undefined);
+    await client.end().catch(() => {});
   }
+}
+
+/** `SHOW server_version` of the server at `url`, or undefined when it cannot be reached. */
+export function postgresServerVersion(url: string): Promise<string | undefined> {
+  const show = (client: pg.Client) => client.query<{ server_version: string }>("SHOW server_version");
+  const version = withClient(async (client) => (await show(client)).rows[0]?.server_version, url);
+  return version.catch(() => undefined);
 }
 
 /** The version of the NATS server at `url` as it announces itself, or undefined when it cannot be reached. */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { renderThroughputChart } from "./render-chart.js";
 import { renderHeadlineSummary, renderResultsPage } from "./render-results.js";
-import type { RunReport } from "./run-report.js";
+import { freshRows, type RunReport } from "./run-report.js";
 
 /**
  * Writes a run's report into the benchmark directory `benchDir`: `results/run.json`, the chart
@@ -11,44 +11,38 @@ import type { RunReport } from "./run-report.js";
  * written.
  */
 export function writeReport(report: RunReport, benchDir: string): string[] {
-  const written: string[] = [];
-  const write = (file: string, content: string) => {
-    writeFileSync(file, content);
-    written.push(file);
-  };
-  const rows = report.suites.flatMap((s) => (s.results.status === "fresh" ? s.results.results.rows : []));
   const m = report.machine;
   const subtitle =
     `Measured ${report.startedAt.slice(0, 16).replace("T", " ")} UTC${report.quick ? " (quick run)" : ""}: ` +
     `${m.cores} cores, Node ${m.node}, PostgreSQL ${m.postgres ?? "?"}, ${m.nats ?? "NATS ?"}`;
   const page = path.join(benchDir, "RESULTS.md");
-  write(path.join(benchDir, "results", "run.json"), `${JSON.stringify(report, null, 2)}\n`);
-  write(path.join(benchDir, "results", "throughput.svg"), renderThroughputChart(rows, { subtitle }));
-  write(page, renderResultsPage(report));
+  const chart = renderThroughputChart(freshRows(report.suites), { subtitle });
+  const files: [file: string, content: string][] = [
+    [path.join(benchDir, "results", "run.json"), `${JSON.stringify(report, null, 2)}\n`],
+    [path.join(benchDir, "results", "throughput.svg"), chart],
+    [page, renderResultsPage(report)],
+  ];
   // Only a full run's figures are worth quoting; a quick run must not overwrite them.
-  for (const readme of report.quick
-    ? []
-    : [benchDir, path.dirname(benchDir)].map((dir) => path.join(dir, "README.md"))) {
+  for (const dir of report.quick ? [] : [benchDir, path.dirname(benchDir)]) {
+    const readme = path.join(dir, "README.md");
     if (!existsSync(readme)) continue;
     const text = readFileSync(readme, "utf8");
-    const resultsPath = path.relative(path.dirname(readme), page).split(path.sep).join("/");
+    const resultsPath = path.relative(dir, page).split(path.sep).join("/");
     const updated = replaceMarkedBlock(
       text,
       "bench-headline",
       renderHeadlineSummary(report, { resultsPath }),
     );
-    if (updated !== text) write(readme, updated);
+    if (updated !== text) files.push([readme, updated]);
   }
-  return written;
+  for (const [file, content] of files) writeFileSync(file, content);
+  return files.map(([file]) => file);
 }
 
 /**
  * Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` in a Markdown document, keeping
  * the markers, so that generated figures can live inside a hand-written page. Returns the text unchanged
  * when the markers are absent or out of order.
- *
- * @example
- * replaceMarkedBlock(readme, "bench-headline", headlineMarkdown(report));
  */
 export function replaceMarkedBlock(text: string, name: string, content: string): string {
   const start = `<!-- ${name}:start -->`;

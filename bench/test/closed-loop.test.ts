@@ -36,22 +36,9 @@ describe("comparisonRow", () => {
   const fields = { scenario: "s", metric: "m" };
 
   it("summarises the rounds by median and spread and compares rates as value / baseline", () => {
-    const row = comparisonRow(
-      { ...fields, unit: "commands/s" },
-      (v: number) => v,
-      [90, 80, 100],
-      [100, 100, 120],
-    );
-    expect(row).toEqual({
-      ...fields,
-      unit: "commands/s",
-      value: 90,
-      min: 80,
-      max: 100,
-      rounds: 3,
-      baseline: 100,
-      ratio: 0.9,
-    });
+    const rate = { ...fields, unit: "commands/s" };
+    const row = comparisonRow(rate, (v: number) => v, [90, 80, 100], [100, 100, 120]);
+    expect(row).toEqual({ ...rate, value: 90, min: 80, max: 100, rounds: 3, baseline: 100, ratio: 0.9 });
   });
 
   it("compares times as baseline / value, so that a higher ratio is better for ours either way", () => {

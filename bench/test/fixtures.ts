@@ -12,18 +12,14 @@ export const MACHINE: MachineFacts = {
   nats: "nats-server: v2.9.10",
 };
 
-const throughput = (series: string, entities: number, value: number, baseline?: number): ResultRow => ({
-  scenario: `${entities} entities, concurrent commands`,
-  metric: "throughput",
-  value,
-  unit: "commands/s",
-  series,
-  entities,
-  min: value * 0.9,
-  max: value * 1.1,
-  rounds: 5,
-  ...(baseline === undefined ? {} : { baseline, ratio: value / baseline }),
-});
+const throughput = (series: string, entities: number, value: number, baseline?: number): ResultRow => {
+  const row = { scenario: `${entities} entities, concurrent commands`, metric: "throughput", value };
+  const spread = { min: value * 0.9, max: value * 1.1, rounds: 5 };
+  const compared = baseline === undefined ? {} : { baseline, ratio: value / baseline };
+  return { ...row, unit: "commands/s", series, entities, ...spread, ...compared };
+};
+
+const compared = (value: number, unit: string, baseline: number) => ({ value, unit, baseline, ratio: 0.83 });
 
 /** The Postgres suite: every entity count for ours and raw, Emmett only at 1 and 100 entities. */
 export const POSTGRES_ROWS: readonly ResultRow[] = [
@@ -37,21 +33,11 @@ export const POSTGRES_ROWS: readonly ResultRow[] = [
   throughput("raw-postgres", 1000, 70_000),
   throughput("emmett", 1, 900),
   throughput("emmett", 100, 2_000),
-  {
-    scenario: "100 entities, concurrent commands",
-    metric: "p99 latency",
-    value: 4.2,
-    unit: "ms",
-    baseline: 3.5,
-    ratio: 0.83,
-  },
+  { scenario: "100 entities, concurrent commands", metric: "p99 latency", ...compared(4.2, "ms", 3.5) },
   {
     scenario: "replay 100k events | one entity",
     metric: "replay",
-    value: 250_000,
-    unit: "events/s",
-    baseline: 300_000,
-    ratio: 0.83,
+    ...compared(250_000, "events/s", 300_000),
   },
 ];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatCompact, formatFigure, formatRatio } from "../src/format-figure.js";
+import { formatFigure, formatRatio } from "../src/format-figure.js";
 
 describe("formatFigure", () => {
   it.each([
@@ -20,16 +20,5 @@ describe("formatRatio", () => {
   it("shows two decimals below 10× and one above", () => {
     expect(formatRatio(0.834)).toBe("0.83×");
     expect(formatRatio(37.81)).toBe("37.8×");
-  });
-});
-
-describe("formatCompact", () => {
-  it.each([
-    [100, "100"],
-    [1000, "1k"],
-    [250000, "250k"],
-    [2500000, "2.5M"],
-  ])("formats %d as %s", (value, text) => {
-    expect(formatCompact(value)).toBe(text);
   });
 });

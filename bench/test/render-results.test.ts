@@ -5,14 +5,8 @@ import { MACHINE, NATS_ROWS, POSTGRES_ROWS, suiteResults } from "./fixtures.js";
 
 // The golden pages are reviewed like code: `npx vitest run bench -u` rewrites them after a deliberate change.
 
-const ok = (label: string, command: string): ProcessOutcome => ({
-  label,
-  command,
-  exitCode: 0,
-  signal: null,
-  timedOut: false,
-  durationSeconds: 42,
-});
+const OK = { exitCode: 0, signal: null, timedOut: false, durationSeconds: 42 } as const;
+const ok = (label: string, command: string): ProcessOutcome => ({ label, command, ...OK });
 
 const fresh = (suite: string, rows = POSTGRES_ROWS): SuiteOutcome => ({
   suite,
@@ -23,48 +17,26 @@ const fresh = (suite: string, rows = POSTGRES_ROWS): SuiteOutcome => ({
 
 const scenario = "counter on postgres, 100 x 10,000";
 const counter: SuiteOutcome = {
-  suite: "counter",
-  file: "bench/results/counter.json",
+  ...fresh("counter", [
+    { scenario, metric: "write phase", value: 21.5, unit: "s" },
+    { scenario, metric: "write throughput", value: 46_512, unit: "commands/s" },
+    { scenario, metric: "verified", value: 1, unit: "boolean" },
+  ]),
   processes: [ok("counter on postgres (100 x 10,000)", "node examples/counter/dist/main.js")],
-  results: {
-    status: "fresh",
-    results: suiteResults("counter", [
-      { scenario, metric: "write phase", value: 21.5, unit: "s" },
-      { scenario, metric: "write throughput", value: 46_512, unit: "commands/s" },
-      { scenario, metric: "verified", value: 1, unit: "boolean" },
-    ]),
-  },
 };
 
-const report = (suites: readonly SuiteOutcome[], quick = false): RunReport => ({
-  startedAt: "2026-11-23T17:45:00.000Z",
-  finishedAt: "2026-11-23T17:54:30.000Z",
-  quick,
-  machine: MACHINE,
-  suites,
-});
+const RUN = { startedAt: "2026-11-23T17:45:00Z", finishedAt: "2026-11-23T17:54:30Z", machine: MACHINE };
+const report = (suites: readonly SuiteOutcome[], quick = false): RunReport => ({ ...RUN, quick, suites });
 
-const FULL = report([fresh("postgres"), fresh("nats", NATS_ROWS), counter]);
+const [postgres, nats] = [fresh("postgres"), fresh("nats", NATS_ROWS)];
+const FULL = report([postgres, nats, counter]);
 
 /** A quick run where postgres left an older file, nats was stopped at its budget and the counter wrote nothing. */
-const BROKEN = report(
-  [
-    { ...fresh("postgres"), results: { status: "stale", writtenAt: "2026-11-22T09:00:00.000Z" } },
-    {
-      ...fresh("nats", NATS_ROWS),
-      processes: [
-        {
-          ...ok("nats suite", "node bench/dist/nats.bench.js"),
-          exitCode: null,
-          signal: "SIGTERM",
-          timedOut: true,
-        },
-      ],
-    },
-    { ...counter, results: { status: "missing" } },
-  ],
-  true,
-);
+const KILLED = { exitCode: null, signal: "SIGTERM", timedOut: true } as const;
+const stale = { ...postgres, results: { status: "stale", writtenAt: "2026-11-22T09:00:00.000Z" } as const };
+const killed = { ...nats, processes: [{ ...nats.processes[0]!, ...KILLED }] };
+const missing = { ...counter, results: { status: "missing" } as const };
+const BROKEN = report([stale, killed, missing], true);
 
 describe("renderResultsPage", () => {
   it("renders machine facts, run status, headline ratios, counter figures, the chart and a table per suite", async () => {

@@ -2,43 +2,18 @@ import { describe, expect, it } from "vitest";
 import { runProcess } from "../src/run-process.js";
 import { succeeded } from "../src/run-report.js";
 
-const node = (script: string, timeoutMs = 20_000) =>
-  runProcess({
-    label: "test",
-    command: process.execPath,
-    args: ["-e", script],
-    cwd: process.cwd(),
-    timeoutMs,
-  });
-
+// A clean exit, a failing one and a process killed at its budget are specified through runBenchmarks
+// (run-benchmarks.test.ts), which runs each of them.
 describe("runProcess", () => {
-  it("reports a clean exit", async () => {
-    const outcome = await node("process.exit(0)");
-    expect(outcome).toMatchObject({ exitCode: 0, signal: null, timedOut: false });
-    expect(outcome.command).toBe("node -e process.exit(0)");
-    expect(succeeded(outcome)).toBe(true);
-  });
-
-  it("reports a failing exit without throwing", async () => {
-    const outcome = await node("process.exit(3)");
-    expect(outcome.exitCode).toBe(3);
-    expect(succeeded(outcome)).toBe(false);
-  });
-
-  it("kills a process that exceeds its budget and says so", async () => {
-    const outcome = await node("setInterval(() => {}, 1000)", 300);
-    expect(outcome).toMatchObject({ timedOut: true, signal: "SIGTERM" });
-    expect(succeeded(outcome)).toBe(false);
-  });
-
   it("reports a command that cannot start", async () => {
-    const outcome = await runProcess({
+    const options = {
       label: "x",
       command: "/nonexistent/binary",
       args: [],
       cwd: process.cwd(),
       timeoutMs: 5_000,
-    });
+    };
+    const outcome = await runProcess(options);
     expect(outcome.error).toMatch(/cannot start/);
     expect(succeeded(outcome)).toBe(false);
   });

@@ -1,49 +1,34 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 
-/** An element of a parsed XML document. */
-export interface XmlElement {
-  readonly name: string;
-  readonly attributes: Readonly<Record<string, string>>;
-  readonly children: readonly XmlElement[];
-  /** The element's own text content, entities decoded. */
-  readonly text: string;
-}
-
-type Node = { readonly ":@"?: Record<string, string> } & Record<string, Node[] | string>;
+/** A parsed element as fast-xml-parser gives it: attributes and `#text` as strings, child elements by name. */
+export type XmlNode = { readonly [key: string]: string | XmlNode[] };
 
 const parser = new XMLParser({
-  preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: "",
+  alwaysCreateTextNode: true,
   parseTagValue: false,
+  isArray: (_name, _path, _leaf, isAttribute) => !isAttribute,
 });
 
-/** Checks that `source` is well-formed XML with one root element, and returns that element. */
-export function parseXml(source: string): XmlElement {
+/** Checks that `source` is well-formed XML and returns the document node, whose one child is the root element. */
+export function parseXml(source: string): XmlNode {
   const valid = XMLValidator.validate(source);
   if (valid !== true) throw new Error(`not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
-  const roots = (parser.parse(source) as Node[]).filter((node) => !("#text" in node)).map(toElement);
-  if (roots.length !== 1) throw new Error(`not well-formed XML: ${roots.length} root elements`);
-  return roots[0]!;
-}
-
-function toElement(node: Node): XmlElement {
-  const name = Object.keys(node).find((key) => key !== ":@")!;
-  const content = node[name] as Node[];
-  return {
-    name,
-    attributes: node[":@"] ?? {},
-    children: content.filter((child) => !("#text" in child)).map(toElement),
-    text: content.map((child) => child["#text"] ?? "").join(""),
-  };
+  return parser.parse(source) as XmlNode;
 }
 
 /** Every element named `name` in the tree, depth first. */
-export function findAll(root: XmlElement, name: string): XmlElement[] {
-  return [...(root.name === name ? [root] : []), ...root.children.flatMap((child) => findAll(child, name))];
+export function findAll(node: XmlNode, name: string): XmlNode[] {
+  return Object.entries(node).flatMap(([key, value]) =>
+    Array.isArray(value) ? [...(key === name ? value : []), ...value.flatMap((v) => findAll(v, name))] : [],
+  );
 }
 
 /** All text in the tree, element texts joined by newlines. */
-export function allText(root: XmlElement): string {
-  return [root.text, ...root.children.map(allText)].filter(Boolean).join("\n");
+export function allText(node: XmlNode): string {
+  const nested = Object.values(node).flatMap((value) =>
+    typeof value === "string" ? [] : value.map(allText),
+  );
+  return [node["#text"], ...nested].filter(Boolean).join("\n");
 }
