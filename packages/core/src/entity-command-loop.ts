@@ -11,8 +11,10 @@ import { checkDecision, prepareEvts } from "./prepare-evts.js";
 export type TakeOver = { readonly decided: unknown } | { readonly failed: unknown };
 
 /**
- * The general command path: idempotency keys, instrumentation, fresh reads, asynchronous decisions and the
- * re-runs after a conflict. It suspends once per command (at `persist`) when nothing else is needed.
+ * The general command path (see `runCmd` for the fast one): idempotency keys, instrumentation, fresh reads,
+ * asynchronous decisions and the re-runs after a conflict. With `takeOver` it continues a command the fast
+ * path started: from the decision its `handleCmd` returned, or from its first failed persist (counted as the
+ * first conflict, if it was one). Hands over when done if `handOver`, like the fast path.
  */
 export async function runCmdLoop<S, E, P extends CmdSpec>(
   core: EntityCore<S, E, P>,
@@ -29,8 +31,9 @@ export async function runCmdLoop<S, E, P extends CmdSpec>(
     const { definition, evtLog, freshReads } = core.config;
     let checkedLog = !freshReads;
     let conflicts = 0;
-    if (takeOver !== undefined && "failed" in takeOver)
+    if (takeOver !== undefined && "failed" in takeOver) {
       await afterPersistFailure(core, takeOver.failed, conflicts++);
+    }
     for (;;) {
       const seqNo = core.seqNo;
       const state = core.state;

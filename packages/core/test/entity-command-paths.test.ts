@@ -1,4 +1,12 @@
-import { Entity, type EvtLog, type NewEvt, PersistError, type Persisted } from "@eventsourced/core";
+import {
+  defineEntity,
+  Entity,
+  type EvtLog,
+  emitAndReply,
+  type NewEvt,
+  PersistError,
+  type Persisted,
+} from "@eventsourced/core";
 import { FaultyEvtLog, InMemoryEvtLog } from "@eventsourced/core/testing";
 import { describe, expect, it } from "vitest";
 import { counter, inc, logOf, RecordingLogger } from "./fixtures.js";
@@ -86,5 +94,27 @@ describe("Command path seams", () => {
     expect(await ref.handleCmd(inc(1))).toMatchObject({ kind: "accepted", reply: 1, seqNo: 1 });
     await ref.stop();
     expect(ref.status).toBe("stopped");
+  });
+
+  it("an async handleCmd is called once per command and its events are persisted with the state after them", async () => {
+    let calls = 0;
+    const asyncCounter = defineEntity<number, number, number, number>({
+      typeName: "asyncCounter",
+      initialState: () => 0,
+      handleCmd: async (_state, by) => {
+        calls++;
+        await Promise.resolve();
+        return emitAndReply<number, number, number>([by], (s) => s);
+      },
+      handleEvt: (state, by) => state + by,
+    });
+    const evtLog = new InMemoryEvtLog();
+    const ref = await Entity.spawn("a1", asyncCounter, { evtLog, logger: new RecordingLogger() });
+
+    expect(await ref.handleCmd(2)).toMatchObject({ kind: "accepted", reply: 2, seqNo: 1 });
+    expect(await ref.handleCmd(3)).toMatchObject({ kind: "accepted", reply: 5, seqNo: 2 });
+    expect(calls).toBe(2);
+    expect(await evtLog.lastSeqNo("asyncCounter", "a1")).toBe(2);
+    await ref.stop();
   });
 });
