@@ -1,9 +1,9 @@
-import { type CmdHost, HAND_OVER, runCmd } from "./entity-command.js";
+import { runCmd } from "./entity-command.js";
+import { type CmdHost, HAND_OVER } from "./entity-command-steps.js";
 import type { EntityConfig } from "./entity-config.js";
 import { type AnyResult, EntityCore } from "./entity-core.js";
 import { notTaken } from "./entity-hand-on.js";
 import type {
-  EntityRef,
   EntityStats,
   EntityStatus,
   HandleCmdOptions,
