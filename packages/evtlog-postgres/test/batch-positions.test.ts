@@ -1,0 +1,98 @@
+import { type Persisted, SeqNoConflictError, silentLogger } from "@eventsourced/core";
+import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DATABASE_URL, dropSchema, testPool, uniqueSchemaName } from "./pg-test-database.js";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const evt = (text: string) => ({ bytes: encoder.encode(text), metadata: { text } });
+
+interface Planned {
+  readonly id: string;
+  readonly expected: number;
+  readonly texts: readonly string[];
+  /** Whether the persist must lose (its expected seqNo is stale). */
+  readonly conflicts: boolean;
+}
+
+/**
+ * `persists` persists issued in one tick (so in one batch unless it exceeds the batch limits): every third
+ * entity already exists, every fifth persist has three events, every seventh expects a stale seqNo.
+ */
+async function prepare(log: PostgresEvtLog, type: string, persists: number): Promise<Planned[]> {
+  const planned: Planned[] = [];
+  for (let i = 0; i < persists; i++) {
+    const id = `e-${i}`;
+    const existing = i % 3 === 0;
+    if (existing) await log.persist(type, id, 0, [evt(`${id}/1`), evt(`${id}/2`)]);
+    const last = existing ? 2 : 0;
+    const conflicts = i % 7 === 0;
+    const expected = conflicts ? (existing ? 1 : 3) : last;
+    const count = i % 5 === 0 ? 3 : 1;
+    const texts = Array.from(
+      { length: count },
+      (_, k) => `${id}/${expected + k + 1}${conflicts ? "-lost" : ""}`,
+    );
+    planned.push({ id, expected, texts, conflicts });
+  }
+  return planned;
+}
+
+/** Writes `planned` in one batch and checks every outcome against what a by-type read returns. */
+async function writeAndCheck(log: PostgresEvtLog, type: string, planned: readonly Planned[]): Promise<void> {
+  const batchesBefore = log.stats.batches;
+  const results = await Promise.allSettled(
+    planned.map((p) => log.persist(type, p.id, p.expected, p.texts.map(evt))),
+  );
+  expect(log.stats.batches - batchesBefore).toBe(1);
+  const read = new Map<string, { seqNo: number; position: number; text: string }[]>();
+  for await (const record of log.evtsByType(type)) {
+    const list = read.get(record.id) ?? [];
+    list.push({ seqNo: record.seqNo, position: record.position, text: decoder.decode(record.bytes) });
+    expect(record.metadata).toEqual({ text: decoder.decode(record.bytes) });
+    read.set(record.id, list);
+  }
+  planned.forEach((p, i) => {
+    const result = results[i]!;
+    const events = read.get(p.id) ?? [];
+    if (p.conflicts) {
+      expect(result.status).toBe("rejected");
+      expect((result as PromiseRejectedResult).reason).toBeInstanceOf(SeqNoConflictError);
+      expect(events.map((e) => e.text)).not.toContain(p.texts[0]);
+      return;
+    }
+    expect(result.status).toBe("fulfilled");
+    const persisted = (result as PromiseFulfilledResult<Persisted>).value;
+    const last = events.at(-1)!;
+    expect(events.slice(-p.texts.length).map((e) => e.text)).toEqual(p.texts);
+    expect(persisted).toEqual({ seqNo: last.seqNo, position: last.position });
+    expect(persisted.seqNo).toBe(p.expected + p.texts.length);
+  });
+}
+
+describe("PostgresEvtLog batch results: each persist's last position", () => {
+  const schema = uniqueSchemaName("batch_positions");
+  let log: PostgresEvtLog;
+
+  beforeAll(async () => {
+    await (await testPool(1)).end();
+    log = await PostgresEvtLog.create({
+      connectionString: DATABASE_URL,
+      schema,
+      maxConnections: 3,
+      logger: silentLogger,
+    });
+  });
+  afterAll(async () => {
+    await log?.close();
+    await dropSchema(schema);
+  });
+
+  it("are the positions of the persists' last events in a batch mixing creations, conflicts and several events (prepared)", async () => {
+    await writeAndCheck(log, "small", await prepare(log, "small", 40));
+  });
+
+  it("are right in a batch large enough to be planned with its real sizes", async () => {
+    await writeAndCheck(log, "large", await prepare(log, "large", 300));
+  });
+});
