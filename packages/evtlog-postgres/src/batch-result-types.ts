@@ -1,6 +1,6 @@
 import type { PgResultLike } from "./pg-pool-like.js";
 
-/** Type OIDs of `int4[]` and `int8[]`: the batch statement returns `won` and `positions` as these. */
+/** Type OIDs of `int4[]` and `int8[]`: the batch statement returns `won` as the first (integer arrays of either kind are parsed alike). */
 const INT4_ARRAY = 1007;
 const INT8_ARRAY = 1016;
 

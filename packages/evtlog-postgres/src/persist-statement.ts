@@ -1,4 +1,5 @@
 import type { NewEvt } from "@eventsourced/core";
+import type { BatchResult } from "./run-batch-statement.js";
 import type { LogTables } from "./schema.js";
 
 /**
@@ -15,12 +16,19 @@ import type { LogTables } from "./schema.js";
  *   events are not inserted and it gets a `SeqNoConflictError`. No unique violation is ever raised, so
  *   one persist's conflict cannot abort the statement for the others.
  * - `appended` inserts the events of the winners only, in input order, so positions follow seqNos.
- * - The final row returns the winners with the position of each one's last event and, when anything was
- *   written and notification is on, NOTIFYs the written types (delivered at commit, i.e. once the rows are
- *   visible).
+ * - The final row returns the winners (`won`, ascending) and the position of the last event written
+ *   (`last`) and, when anything was written and notification is on, NOTIFYs the written types (delivered at
+ *   commit, i.e. once the rows are visible).
+ * - Each winner's last position is computed by {@link batchResultOf}, not joined back: under the log lock
+ *   nobody else draws from the identity sequence, so the positions of a batch are the gap-free range ending
+ *   at `last`, drawn in the order inserted (winner by winner, ascending, each one's events together).
+ *   `unusable` checks that (`last - first + 1 = count`) whenever it matters (more than one winner); if not
+ *   (someone drew from the sequence without the lock), it fails the statement, so nothing is written and
+ *   the committer writes the persists one by one, where `last` alone is the answer. Returning only the
+ *   position from `appended` and not joining back saves about a tenth of the statement (ADR 0107).
  *
  * The batch never holds two persists for the same entity (the committer defers the second to the next
- * batch), which is what makes joining results back by `(type, id)` unambiguous.
+ * batch).
  *
  * Parameters: $1 lock key; per persist $2 index, $3 type, $4 id, $5 expected last seqNo, $6 event count;
  * per event $7 persist index, $8 seqNo, $9 content type, $10 metadata, $12 start and $13 length of its bytes
@@ -58,22 +66,49 @@ appended AS (
     WITH ORDINALITY AS e(p, seq_no, content_type, metadata, start, len, ord)
   JOIN won w ON w.p = e.p
   ORDER BY e.ord
-  RETURNING type, id, position
-),
-last_positions AS (
-  SELECT w.p, max(a.position) AS position FROM won w JOIN appended a ON a.type = w.type AND a.id = w.id
-  GROUP BY w.p
+  RETURNING position
 ),
 written AS (
-  SELECT coalesce(array_agg(l.p ORDER BY l.p), '{}') AS won,
-    coalesce(array_agg(l.position ORDER BY l.p), '{}') AS positions,
-    (SELECT string_agg(DISTINCT w.type, ' ') FROM won w) AS types
-  FROM last_positions l
+  SELECT (SELECT coalesce(array_agg(w.p ORDER BY w.p), '{}') FROM won w) AS won,
+    (SELECT string_agg(DISTINCT w.type, ' ') FROM won w) AS types,
+    min(a.position) AS first, max(a.position) AS last, count(*) AS n
+  FROM appended a
 )
-SELECT won, positions,
+SELECT won, last,
+  CASE WHEN cardinality(won) > 1 AND last - first + 1 <> n
+    THEN ('batch positions ' || first || '..' || last || ' are not gap-free for ' || n || ' events')::int
+  END AS unusable,
   CASE WHEN $14::bool AND types IS NOT NULL
     THEN pg_notify($15, CASE WHEN length(types) < 7000 THEN types ELSE '*' END) END AS notified
 FROM written`;
+}
+
+/** The row {@link persistStatement} returns. */
+export interface PersistStatementRow {
+  /** Indexes of the persists written, ascending. */
+  readonly won: readonly number[];
+  /** The position of the last event written (null when none was). */
+  readonly last: string | number | null;
+}
+
+/**
+ * The winners with the position of each one's last event. The statement inserted the winners' events in
+ * ascending index order, each winner's together, at consecutive positions ending at `row.last` (checked by
+ * the statement whenever there are several winners), so winner `k`'s last event is at `last` minus the
+ * events of the winners after it.
+ */
+export function batchResultOf(
+  row: PersistStatementRow,
+  batch: readonly { readonly evts: readonly unknown[] }[],
+): BatchResult {
+  const won = [...row.won];
+  const positions: number[] = new Array(won.length);
+  let position = Number(row.last);
+  for (let i = won.length - 1; i >= 0; i--) {
+    positions[i] = position;
+    position -= batch[won[i]!]!.evts.length;
+  }
+  return { won, positions };
 }
 
 /** What a batch needs to know about each of its persists. */

@@ -1,5 +1,6 @@
 import { batchResultTypes, type TypedQueryClient } from "./batch-result-types.js";
 import type { PendingPersist } from "./pending-persist.js";
+import { batchResultOf, type PersistStatementRow } from "./persist-statement.js";
 import type { PgClientLike } from "./pg-pool-like.js";
 
 /** What a batch statement returns: the indexes of the persists that won and their last positions. */
@@ -46,5 +47,5 @@ export async function runBatchStatement(
       : name !== undefined
         ? await client.query({ name, text: statements.batch, values })
         : await client.query(statements.batch, values);
-  return res.rows[0] as BatchResult;
+  return batchResultOf(res.rows[0] as PersistStatementRow, batch);
 }

@@ -38,13 +38,22 @@ async function prepare(log: PostgresEvtLog, type: string, persists: number): Pro
   return planned;
 }
 
-/** Writes `planned` in one batch and checks every outcome against what a by-type read returns. */
-async function writeAndCheck(log: PostgresEvtLog, type: string, planned: readonly Planned[]): Promise<void> {
-  const batchesBefore = log.stats.batches;
+/**
+ * Writes `planned` in one batch and checks every outcome against what a by-type read returns. With
+ * `fallback`, the batch statement must have refused the batch and the committer written it persist by persist.
+ */
+async function writeAndCheck(
+  log: PostgresEvtLog,
+  type: string,
+  planned: readonly Planned[],
+  fallback = false,
+): Promise<void> {
+  const before = log.stats;
   const results = await Promise.allSettled(
     planned.map((p) => log.persist(type, p.id, p.expected, p.texts.map(evt))),
   );
-  expect(log.stats.batches - batchesBefore).toBe(1);
+  expect(log.stats.fallbacks - before.fallbacks).toBe(fallback ? 1 : 0);
+  expect(log.stats.batches - before.batches).toBe(fallback ? planned.length : 1);
   const read = new Map<string, { seqNo: number; position: number; text: string }[]>();
   for await (const record of log.evtsByType(type)) {
     const list = read.get(record.id) ?? [];
@@ -94,5 +103,19 @@ describe("PostgresEvtLog batch results: each persist's last position", () => {
 
   it("are right in a batch large enough to be planned with its real sizes", async () => {
     await writeAndCheck(log, "large", await prepare(log, "large", 300));
+  });
+
+  it("are right when the batch's positions are not one gap-free range (someone drew from the sequence without the lock)", async () => {
+    const pool = await testPool(1);
+    try {
+      // Every position drawn skips one, so the positions cannot be computed from the last one: the statement
+      // must refuse the batch (nothing written) and each persist, written alone, gets its own last position.
+      await pool.query(`ALTER TABLE "${schema}".events ALTER COLUMN position SET INCREMENT BY 2`);
+      await writeAndCheck(log, "gaps", await prepare(log, "gaps", 40), true);
+      await writeAndCheck(log, "gaps-large", await prepare(log, "gaps-large", 300), true);
+    } finally {
+      await pool.query(`ALTER TABLE "${schema}".events ALTER COLUMN position SET INCREMENT BY 1`);
+      await pool.end();
+    }
   });
 });
