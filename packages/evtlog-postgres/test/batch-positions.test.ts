@@ -5,7 +5,7 @@ import { DATABASE_URL, dropSchema, testPool, uniqueSchemaName } from "./pg-test-
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const evt = (text: string) => ({ bytes: encoder.encode(text), metadata: { text } });
+const evt = (text: string) => ({ bytes: encoder.encode(text), metadata: { headers: { text } } });
 
 interface Planned {
   readonly id: string;
@@ -58,7 +58,7 @@ async function writeAndCheck(
   for await (const record of log.evtsByType(type)) {
     const list = read.get(record.id) ?? [];
     list.push({ seqNo: record.seqNo, position: record.position, text: decoder.decode(record.bytes) });
-    expect(record.metadata).toEqual({ text: decoder.decode(record.bytes) });
+    expect(record.metadata).toEqual({ headers: { text: decoder.decode(record.bytes) } });
     read.set(record.id, list);
   }
   planned.forEach((p, i) => {
