@@ -123,7 +123,7 @@ describe("EntityRegistry options from a hostile caller", () => {
 describe("EntityRegistry ids from a hostile caller", () => {
   it.each([
     ["an empty id", "", /non-empty string/],
-    ["an id of 513 UTF-8 bytes", "é".repeat(256) + "x", /513 bytes of UTF-8, at most 512/],
+    ["an id of 513 UTF-8 bytes", `${"é".repeat(256)}x`, /513 bytes of UTF-8, at most 512/],
     ["an id with a lone surrogate", "a\uD800b", /lone UTF-16 surrogate/],
     ["an id with NUL", "a\0b", /NUL/],
     ["a number as id", 42, /non-empty string/],
