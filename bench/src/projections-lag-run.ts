@@ -5,6 +5,7 @@ import { NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { Projection } from "@eventsourced/projections";
 import { exactlyOnce, PostgresProjectionStore } from "@eventsourced/projections/postgres";
+import { jetstreamManager } from "@nats-io/jetstream";
 import {
   type Ack,
   createRawPgTable,
@@ -25,6 +26,7 @@ import {
   upsertTotals,
 } from "./projections-support.js";
 import type { ResultRow } from "./results.js";
+import { connectBenchNats } from "./service-versions.js";
 
 /** One lag run: ours (a projection, exactly-once upserts) or the raw tail, on PostgreSQL or NATS. */
 export async function lag(
@@ -96,7 +98,18 @@ export async function lag(
   await projection.stop();
   await log.close();
   await pool.query(`DROP SCHEMA "${name}" CASCADE`);
+  if (system === "nats") await deleteStream(name);
   return lagFigures(acked, delivered, achieved);
+}
+
+/** Deletes the NATS log's stream (the log leaves it, as an application's would). */
+async function deleteStream(name: string): Promise<void> {
+  const nc = await connectBenchNats();
+  try {
+    await (await jetstreamManager(nc)).streams.delete(name);
+  } finally {
+    await nc.close();
+  }
 }
 
 async function settle(done: () => boolean): Promise<void> {
