@@ -1,7 +1,7 @@
-import { type Persisted, SeqNoConflictError, silentLogger } from "@eventsourced/core";
-import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DATABASE_URL, dropSchema, testPool, uniqueSchemaName } from "./pg-test-database.js";
+import { type Persisted, SeqNoConflictError } from "@eventsourced/core";
+import type { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
+import { describe, expect, it } from "vitest";
+import { logPerSuite, testPool } from "./pg-test-database.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -80,29 +80,14 @@ async function writeAndCheck(
 }
 
 describe("PostgresEvtLog batch results: each persist's last position", () => {
-  const schema = uniqueSchemaName("batch_positions");
-  let log: PostgresEvtLog;
-
-  beforeAll(async () => {
-    await (await testPool(1)).end();
-    log = await PostgresEvtLog.create({
-      connectionString: DATABASE_URL,
-      schema,
-      maxConnections: 3,
-      logger: silentLogger,
-    });
-  });
-  afterAll(async () => {
-    await log?.close();
-    await dropSchema(schema);
-  });
+  const { log, schema } = logPerSuite("batch_positions");
 
   it("are the positions of the persists' last events in a batch mixing creations, conflicts and several events (prepared)", async () => {
-    await writeAndCheck(log, "small", await prepare(log, "small", 40));
+    await writeAndCheck(log(), "small", await prepare(log(), "small", 40));
   });
 
   it("are right in a batch large enough to be planned with its real sizes", async () => {
-    await writeAndCheck(log, "large", await prepare(log, "large", 300));
+    await writeAndCheck(log(), "large", await prepare(log(), "large", 300));
   });
 
   it("are right when the batch's positions are not one gap-free range (someone drew from the sequence without the lock)", async () => {
@@ -111,8 +96,8 @@ describe("PostgresEvtLog batch results: each persist's last position", () => {
       // Every position drawn skips one, so the positions cannot be computed from the last one: the statement
       // must refuse the batch (nothing written) and each persist, written alone, gets its own last position.
       await pool.query(`ALTER TABLE "${schema}".events ALTER COLUMN position SET INCREMENT BY 2`);
-      await writeAndCheck(log, "gaps", await prepare(log, "gaps", 40), true);
-      await writeAndCheck(log, "gaps-large", await prepare(log, "gaps-large", 300), true);
+      await writeAndCheck(log(), "gaps", await prepare(log(), "gaps", 40), true);
+      await writeAndCheck(log(), "gaps-large", await prepare(log(), "gaps-large", 300), true);
     } finally {
       await pool.query(`ALTER TABLE "${schema}".events ALTER COLUMN position SET INCREMENT BY 1`);
       await pool.end();

@@ -3,7 +3,7 @@ import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { classifyQueryFailure } from "@eventsourced/evtlog-postgres/internal";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DATABASE_URL, dropSchema, testPool, uniqueSchemaName } from "./pg-test-database.js";
+import { DATABASE_URL, dropSchema, logPerSuite, testPool, uniqueSchemaName } from "./pg-test-database.js";
 
 const encoder = new TextEncoder();
 const evt = (text: string) => ({ bytes: encoder.encode(text) });
@@ -107,48 +107,34 @@ describe("classifying the failures of real statements", () => {
 });
 
 describe("PostgresEvtLog with errors that carry no SQLSTATE", () => {
-  const schema = uniqueSchemaName("no_sqlstate");
-  let log: PostgresEvtLog;
-
-  beforeAll(async () => {
-    log = await PostgresEvtLog.create({
-      connectionString: DATABASE_URL,
-      schema,
-      maxConnections: 3,
-      logger: silentLogger,
-    });
-  });
-  afterAll(async () => {
-    await log?.close();
-    await dropSchema(schema);
-  });
+  const { log } = logPerSuite("no_sqlstate");
 
   it("refuses an event whose metadata cannot be stored, alone, before sending; the batch and the connection are unaffected", async () => {
-    await log.persist("nosql", "warm-up", 0, [evt("0")]);
-    const before = log.stats;
+    await log().persist("nosql", "warm-up", 0, [evt("0")]);
+    const before = log().stats;
     const unserialisable = { headers: { n: 1n as unknown as string } };
     const results = await Promise.allSettled([
-      log.persist("nosql", "ok-1", 0, [evt("1")]),
-      log.persist("nosql", "bad", 0, [{ bytes: encoder.encode("b"), metadata: unserialisable }]),
-      log.persist("nosql", "ok-2", 0, [evt("2")]),
+      log().persist("nosql", "ok-1", 0, [evt("1")]),
+      log().persist("nosql", "bad", 0, [{ bytes: encoder.encode("b"), metadata: unserialisable }]),
+      log().persist("nosql", "ok-2", 0, [evt("2")]),
     ]);
     expect(results[0]).toEqual({ status: "fulfilled", value: { seqNo: 1, position: expect.any(Number) } });
     expect(results[2]).toEqual({ status: "fulfilled", value: { seqNo: 1, position: expect.any(Number) } });
     const refused = (results[1] as PromiseRejectedResult).reason;
     expect(refused).toBeInstanceOf(InvalidArgumentError);
     expect(refused.message).toContain("event 0: metadata");
-    expect(log.stats.reconnects).toBe(before.reconnects);
-    expect(await log.lastSeqNo("nosql", "bad")).toBe(0);
+    expect(log().stats.reconnects).toBe(before.reconnects);
+    expect(await log().lastSeqNo("nosql", "bad")).toBe(0);
   });
 
   it("refuses event bytes that are not a Uint8Array, before sending", async () => {
-    const before = log.stats;
-    const err = await log
+    const before = log().stats;
+    const err = await log()
       .persist("nosql", "text", 0, [{ bytes: "abc" as unknown as Uint8Array }])
       .catch((e) => e);
     expect(err).toBeInstanceOf(InvalidArgumentError);
-    expect(log.stats.reconnects).toBe(before.reconnects);
-    expect(await log.lastSeqNo("nosql", "text")).toBe(0);
+    expect(log().stats.reconnects).toBe(before.reconnects);
+    expect(await log().lastSeqNo("nosql", "text")).toBe(0);
   });
 });
 

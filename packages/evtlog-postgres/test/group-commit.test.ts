@@ -1,7 +1,7 @@
-import { PersistError, SeqNoConflictError, silentLogger } from "@eventsourced/core";
-import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DATABASE_URL, dropSchema, testPool, uniqueSchemaName } from "./pg-test-database.js";
+import { PersistError, SeqNoConflictError } from "@eventsourced/core";
+import type { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
+import { describe, expect, it } from "vitest";
+import { logPerSuite, testPool } from "./pg-test-database.js";
 
 const encoder = new TextEncoder();
 const evt = (text: string) => ({ bytes: encoder.encode(text) });
@@ -14,55 +14,40 @@ async function texts(log: PostgresEvtLog, type: string, id: string): Promise<str
 }
 
 describe("PostgresEvtLog group commit", () => {
-  const schema = uniqueSchemaName("group_commit");
-  let log: PostgresEvtLog;
-
-  beforeAll(async () => {
-    await (await testPool(1)).end();
-    log = await PostgresEvtLog.create({
-      connectionString: DATABASE_URL,
-      schema,
-      maxConnections: 3,
-      logger: silentLogger,
-    });
-  });
-  afterAll(async () => {
-    await log?.close();
-    await dropSchema(schema);
-  });
+  const { log, schema } = logPerSuite("group_commit");
 
   it("writes persists issued together in one batch, failing only the conflicting one, which writes nothing", async () => {
-    await log.persist("gc", "A", 0, [evt("a1"), evt("a2")]);
-    const before = log.stats;
-    const a = log.persist("gc", "A", 0, [evt("x1"), evt("x2"), evt("x3")]);
-    const b = log.persist("gc", "B", 0, [evt("b1"), evt("b2")]);
-    const c = log.persist("gc", "C", 0, [evt("c1")]);
+    await log().persist("gc", "A", 0, [evt("a1"), evt("a2")]);
+    const before = log().stats;
+    const a = log().persist("gc", "A", 0, [evt("x1"), evt("x2"), evt("x3")]);
+    const b = log().persist("gc", "B", 0, [evt("b1"), evt("b2")]);
+    const c = log().persist("gc", "C", 0, [evt("c1")]);
     const [ra, rb, rc] = await Promise.allSettled([a, b, c]);
-    expect(log.stats.batches - before.batches).toBe(1);
-    expect(log.stats.maxBatch).toBeGreaterThanOrEqual(3);
+    expect(log().stats.batches - before.batches).toBe(1);
+    expect(log().stats.maxBatch).toBeGreaterThanOrEqual(3);
     expect(ra.status).toBe("rejected");
     expect((ra as PromiseRejectedResult).reason).toBeInstanceOf(SeqNoConflictError);
     expect(rb).toEqual({ status: "fulfilled", value: { seqNo: 2, position: expect.any(Number) } });
     expect(rc).toEqual({ status: "fulfilled", value: { seqNo: 1, position: expect.any(Number) } });
-    expect(await texts(log, "gc", "A")).toEqual(["a1", "a2"]);
-    expect(await texts(log, "gc", "B")).toEqual(["b1", "b2"]);
-    expect(await texts(log, "gc", "C")).toEqual(["c1"]);
-    expect(await log.lastSeqNo("gc", "A")).toBe(2);
+    expect(await texts(log(), "gc", "A")).toEqual(["a1", "a2"]);
+    expect(await texts(log(), "gc", "B")).toEqual(["b1", "b2"]);
+    expect(await texts(log(), "gc", "C")).toEqual(["c1"]);
+    expect(await log().lastSeqNo("gc", "A")).toBe(2);
   });
 
   it("refuses a stale expected seqNo inside a batch without touching the other entities' writes", async () => {
-    const before = log.stats;
-    const stale = log.persist("gc", "B", 1, [evt("late")]);
-    const fresh = log.persist("gc", "C", 1, [evt("c2"), evt("c3")]);
-    const created = log.persist("gc", "D", 0, [evt("d1")]);
+    const before = log().stats;
+    const stale = log().persist("gc", "B", 1, [evt("late")]);
+    const fresh = log().persist("gc", "C", 1, [evt("c2"), evt("c3")]);
+    const created = log().persist("gc", "D", 0, [evt("d1")]);
     const results = await Promise.allSettled([stale, fresh, created]);
-    expect(log.stats.batches - before.batches).toBe(1);
+    expect(log().stats.batches - before.batches).toBe(1);
     expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(SeqNoConflictError);
     expect(results.slice(1)).toEqual([
       { status: "fulfilled", value: { seqNo: 3, position: expect.any(Number) } },
       { status: "fulfilled", value: { seqNo: 1, position: expect.any(Number) } },
     ]);
-    expect(await texts(log, "gc", "B")).toEqual(["b1", "b2"]);
+    expect(await texts(log(), "gc", "B")).toEqual(["b1", "b2"]);
   });
 
   it("retries a failed batch persist by persist, so one poisoned persist fails alone", async () => {
@@ -73,19 +58,19 @@ describe("PostgresEvtLog group commit", () => {
         BEGIN IF NEW.id = 'poison' THEN RAISE EXCEPTION 'poisoned event'; END IF; RETURN NEW; END $$`);
       await pool.query(`CREATE TRIGGER poison BEFORE INSERT ON "${schema}".events
         FOR EACH ROW EXECUTE FUNCTION "${schema}".poison()`);
-      const before = log.stats;
+      const before = log().stats;
       const results = await Promise.allSettled([
-        log.persist("gc", "ok-1", 0, [evt("1")]),
-        log.persist("gc", "poison", 0, [evt("p")]),
-        log.persist("gc", "ok-2", 0, [evt("2")]),
+        log().persist("gc", "ok-1", 0, [evt("1")]),
+        log().persist("gc", "poison", 0, [evt("p")]),
+        log().persist("gc", "ok-2", 0, [evt("2")]),
       ]);
-      expect(log.stats.fallbacks - before.fallbacks).toBe(1);
+      expect(log().stats.fallbacks - before.fallbacks).toBe(1);
       expect(results[0]).toEqual({ status: "fulfilled", value: { seqNo: 1, position: expect.any(Number) } });
       expect(results[2]).toEqual({ status: "fulfilled", value: { seqNo: 1, position: expect.any(Number) } });
       const failure = (results[1] as PromiseRejectedResult).reason as PersistError;
       expect(failure).toBeInstanceOf(PersistError);
       expect(failure.outcomeUnknown).toBe(false);
-      expect(await log.lastSeqNo("gc", "poison")).toBe(0);
+      expect(await log().lastSeqNo("gc", "poison")).toBe(0);
     } finally {
       await pool.query(`DROP TRIGGER IF EXISTS poison ON "${schema}".events`);
       await pool.end();
@@ -94,20 +79,20 @@ describe("PostgresEvtLog group commit", () => {
 
   it("defers a second persist for the same entity to the next batch, where it conflicts", async () => {
     const results = await Promise.allSettled([
-      log.persist("gc", "same", 0, [evt("first")]),
-      log.persist("gc", "same", 0, [evt("second")]),
-      log.persist("gc", "same", 1, [evt("third")]),
+      log().persist("gc", "same", 0, [evt("first")]),
+      log().persist("gc", "same", 0, [evt("second")]),
+      log().persist("gc", "same", 1, [evt("third")]),
     ]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
-    expect(await texts(log, "gc", "same")).toEqual(["first", "third"]);
+    expect(await texts(log(), "gc", "same")).toEqual(["first", "third"]);
   });
 
   it("batches many concurrent entities into few round trips", async () => {
-    const before = log.stats;
+    const before = log().stats;
     await Promise.all(
-      Array.from({ length: 300 }, (_, i) => log.persist("gc-many", `e${i}`, 0, [evt(`${i}`)])),
+      Array.from({ length: 300 }, (_, i) => log().persist("gc-many", `e${i}`, 0, [evt(`${i}`)])),
     );
-    expect(log.stats.persists - before.persists).toBe(300);
-    expect(log.stats.batches - before.batches).toBeLessThan(10);
+    expect(log().stats.persists - before.persists).toBe(300);
+    expect(log().stats.batches - before.batches).toBeLessThan(10);
   });
 });

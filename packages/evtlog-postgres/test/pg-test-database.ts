@@ -1,4 +1,7 @@
+import { silentLogger } from "@eventsourced/core";
+import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
 
 /** The server the tests use: `DATABASE_URL`, by default the local PostgreSQL. */
 export const DATABASE_URL: string = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -35,4 +38,33 @@ export async function dropSchema(schema: string): Promise<void> {
   } finally {
     await pool.end();
   }
+}
+
+/**
+ * A log on a schema of its own for the calling `describe` block (3 connections): created before its tests,
+ * closed and dropped after them. Returns the schema's name and the getter its tests use.
+ */
+export function logPerSuite(prefix: string): { readonly schema: string; readonly log: () => PostgresEvtLog } {
+  const schema = uniqueSchemaName(prefix);
+  let log: PostgresEvtLog | undefined;
+  beforeAll(async () => {
+    await (await testPool(1)).end();
+    log = await PostgresEvtLog.create({
+      connectionString: DATABASE_URL,
+      schema,
+      maxConnections: 3,
+      logger: silentLogger,
+    });
+  });
+  afterAll(async () => {
+    await log?.close();
+    await dropSchema(schema);
+  });
+  return {
+    schema,
+    log: () => {
+      if (log === undefined) throw new Error("the suite's log is created in beforeAll");
+      return log;
+    },
+  };
 }
