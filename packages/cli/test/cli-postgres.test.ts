@@ -107,7 +107,7 @@ describe("the eventsourced CLI on PostgreSQL", { timeout: 60_000 }, () => {
   it("schema status reports missing tables without creating any; schema migrate creates them", async () => {
     const before = await runCli(["schema", "status", "--url", DATABASE_URL, "--schema", fresh]);
     expect(before.code).toBe(0);
-    expect(before.stdout).toContain("evtlog:events            0        2         missing");
+    expect(before.stdout).toContain("evtlog:events            0        3         missing");
     expect(before.stdout).toContain("not up to date: run `eventsourced schema migrate`");
     const refused = await runCli(["entities", "list", "acct", "--url", DATABASE_URL, "--schema", fresh]);
     expect(refused.code).toBe(1);

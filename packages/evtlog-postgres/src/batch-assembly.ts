@@ -47,9 +47,9 @@ export function batchValues(
   batch: readonly PendingPersist[],
   only: PendingPersist | undefined,
   lockKey: string,
-  notifyChannel: string | undefined,
+  lock: boolean,
 ): unknown[] {
   return only !== undefined
-    ? persistOneParams(only, lockKey, notifyChannel)
-    : withArrayLiterals(persistParams(batch, lockKey, notifyChannel));
+    ? persistOneParams(only, lockKey, lock)
+    : withArrayLiterals(persistParams(batch, lockKey, lock));
 }

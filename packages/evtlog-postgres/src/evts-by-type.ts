@@ -14,27 +14,38 @@ import type { LogTables } from "./schema.js";
 /**
  * Reads by type in position order, `position > after`, one bounded page at a time.
  *
- * Why this never skips an event: positions come from an identity column, and a plain bigserial is taken
- * at INSERT time but becomes visible at COMMIT, so a reader could see position 10 while 9 is still
- * uncommitted and later resume after 10, losing 9. Here every writing statement first takes the log's
- * transaction-scoped advisory lock (see `persist-statement.ts`) and inserts only while holding it; the
- * lock is released after the commit is visible. So positions are handed out in commit order: when a row
- * at position p is visible, every row with a lower position that will ever commit is visible too, and
- * resuming after the last position seen is safe. (A `WHERE xid < pg_snapshot_xmin(...)` filter alone is
- * not enough when readers resume by position, because a transaction with a higher position can commit
- * before one with a lower position but higher xid.) The cost is that writers to one log serialise for the
- * duration of one statement, which group commit amortises over a whole batch. (This relies on the identity
- * sequence's default `CACHE 1`: per-backend caches would hand out positions out of lock order.)
+ * Why this never skips an event (ADR 0108): positions come from an identity column, taken at INSERT time
+ * but visible at COMMIT, so a reader could see position 10 while 9 is still uncommitted and later resume
+ * after 10, losing 9. Every writer of the log takes the log's advisory lock before its first write (which
+ * gives its transaction its id) and draws all its positions under it (see `persist-statement.ts`), so for
+ * the log's writers transaction ids follow positions. The lock is released before the commit, so commits
+ * may still finish out of position order; the reader therefore delivers a row only when its transaction is
+ * older than every transaction still running in its snapshot (`xid < pg_snapshot_xmin(...)`): then every
+ * writer that drew a lower position has ended, and what it committed is visible. The page stops at the
+ * first row that is not settled yet (`unsettled`) and the reader reads it again shortly after. Rows written
+ * before the `xid` column existed have none and are settled. The cost: a long transaction anywhere on the
+ * server that has an id (one that wrote) holds back by-type reads, not writes, until it ends.
+ * (This relies on the identity sequence's default `CACHE 1`: per-backend caches would hand out positions out
+ * of lock order.)
  */
 export function evtsByTypeStatement(t: LogTables): string {
-  return `SELECT position, id, ${EVT_COLUMNS} FROM ${t.events}
+  return `SELECT position, id, ${EVT_COLUMNS},
+      xid >= (SELECT pg_snapshot_xmin(pg_current_snapshot())) AS unsettled
+    FROM ${t.events}
     WHERE type = $1 AND position > $2
     ORDER BY position LIMIT $3`;
 }
 
+/** First wait before reading again when a page stopped at an unsettled row; doubles up to the cap. */
+const SETTLE_WAIT_MS = 1;
+/** Longest wait between two reads of a page held back by an unsettled row. */
+const SETTLE_WAIT_MAX_MS = 50;
+
 interface TypedRow extends EvtRow {
   readonly position: string | number;
   readonly id: string;
+  /** True while an older transaction is still running (null for rows written before `xid` existed). */
+  readonly unsettled: boolean | null;
 }
 
 /** What a by-type reader needs from the log. */
@@ -49,7 +60,11 @@ export interface ByTypeContext {
   readonly closed: AbortSignal;
 }
 
-/** Streams every event of `type` after `options.after`, then (when live) tails until aborted. */
+/**
+ * Streams every event of `type` after `options.after`, then (when live) tails until aborted. A read that is
+ * not live ends once it has delivered every event committed before it started: it waits while a page stops
+ * at an unsettled row.
+ */
 export async function* readEvtsByType(
   context: ByTypeContext,
   type: string,
@@ -65,6 +80,7 @@ export async function* readEvtsByType(
   // Listen before the first query, so nothing committed between that query and the first wait is missed.
   if (live) await context.listener?.ensure();
   const stopped = () => signal?.aborted === true || context.closed.aborted;
+  let settleWait = SETTLE_WAIT_MS;
   while (!stopped()) {
     const versionBefore = context.appendSignal.version;
     let rows: TypedRow[];
@@ -75,12 +91,24 @@ export async function* readEvtsByType(
       if (context.closed.aborted) return;
       throw new ReadError(`cannot read events of type ${type}: ${(err as Error).message}`, { cause: err });
     }
+    let heldBack = false;
     for (const row of rows) {
       if (stopped()) return;
+      if (row.unsettled === true) {
+        heldBack = true;
+        break;
+      }
       const position = Number(row.position);
       after = position;
       yield toTypedEvtRecord(row, type, row.id, position);
     }
+    if (heldBack) {
+      // An older transaction is still running: read again soon (a commit of this type wakes us sooner).
+      await context.appendSignal.wait(type, settleWait, [signal, context.closed]);
+      settleWait = Math.min(settleWait * 2, SETTLE_WAIT_MAX_MS);
+      continue;
+    }
+    settleWait = SETTLE_WAIT_MS;
     if (rows.length === context.pageSize) continue;
     if (!live) return;
     if (context.appendSignal.version !== versionBefore) continue;

@@ -38,8 +38,8 @@ export interface GroupCommitStats {
 export interface GroupCommitterOptions {
   readonly pool: PgPoolLike;
   readonly statements: CommitStatements;
+  /** The log's advisory-lock key (a decimal bigint, written into SQL as is). */
   readonly lockKey: string;
-  readonly notifyChannel: string | undefined;
   /** Most persists per batch. */
   readonly maxBatchSize: number;
   /** Most events per batch (a single larger persist still goes alone). */
@@ -154,6 +154,20 @@ export class GroupCommitter {
   }
 
   /**
+   * After a failed batch on a connection that is still up: ends the explicit transaction (a failed statement
+   * aborted it) and releases the log's session-level advisory lock, which a statement that failed after
+   * taking it still holds. If even that fails, the connection is discarded: its session, and the lock with
+   * it, end on the server.
+   */
+  async #rollBack(client: PgClientLike, inTransaction: boolean): Promise<void> {
+    try {
+      await client.query(`${inTransaction ? "ROLLBACK; " : ""}SELECT pg_advisory_unlock_all()`);
+    } catch (err) {
+      if (this.#client === client) this.#discardClient(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /**
    * Writes `batch` and settles each persist. When the statement fails on something other than a lost
    * connection, nothing was written (one statement, one transaction), so with `fallback` each persist is
    * retried alone: an unexpected failure caused by one persist then fails that persist only.
@@ -168,38 +182,42 @@ export class GroupCommitter {
       rejectAll(batch, () => `cannot persist to ${this.#options.target}: no connection`, false, cause);
       return;
     }
-    const { lockKey, notifyChannel, statements } = this.#options;
+    const { lockKey, statements } = this.#options;
+    let result: BatchResult;
+    const hook = this.#options.inTransaction;
+    const fenceCheck = batch.some((p) => p.fence !== undefined) ? this.#options.fenceCheck : undefined;
+    const inTransaction = hook !== undefined || fenceCheck !== undefined;
+    // The fence check locks lease rows, which gives the transaction its id: a fenced batch takes the log
+    // lock before it (see persist-statement.ts), the statement then only releases it.
+    const lockFirst = fenceCheck !== undefined;
     let only = soleEvent(batch);
     let values: unknown[];
     try {
       // `persist` validated the events, so this cannot fail; if it does anyway, nothing was sent.
-      values = batchValues(batch, only, lockKey, notifyChannel);
+      values = batchValues(batch, only, lockKey, !lockFirst);
     } catch (err) {
       this.#releaseAfterBatch();
       rejectAll(batch, (p) => `cannot persist ${describe(p)}: ${reason(err)}; nothing was sent`, false, err);
       return;
     }
-    let result: BatchResult;
-    const hook = this.#options.inTransaction;
-    const fenceCheck = batch.some((p) => p.fence !== undefined) ? this.#options.fenceCheck : undefined;
-    const inTransaction = hook !== undefined || fenceCheck !== undefined;
     try {
       // With an inline-projection hook the batch runs in an explicit transaction, so the hook's writes
       // commit (or roll back) with it; so does a fenced batch, whose lease rows stay locked until COMMIT.
       // Without either, the batch is one autocommit statement.
-      if (inTransaction) await client.query("BEGIN");
+      if (lockFirst) await client.query(`BEGIN; SELECT pg_advisory_lock(${lockKey})`);
+      else if (inTransaction) await client.query("BEGIN");
       if (fenceCheck !== undefined) {
         // Persists whose tenure is over fail alone, with nothing written; the others go on.
         const live = await rejectLostFences(client, fenceCheck, batch);
         if (live !== batch) {
           batch = live;
           if (batch.length === 0) {
-            await client.query("COMMIT");
+            await client.query(`SELECT pg_advisory_unlock(${lockKey}); COMMIT`);
             this.#releaseAfterBatch();
             return;
           }
           only = soleEvent(batch);
-          values = batchValues(batch, only, lockKey, notifyChannel);
+          values = batchValues(batch, only, lockKey, false);
         }
       }
       result = await runBatchStatement(client, statements, batch, only, values);
@@ -212,7 +230,7 @@ export class GroupCommitter {
       if (refused && failure.kind !== "lost") {
         // The hook refused: roll the batch back and write its persists one by one, so only the persist the
         // hook refuses fails.
-        await client.query("ROLLBACK").catch(() => {});
+        await this.#rollBack(client, true);
         this.#releaseAfterBatch();
         if (fallback && batch.length > 1) {
           this.#stats.fallbacks++;
@@ -224,8 +242,7 @@ export class GroupCommitter {
       }
       if (failure.discardConnection) this.#discardClient(err instanceof Error ? err : new Error(String(err)));
       else {
-        // A statement failing inside the explicit transaction aborted it.
-        if (inTransaction) await client.query("ROLLBACK").catch(() => {});
+        await this.#rollBack(client, inTransaction);
         this.#releaseAfterBatch();
       }
       if (rejectUnretriable(batch, failure, err)) return;

@@ -12,13 +12,12 @@ import { LOG_SCHEMA_VERSION } from "./schema.js";
 export function logCommitter(fields: {
   readonly pool: PgPoolLike;
   readonly config: LogConfig;
-  readonly notifyChannel: string | undefined;
   readonly maxBatchSize: number;
   readonly inTransaction: PersistHook | undefined;
   readonly fencing: FenceCheck | undefined;
   readonly onCommitted: (types: ReadonlySet<string>) => void;
 }): GroupCommitter {
-  const { pool, config, notifyChannel, maxBatchSize, inTransaction, fencing, onCommitted } = fields;
+  const { pool, config, maxBatchSize, inTransaction, fencing, onCommitted } = fields;
   return new GroupCommitter({
     pool,
     statements: {
@@ -28,7 +27,6 @@ export function logCommitter(fields: {
       oneName: `eventsourced_persist_one_${advisoryLockKey(`v${LOG_SCHEMA_VERSION}:${config.tables.events}`)}`,
     },
     lockKey: advisoryLockKey(`eventsourced:log:${config.tables.schemaName}.${config.tables.tableName}`),
-    notifyChannel,
     maxBatchSize,
     maxBatchEvents: Math.max(10_000, maxBatchSize),
     // With one connection, the committer must hand it back after each batch so readers get a turn.

@@ -7,18 +7,22 @@ import type { LogTables } from "./schema.js";
  * one transaction). Each persist succeeds or conflicts on its own:
  *
  * - `lk` takes the log's advisory lock before any row is touched (the `EXISTS (SELECT FROM lk)` gates are
- *   one-time filters). Holding it until commit hands out positions in commit order; see
- *   `evts-by-type.ts` for why that makes by-type reads gap-free. Taking it first also means batches from
- *   different processes never deadlock on each other's stream rows.
+ *   one-time filters), unless the caller took it already ($14 false: a fenced batch takes it before its
+ *   fence check). The lock is session-level and the final row releases it, so it is held while the batch
+ *   takes its transaction id and its positions and released before the commit: batches of other processes
+ *   write while this one waits for its WAL flush, and their commits can share that flush. Because every
+ *   writer takes its transaction id and positions under the lock, transaction ids follow positions; see
+ *   `evts-by-type.ts` for why that makes by-type reads gap-free (ADR 0108). Taking the lock first also means
+ *   batches from different processes never deadlock on each other's stream rows.
  * - `created` claims brand-new entities (expected 0) with `ON CONFLICT DO NOTHING`; `advanced` moves the
  *   head of existing ones with `last_seq_no = expected`, which under READ COMMITTED re-checks the newest row
- *   version after waiting for its lock. A persist whose entity comes back from neither lost the race: its
- *   events are not inserted and it gets a `SeqNoConflictError`. No unique violation is ever raised, so
- *   one persist's conflict cannot abort the statement for the others.
- * - `appended` inserts the events of the winners only, in input order, so positions follow seqNos.
+ *   version after waiting for its lock (held by an earlier batch until it commits). A persist whose entity
+ *   comes back from neither lost the race: its events are not inserted and it gets a `SeqNoConflictError`.
+ *   No unique violation is ever raised, so one persist's conflict cannot abort the statement for the others.
+ * - `appended` inserts the events of the winners only, in input order, so positions follow seqNos. Each
+ *   row's `xid` is its transaction's id (the column's default, `pg_current_xact_id()`).
  * - The final row returns the winners (`won`, ascending) and the position of the last event written
- *   (`last`) and, when anything was written and notification is on, NOTIFYs the written types (delivered at
- *   commit, i.e. once the rows are visible).
+ *   (`last`), and releases the lock once all of that was computed.
  * - Each winner's last position is computed by {@link batchResultOf}, not joined back: under the log lock
  *   nobody else draws from the identity sequence, so the positions of a batch are the gap-free range ending
  *   at `last`, drawn in the order inserted (winner by winner, ascending, each one's events together).
@@ -27,17 +31,22 @@ import type { LogTables } from "./schema.js";
  *   the committer writes the persists one by one, where `last` alone is the answer. Returning only the
  *   position from `appended` and not joining back saves about a tenth of the statement (ADR 0107).
  *
+ * A statement that fails after `lk` leaves the session lock held: the committer then releases it on the
+ * same connection or discards the connection (see `group-commit.ts`). NOTIFY is not sent here: inside the
+ * transaction it would take PostgreSQL's database-wide notify lock until the commit ends and serialise
+ * commits again (ADR 0110); `commit-notifier.ts` sends it after the commit.
+ *
  * The batch never holds two persists for the same entity (the committer defers the second to the next
  * batch).
  *
  * Parameters: $1 lock key; per persist $2 index, $3 type, $4 id, $5 expected last seqNo, $6 event count;
  * per event $7 persist index, $8 seqNo, $9 content type, $10 metadata, $12 start and $13 length of its bytes
- * in $11, the bytes of all events concatenated; $14 notify?, $15 channel. One binary blob instead of a
- * `bytea[]` spares the hex encoding on the client and the array parsing on the server (`pg` sends a
- * top-level Buffer parameter in binary).
+ * in $11, the bytes of all events concatenated; $14 take the lock? One binary blob instead of a `bytea[]`
+ * spares the hex encoding on the client and the array parsing on the server (`pg` sends a top-level Buffer
+ * parameter in binary).
  */
 export function persistStatement(t: LogTables): string {
-  return `WITH lk AS MATERIALIZED (SELECT pg_advisory_xact_lock($1::bigint)),
+  return `WITH lk AS MATERIALIZED (SELECT CASE WHEN $14::bool THEN pg_advisory_lock($1::bigint) END),
 input AS MATERIALIZED (
   SELECT * FROM unnest($2::int4[], $3::text[], $4::text[], $5::int8[], $6::int4[]) AS t(p, type, id, expected, n)
 ),
@@ -70,7 +79,6 @@ appended AS (
 ),
 written AS (
   SELECT (SELECT coalesce(array_agg(w.p ORDER BY w.p), '{}') FROM won w) AS won,
-    (SELECT string_agg(DISTINCT w.type, ' ') FROM won w) AS types,
     min(a.position) AS first, max(a.position) AS last, count(*) AS n
   FROM appended a
 )
@@ -78,8 +86,7 @@ SELECT won, last,
   CASE WHEN cardinality(won) > 1 AND last - first + 1 <> n
     THEN ('batch positions ' || first || '..' || last || ' are not gap-free for ' || n || ' events')::int
   END AS unusable,
-  CASE WHEN $14::bool AND types IS NOT NULL
-    THEN pg_notify($15, CASE WHEN length(types) < 7000 THEN types ELSE '*' END) END AS notified
+  pg_advisory_unlock($1::bigint) AS unlocked
 FROM written`;
 }
 
@@ -119,12 +126,11 @@ export interface BatchedPersist {
   readonly evts: readonly NewEvt[];
 }
 
-/** The parameters of {@link persistStatement} for `batch` (persist `i` is reported back as index `i`). */
-export function persistParams(
-  batch: readonly BatchedPersist[],
-  lockKey: string,
-  notifyChannel: string | undefined,
-): unknown[] {
+/**
+ * The parameters of {@link persistStatement} for `batch` (persist `i` is reported back as index `i`); `lock`
+ * false when the caller holds the log lock already.
+ */
+export function persistParams(batch: readonly BatchedPersist[], lockKey: string, lock: boolean): unknown[] {
   const indexes: number[] = [];
   const types: string[] = [];
   const ids: string[] = [];
@@ -169,8 +175,7 @@ export function persistParams(
     chunks.length === 1 ? toBuffer(chunks[0]!) : Buffer.concat(chunks),
     starts,
     lengths,
-    notifyChannel !== undefined,
-    notifyChannel ?? "",
+    lock,
   ];
 }
 

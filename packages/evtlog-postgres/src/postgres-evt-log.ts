@@ -18,6 +18,7 @@ import {
   validateTypeAndId,
 } from "@eventsourced/core";
 import { AppendSignal } from "./append-signal.js";
+import { CommitNotifier } from "./commit-notifier.js";
 import { connectionTarget } from "./connection-target.js";
 import { createPool, type OwnedPool } from "./create-pool.js";
 import { PostgresEvtDeletion } from "./delete-evts.js";
@@ -55,6 +56,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
   readonly #committer: GroupCommitter;
   readonly #appendSignal = new AppendSignal();
   readonly #listener: NotificationListener | undefined;
+  readonly #notifier: CommitNotifier | undefined;
   readonly #deletion: PostgresEvtDeletion;
   #closed = false;
   readonly #fencing: boolean;
@@ -77,14 +79,18 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
       notifyChannel === undefined || !config.listen
         ? undefined
         : new NotificationListener(pool, notifyChannel, this.#appendSignal, config.logger);
+    this.#notifier =
+      notifyChannel === undefined ? undefined : new CommitNotifier(pool, notifyChannel, config.logger);
     this.#committer = logCommitter({
       pool,
       config,
-      notifyChannel,
       maxBatchSize,
       inTransaction,
       fencing,
-      onCommitted: (types) => this.#appendSignal.signal(types),
+      onCommitted: (types) => {
+        this.#appendSignal.signal(types);
+        this.#notifier?.notify(types);
+      },
     });
     this.#fencing = fencing !== undefined;
   }
@@ -295,6 +301,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
     this.#closed = true;
     this.#closing.abort();
     await this.#committer.close();
+    await this.#notifier?.close();
     await this.#listener?.close();
     await this.#ownedPool?.end();
   }

@@ -71,6 +71,13 @@ const MIGRATIONS: readonly ((t: LogTables) => string)[] = [
   (t) => `
     ALTER TABLE ${t.streams} ADD COLUMN IF NOT EXISTS deleted_to bigint NOT NULL DEFAULT 0
       CHECK (deleted_to >= 0);`,
+  // 3: commit order by transaction id (ADR 0108). Each event records the id of the transaction that wrote
+  // it; by-type readers deliver an event only once every transaction older than it has ended. Adding the
+  // column without a default rewrites nothing (rows written before are complete, their `xid` stays null);
+  // the default then applies to new rows, including those of writers still running the previous version.
+  (t) => `
+    ALTER TABLE ${t.events} ADD COLUMN IF NOT EXISTS xid xid8;
+    ALTER TABLE ${t.events} ALTER COLUMN xid SET DEFAULT pg_current_xact_id();`,
 ];
 
 /** The schema version this code writes and reads. */

@@ -1,5 +1,6 @@
 import { silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
+import { advisoryLockKey } from "@eventsourced/evtlog-postgres/internal";
 import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
 
@@ -67,4 +68,19 @@ export function logPerSuite(prefix: string): { readonly schema: string; readonly
       return log;
     },
   };
+}
+
+/**
+ * How many sessions hold the advisory lock of the log on `schema`.`table` (its writers take it for the
+ * duration of a batch statement, so between batches none should). `advisoryLockKey` is a signed 64-bit key;
+ * `pg_locks` shows it as its high and low 32 bits.
+ */
+export async function logLockHolders(pool: pg.Pool, schema: string, table = "events"): Promise<number> {
+  const key = BigInt.asUintN(64, BigInt(advisoryLockKey(`eventsourced:log:${schema}.${table}`)));
+  const res = await pool.query(
+    `SELECT count(*)::int AS n FROM pg_locks
+     WHERE locktype = 'advisory' AND granted AND classid = $1 AND objid = $2 AND objsubid = 1`,
+    [Number(key >> 32n), Number(key & 0xffffffffn)],
+  );
+  return (res.rows[0] as { n: number }).n;
 }

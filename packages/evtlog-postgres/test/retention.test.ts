@@ -18,7 +18,7 @@ describe("PostgresEvtLog retention", () => {
     for (const schema of schemas) await dropSchema(schema);
   });
 
-  it("migrates a version 1 log to version 2: existing events and heads stay, deleted_to starts at 0", async () => {
+  it("migrates a version 1 log to the current version: existing events and heads stay, deleted_to starts at 0, old rows have no xid", async () => {
     const schema = uniqueSchemaName("retention_v1");
     schemas.push(schema);
     // The tables and bookkeeping exactly as version 1 created them, with one entity of three events.
@@ -54,7 +54,18 @@ describe("PostgresEvtLog retention", () => {
       const version = await admin.query(
         `SELECT version FROM "${schema}".eventsourced_schema_version WHERE component = 'evtlog:events'`,
       );
-      expect(version.rows).toEqual([{ version: 2 }]);
+      expect(version.rows).toEqual([{ version: 3 }]);
+      // Version 3: rows written before it have no transaction id and read as settled; new rows have one.
+      const xids = await admin.query(
+        `SELECT seq_no::int, xid IS NOT NULL AS has_xid FROM "${schema}".events ORDER BY seq_no`,
+      );
+      expect(xids.rows).toEqual([
+        { seq_no: 3, has_xid: false },
+        { seq_no: 4, has_xid: true },
+      ]);
+      const byType: number[] = [];
+      for await (const r of log.evtsByType("old")) byType.push(r.seqNo);
+      expect(byType).toEqual([3, 4]);
     } finally {
       await log.close();
     }

@@ -33,7 +33,7 @@ describe("PostgresEvtLog setup", () => {
       );
       await pool.end();
       expect(versions.rows).toEqual([
-        { component: "evtlog:events", version: 2 },
+        { component: "evtlog:events", version: 3 },
         { component: "snapshots:snapshots", version: 2 },
       ]);
       const logs = created.slice(0, 5) as PostgresEvtLog[];

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   DATABASE_URL,
   dropSchema,
+  logLockHolders,
   testPool,
   uniqueSchemaName,
 } from "../../evtlog-postgres/test/pg-test-database.js";
@@ -72,6 +73,8 @@ describe("strict fencing (L2) of the PostgreSQL log with the lease table", () =>
     expect(isEventSourcedError(err, "OWNERSHIP_LOST")).toBe(true);
     expect(err).toBeInstanceOf(OwnershipLostError);
     expect((err as Error).message).toContain(`epoch ${old.epoch}`);
+    // A fenced batch takes the log lock before its fence check; with every fence lost it releases it unused.
+    expect(await logLockHolders(pool, schema)).toBe(0);
     expect(await texts(log, "fenced", "e1")).toEqual(["a1"]);
     expect(await log.fenced(taken).persist("fenced", "e1", 1, [evt("b2")])).toMatchObject({ seqNo: 2 });
   });

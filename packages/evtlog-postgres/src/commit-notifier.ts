@@ -1,0 +1,64 @@
+import type { Logger } from "@eventsourced/core";
+import type { PgPoolLike } from "./pg-pool-like.js";
+
+/** Longest payload sent; PostgreSQL refuses 8,000 bytes and more. Beyond it, `*` (any type) is sent. */
+const MAX_PAYLOAD = 7000;
+
+/**
+ * Sends the log's NOTIFY (the types written, space-separated) after batches commit, outside their
+ * transactions: a NOTIFY inside the writing transaction takes PostgreSQL's database-wide notify lock from
+ * before the commit until it ends, WAL flush included, and so serialises the commits of every writer in the
+ * database (ADR 0110). Here it is one autocommit statement on a pool connection with `synchronous_commit`
+ * off (a notification needs no durability), so nothing waits on it: at most one is in flight, and the types
+ * of batches committed meanwhile go together in the next one.
+ *
+ * A notification only wakes live readers in other processes sooner; they poll anyway. So a failed send is
+ * logged and dropped, and a process that dies between a commit and its notification leaves those readers
+ * to their poll.
+ */
+export class CommitNotifier {
+  readonly #pool: PgPoolLike;
+  readonly #channel: string;
+  readonly #logger: Logger;
+  readonly #pending = new Set<string>();
+  #sending: Promise<void> | undefined;
+
+  constructor(pool: PgPoolLike, channel: string, logger: Logger) {
+    this.#pool = pool;
+    this.#channel = channel;
+    this.#logger = logger;
+  }
+
+  /** Notifies `types` soon: now if nothing is in flight, else with the next send. */
+  notify(types: ReadonlySet<string>): void {
+    for (const type of types) this.#pending.add(type);
+    this.#sending ??= this.#send();
+  }
+
+  /** Resolves once nothing is in flight or pending. */
+  async close(): Promise<void> {
+    while (this.#sending !== undefined) await this.#sending;
+  }
+
+  /**
+   * Sends until nothing is pending, then clears `#sending` in the same turn as it found nothing left (so a
+   * `notify` in between cannot be left pending). Never rejects: a failed send is logged.
+   */
+  async #send(): Promise<void> {
+    while (this.#pending.size > 0) {
+      const types = [...this.#pending].join(" ");
+      this.#pending.clear();
+      try {
+        await this.#pool.query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)", [
+          this.#channel,
+          types.length < MAX_PAYLOAD ? types : "*",
+        ]);
+      } catch (err) {
+        this.#logger.warn("event log NOTIFY failed; live readers in other processes poll", {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+    this.#sending = undefined;
+  }
+}
