@@ -12,6 +12,7 @@ export { arrayLiteral } from "./array-literal.js";
 export { batchResultTypes, parseIntArray } from "./batch-result-types.js";
 // Connecting and classifying failures
 export { checkOut } from "./check-out.js";
+export { CommitNotifier } from "./commit-notifier.js";
 export { connectionTarget } from "./connection-target.js";
 export { createPool, type OwnedPool } from "./create-pool.js";
 export {

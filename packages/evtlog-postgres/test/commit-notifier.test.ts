@@ -1,0 +1,82 @@
+import { silentLogger } from "@eventsourced/core";
+import { CommitNotifier } from "@eventsourced/evtlog-postgres/internal";
+import { describe, expect, it } from "vitest";
+import { testPool } from "./pg-test-database.js";
+
+/** A pool that records the NOTIFY payloads and answers each query when the test lets it. */
+function gatedPool() {
+  const sent: string[] = [];
+  const waiting: (() => void)[] = [];
+  return {
+    sent,
+    release: () => waiting.shift()?.(),
+    get inFlight() {
+      return waiting.length;
+    },
+    pool: {
+      query(_text: string, values?: unknown[]) {
+        sent.push(String(values?.[1]));
+        return new Promise((resolve) => waiting.push(() => resolve({ rows: [], rowCount: 1 })));
+      },
+      connect: () => Promise.reject(new Error("not used")),
+    },
+  };
+}
+
+describe("CommitNotifier", () => {
+  it("sends at once after a quiet spell, keeps one NOTIFY in flight and merges the types committed meanwhile", async () => {
+    const gate = gatedPool();
+    const notifier = new CommitNotifier(gate.pool as never, "chan", silentLogger);
+    notifier.notify(new Set(["a"]));
+    expect(gate.sent).toEqual(["a"]);
+    notifier.notify(new Set(["b"]));
+    notifier.notify(new Set(["c", "b"]));
+    expect(gate.inFlight).toBe(1);
+    gate.release();
+    // The next carries both types once (close sends what is pending without waiting for the interval).
+    const closing = notifier.close();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(gate.sent).toEqual(["a", "b c"]);
+    gate.release();
+    await closing;
+    expect(gate.inFlight).toBe(0);
+  });
+
+  it("sends '*' when the types would not fit in a payload, and survives a failed send", async () => {
+    let calls = 0;
+    const payloads: string[] = [];
+    const pool = {
+      query(_text: string, values?: unknown[]) {
+        calls++;
+        payloads.push(String(values?.[1]));
+        return calls === 1 ? Promise.reject(new Error("down")) : Promise.resolve({ rows: [], rowCount: 1 });
+      },
+      connect: () => Promise.reject(new Error("not used")),
+    };
+    const notifier = new CommitNotifier(pool as never, "chan", silentLogger);
+    notifier.notify(new Set(["first"]));
+    await notifier.close();
+    notifier.notify(new Set(Array.from({ length: 2000 }, (_, i) => `type-${i}`)));
+    await notifier.close();
+    expect(payloads).toEqual(["first", "*"]);
+  });
+
+  it("reaches a LISTENing connection on the server, outside any writing transaction", async () => {
+    const pool = await testPool(2);
+    const listener = await pool.connect();
+    try {
+      const channel = `notifier_${Date.now().toString(36)}`;
+      const received = new Promise<string | undefined>((resolve) =>
+        listener.on("notification", (m) => resolve(m.payload)),
+      );
+      await listener.query(`LISTEN "${channel}"`);
+      const notifier = new CommitNotifier(pool, channel, silentLogger);
+      notifier.notify(new Set(["x", "y"]));
+      await notifier.close();
+      expect(await received).toBe("x y");
+    } finally {
+      listener.release();
+      await pool.end();
+    }
+  });
+});
