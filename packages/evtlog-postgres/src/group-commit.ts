@@ -16,6 +16,14 @@ import { classifyQueryFailure, connectionError, isConnectFailure } from "./pg-er
 import type { PgClientLike, PgPoolLike } from "./pg-pool-like.js";
 import { type BatchResult, type CommitStatements, runBatchStatement } from "./run-batch-statement.js";
 
+/**
+ * Starts a batch's explicit transaction (inline-projection hook, strict fencing). A batch's transaction is never
+ * idle for long unless its process stopped (SIGSTOP, a frozen VM): the server then ends the session after
+ * 10 s, so the transaction does not hold back by-type readers server-wide (ADR 0108) or a lease takeover
+ * waiting for its fence check's row locks (ADR 0086) indefinitely. Its persists fail with an unknown outcome.
+ */
+const BEGIN = "BEGIN; SET LOCAL idle_in_transaction_session_timeout = 10000";
+
 /** Counters of the committer, for monitoring and tests. */
 export interface GroupCommitStats {
   /** Batch statements sent (each one round trip, one transaction). */
@@ -204,8 +212,8 @@ export class GroupCommitter {
       // With an inline-projection hook the batch runs in an explicit transaction, so the hook's writes
       // commit (or roll back) with it; so does a fenced batch, whose lease rows stay locked until COMMIT.
       // Without either, the batch is one autocommit statement.
-      if (lockFirst) await client.query(`BEGIN; SELECT pg_advisory_lock(${lockKey})`);
-      else if (inTransaction) await client.query("BEGIN");
+      if (lockFirst) await client.query(`${BEGIN}; SELECT pg_advisory_lock(${lockKey})`);
+      else if (inTransaction) await client.query(BEGIN);
       if (fenceCheck !== undefined) {
         // Persists whose tenure is over fail alone, with nothing written; the others go on.
         const live = await rejectLostFences(client, fenceCheck, batch);

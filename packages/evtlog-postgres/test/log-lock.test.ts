@@ -58,4 +58,26 @@ describe("PostgresEvtLog releases its log lock", () => {
       await admin.end();
     }
   });
+
+  it("bounds how long a batch's explicit transaction may sit idle (a stopped process)", async () => {
+    const seen: string[] = [];
+    const log = await PostgresEvtLog.create({
+      connectionString: DATABASE_URL,
+      schema: suite.schema,
+      maxConnections: 2,
+      inTransaction: async (client) => {
+        const res = await client.query("SHOW idle_in_transaction_session_timeout");
+        seen.push(
+          (res.rows[0] as { idle_in_transaction_session_timeout: string })
+            .idle_in_transaction_session_timeout,
+        );
+      },
+    });
+    try {
+      await log.persist("idle", "a", 0, [evt("a")]);
+      expect(seen).toEqual(["10s"]);
+    } finally {
+      await log.close();
+    }
+  });
 });
