@@ -1,12 +1,14 @@
 import {
   type EvtsByTypeOptions,
   InvalidArgumentError,
+  type Logger,
   ReadError,
   type TypedEvtRecord,
   validateTypeAndId,
 } from "@eventsourced/core";
 import type { AppendSignal } from "./append-signal.js";
 import { EVT_COLUMNS, type EvtRow, toTypedEvtRecord } from "./evt-row.js";
+import { HeldBackWarning } from "./held-back-warning.js";
 import type { NotificationListener } from "./notification-listener.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 import type { LogTables } from "./schema.js";
@@ -58,6 +60,9 @@ export interface ByTypeContext {
   readonly pollIntervalMs: number;
   /** Aborted when the log closes: live readers then end like on their own signal. */
   readonly closed: AbortSignal;
+  readonly logger: Logger;
+  /** How long a reader is held back before it warns (see `HeldBackWarning`); tests shorten it. */
+  readonly heldBackWarnMs?: number | undefined;
 }
 
 /**
@@ -81,6 +86,7 @@ export async function* readEvtsByType(
   if (live) await context.listener?.ensure();
   const stopped = () => signal?.aborted === true || context.closed.aborted;
   let settleWait = SETTLE_WAIT_MS;
+  const warning = new HeldBackWarning(context.pool, context.logger, type, context.heldBackWarnMs);
   while (!stopped()) {
     const versionBefore = context.appendSignal.version;
     let rows: TypedRow[];
@@ -104,11 +110,13 @@ export async function* readEvtsByType(
     }
     if (heldBack) {
       // An older transaction is still running: read again soon (a commit of this type wakes us sooner).
+      await warning.heldBack();
       await context.appendSignal.wait(type, settleWait, [signal, context.closed]);
       settleWait = Math.min(settleWait * 2, SETTLE_WAIT_MAX_MS);
       continue;
     }
     settleWait = SETTLE_WAIT_MS;
+    warning.settled();
     if (rows.length === context.pageSize) continue;
     if (!live) return;
     if (context.appendSignal.version !== versionBefore) continue;

@@ -7,6 +7,8 @@
 
 // Naming and locking
 export { advisoryLockKey, SETUP_LOCK_KEY } from "./advisory-lock-key.js";
+// Reading by type behind the transaction-id horizon (ADR 0108)
+export { AppendSignal } from "./append-signal.js";
 // Encoding batch parameters and decoding batch results (tested against pg's own)
 export { arrayLiteral } from "./array-literal.js";
 export { batchResultTypes, parseIntArray } from "./batch-result-types.js";
@@ -15,6 +17,8 @@ export { checkOut } from "./check-out.js";
 export { CommitNotifier } from "./commit-notifier.js";
 export { connectionTarget } from "./connection-target.js";
 export { createPool, type OwnedPool } from "./create-pool.js";
+export { type ByTypeContext, evtsByTypeStatement, readEvtsByType } from "./evts-by-type.js";
+export { HeldBackWarning, type OldestTransaction, oldestTransaction } from "./held-back-warning.js";
 export {
   classifyQueryFailure,
   connectionError,
@@ -25,6 +29,6 @@ export {
   sqlState,
 } from "./pg-errors.js";
 // Versioned schema setup
-export { LOG_SCHEMA_VERSION } from "./schema.js";
+export { LOG_SCHEMA_VERSION, logTables } from "./schema.js";
 export { quoteIdentifier, SQL_IDENTIFIER_PATTERN } from "./sql-identifier.js";
 export { runVersionedSetup, type VersionedComponent, versionTable } from "./versioned-setup.js";

@@ -268,6 +268,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
         listener: this.#listener,
         pollIntervalMs: this.#config.pollIntervalMs,
         closed: this.#closing.signal,
+        logger: this.#config.logger,
       },
       type,
       options,
