@@ -19,6 +19,28 @@ interface Ledger {
 }
 
 describe("JSON binarizer", () => {
+  it("writes the bytes TextEncoder would, lone surrogates included, and views that read through byteOffset", () => {
+    const values = [
+      { note: "plain" },
+      { note: "é ß 中 😀" },
+      { note: "lone \ud800 and \udc00" },
+      [1, 2n, null],
+      "",
+    ];
+    const encoder = new TextEncoder();
+    for (const value of values) {
+      const bytes = jsonToBytes(value);
+      const expected = encoder.encode(
+        JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? { $bigint: `${v}` } : v)),
+      );
+      expect(Array.from(bytes)).toEqual(Array.from(expected));
+      // A copy through the view's own window, as the logs take it, holds exactly these bytes.
+      expect(Array.from(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength))).toEqual(
+        Array.from(expected),
+      );
+    }
+  });
+
   it("round-trips bigints, nested and at the top level", () => {
     const value: Ledger = { total: 2n ** 70n, entries: [{ amount: -(2n ** 64n), note: "x" }] };
     expect(jsonFromBytes<Ledger>(jsonToBytes(value))).toEqual(value);
