@@ -24,7 +24,7 @@ function gatedPool() {
 }
 
 describe("CommitNotifier", () => {
-  it("sends at once after a quiet spell, keeps one NOTIFY in flight and merges the types committed meanwhile", async () => {
+  it("sends at once, keeps one NOTIFY in flight and merges the types committed meanwhile into the next", async () => {
     const gate = gatedPool();
     const notifier = new CommitNotifier(gate.pool as never, "chan", silentLogger);
     notifier.notify(new Set(["a"]));
@@ -33,10 +33,10 @@ describe("CommitNotifier", () => {
     notifier.notify(new Set(["c", "b"]));
     expect(gate.inFlight).toBe(1);
     gate.release();
-    // The next carries both types once (close sends what is pending without waiting for the interval).
-    const closing = notifier.close();
+    // The next goes as soon as the first returned, with both types once.
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(gate.sent).toEqual(["a", "b c"]);
+    const closing = notifier.close();
     gate.release();
     await closing;
     expect(gate.inFlight).toBe(0);
