@@ -14,6 +14,22 @@ async function waitFor(condition: () => Promise<boolean> | boolean, what: string
   }
 }
 
+/**
+ * A live by-type reader of `type` that collects what it is given and stops after `total` events (or when
+ * `controller` aborts).
+ */
+function readLive(reader: PostgresEvtLog, type: string, total: number) {
+  const controller = new AbortController();
+  const seen: TypedEvtRecord[] = [];
+  const reading = (async () => {
+    for await (const record of reader.evtsByType(type, { live: true, signal: controller.signal })) {
+      seen.push(record);
+      if (seen.length === total) controller.abort();
+    }
+  })();
+  return { controller, seen, reading };
+}
+
 /** The advisory lock that keeps the "held" transaction from committing (random: test runs may overlap). */
 const GATE_KEY = Math.floor(Math.random() * 2 ** 40) + 1;
 
@@ -52,15 +68,8 @@ describe("PostgresEvtLog by-type reads are gap-free", () => {
   it("delivers every event exactly once, in position order, while an earlier transaction commits after later ones", async () => {
     const type = "gap";
     await fastWriter.persist(type, "warmup", 0, [evt("w")]);
-    const controller = new AbortController();
-    const seen: TypedEvtRecord[] = [];
     const total = 1 + 1 + 20;
-    const reading = (async () => {
-      for await (const record of reader.evtsByType(type, { live: true, signal: controller.signal })) {
-        seen.push(record);
-        if (seen.length === total) controller.abort();
-      }
-    })();
+    const { controller, seen, reading } = readLive(reader, type, total);
     try {
       await waitFor(() => seen.length === 1, "the stored event");
 
@@ -111,15 +120,8 @@ describe("PostgresEvtLog by-type reads are gap-free", () => {
   it("holds back later commits while an earlier writer, past the log lock, has not committed yet", async () => {
     const type = "held";
     await fastWriter.persist(type, "warmup", 0, [evt("w")]);
-    const controller = new AbortController();
-    const seen: TypedEvtRecord[] = [];
     const total = 1 + 1 + 20;
-    const reading = (async () => {
-      for await (const record of reader.evtsByType(type, { live: true, signal: controller.signal })) {
-        seen.push(record);
-        if (seen.length === total) controller.abort();
-      }
-    })();
+    const { controller, seen, reading } = readLive(reader, type, total);
     const gate = await testPool(2);
     const gateClient = await gate.connect();
     try {
