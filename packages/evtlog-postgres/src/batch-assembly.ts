@@ -1,31 +1,32 @@
 import { withArrayLiterals } from "./array-literal.js";
-import type { PendingPersist } from "./pending-persist.js";
+import { entityKey, type PendingPersist } from "./pending-persist.js";
 import { persistOneParams } from "./persist-one-statement.js";
 import { persistParams } from "./persist-statement.js";
 
 /**
- * The next batch out of `queue`: FIFO, at most one persist per entity (a second one waits for the next
- * batch), at most `maxBatchSize` persists and `maxBatchEvents` events (a single larger persist still goes
- * alone). `rest` is what stays queued, in order.
+ * The next batch out of `queue`: FIFO, at most one persist per entity and none of an entity in `writing`
+ * (those wait for a later batch), at most `maxBatchSize` persists and `maxBatchEvents` events (a single
+ * larger persist still goes alone). The batch's entities are added to `writing`; `rest` is what stays
+ * queued, in order.
  */
 export function takeBatch(
   queue: readonly PendingPersist[],
   maxBatchSize: number,
   maxBatchEvents: number,
+  writing: Set<string>,
 ): { batch: PendingPersist[]; rest: PendingPersist[] } {
   const batch: PendingPersist[] = [];
   const rest: PendingPersist[] = [];
-  const entities = new Set<string>();
   let events = 0;
   for (const persist of queue) {
-    const key = `${persist.type}\u0000${persist.id}`;
+    const key = entityKey(persist);
     const fits =
       batch.length < maxBatchSize &&
       (batch.length === 0 || events + persist.evts.length <= maxBatchEvents) &&
-      !entities.has(key);
+      !writing.has(key);
     if (fits) {
       batch.push(persist);
-      entities.add(key);
+      writing.add(key);
       events += persist.evts.length;
     } else {
       rest.push(persist);

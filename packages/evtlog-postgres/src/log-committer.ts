@@ -31,6 +31,10 @@ export function logCommitter(fields: {
     maxBatchEvents: Math.max(10_000, maxBatchSize),
     // With one connection, the committer must hand it back after each batch so readers get a turn.
     holdConnection: config.poolSize > 1,
+    // A second batch in flight needs a connection of its own (the pool keeps the listener's and one for
+    // readers). Not with an inline-projection hook: two hooks' transactions at once could deadlock on the
+    // rows they update, which one lane at a time in a process rules out (ADR 0116).
+    lanes: inTransaction === undefined && config.poolSize >= 5 ? 2 : 1,
     target: config.target,
     logger: config.logger,
     onCommitted,

@@ -22,3 +22,8 @@ export function describe(p: PendingPersist): string {
 export function reason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** The key of a persist's entity (`type\0id`), for sets of entities with a persist under way. */
+export function entityKey(p: { readonly type: string; readonly id: string }): string {
+  return `${p.type}\u0000${p.id}`;
+}

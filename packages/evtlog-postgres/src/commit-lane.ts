@@ -1,0 +1,192 @@
+import { batchValues, soleEvent } from "./batch-assembly.js";
+import { rejectLostFences } from "./batch-fences.js";
+import {
+  type MutableGroupCommitStats,
+  rejectAll,
+  rejectRefused,
+  rejectUnretriable,
+  settleCommitted,
+} from "./batch-outcome.js";
+import { checkOut } from "./check-out.js";
+import type { GroupCommitterOptions } from "./group-commit.js";
+import { describe, type PendingPersist, reason } from "./pending-persist.js";
+import { HookRefused, hookError, runHook } from "./persist-hook.js";
+import { classifyQueryFailure, connectionError, isConnectFailure } from "./pg-errors.js";
+import type { PgClientLike } from "./pg-pool-like.js";
+import { type BatchResult, runBatchStatement } from "./run-batch-statement.js";
+
+/**
+ * Starts a batch's explicit transaction (inline-projection hook, strict fencing). A batch's transaction is never
+ * idle for long unless its process stopped (SIGSTOP, a frozen VM): the server then ends the session after
+ * 10 s, so the transaction does not hold back by-type readers server-wide (ADR 0108) or a lease takeover
+ * waiting for its fence check's row locks (ADR 0086) indefinitely. Its persists fail with an unknown outcome.
+ */
+const BEGIN = "BEGIN; SET LOCAL idle_in_transaction_session_timeout = 10000";
+
+/**
+ * One of a committer's connections and the writing of one batch at a time on it: the statement (in an
+ * explicit transaction with a hook or fences), the settling of each persist, the clean-up after a failure
+ * and the one-by-one retry of a refused batch. The committer decides which batch goes on which lane.
+ */
+export class CommitLane {
+  readonly #options: GroupCommitterOptions;
+  readonly #stats: MutableGroupCommitStats;
+  #client: PgClientLike | undefined;
+  #onClientError = (err: Error) => {
+    // An idle held connection died (e.g. terminated backend). Drop it; the next batch reconnects.
+    this.#options.logger.warn("event log committer connection lost while idle", { error: err.message });
+    this.#discardClient(err);
+  };
+
+  constructor(options: GroupCommitterOptions, stats: MutableGroupCommitStats) {
+    this.#options = options;
+    this.#stats = stats;
+  }
+
+  /** Releases the lane's connection (call when no batch is being written). */
+  release(): void {
+    if (this.#client !== undefined) {
+      this.#client.removeListener("error", this.#onClientError);
+      this.#client.release();
+      this.#client = undefined;
+    }
+  }
+
+  async #acquire(): Promise<PgClientLike> {
+    if (this.#client !== undefined) return this.#client;
+    // Listening from the hand-over on: a connection dying right then must not crash the process.
+    const client = await checkOut(this.#options.pool, this.#onClientError);
+    this.#client = client;
+    return client;
+  }
+
+  #releaseAfterBatch(): void {
+    if (this.#options.holdConnection || this.#client === undefined) return;
+    this.#client.removeListener("error", this.#onClientError);
+    this.#client.release();
+    this.#client = undefined;
+  }
+
+  #discardClient(err: Error): void {
+    const client = this.#client;
+    if (client === undefined) return;
+    this.#client = undefined;
+    this.#stats.reconnects++;
+    client.removeListener("error", this.#onClientError);
+    // Keep a no-op listener: a destroyed socket may still emit errors after release.
+    client.on("error", () => {});
+    client.release(err);
+  }
+
+  /**
+   * After a failed batch on a connection that is still up: ends the explicit transaction (a failed statement
+   * aborted it) and releases the log's session-level advisory lock, which a statement that failed after
+   * taking it still holds. If even that fails, the connection is discarded: its session, and the lock with
+   * it, end on the server.
+   */
+  async #rollBack(client: PgClientLike, inTransaction: boolean): Promise<void> {
+    try {
+      await client.query(`${inTransaction ? "ROLLBACK; " : ""}SELECT pg_advisory_unlock_all()`);
+    } catch (err) {
+      if (this.#client === client) this.#discardClient(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /**
+   * Writes `batch` and settles each persist. When the statement fails on something other than a lost
+   * connection, nothing was written (one statement, one transaction), so with `fallback` each persist is
+   * retried alone: an unexpected failure caused by one persist then fails that persist only.
+   */
+  async write(toWrite: PendingPersist[], fallback: boolean): Promise<void> {
+    let batch = toWrite;
+    let client: PgClientLike;
+    try {
+      client = await this.#acquire();
+    } catch (err) {
+      const cause = isConnectFailure(err) ? connectionError(err, this.#options.target) : err;
+      rejectAll(batch, () => `cannot persist to ${this.#options.target}: no connection`, false, cause);
+      return;
+    }
+    const { lockKey, statements } = this.#options;
+    let result: BatchResult;
+    const hook = this.#options.inTransaction;
+    const fenceCheck = batch.some((p) => p.fence !== undefined) ? this.#options.fenceCheck : undefined;
+    const inTransaction = hook !== undefined || fenceCheck !== undefined;
+    // The fence check locks lease rows, which gives the transaction its id: a fenced batch takes the log
+    // lock before it (see persist-statement.ts), the statement then only releases it.
+    const lockFirst = fenceCheck !== undefined;
+    let only = soleEvent(batch);
+    let values: unknown[];
+    try {
+      // `persist` validated the events, so this cannot fail; if it does anyway, nothing was sent.
+      values = batchValues(batch, only, lockKey, !lockFirst);
+    } catch (err) {
+      this.#releaseAfterBatch();
+      rejectAll(batch, (p) => `cannot persist ${describe(p)}: ${reason(err)}; nothing was sent`, false, err);
+      return;
+    }
+    try {
+      // With an inline-projection hook the batch runs in an explicit transaction, so the hook's writes
+      // commit (or roll back) with it; so does a fenced batch, whose lease rows stay locked until COMMIT.
+      // Without either, the batch is one autocommit statement.
+      if (lockFirst) await client.query(`${BEGIN}; SELECT pg_advisory_lock(${lockKey})`);
+      else if (inTransaction) await client.query(BEGIN);
+      if (fenceCheck !== undefined) {
+        // Persists whose tenure is over fail alone, with nothing written; the others go on.
+        const live = await rejectLostFences(client, fenceCheck, batch);
+        if (live !== batch) {
+          batch = live;
+          if (batch.length === 0) {
+            await client.query(`SELECT pg_advisory_unlock(${lockKey}); COMMIT`);
+            this.#releaseAfterBatch();
+            return;
+          }
+          only = soleEvent(batch);
+          values = batchValues(batch, only, lockKey, false);
+        }
+      }
+      result = await runBatchStatement(client, statements, batch, only, values);
+      if (hook !== undefined) await runHook(client, hook, batch, result);
+      if (inTransaction) await client.query("COMMIT");
+    } catch (caught) {
+      const refused = caught instanceof HookRefused;
+      const err = refused ? caught.cause : caught;
+      const failure = classifyQueryFailure(err);
+      if (refused && failure.kind !== "lost") {
+        // The hook refused: roll the batch back and write its persists one by one, so only the persist the
+        // hook refuses fails.
+        await this.#rollBack(client, true);
+        this.#releaseAfterBatch();
+        if (fallback && batch.length > 1) {
+          this.#stats.fallbacks++;
+          for (const p of batch) await this.write([p], false);
+        } else {
+          for (const p of batch) p.reject(hookError(p, err));
+        }
+        return;
+      }
+      if (failure.discardConnection) this.#discardClient(err instanceof Error ? err : new Error(String(err)));
+      else {
+        await this.#rollBack(client, inTransaction);
+        this.#releaseAfterBatch();
+      }
+      if (rejectUnretriable(batch, failure, err)) return;
+      // The server refused the statement: its transaction rolled back, nothing was written.
+      if (fallback && batch.length > 1) {
+        this.#stats.fallbacks++;
+        this.#options.logger.warn("group commit batch failed; retrying its persists one by one", {
+          sqlState: failure.sqlState,
+          error: reason(err),
+          persists: batch.length,
+        });
+        for (const p of batch) await this.write([p], false);
+        return;
+      }
+      rejectRefused(batch, failure, err);
+      return;
+    }
+    this.#releaseAfterBatch();
+    const types = settleCommitted(batch, result, this.#stats);
+    if (types.size > 0) this.#options.onCommitted(types);
+  }
+}

@@ -1,0 +1,107 @@
+import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DATABASE_URL, dropSchema, testPool, uniqueSchemaName } from "./pg-test-database.js";
+
+const evt = { bytes: new TextEncoder().encode("e") };
+
+/** The advisory lock that keeps batches of "held-" entities from committing (random: test runs may overlap). */
+const GATE_KEY = Math.floor(Math.random() * 2 ** 40) + 1;
+
+/** Waits until `settled` persists of `promises` have settled (polling), or fails after 10 s. */
+async function untilSettled(promises: readonly Promise<unknown>[], what: string): Promise<void> {
+  let settled = 0;
+  for (const p of promises)
+    void p.then(
+      () => settled++,
+      () => settled++,
+    );
+  const deadline = Date.now() + 10_000;
+  while (settled < promises.length) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}: ${settled} of ${promises.length}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe("PostgresEvtLog committer lanes (ADR 0116)", () => {
+  const schema = uniqueSchemaName("lanes");
+  let log: PostgresEvtLog;
+
+  beforeAll(async () => {
+    await (await testPool(1)).end();
+    // The default pool (10 connections) gives the committer two lanes.
+    log = await PostgresEvtLog.create({ connectionString: DATABASE_URL, schema });
+    const pool = await testPool(1);
+    // Makes a transaction that wrote a "held-" entity wait at its commit (after its statement released the
+    // log lock) while the test holds the gate.
+    await pool.query(`CREATE FUNCTION "${schema}".hold() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.id LIKE 'held-%' THEN PERFORM pg_advisory_xact_lock_shared(${GATE_KEY}); END IF; RETURN NULL;
+      END $$`);
+    await pool.query(`CREATE CONSTRAINT TRIGGER hold AFTER INSERT ON "${schema}".events
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "${schema}".hold()`);
+  });
+
+  afterAll(async () => {
+    await log?.close();
+    await dropSchema(schema);
+  });
+
+  it("shares a burst between two connections: one batch commits while the other waits at its commit", async () => {
+    const gate = await (await testPool(1)).connect();
+    try {
+      await gate.query("SELECT pg_advisory_lock($1)", [GATE_KEY]);
+      const before = log.stats;
+      const held = Array.from({ length: 300 }, (_, i) => log.persist("lane", `held-${i}`, 0, [evt]));
+      const free = Array.from({ length: 300 }, (_, i) => log.persist("lane", `free-${i}`, 0, [evt]));
+      let heldSettled = 0;
+      for (const p of held)
+        void p.then(
+          () => heldSettled++,
+          () => heldSettled++,
+        );
+      // With one lane all 600 would be one batch, held at its commit, and none of these would settle.
+      const freeResults = await Promise.all(free);
+      expect(heldSettled).toBe(0);
+      await gate.query("SELECT pg_advisory_unlock($1)", [GATE_KEY]);
+      const heldResults = await Promise.all(held);
+      expect(log.stats.batches - before.batches).toBe(2);
+      expect(log.stats.maxBatch).toBe(300);
+      // The second batch took the log lock after the first released it: its positions come after.
+      const lastHeld = Math.max(...heldResults.map((r) => r.position));
+      expect(Math.min(...freeResults.map((r) => r.position))).toBeGreaterThan(lastHeld);
+      expect(new Set([...heldResults, ...freeResults].map((r) => r.position)).size).toBe(600);
+    } finally {
+      await gate.query("SELECT pg_advisory_unlock_all()").catch(() => {});
+      gate.release();
+    }
+  });
+
+  it("never writes an entity's next persist in a batch beside the one writing its previous persist", async () => {
+    // 600 first persists and, in the same tick, each entity's second: two lanes are free and 1,200 wait, so
+    // the second lane would take the second persists while the first lane's batch creating these entities is
+    // uncommitted, and they would conflict. They wait for a later batch instead.
+    const ids = Array.from({ length: 600 }, (_, i) => `twice-${i}`);
+    const first = ids.map((id) => log.persist("lane", id, 0, [evt]));
+    const second = ids.map((id) => log.persist("lane", id, 1, [evt, evt]));
+    await untilSettled([...first, ...second], "both persists of every entity");
+    expect((await Promise.all(first)).every((r) => r.seqNo === 1)).toBe(true);
+    expect((await Promise.all(second)).every((r) => r.seqNo === 3)).toBe(true);
+    for (const id of ["twice-0", "twice-599"]) expect(await log.lastSeqNo("lane", id)).toBe(3);
+  });
+
+  it("writes one batch at a time with an inline-projection hook (two hooks' transactions could deadlock)", async () => {
+    const hooked = await PostgresEvtLog.create({
+      connectionString: DATABASE_URL,
+      schema,
+      setup: false,
+      inTransaction: async () => {},
+    });
+    try {
+      const before = hooked.stats;
+      await Promise.all(Array.from({ length: 600 }, (_, i) => hooked.persist("hooked", `h-${i}`, 0, [evt])));
+      expect(hooked.stats.batches - before.batches).toBe(1);
+    } finally {
+      await hooked.close();
+    }
+  });
+});
