@@ -41,6 +41,16 @@ describe("JSON binarizer", () => {
     }
   });
 
+  it("decodes a $bigint key however it is spelled, and leaves look-alikes alone", () => {
+    // Another program may escape any character of the key; JSON.parse reads both as the same key.
+    const escaped = new TextEncoder().encode('{"\\u0024bigint":"5","n":{"$big\\u0069nt":"6"}}');
+    expect(jsonFromBytes(escaped)).toEqual({ $bigint: "5", n: 6n });
+    expect(jsonFromBytes(new TextEncoder().encode('{"\\u0024bigint":"7"}'))).toBe(7n);
+    const lookAlikes = { note: "$bigint", other: { $bigint: 5 }, two: { $bigint: "5", x: 1 } };
+    expect(jsonFromBytes(jsonToBytes(lookAlikes))).toEqual(lookAlikes);
+    expect(jsonFromBytes(new TextEncoder().encode('{"note":"caf\\u00e9"}'))).toEqual({ note: "café" });
+  });
+
   it("round-trips bigints, nested and at the top level", () => {
     const value: Ledger = { total: 2n ** 70n, entries: [{ amount: -(2n ** 64n), note: "x" }] };
     expect(jsonFromBytes<Ledger>(jsonToBytes(value))).toEqual(value);
