@@ -1,4 +1,6 @@
+import { ErrorCode, isEventSourcedError, type PersistError } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_URL, dropSchema, testPool, uniqueSchemaName } from "./pg-test-database.js";
 
@@ -26,12 +28,12 @@ async function untilSettled(promises: readonly Promise<unknown>[], what: string)
 describe("PostgresEvtLog committer lanes (ADR 0116)", () => {
   const schema = uniqueSchemaName("lanes");
   let log: PostgresEvtLog;
+  let pool: pg.Pool;
 
   beforeAll(async () => {
-    await (await testPool(1)).end();
+    pool = await testPool(3);
     // The default pool (10 connections) gives the committer two lanes.
     log = await PostgresEvtLog.create({ connectionString: DATABASE_URL, schema });
-    const pool = await testPool(1);
     // Makes a transaction that wrote a "held-" entity wait at its commit (after its statement released the
     // log lock) while the test holds the gate.
     await pool.query(`CREATE FUNCTION "${schema}".hold() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -43,14 +45,35 @@ describe("PostgresEvtLog committer lanes (ADR 0116)", () => {
 
   afterAll(async () => {
     await log?.close();
+    await pool?.end();
     await dropSchema(schema);
   });
 
-  it("shares a burst between two connections: one batch commits while the other waits at its commit", async () => {
-    const gate = await (await testPool(1)).connect();
+  /** Holds the gate (batches of "held-" entities cannot commit) while `body` runs. */
+  async function withGateHeld<T>(body: () => Promise<T>): Promise<T> {
+    const gate = await pool.connect();
     try {
       await gate.query("SELECT pg_advisory_lock($1)", [GATE_KEY]);
-      const before = log.stats;
+      return await body();
+    } finally {
+      await gate.query("SELECT pg_advisory_unlock_all()").catch(() => {});
+      gate.release();
+    }
+  }
+
+  /** Backends of this test's schema waiting at their commit on the gate. */
+  async function heldAtCommit(): Promise<number[]> {
+    const { rows } = await pool.query(
+      `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'
+         AND position($1 in query) > 0`,
+      [schema],
+    );
+    return rows.map((r: { pid: number }) => r.pid);
+  }
+
+  it("shares a burst between two connections: one batch commits while the other waits at its commit", async () => {
+    const before = log.stats;
+    const { freeResults, held } = await withGateHeld(async () => {
       const held = Array.from({ length: 300 }, (_, i) => log.persist("lane", `held-${i}`, 0, [evt]));
       const free = Array.from({ length: 300 }, (_, i) => log.persist("lane", `free-${i}`, 0, [evt]));
       let heldSettled = 0;
@@ -62,18 +85,45 @@ describe("PostgresEvtLog committer lanes (ADR 0116)", () => {
       // With one lane all 600 would be one batch, held at its commit, and none of these would settle.
       const freeResults = await Promise.all(free);
       expect(heldSettled).toBe(0);
-      await gate.query("SELECT pg_advisory_unlock($1)", [GATE_KEY]);
-      const heldResults = await Promise.all(held);
-      expect(log.stats.batches - before.batches).toBe(2);
-      expect(log.stats.maxBatch).toBe(300);
-      // The second batch took the log lock after the first released it: its positions come after.
-      const lastHeld = Math.max(...heldResults.map((r) => r.position));
-      expect(Math.min(...freeResults.map((r) => r.position))).toBeGreaterThan(lastHeld);
-      expect(new Set([...heldResults, ...freeResults].map((r) => r.position)).size).toBe(600);
-    } finally {
-      await gate.query("SELECT pg_advisory_unlock_all()").catch(() => {});
-      gate.release();
+      expect(await heldAtCommit()).toHaveLength(1);
+      return { freeResults, held };
+    });
+    const heldResults = await Promise.all(held);
+    expect(log.stats.batches - before.batches).toBe(2);
+    expect(log.stats.maxBatch).toBe(300);
+    // The second batch took the log lock after the first released it: its positions come after.
+    const lastHeld = Math.max(...heldResults.map((r) => r.position));
+    expect(Math.min(...freeResults.map((r) => r.position))).toBeGreaterThan(lastHeld);
+    expect(new Set([...heldResults, ...freeResults].map((r) => r.position)).size).toBe(600);
+  });
+
+  it("a lane whose connection dies fails only its own batch; the other lane's commits and the log goes on", async () => {
+    const { held, free } = await withGateHeld(async () => {
+      const held = Array.from({ length: 300 }, (_, i) => log.persist("dies", `held-${i}`, 0, [evt]));
+      const free = Array.from({ length: 300 }, (_, i) => log.persist("dies", `free-${i}`, 0, [evt]));
+      await Promise.all(free);
+      const [pid] = await heldAtCommit();
+      expect(pid).toBeDefined();
+      await pool.query("SELECT pg_terminate_backend($1)", [pid]);
+      return { held: await Promise.allSettled(held), free: await Promise.all(free) };
+    });
+    expect(free.every((r) => r.seqNo === 1)).toBe(true);
+    for (const result of held) {
+      expect(result.status).toBe("rejected");
+      const err = (result as PromiseRejectedResult).reason as PersistError;
+      expect(isEventSourcedError(err, ErrorCode.Persist)).toBe(true);
+      expect(err.outcomeUnknown).toBe(true);
     }
+    // Terminated before its commit ended: nothing of the batch was written; the log lock went with the session.
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM "${schema}".events WHERE type = 'dies'`,
+    );
+    expect(rows[0].n).toBe(300);
+    const again = await Promise.all(
+      Array.from({ length: 600 }, (_, i) => log.persist("dies", `again-${i}`, 0, [evt])),
+    );
+    expect(again.every((r) => r.seqNo === 1)).toBe(true);
+    expect(log.stats.reconnects).toBeGreaterThanOrEqual(1);
   });
 
   it("never writes an entity's next persist in a batch beside the one writing its previous persist", async () => {
