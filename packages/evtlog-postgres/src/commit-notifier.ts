@@ -5,6 +5,28 @@ import type { PgPoolLike } from "./pg-pool-like.js";
 const MAX_PAYLOAD = 7000;
 
 /**
+ * The payload of a notification: the sender's tag, then the types written (or `*`), space-separated.
+ * Type names start with a letter, so a leading `@` marks the tag; payloads of earlier versions have none.
+ */
+export function notificationPayload(senderTag: string, types: string): string {
+  return `@${senderTag} ${types.length < MAX_PAYLOAD ? types : "*"}`;
+}
+
+/**
+ * The types a notification's payload names (`*`: any), or undefined when `ownTag` sent it: the log that
+ * sent it woke its own readers at its commit already, so its own notification would only make them read
+ * again for nothing.
+ */
+export function notifiedTypes(payload: string, ownTag: string): string[] | undefined {
+  const parts = payload === "" ? [] : payload.split(" ");
+  if (parts[0]?.startsWith("@")) {
+    if (parts[0] === `@${ownTag}`) return undefined;
+    parts.shift();
+  }
+  return parts.length === 0 ? ["*"] : parts;
+}
+
+/**
  * Sends the log's NOTIFY (the types written, space-separated) after batches commit, outside their
  * transactions: a NOTIFY inside the writing transaction takes PostgreSQL's database-wide notify lock from
  * before the commit until it ends, WAL flush included, and so serialises the commits of every writer in the
@@ -22,13 +44,16 @@ const MAX_PAYLOAD = 7000;
 export class CommitNotifier {
   readonly #pool: PgPoolLike;
   readonly #channel: string;
+  readonly #senderTag: string;
   readonly #logger: Logger;
   readonly #pending = new Set<string>();
   #sending: Promise<void> | undefined;
 
-  constructor(pool: PgPoolLike, channel: string, logger: Logger) {
+  /** `senderTag` goes with every notification, so that the log's own listener can ignore them. */
+  constructor(pool: PgPoolLike, channel: string, senderTag: string, logger: Logger) {
     this.#pool = pool;
     this.#channel = channel;
+    this.#senderTag = senderTag;
     this.#logger = logger;
   }
 
@@ -54,7 +79,7 @@ export class CommitNotifier {
       try {
         await this.#pool.query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)", [
           this.#channel,
-          types.length < MAX_PAYLOAD ? types : "*",
+          notificationPayload(this.#senderTag, types),
         ]);
       } catch (err) {
         this.#logger.warn("event log NOTIFY failed; live readers in other processes poll", {

@@ -14,11 +14,12 @@ export { arrayLiteral } from "./array-literal.js";
 export { batchResultTypes, parseIntArray } from "./batch-result-types.js";
 // Connecting and classifying failures
 export { checkOut } from "./check-out.js";
-export { CommitNotifier } from "./commit-notifier.js";
+export { CommitNotifier, notificationPayload, notifiedTypes } from "./commit-notifier.js";
 export { connectionTarget } from "./connection-target.js";
 export { createPool, type OwnedPool } from "./create-pool.js";
 export { type ByTypeContext, evtsByTypeStatement, readEvtsByType } from "./evts-by-type.js";
 export { HeldBackWarning, type OldestTransaction, oldestTransaction } from "./held-back-warning.js";
+export { NotificationListener } from "./notification-listener.js";
 export {
   classifyQueryFailure,
   connectionError,

@@ -1,6 +1,7 @@
 import type { Logger } from "@eventsourced/core";
 import type { AppendSignal } from "./append-signal.js";
 import { checkOut } from "./check-out.js";
+import { notifiedTypes } from "./commit-notifier.js";
 import type { PgClientLike, PgNotificationLike, PgPoolLike } from "./pg-pool-like.js";
 
 /**
@@ -12,6 +13,7 @@ import type { PgClientLike, PgNotificationLike, PgPoolLike } from "./pg-pool-lik
 export class NotificationListener {
   readonly #pool: PgPoolLike;
   readonly #channel: string;
+  readonly #ownTag: string;
   readonly #signal: AppendSignal;
   readonly #logger: Logger;
   #client: PgClientLike | undefined;
@@ -19,17 +21,19 @@ export class NotificationListener {
   #closed = false;
   #lostOnce = false;
 
-  constructor(pool: PgPoolLike, channel: string, signal: AppendSignal, logger: Logger) {
+  /** Notifications tagged `ownTag` come from this log's own committer, which woke its readers already. */
+  constructor(pool: PgPoolLike, channel: string, ownTag: string, signal: AppendSignal, logger: Logger) {
     this.#pool = pool;
     this.#channel = channel;
+    this.#ownTag = ownTag;
     this.#signal = signal;
     this.#logger = logger;
   }
 
   #onNotification = (message: PgNotificationLike) => {
     if (message.channel !== this.#channel) return;
-    const payload = message.payload ?? "";
-    this.#signal.signal(payload === "" ? ["*"] : payload.split(" "));
+    const types = notifiedTypes(message.payload ?? "", this.#ownTag);
+    if (types !== undefined) this.#signal.signal(types);
   };
 
   #onError = (err: Error) => {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import {
   consoleLogger,
   type EvtLog,
@@ -75,12 +76,16 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
     this.#ownedPool = ownedPool;
     this.#config = config;
     this.#deletion = new PostgresEvtDeletion(pool, config.tables);
+    // Tags this log's notifications, so that its own listener skips them (its readers were woken at commit).
+    const senderTag = randomBytes(6).toString("base64url");
     this.#listener =
       notifyChannel === undefined || !config.listen
         ? undefined
-        : new NotificationListener(pool, notifyChannel, this.#appendSignal, config.logger);
+        : new NotificationListener(pool, notifyChannel, senderTag, this.#appendSignal, config.logger);
     this.#notifier =
-      notifyChannel === undefined ? undefined : new CommitNotifier(pool, notifyChannel, config.logger);
+      notifyChannel === undefined
+        ? undefined
+        : new CommitNotifier(pool, notifyChannel, senderTag, config.logger);
     this.#committer = logCommitter({
       pool,
       config,

@@ -1,5 +1,10 @@
 import { silentLogger } from "@eventsourced/core";
-import { CommitNotifier } from "@eventsourced/evtlog-postgres/internal";
+import {
+  AppendSignal,
+  CommitNotifier,
+  NotificationListener,
+  notifiedTypes,
+} from "@eventsourced/evtlog-postgres/internal";
 import { describe, expect, it } from "vitest";
 import { testPool } from "./pg-test-database.js";
 
@@ -26,16 +31,16 @@ function gatedPool() {
 describe("CommitNotifier", () => {
   it("sends at once, keeps one NOTIFY in flight and merges the types committed meanwhile into the next", async () => {
     const gate = gatedPool();
-    const notifier = new CommitNotifier(gate.pool as never, "chan", silentLogger);
+    const notifier = new CommitNotifier(gate.pool as never, "chan", "t1", silentLogger);
     notifier.notify(new Set(["a"]));
-    expect(gate.sent).toEqual(["a"]);
+    expect(gate.sent).toEqual(["@t1 a"]);
     notifier.notify(new Set(["b"]));
     notifier.notify(new Set(["c", "b"]));
     expect(gate.inFlight).toBe(1);
     gate.release();
     // The next goes as soon as the first returned, with both types once.
     await new Promise((resolve) => setTimeout(resolve, 0));
-    expect(gate.sent).toEqual(["a", "b c"]);
+    expect(gate.sent).toEqual(["@t1 a", "@t1 b c"]);
     const closing = notifier.close();
     gate.release();
     await closing;
@@ -53,12 +58,12 @@ describe("CommitNotifier", () => {
       },
       connect: () => Promise.reject(new Error("not used")),
     };
-    const notifier = new CommitNotifier(pool as never, "chan", silentLogger);
+    const notifier = new CommitNotifier(pool as never, "chan", "t1", silentLogger);
     notifier.notify(new Set(["first"]));
     await notifier.close();
     notifier.notify(new Set(Array.from({ length: 2000 }, (_, i) => `type-${i}`)));
     await notifier.close();
-    expect(payloads).toEqual(["first", "*"]);
+    expect(payloads).toEqual(["@t1 first", "@t1 *"]);
   });
 
   it("reaches a LISTENing connection on the server, outside any writing transaction", async () => {
@@ -70,12 +75,44 @@ describe("CommitNotifier", () => {
         listener.on("notification", (m) => resolve(m.payload)),
       );
       await listener.query(`LISTEN "${channel}"`);
-      const notifier = new CommitNotifier(pool, channel, silentLogger);
+      const notifier = new CommitNotifier(pool, channel, "t1", silentLogger);
       notifier.notify(new Set(["x", "y"]));
       await notifier.close();
-      expect(await received).toBe("x y");
+      expect(await received).toBe("@t1 x y");
     } finally {
       listener.release();
+      await pool.end();
+    }
+  });
+
+  it("reads the types of a payload, of earlier versions' untagged payloads too, and skips its own", () => {
+    expect(notifiedTypes("@other a b", "me")).toEqual(["a", "b"]);
+    expect(notifiedTypes("@other *", "me")).toEqual(["*"]);
+    expect(notifiedTypes("@other", "me")).toEqual(["*"]);
+    expect(notifiedTypes("a b", "me")).toEqual(["a", "b"]);
+    expect(notifiedTypes("", "me")).toEqual(["*"]);
+    expect(notifiedTypes("@me a b", "me")).toBeUndefined();
+  });
+
+  it("wakes readers on another log's notifications but not on its own log's (its readers were woken at commit)", async () => {
+    const pool = await testPool(3);
+    const channel = `notifier_own_${Date.now().toString(36)}`;
+    const signal = new AppendSignal();
+    const listener = new NotificationListener(pool, channel, "me", signal, silentLogger);
+    try {
+      await listener.ensure();
+      const own = new CommitNotifier(pool, channel, "me", silentLogger);
+      const other = new CommitNotifier(pool, channel, "other", silentLogger);
+      own.notify(new Set(["a"]));
+      await own.close();
+      const woken = signal.wait("b", 10_000, []);
+      other.notify(new Set(["b"]));
+      await other.close();
+      await woken;
+      // Notifications arrive in the order sent: had "a" woken anyone, the version would be 2.
+      expect(signal.version).toBe(1);
+    } finally {
+      await listener.close();
       await pool.end();
     }
   });
