@@ -61,51 +61,81 @@ describe("PostgresEvtLog committer lanes (ADR 0116)", () => {
     }
   }
 
-  /** Backends of this test's schema waiting at their commit on the gate. */
-  async function heldAtCommit(): Promise<number[]> {
-    const { rows } = await pool.query(
-      `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'
-         AND position($1 in query) > 0`,
-      [schema],
-    );
-    return rows.map((r: { pid: number }) => r.pid);
+  /** The backend of this test's schema waiting at its commit on the gate, once there is one. */
+  async function heldAtCommit(): Promise<number> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const { rows } = await pool.query(
+        `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'
+           AND position($1 in query) > 0`,
+        [schema],
+      );
+      if (rows.length > 1) throw new Error(`${rows.length} backends held at commit, expected one`);
+      if (rows.length === 1) return (rows[0] as { pid: number }).pid;
+      if (Date.now() > deadline) throw new Error("no batch reached its commit");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   it("shares a burst between two connections: one batch commits while the other waits at its commit", async () => {
     const before = log.stats;
-    const { freeResults, held } = await withGateHeld(async () => {
-      const held = Array.from({ length: 300 }, (_, i) => log.persist("lane", `held-${i}`, 0, [evt]));
-      const free = Array.from({ length: 300 }, (_, i) => log.persist("lane", `free-${i}`, 0, [evt]));
-      let heldSettled = 0;
-      for (const p of held)
-        void p.then(
-          () => heldSettled++,
-          () => heldSettled++,
-        );
-      // With one lane all 600 would be one batch, held at its commit, and none of these would settle.
-      const freeResults = await Promise.all(free);
-      expect(heldSettled).toBe(0);
-      expect(await heldAtCommit()).toHaveLength(1);
-      return { freeResults, held };
-    });
-    const heldResults = await Promise.all(held);
-    expect(log.stats.batches - before.batches).toBe(2);
-    expect(log.stats.maxBatch).toBe(300);
-    // The second batch took the log lock after the first released it: its positions come after.
-    const lastHeld = Math.max(...heldResults.map((r) => r.position));
-    expect(Math.min(...freeResults.map((r) => r.position))).toBeGreaterThan(lastHeld);
-    expect(new Set([...heldResults, ...freeResults].map((r) => r.position)).size).toBe(600);
+    // A live by-type reader on the same log. Either batch may take the log lock first; if the held one did,
+    // the other commits first with higher positions, and the reader must hold those back until the held
+    // batch has committed too (ADR 0108).
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const reading = (async () => {
+      for await (const record of log.evtsByType("lane", { live: true, signal: controller.signal })) {
+        seen.push(record.position);
+        if (seen.length === 600) controller.abort();
+      }
+    })();
+    try {
+      const { freeResults, held, seenWhileHeld } = await withGateHeld(async () => {
+        const held = Array.from({ length: 300 }, (_, i) => log.persist("lane", `held-${i}`, 0, [evt]));
+        const free = Array.from({ length: 300 }, (_, i) => log.persist("lane", `free-${i}`, 0, [evt]));
+        let heldSettled = 0;
+        for (const p of held)
+          void p.then(
+            () => heldSettled++,
+            () => heldSettled++,
+          );
+        // With one lane all 600 would be one batch, held at its commit, and none of these would settle.
+        const freeResults = await Promise.all(free);
+        await heldAtCommit();
+        expect(heldSettled).toBe(0);
+        // The reader was woken by the free batch's commit and reads again every few ms meanwhile.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return { freeResults, held, seenWhileHeld: [...seen] };
+      });
+      const heldResults = await Promise.all(held);
+      await reading;
+      expect(log.stats.batches - before.batches).toBe(2);
+      expect(log.stats.maxBatch).toBe(300);
+      // Each batch drew its positions under the log lock: the two ranges do not interleave.
+      const heldPositions = heldResults.map((r) => r.position).sort((a, b) => a - b);
+      const freePositions = freeResults.map((r) => r.position).sort((a, b) => a - b);
+      const freeFirst = freePositions[299]! < heldPositions[0]!;
+      expect(freeFirst || freePositions[0]! > heldPositions[299]!).toBe(true);
+      // While the held batch had not committed, the reader delivered only what lies before it.
+      expect(seenWhileHeld).toEqual(freeFirst ? freePositions : []);
+      expect(seen).toEqual([...heldPositions, ...freePositions].sort((a, b) => a - b));
+    } finally {
+      controller.abort();
+      await reading.catch(() => {});
+    }
   });
 
   it("a lane whose connection dies fails only its own batch; the other lane's commits and the log goes on", async () => {
     const { held, free } = await withGateHeld(async () => {
-      const held = Array.from({ length: 300 }, (_, i) => log.persist("dies", `held-${i}`, 0, [evt]));
+      // Settled from the start: they reject as soon as the connection dies, before the test awaits them.
+      const held = Promise.allSettled(
+        Array.from({ length: 300 }, (_, i) => log.persist("dies", `held-${i}`, 0, [evt])),
+      );
       const free = Array.from({ length: 300 }, (_, i) => log.persist("dies", `free-${i}`, 0, [evt]));
       await Promise.all(free);
-      const [pid] = await heldAtCommit();
-      expect(pid).toBeDefined();
-      await pool.query("SELECT pg_terminate_backend($1)", [pid]);
-      return { held: await Promise.allSettled(held), free: await Promise.all(free) };
+      await pool.query("SELECT pg_terminate_backend($1)", [await heldAtCommit()]);
+      return { held: await held, free: await Promise.all(free) };
     });
     expect(free.every((r) => r.seqNo === 1)).toBe(true);
     for (const result of held) {
