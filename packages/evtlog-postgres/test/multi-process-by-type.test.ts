@@ -8,11 +8,17 @@ import { DATABASE_URL, dropSchema, testPool, uniqueSchemaName } from "./pg-test-
 // Several writer processes commit out of position order all the time (the log lock is released before each
 // commit, ADR 0108); one is killed with SIGKILL mid-run. A live by-type reader in this process must deliver
 // every committed event exactly once, in position order, and every acknowledged persist must be among them.
-// Runs the built dist (`npx tsc -b` first).
+// Two writers drive enough entities on a large enough pool for their committers to keep two batches in
+// flight (ADR 0116), the killed one among them. Runs the built dist (`npx tsc -b` first).
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/writer-process.mjs", import.meta.url));
 const WRITERS = 3;
-const ENTITIES = 20;
+/** Entities and pool size per writer: 600 on 10 connections gives two committer lanes, 20 on 2 one. */
+const SHAPES = [
+  { entities: 600, maxConnections: 10 },
+  { entities: 600, maxConnections: 10 },
+  { entities: 20, maxConnections: 2 },
+] as const;
 const DURATION_MS = 2500;
 
 interface Writer {
@@ -30,7 +36,8 @@ function startWriter(schema: string, index: number): Writer {
       SCHEMA: schema,
       TYPE: "mp",
       PREFIX: `w${index}`,
-      ENTITIES: String(ENTITIES),
+      ENTITIES: String(SHAPES[index]!.entities),
+      MAX_CONNECTIONS: String(SHAPES[index]!.maxConnections),
       DURATION_MS: String(DURATION_MS),
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -111,7 +118,7 @@ describe("PostgresEvtLog by-type reads with several writer processes", () => {
       controller.abort();
       await reading;
 
-      expect(stored.length).toBeGreaterThan(WRITERS * ENTITIES);
+      expect(stored.length).toBeGreaterThan(SHAPES.reduce((sum, shape) => sum + shape.entities, 0));
       expect(seen.map((r) => r.position)).toEqual(stored);
       // Each acknowledged persist's events are delivered with the positions it was told.
       const delivered = new Map(seen.map((r) => [`${r.id}/${r.seqNo}`, r.position]));
