@@ -1,4 +1,5 @@
 import type { Logger } from "@eventsourced/core";
+import type { ListenerPresence } from "./listener-presence.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 
 /** Longest payload sent; PostgreSQL refuses 8,000 bytes and more. Beyond it, `*` (any type) is sent. */
@@ -45,20 +46,35 @@ export class CommitNotifier {
   readonly #pool: PgPoolLike;
   readonly #channel: string;
   readonly #senderTag: string;
+  readonly #presence: ListenerPresence | undefined;
   readonly #logger: Logger;
   readonly #pending = new Set<string>();
   #sending: Promise<void> | undefined;
 
-  /** `senderTag` goes with every notification, so that the log's own listener can ignore them. */
-  constructor(pool: PgPoolLike, channel: string, senderTag: string, logger: Logger) {
+  /**
+   * `senderTag` goes with every notification, so that the log's own listener can ignore them. With
+   * `presence`, nothing is sent while no other log instance listens.
+   */
+  constructor(
+    pool: PgPoolLike,
+    channel: string,
+    senderTag: string,
+    logger: Logger,
+    presence?: ListenerPresence | undefined,
+  ) {
     this.#pool = pool;
     this.#channel = channel;
     this.#senderTag = senderTag;
+    this.#presence = presence;
     this.#logger = logger;
   }
 
-  /** Notifies `types`: now if nothing is in flight, else as soon as the send in flight returns. */
+  /**
+   * Notifies `types`: now if nothing is in flight, else as soon as the send in flight returns; not at all
+   * while no other log instance listens (see {@link ListenerPresence}).
+   */
   notify(types: ReadonlySet<string>): void {
+    if (this.#presence?.othersMayListen === false) return;
     for (const type of types) this.#pending.add(type);
     this.#sending ??= this.#send();
   }

@@ -19,6 +19,7 @@ export { connectionTarget } from "./connection-target.js";
 export { createPool, type OwnedPool } from "./create-pool.js";
 export { type ByTypeContext, evtsByTypeStatement, readEvtsByType } from "./evts-by-type.js";
 export { HeldBackWarning, type OldestTransaction, oldestTransaction } from "./held-back-warning.js";
+export { ListenerPresence, listenerName } from "./listener-presence.js";
 export { NotificationListener } from "./notification-listener.js";
 export {
   classifyQueryFailure,

@@ -2,6 +2,7 @@ import type { Logger } from "@eventsourced/core";
 import type { AppendSignal } from "./append-signal.js";
 import { checkOut } from "./check-out.js";
 import { notifiedTypes } from "./commit-notifier.js";
+import { listenerName } from "./listener-presence.js";
 import type { PgClientLike, PgNotificationLike, PgPoolLike } from "./pg-pool-like.js";
 
 /**
@@ -57,6 +58,10 @@ export class NotificationListener {
     try {
       client = await checkOut(this.#pool, this.#onError);
       client.on("notification", this.#onNotification);
+      // Named so that writers in other processes see someone listens (the connection is never reused).
+      await client.query("SELECT set_config('application_name', $1, false)", [
+        listenerName(this.#channel, this.#ownTag),
+      ]);
       await client.query(`LISTEN "${this.#channel}"`);
       if (this.#closed) {
         this.#release(client);

@@ -30,6 +30,7 @@ import { readEvtsByType } from "./evts-by-type.js";
 import { FencedEvtLog } from "./fenced-evt-log.js";
 import type { GroupCommitStats, GroupCommitter } from "./group-commit.js";
 import { readHeadOfType, readLastSeqNo } from "./head-queries.js";
+import { ListenerPresence } from "./listener-presence.js";
 import { logCommitter } from "./log-committer.js";
 import { type LogConfig, logConfig, notifyChannelOf, poolSizeOf, positiveInteger } from "./log-config.js";
 import { NotificationListener } from "./notification-listener.js";
@@ -85,7 +86,13 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
     this.#notifier =
       notifyChannel === undefined
         ? undefined
-        : new CommitNotifier(pool, notifyChannel, senderTag, config.logger);
+        : new CommitNotifier(
+            pool,
+            notifyChannel,
+            senderTag,
+            config.logger,
+            new ListenerPresence(pool, notifyChannel, senderTag, config.logger),
+          );
     this.#committer = logCommitter({
       pool,
       config,

@@ -2,6 +2,7 @@ import { silentLogger } from "@eventsourced/core";
 import {
   AppendSignal,
   CommitNotifier,
+  ListenerPresence,
   NotificationListener,
   notifiedTypes,
 } from "@eventsourced/evtlog-postgres/internal";
@@ -113,6 +114,42 @@ describe("CommitNotifier", () => {
       expect(signal.version).toBe(1);
     } finally {
       await listener.close();
+      await pool.end();
+    }
+  });
+
+  it("sends nothing while no other log instance listens, and notifies once one does", async () => {
+    const pool = await testPool(4);
+    const channel = `notifier_presence_${Date.now().toString(36)}`;
+    const raw = await pool.connect();
+    const received: string[] = [];
+    const own = new NotificationListener(pool, channel, "me", new AppendSignal(), silentLogger);
+    const other = new NotificationListener(pool, channel, "other", new AppendSignal(), silentLogger);
+    try {
+      // A plain LISTEN (not a log instance) sees what is sent.
+      raw.on("notification", (m) => received.push(m.payload ?? ""));
+      await raw.query(`LISTEN "${channel}"`);
+      const presence = new ListenerPresence(pool, channel, "me", silentLogger);
+      const notifier = new CommitNotifier(pool, channel, "me", silentLogger, presence);
+      // Only this instance's own listener: nobody else to wake.
+      await own.ensure();
+      await presence.refresh();
+      expect(presence.othersMayListen).toBe(false);
+      notifier.notify(new Set(["unheard"]));
+      await notifier.close();
+      // Another instance listens (its LISTEN connection is named for it): notified again.
+      await other.ensure();
+      await presence.refresh();
+      expect(presence.othersMayListen).toBe(true);
+      notifier.notify(new Set(["heard"]));
+      await notifier.close();
+      const deadline = Date.now() + 5_000;
+      while (received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(received).toEqual(["@me heard"]);
+    } finally {
+      await own.close();
+      await other.close();
+      raw.release();
       await pool.end();
     }
   });
