@@ -1,5 +1,5 @@
 import { type EvtRange, type IdEvtRecord, ReadError, validateEvtRanges } from "@eventsourced/core";
-import { EVT_COLUMNS, type EvtRow, toEvtRecord } from "./evt-row.js";
+import { EVT_COLUMN_NAMES, EVT_COLUMNS, type EvtRow, toEvtRecord } from "./evt-row.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 import type { LogTables } from "./schema.js";
 
@@ -13,7 +13,7 @@ type BulkRow = EvtRow & { readonly position: string | number; readonly r: number
  * Parameters: $1 type; per range $2 id, $3 from, $4 to (inclusive). Returns `r`, the range's index.
  */
 export function evtsByIdsStatement(t: LogTables): string {
-  return `SELECT q.r, e.position, ${EVT_COLUMNS.split(", ")
+  return `SELECT q.r, e.position, ${EVT_COLUMN_NAMES.split(", ")
     .map((c) => `e.${c}`)
     .join(", ")}
     FROM unnest($2::text[], $3::int8[], $4::int8[]) WITH ORDINALITY AS q(id, from_seq, to_seq, r)
