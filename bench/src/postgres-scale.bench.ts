@@ -3,7 +3,8 @@
  * the same run, in rotating rounds.
  *
  * Scenarios: (1) 2 and 4 writer processes (`scale-writer.ts`), 100 entities each, on one log, against as
- * many processes running the `postgres` suite's raw group commit on one table: aggregate commands/s; (2)
+ * many processes running the `postgres` suite's raw group commit on one table, and as many running its raw
+ * group commit with conflict check: aggregate commands/s; (2)
  * recovery of 100 entities x 10,000 events (no snapshots) with `Entity.spawnMany` (bulk reads), and with
  * one `Entity.spawn` per entity as a registry warms up today, against a raw replay: one server-side cursor
  * over the same rows, decoding and folding each event per entity.
@@ -16,6 +17,7 @@ import pg from "pg";
 import { type CounterEvt, counter, EVT_JSON } from "./bench-counter.js";
 import type { Measured } from "./closed-loop.js";
 import { comparisonRow, quick, rotateRounds } from "./measure.js";
+import { createHeads } from "./raw-checked-commit.js";
 import { machineFacts, type ResultRow, writeResults } from "./results.js";
 import { DEFAULT_DATABASE_URL } from "./service-versions.js";
 
@@ -59,7 +61,7 @@ function runWriter(mode: string, schema: string, index: number, startAt: number)
 }
 
 /** `processes` writer processes together on one fresh schema; their summed commands/s. */
-function writers(mode: "ours" | "raw", processes: number): Promise<Measured> {
+function writers(mode: "ours" | "raw" | "checked", processes: number): Promise<Measured> {
   return withSchema(`scale${mode}`, async (schema) => {
     if (mode === "ours") {
       const log = await PostgresEvtLog.create({
@@ -76,6 +78,10 @@ function writers(mode: "ours" | "raw", processes: number): Promise<Measured> {
           recorded_at timestamptz NOT NULL DEFAULT now(), content_type text, metadata jsonb, bytes bytea NOT NULL,
           PRIMARY KEY (type, id, seq_no));
         CREATE INDEX ON "${schema}".raw (type, position);`);
+      if (mode === "checked") {
+        const prefixes = Array.from({ length: processes }, (_, i) => `p${i}-`);
+        await createHeads(admin, `"${schema}".heads`, WRITERS.entities, prefixes);
+      }
     }
     const startAt = Date.now() + START_DELAY_MS;
     const each = await Promise.all(
@@ -97,6 +103,7 @@ async function writerRows(): Promise<ResultRow[]> {
     const results = await rotateRounds(ROUNDS, {
       ours: () => writers("ours", processes),
       raw: () => writers("raw", processes),
+      checked: () => writers("checked", processes),
     });
     const fields = { scenario, metric: "throughput", unit: "commands/s" };
     const perSecond = (m: Measured) => m.perSecond;
@@ -108,6 +115,13 @@ async function writerRows(): Promise<ResultRow[]> {
         results.get("raw"),
       ),
       comparisonRow({ ...fields, series: "raw-postgres" }, perSecond, results.get("raw")!),
+      comparisonRow({ ...fields, series: "raw-postgres-checked" }, perSecond, results.get("checked")!),
+      comparisonRow(
+        { ...fields, metric: "throughput vs raw with conflict check" },
+        perSecond,
+        results.get("ours")!,
+        results.get("checked"),
+      ),
       comparisonRow(
         { ...fields, metric: "p99 command latency", unit: "ms" },
         (m) => m.p99Ms,

@@ -14,6 +14,7 @@ import { replayScenario, withClosed, writeScenarios } from "./adapter-suite.js";
 import { type CounterEvt, driveCounters, EVT_JSON, replayCounter } from "./bench-counter.js";
 import { closedLoop } from "./closed-loop.js";
 import { quick } from "./measure.js";
+import { createHeads, rawCheckedCommitter, rawCheckedInserter } from "./raw-checked-commit.js";
 import { rawGroupCommitter } from "./raw-group-commit.js";
 import { machineFacts, writeResults } from "./results.js";
 import { checkedPool, DATABASE_URL, withClient } from "./service-versions.js";
@@ -78,6 +79,24 @@ const rawSingleInserts = () =>
 const rawGroupCommit = (entities: number) =>
   withRawTable("rawgc", (table, client) => {
     const append = rawGroupCommitter(client, table, CONTENT_TYPE, EVT_BYTES);
+    return closedLoop({ ...LOOP, workers: entities }, (entity, seq) => append(`c-${entity}`, seq + 1));
+  });
+
+/**
+ * The raw baseline with per-persist conflict checks and commit-ordered positions (raw-checked-commit.ts): the
+ * single-statement form for 1 entity, the group commit otherwise.
+ */
+const rawChecked = (entities: number) =>
+  withRawTable("rawck", async (table, client) => {
+    const heads = table.replace(/\.events$/, ".heads");
+    await createHeads(client, heads, entities);
+    const append = (entities === 1 ? rawCheckedInserter : rawCheckedCommitter)(
+      client,
+      table,
+      heads,
+      CONTENT_TYPE,
+      EVT_BYTES,
+    );
     return closedLoop({ ...LOOP, workers: entities }, (entity, seq) => append(`c-${entity}`, seq + 1));
   });
 
@@ -155,7 +174,10 @@ async function main(): Promise<void> {
     rounds: ROUNDS,
     ours: { series: "eventsourced-postgres", run: oursWrites },
     raw: { series: "raw-postgres", run: (n) => (n === 1 ? rawSingleInserts() : rawGroupCommit(n)) },
-    others: { Emmett: { series: "emmett", run: emmettWrites } },
+    others: {
+      "raw with conflict check": { series: "raw-postgres-checked", run: rawChecked },
+      Emmett: { series: "emmett", run: emmettWrites },
+    },
     latencies: { 100: ["p99"] },
   });
   const scenario = `replay ${REPLAY_EVENTS.toLocaleString("en-US")} events (1 in ${REPLAY_INTERLEAVE + 1} rows)`;

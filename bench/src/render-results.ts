@@ -13,6 +13,11 @@ import { entityCounts, THROUGHPUT_SERIES, throughputSeries } from "./throughput-
 /** The headline comparisons, `[label, ours, other]`: ours over the alternative, on the throughput series. */
 const HEADLINE_COMPARISONS: readonly Comparison[] = [
   ["eventsourced on PostgreSQL / raw PostgreSQL group commit", "eventsourced-postgres", "raw-postgres"],
+  [
+    "eventsourced on PostgreSQL / raw PostgreSQL with conflict check",
+    "eventsourced-postgres",
+    "raw-postgres-checked",
+  ],
   ["eventsourced on PostgreSQL / Emmett", "eventsourced-postgres", "emmett"],
   ["eventsourced on NATS / raw NATS JetStream", "eventsourced-nats", "raw-nats"],
 ];

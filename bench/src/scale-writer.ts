@@ -5,13 +5,15 @@
  * `durationMs`, and prints one JSON line: its commands per second (see `closedLoop`).
  *
  * `ours` writes through a PostgresEvtLog on the run's schema (created by the suite); `raw` runs the same
- * hand-written group commit as the `postgres` suite, on the run's raw table.
+ * hand-written group commit as the `postgres` suite, on the run's raw table; `checked` its raw group commit
+ * with conflict check (raw-checked-commit.ts) on the raw table and its heads.
  */
 import { silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import pg from "pg";
 import { driveCounters, EVT_JSON } from "./bench-counter.js";
 import { closedLoop, type Measured } from "./closed-loop.js";
+import { rawCheckedCommitter } from "./raw-checked-commit.js";
 import { rawGroupCommitter } from "./raw-group-commit.js";
 import { DEFAULT_DATABASE_URL } from "./service-versions.js";
 
@@ -40,7 +42,10 @@ async function ours(): Promise<Measured> {
 async function raw(): Promise<Measured> {
   const client = new pg.Client({ connectionString: DATABASE_URL });
   await client.connect();
-  const append = rawGroupCommitter(client, `"${schema}".raw`, "application/json", EVT_BYTES);
+  const append =
+    mode === "checked"
+      ? rawCheckedCommitter(client, `"${schema}".raw`, `"${schema}".heads`, "application/json", EVT_BYTES)
+      : rawGroupCommitter(client, `"${schema}".raw`, "application/json", EVT_BYTES);
   try {
     await waitForStart();
     return await closedLoop(loop, (entity, seq) => append(`p${processIndex}-c-${entity}`, seq + 1));

@@ -8,6 +8,12 @@ import type { ResultRow } from "./results.js";
 export const THROUGHPUT_SERIES = [
   { id: "eventsourced-postgres", label: "eventsourced on PostgreSQL", color: "#0072B2", dashed: false },
   { id: "raw-postgres", label: "raw PostgreSQL group commit", color: "#0072B2", dashed: true },
+  {
+    id: "raw-postgres-checked",
+    label: "raw PostgreSQL with conflict check",
+    color: "#56B4E9",
+    dashed: true,
+  },
   { id: "emmett", label: "Emmett on PostgreSQL", color: "#E69F00", dashed: false },
   { id: "eventsourced-nats", label: "eventsourced on NATS", color: "#009E73", dashed: false },
   { id: "raw-nats", label: "raw NATS JetStream", color: "#009E73", dashed: true },
