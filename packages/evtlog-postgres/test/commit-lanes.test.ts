@@ -169,6 +169,18 @@ describe("PostgresEvtLog committer lanes (ADR 0116)", () => {
     for (const id of ["twice-0", "twice-599"]) expect(await log.lastSeqNo("lane", id)).toBe(3);
   });
 
+  it("shares a burst of 100 persists between the lanes and writes a burst of 99 as one batch (ADR 0114)", async () => {
+    const burst = async (size: number, prefix: string) => {
+      const before = log.stats;
+      await Promise.all(
+        Array.from({ length: size }, (_, i) => log.persist("burst", `${prefix}-${i}`, 0, [evt])),
+      );
+      return { batches: log.stats.batches - before.batches, persists: log.stats.persists - before.persists };
+    };
+    expect(await burst(99, "b99")).toEqual({ batches: 1, persists: 99 });
+    expect(await burst(100, "b100")).toEqual({ batches: 2, persists: 100 });
+  });
+
   it("writes one batch at a time with an inline-projection hook (two hooks' transactions could deadlock)", async () => {
     const hooked = await PostgresEvtLog.create({
       connectionString: DATABASE_URL,
