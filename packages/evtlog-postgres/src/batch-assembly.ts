@@ -1,6 +1,7 @@
 import { withArrayLiterals } from "./array-literal.js";
 import { entityKey, type PendingPersist } from "./pending-persist.js";
 import { persistOneParams } from "./persist-one-statement.js";
+import { allSingleEvents, persistSingleEventsParams } from "./persist-single-events-statement.js";
 import { persistParams } from "./persist-statement.js";
 
 /**
@@ -41,8 +42,9 @@ export function soleEvent(batch: readonly PendingPersist[]): PendingPersist | un
 }
 
 /**
- * The parameters of the statement that writes `batch`: the one-event statement for `only`, else the batch
- * statement, its arrays already written as literals (see `array-literal.ts`).
+ * The parameters of the statement that writes `batch`: the one-event statement for `only`, the
+ * single-events statement when every persist has one event, else the batch statement; arrays already
+ * written as literals (see `array-literal.ts`). `runBatchStatement` picks the statement by the same rule.
  */
 export function batchValues(
   batch: readonly PendingPersist[],
@@ -50,7 +52,10 @@ export function batchValues(
   lockKey: string,
   lock: boolean,
 ): unknown[] {
-  return only !== undefined
-    ? persistOneParams(only, lockKey, lock)
-    : withArrayLiterals(persistParams(batch, lockKey, lock));
+  if (only !== undefined) return persistOneParams(only, lockKey, lock);
+  return withArrayLiterals(
+    allSingleEvents(batch)
+      ? persistSingleEventsParams(batch, lockKey, lock)
+      : persistParams(batch, lockKey, lock),
+  );
 }

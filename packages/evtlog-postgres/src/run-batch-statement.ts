@@ -1,5 +1,6 @@
 import { batchResultTypes, type TypedQueryClient } from "./batch-result-types.js";
 import type { PendingPersist } from "./pending-persist.js";
+import { allSingleEvents } from "./persist-single-events-statement.js";
 import { batchResultOf, type PersistStatementRow } from "./persist-statement.js";
 import type { PgClientLike } from "./pg-pool-like.js";
 
@@ -15,6 +16,9 @@ export interface CommitStatements {
   readonly batchName: string;
   readonly one: string;
   readonly oneName: string;
+  /** The batch statement for batches whose persists have one event each. */
+  readonly singles: string;
+  readonly singlesName: string;
 }
 
 /**
@@ -26,7 +30,10 @@ export interface CommitStatements {
  */
 const PREPARED_MAX_BATCH = 128;
 
-/** Runs the statement that writes `batch` (the one-event statement when `only` is set). */
+/**
+ * Runs the statement that writes `batch`: the one-event statement when `only` is set, the single-events
+ * statement when every persist has one event, else the batch statement (the rule of `batchValues`).
+ */
 export async function runBatchStatement(
   client: PgClientLike,
   statements: CommitStatements,
@@ -39,13 +46,16 @@ export async function runBatchStatement(
     const position = (res.rows[0] as { position: string | number | null }).position;
     return position === null ? { won: [], positions: [] } : { won: [0], positions: [position] };
   }
-  const name = batch.length <= PREPARED_MAX_BATCH ? statements.batchName : undefined;
+  const singles = allSingleEvents(batch);
+  const text = singles ? statements.singles : statements.batch;
+  const prepared = batch.length <= PREPARED_MAX_BATCH;
+  const name = prepared ? (singles ? statements.singlesName : statements.batchName) : undefined;
   const types = batchResultTypes(client);
   const res =
     types !== undefined
-      ? await (client as unknown as TypedQueryClient).query({ name, text: statements.batch, values, types })
+      ? await (client as unknown as TypedQueryClient).query({ name, text, values, types })
       : name !== undefined
-        ? await client.query({ name, text: statements.batch, values })
-        : await client.query(statements.batch, values);
+        ? await client.query({ name, text, values })
+        : await client.query(text, values);
   return batchResultOf(res.rows[0] as PersistStatementRow, batch);
 }

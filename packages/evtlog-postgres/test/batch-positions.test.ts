@@ -17,9 +17,15 @@ interface Planned {
 
 /**
  * `persists` persists issued in one tick (so in one batch unless it exceeds the batch limits): every third
- * entity already exists, every fifth persist has three events, every seventh expects a stale seqNo.
+ * entity already exists, every fifth persist has three events (unless `singleEvents`: then every persist
+ * has one, which the single-events statement writes), every seventh expects a stale seqNo.
  */
-async function prepare(log: PostgresEvtLog, type: string, persists: number): Promise<Planned[]> {
+async function prepare(
+  log: PostgresEvtLog,
+  type: string,
+  persists: number,
+  singleEvents = false,
+): Promise<Planned[]> {
   const planned: Planned[] = [];
   for (let i = 0; i < persists; i++) {
     const id = `e-${i}`;
@@ -28,7 +34,7 @@ async function prepare(log: PostgresEvtLog, type: string, persists: number): Pro
     const last = existing ? 2 : 0;
     const conflicts = i % 7 === 0;
     const expected = conflicts ? (existing ? 1 : 3) : last;
-    const count = i % 5 === 0 ? 3 : 1;
+    const count = i % 5 === 0 && !singleEvents ? 3 : 1;
     const texts = Array.from(
       { length: count },
       (_, k) => `${id}/${expected + k + 1}${conflicts ? "-lost" : ""}`,
@@ -90,6 +96,11 @@ describe("PostgresEvtLog batch results: each persist's last position", () => {
     await writeAndCheck(log(), "large", await prepare(log(), "large", 300));
   });
 
+  it("are right in batches whose persists have one event each (the single-events statement), prepared and not", async () => {
+    await writeAndCheck(log(), "singles", await prepare(log(), "singles", 40, true));
+    await writeAndCheck(log(), "singles-large", await prepare(log(), "singles-large", 300, true));
+  });
+
   it("are right when the batch's positions are not one gap-free range (someone drew from the sequence without the lock)", async () => {
     const pool = await testPool(1);
     try {
@@ -98,6 +109,7 @@ describe("PostgresEvtLog batch results: each persist's last position", () => {
       await pool.query(`ALTER TABLE "${schema}".events ALTER COLUMN position SET INCREMENT BY 2`);
       await writeAndCheck(log(), "gaps", await prepare(log(), "gaps", 40), true);
       await writeAndCheck(log(), "gaps-large", await prepare(log(), "gaps-large", 300), true);
+      await writeAndCheck(log(), "gaps-singles", await prepare(log(), "gaps-singles", 40, true), true);
     } finally {
       await pool.query(`ALTER TABLE "${schema}".events ALTER COLUMN position SET INCREMENT BY 1`);
       await pool.end();

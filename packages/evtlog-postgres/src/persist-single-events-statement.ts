@@ -1,0 +1,113 @@
+import type { BatchedPersist } from "./persist-statement.js";
+import type { LogTables } from "./schema.js";
+
+/**
+ * The batch statement specialised for batches in which every persist has exactly one event (the usual
+ * case: one event per command). It does what `persistStatement` does, with the same guarantees and result
+ * row (see there: the lock, `created` / `advanced`, winners inserted in index order, `won` and `last`,
+ * the gap-free check), but each persist's event travels in the persist's own row, so there is no second
+ * `unnest` of per-event arrays, no join of the events to their persists and four arrays fewer to parse.
+ * On a 2-core machine that took about 4 us per persist (12 %) off a 32-persist statement's round trip and
+ * about 1 us off a 100-persist one (ADR 0117).
+ *
+ * Parameters: $1 lock key; per persist $2 type, $3 id, $4 expected last seqNo, $5 content type, $6 metadata,
+ * $8 start and $9 length of its event's bytes in $7, the bytes of all events concatenated; $10 take the
+ * lock? A persist's index is its ordinal in the arrays, from 0.
+ */
+export function persistSingleEventsStatement(t: LogTables): string {
+  return `WITH lk AS MATERIALIZED (SELECT CASE WHEN $10::bool THEN pg_advisory_lock($1::bigint) END),
+input AS MATERIALIZED (
+  SELECT ord - 1 AS p, type, id, expected, content_type, metadata, start, len
+  FROM unnest($2::text[], $3::text[], $4::int8[], $5::text[], $6::jsonb[], $8::int4[], $9::int4[])
+    WITH ORDINALITY AS t(type, id, expected, content_type, metadata, start, len, ord)
+),
+created AS (
+  INSERT INTO ${t.streams} AS s (type, id, last_seq_no)
+  SELECT i.type, i.id, 1 FROM input i WHERE i.expected = 0 AND EXISTS (SELECT FROM lk)
+  ON CONFLICT (type, id) DO NOTHING
+  RETURNING s.type, s.id
+),
+advanced AS (
+  UPDATE ${t.streams} AS s SET last_seq_no = i.expected + 1
+  FROM input i
+  WHERE i.expected > 0 AND s.type = i.type AND s.id = i.id AND s.last_seq_no = i.expected
+    AND EXISTS (SELECT FROM lk)
+  RETURNING i.p, i.type, i.id, i.expected, i.content_type, i.metadata, i.start, i.len
+),
+won AS (
+  SELECT i.p, i.type, i.id, i.expected, i.content_type, i.metadata, i.start, i.len
+  FROM input i JOIN created c ON c.type = i.type AND c.id = i.id
+  UNION ALL
+  SELECT p, type, id, expected, content_type, metadata, start, len FROM advanced
+),
+appended AS (
+  INSERT INTO ${t.events} (type, id, seq_no, content_type, metadata, bytes)
+  SELECT w.type, w.id, w.expected + 1, w.content_type, w.metadata, substring($7::bytea FROM w.start FOR w.len)
+  FROM won w
+  ORDER BY w.p
+  RETURNING position
+),
+written AS (
+  SELECT (SELECT coalesce(array_agg(w.p ORDER BY w.p), '{}') FROM won w) AS won,
+    min(a.position) AS first, max(a.position) AS last, count(*) AS n
+  FROM appended a
+)
+SELECT won, last,
+  CASE WHEN cardinality(won) > 1 AND last - first + 1 <> n
+    THEN ('batch positions ' || first || '..' || last || ' are not gap-free for ' || n || ' events')::int
+  END AS unusable,
+  pg_advisory_unlock($1::bigint) AS unlocked
+FROM written`;
+}
+
+/** Whether every persist of `batch` has exactly one event (so {@link persistSingleEventsStatement} can write it). */
+export function allSingleEvents(batch: readonly { readonly evts: readonly unknown[] }[]): boolean {
+  for (const p of batch) if (p.evts.length !== 1) return false;
+  return true;
+}
+
+/**
+ * The parameters of {@link persistSingleEventsStatement} for `batch`, whose persists have one event each
+ * (persist `i` is reported back as index `i`); `lock` false when the caller holds the log lock already.
+ */
+export function persistSingleEventsParams(
+  batch: readonly BatchedPersist[],
+  lockKey: string,
+  lock: boolean,
+): unknown[] {
+  const n = batch.length;
+  const types = new Array<string>(n);
+  const ids = new Array<string>(n);
+  const expected = new Array<number>(n);
+  const contentTypes = new Array<string | null>(n);
+  const metadata = new Array<string | null>(n);
+  const chunks = new Array<Uint8Array>(n);
+  const starts = new Array<number>(n);
+  const lengths = new Array<number>(n);
+  let offset = 1; // substring() counts from 1
+  for (let i = 0; i < n; i++) {
+    const p = batch[i]!;
+    const evt = p.evts[0]!;
+    types[i] = p.type;
+    ids[i] = p.id;
+    expected[i] = p.expected;
+    contentTypes[i] = evt.contentType ?? null;
+    metadata[i] = evt.metadata === undefined ? null : JSON.stringify(evt.metadata);
+    chunks[i] = evt.bytes;
+    starts[i] = offset;
+    lengths[i] = evt.bytes.byteLength;
+    offset += evt.bytes.byteLength;
+  }
+  return [
+    lockKey,
+    types,
+    ids,
+    expected,
+    contentTypes,
+    metadata,
+    Buffer.concat(chunks),
+    starts,
+    lengths,
+    lock,
+  ];
+}
