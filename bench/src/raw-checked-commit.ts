@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { batchingCommitter } from "./raw-group-commit.js";
 
 /**
  * The raw baseline with the guarantees an event log owes its writers, hand-written in the fewest statements
@@ -74,35 +75,14 @@ export function rawCheckedCommitter(
     res AS MATERIALIZED (SELECT (SELECT array_agg(n) FROM advanced) AS won,
       (SELECT max(position) FROM appended) AS last)
     SELECT won, last, pg_advisory_unlock(${LOCK_KEY}) FROM res`;
-  type Waiting = { id: string; seq: number; done: () => void; fail: (err: unknown) => void };
-  let queue: Waiting[] = [];
-  let running = false;
-  const drain = async () => {
-    running = true;
-    while (queue.length > 0) {
-      const batch = queue.slice(0, 1000);
-      queue = queue.slice(batch.length);
-      try {
-        const values = [batch.map((b) => b.id), batch.map((b) => b.seq), batch.map(() => bytes)];
-        // Prepared up to 128 persists, as ours is (a generic plan for larger arrays may loop quadratically).
-        const name = batch.length <= 128 ? "raw_checked_batch" : undefined;
-        const res = await client.query<{ won: string[] | null }>({ name, text: sql, values });
-        const won = new Set((res.rows[0]?.won ?? []).map(Number));
-        batch.forEach((b, i) => {
-          if (won.has(i + 1)) b.done();
-          else b.fail(new Error(`raw checked commit: ${b.id} at ${b.seq} conflicted`));
-        });
-      } catch (err) {
-        for (const b of batch) b.fail(err);
-      }
-    }
-    running = false;
-  };
-  return (id, seq) =>
-    new Promise<void>((done, fail) => {
-      queue.push({ id, seq, done, fail });
-      if (!running) queueMicrotask(() => void drain());
-    });
+  return batchingCommitter(async (batch) => {
+    const values = [batch.map((b) => b.id), batch.map((b) => b.seq), batch.map(() => bytes)];
+    // Prepared up to 128 persists, as ours is (a generic plan for larger arrays may loop quadratically).
+    const name = batch.length <= 128 ? "raw_checked_batch" : undefined;
+    const res = await client.query<{ won: string[] | null }>({ name, text: sql, values });
+    const won = new Set((res.rows[0]?.won ?? []).map(Number));
+    return batch.map((_, i) => won.has(i + 1));
+  });
 }
 
 /** The checked baselines' log lock (any constant: every run writes a schema of its own). */

@@ -1,4 +1,4 @@
-import type { BatchedPersist } from "./persist-statement.js";
+import { BATCH_RESULT, type BatchedPersist } from "./persist-statement.js";
 import type { LogTables } from "./schema.js";
 
 /**
@@ -47,17 +47,7 @@ appended AS (
   ORDER BY w.p
   RETURNING position
 ),
-written AS (
-  SELECT (SELECT coalesce(array_agg(w.p ORDER BY w.p), '{}') FROM won w) AS won,
-    min(a.position) AS first, max(a.position) AS last, count(*) AS n
-  FROM appended a
-)
-SELECT won, last,
-  CASE WHEN cardinality(won) > 1 AND last - first + 1 <> n
-    THEN ('batch positions ' || first || '..' || last || ' are not gap-free for ' || n || ' events')::int
-  END AS unusable,
-  pg_advisory_unlock($1::bigint) AS unlocked
-FROM written`;
+${BATCH_RESULT}`;
 }
 
 /** Whether every persist of `batch` has exactly one event (so {@link persistSingleEventsStatement} can write it). */

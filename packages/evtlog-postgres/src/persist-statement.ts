@@ -77,7 +77,15 @@ appended AS (
   ORDER BY e.ord
   RETURNING position
 ),
-written AS (
+${BATCH_RESULT}`;
+}
+
+/**
+ * The end of both batch statements (this one and `persist-single-events-statement.ts`), after their `won`
+ * (index `p` of each winner) and `appended` (`position` of each event inserted) CTEs: the result row, its
+ * gap-free check and the release of the log lock ($1).
+ */
+export const BATCH_RESULT = `written AS (
   SELECT (SELECT coalesce(array_agg(w.p ORDER BY w.p), '{}') FROM won w) AS won,
     min(a.position) AS first, max(a.position) AS last, count(*) AS n
   FROM appended a
@@ -88,7 +96,6 @@ SELECT won, last,
   END AS unusable,
   pg_advisory_unlock($1::bigint) AS unlocked
 FROM written`;
-}
 
 /** The row {@link persistStatement} returns. */
 export interface PersistStatementRow {
