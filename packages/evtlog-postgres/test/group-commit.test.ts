@@ -87,6 +87,54 @@ describe("PostgresEvtLog group commit", () => {
     expect(await texts(log(), "gc", "same")).toEqual(["first", "third"]);
   });
 
+  it("writes awkward ids, content types and metadata unchanged, in single-event batches and mixed ones", async () => {
+    const awkward = [
+      'with "quotes"',
+      "back\\slash",
+      '\\"',
+      "NULL",
+      "a,b",
+      "{braces}",
+      " spaced ",
+      "tab\tnl\n",
+      "ünï ✓ 😀",
+    ];
+    const record = (text: string) => ({
+      bytes: encoder.encode(text),
+      contentType: `text/${text}`,
+      metadata: { note: text, nested: { list: [text, null] } },
+    });
+    for (const [round, extra] of [
+      ["singles", 1],
+      ["mixed", 2],
+    ] as const) {
+      const before = log().stats;
+      // Every persist has one event except, in the mixed round, the first (two): the other statement.
+      const results = await Promise.all(
+        awkward.map((id, i) =>
+          log().persist(
+            round,
+            id,
+            0,
+            i === 0 ? Array.from({ length: extra }, () => record(id)) : [record(id)],
+          ),
+        ),
+      );
+      expect(log().stats.batches - before.batches).toBe(1);
+      expect(results.map((r) => r.seqNo)).toEqual(awkward.map((_, i) => (i === 0 ? extra : 1)));
+      for (const id of awkward) {
+        const read = [];
+        for await (const r of log().evtsById(round, id, { from: 1 })) read.push(r);
+        const last = read.at(-1)!;
+        expect(new TextDecoder().decode(last.bytes)).toBe(id);
+        expect({ contentType: last.contentType, metadata: last.metadata }).toEqual({
+          contentType: `text/${id}`,
+          metadata: { note: id, nested: { list: [id, null] } },
+        });
+      }
+    }
+  });
+
   it("batches many concurrent entities into few round trips", async () => {
     const before = log().stats;
     await Promise.all(
