@@ -102,7 +102,7 @@ describe("PostgresEvtLog group commit", () => {
     const record = (text: string) => ({
       bytes: encoder.encode(text),
       contentType: `text/${text}`,
-      metadata: { note: text, nested: { list: [text, null] } },
+      metadata: { correlationId: text, headers: { note: text, [text]: "key" } },
     });
     for (const [round, extra] of [
       ["singles", 1],
@@ -129,7 +129,7 @@ describe("PostgresEvtLog group commit", () => {
         expect(new TextDecoder().decode(last.bytes)).toBe(id);
         expect({ contentType: last.contentType, metadata: last.metadata }).toEqual({
           contentType: `text/${id}`,
-          metadata: { note: id, nested: { list: [id, null] } },
+          metadata: { correlationId: id, headers: { note: id, [id]: "key" } },
         });
       }
     }
