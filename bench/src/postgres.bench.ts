@@ -90,13 +90,8 @@ const rawChecked = (entities: number) =>
   withRawTable("rawck", async (table, client) => {
     const heads = table.replace(/\.events$/, ".heads");
     await createHeads(client, heads, entities);
-    const append = (entities === 1 ? rawCheckedInserter : rawCheckedCommitter)(
-      client,
-      table,
-      heads,
-      CONTENT_TYPE,
-      EVT_BYTES,
-    );
+    const target = { client, table, heads, contentType: CONTENT_TYPE, bytes: EVT_BYTES };
+    const append = entities === 1 ? rawCheckedInserter(target) : rawCheckedCommitter(target);
     return closedLoop({ ...LOOP, workers: entities }, (entity, seq) => append(`c-${entity}`, seq + 1));
   });
 

@@ -33,14 +33,18 @@ export async function createHeads(
   );
 }
 
+/** Where and what the checked baselines write: the events `table` and its `heads` (both quoted), one event body. */
+export interface CheckedTarget {
+  readonly client: pg.Client | pg.PoolClient;
+  readonly table: string;
+  readonly heads: string;
+  readonly contentType: string;
+  readonly bytes: Uint8Array;
+}
+
 /** The one-persist form, for a single sequential writer: one prepared statement per event, autocommit. */
-export function rawCheckedInserter(
-  client: pg.Client | pg.PoolClient,
-  table: string,
-  heads: string,
-  contentType: string,
-  bytes: Uint8Array,
-): (id: string, seqNo: number) => Promise<void> {
+export function rawCheckedInserter(target: CheckedTarget): (id: string, seqNo: number) => Promise<void> {
+  const { client, table, heads, contentType, bytes } = target;
   const text = `WITH lk AS MATERIALIZED (SELECT pg_advisory_lock(${LOCK_KEY})),
     advanced AS (UPDATE ${heads} SET last_seq_no = $2
       WHERE type = 'counter' AND id = $1 AND last_seq_no = $2 - 1 AND EXISTS (SELECT FROM lk) RETURNING id),
@@ -58,13 +62,8 @@ export function rawCheckedInserter(
  * The group-commit form, like `rawGroupCommitter`: whatever queued up (at most 1000) goes in one statement,
  * which checks each persist against its head row under the lock; a writer whose persist lost fails.
  */
-export function rawCheckedCommitter(
-  client: pg.Client | pg.PoolClient,
-  table: string,
-  heads: string,
-  contentType: string,
-  bytes: Uint8Array,
-): (id: string, seqNo: number) => Promise<void> {
+export function rawCheckedCommitter(target: CheckedTarget): (id: string, seqNo: number) => Promise<void> {
+  const { client, table, heads, contentType, bytes } = target;
   const sql = `WITH lk AS MATERIALIZED (SELECT pg_advisory_lock(${LOCK_KEY})),
     input AS (SELECT * FROM unnest($1::text[], $2::int8[], $3::bytea[]) WITH ORDINALITY AS i(id, seq_no, bytes, n)),
     advanced AS (UPDATE ${heads} h SET last_seq_no = i.seq_no FROM input i

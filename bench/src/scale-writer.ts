@@ -44,7 +44,13 @@ async function raw(): Promise<Measured> {
   await client.connect();
   const append =
     mode === "checked"
-      ? rawCheckedCommitter(client, `"${schema}".raw`, `"${schema}".heads`, "application/json", EVT_BYTES)
+      ? rawCheckedCommitter({
+          client,
+          table: `"${schema}".raw`,
+          heads: `"${schema}".heads`,
+          contentType: "application/json",
+          bytes: EVT_BYTES,
+        })
       : rawGroupCommitter(client, `"${schema}".raw`, "application/json", EVT_BYTES);
   try {
     await waitForStart();

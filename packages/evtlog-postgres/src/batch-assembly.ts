@@ -36,25 +36,34 @@ export function takeBatch(
   return { batch, rest };
 }
 
-/** The batch's persist when it is a single persist of one event (written by the one-event statement). */
-export function soleEvent(batch: readonly PendingPersist[]): PendingPersist | undefined {
-  return batch.length === 1 && batch[0]!.evts.length === 1 ? batch[0]! : undefined;
+/**
+ * Which statement writes a batch, decided once per batch: `one` for a single persist of one event (the
+ * one-event statement), `singles` when every persist has one event (the single-events statement), else
+ * `general` (the batch statement).
+ */
+export type BatchShape =
+  | { readonly kind: "one"; readonly only: PendingPersist }
+  | { readonly kind: "singles" | "general" };
+
+/** The {@link BatchShape} of `batch`. */
+export function batchShape(batch: readonly PendingPersist[]): BatchShape {
+  if (batch.length === 1 && batch[0]!.evts.length === 1) return { kind: "one", only: batch[0]! };
+  return { kind: allSingleEvents(batch) ? "singles" : "general" };
 }
 
 /**
- * The parameters of the statement that writes `batch`: the one-event statement for `only`, the
- * single-events statement when every persist has one event, else the batch statement; arrays already
- * written as literals (see `array-literal.ts`). `runBatchStatement` picks the statement by the same rule.
+ * The parameters of the statement that writes `batch` of shape `shape`, arrays already written as literals
+ * (see `array-literal.ts`).
  */
 export function batchValues(
   batch: readonly PendingPersist[],
-  only: PendingPersist | undefined,
+  shape: BatchShape,
   lockKey: string,
   lock: boolean,
 ): unknown[] {
-  if (only !== undefined) return persistOneParams(only, lockKey, lock);
+  if (shape.kind === "one") return persistOneParams(shape.only, lockKey, lock);
   return withArrayLiterals(
-    allSingleEvents(batch)
+    shape.kind === "singles"
       ? persistSingleEventsParams(batch, lockKey, lock)
       : persistParams(batch, lockKey, lock),
   );

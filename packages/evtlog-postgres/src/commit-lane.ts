@@ -1,4 +1,4 @@
-import { batchValues, soleEvent } from "./batch-assembly.js";
+import { batchShape, batchValues } from "./batch-assembly.js";
 import { rejectLostFences } from "./batch-fences.js";
 import {
   type MutableGroupCommitStats,
@@ -115,11 +115,11 @@ export class CommitLane {
     // The fence check locks lease rows, which gives the transaction its id: a fenced batch takes the log
     // lock before it (see persist-statement.ts), the statement then only releases it.
     const lockFirst = fenceCheck !== undefined;
-    let only = soleEvent(batch);
+    let shape = batchShape(batch);
     let values: unknown[];
     try {
       // `persist` validated the events, so this cannot fail; if it does anyway, nothing was sent.
-      values = batchValues(batch, only, lockKey, !lockFirst);
+      values = batchValues(batch, shape, lockKey, !lockFirst);
     } catch (err) {
       this.#releaseAfterBatch();
       rejectAll(batch, (p) => `cannot persist ${describe(p)}: ${reason(err)}; nothing was sent`, false, err);
@@ -141,11 +141,11 @@ export class CommitLane {
             this.#releaseAfterBatch();
             return;
           }
-          only = soleEvent(batch);
-          values = batchValues(batch, only, lockKey, false);
+          shape = batchShape(batch);
+          values = batchValues(batch, shape, lockKey, false);
         }
       }
-      result = await runBatchStatement(client, statements, batch, only, values);
+      result = await runBatchStatement(client, statements, batch, shape, values);
       if (hook !== undefined) await runHook(client, hook, batch, result);
       if (inTransaction) await client.query("COMMIT");
     } catch (caught) {

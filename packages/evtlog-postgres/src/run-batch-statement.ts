@@ -1,6 +1,6 @@
+import type { BatchShape } from "./batch-assembly.js";
 import { batchResultTypes, type TypedQueryClient } from "./batch-result-types.js";
 import type { PendingPersist } from "./pending-persist.js";
-import { allSingleEvents } from "./persist-single-events-statement.js";
 import { batchResultOf, type PersistStatementRow } from "./persist-statement.js";
 import type { PgClientLike } from "./pg-pool-like.js";
 
@@ -30,23 +30,20 @@ export interface CommitStatements {
  */
 const PREPARED_MAX_BATCH = 128;
 
-/**
- * Runs the statement that writes `batch`: the one-event statement when `only` is set, the single-events
- * statement when every persist has one event, else the batch statement (the rule of `batchValues`).
- */
+/** Runs the statement for `shape` (see `batchShape`) that writes `batch`, with `batchValues`' `values`. */
 export async function runBatchStatement(
   client: PgClientLike,
   statements: CommitStatements,
   batch: readonly PendingPersist[],
-  only: PendingPersist | undefined,
+  shape: BatchShape,
   values: unknown[],
 ): Promise<BatchResult> {
-  if (only !== undefined) {
+  if (shape.kind === "one") {
     const res = await client.query({ name: statements.oneName, text: statements.one, values });
     const position = (res.rows[0] as { position: string | number | null }).position;
     return position === null ? { won: [], positions: [] } : { won: [0], positions: [position] };
   }
-  const singles = allSingleEvents(batch);
+  const singles = shape.kind === "singles";
   const text = singles ? statements.singles : statements.batch;
   const prepared = batch.length <= PREPARED_MAX_BATCH;
   const name = prepared ? (singles ? statements.singlesName : statements.batchName) : undefined;
