@@ -5,6 +5,13 @@ import { planRebalance } from "./rebalance.js";
 
 const ACQUIRE_CONCURRENCY = 16;
 
+/**
+ * The shortest pause between the end of one round and the start of a round asked for by a hint (or by a
+ * hint during a round), capped at `everyMs`: a flood of hints (a mass handover, or anyone publishing on the
+ * hint subject) then costs a node at most one round per pause, not back-to-back rounds (ADR 0118).
+ */
+export const MIN_ROUND_GAP_MS = 100;
+
 /** What the rebalancer needs from its node. */
 export interface RebalanceHost {
   readonly cluster: string;
@@ -34,7 +41,9 @@ export interface RebalanceHost {
 /**
  * Heartbeats and rebalancing rounds of one node: every `everyMs` (or soon after a hint) it reads the live
  * members, waits for `minMembers` on a cold start, releases the shards another member should own (a
- * capped number per round) and tries to acquire the free shards it should own. One round at a time.
+ * capped number per round) and tries to acquire the free shards it should own. One round at a time, and
+ * rounds asked for by hints at least {@link MIN_ROUND_GAP_MS} (or `everyMs`, if shorter) apart; a hint never
+ * postpones a round already due sooner.
  */
 export class Rebalancer {
   readonly #host: RebalanceHost;
@@ -42,6 +51,10 @@ export class Rebalancer {
   #round: Promise<void> | undefined;
   #again = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the pending timer fires (`performance.now()` time); meaningful while `#timer` is set. */
+  #dueAt = 0;
+  /** When the last round ended (`performance.now()` time). */
+  #endedAt = Number.NEGATIVE_INFINITY;
   #heartbeats: ReturnType<typeof setInterval> | undefined;
 
   constructor(host: RebalanceHost) {
@@ -63,15 +76,23 @@ export class Rebalancer {
     await this.#round?.catch(() => {});
   }
 
-  /** Runs a round soon (a hint that ownership changed). */
+  /**
+   * Runs a round in `delayMs` (a hint that ownership changed), but no sooner than the minimum gap after the
+   * last round, and no later than a round already due; during a round, once more after it.
+   */
   schedule(delayMs: number): void {
     if (!this.#host.running()) return;
     if (this.#round !== undefined) {
       this.#again = true;
       return;
     }
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.run(), delayMs);
+    const now = performance.now();
+    const gapMs = Math.min(MIN_ROUND_GAP_MS, this.#host.everyMs);
+    const dueAt = Math.max(now + delayMs, this.#endedAt + gapMs);
+    if (this.#timer !== undefined && this.#dueAt <= dueAt) return;
+    this.#clearTimer();
+    this.#dueAt = dueAt;
+    this.#timer = setTimeout(() => void this.run(), dueAt - now);
   }
 
   /** Runs a round now (or right after the one under way). */
@@ -80,18 +101,24 @@ export class Rebalancer {
       this.#again = true;
       return this.#round;
     }
-    clearTimeout(this.#timer);
+    this.#clearTimer();
     this.#round = this.#rebalance()
       .catch((err: unknown) =>
         this.#host.logger.warn("cluster rebalancing round failed", { error: String(err) }),
       )
       .finally(() => {
         this.#round = undefined;
+        this.#endedAt = performance.now();
         const again = this.#again;
         this.#again = false;
         this.schedule(again ? 0 : this.#host.everyMs);
       });
     return this.#round;
+  }
+
+  #clearTimer(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   async #rebalance(): Promise<void> {
