@@ -169,7 +169,7 @@ describe("PostgresEvtLog committer lanes (ADR 0116)", () => {
     for (const id of ["twice-0", "twice-599"]) expect(await log.lastSeqNo("lane", id)).toBe(3);
   });
 
-  it("shares a burst of 100 persists between the lanes and writes a burst of 99 as one batch (ADR 0114)", async () => {
+  it("shares a burst of 200 persists between the lanes and writes a burst of 199 as one batch (ADR 0119)", async () => {
     const burst = async (size: number, prefix: string) => {
       const before = log.stats;
       await Promise.all(
@@ -177,8 +177,8 @@ describe("PostgresEvtLog committer lanes (ADR 0116)", () => {
       );
       return { batches: log.stats.batches - before.batches, persists: log.stats.persists - before.persists };
     };
-    expect(await burst(99, "b99")).toEqual({ batches: 1, persists: 99 });
-    expect(await burst(100, "b100")).toEqual({ batches: 2, persists: 100 });
+    expect(await burst(199, "b199")).toEqual({ batches: 1, persists: 199 });
+    expect(await burst(200, "b200")).toEqual({ batches: 2, persists: 200 });
   });
 
   it("writes one batch at a time with an inline-projection hook (two hooks' transactions could deadlock)", async () => {
