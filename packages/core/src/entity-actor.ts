@@ -148,9 +148,18 @@ export class EntityActor<S, E, P extends CmdSpec> implements CmdHost<P> {
     return this.#stop(this.#core.config.snapshotStore !== undefined);
   }
 
-  #stop(snapshot: boolean): Promise<void> {
+  /**
+   * A registry's passivation: `stopWithSnapshot()` when `snapshot`, else `stop()`, except that the entity's
+   * queued background deletion (retention, erasure after a tombstone) is not hurried and not waited for: it
+   * stays with the type's retention runner, paced, and the id's next recovery waits for it (ADR 0120).
+   */
+  passivate(snapshot: boolean): Promise<void> {
+    return this.#stop(snapshot && this.#core.config.snapshotStore !== undefined, true);
+  }
+
+  #stop(snapshot: boolean, leaveDeletion = false): Promise<void> {
     const core = this.#core;
-    if (core.lifecycle.beginStop(snapshot)) {
+    if (core.lifecycle.beginStop(snapshot, leaveDeletion)) {
       // A re-synchronisation waiting out a backoff makes one last attempt now instead of waiting.
       core.wakeResync?.();
       if (!this.#busy) this.#endIfStopping();

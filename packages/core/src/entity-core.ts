@@ -88,7 +88,7 @@ export class EntityCore<S, E, P extends CmdSpec> {
       snapshotAfter ?? NEVER_DUE,
       logger,
       versioning.current,
-      retention === undefined ? undefined : () => retention.requestRetention(this.id),
+      retention === undefined ? undefined : () => retention.requestRetention(this.id, this.config.evtLog),
     );
     return this.snapshots;
   }
@@ -101,11 +101,15 @@ export class EntityCore<S, E, P extends CmdSpec> {
     const retention = this.config.retention;
     if (retention === undefined) return;
     const snapshots = this.snapshots;
-    if (snapshots === undefined) retention.requestErase(this.id, tombstoneSeqNo);
-    else this.#erasing = snapshots.idle().then(() => retention.requestErase(this.id, tombstoneSeqNo));
+    const evtLog = this.config.evtLog;
+    if (snapshots === undefined) retention.requestErase(this.id, tombstoneSeqNo, evtLog);
+    else this.#erasing = snapshots.idle().then(() => retention.requestErase(this.id, tombstoneSeqNo, evtLog));
   }
 
-  /** What termination waits for: snapshot saves, then the background deletion they or a tombstone asked for. */
+  /**
+   * What termination waits for: snapshot saves, then the background deletion they or a tombstone asked for
+   * (hurried), unless the stop leaves that deletion to the retention runner (a registry's passivation).
+   */
   pending(): { idle(): Promise<void> } | undefined {
     const retention = this.config.retention;
     if (retention === undefined) return this.snapshots;
@@ -113,7 +117,7 @@ export class EntityCore<S, E, P extends CmdSpec> {
       idle: async () => {
         await this.snapshots?.idle();
         await this.#erasing;
-        await retention.idleFor(this.id);
+        if (!this.lifecycle.leavesDeletion) await retention.idleFor(this.id);
       },
     };
   }

@@ -32,6 +32,8 @@ export class EntityLifecycle {
   #phase: Phase = RUNNING;
   // Set by `beginStop(true)`: save a snapshot of the final state before terminating.
   #snapshotOnStop = false;
+  // Set by `beginStop(_, true)`: termination does not wait for the entity's background deletion.
+  #leavesDeletion = false;
   #terminated: Deferred<Termination> | undefined;
   #termination: Promise<void> | undefined;
   #stopped: Promise<void> | undefined;
@@ -60,11 +62,23 @@ export class EntityLifecycle {
     return this.#snapshotOnStop;
   }
 
-  /** running -> stopping (with a final snapshot when `snapshot`); false when the entity was not running. */
-  beginStop(snapshot = false): boolean {
+  /**
+   * True when the stop under way leaves the entity's queued background deletion to its type's retention
+   * runner (a registry's passivation) instead of waiting for it.
+   */
+  get leavesDeletion(): boolean {
+    return this.#leavesDeletion;
+  }
+
+  /**
+   * running -> stopping (with a final snapshot when `snapshot`; leaving the background deletion to the
+   * retention runner when `leaveDeletion`); false when the entity was not running.
+   */
+  beginStop(snapshot = false, leaveDeletion = false): boolean {
     if (this.#phase !== RUNNING) return false;
     this.#phase = STOPPING;
     this.#snapshotOnStop = snapshot;
+    this.#leavesDeletion = leaveDeletion;
     return true;
   }
 

@@ -6,6 +6,7 @@ import type { CmdSpec, EventSourced } from "./event-sourced.js";
 import { type AppliedKey, IdempotencyWindow } from "./idempotency-window.js";
 import { recoverMany } from "./recover-many.js";
 import { catchUpOrRecover, type Recovered, recover } from "./recovery.js";
+import type { RetentionRunner } from "./retention-runner.js";
 import { validateTypeAndId } from "./validate.js";
 
 /** Errors that recovery reports as they are; anything else is wrapped in a `RecoveryError`. */
@@ -35,6 +36,7 @@ export async function spawnWithConfig<S, E, P extends CmdSpec>(
   const observer = config.instrumentation?.recoveryStarted?.({ typeName: type, id, startedAt });
   const keys = prefetched?.keys ?? new KeysCollector(config);
   try {
+    if (config.retention !== undefined) await deletionLeftFor(config, [id]);
     const source = recoverySource(config, id, keys.onKey);
     // A prefetched state only needs what was written since (usually nothing): one lastSeqNo.
     const recovered =
@@ -79,6 +81,7 @@ export async function spawnManyWithConfig<S, E, P extends CmdSpec>(
   const keys = ids.map(() => new KeysCollector(config));
   let outcomes: Awaited<ReturnType<typeof recoverMany<S, E>>>;
   try {
+    if (config.retention !== undefined) await deletionLeftFor(config, ids);
     outcomes = await recoverMany(
       ids.map((id, i) => recoverySource(config, id, keys[i]!.onKey)),
       signal,
@@ -111,6 +114,7 @@ export async function prefetchRecoveries<S, E, P extends CmdSpec>(
   signal?: AbortSignal,
 ): Promise<Map<string, Prefetched<S>>> {
   const keys = ids.map(() => new KeysCollector(config));
+  if (config.retention !== undefined) await deletionLeftFor(config, ids);
   const outcomes = await recoverMany(
     ids.map((id, i) => recoverySource(config, id, keys[i]!.onKey)),
     signal,
@@ -120,6 +124,21 @@ export async function prefetchRecoveries<S, E, P extends CmdSpec>(
     if (outcome.ok) prefetched.set(ids[i]!, { recovered: outcome.recovered, keys: keys[i]! });
   });
   return prefetched;
+}
+
+/**
+ * Waits for the background deletion (retention, erasure) that a passivated incarnation of any of `ids` left
+ * queued, hurrying it: recovery must not read an entity while its events or snapshots are being deleted
+ * (ADR 0120).
+ */
+async function deletionLeftFor(
+  config: { readonly retention: Pick<RetentionRunner<never, never>, "busyWith" | "idleFor"> | undefined },
+  ids: readonly string[],
+): Promise<void> {
+  const retention = config.retention;
+  if (retention === undefined) return;
+  const busy = ids.filter((id) => retention.busyWith(id));
+  if (busy.length > 0) await Promise.all(busy.map((id) => retention.idleFor(id)));
 }
 
 /** Collects the idempotency keys recovery reports into a window, created at the first key. */
@@ -140,7 +159,8 @@ function startRecovered<S, E, P extends CmdSpec>(
   keys: IdempotencyWindow | undefined,
 ): EntityRef<P> {
   // A tombstone whose deletion did not finish (a crash, a projection behind): finish it now.
-  if (recovered.tombstoneSeqNo !== undefined) config.retention?.requestErase(id, recovered.tombstoneSeqNo);
+  if (recovered.tombstoneSeqNo !== undefined)
+    config.retention?.requestErase(id, recovered.tombstoneSeqNo, config.evtLog);
   return new EntityActor(config, id, recovered, keys);
 }
 

@@ -2,6 +2,8 @@ import { applyRetention, type RetentionContext, type RetentionOutcome } from "./
 import { type Deferred, deferred } from "./deferred.js";
 import { deleteEntity, type EntityDeleted } from "./delete-entity.js";
 import { HurriablePacer } from "./deletion-pacer.js";
+import type { EvtLog } from "./evt-log.js";
+import { supportsRetention } from "./evt-log-retention.js";
 import type { Logger } from "./logger.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 
@@ -25,6 +27,8 @@ export type RetentionRunnerContext<E, S> = Omit<RetentionContext<E, S>, "snapsho
 /** The work queued for one entity. */
 interface Job {
   readonly id: string;
+  /** The log of the entity that asked last (a registry's `evtLogFor` may give ids different logs). */
+  evtLog: EvtLog;
   retention: boolean;
   /** Delete everything before this seqNo (a tombstone's). */
   eraseBefore: number | undefined;
@@ -38,8 +42,10 @@ interface Job {
  * the command path: entities only enqueue (after a snapshot was saved, or a tombstone persisted) and never
  * wait, except `stop()`, which waits for the entity's own queued work. Requests for an entity that is
  * already queued merge into its job. Deletion is paced by the policy's pacer (ADR 0115) until the entity
- * stops: then `stop()` hurries its queued work, which finishes unpaced. Failures are logged and counted, never thrown: the next request (the
- * next snapshot, the next recovery) retries.
+ * stops: then `stop()` hurries its queued work, which finishes unpaced. A registry's passivation leaves the
+ * work queued and paced instead; the id's next recovery hurries and waits for it, and the registry's
+ * `close()` for all (ADR 0120). Failures are logged and counted, never thrown: the next request (the next
+ * snapshot, the next recovery) retries.
  */
 export class RetentionRunner<E, S> {
   readonly #ctx: RetentionRunnerContext<E, S>;
@@ -61,16 +67,33 @@ export class RetentionRunner<E, S> {
     return { runs: this.#runs, erasures: this.#erasures, failures: this.#failures, removed: this.#removed };
   }
 
-  /** After a snapshot of `id` was saved: delete what the policy allows. */
-  requestRetention(id: string): void {
+  /** After a snapshot of `id` (on `evtLog`, default the runner's) was saved: delete what the policy allows. */
+  requestRetention(id: string, evtLog: EvtLog = this.#ctx.evtLog): void {
     if (!this.#ctx.policy.deleteEvents || this.#ctx.snapshotStore === undefined) return;
-    this.#job(id).retention = true;
+    this.#job(id, evtLog).retention = true;
   }
 
-  /** After entity `id` persisted a tombstone at `tombstoneSeqNo`: delete its snapshots and the events before it. */
-  requestErase(id: string, tombstoneSeqNo: number): void {
-    const job = this.#job(id);
+  /**
+   * After entity `id` (on `evtLog`, default the runner's) persisted a tombstone at `tombstoneSeqNo`: delete
+   * its snapshots and the events before it.
+   */
+  requestErase(id: string, tombstoneSeqNo: number, evtLog: EvtLog = this.#ctx.evtLog): void {
+    const job = this.#job(id, evtLog);
     job.eraseBefore = Math.max(job.eraseBefore ?? 0, tombstoneSeqNo);
+  }
+
+  /** True when work for `id` is queued or running. */
+  busyWith(id: string): boolean {
+    return this.#running?.id === id || this.#byId.has(id);
+  }
+
+  /** Resolves once nothing is queued or running; everything left runs unpaced from now on (a closing registry). */
+  async idle(): Promise<void> {
+    while (this.#running !== undefined || this.#queue.length > 0) {
+      this.#running?.hurry.abort();
+      for (const job of this.#queue) job.hurry.abort();
+      await Promise.all([this.#running?.done.promise, ...this.#queue.map((job) => job.done.promise)]);
+    }
   }
 
   /**
@@ -84,11 +107,13 @@ export class RetentionRunner<E, S> {
     await Promise.all([running, this.#byId.get(id)?.done.promise]);
   }
 
-  #job(id: string): Job {
+  #job(id: string, evtLog: EvtLog): Job {
     let job = this.#byId.get(id);
+    if (job !== undefined) job.evtLog = evtLog;
     if (job === undefined) {
       job = {
         id,
+        evtLog,
         retention: false,
         eraseBefore: undefined,
         done: deferred<void>(),
@@ -116,8 +141,18 @@ export class RetentionRunner<E, S> {
   }
 
   async #execute(job: Job): Promise<void> {
-    const { typeName: type, evtLog, snapshotStore, policy } = this.#ctx;
+    const { typeName: type, snapshotStore, policy } = this.#ctx;
+    const evtLog = job.evtLog;
     const fields = { type, id: job.id };
+    if (!supportsRetention(evtLog)) {
+      // Only a registry's `evtLogFor` can give an entity a log other than the one checked at construction.
+      this.#failures++;
+      this.#logger.warn(
+        "the entity's event log cannot delete events; its background deletion is skipped",
+        fields,
+      );
+      return;
+    }
     const pacer = new HurriablePacer(policy.pacer, job.hurry.signal);
     if (job.eraseBefore !== undefined) {
       try {
@@ -155,7 +190,7 @@ export class RetentionRunner<E, S> {
     if (!job.retention || snapshotStore === undefined) return;
     try {
       const outcome: RetentionOutcome = await applyRetention(
-        { ...this.#ctx, snapshotStore, policy: { ...policy, pacer } },
+        { ...this.#ctx, evtLog, snapshotStore, policy: { ...policy, pacer } },
         job.id,
       );
       this.#runs++;

@@ -253,6 +253,8 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
     this.#closing.abort(new RegistryClosedError(this.typeName, undefined));
     this.#limit.rejectAll(() => new RegistryClosedError(this.typeName, undefined));
     await this.#life.stopAll();
+    // What passivated entities left of their background deletion, now unpaced (ADR 0120).
+    await this.#config.retention?.idle();
   }
 
   /** A command `ref` accepted but never took (it failed first): it had no effect, so the next incarnation serves it. */

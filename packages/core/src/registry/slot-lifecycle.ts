@@ -174,7 +174,11 @@ export class SlotLifecycle<S, E, P extends CmdSpec> {
       this.#o.config.logger.debug("entity passivated", { type: this.#o.typeName, id: slot.id, reason });
       this.#o.config.instrumentation?.passivated?.({ typeName: this.#o.typeName, id: slot.id, reason });
     }
-    const stopped = this.#o.snapshotOnPassivate ? ref.stopWithSnapshot() : ref.stop();
+    // A passivation leaves the entity's background deletion queued and paced (the id's next recovery waits
+    // for it, `close()` for all); closing or a stopped entity waits for it as `stop()` does (ADR 0120).
+    const passivation = reason !== "close" && reason !== "noticed";
+    const snapshot = this.#o.snapshotOnPassivate;
+    const stopped = passivation ? ref.passivate(snapshot) : snapshot ? ref.stopWithSnapshot() : ref.stop();
     // Registered before any caller's reaction, so callers of passivate() resume after the slot is updated.
     void stopped.then(() => this.#stopped(slot));
     return stopped;

@@ -1,0 +1,115 @@
+import { DeletionPacer, EntityRegistry } from "@eventsourced/core";
+import { describe, expect, it } from "vitest";
+import { type DocEvt, doc, FakeClock, RecordingLog, stateOf } from "./deletion-pacing-fixtures.js";
+
+// A registry's passivation and the background deletion an entity asked for (ADR 0120): the deletion stays
+// paced after the entity is passivated; the id's next recovery, and `close()`, wait for it.
+
+const isTombstone = (evt: DocEvt) => evt.type === "shredded";
+
+/** Resolves once `log` has deleted `id` up to `to`. */
+async function deletedUpTo(log: RecordingLog, id: string, to: number): Promise<void> {
+  while ((await log.deletedTo("thing", id)) < to) await new Promise((r) => setTimeout(r, 1));
+}
+
+describe("EntityRegistry: background deletion across passivation", () => {
+  it("a passivated entity's erasure goes on paced, not hurried", async () => {
+    const evtLog = new RecordingLog();
+    const clock = new FakeClock();
+    const pacing = new DeletionPacer({ maxEventsPerSecond: 10_000 }, clock);
+    const registry = new EntityRegistry(doc, {
+      evtLog,
+      retention: { isTombstone, batchSize: 1_000, pacing },
+    });
+    await registry.send("d", { type: "write", lines: 2_500 });
+    // The first batch is under way when the entity is passivated.
+    const firstBatch = new Promise<void>((resolve) => {
+      evtLog.afterCall = resolve;
+    });
+    await registry.send("d", { type: "shred" });
+    await firstBatch;
+    await registry.passivate("d");
+    expect(registry.phase("d")).toBeUndefined();
+    await deletedUpTo(evtLog, "d", 2_500);
+    expect(await stateOf(evtLog, "d")).toEqual({ last: 2_501, deletedTo: 2_500, seqNos: [2_501] });
+    // Every batch after the first waited for the pacer (a hurried deletion sleeps never).
+    expect(clock.sleeps).toEqual([100, 100]);
+    await registry.close();
+  });
+
+  it("the id's next recovery hurries the deletion its passivated incarnation left, and waits for it", async () => {
+    const evtLog = new RecordingLog();
+    // One event per second: without a hurry the deletion of 3,500 events would take an hour.
+    const registry = new EntityRegistry(doc, {
+      evtLog,
+      retention: { isTombstone, batchSize: 1_000, pacing: { maxEventsPerSecond: 1 } },
+    });
+    await registry.send("d", { type: "write", lines: 3_500 });
+    const firstBatch = new Promise<void>((resolve) => {
+      evtLog.afterCall = resolve;
+    });
+    await registry.send("d", { type: "shred" });
+    await firstBatch;
+    await registry.passivate("d");
+    expect(await evtLog.deletedTo("thing", "d")).toBe(1_000);
+    // The command respawns the entity: its recovery waits for the rest of the deletion.
+    const result = await registry.send("d", { type: "write", lines: 1 });
+    expect(result).toMatchObject({ kind: "accepted", reply: 1 });
+    expect(await stateOf(evtLog, "d")).toEqual({ last: 3_502, deletedTo: 3_500, seqNos: [3_501, 3_502] });
+    expect(evtLog.calls.map((c) => c.to - c.from)).toEqual([1_000, 1_000, 1_000, 500]);
+    await registry.close();
+  });
+
+  it("close() finishes what passivated entities left of their deletion", async () => {
+    const evtLog = new RecordingLog();
+    const registry = new EntityRegistry(doc, {
+      evtLog,
+      retention: { isTombstone, batchSize: 1_000, pacing: { maxEventsPerSecond: 1 } },
+    });
+    for (const id of ["a", "b"]) await registry.send(id, { type: "write", lines: 2_000 });
+    const firstBatch = new Promise<void>((resolve) => {
+      evtLog.afterCall = resolve;
+    });
+    for (const id of ["a", "b"]) await registry.send(id, { type: "shred" });
+    await firstBatch;
+    await registry.passivateWhere(() => true);
+    await registry.close();
+    for (const id of ["a", "b"]) {
+      expect(await stateOf(evtLog, id)).toEqual({ last: 2_001, deletedTo: 2_000, seqNos: [2_001] });
+    }
+  });
+
+  it("deletes on the log `evtLogFor` gives the entity, not on the registry's default log", async () => {
+    const defaultLog = new RecordingLog();
+    const otherLog = new RecordingLog();
+    const registry = new EntityRegistry(doc, {
+      evtLog: defaultLog,
+      evtLogFor: (id) => (id.startsWith("other-") ? otherLog : defaultLog),
+      retention: { isTombstone, batchSize: 1_000 },
+    });
+    await registry.send("other-1", { type: "write", lines: 10 });
+    await registry.send("other-1", { type: "shred" });
+    await registry.close();
+    expect(await stateOf(otherLog, "other-1")).toEqual({ last: 11, deletedTo: 10, seqNos: [11] });
+    expect(defaultLog.calls).toEqual([]);
+  });
+
+  it("finishes an erasure found at recovery on the entity's own log too", async () => {
+    const defaultLog = new RecordingLog();
+    const otherLog = new RecordingLog();
+    // Written and shredded without retention: the tombstone's deletion never ran.
+    const writer = new EntityRegistry(doc, { evtLog: otherLog });
+    await writer.send("other-1", { type: "write", lines: 10 });
+    await writer.send("other-1", { type: "shred" });
+    await writer.close();
+    const registry = new EntityRegistry(doc, {
+      evtLog: defaultLog,
+      evtLogFor: (id) => (id.startsWith("other-") ? otherLog : defaultLog),
+      retention: { isTombstone, batchSize: 1_000 },
+    });
+    await registry.send("other-1", { type: "write", lines: 0 });
+    await registry.close();
+    expect(await stateOf(otherLog, "other-1")).toEqual({ last: 11, deletedTo: 10, seqNos: [11] });
+    expect(defaultLog.calls).toEqual([]);
+  });
+});
