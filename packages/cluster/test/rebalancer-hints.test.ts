@@ -59,15 +59,20 @@ describe("Rebalancer under hints", () => {
     return rebalancer;
   }
 
+  /** One hint per millisecond for `ms` milliseconds, the i-th asking for a round in `delayOf(i)` ms. */
+  async function flood(r: Rebalancer, ms: number, delayOf: (i: number) => number): Promise<void> {
+    for (let i = 0; i < ms; i++) {
+      r.schedule(delayOf(i));
+      await vi.advanceTimersByTimeAsync(1);
+    }
+  }
+
   it("runs at most one round per minimum gap under a flood of hints", async () => {
     const r = start(10_000);
     await r.start();
     expect(rounds).toBe(1);
     // 5,000 hints, one per millisecond: 5 s of flood against periodic rounds every 10 s.
-    for (let i = 0; i < 5_000; i++) {
-      r.schedule(i % 20);
-      await vi.advanceTimersByTimeAsync(1);
-    }
+    await flood(r, 5_000, (i) => i % 20);
     const floodRounds = rounds - 1;
     expect(floodRounds).toBeGreaterThan(0); // hints are not ignored
     expect(floodRounds).toBeLessThanOrEqual(5_000 / MIN_ROUND_GAP_MS + 1);
@@ -77,10 +82,7 @@ describe("Rebalancer under hints", () => {
     const r = start(10_000);
     await r.start();
     // Each hint asks for a round in 19 ms; they come every millisecond for 200 ms.
-    for (let i = 0; i < 200; i++) {
-      r.schedule(19);
-      await vi.advanceTimersByTimeAsync(1);
-    }
+    await flood(r, 200, () => 19);
     expect(rounds).toBeGreaterThan(1);
   });
 
@@ -98,10 +100,7 @@ describe("Rebalancer under hints", () => {
   it("the gap never exceeds the periodic interval", async () => {
     const r = start(20);
     await r.start();
-    for (let i = 0; i < 1_000; i++) {
-      r.schedule(0);
-      await vi.advanceTimersByTimeAsync(1);
-    }
+    await flood(r, 1_000, () => 0);
     // Periodic rounds every 20 ms run as before: about 50 in 1 s, hints add none beyond them.
     expect(rounds).toBeGreaterThanOrEqual(40);
     expect(rounds).toBeLessThanOrEqual(1_000 / 20 + 2);

@@ -7,6 +7,21 @@ import { type DocEvt, doc, FakeClock, RecordingLog, stateOf } from "./deletion-p
 
 const isTombstone = (evt: DocEvt) => evt.type === "shredded";
 
+/** A registry on `evtLog` deleting one event per second: without a hurry, thousands would take an hour. */
+function slowlyDeleting(evtLog: RecordingLog) {
+  return new EntityRegistry(doc, {
+    evtLog,
+    retention: { isTombstone, batchSize: 1_000, pacing: { maxEventsPerSecond: 1 } },
+  });
+}
+
+/** Resolves after the next deletion call of `log`. */
+function nextDeletion(log: RecordingLog): Promise<void> {
+  return new Promise<void>((resolve) => {
+    log.afterCall = resolve;
+  });
+}
+
 /** Resolves once `log` has deleted `id` up to `to`. */
 async function deletedUpTo(log: RecordingLog, id: string, to: number): Promise<void> {
   while ((await log.deletedTo("thing", id)) < to) await new Promise((r) => setTimeout(r, 1));
@@ -23,9 +38,7 @@ describe("EntityRegistry: background deletion across passivation", () => {
     });
     await registry.send("d", { type: "write", lines: 2_500 });
     // The first batch is under way when the entity is passivated.
-    const firstBatch = new Promise<void>((resolve) => {
-      evtLog.afterCall = resolve;
-    });
+    const firstBatch = nextDeletion(evtLog);
     await registry.send("d", { type: "shred" });
     await firstBatch;
     await registry.passivate("d");
@@ -39,15 +52,9 @@ describe("EntityRegistry: background deletion across passivation", () => {
 
   it("the id's next recovery hurries the deletion its passivated incarnation left, and waits for it", async () => {
     const evtLog = new RecordingLog();
-    // One event per second: without a hurry the deletion of 3,500 events would take an hour.
-    const registry = new EntityRegistry(doc, {
-      evtLog,
-      retention: { isTombstone, batchSize: 1_000, pacing: { maxEventsPerSecond: 1 } },
-    });
+    const registry = slowlyDeleting(evtLog);
     await registry.send("d", { type: "write", lines: 3_500 });
-    const firstBatch = new Promise<void>((resolve) => {
-      evtLog.afterCall = resolve;
-    });
+    const firstBatch = nextDeletion(evtLog);
     await registry.send("d", { type: "shred" });
     await firstBatch;
     await registry.passivate("d");
@@ -62,14 +69,9 @@ describe("EntityRegistry: background deletion across passivation", () => {
 
   it("close() finishes what passivated entities left of their deletion", async () => {
     const evtLog = new RecordingLog();
-    const registry = new EntityRegistry(doc, {
-      evtLog,
-      retention: { isTombstone, batchSize: 1_000, pacing: { maxEventsPerSecond: 1 } },
-    });
+    const registry = slowlyDeleting(evtLog);
     for (const id of ["a", "b"]) await registry.send(id, { type: "write", lines: 2_000 });
-    const firstBatch = new Promise<void>((resolve) => {
-      evtLog.afterCall = resolve;
-    });
+    const firstBatch = nextDeletion(evtLog);
     for (const id of ["a", "b"]) await registry.send(id, { type: "shred" });
     await firstBatch;
     await registry.passivateWhere(() => true);
