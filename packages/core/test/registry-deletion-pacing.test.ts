@@ -1,6 +1,7 @@
-import { DeletionPacer, EntityRegistry } from "@eventsourced/core";
+import { DeletionPacer, EntityRegistry, type EvtLog } from "@eventsourced/core";
 import { describe, expect, it } from "vitest";
 import { type DocEvt, doc, FakeClock, RecordingLog, stateOf } from "./deletion-pacing-fixtures.js";
+import { RecordingLogger } from "./fixtures.js";
 
 // A registry's passivation and the background deletion an entity asked for (ADR 0120): the deletion stays
 // paced after the entity is passivated; the id's next recovery, and `close()`, wait for it.
@@ -113,5 +114,32 @@ describe("EntityRegistry: background deletion across passivation", () => {
     await registry.close();
     expect(await stateOf(otherLog, "other-1")).toEqual({ last: 11, deletedTo: 10, seqNos: [11] });
     expect(defaultLog.calls).toEqual([]);
+  });
+
+  it("an entity whose `evtLogFor` log cannot delete is left undeleted, with a warning", async () => {
+    const defaultLog = new RecordingLog();
+    const inner = new RecordingLog();
+    // Reads and writes only: no deleteEvts, deletedTo or resetEntity.
+    const appendOnly: EvtLog = {
+      persist: (type, id, expected, evts) => inner.persist(type, id, expected, evts),
+      lastSeqNo: (type, id) => inner.lastSeqNo(type, id),
+      evtsById: (type, id, options) => inner.evtsById(type, id, options),
+      evtsByType: (type, options) => inner.evtsByType(type, options),
+    };
+    const logger = new RecordingLogger();
+    const registry = new EntityRegistry(doc, {
+      evtLog: defaultLog,
+      evtLogFor: (id) => (id.startsWith("other-") ? appendOnly : defaultLog),
+      retention: { isTombstone, batchSize: 1_000 },
+      logger,
+    });
+    await registry.send("other-1", { type: "write", lines: 10 });
+    await registry.send("other-1", { type: "shred" });
+    await registry.close();
+    expect(await stateOf(inner, "other-1")).toMatchObject({ last: 11, deletedTo: 0 });
+    expect(defaultLog.calls).toEqual([]);
+    expect(logger.lines).toContainEqual(
+      expect.objectContaining({ level: "warn", message: expect.stringMatching(/cannot delete events/) }),
+    );
   });
 });
