@@ -53,6 +53,9 @@ export class RetentionRunner<E, S> {
   readonly #queue: Job[] = [];
   readonly #byId = new Map<string, Job>();
   #running: Job | undefined;
+  #draining = false;
+  /** Hurried jobs taken out of the line (see `idleFor`), running beside the one the queue runs. */
+  readonly #outOfLine = new Map<string, Job>();
   #runs = 0;
   #erasures = 0;
   #failures = 0;
@@ -84,27 +87,43 @@ export class RetentionRunner<E, S> {
 
   /** True when work for `id` is queued or running. */
   busyWith(id: string): boolean {
-    return this.#running?.id === id || this.#byId.has(id);
+    return this.#running?.id === id || this.#byId.has(id) || this.#outOfLine.has(id);
   }
 
   /** Resolves once nothing is queued or running; everything left runs unpaced from now on (a closing registry). */
   async idle(): Promise<void> {
-    while (this.#running !== undefined || this.#queue.length > 0) {
-      this.#running?.hurry.abort();
-      for (const job of this.#queue) job.hurry.abort();
-      await Promise.all([this.#running?.done.promise, ...this.#queue.map((job) => job.done.promise)]);
+    while (this.#running !== undefined || this.#queue.length > 0 || this.#outOfLine.size > 0) {
+      const jobs = [...(this.#running ? [this.#running] : []), ...this.#queue, ...this.#outOfLine.values()];
+      for (const job of jobs) job.hurry.abort();
+      await Promise.all(jobs.map((job) => job.done.promise));
     }
   }
 
   /**
    * Resolves when no work for `id` is queued or running; what is left of it runs unpaced from now on
-   * (the entity is stopping: it should not wait for the pacing, and an erasure must still complete).
+   * (the entity is stopping, or being recovered: it should not wait for the pacing, and an erasure must
+   * still complete). Queued work for `id` leaves the line and runs at once, beside what the queue is
+   * running: it does not wait for other entities' paced work.
    */
   async idleFor(id: string): Promise<void> {
-    if (this.#running?.id === id) this.#running.hurry.abort();
-    this.#byId.get(id)?.hurry.abort();
-    const running = this.#running?.id === id ? this.#running.done.promise : undefined;
-    await Promise.all([running, this.#byId.get(id)?.done.promise]);
+    const running = this.#running?.id === id ? this.#running : undefined;
+    const queued = this.#byId.get(id);
+    const outOfLine = this.#outOfLine.get(id);
+    for (const job of [running, queued, outOfLine]) job?.hurry.abort();
+    // The id's own earlier work first: its jobs run one after another.
+    await Promise.all([running?.done.promise, outOfLine?.done.promise]);
+    if (queued !== undefined && this.#byId.get(id) === queued) {
+      this.#byId.delete(id);
+      this.#queue.splice(this.#queue.indexOf(queued), 1);
+      this.#outOfLine.set(id, queued);
+      try {
+        await this.#execute(queued);
+      } finally {
+        this.#outOfLine.delete(id);
+        queued.done.resolve();
+      }
+    }
+    await queued?.done.promise;
   }
 
   #job(id: string, evtLog: EvtLog): Job {
@@ -128,16 +147,22 @@ export class RetentionRunner<E, S> {
   }
 
   async #drain(): Promise<void> {
+    // A job taken out of the line can leave the queue empty and let a later job schedule a second drain.
+    if (this.#draining) return;
+    this.#draining = true;
     for (let job = this.#queue.shift(); job !== undefined; job = this.#queue.shift()) {
       this.#byId.delete(job.id);
       this.#running = job;
       try {
+        // Work for the same id taken out of the line goes first.
+        await this.#outOfLine.get(job.id)?.done.promise;
         await this.#execute(job);
       } finally {
         this.#running = undefined;
         job.done.resolve();
       }
     }
+    this.#draining = false;
   }
 
   async #execute(job: Job): Promise<void> {

@@ -16,6 +16,21 @@ function slowlyDeleting(evtLog: RecordingLog) {
   });
 }
 
+/**
+ * Entities "a" and "b" of a slowly deleting registry, 2,000 events each, shredded and passivated: a's
+ * erasure has deleted its first batch and waits for its pacer, b's is queued behind it.
+ */
+async function twoPassivatedMidErasure() {
+  const evtLog = new RecordingLog();
+  const registry = slowlyDeleting(evtLog);
+  for (const id of ["a", "b"]) await registry.send(id, { type: "write", lines: 2_000 });
+  const firstBatch = nextDeletion(evtLog);
+  for (const id of ["a", "b"]) await registry.send(id, { type: "shred" });
+  await firstBatch;
+  await registry.passivateWhere(() => true);
+  return { evtLog, registry };
+}
+
 /** Resolves after the next deletion call of `log`. */
 function nextDeletion(log: RecordingLog): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -68,14 +83,17 @@ describe("EntityRegistry: background deletion across passivation", () => {
     await registry.close();
   });
 
+  it("a recovery does not wait for other entities' paced deletion", async () => {
+    const { evtLog, registry } = await twoPassivatedMidErasure();
+    await registry.send("b", { type: "write", lines: 1 });
+    expect(await stateOf(evtLog, "b")).toEqual({ last: 2_002, deletedTo: 2_000, seqNos: [2_001, 2_002] });
+    expect(await evtLog.deletedTo("thing", "a")).toBe(1_000);
+    await registry.close();
+    expect((await stateOf(evtLog, "a")).deletedTo).toBe(2_000);
+  });
+
   it("close() finishes what passivated entities left of their deletion", async () => {
-    const evtLog = new RecordingLog();
-    const registry = slowlyDeleting(evtLog);
-    for (const id of ["a", "b"]) await registry.send(id, { type: "write", lines: 2_000 });
-    const firstBatch = nextDeletion(evtLog);
-    for (const id of ["a", "b"]) await registry.send(id, { type: "shred" });
-    await firstBatch;
-    await registry.passivateWhere(() => true);
+    const { evtLog, registry } = await twoPassivatedMidErasure();
     await registry.close();
     for (const id of ["a", "b"]) {
       expect(await stateOf(evtLog, id)).toEqual({ last: 2_001, deletedTo: 2_000, seqNos: [2_001] });
