@@ -16,14 +16,16 @@ export function deferred<T>(): Deferred<T> {
 }
 
 /**
- * Resolves after `ms`, or at once when `wake()` of the returned handle is called (or `signal` aborts).
- * Never rejects.
+ * Resolves after `ms`, or at once when `wake()` of the returned handle is called (or `signal` aborts, or
+ * has aborted already). Never rejects.
  */
 export function sleep(ms: number, signal?: AbortSignal): { readonly done: Promise<void>; wake(): void } {
   let wake!: () => void;
   const done = new Promise<void>((resolve) => {
     const timer = setTimeout(finish, ms);
     signal?.addEventListener("abort", finish, { once: true });
+    // A signal aborted already fires no more events.
+    if (signal?.aborted) finish();
     function finish(): void {
       clearTimeout(timer);
       signal?.removeEventListener("abort", finish);

@@ -95,6 +95,9 @@ export class DeletionPacer {
     await this.#slot(signal);
     try {
       const wait = this.#nextStart - this.#clock.now();
+      // Checked first: the signal may have aborted since the slot was granted, and a clock's sleep need not
+      // end for a signal that aborted before it started.
+      signal?.throwIfAborted();
       if (wait > 0) await this.#clock.sleep(wait, signal);
       signal?.throwIfAborted();
       const started = this.#clock.now();

@@ -27,6 +27,22 @@ describe("Deletion pacing", () => {
     expect(paced.calls.reduce((sum, c) => sum + c.removed, 0)).toBe(4_321);
   });
 
+  it("a signal that aborts after a batch got its slot but before its wait ends the wait at once", async () => {
+    // Real clock: after a first batch of 1,000 at one event per second the next would wait 1,000 s.
+    const pacer = new DeletionPacer({ maxEventsPerSecond: 1 });
+    await pacer.batch(async () => ({ removed: 1_000 }));
+    const hurry = new AbortController();
+    const ran: number[] = [];
+    const next = pacer.batch(async () => {
+      ran.push(1);
+      return { removed: 1 };
+    }, hurry.signal);
+    // The slot is granted synchronously; the abort lands before the wait begins.
+    hurry.abort(new Error("hurried"));
+    await expect(next).rejects.toThrow("hurried");
+    expect(ran).toEqual([]);
+  });
+
   it("pauses between batches for as long as the rate asks: 1,000 events at 10,000 events/s -> 100 ms", async () => {
     const log = new RecordingLog();
     await fill(log, "t", 3_000);
