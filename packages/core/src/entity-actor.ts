@@ -149,9 +149,10 @@ export class EntityActor<S, E, P extends CmdSpec> implements CmdHost<P> {
   }
 
   /**
-   * A registry's passivation: `stopWithSnapshot()` when `snapshot`, else `stop()`, except that the entity's
-   * queued background deletion (retention, erasure after a tombstone) is not hurried and not waited for: it
-   * stays with the type's retention runner, paced, and the id's next recovery waits for it (ADR 0120).
+   * A registry's automatic passivation (idle, limit): `stopWithSnapshot()` when `snapshot`, else `stop()`,
+   * except that the entity's queued background deletion (retention, erasure after a tombstone) is not
+   * hurried and not waited for: it stays with the type's retention runner, paced, and the id's next recovery
+   * waits for it (ADR 0120).
    */
   passivate(snapshot: boolean): Promise<void> {
     return this.#stop(snapshot && this.#core.config.snapshotStore !== undefined, true);

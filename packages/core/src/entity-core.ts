@@ -108,7 +108,8 @@ export class EntityCore<S, E, P extends CmdSpec> {
 
   /**
    * What termination waits for: snapshot saves, then the background deletion they or a tombstone asked for
-   * (hurried), unless the stop leaves that deletion to the retention runner (a registry's passivation).
+   * (hurried), unless the stop leaves that deletion to the retention runner (a registry's automatic
+   * passivation).
    */
   pending(): { idle(): Promise<void> } | undefined {
     const retention = this.config.retention;

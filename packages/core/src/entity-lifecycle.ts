@@ -64,7 +64,7 @@ export class EntityLifecycle {
 
   /**
    * True when the stop under way leaves the entity's queued background deletion to its type's retention
-   * runner (a registry's passivation) instead of waiting for it.
+   * runner (a registry's automatic passivation) instead of waiting for it.
    */
   get leavesDeletion(): boolean {
     return this.#leavesDeletion;

@@ -42,9 +42,9 @@ interface Job {
  * the command path: entities only enqueue (after a snapshot was saved, or a tombstone persisted) and never
  * wait, except `stop()`, which waits for the entity's own queued work. Requests for an entity that is
  * already queued merge into its job. Deletion is paced by the policy's pacer (ADR 0115) until the entity
- * stops: then `stop()` hurries its queued work, which finishes unpaced. A registry's passivation leaves the
- * work queued and paced instead; the id's next recovery hurries and waits for it, and the registry's
- * `close()` for all (ADR 0120). Failures are logged and counted, never thrown: the next request (the next
+ * stops: then `stop()` hurries its queued work, which finishes unpaced. A registry's automatic
+ * passivation leaves the work queued and paced instead; the id's next recovery hurries and waits for it,
+ * and the registry's `close()` for all (ADR 0120). Failures are logged and counted, never thrown: the next request (the next
  * snapshot, the next recovery) retries.
  */
 export class RetentionRunner<E, S> {

@@ -3,17 +3,27 @@ import { describe, expect, it } from "vitest";
 import { type DocEvt, doc, FakeClock, RecordingLog, stateOf } from "./deletion-pacing-fixtures.js";
 import { RecordingLogger } from "./fixtures.js";
 
-// A registry's passivation and the background deletion an entity asked for (ADR 0120): the deletion stays
-// paced after the entity is passivated; the id's next recovery, and `close()`, wait for it.
+// A registry's passivation and the background deletion an entity asked for (ADR 0120): after an automatic
+// passivation (here the active limit of one) the deletion stays paced; the id's next recovery, and
+// `close()`, wait for it. An explicit passivate() waits for it, hurried, as stop() does.
 
 const isTombstone = (evt: DocEvt) => evt.type === "shredded";
 
-/** A registry on `evtLog` deleting one event per second: without a hurry, thousands would take an hour. */
+/**
+ * A registry on `evtLog` with one entity resident at most, deleting one event per second: without a hurry,
+ * thousands would take an hour.
+ */
 function slowlyDeleting(evtLog: RecordingLog) {
   return new EntityRegistry(doc, {
     evtLog,
+    passivation: { maxActive: 1 },
     retention: { isTombstone, batchSize: 1_000, pacing: { maxEventsPerSecond: 1 } },
   });
+}
+
+/** Passivates the one resident entity of `registry` (active limit 1) by spawning "x", which emits nothing. */
+async function passivateByLimit(registry: ReturnType<typeof slowlyDeleting>): Promise<void> {
+  await registry.send("x", { type: "write", lines: 0 });
 }
 
 /**
@@ -25,9 +35,21 @@ async function twoPassivatedMidErasure() {
   const registry = slowlyDeleting(evtLog);
   for (const id of ["a", "b"]) await registry.send(id, { type: "write", lines: 2_000 });
   const firstBatch = nextDeletion(evtLog);
+  // Each spawn passivates the other entity: a's erasure starts, then b's queues behind it.
   for (const id of ["a", "b"]) await registry.send(id, { type: "shred" });
   await firstBatch;
-  await registry.passivateWhere(() => true);
+  await passivateByLimit(registry);
+  return { evtLog, registry };
+}
+
+/** Entity "d" of a slowly deleting registry, 3,500 events, shredded: its erasure has deleted 1,000. */
+async function oneShreddedMidErasure() {
+  const evtLog = new RecordingLog();
+  const registry = slowlyDeleting(evtLog);
+  await registry.send("d", { type: "write", lines: 3_500 });
+  const firstBatch = nextDeletion(evtLog);
+  await registry.send("d", { type: "shred" });
+  await firstBatch;
   return { evtLog, registry };
 }
 
@@ -50,6 +72,7 @@ describe("EntityRegistry: background deletion across passivation", () => {
     const pacing = new DeletionPacer({ maxEventsPerSecond: 10_000 }, clock);
     const registry = new EntityRegistry(doc, {
       evtLog,
+      passivation: { maxActive: 1 },
       retention: { isTombstone, batchSize: 1_000, pacing },
     });
     await registry.send("d", { type: "write", lines: 2_500 });
@@ -57,7 +80,7 @@ describe("EntityRegistry: background deletion across passivation", () => {
     const firstBatch = nextDeletion(evtLog);
     await registry.send("d", { type: "shred" });
     await firstBatch;
-    await registry.passivate("d");
+    await passivateByLimit(registry);
     expect(registry.phase("d")).toBeUndefined();
     await deletedUpTo(evtLog, "d", 2_500);
     expect(await stateOf(evtLog, "d")).toEqual({ last: 2_501, deletedTo: 2_500, seqNos: [2_501] });
@@ -67,19 +90,21 @@ describe("EntityRegistry: background deletion across passivation", () => {
   });
 
   it("the id's next recovery hurries the deletion its passivated incarnation left, and waits for it", async () => {
-    const evtLog = new RecordingLog();
-    const registry = slowlyDeleting(evtLog);
-    await registry.send("d", { type: "write", lines: 3_500 });
-    const firstBatch = nextDeletion(evtLog);
-    await registry.send("d", { type: "shred" });
-    await firstBatch;
-    await registry.passivate("d");
+    const { evtLog, registry } = await oneShreddedMidErasure();
+    await passivateByLimit(registry);
     expect(await evtLog.deletedTo("thing", "d")).toBe(1_000);
     // The command respawns the entity: its recovery waits for the rest of the deletion.
     const result = await registry.send("d", { type: "write", lines: 1 });
     expect(result).toMatchObject({ kind: "accepted", reply: 1 });
     expect(await stateOf(evtLog, "d")).toEqual({ last: 3_502, deletedTo: 3_500, seqNos: [3_501, 3_502] });
     expect(evtLog.calls.map((c) => c.to - c.from)).toEqual([1_000, 1_000, 1_000, 500]);
+    await registry.close();
+  });
+
+  it("an explicit passivate() waits for the entity's deletion, hurried, as stop() does", async () => {
+    const { evtLog, registry } = await oneShreddedMidErasure();
+    await registry.passivate("d");
+    expect(await stateOf(evtLog, "d")).toEqual({ last: 3_501, deletedTo: 3_500, seqNos: [3_501] });
     await registry.close();
   });
 

@@ -174,11 +174,12 @@ export class SlotLifecycle<S, E, P extends CmdSpec> {
       this.#o.config.logger.debug("entity passivated", { type: this.#o.typeName, id: slot.id, reason });
       this.#o.config.instrumentation?.passivated?.({ typeName: this.#o.typeName, id: slot.id, reason });
     }
-    // A passivation leaves the entity's background deletion queued and paced (the id's next recovery waits
-    // for it, `close()` for all); closing or a stopped entity waits for it as `stop()` does (ADR 0120).
-    const passivation = reason !== "close" && reason !== "noticed";
+    // An automatic passivation (idle, limit) leaves the entity's background deletion queued and paced (the
+    // id's next recovery waits for it, `close()` for all); an explicit one, closing or a stopped entity waits
+    // for it, hurried, as `stop()` does (ADR 0120).
+    const automatic = reason === "idle" || reason === "limit";
     const snapshot = this.#o.snapshotOnPassivate;
-    const stopped = passivation ? ref.passivate(snapshot) : snapshot ? ref.stopWithSnapshot() : ref.stop();
+    const stopped = automatic ? ref.passivate(snapshot) : snapshot ? ref.stopWithSnapshot() : ref.stop();
     // Registered before any caller's reaction, so callers of passivate() resume after the slot is updated.
     void stopped.then(() => this.#stopped(slot));
     return stopped;
