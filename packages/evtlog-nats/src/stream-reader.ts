@@ -238,6 +238,8 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     signal?.addEventListener("abort", done, { once: true });
+    // A signal aborted already fires no more events.
+    if (signal?.aborted) done();
     function done() {
       clearTimeout(timer);
       signal?.removeEventListener("abort", done);

@@ -213,5 +213,6 @@ function firstAfter(records: readonly TypedEvtRecord[], position: number): numbe
 }
 
 function abortPromise(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
 }
