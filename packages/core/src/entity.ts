@@ -36,7 +36,7 @@ export async function spawnWithConfig<S, E, P extends CmdSpec>(
   const observer = config.instrumentation?.recoveryStarted?.({ typeName: type, id, startedAt });
   const keys = prefetched?.keys ?? new KeysCollector(config);
   try {
-    if (config.retention !== undefined) await deletionLeftFor(config, [id]);
+    if (config.retention !== undefined) await deletionLeftFor(config.retention, [id]);
     const source = recoverySource(config, id, keys.onKey);
     // A prefetched state only needs what was written since (usually nothing): one lastSeqNo.
     const recovered =
@@ -81,7 +81,7 @@ export async function spawnManyWithConfig<S, E, P extends CmdSpec>(
   const keys = ids.map(() => new KeysCollector(config));
   let outcomes: Awaited<ReturnType<typeof recoverMany<S, E>>>;
   try {
-    if (config.retention !== undefined) await deletionLeftFor(config, ids);
+    if (config.retention !== undefined) await deletionLeftFor(config.retention, ids);
     outcomes = await recoverMany(
       ids.map((id, i) => recoverySource(config, id, keys[i]!.onKey)),
       signal,
@@ -114,7 +114,7 @@ export async function prefetchRecoveries<S, E, P extends CmdSpec>(
   signal?: AbortSignal,
 ): Promise<Map<string, Prefetched<S>>> {
   const keys = ids.map(() => new KeysCollector(config));
-  if (config.retention !== undefined) await deletionLeftFor(config, ids);
+  if (config.retention !== undefined) await deletionLeftFor(config.retention, ids);
   const outcomes = await recoverMany(
     ids.map((id, i) => recoverySource(config, id, keys[i]!.onKey)),
     signal,
@@ -132,11 +132,9 @@ export async function prefetchRecoveries<S, E, P extends CmdSpec>(
  * (ADR 0120).
  */
 async function deletionLeftFor(
-  config: { readonly retention: Pick<RetentionRunner<never, never>, "busyWith" | "idleFor"> | undefined },
+  retention: Pick<RetentionRunner<never, never>, "busyWith" | "idleFor">,
   ids: readonly string[],
 ): Promise<void> {
-  const retention = config.retention;
-  if (retention === undefined) return;
   const busy = ids.filter((id) => retention.busyWith(id));
   if (busy.length > 0) await Promise.all(busy.map((id) => retention.idleFor(id)));
 }

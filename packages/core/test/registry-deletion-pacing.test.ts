@@ -53,6 +53,28 @@ async function oneShreddedMidErasure() {
   return { evtLog, registry };
 }
 
+/** A registry deleting unpaced that keeps ids `other-*` on `otherLog` (`evtLogFor`) and the rest on `defaultLog`. */
+function onTwoLogs(defaultLog: RecordingLog, otherLog: EvtLog, logger?: RecordingLogger) {
+  return new EntityRegistry(doc, {
+    evtLog: defaultLog,
+    evtLogFor: (id) => (id.startsWith("other-") ? otherLog : defaultLog),
+    retention: { isTombstone, batchSize: 1_000 },
+    logger,
+  });
+}
+
+/** Writes ten lines to `id` through `registry`, then shreds it (the tombstone at seqNo 11). */
+async function tenLinesShredded(registry: ReturnType<typeof onTwoLogs>, id: string): Promise<void> {
+  await registry.send(id, { type: "write", lines: 10 });
+  await registry.send(id, { type: "shred" });
+}
+
+/** "other-1" (ten lines, then its tombstone) is erased on `otherLog`; nothing was deleted on `defaultLog`. */
+async function expectErasedOnOtherLogOnly(defaultLog: RecordingLog, otherLog: RecordingLog): Promise<void> {
+  expect(await stateOf(otherLog, "other-1")).toEqual({ last: 11, deletedTo: 10, seqNos: [11] });
+  expect(defaultLog.calls).toEqual([]);
+}
+
 /** Resolves after the next deletion call of `log`. */
 function nextDeletion(log: RecordingLog): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -128,16 +150,10 @@ describe("EntityRegistry: background deletion across passivation", () => {
   it("deletes on the log `evtLogFor` gives the entity, not on the registry's default log", async () => {
     const defaultLog = new RecordingLog();
     const otherLog = new RecordingLog();
-    const registry = new EntityRegistry(doc, {
-      evtLog: defaultLog,
-      evtLogFor: (id) => (id.startsWith("other-") ? otherLog : defaultLog),
-      retention: { isTombstone, batchSize: 1_000 },
-    });
-    await registry.send("other-1", { type: "write", lines: 10 });
-    await registry.send("other-1", { type: "shred" });
+    const registry = onTwoLogs(defaultLog, otherLog);
+    await tenLinesShredded(registry, "other-1");
     await registry.close();
-    expect(await stateOf(otherLog, "other-1")).toEqual({ last: 11, deletedTo: 10, seqNos: [11] });
-    expect(defaultLog.calls).toEqual([]);
+    await expectErasedOnOtherLogOnly(defaultLog, otherLog);
   });
 
   it("finishes an erasure found at recovery on the entity's own log too", async () => {
@@ -145,18 +161,12 @@ describe("EntityRegistry: background deletion across passivation", () => {
     const otherLog = new RecordingLog();
     // Written and shredded without retention: the tombstone's deletion never ran.
     const writer = new EntityRegistry(doc, { evtLog: otherLog });
-    await writer.send("other-1", { type: "write", lines: 10 });
-    await writer.send("other-1", { type: "shred" });
+    await tenLinesShredded(writer, "other-1");
     await writer.close();
-    const registry = new EntityRegistry(doc, {
-      evtLog: defaultLog,
-      evtLogFor: (id) => (id.startsWith("other-") ? otherLog : defaultLog),
-      retention: { isTombstone, batchSize: 1_000 },
-    });
+    const registry = onTwoLogs(defaultLog, otherLog);
     await registry.send("other-1", { type: "write", lines: 0 });
     await registry.close();
-    expect(await stateOf(otherLog, "other-1")).toEqual({ last: 11, deletedTo: 10, seqNos: [11] });
-    expect(defaultLog.calls).toEqual([]);
+    await expectErasedOnOtherLogOnly(defaultLog, otherLog);
   });
 
   it("an entity whose `evtLogFor` log cannot delete is left undeleted, with a warning", async () => {
@@ -170,14 +180,8 @@ describe("EntityRegistry: background deletion across passivation", () => {
       evtsByType: (type, options) => inner.evtsByType(type, options),
     };
     const logger = new RecordingLogger();
-    const registry = new EntityRegistry(doc, {
-      evtLog: defaultLog,
-      evtLogFor: (id) => (id.startsWith("other-") ? appendOnly : defaultLog),
-      retention: { isTombstone, batchSize: 1_000 },
-      logger,
-    });
-    await registry.send("other-1", { type: "write", lines: 10 });
-    await registry.send("other-1", { type: "shred" });
+    const registry = onTwoLogs(defaultLog, appendOnly, logger);
+    await tenLinesShredded(registry, "other-1");
     await registry.close();
     expect(await stateOf(inner, "other-1")).toMatchObject({ last: 11, deletedTo: 0 });
     expect(defaultLog.calls).toEqual([]);
