@@ -266,14 +266,28 @@ export async function rawPgTail(
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   let after = 0;
-  let reading = false;
+  let reading: Promise<void> | undefined;
   let again = false;
-  const read = async () => {
-    if (reading) {
+  let stopped = false;
+  let failure: unknown;
+  // One read at a time; a wake-up during a read makes it read once more. Stopping waits for the read in
+  // flight, so the client is never ended under a query (its rejection would crash the process).
+  const read = (): void => {
+    if (stopped) return;
+    if (reading !== undefined) {
       again = true;
       return;
     }
-    reading = true;
+    reading = readNew()
+      .catch((error: unknown) => {
+        failure ??= error;
+        stopped = true;
+      })
+      .finally(() => {
+        reading = undefined;
+      });
+  };
+  const readNew = async () => {
     do {
       again = false;
       for (;;) {
@@ -286,15 +300,17 @@ export async function rawPgTail(
         if (res.rows.length > 0) after = Number((res.rows.at(-1) as { position: string }).position);
         if (res.rows.length < 5000) break;
       }
-    } while (again);
-    reading = false;
+    } while (again && !stopped);
   };
-  client.on("notification", () => void read());
+  client.on("notification", read);
   await client.query(`LISTEN ${RAW_CHANNEL}`);
-  const poll = setInterval(() => void read(), 100);
+  const poll = setInterval(read, 100);
   return async () => {
+    stopped = true;
     clearInterval(poll);
+    await reading;
     await client.end();
+    if (failure !== undefined) throw failure;
   };
 }
 
