@@ -23,7 +23,8 @@ export class ShardConfigMismatchError extends EventSourcedError {
       "SHARD_CONFIG_MISMATCH",
       `cluster ${JSON.stringify(cluster)} was started with ${recorded.shardCount} shards hashed by ${recorded.hash}, ` +
         `but this process is configured with ${configured.shardCount} shards hashed by ${configured.hash}; ` +
-        "it refuses to start (use the recorded values, or a new cluster name)",
+        "it refuses to start (use the recorded values or a new cluster name; to reshard, stop every process of the " +
+        `cluster, then \`eventsourced cluster forget-shard-function ${cluster}\`)`,
     );
   }
 }

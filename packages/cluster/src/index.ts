@@ -11,6 +11,11 @@ export {
 export { ClusterNode, type ClusterNodeState } from "./cluster-node.js";
 export type { ClusterNodeOptions, ShardTenure } from "./cluster-node-options.js";
 export type { ClusterStore } from "./cluster-store.js";
+export type {
+  ClusterStoreInspector,
+  LiveMember,
+  RecordedShardFunction,
+} from "./cluster-store-inspector.js";
 // Transport, membership, codec
 export { type ClusterCodec, jsonCodec } from "./codec.js";
 export type { RemoteFailure, RoutedReply } from "./envelope.js";
@@ -27,6 +32,7 @@ export {
 } from "./errors.js";
 export { FencedEvtLog } from "./fenced-evt-log.js";
 export { NatsClusterStore, type NatsClusterStoreOptions } from "./nats-cluster-store.js";
+export { inspectNatsClusterStore } from "./nats-cluster-store-inspector.js";
 export { NatsTransport } from "./nats-transport.js";
 export { rendezvousOwner } from "./rendezvous.js";
 export {

@@ -63,19 +63,12 @@ export class NatsClusterStore implements ClusterStore {
         SOURCE,
       );
     }
-    const prefix = options.bucketPrefix ?? "eventsourced-cluster";
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(prefix)) {
-      throw new ConfigurationError(
-        `bucketPrefix ${JSON.stringify(prefix)} must be 1 to 64 letters, digits, "_" or "-"`,
-        "bucketPrefix",
-        SOURCE,
-      );
-    }
+    const prefix = bucketPrefixOf(options.bucketPrefix, SOURCE);
     const timeout = options.timeoutMs ?? 5_000;
     const kvm = new Kvm(jetstream(nc, { timeout }));
     try {
-      const membersBucket = `${prefix}-members-${memberTtlMs}ms`;
-      const config = await openBucket(kvm, `${prefix}-config`, 0);
+      const membersBucket = membersBucketName(prefix, memberTtlMs);
+      const config = await openBucket(kvm, configBucketName(prefix), 0);
       const members = await openBucket(kvm, membersBucket, memberTtlMs);
       const jsm = await jetstreamManager(nc, { timeout });
       return new NatsClusterStore(memberTtlMs, config, members, jsm, membersBucket);
@@ -137,6 +130,34 @@ export class NatsClusterStore implements ClusterStore {
       filter: `$KV.${this.#membersBucket}.${cluster}.${type}.${member}`,
     });
   }
+}
+
+/** The prefix of the cluster's bucket names, checked; default `eventsourced-cluster`. */
+export function bucketPrefixOf(prefix: string | undefined, source: string): string {
+  const checked = prefix ?? "eventsourced-cluster";
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(checked)) {
+    throw new ConfigurationError(
+      `bucketPrefix ${JSON.stringify(checked)} must be 1 to 64 letters, digits, "_" or "-"`,
+      "bucketPrefix",
+      source,
+    );
+  }
+  return checked;
+}
+
+/** The bucket of the recorded shard functions (no TTL). */
+export function configBucketName(prefix: string): string {
+  return `${prefix}-config`;
+}
+
+/** The bucket of the members' heartbeats, one per member TTL (the bucket's `max_age`). */
+export function membersBucketName(prefix: string, memberTtlMs: number): string {
+  return `${prefix}-members-${memberTtlMs}ms`;
+}
+
+/** Whether `bucket` is a members bucket of `prefix` (whatever its TTL). */
+export function isMembersBucket(prefix: string, bucket: string): boolean {
+  return bucket.startsWith(`${prefix}-members-`) && /^\d+ms$/.test(bucket.slice(prefix.length + 9));
 }
 
 async function openBucket(kvm: Kvm, name: string, ttlMs: number): Promise<KV> {

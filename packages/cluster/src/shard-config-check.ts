@@ -24,7 +24,7 @@ export function recordedShardConfig(key: string, value: unknown): ShardConfig {
   ) {
     throw new ConfigurationError(
       `the recorded shard function ${JSON.stringify(key)} is not {shardCount, hash} with a shardCount from 1 to ` +
-        `${MAX_SHARD_COUNT}: ${String(JSON.stringify(value)).slice(0, 200)}; refusing to start (repair or delete the record)`,
+        `${MAX_SHARD_COUNT}: ${String(JSON.stringify(value)).slice(0, 200)}; refusing to start (with every process of the cluster stopped, \`eventsourced cluster forget-shard-function\` removes the record)`,
       key,
       "ClusterStore",
     );

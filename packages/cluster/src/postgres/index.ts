@@ -1,3 +1,9 @@
 // The PostgreSQL cluster store (`@eventsourced/cluster/postgres`).
 
-export { PostgresClusterStore, type PostgresClusterStoreOptions } from "./postgres-cluster-store.js";
+export {
+  inspectPostgresClusterStore,
+  PostgresClusterStore,
+  type PostgresClusterStoreInspectOptions,
+  type PostgresClusterStoreInspector,
+  type PostgresClusterStoreOptions,
+} from "./postgres-cluster-store.js";

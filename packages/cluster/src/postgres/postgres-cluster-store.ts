@@ -11,7 +11,9 @@ import {
   versionTable,
 } from "@eventsourced/evtlog-postgres/internal";
 import type { ClusterStore } from "../cluster-store.js";
+import { byTypeThenMember, type ClusterStoreInspector, type LiveMember } from "../cluster-store-inspector.js";
 import type { ShardConfig } from "../errors.js";
+import { recordedShardConfig } from "../shard-config-check.js";
 
 const SOURCE = "PostgresClusterStoreOptions";
 
@@ -90,20 +92,7 @@ export class PostgresClusterStore implements ClusterStore {
     if (!Number.isInteger(max) || max < 1) {
       throw new InvalidArgumentError(`invalid maxConnections ${max}: must be a positive integer`);
     }
-    const schema = quoteIdentifier(options.schema ?? "eventsourced", "schema");
-    const connectionString = options.pool === undefined ? options.connectionString : undefined;
-    const target = connectionTarget(connectionString, options.pool !== undefined);
-    const owned =
-      options.pool === undefined
-        ? await createPool({
-            connectionString,
-            max,
-            ssl: options.ssl,
-            applicationName: "eventsourced-cluster",
-            onIdleError: () => {},
-          })
-        : undefined;
-    const pool = options.pool ?? (owned as OwnedPool);
+    const { schema, target, owned, pool } = await openTables(options, max, "eventsourced-cluster");
     try {
       await runVersionedSetup(pool, {
         schema,
@@ -197,4 +186,91 @@ export class PostgresClusterStore implements ClusterStore {
       );
     }
   }
+}
+
+/** Options of {@link inspectPostgresClusterStore}: where the store's tables are. */
+export type PostgresClusterStoreInspectOptions = Pick<
+  PostgresClusterStoreOptions,
+  "connectionString" | "pool" | "schema" | "ssl"
+>;
+
+/** {@link ClusterStoreInspector} of {@link inspectPostgresClusterStore}. */
+export interface PostgresClusterStoreInspector extends ClusterStoreInspector {
+  /** Ends the pool created from `connectionString` (a pool passed in stays open). */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the tables of {@link PostgresClusterStore} in `schema` for an operator's tool: reads the recorded
+ * shard functions and the live members, and can forget a shard function. Creates nothing: without the
+ * tables there is no record and no member. `close()` ends the pool it created from `connectionString`.
+ */
+export async function inspectPostgresClusterStore(
+  options: PostgresClusterStoreInspectOptions = {},
+): Promise<PostgresClusterStoreInspector> {
+  const { schema, target, owned, pool } = await openTables(options, 1, "eventsourced-cluster-inspect");
+  const query = async (what: string, text: string, values: unknown[]): Promise<unknown[]> => {
+    try {
+      return (await pool.query(text, values)).rows;
+    } catch (err) {
+      // 42P01: undefined_table (the store was never set up in this schema); 3F000: invalid_schema_name.
+      const code = (err as { code?: unknown }).code;
+      if (code === "42P01" || code === "3F000") return [];
+      throw new ConnectionError(`cannot ${what} on ${target}: ${String(err)}`, target, { cause: err });
+    }
+  };
+  return {
+    where: `PostgreSQL ${target}, tables ${schema}.cluster_config and ${schema}.cluster_members`,
+    async shardFunction(cluster) {
+      const rows = await query(
+        "read the shard function",
+        `SELECT shard_count, hash FROM ${schema}.cluster_config WHERE cluster = $1`,
+        [cluster],
+      );
+      const row = rows[0] as { shard_count: number; hash: string } | undefined;
+      if (row === undefined) return undefined;
+      const value = { shardCount: row.shard_count, hash: row.hash };
+      try {
+        return { value, config: recordedShardConfig(`${schema}.cluster_config ${cluster}`, value) };
+      } catch (error) {
+        return { value, config: undefined, problem: (error as Error).message };
+      }
+    },
+    async liveMembers(cluster) {
+      const rows = await query(
+        "list the members",
+        `SELECT type, member FROM ${schema}.cluster_members
+         WHERE cluster = $1 AND expires_at > clock_timestamp()`,
+        [cluster],
+      );
+      return (rows as LiveMember[]).map(({ type, member }) => ({ type, member })).sort(byTypeThenMember);
+    },
+    async forgetShardFunction(cluster) {
+      const rows = await query(
+        "forget the shard function",
+        `DELETE FROM ${schema}.cluster_config WHERE cluster = $1 RETURNING cluster`,
+        [cluster],
+      );
+      return rows.length > 0;
+    },
+    async close() {
+      await owned?.end();
+    },
+  };
+}
+
+/** The quoted schema, the server's name for errors, and the pool: the one given, or one created (`owned`). */
+async function openTables(
+  options: PostgresClusterStoreInspectOptions,
+  max: number,
+  applicationName: string,
+): Promise<{ schema: string; target: string; owned: OwnedPool | undefined; pool: PgQueryPoolLike }> {
+  const schema = quoteIdentifier(options.schema ?? "eventsourced", "schema");
+  const connectionString = options.pool === undefined ? options.connectionString : undefined;
+  const target = connectionTarget(connectionString, options.pool !== undefined);
+  const owned =
+    options.pool === undefined
+      ? await createPool({ connectionString, max, ssl: options.ssl, applicationName, onIdleError: () => {} })
+      : undefined;
+  return { schema, target, owned, pool: options.pool ?? (owned as OwnedPool) };
 }
