@@ -26,6 +26,7 @@ const OPTIONS = {
   to: { type: "string" },
   "seq-no": { type: "string" },
   wait: { type: "string" },
+  "bucket-prefix": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -61,6 +62,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       to: v.to,
       seqNo: v["seq-no"],
       wait: v.wait,
+      bucketPrefix: v["bucket-prefix"],
     },
     config: { url: v.url, config: v.config, schema: v.schema, stream: v.stream },
     help: v.help ?? false,

@@ -14,6 +14,8 @@ export interface CliOptions {
   readonly seqNo?: string | undefined;
   /** Seconds to wait for the active instance to perform a request. */
   readonly wait?: string | undefined;
+  /** Prefix of the cluster's NATS KV buckets (default `eventsourced-cluster`). */
+  readonly bucketPrefix?: string | undefined;
 }
 
 /** What a command gets: its positional arguments, the options, and the backend (opened on first use). */

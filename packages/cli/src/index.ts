@@ -4,6 +4,7 @@
 // Admin backends (what the commands use)
 export type {
   AdminBackend,
+  AdminClusterStore,
   AdminSnapshotStore,
   ListingEvtLog,
   ListingProjectionStore,

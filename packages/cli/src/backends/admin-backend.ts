@@ -1,5 +1,6 @@
 import type { EvtLog, Snapshot, SnapshotStore, TypeHead } from "@eventsourced/core";
 import type { ProjectionRow, ProjectionStore } from "@eventsourced/projections";
+import { AdminCommandError } from "../cli-errors.js";
 
 /** One versioned part of the store (a table set, a stream, a bucket) and whether it is up to date. */
 export interface SchemaComponent {
@@ -38,6 +39,28 @@ export interface ListingProjectionStore extends ProjectionStore {
 }
 
 /**
+ * What the `cluster` commands need of a cluster store: `ClusterStoreInspector` of `@eventsourced/cluster`,
+ * described here because that package is an optional peer of the CLI.
+ */
+export interface AdminClusterStore {
+  /** Where it reads, safe to print. */
+  readonly where: string;
+  /** The recorded shard function (`config` undefined and `problem` set when malformed), or undefined. */
+  shardFunction(cluster: string): Promise<
+    | {
+        readonly value: unknown;
+        readonly config: { readonly shardCount: number; readonly hash: string } | undefined;
+        readonly problem?: string | undefined;
+      }
+    | undefined
+  >;
+  /** The live members of every entity type, sorted. */
+  liveMembers(cluster: string): Promise<Array<{ readonly type: string; readonly member: string }>>;
+  /** Removes the recorded shard function; whether there was one. */
+  forgetShardFunction(cluster: string): Promise<boolean>;
+}
+
+/**
  * What the commands need from a backend (PostgreSQL or NATS), opened lazily: a command that only reads
  * projections never opens the event log. Reads never create anything: a missing table, stream or bucket is
  * an `AdminCommandError` pointing at `eventsourced schema migrate`.
@@ -55,6 +78,11 @@ export interface AdminBackend {
   snapshotStore(): Promise<AdminSnapshotStore>;
   /** The projection store, opened without setup; refused when its tables or bucket are missing. */
   projectionStore(): Promise<ListingProjectionStore>;
+  /**
+   * The cluster store (`@eventsourced/cluster`, loaded on first use): on PostgreSQL its tables in the
+   * schema, on NATS its buckets named by `bucketPrefix`. Creates nothing.
+   */
+  clusterStore(bucketPrefix: string | undefined): Promise<AdminClusterStore>;
   /** Closes whatever was opened. */
   close(): Promise<void>;
 }
@@ -64,4 +92,19 @@ export function componentState(version: number, expected: number): SchemaCompone
   if (version === 0) return "missing";
   if (version < expected) return "behind";
   return version > expected ? "newer" : "up-to-date";
+}
+
+/** `@eventsourced/cluster` (and its `postgres` entry), which the CLI needs only for its `cluster` commands. */
+export async function importCluster<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (cause) {
+    if ((cause as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND") {
+      throw new AdminCommandError(
+        "the cluster commands need the package @eventsourced/cluster: install it beside @eventsourced/cli",
+        { cause },
+      );
+    }
+    throw cause;
+  }
 }

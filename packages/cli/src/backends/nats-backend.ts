@@ -12,8 +12,10 @@ import { redactUrl } from "../config/redact-url.js";
 import { serverUnreachableError } from "../config/server-unreachable.js";
 import {
   type AdminBackend,
+  type AdminClusterStore,
   type AdminSnapshotStore,
   componentState,
+  importCluster,
   type ListingEvtLog,
   type ListingProjectionStore,
   type SchemaComponent,
@@ -111,6 +113,11 @@ class NatsBackend implements AdminBackend {
   async projectionStore(): Promise<ListingProjectionStore> {
     await this.#require(`kv:${this.#projectionsBucket}`, "projection bucket");
     return NatsKvProjectionStore.create({ connection: this.#nc, bucket: this.#projectionsBucket });
+  }
+
+  async clusterStore(bucketPrefix: string | undefined): Promise<AdminClusterStore> {
+    const { inspectNatsClusterStore } = await importCluster(() => import("@eventsourced/cluster"));
+    return inspectNatsClusterStore(this.#nc, { bucketPrefix });
   }
 
   async close(): Promise<void> {

@@ -15,8 +15,10 @@ import { redactUrl } from "../config/redact-url.js";
 import { serverUnreachableError } from "../config/server-unreachable.js";
 import {
   type AdminBackend,
+  type AdminClusterStore,
   type AdminSnapshotStore,
   componentState,
+  importCluster,
   type ListingEvtLog,
   type ListingProjectionStore,
   type SchemaComponent,
@@ -132,6 +134,13 @@ class PostgresBackend implements AdminBackend {
     });
     this.#closers.push(() => store.close());
     return store;
+  }
+
+  async clusterStore(): Promise<AdminClusterStore> {
+    const { inspectPostgresClusterStore } = await importCluster(
+      () => import("@eventsourced/cluster/postgres"),
+    );
+    return inspectPostgresClusterStore({ pool: this.#pool, schema: this.#schema });
   }
 
   async close(): Promise<void> {

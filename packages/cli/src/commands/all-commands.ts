@@ -1,4 +1,5 @@
 import type { Command } from "../command.js";
+import { clusterCommands } from "./cluster-commands.js";
 import { deadLetterCommands } from "./dead-letter-commands.js";
 import { entityCommands } from "./entity-commands.js";
 import { projectionCommands } from "./projection-commands.js";
@@ -12,6 +13,7 @@ export const ALL_COMMANDS: readonly Command[] = [
   ...snapshotCommands,
   ...projectionCommands,
   ...deadLetterCommands,
+  ...clusterCommands,
 ];
 
 /** The command whose words start `positionals`, and the arguments after them. */
