@@ -11,10 +11,11 @@ export interface EntityIdsOptions {
 
 /**
  * From the heads table, which has one row per entity that ever had an event (a deleted entity's row
- * remains, so its id is listed too): a range scan of its primary key `(type, id)`.
+ * remains, so its id is listed too): a range scan of its primary key `(type, id)`. The limit is a subquery
+ * so that the planner takes that scan even without statistics (see `pageOfEvts`).
  */
 export function entityIdsStatement(streams: string): string {
-  return `SELECT id FROM ${streams} WHERE type = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3`;
+  return `SELECT id FROM ${streams} WHERE type = $1 AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT (SELECT $3::int8)`;
 }
 
 /** Ids of the entities of `type`, in the database's order of text (the primary key's). */

@@ -23,8 +23,34 @@ export const EVT_COLUMN_NAMES = "seq_no, recorded_at, content_type, metadata, by
 const RECORDED_AT_MS =
   "floor(round(extract(epoch FROM recorded_at) * 1000000) / 1000)::float8 AS recorded_at";
 
-/** The select list of every read: the columns of {@link EVT_COLUMN_NAMES}, `recorded_at` in milliseconds. */
+/**
+ * The select list of every read: the columns of {@link EVT_COLUMN_NAMES}, `recorded_at` in milliseconds.
+ * A paged read selects it in an outer query over its page (see {@link pageOfEvts}), never beside its own
+ * `ORDER BY ... LIMIT`.
+ */
 export const EVT_COLUMNS = `seq_no, ${RECORDED_AT_MS}, content_type, metadata, bytes`;
+
+/**
+ * A paged read: `page` selects `position`, `leading` and {@link EVT_COLUMN_NAMES} (and whatever `trailing`
+ * needs) with its own `ORDER BY ... LIMIT (SELECT $n)`; the outer query converts `recorded_at` for the
+ * page's rows only.
+ *
+ * Both guard against one plan. On a table without statistics yet (a new log before autovacuum's first
+ * `ANALYZE`, or one that grew by a bulk load since) PostgreSQL estimates a few dozen matching rows, and
+ * with a `LIMIT` it can see it prefers a bitmap scan of every row after the cursor and a top-N sort: every
+ * page then read the whole rest of the type (or of the entity), and evaluated the select list for each of
+ * those rows. A limit the planner cannot fold (`(SELECT $n)`) counts as a small fraction of the rows, so it
+ * takes the ordered index scan that stops after the page, which is the right plan with statistics too.
+ * Measured on a fresh table of 100,000 events of one type: 20.7 ms per 1,000-event page with the plain
+ * limit, 0.29 ms with the subquery (ADR 0122).
+ */
+export function pageOfEvts(page: string, leading: string, trailing: string, order: string): string {
+  const lead = leading === "" ? "" : `${leading}, `;
+  const trail = trailing === "" ? "" : `,\n      ${trailing}`;
+  return `SELECT position, ${lead}${EVT_COLUMNS}${trail}
+    FROM (${page}) page
+    ORDER BY ${order}`;
+}
 
 /** Matches a number as PostgreSQL writes a `float8` (a client with its own float parser may hand us text). */
 const FLOAT_TEXT = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i;

@@ -5,7 +5,7 @@ import {
   ReadError,
   validateTypeAndId,
 } from "@eventsourced/core";
-import { EVT_COLUMNS, type EvtRow, toEvtRecord } from "./evt-row.js";
+import { EVT_COLUMN_NAMES, type EvtRow, pageOfEvts, toEvtRecord } from "./evt-row.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 import type { LogTables } from "./schema.js";
 
@@ -25,9 +25,14 @@ const MAX_SEQ_NO = Number.MAX_SAFE_INTEGER;
  * measured to read several times slower (issue 3). An unnamed statement is planned with the actual values.
  */
 export function evtsByIdStatement(t: LogTables): string {
-  return `SELECT position, ${EVT_COLUMNS} FROM ${t.events}
-    WHERE type = $1 AND id = $2 AND seq_no >= $3 AND seq_no <= $4
-    ORDER BY seq_no LIMIT $5`;
+  return pageOfEvts(
+    `SELECT position, ${EVT_COLUMN_NAMES} FROM ${t.events}
+      WHERE type = $1 AND id = $2 AND seq_no >= $3 AND seq_no <= $4
+      ORDER BY seq_no LIMIT (SELECT $5::int8)`,
+    "",
+    "",
+    "seq_no",
+  );
 }
 
 /** Streams the entity's events in seqNo order (see {@link evtsByIdStatement}). */

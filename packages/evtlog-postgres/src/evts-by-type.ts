@@ -7,7 +7,7 @@ import {
   validateTypeAndId,
 } from "@eventsourced/core";
 import type { AppendSignal } from "./append-signal.js";
-import { EVT_COLUMNS, type EvtRow, toTypedEvtRecord } from "./evt-row.js";
+import { EVT_COLUMN_NAMES, type EvtRow, pageOfEvts, toTypedEvtRecord } from "./evt-row.js";
 import { HeldBackWarning } from "./held-back-warning.js";
 import type { NotificationListener } from "./notification-listener.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
@@ -31,11 +31,14 @@ import type { LogTables } from "./schema.js";
  * of lock order.)
  */
 export function evtsByTypeStatement(t: LogTables): string {
-  return `SELECT position, id, ${EVT_COLUMNS},
-      xid >= (SELECT pg_snapshot_xmin(pg_current_snapshot())) AS unsettled
-    FROM ${t.events}
-    WHERE type = $1 AND position > $2
-    ORDER BY position LIMIT $3`;
+  return pageOfEvts(
+    `SELECT position, id, ${EVT_COLUMN_NAMES}, xid FROM ${t.events}
+      WHERE type = $1 AND position > $2
+      ORDER BY position LIMIT (SELECT $3::int8)`,
+    "id",
+    "xid >= (SELECT pg_snapshot_xmin(pg_current_snapshot())) AS unsettled",
+    "position",
+  );
 }
 
 /** First wait before reading again when a page stopped at an unsettled row; doubles up to the cap. */
