@@ -50,3 +50,15 @@ export function messageEpoch(hdrs: MsgHdrs | undefined): number | undefined {
   const epoch = Number(value);
   return Number.isSafeInteger(epoch) && epoch >= 1 ? epoch : undefined;
 }
+
+/**
+ * Whether a message read from the stream is an epoch marker. Markers have an empty body and events never
+ * do, so an event's headers are not parsed here: `nats.js` decodes a message's headers on first access,
+ * and doing that for every event of a replay cost about 15 % of its client time (plus the garbage).
+ */
+export function isEpochMarker(msg: {
+  readonly data: Uint8Array;
+  readonly headers?: MsgHdrs | undefined;
+}): boolean {
+  return msg.data.length === 0 && markerLastSeqNo(msg.headers) !== undefined;
+}

@@ -1,7 +1,7 @@
 import { type EvtRecord, type EvtsByIdOptions, InvalidArgumentError, ReadError } from "@eventsourced/core";
 import type { EntityMessage } from "./entity-messages.js";
 import { peekBatchRange } from "./envelope.js";
-import { markerLastSeqNo } from "./epoch-marker.js";
+import { isEpochMarker } from "./epoch-marker.js";
 import { asReadError, decodeMessage, lastMessage, type NatsLogContext } from "./nats-log-context.js";
 import { readStream } from "./stream-reader.js";
 
@@ -67,7 +67,7 @@ export async function* readEvtsById(
     logger: ctx.logger,
   })) {
     for (const msg of msgs) {
-      if (markerLastSeqNo(msg.headers) !== undefined) continue;
+      if (isEpochMarker(msg)) continue;
       const range = peekBatchRange(msg.data) ?? decodeMessage(type, id, msg.data, msg.seq);
       if (expected !== undefined && range.firstSeqNo !== expected) {
         throw new ReadError(

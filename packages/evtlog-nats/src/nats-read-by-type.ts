@@ -8,7 +8,7 @@ import {
 import type { JsMsg, StoredMsg } from "@nats-io/jetstream";
 import { type DecodedBatch, Header, peekBatchRange } from "./envelope.js";
 import { decodeEvtBatch } from "./envelope-decode.js";
-import { markerLastSeqNo } from "./epoch-marker.js";
+import { isEpochMarker } from "./epoch-marker.js";
 import { asReadError, decodeMessage, type NatsLogContext } from "./nats-log-context.js";
 import { resumePoint, toPosition } from "./position.js";
 import { readStream } from "./stream-reader.js";
@@ -54,7 +54,7 @@ export async function* readEvtsByType(
     logger: ctx.logger,
   })) {
     for (const msg of msgs) {
-      if (markerLastSeqNo(msg.headers) !== undefined) continue;
+      if (isEpochMarker(msg)) continue;
       const skip = msg.seq === start.streamSeq ? start.index : 0;
       let id: string | undefined;
       let records: DecodedBatch["records"];
