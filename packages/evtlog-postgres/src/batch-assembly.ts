@@ -1,7 +1,11 @@
 import { withArrayLiterals } from "./array-literal.js";
 import { entityKey, type PendingPersist } from "./pending-persist.js";
 import { persistOneParams } from "./persist-one-statement.js";
-import { allSingleEvents, persistSingleEventsParams } from "./persist-single-events-statement.js";
+import {
+  allAdvances,
+  allSingleEvents,
+  persistSingleEventsParams,
+} from "./persist-single-events-statement.js";
 import { persistParams } from "./persist-statement.js";
 
 /**
@@ -38,17 +42,19 @@ export function takeBatch(
 
 /**
  * Which statement writes a batch, decided once per batch: `one` for a single persist of one event (the
- * one-event statement), `singles` when every persist has one event (the single-events statement), else
+ * one-event statement), `advances` when every persist has one event and expects a last seqNo above 0 (the
+ * advances statement), `singles` when every persist has one event (the single-events statement), else
  * `general` (the batch statement).
  */
 export type BatchShape =
   | { readonly kind: "one"; readonly only: PendingPersist }
-  | { readonly kind: "singles" | "general" };
+  | { readonly kind: "advances" | "singles" | "general" };
 
 /** The {@link BatchShape} of `batch`. */
 export function batchShape(batch: readonly PendingPersist[]): BatchShape {
   if (batch.length === 1 && batch[0]!.evts.length === 1) return { kind: "one", only: batch[0]! };
-  return { kind: allSingleEvents(batch) ? "singles" : "general" };
+  if (!allSingleEvents(batch)) return { kind: "general" };
+  return { kind: allAdvances(batch) ? "advances" : "singles" };
 }
 
 /**
@@ -63,7 +69,7 @@ export function batchValues(
 ): unknown[] {
   if (shape.kind === "one") return persistOneParams(shape.only, lockKey, lock);
   return withArrayLiterals(
-    shape.kind === "singles"
+    shape.kind === "singles" || shape.kind === "advances"
       ? persistSingleEventsParams(batch, lockKey, lock)
       : persistParams(batch, lockKey, lock),
   );

@@ -4,7 +4,7 @@ import type { LogConfig } from "./log-config.js";
 import type { FenceCheck } from "./persist-fence.js";
 import type { PersistHook } from "./persist-hook.js";
 import { persistOneStatement } from "./persist-one-statement.js";
-import { persistSingleEventsStatement } from "./persist-single-events-statement.js";
+import { persistAdvancesStatement, persistSingleEventsStatement } from "./persist-single-events-statement.js";
 import { persistStatement } from "./persist-statement.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 import { LOG_SCHEMA_VERSION } from "./schema.js";
@@ -28,6 +28,8 @@ export function logCommitter(fields: {
       oneName: `eventsourced_persist_one_${advisoryLockKey(`v${LOG_SCHEMA_VERSION}:${config.tables.events}`)}`,
       singles: persistSingleEventsStatement(config.tables),
       singlesName: `eventsourced_persist_singles_${advisoryLockKey(`v${LOG_SCHEMA_VERSION}:${config.tables.events}`)}`,
+      advances: persistAdvancesStatement(config.tables),
+      advancesName: `eventsourced_persist_advances_${advisoryLockKey(`v${LOG_SCHEMA_VERSION}:${config.tables.events}`)}`,
     },
     lockKey: advisoryLockKey(`eventsourced:log:${config.tables.schemaName}.${config.tables.tableName}`),
     maxBatchSize,

@@ -15,31 +15,55 @@ import type { LogTables } from "./schema.js";
  * lock? A persist's index is its ordinal in the arrays, from 0.
  */
 export function persistSingleEventsStatement(t: LogTables): string {
-  return `WITH lk AS MATERIALIZED (SELECT CASE WHEN $10::bool THEN pg_advisory_lock($1::bigint) END),
-input AS MATERIALIZED (
-  SELECT ord - 1 AS p, type, id, expected, content_type, metadata, start, len
-  FROM unnest($2::text[], $3::text[], $4::int8[], $5::text[], $6::jsonb[], $8::int4[], $9::int4[])
-    WITH ORDINALITY AS t(type, id, expected, content_type, metadata, start, len, ord)
-),
-created AS (
+  return singleEventsStatement(
+    t,
+    `created AS (
   INSERT INTO ${t.streams} AS s (type, id, last_seq_no)
   SELECT i.type, i.id, 1 FROM input i WHERE i.expected = 0 AND EXISTS (SELECT FROM lk)
   ON CONFLICT (type, id) DO NOTHING
   RETURNING s.type, s.id
 ),
 advanced AS (
-  UPDATE ${t.streams} AS s SET last_seq_no = i.expected + 1
-  FROM input i
-  WHERE i.expected > 0 AND s.type = i.type AND s.id = i.id AND s.last_seq_no = i.expected
-    AND EXISTS (SELECT FROM lk)
-  RETURNING i.p, i.type, i.id, i.expected, i.content_type, i.metadata, i.start, i.len
+  ${advance(t, "i.expected > 0 AND ")}
 ),
 won AS (
   SELECT i.p, i.type, i.id, i.expected, i.content_type, i.metadata, i.start, i.len
   FROM input i JOIN created c ON c.type = i.type AND c.id = i.id
   UNION ALL
   SELECT p, type, id, expected, content_type, metadata, start, len FROM advanced
+)`,
+  );
+}
+
+/**
+ * {@link persistSingleEventsStatement} for batches in which every persist also expects a last seqNo above 0
+ * (the steady state: each command advances an entity that exists). No persist can create an entity, so
+ * the statement has no `created` insert and no union of the winners: the head-row UPDATE's rows are the
+ * winners. Same parameters, guarantees and result row. Alternated closed loops at 100 entities: 0.3-1.5 us
+ * less PostgreSQL CPU per command in every pair, 2-22 % more commands/s (ADR 0117, amended).
+ */
+export function persistAdvancesStatement(t: LogTables): string {
+  return singleEventsStatement(t, `won AS (\n  ${advance(t, "")}\n)`);
+}
+
+/** The head-row UPDATE of the persists whose expected seqNo is the entity's last one, returning them. */
+function advance(t: LogTables, condition: string): string {
+  return `UPDATE ${t.streams} AS s SET last_seq_no = i.expected + 1
+  FROM input i
+  WHERE ${condition}s.type = i.type AND s.id = i.id AND s.last_seq_no = i.expected
+    AND EXISTS (SELECT FROM lk)
+  RETURNING i.p, i.type, i.id, i.expected, i.content_type, i.metadata, i.start, i.len`;
+}
+
+/** The lock and the input rows, then `winners` (CTEs ending in `won`), the winners' events and the result. */
+function singleEventsStatement(t: LogTables, winners: string): string {
+  return `WITH lk AS MATERIALIZED (SELECT CASE WHEN $10::bool THEN pg_advisory_lock($1::bigint) END),
+input AS MATERIALIZED (
+  SELECT ord - 1 AS p, type, id, expected, content_type, metadata, start, len
+  FROM unnest($2::text[], $3::text[], $4::int8[], $5::text[], $6::jsonb[], $8::int4[], $9::int4[])
+    WITH ORDINALITY AS t(type, id, expected, content_type, metadata, start, len, ord)
 ),
+${winners},
 appended AS (
   INSERT INTO ${t.events} (type, id, seq_no, content_type, metadata, bytes)
   SELECT w.type, w.id, w.expected + 1, w.content_type, w.metadata, substring($7::bytea FROM w.start FOR w.len)
@@ -48,6 +72,12 @@ appended AS (
   RETURNING position
 ),
 ${BATCH_RESULT}`;
+}
+
+/** Whether every persist of `batch` advances an existing entity (expects a last seqNo above 0). */
+export function allAdvances(batch: readonly { readonly expected: number }[]): boolean {
+  for (const p of batch) if (p.expected <= 0) return false;
+  return true;
 }
 
 /** Whether every persist of `batch` has exactly one event (so {@link persistSingleEventsStatement} can write it). */

@@ -19,6 +19,9 @@ export interface CommitStatements {
   /** The batch statement for batches whose persists have one event each. */
   readonly singles: string;
   readonly singlesName: string;
+  /** The single-events statement for batches in which every persist advances an existing entity. */
+  readonly advances: string;
+  readonly advancesName: string;
 }
 
 /**
@@ -43,10 +46,13 @@ export async function runBatchStatement(
     const position = (res.rows[0] as { position: string | number | null }).position;
     return position === null ? { won: [], positions: [] } : { won: [0], positions: [position] };
   }
-  const singles = shape.kind === "singles";
-  const text = singles ? statements.singles : statements.batch;
-  const prepared = batch.length <= PREPARED_MAX_BATCH;
-  const name = prepared ? (singles ? statements.singlesName : statements.batchName) : undefined;
+  const [text, preparedName] =
+    shape.kind === "advances"
+      ? [statements.advances, statements.advancesName]
+      : shape.kind === "singles"
+        ? [statements.singles, statements.singlesName]
+        : [statements.batch, statements.batchName];
+  const name = batch.length <= PREPARED_MAX_BATCH ? preparedName : undefined;
   const types = batchResultTypes(client);
   const res =
     types !== undefined

@@ -18,23 +18,25 @@ interface Planned {
 /**
  * `persists` persists issued in one tick (so in one batch unless it exceeds the batch limits): every third
  * entity already exists, every fifth persist has three events (unless `singleEvents`: then every persist
- * has one, which the single-events statement writes), every seventh expects a stale seqNo.
+ * has one, which the single-events statement writes), every seventh expects a stale seqNo. With
+ * `allExisting`, every entity exists (and every persist has one event): the advances statement's batch.
  */
 async function prepare(
   log: PostgresEvtLog,
   type: string,
   persists: number,
   singleEvents = false,
+  allExisting = false,
 ): Promise<Planned[]> {
   const planned: Planned[] = [];
   for (let i = 0; i < persists; i++) {
     const id = `e-${i}`;
-    const existing = i % 3 === 0;
+    const existing = allExisting || i % 3 === 0;
     if (existing) await log.persist(type, id, 0, [evt(`${id}/1`), evt(`${id}/2`)]);
     const last = existing ? 2 : 0;
     const conflicts = i % 7 === 0;
     const expected = conflicts ? (existing ? 1 : 3) : last;
-    const count = i % 5 === 0 && !singleEvents ? 3 : 1;
+    const count = i % 5 === 0 && !singleEvents && !allExisting ? 3 : 1;
     const texts = Array.from(
       { length: count },
       (_, k) => `${id}/${expected + k + 1}${conflicts ? "-lost" : ""}`,
@@ -99,6 +101,11 @@ describe("PostgresEvtLog batch results: each persist's last position", () => {
   it("are right in batches whose persists have one event each (the single-events statement), prepared and not", async () => {
     await writeAndCheck(log(), "singles", await prepare(log(), "singles", 40, true));
     await writeAndCheck(log(), "singles-large", await prepare(log(), "singles-large", 300, true));
+  });
+
+  it("are right in batches that only advance existing entities (the advances statement), prepared and not", async () => {
+    await writeAndCheck(log(), "advances", await prepare(log(), "advances", 40, true, true));
+    await writeAndCheck(log(), "advances-large", await prepare(log(), "advances-large", 300, true, true));
   });
 
   it("are right when the batch's positions are not one gap-free range (someone drew from the sequence without the lock)", async () => {
