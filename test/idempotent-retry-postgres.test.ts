@@ -59,7 +59,7 @@ function poolThatDropsAfterCommit(pool: pg.Pool, admin: pg.Pool): { pool: PgPool
   return {
     pool: {
       connect: async () => wrap(await pool.connect()),
-      query: (text: string, values?: unknown[]) => pool.query(text, values),
+      query: (text: string | pg.QueryArrayConfig, values?: unknown[]) => pool.query(text as string, values),
     } as PgPoolLike,
     arm: () => {
       armed = true;

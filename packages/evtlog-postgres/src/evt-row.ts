@@ -1,13 +1,32 @@
 import type { EvtMetadata, EvtRecord, TypedEvtRecord } from "@eventsourced/core";
+import type { PgPoolLike } from "./pg-pool-like.js";
 
-/** A row as the read statements return it (bigints come back as strings from `pg`). */
-export interface EvtRow {
-  readonly seq_no: string | number;
-  /** Milliseconds since the epoch as {@link EVT_COLUMNS} selects it; a `Date` or text from other readers. */
-  readonly recorded_at: number | string | Date;
-  readonly content_type: string | null;
-  readonly metadata: EvtMetadata | string | null;
-  readonly bytes: Uint8Array | string;
+/**
+ * A row of a read statement as `rowMode: "array"` returns it: the values of its columns in select-list
+ * order. The event's columns ({@link EVT_COLUMN_NAMES}) sit together, from an index each reader knows; as
+ * `pg` parses them: `seq_no` a string (int8), `recorded_at` milliseconds since the epoch (see
+ * {@link EVT_COLUMNS}), `content_type` and `metadata` (parsed JSON) or null, `bytes` a Buffer; a reader
+ * with other parsers may hand over text, which the record builders accept too.
+ */
+export type EvtCells = readonly unknown[];
+
+/** Offsets of the event's columns from the first of them, in {@link EVT_COLUMN_NAMES} order. */
+const SEQ_NO = 0;
+const RECORDED_AT = 1;
+const CONTENT_TYPE = 2;
+const METADATA = 3;
+const BYTES = 4;
+
+/**
+ * Runs a read statement and returns its rows as {@link EvtCells}. Array rows spare `pg` building an object
+ * with a property per column for every event, then copying it into the record: in a replay of 200,000
+ * events through `evtsByType` about 0.4 us of the client's 4.2 us per event (ADR 0123). A pg-compatible
+ * pool that ignores `rowMode` returns objects; their values are taken in select-list order.
+ */
+export async function queryCells(pool: PgPoolLike, text: string, values: unknown[]): Promise<EvtCells[]> {
+  const { rows } = await pool.query({ text, values, rowMode: "array" });
+  if (rows.length === 0 || Array.isArray(rows[0])) return rows as EvtCells[];
+  return rows.map((row) => Object.values(row as object));
 }
 
 /** The names of the columns every read returns, in this order (see {@link EVT_COLUMNS}). */
@@ -55,53 +74,62 @@ export function pageOfEvts(page: string, leading: string, trailing: string, orde
 /** Matches a number as PostgreSQL writes a `float8` (a client with its own float parser may hand us text). */
 const FLOAT_TEXT = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i;
 
-function dateOf(row: EvtRow): Date {
-  const value = row.recorded_at;
+function dateOf(value: unknown): Date {
   if (typeof value === "number") return new Date(value);
   if (value instanceof Date) return value;
-  return new Date(FLOAT_TEXT.test(value) ? Number(value) : value);
+  const text = String(value);
+  return new Date(FLOAT_TEXT.test(text) ? Number(text) : text);
 }
 
-function bytesOf(row: EvtRow): Uint8Array {
-  return typeof row.bytes === "string" ? Buffer.from(row.bytes.replace(/^\\x/, ""), "hex") : row.bytes;
+function bytesOf(value: unknown): Uint8Array {
+  return typeof value === "string" ? Buffer.from(value.replace(/^\\x/, ""), "hex") : (value as Uint8Array);
 }
 
-/** Adds the optional fields a row has (absent ones stay absent). */
+/** Adds the optional fields the event's columns from `k` have (absent ones stay absent). */
 function addOptional(
   record: { contentType?: string | undefined; metadata?: EvtMetadata | undefined },
-  row: EvtRow,
+  cells: EvtCells,
+  k: number,
 ): void {
-  if (row.content_type !== null) record.contentType = row.content_type;
-  if (row.metadata !== null) {
+  const contentType = cells[k + CONTENT_TYPE];
+  if (contentType !== null) record.contentType = contentType as string;
+  const metadata = cells[k + METADATA];
+  if (metadata !== null) {
     record.metadata =
-      typeof row.metadata === "string" ? (JSON.parse(row.metadata) as EvtMetadata) : row.metadata;
+      typeof metadata === "string" ? (JSON.parse(metadata) as EvtMetadata) : (metadata as EvtMetadata);
   }
 }
 
-/** Maps a row to an {@link EvtRecord}, omitting absent optional fields. */
-export function toEvtRecord(row: EvtRow): EvtRecord {
+/** The {@link EvtRecord} of the event whose columns start at index `k` of `cells`, without absent optional fields. */
+export function toEvtRecord(cells: EvtCells, k: number): EvtRecord {
   const record: { -readonly [K in keyof EvtRecord]: EvtRecord[K] } = {
-    seqNo: Number(row.seq_no),
-    recordedAt: dateOf(row),
-    bytes: bytesOf(row),
+    seqNo: Number(cells[k + SEQ_NO]),
+    recordedAt: dateOf(cells[k + RECORDED_AT]),
+    bytes: bytesOf(cells[k + BYTES]),
   };
-  addOptional(record, row);
+  addOptional(record, cells, k);
   return record;
 }
 
 /**
- * Maps a by-type row to a {@link TypedEvtRecord} in one object (no spread of an intermediate record: this runs
- * once per event of every projection and replay), omitting absent optional fields like {@link toEvtRecord}.
+ * The {@link TypedEvtRecord} of a by-type row, in one object (no spread of an intermediate record: this runs
+ * once per event of every projection and replay), otherwise like {@link toEvtRecord}.
  */
-export function toTypedEvtRecord(row: EvtRow, type: string, id: string, position: number): TypedEvtRecord {
+export function toTypedEvtRecord(
+  cells: EvtCells,
+  k: number,
+  type: string,
+  id: string,
+  position: number,
+): TypedEvtRecord {
   const record: { -readonly [K in keyof TypedEvtRecord]: TypedEvtRecord[K] } = {
     type,
     id,
     position,
-    seqNo: Number(row.seq_no),
-    recordedAt: dateOf(row),
-    bytes: bytesOf(row),
+    seqNo: Number(cells[k + SEQ_NO]),
+    recordedAt: dateOf(cells[k + RECORDED_AT]),
+    bytes: bytesOf(cells[k + BYTES]),
   };
-  addOptional(record, row);
+  addOptional(record, cells, k);
   return record;
 }

@@ -5,12 +5,14 @@ import {
   ReadError,
   validateTypeAndId,
 } from "@eventsourced/core";
-import { EVT_COLUMN_NAMES, type EvtRow, pageOfEvts, toEvtRecord } from "./evt-row.js";
+import { EVT_COLUMN_NAMES, type EvtCells, pageOfEvts, queryCells, toEvtRecord } from "./evt-row.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 import type { LogTables } from "./schema.js";
 
 /** A row of {@link evtsByIdStatement}: an event with its global position. */
-type PositionedEvtRow = EvtRow & { readonly position: string | number };
+/** Columns of a by-id row (see {@link evtsByIdStatement}): `position`, then the event's. */
+const POSITION = 0;
+const EVT = 1;
 
 /** The largest seqNo a bigint column holds that is still an exact JS number. */
 const MAX_SEQ_NO = Number.MAX_SAFE_INTEGER;
@@ -55,34 +57,28 @@ export async function* readEvtsById(
   }
   const to = until ?? MAX_SEQ_NO;
   if (to < from) return;
-  const fetchPage = (start: number): Promise<PositionedEvtRow[]> => {
+  const fetchPage = (start: number): Promise<EvtCells[]> => {
     const limit = Math.min(pageSize, to - start + 1);
-    const page = pool.query(statement, [type, id, start, to, limit]).then(
-      (res) => res.rows as PositionedEvtRow[],
-      (err: unknown) => {
-        throw new ReadError(
-          `cannot read events of ${type}/${JSON.stringify(id)}: ${(err as Error).message}`,
-          {
-            cause: err,
-          },
-        );
-      },
-    );
+    const page = queryCells(pool, statement, [type, id, start, to, limit]).catch((err: unknown) => {
+      throw new ReadError(`cannot read events of ${type}/${JSON.stringify(id)}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    });
     // A caller that stops early never awaits the prefetched page; its failure must not go unhandled.
     page.catch(() => {});
     return page;
   };
-  let pending: Promise<PositionedEvtRow[]> | undefined = fetchPage(from);
+  let pending: Promise<EvtCells[]> | undefined = fetchPage(from);
   while (pending !== undefined) {
-    const rows: PositionedEvtRow[] = await pending;
+    const rows: EvtCells[] = await pending;
     pending = undefined;
     const last = rows.at(-1);
-    if (last !== undefined && rows.length === pageSize && Number(last.seq_no) < to) {
-      pending = fetchPage(Number(last.seq_no) + 1);
+    if (last !== undefined && rows.length === pageSize && Number(last[EVT]) < to) {
+      pending = fetchPage(Number(last[EVT]) + 1);
     }
     for (const row of rows) {
       if (signal?.aborted) return;
-      yield { ...toEvtRecord(row), position: Number(row.position) };
+      yield { ...toEvtRecord(row, EVT), position: Number(row[POSITION]) };
     }
   }
 }

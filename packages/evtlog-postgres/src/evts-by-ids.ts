@@ -1,9 +1,12 @@
 import { type EvtRange, type IdEvtRecord, ReadError, validateEvtRanges } from "@eventsourced/core";
-import { EVT_COLUMN_NAMES, EVT_COLUMNS, type EvtRow, toEvtRecord } from "./evt-row.js";
+import { EVT_COLUMN_NAMES, EVT_COLUMNS, type EvtCells, queryCells, toEvtRecord } from "./evt-row.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 import type { LogTables } from "./schema.js";
 
-type BulkRow = EvtRow & { readonly position: string | number; readonly r: number | string };
+/** Columns of a bulk row (see {@link evtsByIdsStatement}): the range's index, `position`, then the event's. */
+const RANGE = 0;
+const POSITION = 1;
+const EVT = 2;
 
 /**
  * Many entities' events in one query: one index range scan per entity on the primary key (a lateral join
@@ -43,23 +46,23 @@ export async function* readEvtsByIds(
 ): AsyncGenerator<IdEvtRecord> {
   validateEvtRanges(type, ranges);
   const pages = cutPages(ranges, pageRows);
-  const fetchPage = (page: readonly EvtRange[]): Promise<BulkRow[]> => {
-    const rows = pool
-      .query(statement, [type, page.map((r) => r.id), page.map((r) => r.from), page.map((r) => r.to)])
-      .then(
-        (res) => res.rows as BulkRow[],
-        (err: unknown) => {
-          throw new ReadError(
-            `cannot read the events of ${page.length} entities of type ${type}: ${(err as Error).message}`,
-            { cause: err },
-          );
-        },
+  const fetchPage = (page: readonly EvtRange[]): Promise<EvtCells[]> => {
+    const rows = queryCells(pool, statement, [
+      type,
+      page.map((r) => r.id),
+      page.map((r) => r.from),
+      page.map((r) => r.to),
+    ]).catch((err: unknown) => {
+      throw new ReadError(
+        `cannot read the events of ${page.length} entities of type ${type}: ${(err as Error).message}`,
+        { cause: err },
       );
+    });
     // A caller that stops early never awaits the prefetched pages; their failure must not go unhandled.
     rows.catch(() => {});
     return rows;
   };
-  const inFlight: Promise<BulkRow[]>[] = [];
+  const inFlight: Promise<EvtCells[]>[] = [];
   let fetched = 0;
   for (let p = 0; p < pages.length; p++) {
     while (fetched < pages.length && fetched < p + ahead) inFlight.push(fetchPage(pages[fetched++]!));
@@ -67,9 +70,9 @@ export async function* readEvtsByIds(
     const page = pages[p]!;
     for (const row of rows) {
       if (signal?.aborted) return;
-      const record = toEvtRecord(row) as { -readonly [K in keyof IdEvtRecord]: IdEvtRecord[K] };
-      record.id = page[Number(row.r) - 1]!.id;
-      record.position = Number(row.position);
+      const record = toEvtRecord(row, EVT) as { -readonly [K in keyof IdEvtRecord]: IdEvtRecord[K] };
+      record.id = page[Number(row[RANGE]) - 1]!.id;
+      record.position = Number(row[POSITION]);
       yield record;
     }
   }

@@ -7,7 +7,7 @@ import {
   validateTypeAndId,
 } from "@eventsourced/core";
 import type { AppendSignal } from "./append-signal.js";
-import { EVT_COLUMN_NAMES, type EvtRow, pageOfEvts, toTypedEvtRecord } from "./evt-row.js";
+import { EVT_COLUMN_NAMES, type EvtCells, pageOfEvts, queryCells, toTypedEvtRecord } from "./evt-row.js";
 import { HeldBackWarning } from "./held-back-warning.js";
 import type { NotificationListener } from "./notification-listener.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
@@ -46,12 +46,12 @@ const SETTLE_WAIT_MS = 1;
 /** Longest wait between two reads of a page held back by an unsettled row. */
 const SETTLE_WAIT_MAX_MS = 50;
 
-interface TypedRow extends EvtRow {
-  readonly position: string | number;
-  readonly id: string;
-  /** True while an older transaction is still running (null for rows written before `xid` existed). */
-  readonly unsettled: boolean | null;
-}
+/** Columns of a by-type row (see {@link evtsByTypeStatement}): the event's from `EVT`, `unsettled` last. */
+const POSITION = 0;
+const ID = 1;
+const EVT = 2;
+/** True while an older transaction is still running (null for rows written before `xid` existed). */
+const UNSETTLED = 7;
 
 /** What a by-type reader needs from the log. */
 export interface ByTypeContext {
@@ -92,10 +92,9 @@ export async function* readEvtsByType(
   const warning = new HeldBackWarning(context.pool, context.logger, type, context.heldBackWarnMs);
   while (!stopped()) {
     const versionBefore = context.appendSignal.version;
-    let rows: TypedRow[];
+    let rows: EvtCells[];
     try {
-      const res = await context.pool.query(context.statement, [type, after, context.pageSize]);
-      rows = res.rows as TypedRow[];
+      rows = await queryCells(context.pool, context.statement, [type, after, context.pageSize]);
     } catch (err) {
       if (context.closed.aborted) return;
       throw new ReadError(`cannot read events of type ${type}: ${(err as Error).message}`, { cause: err });
@@ -103,13 +102,13 @@ export async function* readEvtsByType(
     let heldBack = false;
     for (const row of rows) {
       if (stopped()) return;
-      if (row.unsettled === true) {
+      if (row[UNSETTLED] === true) {
         heldBack = true;
         break;
       }
-      const position = Number(row.position);
+      const position = Number(row[POSITION]);
       after = position;
-      yield toTypedEvtRecord(row, type, row.id, position);
+      yield toTypedEvtRecord(row, EVT, type, row[ID] as string, position);
     }
     if (heldBack) {
       // An older transaction is still running: read again soon (a commit of this type wakes us sooner).

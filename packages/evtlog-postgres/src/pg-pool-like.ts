@@ -68,4 +68,15 @@ export interface PgClientLike extends PgQueryClientLike {
 export interface PgPoolLike extends PgQueryPoolLike {
   /** Checks a client out of the pool (the caller releases it). */
   connect(): Promise<PgClientLike>;
+  /** Runs one statement with positional parameters (`$1`, `$2`, ...) on any pooled connection. */
+  query(text: string, values?: unknown[]): Promise<PgResultLike>;
+  /**
+   * Runs one read statement, each row an array of its column values in select-list order (`pg`'s
+   * `rowMode: "array"`). A pool that returns objects instead still works: the log takes their values in order.
+   */
+  query(config: {
+    readonly text: string;
+    readonly values: unknown[];
+    readonly rowMode: "array";
+  }): Promise<PgResultLike>;
 }

@@ -15,9 +15,10 @@ export function countingPool(pool: pg.Pool): CountingPool {
       calls.connects++;
       return (await pool.connect()) as unknown as PgClientLike;
     },
-    query: (text: string, values?: unknown[]): Promise<PgResultLike> => {
+    // Plain text or a config (the log's reads ask for array rows): pg.Pool takes either.
+    query: (text: string | pg.QueryArrayConfig, values?: unknown[]): Promise<PgResultLike> => {
       calls.queries++;
-      return pool.query(text, values);
+      return pool.query(text as string, values);
     },
     get options(): never {
       throw new Error("the log must not read the pool's private options");
