@@ -39,7 +39,8 @@ export async function lag(
   const delivered = new Map<number, number>();
   const name = c.fresh(`lag_${system}`);
   const target = { databaseUrl: c.databaseUrl, natsUrl: c.natsUrl, name };
-  const load = { rate: c.lagRate, seconds: c.lagSeconds, entities: 2_000 };
+  const load = { rate: c.lagRate, seconds: c.lagWarmupSeconds + c.lagSeconds, entities: 2_000 };
+  const warmupMs = c.lagWarmupSeconds * 1000;
   const writerKind = `${kind}-${system}` as LagKind;
   const onAck = (key: number, ack: Ack) => acked.set(key, ack);
   if (kind === "raw") {
@@ -55,7 +56,7 @@ export async function lag(
     );
     await stop();
     if (system === "pg") await pool.query(`DROP SCHEMA "${name}" CASCADE`);
-    return lagFigures(acked, delivered, achieved);
+    return lagFigures(acked, delivered, achieved, warmupMs);
   }
   const log =
     system === "pg"
@@ -99,7 +100,7 @@ export async function lag(
   await log.close();
   await pool.query(`DROP SCHEMA "${name}" CASCADE`);
   if (system === "nats") await deleteStream(name);
-  return lagFigures(acked, delivered, achieved);
+  return lagFigures(acked, delivered, achieved, warmupMs);
 }
 
 /** Deletes the NATS log's stream (the log leaves it, as an application's would). */

@@ -83,15 +83,23 @@ export function runWriter(
   });
 }
 
-/** The p50/p99 of `delivered - acked` and `delivered - started` over the keys both maps know. */
+/**
+ * The p50/p99 of `delivered - acked` and `delivered - started` over the keys both maps know, leaving out the
+ * persists started in the first `warmupMs` of the writing (none by default).
+ */
 export function lagFigures(
   acked: ReadonlyMap<number, Ack>,
   delivered: ReadonlyMap<number, number>,
   achievedPerSecond: number,
+  warmupMs = 0,
 ): LagResult {
+  let firstStart = Number.POSITIVE_INFINITY;
+  for (const ack of acked.values()) firstStart = Math.min(firstStart, ack.startedAt);
+  const measuredFrom = firstStart + warmupMs;
   const fromAck: number[] = [];
   const fromStart: number[] = [];
   for (const [key, ack] of acked) {
+    if (ack.startedAt < measuredFrom) continue;
     const d = delivered.get(key);
     if (d === undefined) continue;
     fromAck.push(Math.max(0, d - ack.ackedAt));

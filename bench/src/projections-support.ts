@@ -115,7 +115,14 @@ export interface ProjectionsBench {
   /** Events of the backlog scenarios. */
   readonly backlog: number;
   readonly lagRate: number;
+  /** Seconds of writing whose events the lag figures count, after `lagWarmupSeconds` that they do not. */
   readonly lagSeconds: number;
+  /**
+   * Seconds of writing at the same rate before the measured ones, for ours and the raw tail alike: without it
+   * the p99 measured mostly how long the reader's code took to warm up (interpreted and not yet optimised,
+   * a few hundred ms after the first events), as a closed loop's warm-up keeps that out of its figures.
+   */
+  readonly lagWarmupSeconds: number;
   readonly inlineMs: number;
   /** `batch.maxEvents` of the projections; `undefined`: the package's default. */
   readonly batch: number | undefined;

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     backlog: quick ? 20_000 : 100_000,
     lagRate: 10_000,
     lagSeconds: quick ? 2 : 6,
+    lagWarmupSeconds: quick ? 0.5 : 2,
     inlineMs: quick ? 1_000 : 3_000,
     // `PROJECTIONS_BATCH=500` overrides the projections' `batch.maxEvents` (default: the package's).
     batch: process.env.PROJECTIONS_BATCH === undefined ? undefined : Number(process.env.PROJECTIONS_BATCH),
