@@ -100,10 +100,15 @@ function addOptional(
   }
 }
 
+/** The seqNo of the event whose columns start at index `k` of `cells`. */
+export function seqNoAt(cells: EvtCells, k: number): number {
+  return Number(cells[k + SEQ_NO]);
+}
+
 /** The {@link EvtRecord} of the event whose columns start at index `k` of `cells`, without absent optional fields. */
 export function toEvtRecord(cells: EvtCells, k: number): EvtRecord {
   const record: { -readonly [K in keyof EvtRecord]: EvtRecord[K] } = {
-    seqNo: Number(cells[k + SEQ_NO]),
+    seqNo: seqNoAt(cells, k),
     recordedAt: dateOf(cells[k + RECORDED_AT]),
     bytes: bytesOf(cells[k + BYTES]),
   };
@@ -126,7 +131,7 @@ export function toTypedEvtRecord(
     type,
     id,
     position,
-    seqNo: Number(cells[k + SEQ_NO]),
+    seqNo: seqNoAt(cells, k),
     recordedAt: dateOf(cells[k + RECORDED_AT]),
     bytes: bytesOf(cells[k + BYTES]),
   };

@@ -5,11 +5,10 @@ import {
   ReadError,
   validateTypeAndId,
 } from "@eventsourced/core";
-import { EVT_COLUMN_NAMES, type EvtCells, pageOfEvts, queryCells, toEvtRecord } from "./evt-row.js";
+import { EVT_COLUMN_NAMES, type EvtCells, pageOfEvts, queryCells, seqNoAt, toEvtRecord } from "./evt-row.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 import type { LogTables } from "./schema.js";
 
-/** A row of {@link evtsByIdStatement}: an event with its global position. */
 /** Columns of a by-id row (see {@link evtsByIdStatement}): `position`, then the event's. */
 const POSITION = 0;
 const EVT = 1;
@@ -73,8 +72,8 @@ export async function* readEvtsById(
     const rows: EvtCells[] = await pending;
     pending = undefined;
     const last = rows.at(-1);
-    if (last !== undefined && rows.length === pageSize && Number(last[EVT]) < to) {
-      pending = fetchPage(Number(last[EVT]) + 1);
+    if (last !== undefined && rows.length === pageSize && seqNoAt(last, EVT) < to) {
+      pending = fetchPage(seqNoAt(last, EVT) + 1);
     }
     for (const row of rows) {
       if (signal?.aborted) return;
