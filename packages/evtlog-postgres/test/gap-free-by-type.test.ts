@@ -38,6 +38,8 @@ describe("PostgresEvtLog by-type reads are gap-free", () => {
   let slowWriter: PostgresEvtLog;
   let fastWriter: PostgresEvtLog;
   let reader: PostgresEvtLog;
+  /** Reads pages of two: pages full of unsettled rows, which must not be read past (read-ahead included). */
+  let smallPagesReader: PostgresEvtLog;
 
   beforeAll(async () => {
     await (await testPool(1)).end();
@@ -46,6 +48,7 @@ describe("PostgresEvtLog by-type reads are gap-free", () => {
     slowWriter = await PostgresEvtLog.create(options);
     fastWriter = await PostgresEvtLog.create(options);
     reader = await PostgresEvtLog.create(options);
+    smallPagesReader = await PostgresEvtLog.create({ ...options, readPageSize: 2 });
     const pool = await testPool(1);
     // Makes the transaction that writes entity "slow" stay open after its INSERT took a position.
     await pool.query(`CREATE FUNCTION "${schema}".stall() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -61,7 +64,7 @@ describe("PostgresEvtLog by-type reads are gap-free", () => {
     await pool.end();
   });
   afterAll(async () => {
-    await Promise.all([slowWriter?.close(), fastWriter?.close(), reader?.close()]);
+    await Promise.all([slowWriter?.close(), fastWriter?.close(), reader?.close(), smallPagesReader?.close()]);
     await dropSchema(schema);
   });
 
@@ -117,71 +120,77 @@ describe("PostgresEvtLog by-type reads are gap-free", () => {
       await reading.catch(() => {});
     }
   });
-  it("holds back later commits while an earlier writer, past the log lock, has not committed yet", async () => {
-    const type = "held";
-    await fastWriter.persist(type, "warmup", 0, [evt("w")]);
-    const total = 1 + 1 + 20;
-    const { controller, seen, reading } = readLive(reader, type, total);
-    const gate = await testPool(2);
-    const gateClient = await gate.connect();
-    try {
-      await waitFor(() => seen.length === 1, "the stored event");
-      await gateClient.query("SELECT pg_advisory_lock($1)", [GATE_KEY]);
-      let heldSettled = false;
-      const held = slowWriter.persist(type, "held", 0, [evt("held")]).finally(() => {
-        heldSettled = true;
-      });
-      // Wait until the held transaction has written its row and waits at its commit, on the gate.
-      await waitFor(
-        async () =>
-          (
-            await gate.query(
-              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND position($1 in query) > 0",
-              [schema],
-            )
-          ).rows[0].n > 0,
-        "the held transaction",
-      );
-      // Later writers take the log lock and commit while the held one has not: it released the lock before
-      // its commit, so nothing waits for its commit.
-      const fast = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => fastWriter.persist(type, `fast-${i}`, 0, [evt(`f${i}`)])),
-      );
-      expect(heldSettled).toBe(false);
-      // Their positions are higher; a reader must not deliver them before the held event, and a read that is
-      // not live waits for it too.
-      const heldPosition = Math.min(...fast.map((p) => p.position)) - 1;
-      const oneShot = (async () => {
-        const all: TypedEvtRecord[] = [];
-        for await (const r of reader.evtsByType(type, { after: heldPosition - 1 })) all.push(r);
-        return all;
-      })();
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(seen.map((r) => r.id)).toEqual(["warmup"]);
-      await gateClient.query("SELECT pg_advisory_unlock($1)", [GATE_KEY]);
-      const heldPersisted = await held;
-      expect(heldPersisted.position).toBeLessThan(Math.min(...fast.map((p) => p.position)));
-      expect((await oneShot).map((r) => r.id)).toEqual(
-        ["held", ...fast.map((_, i) => `fast-${i}`)].sort((a, b) => positionOf(a) - positionOf(b)),
-      );
-      const timer = setTimeout(() => controller.abort(), 10_000);
-      await reading;
-      clearTimeout(timer);
+  it.each([
+    ["pages of 1,000", "held", () => reader],
+    ["pages of 2", "held-small-pages", () => smallPagesReader],
+  ])(
+    "holds back later commits while an earlier writer, past the log lock, has not committed yet (%s)",
+    async (_pages, type, readerOf) => {
+      const reader = readerOf();
+      await fastWriter.persist(type, "warmup", 0, [evt("w")]);
+      const total = 1 + 1 + 20;
+      const { controller, seen, reading } = readLive(reader, type, total);
+      const gate = await testPool(2);
+      const gateClient = await gate.connect();
+      try {
+        await waitFor(() => seen.length === 1, "the stored event");
+        await gateClient.query("SELECT pg_advisory_lock($1)", [GATE_KEY]);
+        let heldSettled = false;
+        const held = slowWriter.persist(type, "held", 0, [evt("held")]).finally(() => {
+          heldSettled = true;
+        });
+        // Wait until the held transaction has written its row and waits at its commit, on the gate.
+        await waitFor(
+          async () =>
+            (
+              await gate.query(
+                "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND position($1 in query) > 0",
+                [schema],
+              )
+            ).rows[0].n > 0,
+          "the held transaction",
+        );
+        // Later writers take the log lock and commit while the held one has not: it released the lock before
+        // its commit, so nothing waits for its commit.
+        const fast = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => fastWriter.persist(type, `fast-${i}`, 0, [evt(`f${i}`)])),
+        );
+        expect(heldSettled).toBe(false);
+        // Their positions are higher; a reader must not deliver them before the held event, and a read that is
+        // not live waits for it too.
+        const heldPosition = Math.min(...fast.map((p) => p.position)) - 1;
+        const oneShot = (async () => {
+          const all: TypedEvtRecord[] = [];
+          for await (const r of reader.evtsByType(type, { after: heldPosition - 1 })) all.push(r);
+          return all;
+        })();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(seen.map((r) => r.id)).toEqual(["warmup"]);
+        await gateClient.query("SELECT pg_advisory_unlock($1)", [GATE_KEY]);
+        const heldPersisted = await held;
+        expect(heldPersisted.position).toBeLessThan(Math.min(...fast.map((p) => p.position)));
+        expect((await oneShot).map((r) => r.id)).toEqual(
+          ["held", ...fast.map((_, i) => `fast-${i}`)].sort((a, b) => positionOf(a) - positionOf(b)),
+        );
+        const timer = setTimeout(() => controller.abort(), 10_000);
+        await reading;
+        clearTimeout(timer);
 
-      expect(seen).toHaveLength(total);
-      const positions = seen.map((r) => r.position);
-      expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-      expect(seen[1]!.id).toBe("held");
+        expect(seen).toHaveLength(total);
+        const positions = seen.map((r) => r.position);
+        expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+        expect(seen[1]!.id).toBe("held");
 
-      function positionOf(id: string): number {
-        return id === "held" ? heldPersisted.position : fast[Number(id.slice("fast-".length))]!.position;
+        function positionOf(id: string): number {
+          return id === "held" ? heldPersisted.position : fast[Number(id.slice("fast-".length))]!.position;
+        }
+      } finally {
+        controller.abort();
+        await gateClient.query("SELECT pg_advisory_unlock_all()").catch(() => {});
+        gateClient.release();
+        await gate.end();
+        await reading.catch(() => {});
       }
-    } finally {
-      controller.abort();
-      await gateClient.query("SELECT pg_advisory_unlock_all()").catch(() => {});
-      gateClient.release();
-      await gate.end();
-      await reading.catch(() => {});
-    }
-  });
+    },
+  );
 });
