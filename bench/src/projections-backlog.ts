@@ -19,6 +19,16 @@ import type { ResultRow } from "./results.js";
 
 const BACKLOG_ENTITIES = 1_000;
 
+/** Writes the backlog (`c.backlog` events of type `acct`, 1,000 entities) to `log`; resolves to the head position. */
+async function writeBacklog(c: ProjectionsBench, log: PostgresEvtLog): Promise<number> {
+  for (let round = 0; round * BACKLOG_ENTITIES < c.backlog; round++) {
+    await Promise.all(
+      Array.from({ length: BACKLOG_ENTITIES }, (_, e) => log.persist("acct", `e${e}`, round, [EVENT])),
+    );
+  }
+  return (await log.headOfType("acct"))!.position;
+}
+
 /** Runs `projection` from position 0 to the log's head; resolves to events per second. */
 async function drain(c: ProjectionsBench, projection: Projection<Amount>, head: number): Promise<number> {
   const t0 = performance.now();
@@ -31,7 +41,10 @@ async function drain(c: ProjectionsBench, projection: Projection<Amount>, head: 
 
 /**
  * (1) exactly-once with an upsert handler over a backlog, against a hand-written loop (page, upsert,
- * checkpoint in one transaction); (2) rebuild with a no-op handler against a raw replay of the same events.
+ * checkpoint in one transaction); (2) rebuild with a no-op handler against a raw replay of the same events;
+ * (3) the same rebuild of a second log whose table never got statistics (a new log before autovacuum's first
+ * ANALYZE, or one that grew by a bulk load), against the same raw replay: the log's reads must not depend on
+ * them (ADR 0122: without its guard every page sorted the rest of the type). Rounds interleave all of them.
  */
 export async function backlogScenarios(c: ProjectionsBench): Promise<ResultRow[]> {
   const { pool } = c;
@@ -40,20 +53,20 @@ export async function backlogScenarios(c: ProjectionsBench): Promise<ResultRow[]
   const store = await PostgresProjectionStore.create({ pool, schema });
   const totals = `"${schema}".totals`;
   await pool.query(`CREATE TABLE ${totals} (id text PRIMARY KEY, total bigint NOT NULL)`);
-  for (let round = 0; round * BACKLOG_ENTITIES < c.backlog; round++) {
-    await Promise.all(
-      Array.from({ length: BACKLOG_ENTITIES }, (_, e) => log.persist("acct", `e${e}`, round, [EVENT])),
-    );
-  }
+  const head = await writeBacklog(c, log);
+  const freshSchema = c.fresh("fresh");
+  const freshLog = await PostgresEvtLog.create({ pool, schema: freshSchema, logger: silentLogger });
+  // Never analyzed: autovacuum must not add statistics mid-run either.
+  await pool.query(`ALTER TABLE "${freshSchema}".events SET (autovacuum_enabled = false)`);
+  const freshHead = await writeBacklog(c, freshLog);
   // As a log that has been running has: statistics (the other suites' replays analyze too). The log's own
   // reads do not depend on them (ADR 0122); the raw baselines' plain LIMIT queries would sort every
   // remaining row per page without them, until autovacuum happened to analyze the table mid-run.
   await pool.query(`ANALYZE "${schema}".events`);
-  const head = (await log.headOfType("acct"))!.position;
-  const make = (handler: ProjectionHandler<Amount>) =>
+  const make = (handler: ProjectionHandler<Amount>, evtLog = log) =>
     Projection.create<Amount>({
       name: c.fresh("p"),
-      evtLog: log,
+      evtLog,
       type: "acct",
       binarizer,
       handler,
@@ -68,6 +81,7 @@ export async function backlogScenarios(c: ProjectionsBench): Promise<ResultRow[]
   const rawEo: number[] = [];
   const rebuild: number[] = [];
   const replay: number[] = [];
+  const freshRebuild: number[] = [];
   c.progress(`backlog written (head ${head})`);
   for (let round = 0; round < c.rounds; round++) {
     await pool.query(`TRUNCATE ${totals}`);
@@ -76,11 +90,15 @@ export async function backlogScenarios(c: ProjectionsBench): Promise<ResultRow[]
     rawEo.push(await rawExactlyOnce(pool, schema, totals, c.backlog));
     rebuild.push(await drain(c, make(noop), head));
     replay.push(await rawReplay(pool, schema, c.backlog));
+    freshRebuild.push(await drain(c, make(noop, freshLog), freshHead));
   }
   await log.close();
+  await freshLog.close();
   await pool.query(`DROP SCHEMA "${schema}" CASCADE`);
+  await pool.query(`DROP SCHEMA "${freshSchema}" CASCADE`);
   const eoS = spread(eo);
   const rebuildS = spread(rebuild);
+  const freshS = spread(freshRebuild);
   return [
     {
       scenario: `exactly-once, upsert handler, ${c.backlog.toLocaleString("en-US")}-event backlog (PostgreSQL)`,
@@ -97,6 +115,14 @@ export async function backlogScenarios(c: ProjectionsBench): Promise<ResultRow[]
       ...rebuildS,
       baseline: spread(replay).value,
       ratio: rebuildS.value / spread(replay).value,
+    },
+    {
+      scenario: `rebuild, no-op handler, ${c.backlog.toLocaleString("en-US")} events, table without statistics (PostgreSQL)`,
+      metric: "events/s",
+      unit: "events/s",
+      ...freshS,
+      baseline: spread(replay).value,
+      ratio: freshS.value / spread(replay).value,
     },
   ];
 }
