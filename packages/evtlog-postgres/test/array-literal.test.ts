@@ -27,6 +27,16 @@ const cases: unknown[][] = [
   awkward,
   ["application/json", null, undefined, "x"],
   [null],
+  // The shapes written with one join: nothing to escape and no null, or nothing but nulls.
+  ["counter", "c-0", "c-1", "", " spaced ", "a,b", "{braces}", "NULL", "ünïcødé ✓ 😀"],
+  ["application/json", 27, 0.5, -1, "x"],
+  [null, undefined, null],
+  // Nearly so: one element to escape or one null among them, and a null first among values.
+  ["counter", 'c-"1"'],
+  ["counter", "backslash"],
+  ["counter", null, "c-1"],
+  [null, "c-0"],
+  [undefined, 1],
 ];
 
 describe("arrayLiteral", () => {
@@ -50,11 +60,19 @@ describe("arrayLiteral", () => {
 
   it("round-trips through the server as text[] and int8[]", async () => {
     const texts = [...awkward, null];
-    const res = await pool.query("SELECT $1::text[] AS texts, $2::int8[] AS numbers", [
-      arrayLiteral(texts),
-      arrayLiteral([1, 2, 9_007_199_254_740_991]),
-    ]);
+    const plain = ["counter", "c-0", "", "a,b", "{braces}", "NULL", "ünïcødé ✓ 😀"];
+    const res = await pool.query(
+      "SELECT $1::text[] AS texts, $2::int8[] AS numbers, $3::text[] AS plain, $4::jsonb[] AS absent",
+      [
+        arrayLiteral(texts),
+        arrayLiteral([1, 2, 9_007_199_254_740_991]),
+        arrayLiteral(plain),
+        arrayLiteral([null, undefined, null]),
+      ],
+    );
     expect(res.rows[0].texts).toEqual(texts);
     expect(res.rows[0].numbers).toEqual(["1", "2", "9007199254740991"]);
+    expect(res.rows[0].plain).toEqual(plain);
+    expect(res.rows[0].absent).toEqual([null, null, null]);
   });
 });
