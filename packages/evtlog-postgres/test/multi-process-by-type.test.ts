@@ -76,27 +76,34 @@ function startWriter(schema: string, index: number): Writer {
 describe("PostgresEvtLog by-type reads with several writer processes", () => {
   const schema = uniqueSchemaName("mp_by_type");
   let reader: PostgresEvtLog;
+  /** Reads pages of 7: whenever it is 7 events behind it reads ahead, while commits land out of order. */
+  let smallPagesReader: PostgresEvtLog;
 
   beforeAll(async () => {
-    reader = await PostgresEvtLog.create({
+    const options = {
       connectionString: DATABASE_URL,
       schema,
       maxConnections: 3,
       pollIntervalMs: 50,
       logger: silentLogger,
-    });
+    };
+    reader = await PostgresEvtLog.create(options);
+    smallPagesReader = await PostgresEvtLog.create({ ...options, readPageSize: 7 });
   });
   afterAll(async () => {
     await reader?.close();
+    await smallPagesReader?.close();
     await dropSchema(schema);
   });
 
   it("delivers every committed event once, in position order, while processes commit out of order and one is killed", async () => {
     const controller = new AbortController();
     const seen: TypedEvtRecord[] = [];
-    const reading = (async () => {
-      for await (const r of reader.evtsByType("mp", { live: true, signal: controller.signal })) seen.push(r);
-    })();
+    const seenInSmallPages: TypedEvtRecord[] = [];
+    const readLive = async (from: PostgresEvtLog, into: TypedEvtRecord[]) => {
+      for await (const r of from.evtsByType("mp", { live: true, signal: controller.signal })) into.push(r);
+    };
+    const reading = Promise.all([readLive(reader, seen), readLive(smallPagesReader, seenInSmallPages)]);
     const writers = Array.from({ length: WRITERS }, (_, i) => startWriter(schema, i));
     try {
       await Promise.all(writers.map((w) => w.ready));
@@ -113,13 +120,14 @@ describe("PostgresEvtLog by-type reads with several writer processes", () => {
       ).rows.map((row: { position: string }) => Number(row.position));
       await pool.end();
       const deadline = Date.now() + 20_000;
-      while (seen.length < stored.length && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 20));
+      const behind = () => seen.length < stored.length || seenInSmallPages.length < stored.length;
+      while (behind() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       controller.abort();
       await reading;
 
       expect(stored.length).toBeGreaterThan(SHAPES.reduce((sum, shape) => sum + shape.entities, 0));
       expect(seen.map((r) => r.position)).toEqual(stored);
+      expect(seenInSmallPages.map((r) => r.position)).toEqual(stored);
       // Each acknowledged persist's events are delivered with the positions it was told.
       const delivered = new Map(seen.map((r) => [`${r.id}/${r.seqNo}`, r.position]));
       const acks = writers.flatMap((w) => w.acks);
