@@ -10,6 +10,9 @@
  *    bound baseline + 10,000 x resident size + 16 MB, and after `close()` against the baseline +- 2 MB.
  * 4. Re-activation on PostgreSQL: p50/p99 of a command to a passivated entity that recovers from the
  *    snapshot saved at its passivation, and to one that replays its 100 events, against a resident one.
+ * 5. `registry.send` against `ref.handleCmd` on PostgreSQL, 100 entities each driven by its own closed loop:
+ *    the registry recovers each entity on its first command (during the warm-up), the refs are spawned up
+ *    front, so the row shows whether lazily recovered entities batch as well as spawned ones (ADR 0126).
  */
 import {
   Entity,
@@ -25,7 +28,8 @@ import { InMemoryEvtLog } from "@eventsourced/core/testing";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { PostgresSnapshotStore } from "@eventsourced/snapshots/postgres";
 import pg from "pg";
-import { benchCounter, type IncCmd } from "./bench-counter.js";
+import { benchCounter, counter, driveCounters, type IncCmd } from "./bench-counter.js";
+import { closedLoop, type Measured } from "./closed-loop.js";
 import { comparisonRow, quick, rotateRounds } from "./measure.js";
 import { machineFacts, type ResultRow, writeResults } from "./results.js";
 import { DATABASE_URL, postgresUnreachable } from "./service-versions.js";
@@ -338,6 +342,71 @@ async function reactivation(rows: ResultRow[]): Promise<void> {
   }
 }
 
+// 5. send against handleCmd on PostgreSQL.
+
+const PG_ENTITIES = 100;
+const PG_LOOP = { workers: PG_ENTITIES, durationMs: quick ? 400 : 2_000, warmupMs: quick ? 150 : 400 };
+
+/** Runs `body` on a PostgreSQL log in a fresh schema, dropped afterwards. */
+async function withPostgresLog<T>(admin: pg.Pool, body: (evtLog: PostgresEvtLog) => Promise<T>): Promise<T> {
+  const schema = `bench_registry_pg_${Date.now().toString(36)}_${process.pid.toString(36)}`;
+  const evtLog = await PostgresEvtLog.create({
+    connectionString: DATABASE_URL,
+    schema,
+    logger: silentLogger,
+  });
+  try {
+    return await body(evtLog);
+  } finally {
+    await evtLog.close();
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  }
+}
+
+async function sendVsHandleCmdOnPostgres(rows: ResultRow[]): Promise<void> {
+  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+  try {
+    await admin.query("SELECT 1");
+  } catch (error) {
+    await admin.end();
+    throw postgresUnreachable(error);
+  }
+  try {
+    const viaRegistry = () =>
+      withPostgresLog(admin, async (evtLog) => {
+        const registry = new EntityRegistry(counter, { evtLog, logger: silentLogger });
+        try {
+          return await closedLoop(PG_LOOP, (i) => registry.send(`c-${i}`, { inc: 1 }));
+        } finally {
+          await registry.close();
+        }
+      });
+    const viaRefs = () => withPostgresLog(admin, (evtLog) => driveCounters(evtLog, PG_LOOP));
+    const results = await rotateRounds<"registry" | "refs", Measured>(quick ? 1 : 3, {
+      registry: viaRegistry,
+      refs: viaRefs,
+    });
+    const [ours, direct] = [results.get("registry")!, results.get("refs")!];
+    const fields = (metric: string, unit: string) => ({
+      scenario: "registry.send vs ref.handleCmd on PostgreSQL",
+      metric,
+      unit,
+      series: "registry",
+      entities: PG_ENTITIES,
+    });
+    const throughput = comparisonRow(fields("throughput", "commands/s"), (m) => m.perSecond, ours, direct);
+    const p99 = comparisonRow(fields("p99", "ms"), (m) => m.p99Ms, ours, direct);
+    rows.push(throughput, p99);
+    console.log(
+      `send vs handleCmd on PostgreSQL, ${PG_ENTITIES} entities: ${Math.round(throughput.value).toLocaleString("en-US")} vs ` +
+        `${Math.round(throughput.baseline!).toLocaleString("en-US")} commands/s (ratio ${throughput.ratio!.toFixed(3)}), ` +
+        `p99 ${p99.value.toFixed(2)} vs ${p99.baseline!.toFixed(2)} ms`,
+    );
+  } finally {
+    await admin.end();
+  }
+}
+
 async function main(): Promise<void> {
   if (gc === undefined) throw new Error("run with node --expose-gc (npm run bench:registry does)");
   console.log(`registry benchmark (${quick ? "quick" : "full"})`);
@@ -372,6 +441,7 @@ async function main(): Promise<void> {
 
   await millionIds(resident.registry, rows);
   await reactivation(rows);
+  await sendVsHandleCmdOnPostgres(rows);
   writeResults("registry", rows, machineFacts());
 }
 
