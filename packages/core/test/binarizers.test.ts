@@ -51,6 +51,44 @@ describe("JSON binarizer", () => {
     expect(jsonFromBytes(new TextEncoder().encode('{"note":"caf\\u00e9"}'))).toEqual({ note: "café" });
   });
 
+  it("round-trips a value's own $bigint keys, so a payload cannot pass for a bigint once read back", () => {
+    const values = [
+      { $bigint: "not-a-number" },
+      { $bigint: "12" },
+      { $$bigint: "x", $$$bigint: [{ $bigint: "1" }], other: 2n },
+      [{ $bigint: "3" }, 4n],
+    ];
+    for (const value of values) expect(jsonFromBytes(jsonToBytes(value))).toEqual(value);
+    // Only the encoder's own form is a bigint.
+    expect(jsonFromBytes(jsonToBytes(12n))).toBe(12n);
+  });
+
+  it("an entity whose command carried a $bigint key recovers with the same state", async () => {
+    type Item = { readonly item: unknown };
+    const notes = defineEntity<readonly unknown[], unknown, Item, readonly unknown[]>({
+      typeName: "notes",
+      initialState: () => [],
+      handleCmd: (_state, item) =>
+        emitAndReply<readonly unknown[], Item, readonly unknown[]>([{ item }], (s) => s),
+      handleEvt: (state, evt) => [...state, evt.item],
+    });
+    const evtLog = new InMemoryEvtLog();
+    const first = await Entity.spawn("n", notes, { evtLog });
+    await first.handleCmd({ $bigint: "not-a-number" });
+    const live = await first.handleCmd({ $bigint: "12" });
+    await first.stop();
+    const second = await Entity.spawn("n", notes, { evtLog });
+    const recovered = await second.handleCmd("last");
+    expect(live).toMatchObject({ reply: [{ $bigint: "not-a-number" }, { $bigint: "12" }] });
+    expect(recovered).toMatchObject({ reply: [{ $bigint: "not-a-number" }, { $bigint: "12" }, "last"] });
+  });
+
+  it("refuses to encode a value that has no JSON text instead of writing nothing", () => {
+    for (const value of [undefined, () => 1, Symbol("s")]) {
+      expect(() => jsonToBytes(value)).toThrow(/has no JSON encoding/);
+    }
+  });
+
   it("round-trips bigints, nested and at the top level", () => {
     const value: Ledger = { total: 2n ** 70n, entries: [{ amount: -(2n ** 64n), note: "x" }] };
     expect(jsonFromBytes<Ledger>(jsonToBytes(value))).toEqual(value);

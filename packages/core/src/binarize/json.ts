@@ -3,19 +3,44 @@ import type { Binarizer } from "../binarizer.js";
 const BIGINT_KEY = "$bigint";
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * A key of the reserved family `$bigint`, `$$bigint`, `$$$bigint`, ...: a value's own key of this family is
+ * written with one more `$` and read back with one fewer, so that only the encoder's `{"$bigint": "..."}`
+ * reads as a bigint and a value holding such a key itself survives unchanged.
+ */
+const RESERVED_KEY = /^\$+bigint$/;
+
 function replacer(_key: string, value: unknown): unknown {
-  return typeof value === "bigint" ? { [BIGINT_KEY]: value.toString() } : value;
+  if (typeof value === "bigint") return { [BIGINT_KEY]: value.toString() };
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) return escapeReserved(value);
+  return value;
+}
+
+/** `value`, or a copy whose keys of the reserved family have one `$` more (same key order). */
+function escapeReserved(value: object): object {
+  const keys = Object.keys(value);
+  if (!keys.some((key) => RESERVED_KEY.test(key))) return value;
+  const escaped: Record<string, unknown> = {};
+  for (const key of keys) {
+    escaped[RESERVED_KEY.test(key) ? `$${key}` : key] = (value as Record<string, unknown>)[key];
+  }
+  return escaped;
 }
 
 function reviver(_key: string, value: unknown): unknown {
-  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-    const keys = Object.keys(value);
-    if (keys.length === 1 && keys[0] === BIGINT_KEY) {
-      const digits = (value as Record<string, unknown>)[BIGINT_KEY];
-      if (typeof digits === "string") return BigInt(digits);
-    }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const keys = Object.keys(value);
+  if (keys.length === 1 && keys[0] === BIGINT_KEY) {
+    const digits = (value as Record<string, unknown>)[BIGINT_KEY];
+    if (typeof digits === "string") return BigInt(digits);
   }
-  return value;
+  if (!keys.some((key) => key.length > BIGINT_KEY.length && RESERVED_KEY.test(key))) return value;
+  const unescaped: Record<string, unknown> = {};
+  for (const key of keys) {
+    const escaped = key.length > BIGINT_KEY.length && RESERVED_KEY.test(key);
+    unescaped[escaped ? key.slice(1) : key] = (value as Record<string, unknown>)[key];
+  }
+  return unescaped;
 }
 
 /**
@@ -27,10 +52,12 @@ function reviver(_key: string, value: unknown): unknown {
 let bigintSeen = false;
 
 /**
- * Encodes a value as UTF-8 JSON; bigints survive as `{"$bigint":"123"}`. `Buffer.from` rather than
- * `TextEncoder.encode`: the same bytes (lone surrogates become U+FFFD either way), about 0.2 against 0.7 µs for
- * an event of a few dozen bytes on Node 20, because small buffers are cut from Node's shared pool instead of
- * each getting an `ArrayBuffer` of its own (so `bytes.buffer` is the pool: use `byteOffset`/`byteLength`).
+ * Encodes a value as UTF-8 JSON; bigints survive as `{"$bigint":"123"}`, and a value's own keys `$bigint`,
+ * `$$bigint`, ... as `$$bigint`, `$$$bigint`, ... (so a command's payload cannot pass for a bigint when its
+ * event is read back). `Buffer.from` rather than `TextEncoder.encode`: the same bytes (lone surrogates become
+ * U+FFFD either way), about 0.2 against 0.7 µs for an event of a few dozen bytes on Node 20, because small
+ * buffers are cut from Node's shared pool instead of each getting an `ArrayBuffer` of its own (so
+ * `bytes.buffer` is the pool: use `byteOffset`/`byteLength`).
  */
 export function jsonToBytes(value: unknown): Uint8Array {
   return Buffer.from(stringify(value), "utf8");
@@ -38,22 +65,35 @@ export function jsonToBytes(value: unknown): Uint8Array {
 
 function stringify(value: unknown): string {
   if (!bigintSeen) {
+    let json: string | undefined;
+    let threw = false;
     try {
-      return JSON.stringify(value);
+      json = JSON.stringify(value);
     } catch {
       // A bigint, or a value that fails either way (a cycle) and throws again below.
+      threw = true;
     }
+    // The text can hold a reserved key only if it spells one out (JSON.stringify escapes no `$` or letter).
+    if (!threw)
+      return json?.includes(BIGINT_KEY) ? JSON.stringify(value, replacer) : noJsonUnless(json, value);
   }
   const json = JSON.stringify(value, replacer);
   bigintSeen = true;
+  return noJsonUnless(json, value);
+}
+
+/** `json`, or a `TypeError` when `value` has no JSON text (undefined, a function, a symbol). */
+function noJsonUnless(json: string | undefined, value: unknown): string {
+  if (json === undefined) throw new TypeError(`${typeof value} has no JSON encoding`);
   return json;
 }
 
 /**
  * Decodes what {@link jsonToBytes} wrote; throws on invalid UTF-8 or JSON. The reviver (which turns
- * `{"$bigint":"123"}` back into `123n`) runs only when the text could hold that key: spelled out, or with a
- * `\u` escape (the only JSON escape that can spell a letter or `$`). Parsing with a reviver costs about three
- * times as much (1.08 against 0.38 µs for a small event); the result is the same.
+ * `{"$bigint":"123"}` back into `123n` and unescapes reserved keys) runs only when the text could hold such
+ * a key: spelled out, or with a `\u` escape (the only JSON escape that can spell a letter or `$`). Parsing
+ * with a reviver costs about three times as much (1.08 against 0.38 µs for a small event); the result is the
+ * same.
  */
 export function jsonFromBytes<T>(bytes: Uint8Array): T {
   const text = decoder.decode(bytes);
