@@ -166,4 +166,10 @@ export type { Snapshot, SnapshotStore } from "./snapshot-store.js";
 export type { SnapshotVersioning } from "./snapshot-versioning.js";
 // Event schema evolution
 export { jsonUpcaster, type Upcaster, type UpcastingBinarizer, upcastingBinarizer } from "./upcasting.js";
-export { validateCmd, validateId, validateIdempotencyKey, validateTypeAndId } from "./validate.js";
+export {
+  validateCmd,
+  validateEvtMetadata,
+  validateId,
+  validateIdempotencyKey,
+  validateTypeAndId,
+} from "./validate.js";

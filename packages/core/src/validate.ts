@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "./errors/index.js";
 import { MAX_ID_BYTES, TYPE_NAME_PATTERN } from "./evt-log.js";
+import { IDEMPOTENCY_KEY_HEADER } from "./idempotency-window.js";
 
 /**
  * Throws `InvalidArgumentError` naming the broken rule unless `type` is a valid entity type name
@@ -45,7 +46,10 @@ export function validateId(id: string): void {
 
 /** The id for a message: JSON-quoted (so control characters show), cut short when long. */
 function describe(id: unknown): string {
-  if (typeof id !== "string") return typeof id === "object" && id !== null ? "an object" : String(id);
+  if (typeof id !== "string") {
+    if (Array.isArray(id)) return "an array";
+    return typeof id === "object" && id !== null ? "an object" : String(id);
+  }
   return id.length > 64
     ? `${JSON.stringify(id.slice(0, 64))}... (${id.length} characters)`
     : JSON.stringify(id);
@@ -74,7 +78,9 @@ export function validateCmd(cmd: unknown): void {
  * - `idempotencyKey`: a string of 1 to {@link MAX_IDEMPOTENCY_KEY_LENGTH} characters, well-formed Unicode
  *   (a lone surrogate would be stored as U+FFFD, so two keys would alias) and without NUL (PostgreSQL
  *   cannot store it);
- * - `metadata`: undefined or an object.
+ * - `metadata`: undefined or event metadata ({@link validateEvtMetadata}) whose headers do not set
+ *   `es-idempotency-key` (`IDEMPOTENCY_KEY_HEADER`): only `idempotencyKey` may, or a caller could make a
+ *   later command with that key a duplicate.
  */
 export function validateCmdOptions(options: unknown): void {
   if (options === undefined) return;
@@ -92,9 +98,74 @@ export function validateCmdOptions(options: unknown): void {
     throw new InvalidArgumentError(`signal must be an AbortSignal, got ${describe(signal)}`);
   }
   if (idempotencyKey !== undefined) validateIdempotencyKey(idempotencyKey);
-  if (metadata !== undefined && (typeof metadata !== "object" || metadata === null)) {
-    throw new InvalidArgumentError(`metadata must be an object, got ${describe(metadata)}`);
+  if (metadata !== undefined) {
+    validateEvtMetadata(metadata, "metadata");
+    const headers = (metadata as { headers?: Record<string, string> }).headers;
+    if (headers !== undefined && Object.hasOwn(headers, IDEMPOTENCY_KEY_HEADER)) {
+      throw new InvalidArgumentError(
+        `metadata.headers must not set ${JSON.stringify(IDEMPOTENCY_KEY_HEADER)}: give the key as idempotencyKey`,
+      );
+    }
   }
+}
+
+const METADATA_KEYS: ReadonlySet<string> = new Set(["correlationId", "causationId", "headers"]);
+
+/**
+ * Throws `InvalidArgumentError` naming the member and its rule unless `metadata` is valid `EvtMetadata`,
+ * which every log stores alike:
+ *
+ * - a plain object with no members but `correlationId`, `causationId` and `headers` (a log with a schema,
+ *   such as NATS's envelope, would drop any other);
+ * - `correlationId` and `causationId`: undefined or strings;
+ * - `headers`: undefined or a plain object whose values are strings;
+ * - every string (header names too) well-formed Unicode (a lone surrogate would be stored as U+FFFD or
+ *   refused by PostgreSQL's `jsonb`) and without NUL (which `jsonb` cannot hold).
+ *
+ * `where` names the metadata in the message (e.g. `"metadata"` or `"event 2: metadata"`). Entity commands
+ * and every log's `persist` apply these rules, so bad metadata is refused at the call, before it joins a
+ * batch whose other persists it would fail.
+ */
+export function validateEvtMetadata(metadata: unknown, where: string): void {
+  if (!isPlainObject(metadata)) {
+    throw new InvalidArgumentError(`${where} must be a plain object, got ${describe(metadata)}`);
+  }
+  for (const key of Object.keys(metadata)) {
+    if (!METADATA_KEYS.has(key)) {
+      throw new InvalidArgumentError(
+        `${where} has an unknown member ${describe(key)}: only correlationId, causationId and headers (put other values in headers)`,
+      );
+    }
+  }
+  const { correlationId, causationId, headers } = metadata;
+  if (correlationId !== undefined) validateMetadataString(correlationId, `${where}.correlationId`);
+  if (causationId !== undefined) validateMetadataString(causationId, `${where}.causationId`);
+  if (headers === undefined) return;
+  if (!isPlainObject(headers)) {
+    throw new InvalidArgumentError(`${where}.headers must be a plain object, got ${describe(headers)}`);
+  }
+  for (const name of Object.keys(headers)) {
+    validateMetadataString(name, `${where}.headers name ${describe(name)}`);
+    validateMetadataString(headers[name], `${where}.headers[${describe(name)}]`);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function validateMetadataString(value: unknown, what: string): void {
+  if (typeof value !== "string") {
+    throw new InvalidArgumentError(`${what} must be a string, got ${describe(value)}`);
+  }
+  if (!value.isWellFormed()) {
+    throw new InvalidArgumentError(
+      `${what} is not well-formed Unicode (it contains a lone UTF-16 surrogate)`,
+    );
+  }
+  if (value.includes("\0")) throw new InvalidArgumentError(`${what} must not contain NUL (U+0000)`);
 }
 
 /**

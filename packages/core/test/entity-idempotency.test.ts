@@ -154,6 +154,36 @@ describe("Idempotent commands", () => {
     expect(ref.seqNo).toBe(0);
   });
 
+  it("refuses metadata whose headers set the key header: a forged key cannot make a later command a duplicate", async () => {
+    const evtLog = new InMemoryEvtLog();
+    const ref = await Entity.spawn("c", counter, { evtLog });
+    const forged = { metadata: { headers: { [IDEMPOTENCY_KEY_HEADER]: "pay-42" } } };
+    await expect(ref.handleCmd(inc(1), forged)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    expect(ref.seqNo).toBe(0);
+    await ref.stop();
+    // After a restart the real command with that key is applied, not taken for a duplicate.
+    const again = await Entity.spawn("c", counter, { evtLog });
+    expect(await again.handleCmd(inc(2), { idempotencyKey: "pay-42" })).toMatchObject({ kind: "accepted" });
+    expect(await foldedLog(evtLog, "c")).toBe(2);
+  });
+
+  it("refuses metadata a log could not store alike (non-string members, unknown members, NUL), persisting nothing", async () => {
+    const ref = await Entity.spawn("c", counter, { evtLog: new InMemoryEvtLog() });
+    for (const metadata of [
+      { correlationId: "a\u0000b" },
+      { causationId: { nested: true } },
+      { headers: 5 },
+      { headers: { traceparent: 1 } },
+      { tenant: "t1" },
+    ]) {
+      await expect(
+        ref.handleCmd(inc(1), { metadata: metadata as Record<string, unknown> }),
+      ).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    }
+    expect(ref.seqNo).toBe(0);
+    expect(await ref.handleCmd(inc(1), { metadata: { correlationId: "ok" } })).toMatchObject({ seqNo: 1 });
+  });
+
   it("only a command with a key can resolve to a duplicate (types)", async () => {
     const ref = await Entity.spawn("c", counter, { evtLog: new InMemoryEvtLog() });
     expectTypeOf(await ref.handleCmd(inc(1))).toEqualTypeOf<CmdResult<number, CounterRejection>>();

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type NewEvt } from "@eventsourced/core";
+import { InvalidArgumentError, type NewEvt, validateEvtMetadata } from "@eventsourced/core";
 
 /**
  * Encodes all events of one persist, numbered from `firstSeqNo`, as the body of one message.
@@ -17,6 +17,7 @@ export function encodeEvtBatch(
     if (!(evt?.bytes instanceof Uint8Array)) {
       throw new InvalidArgumentError(`event ${index}: bytes must be a Uint8Array`);
     }
+    if (evt.metadata !== undefined) validateEvtMetadata(evt.metadata, `event ${index}: metadata`);
     return evtParts(evt, recordedAtMs);
   });
   let size = 1 + varintSize(firstSeqNo) + 1 + varintSize(evts.length);

@@ -1,9 +1,10 @@
-import { InvalidArgumentError, type NewEvt } from "@eventsourced/core";
+import { InvalidArgumentError, type NewEvt, validateEvtMetadata } from "@eventsourced/core";
 
 /**
  * Checks that every event can be written as it is, so that a bad event is refused at the call with
- * `InvalidArgumentError`, before it joins a batch: bytes must be a `Uint8Array`, the content type a string,
- * and the metadata must serialise to JSON (a `bigint` or a cycle does not).
+ * `InvalidArgumentError`, before it joins a batch (whose other persists a failing statement would fail
+ * with it): bytes must be a `Uint8Array`, the content type a string, and the metadata valid `EvtMetadata`
+ * (core's `validateEvtMetadata`: string members only, no NUL or lone surrogate, which `jsonb` refuses).
  */
 export function validateNewEvts(evts: readonly NewEvt[]): void {
   if (!Array.isArray(evts) || evts.length === 0) {
@@ -13,18 +14,15 @@ export function validateNewEvts(evts: readonly NewEvt[]): void {
     if (!(evt?.bytes instanceof Uint8Array)) {
       throw new InvalidArgumentError(`event ${index}: bytes must be a Uint8Array`);
     }
-    if (evt.contentType !== undefined && typeof evt.contentType !== "string") {
+    const { contentType } = evt;
+    if (contentType !== undefined && typeof contentType !== "string") {
       throw new InvalidArgumentError(`event ${index}: contentType must be a string`);
     }
-    if (evt.metadata !== undefined) {
-      try {
-        JSON.stringify(evt.metadata);
-      } catch (cause) {
-        throw new InvalidArgumentError(
-          `event ${index}: metadata cannot be stored as JSON: ${cause instanceof Error ? cause.message : String(cause)}`,
-          { cause },
-        );
-      }
+    if (contentType !== undefined && (contentType.includes("\0") || !contentType.isWellFormed())) {
+      throw new InvalidArgumentError(
+        `event ${index}: contentType must be well-formed Unicode without NUL (PostgreSQL text cannot hold it)`,
+      );
     }
+    if (evt.metadata !== undefined) validateEvtMetadata(evt.metadata, `event ${index}: metadata`);
   });
 }

@@ -11,7 +11,7 @@ import type {
   TypeHead,
 } from "../evt-log.js";
 import type { EvtLogRetention, EvtsDeleted } from "../evt-log-retention.js";
-import { validateTypeAndId } from "../validate.js";
+import { validateEvtMetadata, validateTypeAndId } from "../validate.js";
 
 /** One entity's stored events: seqNos `deletedTo + 1 .. deletedTo + records.length`. */
 interface EntityEvts {
@@ -46,6 +46,10 @@ export class InMemoryEvtLog implements EvtLog, EvtLogRetention {
       throw new InvalidArgumentError(`invalid expectedLastSeqNo ${expectedLastSeqNo}: an integer >= 0`);
     }
     if (evts.length === 0) throw new InvalidArgumentError("persist needs at least one event");
+    for (let i = 0; i < evts.length; i++) {
+      const metadata = evts[i]!.metadata;
+      if (metadata !== undefined) validateEvtMetadata(metadata, `event ${i}: metadata`);
+    }
     const key = `${type}\0${id}`;
     let stored = this.#byEntity.get(key);
     const last = stored === undefined ? 0 : stored.deletedTo + stored.records.length;

@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
-import { SeqNoConflictError } from "../../errors/index.js";
-import type { EvtLog } from "../../evt-log.js";
+import { ErrorCode, isEventSourcedError, SeqNoConflictError } from "../../errors/index.js";
+import type { EvtLog, NewEvt } from "../../evt-log.js";
 import { uniqueTypeName } from "../test-ids.js";
 import { collect, evt, text } from "./evt-log-contract-support.js";
 
@@ -64,6 +64,45 @@ export function describeEvtLogWriteCases(log: () => EvtLog): void {
       expect(r.recordedAt.getTime()).toBeGreaterThanOrEqual(before - 5_000);
       expect(r.recordedAt.getTime()).toBeLessThanOrEqual(Date.now() + 5_000);
     }
+  });
+
+  it("stores metadata strings exactly: quotes, escapes, newlines, unicode and empty strings", async () => {
+    const type = uniqueTypeName();
+    const odd = `"quoted" \\ back\nslash\r\n\t {json} 'sql' -- ; DROP TABLE x; \u00e9\u65e5\u{1F680}`;
+    const metadata = {
+      correlationId: odd,
+      causationId: "",
+      headers: { [odd]: odd, empty: "", "Es-Expected-Last-Subject-Sequence": "7", "\\u0000": "x" },
+    };
+    await log().persist(type, "odd", 0, [evt("x", { metadata })]);
+    const [record] = await collect(log().evtsById(type, "odd", { from: 1 }));
+    expect(record!.metadata).toEqual(metadata);
+  });
+
+  it("refuses metadata that not every log could store alike with InvalidArgumentError, writing nothing", async () => {
+    const type = uniqueTypeName();
+    const bad: unknown[] = [
+      null,
+      "text",
+      [],
+      { tenant: "t1" },
+      { correlationId: 5 },
+      { causationId: "a\u0000b" },
+      { correlationId: "\uD800" },
+      { headers: [] },
+      { headers: { k: 1 } },
+      { headers: { "a\u0000": "v" } },
+      { headers: { k: "\uDC00" } },
+    ];
+    for (const metadata of bad) {
+      const persist = async () => log().persist(type, "m", 0, [{ ...evt("x"), metadata } as NewEvt]);
+      const error = await persist().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isEventSourcedError(error, ErrorCode.InvalidArgument), JSON.stringify(metadata)).toBe(true);
+    }
+    expect(await log().lastSeqNo(type, "m")).toBe(0);
   });
 
   it("keeps arbitrary bytes intact, including empty and non-UTF-8 payloads", async () => {
