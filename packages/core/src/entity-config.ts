@@ -14,12 +14,13 @@ import type { CmdResult, CmdSpec, EventSourced } from "./event-sourced.js";
 import type { EvtLog } from "./evt-log.js";
 import { type EvtLogRetention, supportsRetention } from "./evt-log-retention.js";
 import type { Instrumentation } from "./instrumentation/instrumentation.js";
-import { consoleLogger, type Logger } from "./logger.js";
+import { consoleLogger, guardedLogger, type Logger } from "./logger.js";
 import type { RecoverySource } from "./recovery.js";
 import { type ResolvedRetentionPolicy, resolveRetentionPolicy } from "./retention-policy.js";
 import { RetentionRunner } from "./retention-runner.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 import { type ResolvedSnapshotVersioning, resolveSnapshotVersioning } from "./snapshot-versioning.js";
+import { validateSpawnOptionShapes } from "./spawn-option-shapes.js";
 import { validateDefinition } from "./validate.js";
 
 const DEFAULT_MAILBOX_SIZE = 1024;
@@ -84,8 +85,7 @@ export function entityConfig<S, E, P extends CmdSpec>(
   options: Omit<SpawnOptions<S, E>, "signal">,
 ): EntityConfig<S, E, P> {
   validateDefinition(definition);
-  if (options?.evtLog === undefined)
-    throw new InvalidArgumentError("spawning an entity needs options.evtLog");
+  validateSpawnOptionShapes(options);
   const { snapshotStore } = options;
   const policy = options.retention === undefined ? undefined : resolveRetentionPolicy(options.retention);
   if (policy?.snapshotEvery !== undefined && options.snapshotAfter !== undefined) {
@@ -97,7 +97,8 @@ export function entityConfig<S, E, P extends CmdSpec>(
   }
   // Validates the backoff options (and their relation) once, here.
   const backoff = new Backoff(options.retryBackoff);
-  const logger = options.logger ?? consoleLogger;
+  // Guarded: a logger that throws must not break the entity's bookkeeping around the line it logs.
+  const logger = options.logger === undefined ? consoleLogger : guardedLogger(options.logger);
   const idempotency = options.idempotency;
   const maxKeys = integerOption("idempotency.maxKeys", idempotency?.maxKeys, DEFAULT_MAX_KEYS, 0);
   const maxAgeMs = idempotency?.maxAgeMs ?? Number.POSITIVE_INFINITY;

@@ -36,3 +36,21 @@ export const consoleLogger: Logger = {
 
 /** Discards everything. */
 export const silentLogger: Logger = { debug: () => {}, warn: () => {}, error: () => {} };
+
+/**
+ * `logger` with each method made unable to throw: the runtime logs from error paths and background tasks,
+ * where a logging hook that throws (or a JavaScript object whose method is missing) would otherwise leave
+ * an entity's bookkeeping half done. A line whose hook throws is dropped.
+ */
+export function guardedLogger(logger: Logger): Logger {
+  const guard =
+    (method: keyof Logger) =>
+    (message: string, fields?: LogFields): void => {
+      try {
+        logger[method](message, fields);
+      } catch {
+        // Nothing to report it to: the hook that failed is the reporting channel.
+      }
+    };
+  return { debug: guard("debug"), warn: guard("warn"), error: guard("error") };
+}

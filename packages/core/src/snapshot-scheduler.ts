@@ -110,30 +110,34 @@ export class SnapshotScheduler<S> {
   }
 
   async #run(): Promise<void> {
-    while (this.#hasPending) {
-      const state = this.#pendingState as S;
-      const seqNo = this.#pendingSeqNo;
-      this.#hasPending = false;
-      this.#pendingState = undefined;
-      try {
-        const bytes = this.#binarizer.stateToBytes(state);
-        await this.#store.save(
-          this.#type,
-          this.#id,
-          this.#version === undefined ? { seqNo, bytes } : { seqNo, bytes, version: this.#version },
-        );
-        this.#saved++;
-        this.#onSaved?.(seqNo);
-      } catch (error) {
-        this.#failed++;
-        this.#logger.warn("snapshot save failed; recovery replays more events until the next one", {
-          type: this.#type,
-          id: this.#id,
-          seqNo,
-          error,
-        });
+    try {
+      while (this.#hasPending) {
+        const state = this.#pendingState as S;
+        const seqNo = this.#pendingSeqNo;
+        this.#hasPending = false;
+        this.#pendingState = undefined;
+        try {
+          const bytes = this.#binarizer.stateToBytes(state);
+          await this.#store.save(
+            this.#type,
+            this.#id,
+            this.#version === undefined ? { seqNo, bytes } : { seqNo, bytes, version: this.#version },
+          );
+          this.#saved++;
+          this.#onSaved?.(seqNo);
+        } catch (error) {
+          this.#failed++;
+          this.#logger.warn("snapshot save failed; recovery replays more events until the next one", {
+            type: this.#type,
+            id: this.#id,
+            seqNo,
+            error,
+          });
+        }
       }
+    } finally {
+      // Whatever happened above, `idle()` (and with it the entity's stop) must not wait forever.
+      this.#running = undefined;
     }
-    this.#running = undefined;
   }
 }
