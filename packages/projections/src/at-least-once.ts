@@ -1,4 +1,5 @@
-import { InvalidArgumentError } from "@eventsourced/core";
+import { InvalidArgumentError, isEventSourcedError } from "@eventsourced/core";
+import { CheckpointSaveError } from "./errors.js";
 import { validateHandlerOptions } from "./handler-options.js";
 import type { ProjectedEvt } from "./projected-evt.js";
 import type { ProjectionHandler } from "./projection-handler.js";
@@ -110,7 +111,9 @@ class AtLeastOnceHandler<E> implements ProjectionHandler<E> {
       await this.store.save(this.#fence, pending);
     } catch (err) {
       this.#pending = this.#pending === undefined ? pending : merge(pending, this.#pending);
-      throw err;
+      // The store's failure, never the handler's: the batch processor must not bisect it down to an event.
+      if (isEventSourcedError(err, "PROJECTION_FENCED")) throw err;
+      throw new CheckpointSaveError(this.#fence.name, pending.position, { cause: err });
     }
     this.#fence = { ...this.#fence, position: pending.position };
     this.#unsaved = 0;

@@ -200,7 +200,13 @@ export class BatchProcessor<E> {
     try {
       await this.#handler.apply(evts, { position, lastEventAt, deadLetters });
     } catch (err) {
-      if (isEventSourcedError(err, "PROJECTION_FENCED") || this.#config.isInfrastructureError(err)) throw err;
+      if (
+        isEventSourcedError(err, "PROJECTION_FENCED") ||
+        isEventSourcedError(err, "CHECKPOINT_SAVE_FAILED") ||
+        this.#config.isInfrastructureError(err)
+      ) {
+        throw err;
+      }
       this.stats.handlerFailures++;
       this.#config.logger.warn("projection handler failed", {
         projection: this.#config.name,

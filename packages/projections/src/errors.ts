@@ -88,8 +88,32 @@ export class InlineProjectionRejectedError extends EventSourcedError {
   }
 }
 
+/**
+ * An at-least-once handler applied a batch, but saving its checkpoint failed: a failure of the projection
+ * store, not of the handler or the events. The projection restarts from its last saved checkpoint with
+ * backoff, as after a lost connection (the batch is handled again: at-least-once), and never dead-letters,
+ * skips or stops on an event because of it. `cause` is what the store threw.
+ */
+export class CheckpointSaveError extends EventSourcedError {
+  static override readonly code: string = "CHECKPOINT_SAVE_FAILED";
+  declare readonly code: "CHECKPOINT_SAVE_FAILED";
+  constructor(
+    readonly projection: string,
+    readonly position: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      "CHECKPOINT_SAVE_FAILED",
+      `projection ${JSON.stringify(projection)}: saving the checkpoint at position ${position} failed` +
+        (options?.cause instanceof Error ? `: ${options.cause.message}` : ""),
+      options,
+    );
+  }
+}
+
 declare module "@eventsourced/core" {
   interface ErrorByCode {
+    CHECKPOINT_SAVE_FAILED: CheckpointSaveError;
     PROJECTION_FENCED: ProjectionFencedError;
     POISON_EVENT: PoisonEventError;
     PROJECTION_STOPPED: ProjectionStoppedError;

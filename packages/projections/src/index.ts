@@ -8,6 +8,7 @@ export type { OnHandlerError, PoisonOutcome, ProcessorStats } from "./batch-proc
 export { type BlueGreenOptions, blueGreen } from "./blue-green.js";
 // Errors
 export {
+  CheckpointSaveError,
   InlineProjectionRejectedError,
   PoisonEventError,
   ProjectionFencedError,

@@ -30,7 +30,13 @@ const NATS_ERROR_NAMES = new Set([
 ]);
 
 /** Errors of the log or a store that are about reaching it, not about the events. */
-const EVENTSOURCED_CODES = new Set(["CONNECTION_FAILED", "READ_FAILED", "PERSIST_FAILED", "COMMAND_TIMEOUT"]);
+const EVENTSOURCED_CODES = new Set([
+  "CONNECTION_FAILED",
+  "READ_FAILED",
+  "PERSIST_FAILED",
+  "COMMAND_TIMEOUT",
+  "CHECKPOINT_SAVE_FAILED",
+]);
 
 /** Messages of `pg` for a dead or closed connection (it sets no code on them). */
 const PG_CONNECTION_MESSAGE =
