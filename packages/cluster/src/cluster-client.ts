@@ -118,9 +118,10 @@ export class ClusterClient {
   }
 
   /**
-   * Checks this client's shard function (`shardCount`, hash) against the one recorded for the cluster
-   * (recording it when none is, as a node does) and rejects with `ShardConfigMismatchError` when they
-   * differ; every later `send` then rejects with it too. Optional: the first `send` does it otherwise.
+   * Checks this client's shard function (`shardCount`, hash) against the one recorded for the cluster and
+   * rejects with `ShardConfigMismatchError` when they differ; every later `send` then rejects with it too.
+   * A client never records it (a node does): while none is recorded the check passes and the next `send`
+   * checks again. Optional: the first `send` does it otherwise.
    * Without `store` or `nats` there is nothing to check against and it resolves at once.
    */
   start(): Promise<void> {
@@ -135,12 +136,12 @@ export class ClusterClient {
   async #checkShardConfig(): Promise<void> {
     this.#store ??= await NatsClusterStore.create(this.#nats!);
     try {
-      await checkShardConfig(this.#store, this.cluster, this.shardCount);
+      // Until a node recorded the cluster's shard function there is nothing to check: the next send asks again.
+      this.#configChecked = await checkShardConfig(this.#store, this.cluster, this.shardCount, false);
     } catch (error) {
       if (error instanceof ShardConfigMismatchError) this.#mismatch = error;
       throw error;
     }
-    this.#configChecked = true;
   }
 
   /** The subjects this client sends to (shared with the node that serves them). */

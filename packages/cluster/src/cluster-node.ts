@@ -154,7 +154,7 @@ export class ClusterNode<S, E, P extends CmdSpec> {
     this.#state = "starting";
     try {
       this.#store ??= await NatsClusterStore.create(this.#options.nats!);
-      await checkShardConfig(this.#store, this.cluster, this.shardCount);
+      await checkShardConfig(this.#store, this.cluster, this.shardCount, true);
       await this.#store.heartbeat(this.cluster, this.typeName, this.nodeId);
     } catch (err) {
       this.#state = "stopped";

@@ -11,6 +11,12 @@ export interface ClusterStore {
   readonly memberTtlMs: number;
   /** Records `config` for `cluster` unless one is recorded already; resolves to the recorded one. */
   recordShardConfig(cluster: string, config: ShardConfig): Promise<ShardConfig>;
+  /**
+   * The shard function recorded for `cluster`, undefined while none is. A `ClusterClient` reads it to check
+   * its own without recording it (only nodes record); a store without this method makes the client record
+   * its shard function like a node.
+   */
+  shardConfig?(cluster: string): Promise<ShardConfig | undefined>;
   /** Marks `member` alive for `memberTtlMs` more. */
   heartbeat(cluster: string, type: string, member: string): Promise<void>;
   /** The members whose last heartbeat has not expired, in any order. */

@@ -88,24 +88,29 @@ export class NatsClusterStore implements ClusterStore {
         await this.#config.create(key, value);
         return config;
       } catch (err) {
-        const entry = await this.#config.get(key);
-        if (entry !== null && entry.operation === "PUT") {
-          let recorded: unknown;
-          try {
-            recorded = JSON.parse(decoder.decode(entry.value));
-          } catch (error) {
-            throw new ConfigurationError(
-              `the recorded shard function ${JSON.stringify(key)} is not JSON: ${String(error)}`,
-              key,
-              SOURCE,
-              { cause: error },
-            );
-          }
-          return recordedShardConfig(key, recorded);
-        }
+        const recorded = await this.shardConfig(cluster);
+        if (recorded !== undefined) return recorded;
         if (attempt >= 2) throw err;
       }
     }
+  }
+
+  async shardConfig(cluster: string): Promise<ShardConfig | undefined> {
+    const key = shardConfigKey(cluster);
+    const entry = await this.#config.get(key);
+    if (entry === null || entry.operation !== "PUT") return undefined;
+    let recorded: unknown;
+    try {
+      recorded = JSON.parse(decoder.decode(entry.value));
+    } catch (error) {
+      throw new ConfigurationError(
+        `the recorded shard function ${JSON.stringify(key)} is not JSON: ${String(error)}`,
+        key,
+        SOURCE,
+        { cause: error },
+      );
+    }
+    return recordedShardConfig(key, recorded);
   }
 
   async heartbeat(cluster: string, type: string, member: string): Promise<void> {

@@ -33,21 +33,28 @@ export function recordedShardConfig(key: string, value: unknown): ShardConfig {
 }
 
 /**
- * Records this process's shard function (`shardCount`, hash) for `cluster` unless one is recorded, and
- * rejects with `ShardConfigMismatchError` when the recorded one differs, `ConfigurationError` naming the
- * key when the recorded one is malformed.
+ * Checks this process's shard function (`shardCount`, hash) against the one recorded for `cluster`:
+ * rejects with `ShardConfigMismatchError` when it differs, `ConfigurationError` naming the key when the
+ * recorded one is malformed. A node (`record`) records its own when none is; a client only reads (a gateway
+ * started before the nodes must not fix the cluster's shard count), and resolves to false while nothing is
+ * recorded, true once it checked against a record. A store without `shardConfig` is recorded into by
+ * clients too.
  */
 export async function checkShardConfig(
   store: ClusterStore,
   cluster: string,
   shardCount: number,
-): Promise<void> {
+  record: boolean,
+): Promise<boolean> {
   const configured = { shardCount, hash: SHARD_HASH };
-  const recorded = recordedShardConfig(
-    shardConfigKey(cluster),
-    await store.recordShardConfig(cluster, configured),
-  );
+  const found =
+    record || store.shardConfig === undefined
+      ? await store.recordShardConfig(cluster, configured)
+      : await store.shardConfig(cluster);
+  if (found === undefined) return false;
+  const recorded = recordedShardConfig(shardConfigKey(cluster), found);
   if (recorded.shardCount !== configured.shardCount || recorded.hash !== configured.hash) {
     throw new ShardConfigMismatchError(cluster, recorded, configured);
   }
+  return true;
 }

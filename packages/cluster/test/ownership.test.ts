@@ -88,6 +88,23 @@ describe("Shard ownership", () => {
     expect(await right.send("e-1", { type: "inc", by: 1 })).toMatchObject({ kind: "accepted", reply: 1 });
   });
 
+  it("a client started before every node records nothing: the nodes' shard count wins, the client's is then refused", async () => {
+    env = await new ClusterEnv().setup();
+    const options = { typeName: env.typeName, cluster: env.cluster, store: env.store, nats: env.nc };
+    const early = new ClusterClient({ ...options, shardCount: 8 });
+    // Nothing recorded yet: nothing to check against, and the client does not fix the cluster's count.
+    await early.start();
+    expect(await env.store.shardConfig!(env.cluster)).toBeUndefined();
+    const node = env.node(new InMemoryEvtLog());
+    await node.start();
+    await eventually(() => node.shards.length === 16);
+    expect(await env.store.shardConfig!(env.cluster)).toMatchObject({ shardCount: 16 });
+    // The early client checks again at its next send, against the node's record.
+    await expect(early.send("e-1", { type: "inc", by: 1 })).rejects.toBeInstanceOf(ShardConfigMismatchError);
+    const right = new ClusterClient({ ...options, shardCount: 16 });
+    expect(await right.send("e-1", { type: "inc", by: 1 })).toMatchObject({ kind: "accepted", reply: 1 });
+  });
+
   it("an owner refuses an id sent by a client computing shards differently (RemoteCommandError, not retried)", async () => {
     env = await new ClusterEnv().setup();
     const node = env.node(new InMemoryEvtLog());

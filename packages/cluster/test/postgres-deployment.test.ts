@@ -47,12 +47,15 @@ describe("A PostgreSQL deployment routing over NATS core", () => {
     try {
       for (let round = 0; round < 5; round++) {
         const cluster = `race-${round}`;
+        // Reading records nothing (clients only read).
+        expect(await racing.shardConfig(cluster)).toBeUndefined();
         const recorded = await Promise.all(
           Array.from({ length: 8 }, () =>
             racing.recordShardConfig(cluster, { shardCount: 32, hash: "fnv1a32" }),
           ),
         );
         expect(recorded).toEqual(Array.from({ length: 8 }, () => ({ shardCount: 32, hash: "fnv1a32" })));
+        expect(await racing.shardConfig(cluster)).toEqual({ shardCount: 32, hash: "fnv1a32" });
       }
     } finally {
       await racing.close();

@@ -126,6 +126,15 @@ export class PostgresClusterStore implements ClusterStore {
     }
   }
 
+  async shardConfig(cluster: string): Promise<ShardConfig | undefined> {
+    const result = await this.#query(
+      `SELECT shard_count, hash FROM ${this.#schema}.cluster_config WHERE cluster = $1`,
+      [cluster],
+    );
+    const row = result.rows[0] as { shard_count: number; hash: string } | undefined;
+    return row === undefined ? undefined : { shardCount: row.shard_count, hash: row.hash };
+  }
+
   async #recordShardConfigOnce(cluster: string, config: ShardConfig): Promise<ShardConfig | undefined> {
     const result = await this.#query(
       `WITH inserted AS (
