@@ -72,7 +72,7 @@ describe("at-least-once: a failing checkpoint save", () => {
     };
     const handler = atLeastOnce<Deposited>({ store, saveAfterEvents: 1, handle: () => {} });
     handler.begin({ name: "p", epoch: 1, position: 0 });
-    await handler.apply([], { position: 1, deadLetters: [] });
+    await handler.apply([], { position: 1, lastEventAt: undefined, deadLetters: [] });
     const error = await handler.flush().then(
       () => undefined,
       (e: unknown) => e,
