@@ -7,6 +7,7 @@ import type { HealthServer } from "./health-server.js";
 import { createProgress } from "./progress.js";
 import { reportLines, summaryJson } from "./report.js";
 import type { OpenedStores } from "./stores.js";
+import { counterId } from "./workload.js";
 
 /** Exit statuses: documented in README.md. */
 const EXIT = { ok: 0, failed: 1, config: 2, interrupted: 130 } as const;
@@ -126,14 +127,18 @@ async function main(): Promise<number> {
     });
     for (const line of reportLines(summary)) out(line);
     const verifiable = summary.error === undefined && !summary.interrupted;
-    for (const line of (await totals?.finish(verifiable ? summary.endTotal : undefined)) ?? []) out(line);
+    const ids = () => Array.from({ length: config.counter.entityCount }, (_, i) => counterId(i));
+    const projection = await totals?.finish(verifiable ? { ids: ids(), total: summary.endTotal } : undefined);
+    for (const line of projection?.lines ?? []) out(line);
     if (config.output.summaryFile !== "") {
       writeFileSync(
         config.output.summaryFile,
-        `${JSON.stringify(summaryJson(stores.log, summary), null, 2)}\n`,
+        `${JSON.stringify(summaryJson(stores.log, summary, projection?.verified), null, 2)}\n`,
       );
     }
-    if (summary.error !== undefined || summary.verified === false) return EXIT.failed;
+    if (summary.error !== undefined || summary.verified === false || projection?.verified === false) {
+      return EXIT.failed;
+    }
     return summary.interrupted ? EXIT.interrupted : EXIT.ok;
   } catch (error) {
     if (abort.signal.aborted) {

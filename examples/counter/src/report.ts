@@ -18,6 +18,8 @@ export interface SummaryJson {
   readonly evtsReplayed: number | null;
   readonly evtsReplayedPerSecond: number | null;
   readonly verified: boolean | null;
+  /** Whether the `counter_totals` read model agrees with the counters (null: no projection, or not checked). */
+  readonly projectionVerified: boolean | null;
   readonly interrupted: boolean;
   /** The sum of all counters' values before the run (as a decimal string: it is a sum of u64s). */
   readonly startTotal: string;
@@ -31,7 +33,11 @@ export interface SummaryJson {
 const round = (value: number, digits: number): number => Number(value.toFixed(digits));
 
 /** The summary as plain JSON data; durations in seconds and milliseconds rounded to microseconds. */
-export function summaryJson(log: string, summary: RunSummary): SummaryJson {
+export function summaryJson(
+  log: string,
+  summary: RunSummary,
+  projectionVerified?: boolean | undefined,
+): SummaryJson {
   const maybe = (value: number | undefined, digits: number) =>
     value === undefined ? null : round(value, digits);
   return {
@@ -49,6 +55,7 @@ export function summaryJson(log: string, summary: RunSummary): SummaryJson {
     evtsReplayed: summary.evtsReplayed ?? null,
     evtsReplayedPerSecond: maybe(summary.evtsReplayedPerSecond, 1),
     verified: summary.verified ?? null,
+    projectionVerified: projectionVerified ?? null,
     interrupted: summary.interrupted,
     startTotal: summary.startTotal.toString(),
     error: summary.error?.message ?? null,

@@ -9,6 +9,7 @@ import {
 } from "../../../packages/evtlog-postgres/test/pg-test-database.js";
 import { startCounterTotals } from "../src/counter-totals.js";
 import { runCounters } from "../src/run.js";
+import { counterId } from "../src/workload.js";
 
 describe("the counter_totals projection of the counter example", () => {
   const schema = uniqueSchemaName("totals");
@@ -26,11 +27,11 @@ describe("the counter_totals projection of the counter example", () => {
   });
 
   it("keeps each counter's value, reports its lag and catch-up time, and sums to the counters' total", async () => {
-    const run = async () => {
+    const run = async (entityCount = 4) => {
       const totals = await startCounterTotals({ evtLog, pool, schema, binarizer: "protobuf" });
       const summary = await runCounters({
         evtLog,
-        entityCount: 4,
+        entityCount,
         evtCount: 30,
         snapshotAfter: 0,
         binarizer: "protobuf",
@@ -38,7 +39,8 @@ describe("the counter_totals projection of the counter example", () => {
         verify: true,
         onWritten: () => totals.markWritten(),
       });
-      return { summary, lines: await totals.finish(summary.endTotal) };
+      const ids = Array.from({ length: entityCount }, (_, i) => counterId(i));
+      return { summary, ...(await totals.finish({ ids, total: summary.endTotal })) };
     };
     const first = await run();
     expect(first.lines[0]).toMatch(
@@ -48,13 +50,18 @@ describe("the counter_totals projection of the counter example", () => {
       /^projection lag: [\d,]+ events \(.+\) behind when the last command was acknowledged/,
     );
     expect(first.lines[2]).toBe(
-      `projection verified: counter_totals sums to ${first.summary.endTotal}, the counters' total`,
+      `projection verified: counter_totals sums to ${first.summary.endTotal} for the 4 counters of this run, their total`,
     );
+    expect(first.verified).toBe(true);
     const second = await run();
     expect(second.lines.at(-1)).toMatch(/^projection verified/);
+    // A run with fewer counters than an earlier one checks its own: the other rows are not its business.
+    const third = await run(2);
+    expect(third.lines.at(-1)).toMatch(/^projection verified: .* for the 2 counters of this run/);
+    expect(third.verified).toBe(true);
     const rows = await pool.query(
       `SELECT id, value::text, last_seq_no FROM "${schema}".counter_totals ORDER BY id`,
     );
-    expect(rows.rows.map((r: { last_seq_no: string }) => Number(r.last_seq_no))).toEqual([60, 60, 60, 60]);
+    expect(rows.rows.map((r: { last_seq_no: string }) => Number(r.last_seq_no))).toEqual([90, 90, 60, 60]);
   });
 });
