@@ -1,40 +1,30 @@
+import { createHistogram, type RecordableHistogram } from "node:perf_hooks";
+
 /**
- * Collects command latencies (milliseconds) into a preallocated buffer, so that recording a million of
- * them costs no allocation on the hot path, and answers percentiles afterwards.
+ * Collects command latencies (milliseconds) in Node's HDR histogram (`perf_hooks.createHistogram`): fixed
+ * memory however many commands run (a run may plan up to 10^15), no allocation per sample, percentiles
+ * to three significant digits.
  */
 export class LatencyRecorder {
-  #samples: Float64Array;
-  #count = 0;
-
-  /** `capacity`: how many samples to expect; more are accepted (the buffer grows). */
-  constructor(capacity: number) {
-    this.#samples = new Float64Array(Math.max(1, capacity));
-  }
+  readonly #histogram: RecordableHistogram = createHistogram();
 
   /** How many samples were recorded. */
   get count(): number {
-    return this.#count;
+    return this.#histogram.count;
   }
 
-  /** Records one latency in milliseconds. */
+  /** Records one latency in milliseconds (kept in nanoseconds, at least 1). */
   record(ms: number): void {
-    if (this.#count === this.#samples.length) {
-      const grown = new Float64Array(this.#samples.length * 2);
-      grown.set(this.#samples);
-      this.#samples = grown;
-    }
-    this.#samples[this.#count++] = ms;
+    this.#histogram.record(Math.max(1, Math.round(ms * 1e6)));
   }
 
   /**
-   * The `q`-quantile (0..1) by the nearest-rank method, or `undefined` without samples.
+   * The `q`-quantile (0..1), or `undefined` without samples.
    * @example
    * recorder.percentile(0.99); // p99 in ms
    */
   percentile(q: number): number | undefined {
-    if (this.#count === 0) return undefined;
-    const sorted = this.#samples.slice(0, this.#count).sort();
-    const rank = Math.min(this.#count, Math.max(1, Math.ceil(q * this.#count)));
-    return sorted[rank - 1];
+    if (this.#histogram.count === 0) return undefined;
+    return this.#histogram.percentile(Math.min(100, Math.max(0, q * 100))) / 1e6;
   }
 }

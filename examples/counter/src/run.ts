@@ -161,7 +161,7 @@ export async function runCounters(options: RunCountersOptions): Promise<RunSumma
   options.onRecovered?.({ seconds: startSeconds, total: startTotal });
 
   const commandsPlanned = entityCount * evtCount;
-  const latencies = new LatencyRecorder(commandsPlanned);
+  const latencies = new LatencyRecorder();
   const failed = new AbortController();
   let error: Error | undefined;
   let commands = 0;
