@@ -16,6 +16,7 @@ const SUMMARY: CounterSummary = {
   evtsReplayed: 1_000_000,
   evtsReplayedPerSecond: 833_333,
   verified: true,
+  projectionVerified: true,
   interrupted: false,
   startTotal: "0",
   error: null,
