@@ -38,6 +38,9 @@ export interface NatsEvtLogOptions {
  * `ConfigurationError` naming the first bad key.
  */
 export function validateNatsEvtLogOptions(options: NatsEvtLogOptions): void {
+  if (typeof options !== "object" || options === null) {
+    throw new ConfigurationError(`the options must be an object, got ${String(options)}`, "options", "options");
+  }
   validatePositiveInteger(options.fetchBatch, "fetchBatch");
   validatePositiveInteger(options.publishTimeoutMs, "publishTimeoutMs");
   validatePositiveInteger(options.publishAttempts, "publishAttempts");
@@ -50,8 +53,18 @@ export function validateNatsEvtLogOptions(options: NatsEvtLogOptions): void {
   }
 }
 
+/** The longest delay a Node.js timer takes (2^31 - 1 ms); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 function validatePositiveInteger(value: number | undefined, key: string): void {
   if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
     throw new ConfigurationError(`invalid ${key} ${value}: a positive integer`, key, "options");
+  }
+  if (value !== undefined && key.endsWith("Ms") && value > MAX_TIMER_MS) {
+    throw new ConfigurationError(
+      `invalid ${key} ${value}: at most ${MAX_TIMER_MS} (Node.js timers fire at once beyond it)`,
+      key,
+      "options",
+    );
   }
 }

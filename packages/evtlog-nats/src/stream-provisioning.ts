@@ -64,20 +64,41 @@ export const MAX_SUBJECT_PREFIX_LENGTH = 256;
 /** Names of streams and KV buckets: letters, digits, `_` and `-`. */
 export const NAME_PATTERN: RegExp = /^[A-Za-z0-9_-]+$/;
 
+/** The longest stream name nats-server accepts (`JSMaxNameLen`). */
+export const MAX_STREAM_NAME_LENGTH = 255;
+
+/**
+ * First subject tokens a stream must not capture: `_INBOX` carries every client's request/reply traffic
+ * (JetStream API replies included), which a stream on `_INBOX.>` would store without limit.
+ */
+const RESERVED_FIRST_TOKENS: ReadonlySet<string> = new Set(["_INBOX"]);
+
 /** Fills in defaults and validates names; throws `ConfigurationError` naming the bad key. */
 export function resolveStreamOptions(options: NatsStreamOptions = {}): ResolvedStreamOptions {
   const name = options.name ?? "eventsourced";
-  if (!NAME_PATTERN.test(name)) {
+  if (typeof name !== "string" || !NAME_PATTERN.test(name) || name.length > MAX_STREAM_NAME_LENGTH) {
     throw new ConfigurationError(
-      `invalid stream name ${JSON.stringify(name)}: use letters, digits, "_" and "-"`,
+      `invalid stream name ${JSON.stringify(String(name).slice(0, 64))}: use letters, digits, "_" and "-", at most ${MAX_STREAM_NAME_LENGTH} characters`,
       "stream.name",
       "options",
     );
   }
   const subjectPrefix = options.subjectPrefix ?? "evts";
-  if (!SUBJECT_PREFIX_PATTERN.test(subjectPrefix) || subjectPrefix.length > MAX_SUBJECT_PREFIX_LENGTH) {
+  if (
+    typeof subjectPrefix !== "string" ||
+    !SUBJECT_PREFIX_PATTERN.test(subjectPrefix) ||
+    subjectPrefix.length > MAX_SUBJECT_PREFIX_LENGTH
+  ) {
     throw new ConfigurationError(
-      `invalid subject prefix ${JSON.stringify(subjectPrefix.slice(0, 64))}: dot-separated tokens of letters, digits, "_" and "-", at most ${MAX_SUBJECT_PREFIX_LENGTH} characters`,
+      `invalid subject prefix ${JSON.stringify(String(subjectPrefix).slice(0, 64))}: dot-separated tokens of letters, digits, "_" and "-", at most ${MAX_SUBJECT_PREFIX_LENGTH} characters`,
+      "stream.subjectPrefix",
+      "options",
+    );
+  }
+  const firstToken = subjectPrefix.split(".", 1)[0]!;
+  if (RESERVED_FIRST_TOKENS.has(firstToken)) {
+    throw new ConfigurationError(
+      `invalid subject prefix ${JSON.stringify(subjectPrefix.slice(0, 64))}: ${firstToken} is reserved for request/reply inboxes; a stream there would store every reply`,
       "stream.subjectPrefix",
       "options",
     );
@@ -133,7 +154,17 @@ export async function provisionStream(
     // Another process may have created it between our lookup and our create.
     const raced = await streamInfo(jsm, options.name);
     if (raced !== undefined) return verifyStream(raced, options);
-    if (jetStreamApiCode(err) === ApiCode.SubjectOverlap) throw await overlapError(jsm, options, err);
+    const code = jetStreamApiCode(err);
+    if (code === ApiCode.SubjectOverlap) throw await overlapError(jsm, options, err);
+    // The server refused the configuration itself (e.g. replicas > 1 on a server that is not clustered).
+    if (code !== undefined) {
+      throw new StreamConfigError(
+        options.name,
+        [`the server refused to create it: ${err instanceof Error ? err.message : String(err)}`],
+        "stream",
+        { cause: err },
+      );
+    }
     throw err;
   }
 }

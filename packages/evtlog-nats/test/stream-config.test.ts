@@ -126,6 +126,32 @@ describe("stream provisioning", () => {
       key: "stream.subjectPrefix",
     });
     await expect(NatsEvtLog.connect({ fetchBatch: 0 })).rejects.toMatchObject({ key: "fetchBatch" });
+    await expect(NatsEvtLog.connect(null as never)).rejects.toMatchObject({ code: ErrorCode.Configuration });
+    // A stream on _INBOX.> would store every client's replies, JetStream's own included.
+    for (const subjectPrefix of ["_INBOX", "_INBOX.evts"]) {
+      await expect(NatsEvtLog.connect({ stream: { subjectPrefix } })).rejects.toMatchObject({
+        code: ErrorCode.Configuration,
+        key: "stream.subjectPrefix",
+      });
+    }
+    await expect(NatsEvtLog.connect({ stream: { name: "s".repeat(256) } })).rejects.toMatchObject({
+      key: "stream.name",
+    });
+    // Node.js fires a timer of more than 2^31 - 1 ms after 1 ms: a near-infinite timeout would be a busy loop.
+    await expect(NatsEvtLog.connect({ publishTimeoutMs: 3e9 })).rejects.toMatchObject({
+      key: "publishTimeoutMs",
+    });
+  });
+
+  it("reports a configuration the server refuses to create as StreamConfigError, not a connection failure", async () => {
+    const name = uniqueName("cfg");
+    const error = await NatsEvtLog.connect({
+      servers: NATS_URL,
+      stream: { name, subjectPrefix: name, replicas: 3 },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StreamConfigError);
+    expect(error).toMatchObject({ code: ErrorCode.Configuration, key: "stream" });
+    expect((error as Error).message).toMatch(/replicas/);
   });
 
   it("never closes a connection it was given", async () => {
