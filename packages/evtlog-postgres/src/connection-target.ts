@@ -14,16 +14,30 @@ export function connectionTarget(connectionString: string | undefined, poolGiven
       const host = url.searchParams.get("host") ?? (url.hostname || "localhost");
       const port = url.searchParams.get("port") ?? (url.port || "5432");
       const database =
-        decodeURIComponent(url.pathname.replace(/^\//, "")) || decodeURIComponent(url.username) || "postgres";
+        decoded(url.pathname.replace(/^\//, "")) || decoded(url.username) || "postgres";
       return `${host}:${port}/${database}`;
     } catch {
       // A libpq key=value string: pick the safe keys only.
       const pick = (key: string) => new RegExp(`(?:^|\\s)${key}=([^\\s]+)`).exec(connectionString)?.[1];
-      return `${pick("host") ?? "localhost"}:${pick("port") ?? "5432"}/${pick("dbname") ?? "postgres"}`;
+      const [host, port, database] = [pick("host"), pick("port"), pick("dbname")];
+      // Neither a URL nor key=value pairs: the driver reads it in its own way; say so rather than guess.
+      if (host === undefined && port === undefined && database === undefined) {
+        return "a connection string that is not a URL";
+      }
+      return `${host ?? "localhost"}:${port ?? "5432"}/${database ?? "postgres"}`;
     }
   }
   const host = process.env.PGHOST ?? "localhost";
   const port = process.env.PGPORT ?? 5432;
   const database = process.env.PGDATABASE ?? "postgres";
   return `${host}:${port}/${database}`;
+}
+
+/** `text` with its percent escapes decoded, or as it is when they are malformed (`%zz`). */
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

@@ -30,8 +30,16 @@ export function positiveInteger(value: number | undefined, fallback: number, nam
   if (!Number.isInteger(value) || value < 1) {
     throw new InvalidArgumentError(`invalid ${name} ${value}: must be a positive integer`);
   }
+  if (name.endsWith("Ms") && value > MAX_TIMER_MS) {
+    throw new InvalidArgumentError(
+      `invalid ${name} ${value}: at most ${MAX_TIMER_MS} (Node.js timers fire at once beyond it)`,
+    );
+  }
   return value;
 }
+
+/** The longest delay a Node.js timer takes (2^31 - 1 ms); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** The log's config with the statements for its tables; `pollIntervalMs` is checked here. */
 export function logConfig(fields: {

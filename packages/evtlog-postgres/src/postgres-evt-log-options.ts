@@ -15,7 +15,10 @@ export interface PostgresEvtLogOptions {
   readonly pool?: PgPoolLike | undefined;
   /** Schema of the tables; created when missing. Default `"eventsourced"`. */
   readonly schema?: string | undefined;
-  /** Name of the events table; the entity heads live in `<table>_streams`. Default `"events"`. */
+  /**
+   * Name of the events table (a letter or `_`, then letters, digits or `_`, at most 45 characters, so the
+   * names derived from it fit PostgreSQL's 63); the entity heads live in `<table>_streams`. Default `"events"`.
+   */
   readonly table?: string | undefined;
   /** Most persists written together in one group-commit batch. Default 1000. */
   readonly maxBatchSize?: number | undefined;

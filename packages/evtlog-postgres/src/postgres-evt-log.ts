@@ -113,6 +113,9 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
    * reached or refuses the login, and with `InvalidArgumentError` on a bad schema or table name.
    */
   static async create(options: PostgresEvtLogOptions = {}): Promise<PostgresEvtLog> {
+    if (typeof options !== "object" || options === null) {
+      throw new InvalidArgumentError(`PostgresEvtLog options must be an object, got ${String(options)}`);
+    }
     const logger = options.logger ?? consoleLogger;
     const tables = logTables(options.schema ?? "eventsourced", options.table ?? "events");
     const maxBatchSize = positiveInteger(options.maxBatchSize, 1000, "maxBatchSize");

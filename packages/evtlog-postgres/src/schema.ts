@@ -1,6 +1,6 @@
-import type { Logger } from "@eventsourced/core";
+import { InvalidArgumentError, type Logger } from "@eventsourced/core";
 import type { PgQueryPoolLike } from "./pg-pool-like.js";
-import { quoteIdentifier } from "./sql-identifier.js";
+import { quoteDerivedIdentifier, quoteIdentifier } from "./sql-identifier.js";
 import { runVersionedSetup, versionTable } from "./versioned-setup.js";
 
 /** The quoted, qualified names of one log's tables. */
@@ -22,16 +22,27 @@ export interface LogTables {
   readonly component: string;
 }
 
+/** The longest name derived from the table's: its by-type index. */
+const LONGEST_SUFFIX = "_type_position_idx";
+
+/** The longest table name: its derived names must fit PostgreSQL's 63-byte identifiers. */
+export const MAX_TABLE_NAME_LENGTH = 63 - LONGEST_SUFFIX.length;
+
 /** Validates and quotes the configured names. */
 export function logTables(schemaName: string, tableName: string): LogTables {
   const schema = quoteIdentifier(schemaName, "schema");
-  quoteIdentifier(tableName, "table");
+  const events = quoteIdentifier(tableName, "table");
+  if (tableName.length > MAX_TABLE_NAME_LENGTH) {
+    throw new InvalidArgumentError(
+      `invalid table name ${JSON.stringify(tableName)}: at most ${MAX_TABLE_NAME_LENGTH} characters (the log names its index ${JSON.stringify(`${tableName}${LONGEST_SUFFIX}`)}, and PostgreSQL allows 63)`,
+    );
+  }
   return {
     schemaName,
     tableName,
     schema,
-    events: `${schema}.${quoteIdentifier(tableName, "table")}`,
-    streams: `${schema}.${quoteIdentifier(`${tableName}_streams`, "table")}`,
+    events: `${schema}.${events}`,
+    streams: `${schema}.${quoteDerivedIdentifier(`${tableName}_streams`)}`,
     versions: versionTable(schema),
     component: `evtlog:${tableName}`,
   };
@@ -56,9 +67,9 @@ const MIGRATIONS: readonly ((t: LogTables) => string)[] = [
       content_type text,
       metadata     jsonb,
       bytes        bytea       NOT NULL,
-      CONSTRAINT ${quoteIdentifier(`${t.tableName}_pkey`, "constraint")} PRIMARY KEY (type, id, seq_no)
+      CONSTRAINT ${quoteDerivedIdentifier(`${t.tableName}_pkey`)} PRIMARY KEY (type, id, seq_no)
     );
-    CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${t.tableName}_type_position_idx`, "index")}
+    CREATE INDEX IF NOT EXISTS ${quoteDerivedIdentifier(`${t.tableName}${LONGEST_SUFFIX}`)}
       ON ${t.events} (type, position);
     CREATE TABLE IF NOT EXISTS ${t.streams} (
       type        text   NOT NULL,

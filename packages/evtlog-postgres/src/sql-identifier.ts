@@ -19,3 +19,14 @@ export function quoteIdentifier(name: string, what: string): string {
   }
   return `"${name}"`;
 }
+
+/** Names the log derives from a validated one (`<table>_streams`, an index): PostgreSQL's 63-byte limit. */
+const DERIVED_IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** Quotes a name derived from validated ones; throws if it would exceed PostgreSQL's identifier limit. */
+export function quoteDerivedIdentifier(name: string): string {
+  if (!DERIVED_IDENTIFIER_PATTERN.test(name)) {
+    throw new InvalidArgumentError(`derived name ${JSON.stringify(name)} exceeds PostgreSQL's 63 bytes`);
+  }
+  return `"${name}"`;
+}

@@ -103,6 +103,32 @@ describe("PostgresEvtLog setup", () => {
     await expect(
       PostgresEvtLog.create({ connectionString: DATABASE_URL, table: 'x"y' }),
     ).rejects.toBeInstanceOf(InvalidArgumentError);
+    // 46 characters: the index name would exceed PostgreSQL's 63; the message names the table, not the index.
+    const long = await PostgresEvtLog.create({ connectionString: DATABASE_URL, table: "t".repeat(46) }).catch(
+      (e: unknown) => e,
+    );
+    expect(long).toBeInstanceOf(InvalidArgumentError);
+    expect((long as Error).message).toMatch(/^invalid table name .*at most 45 characters/);
+    // Node.js fires a timer of more than 2^31 - 1 ms after 1 ms: a near-infinite poll would be a busy loop.
+    await expect(
+      PostgresEvtLog.create({ connectionString: DATABASE_URL, pollIntervalMs: 3e9 }),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it("accepts a table name of 45 characters, the longest whose derived names fit", async () => {
+    const schema = uniqueSchemaName("long_table");
+    try {
+      const log = await PostgresEvtLog.create({
+        connectionString: DATABASE_URL,
+        schema,
+        table: "t".repeat(45),
+        logger: silentLogger,
+      });
+      expect((await log.persist("counter", "a", 0, [{ bytes: new Uint8Array([1]) }])).seqNo).toBe(1);
+      await log.close();
+    } finally {
+      await dropSchema(schema);
+    }
   });
 
   it("reports a setup the server refuses as ConfigurationError naming the SQLSTATE, for the log and the snapshot store", async () => {
@@ -184,5 +210,22 @@ describe("PostgresEvtLog connection errors", () => {
     expect((err as ConnectionError).target).toBe(
       `${url.hostname}:${url.port || "5432"}/no_such_database_eventsourced`,
     );
+  });
+
+  it("names the target it can tell: a malformed escape kept as written, no guess for a string that is not a URL", async () => {
+    const url = new URL(DATABASE_URL);
+    url.pathname = "/%zz";
+    const escaped = await PostgresEvtLog.create({ connectionString: url.toString() }).catch((e: unknown) => e);
+    expect(escaped).toBeInstanceOf(ConnectionError);
+    expect((escaped as ConnectionError).target).toBe(`${url.hostname}:${url.port || "5432"}/%zz`);
+    const garbled = await PostgresEvtLog.create({ connectionString: "not a url at all" }).catch(
+      (e: unknown) => e,
+    );
+    expect(garbled).toBeInstanceOf(ConnectionError);
+    expect((garbled as ConnectionError).target).toBe("a connection string that is not a URL");
+  });
+
+  it("refuses options that are not an object with InvalidArgumentError", async () => {
+    await expect(PostgresEvtLog.create(null as never)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 });
