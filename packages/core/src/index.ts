@@ -171,5 +171,6 @@ export {
   validateEvtMetadata,
   validateId,
   validateIdempotencyKey,
+  validateSnapshot,
   validateTypeAndId,
 } from "./validate.js";

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "./errors/index.js";
 import type { Snapshot } from "./snapshot-store.js";
+import { validateSnapshotVersion } from "./validate.js";
 
 /**
  * The format versions of an entity's snapshots: the one it writes and the ones it can read. Bump `current`
@@ -41,12 +42,11 @@ export function resolveSnapshotVersioning(
 ): ResolvedSnapshotVersioning {
   if (versioning === undefined) return UNVERSIONED;
   const { current, readable = [], readUnversioned = false, onUnknown = "replay" } = versioning;
-  if (typeof current !== "string" || current.length === 0) {
-    throw new InvalidArgumentError("snapshotVersion.current must be a non-empty string");
-  }
-  if (!Array.isArray(readable) || !readable.every((v) => typeof v === "string" && v.length > 0)) {
+  validateSnapshotVersion(current, "snapshotVersion.current");
+  if (!Array.isArray(readable)) {
     throw new InvalidArgumentError("snapshotVersion.readable must be a list of non-empty strings");
   }
+  for (const version of readable) validateSnapshotVersion(version, "each of snapshotVersion.readable");
   if (onUnknown !== "replay" && onUnknown !== "reject") {
     throw new InvalidArgumentError(
       `snapshotVersion.onUnknown must be "replay" or "reject", got ${String(onUnknown)}`,

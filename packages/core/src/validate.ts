@@ -210,3 +210,41 @@ export function validateDefinition(definition: unknown): void {
     }
   }
 }
+
+/**
+ * Throws `InvalidArgumentError` unless `snapshot` can be stored alike by every snapshot store: `seqNo` a
+ * safe integer >= 0, `bytes` a `Uint8Array`, `version` undefined or a non-empty string that is well-formed
+ * Unicode without NUL (PostgreSQL text cannot hold NUL, and a lone surrogate stored as U+FFFD would alias
+ * another version). `SnapshotStore.save` of every store applies it.
+ */
+export function validateSnapshot(snapshot: unknown): void {
+  const { seqNo, bytes, version } = (snapshot ?? {}) as {
+    seqNo?: unknown;
+    bytes?: unknown;
+    version?: unknown;
+  };
+  if (typeof snapshot !== "object" || snapshot === null) {
+    throw new InvalidArgumentError(`invalid snapshot: must be an object, got ${describe(snapshot)}`);
+  }
+  if (!Number.isSafeInteger(seqNo) || (seqNo as number) < 0) {
+    throw new InvalidArgumentError(`invalid snapshot seqNo ${String(seqNo)}: an integer >= 0`);
+  }
+  if (!(bytes instanceof Uint8Array)) {
+    throw new InvalidArgumentError("invalid snapshot: bytes must be a Uint8Array");
+  }
+  if (version !== undefined) validateSnapshotVersion(version, "invalid snapshot: version");
+}
+
+/** Throws `InvalidArgumentError` (`what` first) unless `version` is a valid snapshot version. */
+export function validateSnapshotVersion(version: unknown, what: string): void {
+  if (typeof version !== "string" || version.length === 0) {
+    throw new InvalidArgumentError(`${what} must be a non-empty string, got ${describe(version)}`);
+  }
+  if (!version.isWellFormed()) {
+    throw new InvalidArgumentError(
+      `${what} ${describe(version)} is not well-formed Unicode (a lone UTF-16 surrogate)`,
+    );
+  }
+  if (version.includes("\0"))
+    throw new InvalidArgumentError(`${what} ${describe(version)} must not contain NUL`);
+}

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from "../errors/index.js";
 import type { Snapshot, SnapshotStore } from "../snapshot-store.js";
-import { validateTypeAndId } from "../validate.js";
+import { validateSnapshot, validateTypeAndId } from "../validate.js";
 
 /** Options of {@link InMemorySnapshotStore}. */
 export interface InMemorySnapshotStoreOptions {
@@ -27,6 +27,7 @@ export class InMemorySnapshotStore implements SnapshotStore {
 
   async save(type: string, id: string, snapshot: Snapshot): Promise<void> {
     validateTypeAndId(type, id);
+    validateSnapshot(snapshot);
     const key = `${type}\0${id}`;
     const kept = this.#snapshots.get(key) ?? [];
     const newest = kept[0];

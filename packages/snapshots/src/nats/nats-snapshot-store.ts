@@ -4,6 +4,7 @@ import {
   ReadError,
   type Snapshot,
   type SnapshotStore,
+  validateSnapshot,
 } from "@eventsourced/core";
 import {
   ApiCode,
@@ -140,15 +141,7 @@ export class NatsSnapshotStore implements SnapshotStore {
    */
   async save(type: string, id: string, snapshot: Snapshot): Promise<void> {
     const key = snapshotKey(type, id);
-    if (!Number.isSafeInteger(snapshot?.seqNo) || snapshot.seqNo < 0) {
-      throw new InvalidArgumentError(`invalid snapshot seqNo ${snapshot?.seqNo}: an integer >= 0`);
-    }
-    if (!(snapshot.bytes instanceof Uint8Array)) {
-      throw new InvalidArgumentError("invalid snapshot: bytes must be a Uint8Array");
-    }
-    if (snapshot.version !== undefined && typeof snapshot.version !== "string") {
-      throw new InvalidArgumentError("invalid snapshot: version must be a string");
-    }
+    validateSnapshot(snapshot);
     let value: Uint8Array;
     try {
       value = encodeSnapshotValue(snapshot);

@@ -5,6 +5,7 @@ import {
   ReadError,
   type Snapshot,
   type SnapshotStore,
+  validateSnapshot,
   validateTypeAndId,
 } from "@eventsourced/core";
 import type { PgQueryPoolLike } from "@eventsourced/evtlog-postgres";
@@ -217,16 +218,4 @@ DELETE FROM ${t} WHERE type = $1 AND id = $2 AND EXISTS (SELECT FROM ins)
 function toSnapshot(row: SnapshotRow): Snapshot {
   const snapshot = { seqNo: Number(row.seq_no), bytes: row.bytes };
   return row.version === null ? snapshot : { ...snapshot, version: row.version };
-}
-
-function validateSnapshot(snapshot: Snapshot): void {
-  if (!Number.isSafeInteger(snapshot?.seqNo) || snapshot.seqNo < 0) {
-    throw new InvalidArgumentError(`invalid snapshot seqNo ${snapshot?.seqNo}: an integer >= 0`);
-  }
-  if (!(snapshot.bytes instanceof Uint8Array)) {
-    throw new InvalidArgumentError("invalid snapshot: bytes must be a Uint8Array");
-  }
-  if (snapshot.version !== undefined && typeof snapshot.version !== "string") {
-    throw new InvalidArgumentError("invalid snapshot: version must be a string");
-  }
 }

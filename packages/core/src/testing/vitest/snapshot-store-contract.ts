@@ -117,6 +117,25 @@ export function describeSnapshotStoreContract(
       }
     });
 
+    it("refuses a snapshot it could not store alike with InvalidArgumentError: bad seqNo, bytes or version", async () => {
+      const type = uniqueTypeName();
+      const bad: unknown[] = [
+        null,
+        { seqNo: -1, bytes: bytes(1) },
+        { seqNo: 1.5, bytes: bytes(1) },
+        { seqNo: 1, bytes: "text" },
+        { seqNo: 1, bytes: bytes(1), version: 2 },
+        { seqNo: 1, bytes: bytes(1), version: "" },
+        { seqNo: 1, bytes: bytes(1), version: "v\u0000" },
+        { seqNo: 1, bytes: bytes(1), version: "v\uD800" },
+      ];
+      for (const snapshot of bad) {
+        const error = await errorOf(() => store.save(type, "s", snapshot as never));
+        expect(isEventSourcedError(error, ErrorCode.InvalidArgument), JSON.stringify(snapshot)).toBe(true);
+      }
+      expect(await store.load(type, "s")).toBeUndefined();
+    });
+
     it("applies the id rules on save and load: an invalid type or id is refused with InvalidArgumentError", async () => {
       const type = uniqueTypeName();
       const badIds = [
