@@ -36,6 +36,9 @@ export function integerOption(key: string, value: number, min: number, max: numb
 
 /** Validates the retry options. */
 export function retryOptions(options: RetryOptions | undefined): Retry {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new ConfigurationError(`retry must be an object, got ${String(options)}`, "retry", SOURCE);
+  }
   return {
     defaultTimeoutMs: integerOption(
       "retry.defaultTimeoutMs",

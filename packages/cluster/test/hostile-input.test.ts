@@ -310,6 +310,8 @@ describe("Hostile options", () => {
     for (const [key, retry] of [
       ["retry.defaultTimeoutMs", { defaultTimeoutMs: Number.NaN }],
       ["retry.attemptTimeoutMs", { attemptTimeoutMs: -1 }],
+      ["retry", 5],
+      ["retry", null],
     ] as const) {
       const error = (() => {
         try {
