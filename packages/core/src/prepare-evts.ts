@@ -17,12 +17,21 @@ function describe(type: string, id: string): string {
   return `${type}/${JSON.stringify(id)}`;
 }
 
-/** Guards against JavaScript callers (or casts) whose handleCmd returns something else, e.g. `undefined`. */
+/**
+ * Guards against JavaScript callers (or casts) whose handleCmd returns something else, e.g. `undefined`,
+ * or a hand-built decision of the wrong shape (an emit whose `evts` is not an array, or without a `reply`
+ * function), which would otherwise be persisted character by character or fail with a `TypeError`.
+ */
 export function checkDecision(type: string, id: string, decision: unknown): void {
-  const kind = (decision as { kind?: unknown } | null | undefined)?.kind;
-  if (kind === "emit" || kind === "reply" || kind === "reject") return;
+  const { kind, evts, reply } = (decision ?? {}) as { kind?: unknown; evts?: unknown; reply?: unknown };
+  if (kind === "reply" || kind === "reject") return;
+  if (kind === "emit" && Array.isArray(evts) && typeof reply === "function") return;
+  const what =
+    kind === "emit"
+      ? `an emit decision whose ${Array.isArray(evts) ? "reply is not a function" : "evts is not an array"}`
+      : String(decision);
   throw new InvalidArgumentError(
-    `${describe(type, id)}: handleCmd returned ${String(decision)}, not emit(...), emitAndReply(...), reply(...) or reject(...)`,
+    `${describe(type, id)}: handleCmd returned ${what}, not emit(...), emitAndReply(...), reply(...) or reject(...)`,
   );
 }
 

@@ -180,6 +180,27 @@ describe("Entity commands", () => {
     expect(await ref.handleCmd(inc(1))).toMatchObject({ kind: "accepted", reply: 1, seqNo: 1 });
   });
 
+  it("a hand-built emit of the wrong shape fails that command with InvalidArgumentError, persisting nothing", async () => {
+    const decisions: unknown[] = [
+      { kind: "emit", evts: "abc", reply: () => 1 },
+      { kind: "emit" },
+      { kind: "emit", evts: ["e"] },
+    ];
+    let next = 0;
+    const handBuilt = defineEntity<number, "x", string, unknown>({
+      typeName: "handBuilt",
+      initialState: () => 0,
+      handleCmd: () => decisions[next++] as never,
+      handleEvt: (s) => s + 1,
+    });
+    const evtLog = new InMemoryEvtLog();
+    const ref = await Entity.spawn("h", handBuilt, { evtLog, logger: silentLogger });
+    for (let i = 0; i < decisions.length; i++) {
+      await expect(ref.handleCmd("x")).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    }
+    expect(await evtLog.lastSeqNo("handBuilt", "h")).toBe(0);
+  });
+
   it("an emit with no events fails that command with InvalidArgumentError", async () => {
     const empty = defineEntity<number, "x", "e", number>({
       typeName: "empty",
