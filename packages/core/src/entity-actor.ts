@@ -98,12 +98,26 @@ export class EntityActor<S, E, P extends CmdSpec> implements CmdHost<P> {
       return Promise.reject(error);
     }
     if (!this.#busy && !core.stale && (this.#mailbox === undefined || this.#mailbox.size === 0)) {
-      // Idle entity: the command is handled at once, so there is no wait to give up on (and no timer).
+      // Idle entity: the command is handled at once, so there is no wait to give up on. A `timeoutMs` still
+      // reaches the handler's `ctx.signal`, as it does for a queued command.
       if (signal?.aborted) return Promise.reject(signal.reason);
+      const timed =
+        options?.timeoutMs === undefined ? undefined : callerSignal(this.typeName, this.id, options);
       this.#busy = true;
       const observation = this.#observe(cmd, options?.metadata);
       // The command path reports the answer itself: no promise is wrapped on this, the hot path.
-      return runCmd(core, this, cmd, signal, options?.metadata, key, true, observation);
+      const result = runCmd(
+        core,
+        this,
+        cmd,
+        timed?.signal ?? signal,
+        options?.metadata,
+        key,
+        true,
+        observation,
+      );
+      if (timed !== undefined) result.then(timed.clear, timed.clear);
+      return result;
     }
     let caller: ReturnType<typeof callerSignal>;
     try {

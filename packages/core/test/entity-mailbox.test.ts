@@ -93,6 +93,32 @@ describe("Mailbox", () => {
     expect(ref.seqNo).toBe(0);
   });
 
+  it("timeoutMs reaches the handler's ctx.signal on an idle entity as on a queued command", async () => {
+    const seen: unknown[] = [];
+    const patient = defineEntity<number, number, number, number>({
+      typeName: "patient",
+      initialState: () => 0,
+      handleCmd: async (_state, n, ctx) => {
+        // Waits until the caller gives up (or 5 s, a liveness bound), then says what it saw.
+        await new Promise<void>((resolve) => {
+          const bound = setTimeout(resolve, 5_000);
+          ctx.signal?.addEventListener("abort", () => {
+            clearTimeout(bound);
+            resolve();
+          });
+        });
+        seen.push(ctx.signal?.reason);
+        return emitAndReply<number, number, number>([n], (s) => s);
+      },
+      handleEvt: (s, n) => s + n,
+    });
+    const ref = await Entity.spawn("p", patient, { evtLog: new InMemoryEvtLog() });
+    // Idle: the command is handled at once, and the timeout still aborts its signal.
+    const first = ref.handleCmd(1, { timeoutMs: 20 });
+    await expect(first).resolves.toMatchObject({ kind: "accepted", seqNo: 1 });
+    expect(seen[0]).toBeInstanceOf(CommandTimeoutError);
+  });
+
   it("aborting a command that is already being handled does not cancel it", async () => {
     const { definition, started, release } = gatedCounter();
     const ref = await Entity.spawn("g", definition, { evtLog: new InMemoryEvtLog() });
