@@ -41,3 +41,11 @@ describe("given/when/then", () => {
     expect(() => then.thenReply(1)).toThrow("expected a reply");
   });
 });
+
+describe("given() from untyped code", () => {
+  it("refuses a definition that is not one, or events that are not an array, with InvalidArgumentError", () => {
+    for (const call of [() => given(null as never), () => given(counter, "abc" as never)]) {
+      expect(call).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    }
+  });
+});

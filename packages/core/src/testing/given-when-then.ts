@@ -1,5 +1,7 @@
 import { AssertionError, deepStrictEqual, throws } from "node:assert/strict";
+import { InvalidArgumentError } from "../errors/index.js";
 import type { CmdOf, CmdSpec, EventSourced, RejectionOf, ReplyOf } from "../event-sourced.js";
+import { validateDefinition } from "../validate.js";
 
 /** What `handleCmd` decided for the command under test, computed without any log. */
 export type Outcome<E, R, J> =
@@ -161,5 +163,11 @@ export function given<S, E, P extends CmdSpec>(
   evts: readonly E[] = [],
   options: { readonly id?: string } = {},
 ): Given<S, E, P> {
+  validateDefinition(definition);
+  if (!Array.isArray(evts)) {
+    throw new InvalidArgumentError(
+      `given(definition, evts): evts must be an array of events, got ${typeof evts}`,
+    );
+  }
   return new Given(definition, evts, options.id ?? "given-id");
 }
