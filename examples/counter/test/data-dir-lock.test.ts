@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { lockDataDir } from "../src/data-dir-lock.js";
+import { lockDataDir, processStartTime } from "../src/data-dir-lock.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -19,7 +19,9 @@ describe("the embedded database's data directory lock", () => {
   it("is taken and released", () => {
     const dir = dataDir();
     const release = lockDataDir(dir);
-    expect(readFileSync(join(dir, "counter.lock"), "utf8").trim()).toBe(String(process.pid));
+    expect(readFileSync(join(dir, "counter.lock"), "utf8").trim()).toBe(
+      `${process.pid} ${processStartTime(process.pid)}`,
+    );
     release();
     expect(existsSync(join(dir, "counter.lock"))).toBe(false);
   });
@@ -28,6 +30,19 @@ describe("the embedded database's data directory lock", () => {
     const dir = dataDir();
     writeFileSync(join(dir, "counter.lock"), `${process.ppid}\n`);
     expect(() => lockDataDir(dir)).toThrow(`process ${process.ppid} is using it`);
+  });
+
+  it("refuses a directory held by another running process named by pid and start time", () => {
+    const dir = dataDir();
+    writeFileSync(join(dir, "counter.lock"), `${process.ppid} ${processStartTime(process.ppid)}\n`);
+    expect(() => lockDataDir(dir)).toThrow(`process ${process.ppid} is using it`);
+  });
+
+  it("takes over a lock whose pid now belongs to another process (the holder died, its pid was reused)", () => {
+    const dir = dataDir();
+    // The parent runs, but it did not start at tick 1: the lock's holder is gone.
+    writeFileSync(join(dir, "counter.lock"), `${process.ppid} 1\n`);
+    lockDataDir(dir)();
   });
 
   it("takes over a lock left by a process that no longer runs", () => {
