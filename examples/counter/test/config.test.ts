@@ -165,6 +165,14 @@ describe("configuration errors name the key and where its value came from", () =
     );
   });
 
+  it("a URL that does not parse (a port above 65535) is a configuration error, not an unreachable server", () => {
+    const pg = loadError({ DATABASE_URL: "postgres://postgres:s3cret@127.0.0.1:99999/test" });
+    expect(pg.key).toBe("evtLog.postgres.url");
+    expect(pg.message).not.toContain("s3cret");
+    const nats = loadError({ NATS_URL: "nats://127.0.0.1:99999" });
+    expect(nats.key).toBe("evtLog.nats.url");
+  });
+
   it("a missing config file names CONFIG_DIR", () => {
     const err = loadError({ CONFIG_DIR: "/nonexistent/config" });
     expect(err.key).toBe("CONFIG_DIR");

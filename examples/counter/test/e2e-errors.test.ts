@@ -42,6 +42,26 @@ describe("the counter example's failures", { timeout: 60_000 }, () => {
     expect(run.stderr + run.stdout).not.toContain("s3cret");
   });
 
+  it("a PostgreSQL that answers with an error is not told to be started: the URL's names are to check", async () => {
+    const url = new URL(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test");
+    url.pathname = "/counter_no_such_database";
+    const run = await runExample({
+      env: { APP__EVT_LOG__POSTGRES__URL: url.toString(), APP__COUNTER__ENTITY_COUNT: "1" },
+    });
+    expect(run.code).toBe(1);
+    const output = lines(run.stderr);
+    expect(output).toHaveLength(1);
+    expect(output[0]).toContain('database "counter_no_such_database" does not exist');
+    expect(output[0]).toContain("the server answered");
+    expect(output[0]).not.toContain("pg_ctlcluster");
+  });
+
+  it("a URL that does not parse exits with status 2 as a configuration error", async () => {
+    const run = await runExample({ env: { DATABASE_URL: "postgres://postgres@127.0.0.1:99999/test" } });
+    expect(run.code).toBe(2);
+    expect(lines(run.stderr)[0]).toMatch(/^counter: config key evtLog\.postgres\.url must be/);
+  });
+
   it("an unreachable NATS server exits with status 1 and one line saying how to start it", async () => {
     const run = await runExample({
       env: {

@@ -32,12 +32,19 @@ const NAME = {
 const POSTGRES_URL = {
   regex: /^postgres(ql)?:\/\//,
   description: "a postgres:// or postgresql:// URL, or empty for the embedded database",
+  // A URL that does not parse (a port above 65535, a stray space) is a mistake in the configuration, not a
+  // server that cannot be reached.
+  check: (value: string) => URL.canParse(value),
 };
 const SUBJECT_PREFIX = {
   regex: /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/,
   description: "dot-separated tokens of letters, digits, _ and -",
 };
-const NATS_URL = { regex: /^(nats|tls|wss?):\/\/|^[^:/]+:\d+$/, description: "a nats:// URL or host:port" };
+const NATS_URL = {
+  regex: /^(nats|tls|wss?):\/\/|^[^:/]+:\d+$/,
+  description: "a nats:// URL or host:port",
+  check: (value: string) => !value.includes("://") || URL.canParse(value),
+};
 
 /**
  * Every key of the `evtLog` section, without defaults: a program whose file must set every key (the counter

@@ -36,8 +36,17 @@ export interface StringField {
   readonly secret?: boolean | undefined;
   /** A file system path: relative values resolve against the config file's directory (or the cwd for env). */
   readonly path?: boolean | undefined;
-  /** Allowed form, described for error messages. */
-  readonly pattern?: { readonly regex: RegExp; readonly description: string } | undefined;
+  /**
+   * Allowed form, described for error messages: the value must match `regex` and, when given, pass
+   * `check` (for what a regular expression cannot say, such as a URL that parses).
+   */
+  readonly pattern?:
+    | {
+        readonly regex: RegExp;
+        readonly description: string;
+        readonly check?: ((value: string) => boolean) | undefined;
+      }
+    | undefined;
   /** Used when neither the file nor the environment sets the key; without it the key is required. */
   readonly default?: string | undefined;
 }

@@ -153,6 +153,7 @@ function validate(key: string, field: FieldSpec, value: unknown, origin: Origin,
       if (typeof value !== "string") return wrong();
       if (value === "") return field.allowEmpty ? value : wrong();
       if (field.pattern && !field.pattern.regex.test(value)) wrong();
+      if (field.pattern?.check !== undefined && !field.pattern.check(value)) wrong();
       if (!field.path) return value;
       const base = origin.kind === "file" ? dirname(origin.path) : cwd;
       return resolve(base, value);

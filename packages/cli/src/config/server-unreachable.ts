@@ -36,9 +36,27 @@ export function serverUnreachableError(options: {
 }): ConnectionError {
   const shown = redactUrl(options.url);
   const secrets = [...(options.secrets ?? []), urlPassword(options.url)];
+  // A server that answered with an error (no such database, a refused login) is up: starting it won't help.
+  const hint = sqlStateOf(options.error)
+    ? "the server answered, so check the database, user and password the URL names"
+    : options.hint;
   return new ConnectionError(
-    `cannot connect to ${options.server} at ${shown} (${failureReason(options.error, secrets)}); ${options.hint}`,
+    `cannot connect to ${options.server} at ${shown} (${failureReason(options.error, secrets)}); ${hint}`,
     shown,
     { cause: options.error },
   );
+}
+
+/**
+ * Whether `error` or its causes carry a PostgreSQL SQLSTATE other than a connection exception (class 08):
+ * the server was reached and refused, e.g. 3D000 (no such database) or 28P01 (password authentication).
+ */
+function sqlStateOf(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 8 && typeof current === "object" && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith("08")) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
