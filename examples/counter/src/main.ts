@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // The counter example's command line: `npm start` at the repository root runs this.
 import { writeFileSync } from "node:fs";
-import { ConfigurationError, ConnectionError, consoleLogger } from "@eventsourced/core";
+import { ConfigurationError, ConnectionError } from "@eventsourced/core";
 import { type CounterConfig, loadConfig } from "./config.js";
 import type { HealthServer } from "./health-server.js";
 import { createProgress } from "./progress.js";
 import { reportLines, summaryJson } from "./report.js";
 import type { OpenedStores } from "./stores.js";
+import { terminalLogger } from "./terminal-logger.js";
 import { counterId } from "./workload.js";
 
 /** Exit statuses: documented in README.md. */
@@ -78,7 +79,7 @@ async function main(): Promise<number> {
   const removeSignalHandlers = installSignalHandlers(stop, abort);
   let stores: OpenedStores;
   try {
-    stores = await openStores(config);
+    stores = await openStores(config, terminalLogger);
   } catch (error) {
     removeSignalHandlers();
     if (error instanceof ConnectionError || error instanceof ConfigurationError) {
@@ -97,7 +98,7 @@ async function main(): Promise<number> {
           pool: stores.pool,
           schema: config.evtLog.postgres.schema,
           binarizer: config.counter.binarizer,
-          logger: consoleLogger,
+          logger: terminalLogger,
         });
   let healthServer: HealthServer | undefined;
   try {
@@ -123,7 +124,7 @@ async function main(): Promise<number> {
           `start: recovered ${config.counter.entityCount} counters in ${seconds.toFixed(2)} s, their values sum to ${total}`,
         ),
       onWritten: () => totals?.markWritten(),
-      logger: consoleLogger,
+      logger: terminalLogger,
     });
     for (const line of reportLines(summary)) out(line);
     const verifiable = summary.error === undefined && !summary.interrupted;
