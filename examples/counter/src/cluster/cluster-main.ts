@@ -8,6 +8,7 @@
 // closed-loop workload (THROUGHPUT_SECONDS each, THROUGHPUT_CONCURRENCY senders; 0 seconds skips it).
 // Environment: DATABASE_URL, NATS_URL, COUNTERS (200), RUN_SECONDS (12), CONCURRENCY (16),
 // THROUGHPUT_SECONDS (5), THROUGHPUT_CONCURRENCY (64).
+import { redactUrl } from "@eventsourced/cli/config";
 import { ClusterClient, NatsClusterStore } from "@eventsourced/cluster";
 import { silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
@@ -33,7 +34,12 @@ const cluster = `counter-${suffix}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const say = (text: string) => process.stdout.write(`${text}\n`);
 
-const nats = await connect({ servers: natsUrl, name: "counter-cluster-client" });
+const nats = await connect({ servers: natsUrl, name: "counter-cluster-client" }).catch((error: unknown) => {
+  say(
+    `counter:cluster failed: cannot connect to NATS at ${redactUrl(natsUrl)}: ${(error as Error).message ?? error}`,
+  );
+  process.exit(1);
+});
 if (throughputSeconds > 0) {
   const perSecond: number[] = [];
   for (const processes of [1, 3]) {
