@@ -20,3 +20,9 @@ export function counterBinarizer(
         evtTypeName: `${protobufPackage}.CounterEvt`,
       });
 }
+
+/**
+ * The default (protobuf) binarizer as a value, for tools that import one by name: the admin CLI decodes the
+ * counter's events with `--binarizer ./examples/counter/dist/counter-binarizer.js#binarizer`.
+ */
+export const binarizer: Binarizer<CounterEvt, CounterState> = counterBinarizer("protobuf");

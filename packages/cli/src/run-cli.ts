@@ -123,6 +123,15 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
         `${command.words.join(" ")} takes ${wanted.length === 0 ? "no arguments" : wanted.join(" ")}, got ${args.length === 0 ? "none" : args.map((a) => JSON.stringify(a)).join(" ")}`,
       );
     }
+    // An option the command does not take is a mistake (a typo'd command, a misplaced flag), not a no-op.
+    const takes = new Set([...(command.flags ?? "").matchAll(/--([a-z-]+)/g)].map((m) => m[1]));
+    for (const name of line.commandOptions) {
+      if (!takes.has(name)) {
+        throw new CliUsageError(
+          `${command.words.join(" ")} does not take --${name}${takes.size === 0 ? "" : ` (it takes ${[...takes].map((t) => `--${t}`).join(", ")})`}`,
+        );
+      }
+    }
     config = loadCliConfig(line.config, env, cwd).config;
     const loaded = config;
     const output = await command.run({

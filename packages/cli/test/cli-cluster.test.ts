@@ -46,6 +46,8 @@ async function forgetWalk(
   ]);
   const text = await raw(["cluster", "show", cluster]);
   expect(text.stdout).toContain(`shard function: 8 shards hashed by ${SHARD_HASH}`);
+  // Where it read names the server, not "the pool passed in".
+  expect(text.stdout).not.toContain("pool passed in");
 
   const unconfirmed = await raw(["cluster", "forget-shard-function", cluster]);
   expect(unconfirmed.code).toBe(2);

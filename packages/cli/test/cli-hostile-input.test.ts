@@ -73,6 +73,31 @@ describe("the CLI from a hostile command line", () => {
     expect(error.code).toBe("CLI_USAGE");
   });
 
+  it("an option the command does not take exits 2 naming it and the command's own, before any connection", async () => {
+    const { status, error } = await jsonError([
+      "entities",
+      "list",
+      "acct",
+      "--seq-no",
+      "4",
+      "--bucket-prefix",
+      "x",
+      "--url",
+      PG_URL,
+    ]);
+    expect(status).toBe(2);
+    expect(error.message).toBe("entities list does not take --seq-no (it takes --after, --limit)");
+  });
+
+  it("a negative number as an argument, or --to below --from, exits 2 saying so", async () => {
+    const negative = await jsonError(["projections", "reset", "p", "-5", "--yes", "--url", PG_URL]);
+    expect(negative.status).toBe(2);
+    expect(negative.error.message).toMatch(/argument -5: negative numbers are not valid/);
+    const backwards = await jsonError(["events", "acct", "a", "--from", "5", "--to", "3", "--url", PG_URL]);
+    expect(backwards.status).toBe(2);
+    expect(backwards.error.message).toBe("--to 3 is below --from 5");
+  });
+
   it("a command with the wrong number of arguments exits 2 naming what it takes", async () => {
     const { status, error } = await jsonError(["events", "acct"]);
     expect(status).toBe(2);

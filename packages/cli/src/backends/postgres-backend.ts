@@ -140,7 +140,10 @@ class PostgresBackend implements AdminBackend {
     const { inspectPostgresClusterStore } = await importCluster(
       () => import("@eventsourced/cluster/postgres"),
     );
-    return inspectPostgresClusterStore({ pool: this.#pool, schema: this.#schema });
+    const inspector = await inspectPostgresClusterStore({ pool: this.#pool, schema: this.#schema });
+    // The inspector only knows it was given a pool; the CLI knows the server (without its password).
+    const tables = `${this.#schema}.cluster_config and ${this.#schema}.cluster_members`;
+    return { ...inspector, where: `${this.where}, tables ${tables}` };
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { CliUsageError } from "../cli-errors.js";
 import { type Command, decoderOf, integerArg, table } from "../command.js";
 import { decodeEvt, toJsonSafe } from "../decode-bytes.js";
 
@@ -39,6 +40,7 @@ export const entityCommands: readonly Command[] = [
       const [type = "", id = ""] = ctx.args;
       const from = integerArg("--from", ctx.options.from, 1) ?? 1;
       const to = integerArg("--to", ctx.options.to, 1);
+      if (to !== undefined && to < from) throw new CliUsageError(`--to ${to} is below --from ${from}`);
       const limit = integerArg("--limit", ctx.options.limit, 1) ?? DEFAULT_LIMIT;
       const decoder = await decoderOf(ctx);
       const log = await (await ctx.backend()).evtLog();
