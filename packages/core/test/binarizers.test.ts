@@ -89,6 +89,33 @@ describe("JSON binarizer", () => {
     }
   });
 
+  it("refuses what JSON would read back as null (NaN, infinities, undefined array elements), keeps real nulls", () => {
+    for (const value of [
+      { a: Number.NaN },
+      { a: [1, Number.POSITIVE_INFINITY] },
+      [1, undefined],
+      { n: 1n, x: -Infinity },
+    ]) {
+      expect(() => jsonToBytes(value)).toThrow(/read back as null/);
+    }
+    const nulls = { x: null, y: [null, 1], z: { $bigint: null } };
+    expect(jsonFromBytes(jsonToBytes(nulls))).toEqual(nulls);
+  });
+
+  it("a command whose event holds NaN fails with ENCODE_FAILED and persists nothing", async () => {
+    const measured = defineEntity<number, number, { readonly value: number }, number>({
+      typeName: "measured",
+      initialState: () => 0,
+      handleCmd: (_state, value) => emitAndReply<number, { value: number }, number>([{ value }], (s) => s),
+      handleEvt: (state) => state + 1,
+    });
+    const evtLog = new InMemoryEvtLog();
+    const ref = await Entity.spawn("m", measured, { evtLog });
+    await expect(ref.handleCmd(0 / 0)).rejects.toMatchObject({ code: "ENCODE_FAILED" });
+    expect(await evtLog.lastSeqNo("measured", "m")).toBe(0);
+    expect(await ref.handleCmd(1)).toMatchObject({ kind: "accepted", seqNo: 1 });
+  });
+
   it("round-trips bigints, nested and at the top level", () => {
     const value: Ledger = { total: 2n ** 70n, entries: [{ amount: -(2n ** 64n), note: "x" }] };
     expect(jsonFromBytes<Ledger>(jsonToBytes(value))).toEqual(value);

@@ -82,10 +82,31 @@ function stringify(value: unknown): string {
   return noJsonUnless(json, value);
 }
 
-/** `json`, or a `TypeError` when `value` has no JSON text (undefined, a function, a symbol). */
+/**
+ * `json`, or a `TypeError` when `value` has no JSON text (undefined, a function, a symbol) or holds what
+ * JSON would turn into `null` (NaN, an infinity, an undefined array element): read back, the state would
+ * differ from the one the entity folded. Checked only when the text holds a `null` at all.
+ */
 function noJsonUnless(json: string | undefined, value: unknown): string {
   if (json === undefined) throw new TypeError(`${typeof value} has no JSON encoding`);
+  if (json.includes("null")) JSON.stringify(value, nullSafeReplacer);
   return json;
+}
+
+/** {@link replacer}, throwing on a value JSON would write as `null` although it is not null. */
+function nullSafeReplacer(this: unknown, key: string, value: unknown): unknown {
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    throw new TypeError(
+      `${value} at key ${JSON.stringify(key)} has no JSON encoding (it would read back as null)`,
+    );
+  }
+  if (
+    Array.isArray(this) &&
+    (value === undefined || typeof value === "function" || typeof value === "symbol")
+  ) {
+    throw new TypeError(`array element ${key} is ${typeof value}, which JSON would read back as null`);
+  }
+  return replacer(key, value);
 }
 
 /**
@@ -113,7 +134,10 @@ export interface JsonBinarizerOptions {
 }
 
 /**
- * A JSON binarizer (bigint-safe). The default when `Entity.spawn` is given none.
+ * A JSON binarizer (bigint-safe). The default when `Entity.spawn` is given none. Events and states are JSON
+ * values and bigints: NaN, infinities, `undefined` array elements, functions and symbols are refused (an
+ * `EncodeError` for a command) rather than read back as something else; a `Date` is written as its ISO string
+ * and a `Map` or `Set` as `{}` (JSON's own rules), so keep such values out of events and state.
  * The types are the caller's promise: JSON carries no schema, so validate at the edges if events can be
  * written by other programs.
  */
