@@ -39,7 +39,11 @@ export interface NatsEvtLogOptions {
  */
 export function validateNatsEvtLogOptions(options: NatsEvtLogOptions): void {
   if (typeof options !== "object" || options === null) {
-    throw new ConfigurationError(`the options must be an object, got ${String(options)}`, "options", "options");
+    throw new ConfigurationError(
+      `the options must be an object, got ${String(options)}`,
+      "options",
+      "options",
+    );
   }
   validatePositiveInteger(options.fetchBatch, "fetchBatch");
   validatePositiveInteger(options.publishTimeoutMs, "publishTimeoutMs");

@@ -13,8 +13,7 @@ export function connectionTarget(connectionString: string | undefined, poolGiven
       const url = new URL(connectionString);
       const host = url.searchParams.get("host") ?? (url.hostname || "localhost");
       const port = url.searchParams.get("port") ?? (url.port || "5432");
-      const database =
-        decoded(url.pathname.replace(/^\//, "")) || decoded(url.username) || "postgres";
+      const database = decoded(url.pathname.replace(/^\//, "")) || decoded(url.username) || "postgres";
       return `${host}:${port}/${database}`;
     } catch {
       // A libpq key=value string: pick the safe keys only.

@@ -215,7 +215,9 @@ describe("PostgresEvtLog connection errors", () => {
   it("names the target it can tell: a malformed escape kept as written, no guess for a string that is not a URL", async () => {
     const url = new URL(DATABASE_URL);
     url.pathname = "/%zz";
-    const escaped = await PostgresEvtLog.create({ connectionString: url.toString() }).catch((e: unknown) => e);
+    const escaped = await PostgresEvtLog.create({ connectionString: url.toString() }).catch(
+      (e: unknown) => e,
+    );
     expect(escaped).toBeInstanceOf(ConnectionError);
     expect((escaped as ConnectionError).target).toBe(`${url.hostname}:${url.port || "5432"}/%zz`);
     const garbled = await PostgresEvtLog.create({ connectionString: "not a url at all" }).catch(
