@@ -103,8 +103,8 @@ export class EntityActor<S, E, P extends CmdSpec> implements CmdHost<P> {
       if (signal?.aborted) return Promise.reject(signal.reason);
       const timed =
         options?.timeoutMs === undefined ? undefined : callerSignal(this.typeName, this.id, options);
-      this.#busy = true;
       const observation = this.#observe(cmd, options?.metadata);
+      this.#busy = true;
       // The command path reports the answer itself: no promise is wrapped on this, the hot path.
       const result = runCmd(
         core,

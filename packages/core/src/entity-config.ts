@@ -13,6 +13,7 @@ import { InvalidArgumentError } from "./errors/index.js";
 import type { CmdResult, CmdSpec, EventSourced } from "./event-sourced.js";
 import type { EvtLog } from "./evt-log.js";
 import { type EvtLogRetention, supportsRetention } from "./evt-log-retention.js";
+import { guardInstrumentation, warnOnHookFailure } from "./instrumentation/guard-instrumentation.js";
 import type { Instrumentation } from "./instrumentation/instrumentation.js";
 import { consoleLogger, guardedLogger, type Logger } from "./logger.js";
 import type { RecoverySource } from "./recovery.js";
@@ -144,7 +145,10 @@ export function entityConfig<S, E, P extends CmdSpec>(
     retention,
     isTombstone: policy?.isTombstone,
     logger,
-    instrumentation: options.instrumentation,
+    instrumentation:
+      options.instrumentation === undefined
+        ? undefined
+        : guardInstrumentation(options.instrumentation, warnOnHookFailure(logger)),
   });
 }
 

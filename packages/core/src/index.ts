@@ -140,6 +140,11 @@ export type {
   CommandStart,
   PersistBatch,
 } from "./instrumentation/command-observer.js";
+export {
+  guardInstrumentation,
+  type HookFailureReport,
+  warnOnHookFailure,
+} from "./instrumentation/guard-instrumentation.js";
 export type { Instrumentation } from "./instrumentation/instrumentation.js";
 export type { LeaseEvent, LeaseEventKind } from "./instrumentation/lease-event.js";
 export type {

@@ -133,6 +133,52 @@ describe("instrumentation hooks", () => {
     await registry.close();
   });
 
+  it("a hook or observer that throws is ignored and warned about: commands, recovery and stop go on", async () => {
+    const warnings: unknown[] = [];
+    const logger = { debug() {}, warn: (_m: string, f?: unknown) => warnings.push(f), error() {} };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    const fail = (what: string) => {
+      throw new Error(`${what} broken`);
+    };
+    let starts = 0;
+    const throwing: Instrumentation = {
+      // The first command's start throws; later ones return an observer whose every member throws.
+      commandStarted: () =>
+        starts++ === 0
+          ? fail("commandStarted")
+          : {
+              get headers(): Record<string, string> {
+                return fail("headers");
+              },
+              persisted: () => fail("persisted"),
+              ended: () => fail("ended"),
+            },
+      recoveryStarted: () => ({ ended: () => fail("recovery ended") }),
+      passivated: () => fail("passivated"),
+    };
+    try {
+      const evtLog = new InMemoryEvtLog();
+      const ref = await Entity.spawn("t", counter, { evtLog, instrumentation: throwing, logger });
+      expect(await ref.handleCmd(inc(1))).toMatchObject({ kind: "accepted", seqNo: 1 });
+      expect(await ref.handleCmd(inc(2))).toMatchObject({ kind: "accepted", seqNo: 2 });
+      expect(await ref.handleCmd(inc(3))).toMatchObject({ kind: "accepted", seqNo: 3 });
+      await ref.stop();
+      const registry = new EntityRegistry(counter, { evtLog, instrumentation: throwing, logger });
+      expect(await registry.send("t", inc(1))).toMatchObject({ kind: "accepted", seqNo: 4 });
+      await registry.passivate("t");
+      await registry.close();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      expect(warnings.map((w) => (w as { hook: string }).hook)).toEqual(
+        expect.arrayContaining(["commandStarted", "command ended", "command persisted", "recovery ended"]),
+      );
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+
   it("combineInstrumentation calls every part and merges their headers", async () => {
     const a = recorder();
     const evtLog = new InMemoryEvtLog();

@@ -3,9 +3,11 @@ import { hostname } from "node:os";
 import {
   Backoff,
   consoleLogger,
+  guardInstrumentation,
   type Instrumentation,
   InvalidArgumentError,
   type Logger,
+  warnOnHookFailure,
 } from "@eventsourced/core";
 import { HeldLease, type LeaseHost } from "./held-lease.js";
 import { keeperTiming, validateKeeperArguments } from "./keeper-timing.js";
@@ -81,7 +83,15 @@ export class LeaseKeeper {
   constructor(store: LeaseStore, options: LeaseKeeperOptions = {}) {
     validateKeeperArguments(store, options);
     this.store = store;
-    this.#options = options;
+    const logger = options.logger ?? consoleLogger;
+    // A lease hook that throws must not leave the keeper's bookkeeping half done.
+    this.#options =
+      options.instrumentation === undefined
+        ? options
+        : {
+            ...options,
+            instrumentation: guardInstrumentation(options.instrumentation, warnOnHookFailure(logger)),
+          };
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     validateLeaseOwner(this.owner);
     const timing = keeperTiming(store.ttlMs, options);
@@ -89,7 +99,7 @@ export class LeaseKeeper {
     this.marginMs = timing.marginMs;
     this.renewEveryMs = timing.renewEveryMs;
     this.pollMs = timing.pollMs;
-    this.#logger = options.logger ?? consoleLogger;
+    this.#logger = logger;
     this.#validityNs = BigInt(Math.floor((this.ttlMs - this.marginMs) * 1e6));
     this.#renewalErrors = new Backoff({
       initialMs: Math.min(100, this.renewEveryMs),

@@ -1,4 +1,9 @@
-import { ConfigurationError } from "@eventsourced/core";
+import {
+  ConfigurationError,
+  consoleLogger,
+  guardInstrumentation,
+  warnOnHookFailure,
+} from "@eventsourced/core";
 import type { ProcessorStats } from "./batch-processor.js";
 import { redriveDeadLetter } from "./operator-requests.js";
 import type { ProjectionHandler } from "./projection-handler.js";
@@ -37,7 +42,19 @@ export class Projection<E> {
   /** Validates the options; nothing runs until {@link start}. */
   static create<E>(options: ProjectionOptions<E>): Projection<E> {
     validateProjectionOptions(options);
-    return new Projection(options);
+    const { instrumentation } = options;
+    // A hook that throws must not fail a batch that was applied, or stop the projection.
+    return new Projection(
+      instrumentation === undefined
+        ? options
+        : {
+            ...options,
+            instrumentation: guardInstrumentation(
+              instrumentation,
+              warnOnHookFailure(options.logger ?? consoleLogger),
+            ),
+          },
+    );
   }
 
   /** Where the instance is; see {@link ProjectionState}. */

@@ -12,7 +12,9 @@ import type { ConflictInfo, PassivationInfo } from "./runtime-events.js";
  *
  * Without one (the default) the runtime makes no call, reads no clock and allocates nothing per command.
  * With one, hooks are called synchronously on the runtime's path: keep them cheap (increment a counter,
- * start a span) and never throw. A hook that throws is not caught by the runtime.
+ * start a span). A hook (or an observer's method) that throws is caught: the runtime warns on its logger
+ * (the 1st, 10th, 100th, ... failure of each hook) and goes on as if it had returned nothing, so a broken
+ * tracer can neither stall an entity nor turn a durable command into a failure (`guardInstrumentation`).
  *
  * Ids: hooks receive entity ids for spans and logs. Ids are often personal data; keep them off metric
  * attributes (a metric per id is also a cardinality explosion).
