@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from "@eventsourced/core";
 import type { Lease, LeaseEnd, LeaseEndReason, LeaseStatus } from "./lease.js";
 import type { LeaseGrant } from "./lease-store.js";
 
@@ -56,6 +57,11 @@ export class HeldLease implements Lease {
   }
 
   validFor(ms: number): boolean {
+    if (typeof ms !== "number" || Number.isNaN(ms)) {
+      throw new InvalidArgumentError(`validFor needs a number of milliseconds, got ${String(ms)}`);
+    }
+    // No lease is valid for ever; valid "for minus ever" means valid now (and an infinity has no BigInt).
+    if (!Number.isFinite(ms)) return ms < 0 && this.#checkDeadline();
     return this.#checkDeadline() && process.hrtime.bigint() + BigInt(Math.ceil(ms * 1e6)) < this.#deadline;
   }
 

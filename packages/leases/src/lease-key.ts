@@ -74,3 +74,27 @@ function describe(value: unknown): string {
     ? `${JSON.stringify(value.slice(0, 64))}... (${value.length} characters)`
     : JSON.stringify(value);
 }
+
+/**
+ * Throws `InvalidArgumentError` unless `grant` is a lease grant a store can act on: an object with a valid
+ * key and owner and an epoch that is a safe integer >= 0 (a grant from a store, not made up: an epoch of
+ * `NaN` or `1.5` must be refused, not sent to the store as a failure whose outcome is unknown).
+ */
+export function validateLeaseGrant(grant: unknown): void {
+  if (typeof grant !== "object" || grant === null) {
+    throw new InvalidArgumentError(`invalid lease grant ${String(grant)}: must be a grant from a store`);
+  }
+  const { key, owner, epoch } = grant as { key?: unknown; owner?: unknown; epoch?: unknown };
+  validateLeaseKey(key as string);
+  validateLeaseOwner(owner as string);
+  if (!Number.isSafeInteger(epoch) || (epoch as number) < 0) {
+    throw new InvalidArgumentError(`invalid lease grant epoch ${String(epoch)}: must be an integer >= 0`);
+  }
+}
+
+/** {@link validateLeaseGrant} for each of `grants` (an array), and {@link validateDistinctKeys}. */
+export function validateLeaseGrants(grants: unknown): void {
+  if (!Array.isArray(grants)) throw new InvalidArgumentError("lease grants must be an array");
+  for (const grant of grants) validateLeaseGrant(grant);
+  validateDistinctKeys(grants as { key: string }[]);
+}

@@ -142,3 +142,37 @@ describe("Lease stores and keepers from a hostile caller", () => {
     );
   });
 });
+
+describe("Lease grants and validity checks from a hostile caller", () => {
+  it.each([
+    ["null", null],
+    ["an epoch that is NaN", { key: "k", owner: "me", epoch: Number.NaN }],
+    ["an epoch of 1.5", { key: "k", owner: "me", epoch: 1.5 }],
+    ["an epoch of 1e20", { key: "k", owner: "me", epoch: 1e20 }],
+    ["no owner", { key: "k", epoch: 1 }],
+  ])(
+    "a store refuses a grant that is %s with InvalidArgumentError, never an unknown outcome",
+    async (_, grant) => {
+      const store = new InMemoryLeaseStore({ ttlMs: 10_000 });
+      for (const call of [
+        () => store.renew(grant as never),
+        () => store.renewMany([grant as never]),
+        () => store.release(grant as never),
+      ]) {
+        expectCode(await rejection(call()), ErrorCode.InvalidArgument, /lease grant|lease owner/);
+      }
+      expectCode(await rejection(store.renewMany(grant as never)), ErrorCode.InvalidArgument, /grant/);
+    },
+  );
+
+  it("validFor(Infinity) is false, validFor(-Infinity) is whether it is valid now, validFor(NaN) is refused", async () => {
+    const lease = await keeper().acquire("k");
+    expect(lease.validFor(Number.POSITIVE_INFINITY)).toBe(false);
+    expect(lease.validFor(Number.NEGATIVE_INFINITY)).toBe(true);
+    expectCode(
+      thrown(() => lease.validFor(Number.NaN)),
+      ErrorCode.InvalidArgument,
+      /validFor/,
+    );
+  });
+});

@@ -8,7 +8,12 @@ import {
 } from "@eventsourced/evtlog-nats/internal";
 import { type KV, type KvEntry, KvWatchInclude } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { validateDistinctKeys, validateLeaseKey, validateLeaseOwner } from "../lease-key.js";
+import {
+  validateLeaseGrant,
+  validateLeaseGrants,
+  validateLeaseKey,
+  validateLeaseOwner,
+} from "../lease-key.js";
 import type { LeaseGrant, LeaseHolder, LeaseStore } from "../lease-store.js";
 import { LeaseStoreError } from "../lease-store-error.js";
 import { ReleaseWaiters } from "../release-waiters.js";
@@ -122,7 +127,7 @@ export class NatsLeaseStore implements LeaseStore {
   }
 
   async renew(grant: LeaseGrant): Promise<LeaseGrant | undefined> {
-    validateLeaseKey(grant.key);
+    validateLeaseGrant(grant);
     try {
       return await this.#renew(grant);
     } catch (err) {
@@ -131,8 +136,7 @@ export class NatsLeaseStore implements LeaseStore {
   }
 
   async renewMany(grants: readonly LeaseGrant[]): Promise<(LeaseGrant | undefined)[]> {
-    for (const grant of grants) validateLeaseKey(grant.key);
-    validateDistinctKeys(grants);
+    validateLeaseGrants(grants);
     // KV has no multi-key write: the updates are pipelined on the connection, so this still costs about
     // one round trip.
     const settled = await Promise.allSettled(grants.map((grant) => this.#renew(grant)));
@@ -144,7 +148,7 @@ export class NatsLeaseStore implements LeaseStore {
   }
 
   async release(grant: LeaseGrant): Promise<boolean> {
-    validateLeaseKey(grant.key);
+    validateLeaseGrant(grant);
     // nats.js drops a `previousSeq` of 0, which would make the delete unconditional.
     if (!isRevision(grant.revision)) return false;
     try {

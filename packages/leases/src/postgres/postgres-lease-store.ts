@@ -7,7 +7,13 @@ import {
   type OwnedPool,
   setupError,
 } from "@eventsourced/evtlog-postgres/internal";
-import { validateDistinctKeys, validateLeaseKey, validateLeaseOwner, validateTtlMs } from "../lease-key.js";
+import {
+  validateLeaseGrant,
+  validateLeaseGrants,
+  validateLeaseKey,
+  validateLeaseOwner,
+  validateTtlMs,
+} from "../lease-key.js";
 import type { LeaseGrant, LeaseHolder, LeaseStore } from "../lease-store.js";
 import { LeaseStoreError } from "../lease-store-error.js";
 import { setupLeaseSchema } from "./lease-schema.js";
@@ -20,7 +26,11 @@ export interface PostgresLeaseStoreOptions {
   readonly ttlMs?: number | undefined;
   /** The store creates (and on `close` ends) its own `pg.Pool` from it; ignored when `pool` is given. */
   readonly connectionString?: string | undefined;
-  /** An existing `pg`-compatible pool, never ended by the store. */
+  /**
+   * An existing `pg`-compatible pool, never ended by the store. Give it a `query_timeout` of about the TTL:
+   * the store's own pool has one, so that a renewal lost in a network partition fails instead of holding
+   * the keeper until TCP gives up.
+   */
   readonly pool?: PgQueryPoolLike | undefined;
   /** Default `"eventsourced"`. */
   readonly schema?: string | undefined;
@@ -92,6 +102,9 @@ export class PostgresLeaseStore implements LeaseStore {
             applicationName: "eventsourced-leases",
             // A failed lease operation reports its own error; an idle connection's failure needs no more.
             onIdleError: () => {},
+            // A renewal answered after a TTL is worth nothing, and one lost in a network partition (no reset,
+            // no answer) would otherwise hold the keeper until TCP gives up, minutes later.
+            queryTimeoutMs: ttlMs,
           })
         : undefined;
     const pool = options.pool ?? (ownedPool as OwnedPool);
@@ -121,8 +134,7 @@ export class PostgresLeaseStore implements LeaseStore {
   }
 
   async renewMany(grants: readonly LeaseGrant[]): Promise<(LeaseGrant | undefined)[]> {
-    for (const grant of grants) validateLeaseKey(grant.key);
-    validateDistinctKeys(grants);
+    validateLeaseGrants(grants);
     if (grants.length === 0) return [];
     // Sorted, so concurrent batches lock shared rows in one order.
     const sorted = [...grants].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -140,7 +152,7 @@ export class PostgresLeaseStore implements LeaseStore {
   }
 
   async release(grant: LeaseGrant): Promise<boolean> {
-    validateLeaseKey(grant.key);
+    validateLeaseGrant(grant);
     const rows = await this.#query("release", grant.key, this.#sql.release, [
       grant.key,
       grant.owner,

@@ -1,4 +1,10 @@
-import { validateDistinctKeys, validateLeaseKey, validateLeaseOwner, validateTtlMs } from "../lease-key.js";
+import {
+  validateLeaseGrant,
+  validateLeaseGrants,
+  validateLeaseKey,
+  validateLeaseOwner,
+  validateTtlMs,
+} from "../lease-key.js";
 import type { LeaseGrant, LeaseHolder, LeaseStore } from "../lease-store.js";
 import { ReleaseWaiters } from "../release-waiters.js";
 
@@ -63,19 +69,18 @@ export class InMemoryLeaseStore implements LeaseStore {
   }
 
   async renew(grant: LeaseGrant): Promise<LeaseGrant | undefined> {
-    validateLeaseKey(grant.key);
+    validateLeaseGrant(grant);
     return this.#renew(grant, process.hrtime.bigint());
   }
 
   async renewMany(grants: readonly LeaseGrant[]): Promise<(LeaseGrant | undefined)[]> {
-    for (const grant of grants) validateLeaseKey(grant.key);
-    validateDistinctKeys(grants);
+    validateLeaseGrants(grants);
     const sentAt = process.hrtime.bigint();
     return grants.map((grant) => this.#renew(grant, sentAt));
   }
 
   async release(grant: LeaseGrant): Promise<boolean> {
-    validateLeaseKey(grant.key);
+    validateLeaseGrant(grant);
     const row = this.#live(grant);
     if (row === undefined) return false;
     row.expiresAt = this.#now();
