@@ -70,6 +70,13 @@ export class NatsKvProjectionStore implements ProjectionStore {
 
   /** Opens the bucket, creating it (history 1) when missing. */
   static async create(options: NatsKvProjectionStoreOptions): Promise<NatsKvProjectionStore> {
+    if (typeof options?.connection !== "object" || options.connection === null) {
+      throw new ConfigurationError(
+        "NatsKvProjectionStore needs options.connection, an open NATS connection",
+        "connection",
+        "options",
+      );
+    }
     const bucket = options.bucket ?? "eventsourced-projections";
     if (!/^[A-Za-z0-9_-]+$/.test(bucket)) {
       throw new ConfigurationError(`invalid bucket name ${JSON.stringify(bucket)}`, "bucket", "options");
@@ -136,10 +143,16 @@ export class NatsKvProjectionStore implements ProjectionStore {
     for (const letter of advance.deadLetters) await this.#putDeadLetter(letter);
     let known = this.#known.get(fence.name);
     for (let round = 0; round < MAX_ROUNDS; round++) {
+      const cached = known !== undefined;
       known ??= await this.#read(fence.name);
       if (known === undefined) throw new ProjectionFencedError(fence.name, fence.position, fence.epoch);
       const { value, revision } = known;
       if (value.position !== fence.position || value.epoch !== fence.epoch) {
+        // The cache only saves a read: a fence is decided on what the server holds now.
+        if (cached) {
+          known = undefined;
+          continue;
+        }
         throw new ProjectionFencedError(fence.name, fence.position, fence.epoch);
       }
       const next: CheckpointValue = {
@@ -244,8 +257,17 @@ export class NatsKvProjectionStore implements ProjectionStore {
       return undefined;
     }
     const known = { value: entry.json<CheckpointValue>(), revision: entry.revision };
-    this.#known.set(name, known);
+    this.#remember(name, known);
     return known;
+  }
+
+  /**
+   * Caches `entry` unless a newer revision is cached: a read answered before a concurrent write (a status
+   * poll beside a save) may complete after it, and must not put the older value back.
+   */
+  #remember(name: string, entry: { value: CheckpointValue; revision: number }): void {
+    const cached = this.#known.get(name);
+    if (cached === undefined || cached.revision <= entry.revision) this.#known.set(name, entry);
   }
 
   /** Compare-and-set on `revision` (0: the key must not exist); false when another write got there first. */
@@ -255,7 +277,7 @@ export class NatsKvProjectionStore implements ProjectionStore {
         revision === 0
           ? await this.#kv.create(name, JSON.stringify(value))
           : await this.#kv.update(name, JSON.stringify(value), revision);
-      this.#known.set(name, { value, revision: written });
+      this.#remember(name, { value, revision: written });
       return true;
     } catch (err) {
       if (isWrongLastSequence(err)) {
