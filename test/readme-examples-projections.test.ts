@@ -51,6 +51,17 @@ describe("the projections README's examples", () => {
     }
   });
 
+  it("exactly-once with a log that is not in PostgreSQL (no schema made by the log): the same result", async () => {
+    const schema = uniqueSchemaName("readme_proj_mem");
+    schemas.push(schema);
+    const pool = await testPool(3);
+    try {
+      expect(await balancesExactlyOnce(pool, new InMemoryEvtLog(), schema)).toBe(100);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it("at-least-once: every event reaches the notifier, with its checkpoint in a NATS KV bucket", async () => {
     const nc = await connectTestNats();
     const bucket = uniqueName("readme-proj");

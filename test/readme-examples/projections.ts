@@ -12,8 +12,9 @@ type AccountEvt = { type: "deposited"; amount: number } | { type: "withdrawn"; a
 /** Keeps a `balances` table beside the log (which may be PostgreSQL or NATS); reads one back after a deposit. */
 export async function balancesExactlyOnce(pool: pg.Pool, evtLog: EvtLog, schema: string): Promise<number> {
   const balances = `"${schema}".balances`;
-  await pool.query(`CREATE TABLE IF NOT EXISTS ${balances} (id text PRIMARY KEY, balance bigint NOT NULL)`);
+  // The store first: it creates the schema (a NATS log creates none).
   const store = await PostgresProjectionStore.create({ pool, schema }); // default schema "eventsourced"
+  await pool.query(`CREATE TABLE IF NOT EXISTS ${balances} (id text PRIMARY KEY, balance bigint NOT NULL)`);
   const projection = Projection.create({
     name: "account-balances",
     evtLog,

@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import { CliUsageError } from "./cli-errors.js";
 import {
-  EVT_LOG_CONFIG_SCHEMA,
+  EVT_LOG_CONFIG_SCHEMA_WITH_DEFAULTS,
   EVT_LOG_CONVENTIONAL_ENV,
   type EvtLogConfig,
 } from "./config/evt-log-config.js";
-import type { FieldSpec, SectionSpec } from "./config/field-spec.js";
+import type { SectionSpec } from "./config/field-spec.js";
 import { type ConfigOverride, type LoadedYamlConfig, loadYamlConfig } from "./config/load-config.js";
 
 /** What the CLI reads from the application's config file (other sections are the application's own). */
@@ -19,32 +19,12 @@ export interface CliConfig {
   };
 }
 
-const withDefault = <F extends FieldSpec>(field: F, value: F["default"]): F => ({ ...field, default: value });
-const { postgres, nats } = EVT_LOG_CONFIG_SCHEMA;
-
 /**
  * The counter example's `evtLog` section with the packages' own defaults, so that a URL alone is enough;
  * plus where the projection checkpoints are.
  */
 export const CLI_CONFIG_SCHEMA = {
-  evtLog: {
-    kind: withDefault(EVT_LOG_CONFIG_SCHEMA.kind, "postgres"),
-    postgres: {
-      url: withDefault(postgres.url, ""),
-      dataDir: withDefault(postgres.dataDir, ".data/pglite"),
-      schema: withDefault(postgres.schema, "eventsourced"),
-    },
-    nats: {
-      url: withDefault(nats.url, "nats://127.0.0.1:4222"),
-      user: withDefault(nats.user, ""),
-      password: withDefault(nats.password, ""),
-      token: withDefault(nats.token, ""),
-      credsFile: withDefault(nats.credsFile, ""),
-      stream: withDefault(nats.stream, "eventsourced"),
-      subjectPrefix: withDefault(nats.subjectPrefix, ""),
-      bucket: withDefault(nats.bucket, ""),
-    },
-  },
+  evtLog: EVT_LOG_CONFIG_SCHEMA_WITH_DEFAULTS,
   projections: {
     postgresTable: {
       type: "string",

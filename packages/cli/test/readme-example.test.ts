@@ -36,6 +36,17 @@ describe("the README examples of @eventsourced/cli", () => {
     expect(appConfig(dir, {}).http.port).toBe(8080);
     expect(() => appConfig(dir, { APP__HTTP__PORT: "0" })).toThrow(ConfigurationError);
     expect(() => appConfig(COUNTER_CONFIG, {})).toThrow("config key counter is not a known key");
+    // The keys the CLI README's table documents are enough: the rest take their defaults.
+    const short = mkdtempSync(join(tmpdir(), "cli-readme-short-"));
+    dirs.push(short);
+    writeFileSync(
+      join(short, "default.yaml"),
+      "evtLog:\n  kind: postgres\n  postgres: { url: 'postgres://app@db/app', schema: app }\nhttp: { port: 8081 }\n",
+    );
+    const config2 = appConfig(short, {});
+    expect(config2.evtLog.postgres.url).toBe("postgres://app@db/app");
+    expect(config2.evtLog.nats.stream).toBe("eventsourced");
+    expect(config2.http.port).toBe(8081);
   });
 
   it("runCli lists the projections of a database", async () => {

@@ -2,7 +2,7 @@
 // (test/readme-code-blocks.test.ts checks); readme-example.test.ts runs them.
 // #region config
 import {
-  EVT_LOG_CONFIG_SCHEMA,
+  EVT_LOG_CONFIG_SCHEMA_WITH_DEFAULTS,
   EVT_LOG_CONVENTIONAL_ENV,
   type EvtLogConfig,
   loadYamlConfig,
@@ -10,7 +10,9 @@ import {
 } from "@eventsourced/cli/config";
 
 const APP_CONFIG_SCHEMA = {
-  evtLog: EVT_LOG_CONFIG_SCHEMA, // the section the eventsourced CLI reads from the same file
+  // The section the eventsourced CLI reads from the same file, with the CLI's defaults (the table above);
+  // EVT_LOG_CONFIG_SCHEMA is the same without defaults, for a file that must name every key.
+  evtLog: EVT_LOG_CONFIG_SCHEMA_WITH_DEFAULTS,
   http: { port: { type: "integer", min: 1, max: 65_535, default: 8080 } },
 } as const satisfies SectionSpec;
 

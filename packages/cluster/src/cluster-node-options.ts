@@ -61,7 +61,7 @@ export interface ClusterNodeOptions<S, E> {
   readonly codec?: ClusterCodec | undefined;
   /** Default `NatsTransport` on `nats`. */
   readonly transport?: ClusterTransport | undefined;
-  /** Default `NatsClusterStore` on `nats` (6 s member TTL). */
+  /** Default `NatsClusterStore` on `nats` (5 s member TTL). */
   readonly store?: ClusterStore | undefined;
   /** NATS subject prefix; default `"eventsourced.cluster"`. */
   readonly subjectPrefix?: string | undefined;

@@ -7,6 +7,7 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 import { account, accountWithOneHandler } from "./readme/account.js";
 import { depositOnce } from "./readme/idempotent.js";
 import { fromPino } from "./readme/logger.js";
+import { forgetAll } from "./readme/pacing.js";
 import { forget, spawnWithRetention } from "./readme/retention.js";
 import { openAccount } from "./readme/spawn.js";
 
@@ -90,5 +91,12 @@ describe("the core README's examples", () => {
     await again.stop();
     expect(await forget("acc-1", evtLog, snapshotStore)).toMatchObject({ deletedTo: 251, complete: true });
     expect(await evtLog.lastSeqNo("account", "acc-1")).toBe(251);
+    // Pacing deletion: a sweep over several entities under one budget.
+    for (const id of ["acc-2", "acc-3"]) {
+      await evtLog.persist("account", id, 0, [{ bytes: jsonToBytes({ type: "deposited", amount: 1 }) }]);
+    }
+    await forgetAll(["acc-2", "acc-3"], evtLog, snapshotStore);
+    expect(await evtLog.deletedTo("account", "acc-2")).toBe(1);
+    expect(await evtLog.deletedTo("account", "acc-3")).toBe(1);
   });
 });

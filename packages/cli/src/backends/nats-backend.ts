@@ -92,7 +92,7 @@ class NatsBackend implements AdminBackend {
   }
 
   async evtLog(): Promise<ListingEvtLog> {
-    await this.#require(`stream:${this.#nats.stream}`, "event stream");
+    await this.#require(`stream:${this.#nats.stream}`, "event stream", "evtLog.nats.stream (--stream)");
     const log = await NatsEvtLog.connect({
       connection: this.#nc,
       stream: { name: this.#nats.stream, subjectPrefix: natsSubjectPrefix(this.#nats) },
@@ -104,14 +104,18 @@ class NatsBackend implements AdminBackend {
 
   async snapshotStore(): Promise<AdminSnapshotStore> {
     const bucket = natsSnapshotBucket(this.#nats);
-    await this.#require(`kv:${bucket}`, "snapshot bucket");
+    await this.#require(`kv:${bucket}`, "snapshot bucket", "evtLog.nats.bucket");
     const store = await NatsSnapshotStore.create({ connection: this.#nc, bucket });
     this.#closers.push(() => store.close());
     return store;
   }
 
   async projectionStore(): Promise<ListingProjectionStore> {
-    await this.#require(`kv:${this.#projectionsBucket}`, "projection bucket");
+    await this.#require(
+      `kv:${this.#projectionsBucket}`,
+      "projection bucket",
+      "projections.natsBucket (APP__PROJECTIONS__NATS_BUCKET)",
+    );
     return NatsKvProjectionStore.create({ connection: this.#nc, bucket: this.#projectionsBucket });
   }
 
@@ -137,10 +141,11 @@ class NatsBackend implements AdminBackend {
     }
   }
 
-  async #require(component: string, what: string): Promise<void> {
+  /** `configKey`: the config key naming it, for when the name, not the setup, is what is wrong. */
+  async #require(component: string, what: string, configKey: string): Promise<void> {
     if (!(await this.#exists(component))) {
       throw new AdminCommandError(
-        `the ${what} ${component.replace(/^[a-z]+:/, "")} does not exist (${this.where}): run \`eventsourced schema migrate\``,
+        `the ${what} ${component.replace(/^[a-z]+:/, "")} does not exist (${this.where}): if the application uses another name, set ${configKey} (config file or env); otherwise run \`eventsourced schema migrate\``,
       );
     }
   }

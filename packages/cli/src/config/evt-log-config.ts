@@ -1,4 +1,4 @@
-import type { SectionSpec } from "./field-spec.js";
+import type { FieldSpec, SectionSpec } from "./field-spec.js";
 
 /** The `evtLog` section of a configuration: which log, and where its server is. */
 export interface EvtLogConfig {
@@ -66,6 +66,33 @@ export const EVT_LOG_CONFIG_SCHEMA = {
     stream: { type: "string", pattern: NAME },
     subjectPrefix: { type: "string", allowEmpty: true, pattern: SUBJECT_PREFIX },
     bucket: { type: "string", allowEmpty: true, pattern: NAME },
+  },
+} as const satisfies SectionSpec;
+
+const withDefault = <F extends FieldSpec>(field: F, value: F["default"]): F => ({ ...field, default: value });
+const { postgres, nats } = EVT_LOG_CONFIG_SCHEMA;
+
+/**
+ * {@link EVT_LOG_CONFIG_SCHEMA} with the packages' own defaults (the CLI README's configuration table), so
+ * that a file with `kind` and a URL is enough: what the `eventsourced` CLI reads, and what an application
+ * whose file should not have to name every key puts in its schema.
+ */
+export const EVT_LOG_CONFIG_SCHEMA_WITH_DEFAULTS = {
+  kind: withDefault(EVT_LOG_CONFIG_SCHEMA.kind, "postgres"),
+  postgres: {
+    url: withDefault(postgres.url, ""),
+    dataDir: withDefault(postgres.dataDir, ".data/pglite"),
+    schema: withDefault(postgres.schema, "eventsourced"),
+  },
+  nats: {
+    url: withDefault(nats.url, "nats://127.0.0.1:4222"),
+    user: withDefault(nats.user, ""),
+    password: withDefault(nats.password, ""),
+    token: withDefault(nats.token, ""),
+    credsFile: withDefault(nats.credsFile, ""),
+    stream: withDefault(nats.stream, "eventsourced"),
+    subjectPrefix: withDefault(nats.subjectPrefix, ""),
+    bucket: withDefault(nats.bucket, ""),
   },
 } as const satisfies SectionSpec;
 

@@ -10,6 +10,7 @@ export { ENV_PREFIX, envVarToKey, keyToEnvVar } from "./env-keys.js";
 // The event log section
 export {
   EVT_LOG_CONFIG_SCHEMA,
+  EVT_LOG_CONFIG_SCHEMA_WITH_DEFAULTS,
   EVT_LOG_CONVENTIONAL_ENV,
   type EvtLogConfig,
   natsSnapshotBucket,

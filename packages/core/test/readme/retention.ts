@@ -34,15 +34,3 @@ export function forget(id: string, evtLog: EvtLog, snapshotStore: SnapshotStore)
 }
 
 // #endregion retention
-
-// #region pacing
-import { DeletionPacer } from "@eventsourced/core";
-
-// One budget for a whole sweep: at most 20,000 events/s, in batches of 500, at least 5 ms apart.
-const gentle = new DeletionPacer({ maxEventsPerSecond: 20_000, pauseMs: 5 });
-
-export async function forgetAll(ids: readonly string[], evtLog: EvtLog, snapshotStore: SnapshotStore) {
-  for (const id of ids)
-    await deleteEntity("account", id, { evtLog, snapshotStore, batchSize: 500, pacing: gentle });
-}
-// #endregion pacing

@@ -1,6 +1,2 @@
-// The entity of the README examples: an account (see ../support/account.ts).
-import { accountEntity } from "../support/account.js";
-
-export { type Moved, movedBinarizer } from "../support/account.js";
-
-export const account = accountEntity("account");
+// The entity of the README examples: the account of the repository README's quickstart.
+export { account } from "../../../../test/readme-quickstart.js";

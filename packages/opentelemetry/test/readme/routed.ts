@@ -1,11 +1,12 @@
 // "Routed commands" in packages/opentelemetry/README.md, verbatim between the region markers;
 // ../readme.test.ts runs it.
 // #region routed
-import type { EntityRegistry } from "@eventsourced/core";
+import type { CmdOf, EntityRegistry, EvtOf, ProtocolOf, StateOf } from "@eventsourced/core";
 import { type HeaderCarrier, readTraceHeaders, traceHeaders } from "@eventsourced/opentelemetry";
-import type { AccountCmd, Moved } from "../support/account.js";
+import type { account } from "./account.js"; // the entity of the repository README's quickstart
 
-type Accounts = EntityRegistry<number, Moved, { cmd: AccountCmd; reply: number; rejection: "insufficient" }>;
+type Accounts = EntityRegistry<StateOf<typeof account>, EvtOf<typeof account>, ProtocolOf<typeof account>>;
+type AccountCmd = CmdOf<ProtocolOf<typeof account>>;
 
 /** The sending process: the trace context goes with the command, as message headers. */
 export function outgoingHeaders(): Record<string, string> {

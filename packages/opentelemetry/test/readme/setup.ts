@@ -1,11 +1,13 @@
 // "Setup" in packages/opentelemetry/README.md, verbatim between the region markers; ../readme.test.ts runs it.
 // #region setup
-import { EntityRegistry, type EvtLog } from "@eventsourced/core";
+import { EntityRegistry, type EvtLog, type EvtOf, jsonBinarizer } from "@eventsourced/core";
 import { OpenTelemetryInstrumentation } from "@eventsourced/opentelemetry";
 import { atLeastOnce, Projection } from "@eventsourced/projections";
 import { InMemoryProjectionStore } from "@eventsourced/projections/testing";
 import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
-import { account, type Moved, movedBinarizer } from "./account.js";
+import { account } from "./account.js"; // the entity of the repository README's quickstart
+
+type AccountEvt = EvtOf<typeof account>;
 
 export function instrumented(evtLog: EvtLog, tracerProvider: TracerProvider, meterProvider: MeterProvider) {
   // One instrumentation per process. Without the two providers it uses the global ones (register the
@@ -13,11 +15,11 @@ export function instrumented(evtLog: EvtLog, tracerProvider: TracerProvider, met
   const otel = new OpenTelemetryInstrumentation({ tracerProvider, meterProvider });
   const accounts = new EntityRegistry(account, { evtLog, instrumentation: otel });
   otel.observeRegistry(accounts); // es.entity.active, es.entity.recovering
-  const totals = Projection.create<Moved>({
+  const totals = Projection.create<AccountEvt>({
     name: "account-totals",
     evtLog,
     type: account.typeName,
-    binarizer: movedBinarizer,
+    binarizer: jsonBinarizer<AccountEvt, unknown>(), // the entity's binarizer
     handler: atLeastOnce({ store: new InMemoryProjectionStore(), handle: () => {} }),
     instrumentation: otel, // es.projection.batch spans, linked to the commands of their events
   });
