@@ -41,6 +41,9 @@ export function resolveSnapshotVersioning(
   versioning: SnapshotVersioning | undefined,
 ): ResolvedSnapshotVersioning {
   if (versioning === undefined) return UNVERSIONED;
+  if (typeof versioning !== "object" || versioning === null) {
+    throw new InvalidArgumentError(`snapshotVersion must be an object, got ${String(versioning)}`);
+  }
   const { current, readable = [], readUnversioned = false, onUnknown = "replay" } = versioning;
   validateSnapshotVersion(current, "snapshotVersion.current");
   if (!Array.isArray(readable)) {

@@ -84,10 +84,15 @@ export function upcastingBinarizer<E, S>(
 
 /** Checks the upcasters form chains that all end at `target`; returns them by the content type they read. */
 function chainOf(target: string, upcasters: readonly Upcaster[]): ReadonlyMap<string, Upcaster> {
+  if (!Array.isArray(upcasters)) throw new InvalidArgumentError("upcasters must be an array");
   const byFrom = new Map<string, Upcaster>();
   for (const upcaster of upcasters) {
-    if (typeof upcaster?.upcast !== "function") {
-      throw new InvalidArgumentError("an upcaster needs from, to and an upcast function");
+    if (
+      typeof upcaster?.upcast !== "function" ||
+      typeof upcaster.from !== "string" ||
+      typeof upcaster.to !== "string"
+    ) {
+      throw new InvalidArgumentError("an upcaster needs from and to (content types) and an upcast function");
     }
     if (upcaster.from === target) {
       throw new InvalidArgumentError(

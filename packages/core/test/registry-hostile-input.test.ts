@@ -112,6 +112,16 @@ describe("EntityRegistry options from a hostile caller", () => {
     );
   });
 
+  it.each(["maxActive", "idleAfterMs", "sweepIntervalMs"])(
+    "%s at the top level (not under passivation) is refused, naming where it belongs",
+    (key) => {
+      expectInvalid(
+        thrown(() => registry({ [key]: 100 })),
+        new RegExp(`${key} belongs under passivation`),
+      );
+    },
+  );
+
   it("a canHost that is not a function is refused with InvalidArgumentError naming it", () => {
     expectInvalid(
       thrown(() => registry({ canHost: true })),

@@ -1,4 +1,13 @@
-import { Entity, EntityRegistry, ErrorCode, isEventSourcedError, silentLogger } from "@eventsourced/core";
+import {
+  createHealthCheck,
+  Entity,
+  EntityRegistry,
+  ErrorCode,
+  isEventSourcedError,
+  jsonBinarizer,
+  silentLogger,
+  upcastingBinarizer,
+} from "@eventsourced/core";
 import { InMemoryEvtLog, InMemorySnapshotStore } from "@eventsourced/core/testing";
 import { describe, expect, it } from "vitest";
 import { counter, inc } from "./fixtures.js";
@@ -88,5 +97,38 @@ describe("spawn options from untyped code", () => {
       freshReads: false,
     });
     expect(await ref.handleCmd(inc(1))).toMatchObject({ seqNo: 1 });
+  });
+});
+
+describe("other options from untyped code", () => {
+  const evtLog = new InMemoryEvtLog();
+  const refused = async (run: () => unknown, pattern: RegExp) => {
+    const error = await errorOf(run);
+    expect(isEventSourcedError(error, ErrorCode.InvalidArgument), String(error)).toBe(true);
+    expect((error as Error).message).toMatch(pattern);
+  };
+
+  it("health checks: options that are not an object, a check that is not a function", async () => {
+    await refused(() => createHealthCheck(null as never), /options must be an object/);
+    await refused(
+      () => createHealthCheck({ checks: { x: 5 as never } }),
+      /health check "x" must be a function/,
+    );
+  });
+
+  it("snapshotVersion null, upcasters that are not an array or have no content types", async () => {
+    await refused(
+      () => Entity.spawn("a", counter, { evtLog, snapshotVersion: null as never }),
+      /snapshotVersion must be an object/,
+    );
+    const json = jsonBinarizer<unknown, unknown>();
+    await refused(() => upcastingBinarizer(json, null as never), /upcasters must be an array/);
+    await refused(
+      () =>
+        upcastingBinarizer(json, [
+          { from: 5, to: "application/json", upcast: (b: Uint8Array) => [b] } as never,
+        ]),
+      /from and to/,
+    );
   });
 });

@@ -57,6 +57,11 @@ function flag(name: string, value: boolean | undefined, fallback: boolean): bool
 
 /** Validates the options; throws `InvalidArgumentError` naming the option. */
 export function resolveOpenTelemetryOptions(options: OpenTelemetryOptions): ResolvedOpenTelemetryOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidArgumentError(
+      `OpenTelemetryInstrumentation options must be an object, got ${String(options)}`,
+    );
+  }
   return {
     entityIdOnSpans: flag("entityIdOnSpans", options.entityIdOnSpans, false),
     persistSpans: flag("persistSpans", options.persistSpans, false),

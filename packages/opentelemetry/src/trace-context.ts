@@ -30,7 +30,8 @@ export function parseTraceparent(
   traceparent: string | undefined,
   tracestate?: string | undefined,
 ): SpanContext | undefined {
-  if (traceparent === undefined) return undefined;
+  // A value from the wire may be anything: only a string can be a traceparent.
+  if (typeof traceparent !== "string") return undefined;
   const match = TRACEPARENT.exec(traceparent.trim().toLowerCase());
   if (match === null || match[1] === "ff") return undefined;
   if (match[1] === "00" && traceparent.trim().length !== 55) return undefined;
@@ -41,7 +42,7 @@ export function parseTraceparent(
     isRemote: true,
   };
   if (!isSpanContextValid(spanContext)) return undefined;
-  return tracestate === undefined
+  return typeof tracestate !== "string"
     ? spanContext
     : { ...spanContext, traceState: createTraceState(tracestate) };
 }
@@ -78,11 +79,12 @@ export interface HeaderGetter {
 }
 
 function headerOf(headers: HeaderCarrier, name: string): string | undefined {
-  const value =
+  if (typeof headers !== "object" || headers === null) return undefined;
+  const value: unknown =
     typeof (headers as { get?: unknown }).get === "function"
       ? (headers as HeaderGetter).get(name)
       : (headers as Readonly<Record<string, string | undefined>>)[name];
-  return value === null || value === undefined || value === "" ? undefined : value;
+  return typeof value === "string" && value !== "" ? value : undefined;
 }
 
 /**
@@ -94,7 +96,7 @@ function headerOf(headers: HeaderCarrier, name: string): string | undefined {
  */
 export function readTraceHeaders(headers: HeaderCarrier | undefined): Record<string, string> {
   const found: Record<string, string> = {};
-  if (headers === undefined) return found;
+  if (headers === undefined || headers === null) return found;
   const traceparent = headerOf(headers, TRACEPARENT_HEADER);
   if (parseTraceparent(traceparent) === undefined) return found;
   found[TRACEPARENT_HEADER] = traceparent!;
@@ -116,7 +118,7 @@ export function extractTraceContext(
   headers: HeaderCarrier | undefined,
   base: Context = contextApi.active(),
 ): Context {
-  if (headers === undefined) return base;
+  if (headers === undefined || headers === null) return base;
   const spanContext = parseTraceparent(
     headerOf(headers, TRACEPARENT_HEADER),
     headerOf(headers, TRACESTATE_HEADER),

@@ -252,6 +252,7 @@ describe("without an SDK and with bad options", () => {
 
   it("refuses invalid options with InvalidArgumentError naming the option", () => {
     expect(() => new OpenTelemetryInstrumentation({ histogramSampleEvery: 0 })).toThrow(InvalidArgumentError);
+    expect(() => new OpenTelemetryInstrumentation(null as never)).toThrow(InvalidArgumentError);
     expect(() => new OpenTelemetryInstrumentation({ maxLinks: 1.5 })).toThrow(/maxLinks/);
     expect(() => new OpenTelemetryInstrumentation({ entityIdOnSpans: "yes" as unknown as boolean })).toThrow(
       /entityIdOnSpans/,

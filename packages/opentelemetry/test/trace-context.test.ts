@@ -82,4 +82,15 @@ describe("W3C trace context", () => {
     expect(headers.traceparent).toBe(formatTraceparent(span.spanContext()));
     await otel.shutdown();
   });
+
+  it("treats values that are not strings, and carriers that are null, as no trace context", () => {
+    for (const value of [5, null, {}, ["x"]]) {
+      expect(parseTraceparent(value as never)).toBeUndefined();
+      expect(readTraceHeaders({ traceparent: value } as never)).toEqual({});
+      expect(extractTraceContext({ traceparent: value } as never, ROOT_CONTEXT)).toBe(ROOT_CONTEXT);
+    }
+    expect(readTraceHeaders(null as never)).toEqual({});
+    expect(extractTraceContext(null as never, ROOT_CONTEXT)).toBe(ROOT_CONTEXT);
+    expect(parseTraceparent(VALID, 5 as never)?.traceState).toBeUndefined();
+  });
 });

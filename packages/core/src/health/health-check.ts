@@ -73,6 +73,9 @@ async function projectionHealth(
 }
 
 function checkOptions(options: HealthCheckOptions): void {
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidArgumentError(`health check options must be an object, got ${String(options)}`);
+  }
   const { timeoutMs, maxLagEvents } = options;
   if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
     throw new InvalidArgumentError(`health timeoutMs must be a number > 0, got ${String(timeoutMs)}`);
@@ -87,6 +90,13 @@ function checkOptions(options: HealthCheckOptions): void {
     if (names.has(name))
       throw new InvalidArgumentError(`two health sources are named ${JSON.stringify(name)}`);
     names.add(name);
+  }
+  for (const [name, run] of Object.entries(options.checks ?? {})) {
+    if (typeof run !== "function") {
+      throw new InvalidArgumentError(
+        `health check ${JSON.stringify(name)} must be a function, got ${typeof run}`,
+      );
+    }
   }
 }
 

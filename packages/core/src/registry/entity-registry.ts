@@ -78,6 +78,13 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
         this.#passOn(ref as unknown as Actor, cmd, handOptions),
     });
     this.typeName = typeName;
+    // A passivation option at the top level (a typo a type checker catches, JavaScript does not) would
+    // silently leave the registry without its limit.
+    for (const key of ["maxActive", "idleAfterMs", "sweepIntervalMs"]) {
+      if (Object.hasOwn(options, key)) {
+        throw new InvalidArgumentError(`${key} belongs under passivation: { passivation: { ${key} } }`);
+      }
+    }
     const { idleAfterMs, sweepIntervalMs, maxActive } = passivation(options.passivation);
     for (const hook of ["canHost", "evtLogFor"] as const) {
       if (options[hook] !== undefined && typeof options[hook] !== "function") {
