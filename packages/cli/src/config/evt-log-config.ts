@@ -32,8 +32,10 @@ const NAME = {
 const POSTGRES_URL = {
   regex: /^postgres(ql)?:\/\//,
   description: "a postgres:// or postgresql:// URL, or empty for the embedded database",
-  // A URL that does not parse (a port above 65535, a stray space) is a mistake in the configuration, not a
-  // server that cannot be reached.
+  /**
+   * A URL that does not parse (a port above 65535, a stray space) is a mistake in the configuration, not a
+   * server that cannot be reached.
+   */
   check: (value: string) => URL.canParse(value),
 };
 const SUBJECT_PREFIX = {
@@ -43,6 +45,7 @@ const SUBJECT_PREFIX = {
 const NATS_URL = {
   regex: /^(nats|tls|wss?):\/\/|^[^:/]+:\d+$/,
   description: "a nats:// URL or host:port",
+  /** A URL (not `host:port`) must parse: a port above 65535 is a configuration mistake. */
   check: (value: string) => !value.includes("://") || URL.canParse(value),
 };
 

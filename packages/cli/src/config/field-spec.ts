@@ -42,8 +42,11 @@ export interface StringField {
    */
   readonly pattern?:
     | {
+        /** The value must match it. */
         readonly regex: RegExp;
+        /** The allowed form in words, for the error message ("a postgres:// URL"). */
         readonly description: string;
+        /** What a regular expression cannot say (a URL that parses): the value must pass it too. */
         readonly check?: ((value: string) => boolean) | undefined;
       }
     | undefined;
