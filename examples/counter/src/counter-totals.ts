@@ -69,6 +69,20 @@ async function upsert(
   );
 }
 
+/**
+ * Runs a `CREATE TABLE IF NOT EXISTS`: two processes starting on a fresh schema at once can both pass the
+ * "if not exists" and one then fails on the catalog's unique index (23505) or finds the table made (42P07);
+ * the table exists either way, so that failure is the other's success.
+ */
+async function createTable(pool: PgPoolLike, ddl: string): Promise<void> {
+  try {
+    await pool.query(ddl);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== "23505" && code !== "42P07") throw error;
+  }
+}
+
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const count = (n: number) => n.toLocaleString("en-US");
 
@@ -81,8 +95,11 @@ export async function startCounterTotals(options: CounterTotalsOptions): Promise
   const { pool, schema, evtLog } = options;
   const table = `"${schema}".counter_totals`;
   const store = await PostgresProjectionStore.create({ pool, schema });
-  await pool.query(`CREATE TABLE IF NOT EXISTS ${table} (
-    id text PRIMARY KEY, value numeric(20) NOT NULL, last_seq_no bigint NOT NULL)`);
+  await createTable(
+    pool,
+    `CREATE TABLE IF NOT EXISTS ${table} (
+    id text PRIMARY KEY, value numeric(20) NOT NULL, last_seq_no bigint NOT NULL)`,
+  );
   const projection = Projection.create<CounterEvt>({
     name: "counter-totals",
     evtLog,

@@ -6,6 +6,7 @@ import { type CounterConfig, loadConfig } from "./config.js";
 import type { HealthServer } from "./health-server.js";
 import { createProgress } from "./progress.js";
 import { reportLines, summaryJson } from "./report.js";
+import type { RunLease } from "./run-lease.js";
 import type { OpenedStores } from "./stores.js";
 import { terminalLogger } from "./terminal-logger.js";
 import { counterId } from "./workload.js";
@@ -89,6 +90,34 @@ async function main(): Promise<number> {
     throw error;
   }
 
+  // Two runs on one store would change each other's counters: they take turns.
+  let runLease: RunLease | undefined;
+  let leaseLost = false;
+  if (stores.leaseStore !== undefined) {
+    const { takeRunLease } = await import("./run-lease.js");
+    try {
+      runLease = await takeRunLease(stores.leaseStore, {
+        signal: stop.signal,
+        logger: terminalLogger,
+        onWaiting: (holder) =>
+          out(`waiting: another counter run holds this store (${holder}); runs on one store take turns`),
+        onLost: () => {
+          leaseLost = true;
+          stop.abort();
+        },
+      });
+    } catch (error) {
+      await stores.close();
+      removeSignalHandlers();
+      if (stop.signal.aborted) {
+        err("counter: stopped while waiting for the other run");
+        return EXIT.interrupted;
+      }
+      err(`counter: ${oneLine(error)}`);
+      return EXIT.failed;
+    }
+  }
+
   const { startCounterTotals } = await import("./counter-totals.js");
   const totals =
     stores.pool === undefined
@@ -137,6 +166,12 @@ async function main(): Promise<number> {
         `${JSON.stringify(summaryJson(stores.log, summary, projection?.verified), null, 2)}\n`,
       );
     }
+    if (leaseLost) {
+      err(
+        "counter: the run's lease on the store was lost (unreachable for longer than its TTL): another run may have started, so writing stopped",
+      );
+      return EXIT.failed;
+    }
     if (summary.error !== undefined || summary.verified === false || projection?.verified === false) {
       return EXIT.failed;
     }
@@ -151,6 +186,7 @@ async function main(): Promise<number> {
   } finally {
     await healthServer?.close();
     await totals?.projection.stop();
+    await runLease?.release();
     await stores.close();
     removeSignalHandlers();
   }

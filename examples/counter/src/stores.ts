@@ -17,6 +17,9 @@ import {
 import { NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { startEmbeddedPostgres } from "@eventsourced/evtlog-postgres/embedded";
+import type { LeaseStore } from "@eventsourced/leases";
+import { NatsLeaseStore } from "@eventsourced/leases/nats";
+import { PostgresLeaseStore } from "@eventsourced/leases/postgres";
 import { NatsSnapshotStore } from "@eventsourced/snapshots/nats";
 import { PostgresSnapshotStore } from "@eventsourced/snapshots/postgres";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -33,9 +36,17 @@ export interface OpenedStores {
   readonly log: "postgres" | "pglite" | "nats";
   /** A pool on the log's database (PostgreSQL and embedded), for the counter_totals projection. */
   readonly pool?: pg.Pool | undefined;
+  /**
+   * Where a run takes its lease on the store (PostgreSQL server and NATS; the embedded database has its
+   * data-directory lock), so that two runs on one store take turns instead of changing each other's counters.
+   */
+  readonly leaseStore?: LeaseStore | undefined;
   /** Closes the stores and their connections (and stops the embedded server). */
   close(): Promise<void>;
 }
+
+/** How long a run's lease outlives a run killed with SIGKILL: the next run waits at most this long for it. */
+const RUN_LEASE_TTL_MS = 5_000;
 
 /** Where the configured stores are, safe to print (no password); known before anything is opened. */
 export function describeStores(config: CounterConfig): string {
@@ -118,12 +129,17 @@ async function openPostgres(
     const snapshotStore = await PostgresSnapshotStore.create({ ...connection, schema });
     const pool = sharedPool ?? new pg.Pool({ connectionString: url, max: 3 });
     pool.on("error", () => {});
+    const leaseStore = embedded
+      ? undefined
+      : await PostgresLeaseStore.create({ connectionString: url, schema, ttlMs: RUN_LEASE_TTL_MS });
     return {
       evtLog,
       snapshotStore,
       log: embedded ? "pglite" : "postgres",
       pool,
+      leaseStore,
       async close() {
+        await leaseStore?.close();
         await snapshotStore.close();
         await evtLog?.close();
         await pool.end();
@@ -158,12 +174,19 @@ async function openNats(config: CounterConfig["evtLog"]["nats"], logger: Logger)
       logger,
     });
     const snapshotStore = await NatsSnapshotStore.create({ connection, bucket: natsSnapshotBucket(config) });
+    const leaseStore = await NatsLeaseStore.create({
+      connection,
+      bucket: `${stream}-counter-runs`,
+      ttlMs: RUN_LEASE_TTL_MS,
+    });
     const nc = connection;
     return {
       evtLog,
       snapshotStore,
       log: "nats",
+      leaseStore,
       async close() {
+        await leaseStore.close();
         await snapshotStore.close();
         await evtLog.close();
         if (!nc.isClosed()) await nc.drain();

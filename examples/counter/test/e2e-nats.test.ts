@@ -44,7 +44,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const name of [stream, bucketStream]) await jsm?.streams.delete(name).catch(() => false);
+  for (const name of [stream, bucketStream, `KV_${stream}-counter-runs`]) {
+    await jsm?.streams.delete(name).catch(() => false);
+  }
   await nc?.close();
   rmSync(tmp, { recursive: true, force: true });
 });

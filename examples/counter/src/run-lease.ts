@@ -1,0 +1,55 @@
+import type { Logger } from "@eventsourced/core";
+import { LeaseKeeper, type LeaseStore } from "@eventsourced/leases";
+
+/** The lease a counter run holds on its store (one key per store: the store is per schema or stream). */
+const RUN_LEASE_KEY = "counter.run";
+
+/** A run's hold on its store; `release()` gives it up at once (a killed run's lease expires by its TTL). */
+export interface RunLease {
+  release(): Promise<void>;
+}
+
+/**
+ * Takes the store's run lease, waiting while another run holds it: two runs on one store would change each
+ * other's counters, and neither could then check its own. Calls `onWaiting` with the holder once when it has
+ * not got the lease within 250 ms, and `onLost` if the lease ends before `release()` (the store unreachable for longer than the TTL):
+ * another run may then start. Rejects with `signal.reason` when the wait is given up.
+ */
+export async function takeRunLease(
+  store: LeaseStore,
+  options: {
+    readonly signal: AbortSignal;
+    readonly logger: Logger;
+    readonly onWaiting: (holder: string) => void;
+    readonly onLost: () => void;
+  },
+): Promise<RunLease> {
+  let released = false;
+  const keeper = new LeaseKeeper(store, {
+    logger: options.logger,
+    onLost: () => {
+      if (!released) options.onLost();
+    },
+  });
+  // Not taken at once: say who holds it (asked once, for the message only).
+  const waiting = setTimeout(() => {
+    store.holder(RUN_LEASE_KEY).then(
+      (holder) => options.onWaiting(holder?.owner ?? "a run whose lease has not expired yet"),
+      () => options.onWaiting("unknown"),
+    );
+  }, 250);
+  try {
+    await keeper.acquire(RUN_LEASE_KEY, { signal: options.signal });
+  } catch (error) {
+    await keeper.close();
+    throw error;
+  } finally {
+    clearTimeout(waiting);
+  }
+  return {
+    async release() {
+      released = true;
+      await keeper.close();
+    },
+  };
+}
