@@ -31,15 +31,20 @@ export async function takeRunLease(
       if (!released) options.onLost();
     },
   });
-  // Not taken at once: say who holds it (asked once, for the message only).
+  // Not taken at once: say who holds it (asked once, for the message only; not said once it is taken).
+  let taken = false;
+  const say = (holder: string) => {
+    if (!taken) options.onWaiting(holder);
+  };
   const waiting = setTimeout(() => {
     store.holder(RUN_LEASE_KEY).then(
-      (holder) => options.onWaiting(holder?.owner ?? "a run whose lease has not expired yet"),
-      () => options.onWaiting("unknown"),
+      (holder) => say(holder?.owner ?? "a run whose lease has not expired yet"),
+      () => say("unknown"),
     );
   }, 250);
   try {
     await keeper.acquire(RUN_LEASE_KEY, { signal: options.signal });
+    taken = true;
   } catch (error) {
     await keeper.close();
     throw error;

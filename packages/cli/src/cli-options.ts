@@ -47,7 +47,7 @@ const COMMAND_OPTIONS: ReadonlySet<string> = new Set([
 ]);
 
 /** A negative number, which `parseArgs` would take for a short option. */
-const NEGATIVE_NUMBER = /^-\d/;
+const NEGATIVE_NUMBER = /^-\d+(\.\d+)?$/;
 
 /**
  * `argv` with `--opt -1` written as `--opt=-1`, so that a negative value reaches the option's own check
@@ -58,6 +58,11 @@ function withNegativeValues(argv: readonly string[]): string[] {
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
+    // After `--` everything is an argument as written (an entity id may start with "-").
+    if (token === "--") {
+      args.push(...argv.slice(i));
+      break;
+    }
     const next = argv[i + 1];
     const option = OPTIONS[token.slice(2) as keyof typeof OPTIONS] as { type: string } | undefined;
     if (

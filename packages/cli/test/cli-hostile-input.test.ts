@@ -93,6 +93,9 @@ describe("the CLI from a hostile command line", () => {
     const negative = await jsonError(["projections", "reset", "p", "-5", "--yes", "--url", PG_URL]);
     expect(negative.status).toBe(2);
     expect(negative.error.message).toMatch(/argument -5: negative numbers are not valid/);
+    // After "--" an argument is taken as written: an id may start with "-" (it then reaches the server).
+    const { parseCommandLine } = await import("../src/cli-options.js");
+    expect(parseCommandLine(["events", "acct", "--", "-42"]).positionals).toEqual(["events", "acct", "-42"]);
     const backwards = await jsonError(["events", "acct", "a", "--from", "5", "--to", "3", "--url", PG_URL]);
     expect(backwards.status).toBe(2);
     expect(backwards.error.message).toBe("--to 3 is below --from 5");

@@ -17,6 +17,15 @@ function describe(type: string, id: string): string {
   return `${type}/${JSON.stringify(id)}`;
 }
 
+/** `metadata` without the idempotency key header (the same object when it has none). */
+function withoutKeyHeader(metadata: EvtMetadata | undefined): EvtMetadata | undefined {
+  const headers = metadata?.headers;
+  if (headers === undefined || !Object.hasOwn(headers, IDEMPOTENCY_KEY_HEADER)) return metadata;
+  const kept: Record<string, string> = {};
+  for (const name of Object.keys(headers)) if (name !== IDEMPOTENCY_KEY_HEADER) kept[name] = headers[name]!;
+  return { ...metadata, headers: kept };
+}
+
 /**
  * Guards against JavaScript callers (or casts) whose handleCmd returns something else, e.g. `undefined`,
  * or a hand-built decision of the wrong shape (an emit whose `evts` is not an array, or without a `reply`
@@ -69,6 +78,9 @@ export function prepareEvts<S, E, P extends CmdSpec>(
   }
   const reply = (decision as Emit<S, E, unknown>).reply(stateAfter);
   const contentType = binarizer.contentType;
+  // The key header is the runtime's: a caller's copy (forwarded from a stored event, or forged) is dropped,
+  // or it would make a later command with that key a duplicate.
+  const meta = withoutKeyHeader(metadata);
   const encoded = new Array<NewEvt>(evts.length);
   for (let i = 0; i < evts.length; i++) {
     let bytes: Uint8Array;
@@ -77,7 +89,7 @@ export function prepareEvts<S, E, P extends CmdSpec>(
     } catch (cause) {
       throw new EncodeError(typeName, id, i, { cause });
     }
-    encoded[i] = metadata === undefined ? { bytes, contentType } : { bytes, contentType, metadata };
+    encoded[i] = meta === undefined ? { bytes, contentType } : { bytes, contentType, metadata: meta };
   }
   if (key !== undefined) {
     const last = encoded[encoded.length - 1]!;

@@ -1,6 +1,5 @@
 import { InvalidArgumentError } from "./errors/index.js";
 import { MAX_ID_BYTES, TYPE_NAME_PATTERN } from "./evt-log.js";
-import { IDEMPOTENCY_KEY_HEADER } from "./idempotency-window.js";
 
 /**
  * Throws `InvalidArgumentError` naming the broken rule unless `type` is a valid entity type name
@@ -55,6 +54,9 @@ function describe(id: unknown): string {
     : JSON.stringify(id);
 }
 
+/** The longest `timeoutMs`: a Node.js timer of more than 2^31 - 1 ms fires after 1 ms. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
 /** Most UTF-16 code units in an idempotency key. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
 
@@ -73,14 +75,13 @@ export function validateCmd(cmd: unknown): void {
  * command (`EntityRef.handleCmd`, `EntityRegistry.send`), whatever the state of the entity:
  *
  * - `options`: undefined or an object;
- * - `timeoutMs`: a finite number >= 0;
+ * - `timeoutMs`: a number from 0 to 2^31 - 1 (a Node.js timer's limit);
  * - `signal`: an `AbortSignal`;
  * - `idempotencyKey`: a string of 1 to {@link MAX_IDEMPOTENCY_KEY_LENGTH} characters, well-formed Unicode
  *   (a lone surrogate would be stored as U+FFFD, so two keys would alias) and without NUL (PostgreSQL
  *   cannot store it);
- * - `metadata`: undefined or event metadata ({@link validateEvtMetadata}) whose headers do not set
- *   `es-idempotency-key` (`IDEMPOTENCY_KEY_HEADER`): only `idempotencyKey` may, or a caller could make a
- *   later command with that key a duplicate.
+ * - `metadata`: undefined or event metadata ({@link validateEvtMetadata}). (Its header
+ *   `es-idempotency-key`, which only `idempotencyKey` may set, is dropped when the events are prepared.)
  */
 export function validateCmdOptions(options: unknown): void {
   if (options === undefined) return;
@@ -90,23 +91,17 @@ export function validateCmdOptions(options: unknown): void {
   const { timeoutMs, signal, idempotencyKey, metadata } = options as Record<string, unknown>;
   if (
     timeoutMs !== undefined &&
-    (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs))
+    (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || !(timeoutMs <= MAX_TIMEOUT_MS))
   ) {
-    throw new InvalidArgumentError(`timeoutMs must be a finite number >= 0, got ${describe(timeoutMs)}`);
+    throw new InvalidArgumentError(
+      `timeoutMs must be a number from 0 to ${MAX_TIMEOUT_MS} (a Node.js timer's limit), got ${describe(timeoutMs)}`,
+    );
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new InvalidArgumentError(`signal must be an AbortSignal, got ${describe(signal)}`);
   }
   if (idempotencyKey !== undefined) validateIdempotencyKey(idempotencyKey);
-  if (metadata !== undefined) {
-    validateEvtMetadata(metadata, "metadata");
-    const headers = (metadata as { headers?: Record<string, string> }).headers;
-    if (headers !== undefined && Object.hasOwn(headers, IDEMPOTENCY_KEY_HEADER)) {
-      throw new InvalidArgumentError(
-        `metadata.headers must not set ${JSON.stringify(IDEMPOTENCY_KEY_HEADER)}: give the key as idempotencyKey`,
-      );
-    }
-  }
+  if (metadata !== undefined) validateEvtMetadata(metadata, "metadata");
 }
 
 const METADATA_KEYS: ReadonlySet<string> = new Set(["correlationId", "causationId", "headers"]);

@@ -61,6 +61,12 @@ describe("JSON binarizer", () => {
     for (const value of values) expect(jsonFromBytes(jsonToBytes(value))).toEqual(value);
     // Only the encoder's own form is a bigint.
     expect(jsonFromBytes(jsonToBytes(12n))).toBe(12n);
+    // An own key "__proto__" beside a reserved key stays an own key both ways (copies define, not assign).
+    const odd = JSON.parse('{"__proto__":{"polluted":1},"$bigint":"7","k":2}') as Record<string, unknown>;
+    const back = jsonFromBytes<Record<string, unknown>>(jsonToBytes(odd));
+    expect(Object.keys(back)).toEqual(["__proto__", "$bigint", "k"]);
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect((back as { polluted?: unknown }).polluted).toBeUndefined();
   });
 
   it("an entity whose command carried a $bigint key recovers with the same state", async () => {
@@ -100,6 +106,8 @@ describe("JSON binarizer", () => {
     }
     const nulls = { x: null, y: [null, 1], z: { $bigint: null } };
     expect(jsonFromBytes(jsonToBytes(nulls))).toEqual(nulls);
+    // Also when the text holds the reserved word (the escaping path).
+    expect(() => jsonToBytes({ a: Number.NaN, note: "costs $bigint" })).toThrow(/read back as null/);
   });
 
   it("a command whose event holds NaN fails with ENCODE_FAILED and persists nothing", async () => {

@@ -225,7 +225,7 @@ describe("EntityRegistry commands and send options from a hostile caller", () =>
     },
   );
 
-  it.each([[Number.NaN], [-1], [Number.POSITIVE_INFINITY], ["100"]])(
+  it.each([[Number.NaN], [-1], [Number.POSITIVE_INFINITY], ["100"], [2 ** 31]])(
     "timeoutMs %s rejects with InvalidArgumentError, for a new entity and for a resident idle one",
     async (timeoutMs) => {
       const evtLog = new InMemoryEvtLog();

@@ -16,12 +16,6 @@ export async function createPool(options: {
   ssl: boolean | ConnectionOptions | undefined;
   applicationName: string;
   onIdleError: (err: Error) => void;
-  /**
-   * Fails any query not answered within this many milliseconds (`pg`'s client-side `query_timeout`; the
-   * pool then discards the connection), for callers that must not wait on a half-open connection for the
-   * minutes TCP takes to give up. Default: none.
-   */
-  queryTimeoutMs?: number | undefined;
 }): Promise<OwnedPool> {
   const pg = await import("pg");
   const Pool = pg.default?.Pool ?? pg.Pool;
@@ -31,7 +25,6 @@ export async function createPool(options: {
     ssl: options.ssl,
     application_name: options.applicationName,
     connectionTimeoutMillis: 10_000,
-    ...(options.queryTimeoutMs === undefined ? {} : { query_timeout: options.queryTimeoutMs }),
   });
   // Without a listener, an idle client's connection error would crash the process.
   pool.on("error", options.onIdleError);

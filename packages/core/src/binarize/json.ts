@@ -16,15 +16,38 @@ function replacer(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** Whether `key` is of the reserved family (`$` first: most keys are ruled out without the expression). */
+function isReserved(key: string): boolean {
+  return key.charCodeAt(0) === 36 && RESERVED_KEY.test(key);
+}
+
 /** `value`, or a copy whose keys of the reserved family have one `$` more (same key order). */
 function escapeReserved(value: object): object {
   const keys = Object.keys(value);
-  if (!keys.some((key) => RESERVED_KEY.test(key))) return value;
-  const escaped: Record<string, unknown> = {};
+  if (!keys.some(isReserved)) return value;
+  return copyRenamed(value, keys, (key) => (isReserved(key) ? `$${key}` : key));
+}
+
+/**
+ * A plain object with `value`'s own `keys`, each renamed by `rename`. Defined, not assigned, so that an own
+ * key `__proto__` stays an own key (an assignment would set the copy's prototype instead).
+ */
+function copyRenamed(value: object, keys: readonly string[], rename: (key: string) => string): object {
+  const copy = {};
   for (const key of keys) {
-    escaped[RESERVED_KEY.test(key) ? `$${key}` : key] = (value as Record<string, unknown>)[key];
+    Object.defineProperty(copy, rename(key), {
+      value: (value as Record<string, unknown>)[key],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
-  return escaped;
+  return copy;
+}
+
+/** An escaped reserved key: `$$bigint` and longer (one `$` is the encoder's own bigint). */
+function isEscaped(key: string): boolean {
+  return key.length > BIGINT_KEY.length && isReserved(key);
 }
 
 function reviver(_key: string, value: unknown): unknown {
@@ -34,13 +57,8 @@ function reviver(_key: string, value: unknown): unknown {
     const digits = (value as Record<string, unknown>)[BIGINT_KEY];
     if (typeof digits === "string") return BigInt(digits);
   }
-  if (!keys.some((key) => key.length > BIGINT_KEY.length && RESERVED_KEY.test(key))) return value;
-  const unescaped: Record<string, unknown> = {};
-  for (const key of keys) {
-    const escaped = key.length > BIGINT_KEY.length && RESERVED_KEY.test(key);
-    unescaped[escaped ? key.slice(1) : key] = (value as Record<string, unknown>)[key];
-  }
-  return unescaped;
+  if (!keys.some(isEscaped)) return value;
+  return copyRenamed(value, keys, (key) => (isEscaped(key) ? key.slice(1) : key));
 }
 
 /**
@@ -74,8 +92,9 @@ function stringify(value: unknown): string {
       threw = true;
     }
     // The text can hold a reserved key only if it spells one out (JSON.stringify escapes no `$` or letter).
-    if (!threw)
-      return json?.includes(BIGINT_KEY) ? JSON.stringify(value, replacer) : noJsonUnless(json, value);
+    if (!threw) {
+      return noJsonUnless(json?.includes(BIGINT_KEY) ? JSON.stringify(value, replacer) : json, value);
+    }
   }
   const json = JSON.stringify(value, replacer);
   bigintSeen = true;
@@ -89,24 +108,40 @@ function stringify(value: unknown): string {
  */
 function noJsonUnless(json: string | undefined, value: unknown): string {
   if (json === undefined) throw new TypeError(`${typeof value} has no JSON encoding`);
-  if (json.includes("null")) JSON.stringify(value, nullSafeReplacer);
+  if (json.includes("null")) refuseLostValues(value, 0);
   return json;
 }
 
-/** {@link replacer}, throwing on a value JSON would write as `null` although it is not null. */
-function nullSafeReplacer(this: unknown, key: string, value: unknown): unknown {
-  if (typeof value === "number" && !Number.isFinite(value)) {
-    throw new TypeError(
-      `${value} at key ${JSON.stringify(key)} has no JSON encoding (it would read back as null)`,
-    );
+/**
+ * Throws a `TypeError` naming the first value in `value` that JSON writes as `null` although it is not null
+ * (NaN, an infinity; an undefined, function or symbol array element). A walk, not a second stringify: it
+ * builds no text. Objects with `toJSON` (a `Date`) are JSON's business and not entered; the depth bound only
+ * guards the stack (the value was stringified already, so it has no cycle).
+ */
+function refuseLostValues(value: unknown, depth: number): void {
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) {
+      throw new TypeError(`${value} has no JSON encoding (it would read back as null)`);
+    }
+    return;
   }
-  if (
-    Array.isArray(this) &&
-    (value === undefined || typeof value === "function" || typeof value === "symbol")
-  ) {
-    throw new TypeError(`array element ${key} is ${typeof value}, which JSON would read back as null`);
+  if (value === null || typeof value !== "object" || depth > 1_000) return;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const element: unknown = value[i];
+      if (element === undefined || typeof element === "function" || typeof element === "symbol") {
+        throw new TypeError(
+          `an array element that is ${typeof element} has no JSON encoding (it would read back as null)`,
+        );
+      }
+      refuseLostValues(element, depth + 1);
+    }
+    return;
   }
-  return replacer(key, value);
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return;
+  for (const key in value) {
+    if (Object.hasOwn(value, key)) refuseLostValues((value as Record<string, unknown>)[key], depth + 1);
+  }
 }
 
 /**

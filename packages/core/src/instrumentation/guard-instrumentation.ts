@@ -1,4 +1,4 @@
-import type { CommandObserver } from "./command-observer.js";
+import type { CommandEnd, CommandObserver, PersistBatch } from "./command-observer.js";
 import type { Instrumentation } from "./instrumentation.js";
 
 /** Where a guarded hook's failure goes: the hook's name and what it threw. */
@@ -13,6 +13,9 @@ const GUARDED = new WeakSet<Instrumentation>();
  * `EntityRegistry`, `Projection.create`, `LeaseKeeper`), because hooks run on its own path: a tracer that
  * throws once would otherwise leave an entity marked busy for good, or turn a command whose events are
  * durable into a failure its caller retries. Guarding a guarded instrumentation returns it as it is.
+ *
+ * Cost: a `try` per call; an observer returned for many commands (a shared one that only counts) is wrapped
+ * once, not per command.
  */
 export function guardInstrumentation(
   instrumentation: Instrumentation,
@@ -20,61 +23,148 @@ export function guardInstrumentation(
 ): Instrumentation {
   if (GUARDED.has(instrumentation)) return instrumentation;
   const i = instrumentation;
-  const safely = <T>(hook: string, run: () => T): T | undefined => {
-    try {
-      return run();
-    } catch (error) {
-      report(hook, error);
-      return undefined;
-    }
-  };
-  const ender = <T>(hook: string, observer: { ended(end: T): void } | undefined) =>
-    observer === undefined ? undefined : { ended: (end: T) => safely(hook, () => observer.ended(end)) };
-  const guarded: Instrumentation = {
-    ...(i.commandStarted && {
-      commandStarted: (cmd) => {
-        const observer = safely("commandStarted", () => i.commandStarted!(cmd));
-        return observer === undefined ? undefined : guardCommandObserver(observer, safely);
-      },
-    }),
-    ...(i.recoveryStarted && {
-      recoveryStarted: (recovery) =>
-        ender(
-          "recovery ended",
-          safely("recoveryStarted", () => i.recoveryStarted!(recovery)),
-        ),
-    }),
-    ...(i.passivated && { passivated: (info) => safely("passivated", () => i.passivated!(info)) }),
-    ...(i.conflict && { conflict: (info) => safely("conflict", () => i.conflict!(info)) }),
-    ...(i.lease && { lease: (event) => safely("lease", () => i.lease!(event)) }),
-    ...(i.projectionBatchStarted && {
-      projectionBatchStarted: (batch) =>
-        ender(
-          "projection batch ended",
-          safely("projectionBatchStarted", () => i.projectionBatchStarted!(batch)),
-        ),
-    }),
-  };
+  const observers = new WeakMap<CommandObserver, CommandObserver>();
+  const guarded: Instrumentation = {};
+  if (i.commandStarted !== undefined) {
+    guarded.commandStarted = (cmd) => {
+      let observer: CommandObserver | undefined;
+      try {
+        observer = i.commandStarted!(cmd);
+      } catch (error) {
+        report("commandStarted", error);
+        return undefined;
+      }
+      if (observer === undefined || observer === null) return undefined;
+      const known = observers.get(observer);
+      if (known !== undefined) return known;
+      const wrapped = new GuardedCommandObserver(observer, report);
+      observers.set(observer, wrapped);
+      return wrapped;
+    };
+  }
+  if (i.recoveryStarted !== undefined) {
+    guarded.recoveryStarted = (recovery) => {
+      try {
+        const observer = i.recoveryStarted!(recovery);
+        return observer === undefined ? undefined : new GuardedEnder(observer, "recovery ended", report);
+      } catch (error) {
+        report("recoveryStarted", error);
+        return undefined;
+      }
+    };
+  }
+  if (i.projectionBatchStarted !== undefined) {
+    guarded.projectionBatchStarted = (batch) => {
+      try {
+        const observer = i.projectionBatchStarted!(batch);
+        return observer === undefined
+          ? undefined
+          : new GuardedEnder(observer, "projection batch ended", report);
+      } catch (error) {
+        report("projectionBatchStarted", error);
+        return undefined;
+      }
+    };
+  }
+  if (i.passivated !== undefined) {
+    guarded.passivated = (info) => {
+      try {
+        i.passivated!(info);
+      } catch (error) {
+        report("passivated", error);
+      }
+    };
+  }
+  if (i.conflict !== undefined) {
+    guarded.conflict = (info) => {
+      try {
+        i.conflict!(info);
+      } catch (error) {
+        report("conflict", error);
+      }
+    };
+  }
+  if (i.lease !== undefined) {
+    guarded.lease = (event) => {
+      try {
+        i.lease!(event);
+      } catch (error) {
+        report("lease", error);
+      }
+    };
+  }
   GUARDED.add(guarded);
   return guarded;
 }
 
-function guardCommandObserver(
-  observer: CommandObserver,
-  safely: <T>(hook: string, run: () => T) => T | undefined,
-): CommandObserver {
-  const timed = safely("command observer timed", () => observer.timed);
-  return {
-    get headers() {
-      return safely("command observer headers", () => observer.headers);
-    },
-    ...(timed === undefined ? {} : { timed }),
-    // Present only when the observer follows persists: the runtime reads no clock for one that does not.
-    ...(safely("command observer persisted", () => observer.persisted) && {
-      persisted: (batch) => safely("command persisted", () => observer.persisted!(batch)),
-    }),
-    ended: (end) => safely("command ended", () => observer.ended(end)),
-  };
+/** An observer with `ended` only (recovery, projection batch), guarded. */
+class GuardedEnder<T> {
+  readonly #observer: { ended(end: T): void };
+  readonly #hook: string;
+  readonly #report: HookFailureReport;
+
+  constructor(observer: { ended(end: T): void }, hook: string, report: HookFailureReport) {
+    this.#observer = observer;
+    this.#hook = hook;
+    this.#report = report;
+  }
+
+  ended(end: T): void {
+    try {
+      this.#observer.ended(end);
+    } catch (error) {
+      this.#report(this.#hook, error);
+    }
+  }
+}
+
+/** A command observer, guarded; `persisted` is present only when the observer follows persists. */
+class GuardedCommandObserver implements CommandObserver {
+  readonly #observer: CommandObserver;
+  readonly #report: HookFailureReport;
+  readonly timed: boolean | undefined;
+  declare readonly persisted?: (batch: PersistBatch) => void;
+
+  constructor(observer: CommandObserver, report: HookFailureReport) {
+    this.#observer = observer;
+    this.#report = report;
+    let timed: boolean | undefined;
+    let follows = false;
+    try {
+      timed = observer.timed;
+      follows = observer.persisted !== undefined;
+    } catch (error) {
+      report("command observer", error);
+    }
+    this.timed = timed;
+    // Absent unless the observer follows persists: the runtime reads no clock for a persist nobody follows.
+    if (follows) this.persisted = (batch) => this.#persisted(batch);
+  }
+
+  get headers(): Readonly<Record<string, string>> | undefined {
+    try {
+      return this.#observer.headers;
+    } catch (error) {
+      this.#report("command observer headers", error);
+      return undefined;
+    }
+  }
+
+  ended(end: CommandEnd): void {
+    try {
+      this.#observer.ended(end);
+    } catch (error) {
+      this.#report("command ended", error);
+    }
+  }
+
+  #persisted(batch: PersistBatch): void {
+    try {
+      this.#observer.persisted!(batch);
+    } catch (error) {
+      this.#report("command persisted", error);
+    }
+  }
 }
 
 /**

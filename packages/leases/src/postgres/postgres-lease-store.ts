@@ -28,8 +28,8 @@ export interface PostgresLeaseStoreOptions {
   readonly connectionString?: string | undefined;
   /**
    * An existing `pg`-compatible pool, never ended by the store. Give it a `query_timeout` of about the TTL:
-   * the store's own pool has one, so that a renewal lost in a network partition fails instead of holding
-   * the keeper until TCP gives up.
+   * on its own pool the store times out each lease statement after a TTL, so that a renewal lost in a
+   * network partition fails instead of holding the keeper until TCP gives up.
    */
   readonly pool?: PgQueryPoolLike | undefined;
   /** Default `"eventsourced"`. */
@@ -42,6 +42,11 @@ export interface PostgresLeaseStoreOptions {
   readonly ssl?: boolean | ConnectionOptions | undefined;
   /** Run the versioned schema setup on create. Default true. */
   readonly setup?: boolean | undefined;
+}
+
+/** `pg.Pool`'s query with a config object (a client-side `query_timeout` for one statement). */
+interface TimedQueryPool {
+  query(config: { text: string; values: unknown[]; query_timeout: number }): Promise<{ rows: unknown[] }>;
 }
 
 /**
@@ -102,9 +107,6 @@ export class PostgresLeaseStore implements LeaseStore {
             applicationName: "eventsourced-leases",
             // A failed lease operation reports its own error; an idle connection's failure needs no more.
             onIdleError: () => {},
-            // A renewal answered after a TTL is worth nothing, and one lost in a network partition (no reset,
-            // no answer) would otherwise hold the keeper until TCP gives up, minutes later.
-            queryTimeoutMs: ttlMs,
           })
         : undefined;
     const pool = options.pool ?? (ownedPool as OwnedPool);
@@ -175,7 +177,19 @@ export class PostgresLeaseStore implements LeaseStore {
 
   async #query(what: string, key: string, text: string, values: unknown[]): Promise<unknown[]> {
     try {
-      return (await this.#pool.query(text, values)).rows;
+      // On its own pool (a `pg.Pool`), a lease statement not answered within a TTL fails and its connection
+      // is discarded: a renewal answered later is worth nothing, and one lost in a network partition (no
+      // reset, no answer) would otherwise hold the keeper until TCP gives up, minutes later. Setup waits
+      // on the setup lock as long as it takes; a pool passed in keeps its own settings.
+      const result =
+        this.#ownedPool === undefined
+          ? await this.#pool.query(text, values)
+          : await (this.#ownedPool as unknown as TimedQueryPool).query({
+              text,
+              values,
+              query_timeout: this.ttlMs,
+            });
+      return result.rows;
     } catch (err) {
       throw new LeaseStoreError(
         `cannot ${what} lease ${JSON.stringify(key)} on PostgreSQL at ${this.#target}: ${(err as Error).message}`,
