@@ -156,8 +156,9 @@ export async function provisionStream(
     if (raced !== undefined) return verifyStream(raced, options);
     const code = jetStreamApiCode(err);
     if (code === ApiCode.SubjectOverlap) throw await overlapError(jsm, options, err);
-    // The server refused the configuration itself (e.g. replicas > 1 on a server that is not clustered).
-    if (code !== undefined) {
+    // The server refused the configuration itself (e.g. replicas > 1 on a server that is not clustered);
+    // a 503 ("temporarily unavailable", a leader election) is not the configuration's fault.
+    if (code !== undefined && (err as { status?: unknown }).status !== 503) {
       throw new StreamConfigError(
         options.name,
         [`the server refused to create it: ${err instanceof Error ? err.message : String(err)}`],
