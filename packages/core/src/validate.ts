@@ -117,31 +117,37 @@ const METADATA_KEYS: ReadonlySet<string> = new Set(["correlationId", "causationI
  * - every string (header names too) well-formed Unicode (a lone surrogate would be stored as U+FFFD or
  *   refused by PostgreSQL's `jsonb`) and without NUL (which `jsonb` cannot hold).
  *
- * `where` names the metadata in the message (e.g. `"metadata"` or `"event 2: metadata"`). Entity commands
+ * `where` names the metadata in the message: a label (`"metadata"`), or the index of the event in a persist
+ * (`2` reads "event 2: metadata"). Entity commands
  * and every log's `persist` apply these rules, so bad metadata is refused at the call, before it joins a
  * batch whose other persists it would fail.
  */
-export function validateEvtMetadata(metadata: unknown, where: string): void {
+export function validateEvtMetadata(metadata: unknown, where: string | number): void {
   if (!isPlainObject(metadata)) {
-    throw new InvalidArgumentError(`${where} must be a plain object, got ${describe(metadata)}`);
+    throw new InvalidArgumentError(`${label(where)} must be a plain object, got ${describe(metadata)}`);
   }
-  for (const key of Object.keys(metadata)) {
-    if (!METADATA_KEYS.has(key)) {
+  for (const key in metadata) {
+    if (Object.hasOwn(metadata, key) && !METADATA_KEYS.has(key)) {
       throw new InvalidArgumentError(
-        `${where} has an unknown member ${describe(key)}: only correlationId, causationId and headers (put other values in headers)`,
+        `${label(where)} has an unknown member ${describe(key)}: only correlationId, causationId and headers (put other values in headers)`,
       );
     }
   }
   const { correlationId, causationId, headers } = metadata;
-  if (correlationId !== undefined) validateMetadataString(correlationId, `${where}.correlationId`);
-  if (causationId !== undefined) validateMetadataString(causationId, `${where}.causationId`);
+  // Messages are built only on failure: this runs for every event a log persists.
+  if (correlationId !== undefined) checkMetadataString(correlationId, where, ".correlationId");
+  if (causationId !== undefined) checkMetadataString(causationId, where, ".causationId");
   if (headers === undefined) return;
   if (!isPlainObject(headers)) {
-    throw new InvalidArgumentError(`${where}.headers must be a plain object, got ${describe(headers)}`);
+    throw new InvalidArgumentError(
+      `${label(where)}.headers must be a plain object, got ${describe(headers)}`,
+    );
   }
-  for (const name of Object.keys(headers)) {
-    validateMetadataString(name, `${where}.headers name ${describe(name)}`);
-    validateMetadataString(headers[name], `${where}.headers[${describe(name)}]`);
+  for (const name in headers) {
+    if (!Object.hasOwn(headers, name)) continue;
+    if (!isMetadataString(name)) checkMetadataString(name, where, `.headers name ${describe(name)}`);
+    const value = headers[name];
+    if (!isMetadataString(value)) checkMetadataString(value, where, `.headers[${describe(name)}]`);
   }
 }
 
@@ -151,7 +157,20 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function validateMetadataString(value: unknown, what: string): void {
+/** What `where` names in a message: a label, or the index of an event in a persist. */
+function label(where: string | number): string {
+  return typeof where === "number" ? `event ${where}: metadata` : where;
+}
+
+/** Whether `value` is a string every log stores as it is: well-formed, without NUL. */
+function isMetadataString(value: unknown): value is string {
+  return typeof value === "string" && value.isWellFormed() && !value.includes("\0");
+}
+
+/** Throws `InvalidArgumentError` (naming `where` + `member`) unless `value` is a metadata string. */
+function checkMetadataString(value: unknown, where: string | number, member: string): void {
+  if (isMetadataString(value)) return;
+  const what = `${label(where)}${member}`;
   if (typeof value !== "string") {
     throw new InvalidArgumentError(`${what} must be a string, got ${describe(value)}`);
   }
@@ -160,7 +179,7 @@ function validateMetadataString(value: unknown, what: string): void {
       `${what} is not well-formed Unicode (it contains a lone UTF-16 surrogate)`,
     );
   }
-  if (value.includes("\0")) throw new InvalidArgumentError(`${what} must not contain NUL (U+0000)`);
+  throw new InvalidArgumentError(`${what} must not contain NUL (U+0000)`);
 }
 
 /**

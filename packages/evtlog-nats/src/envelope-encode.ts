@@ -17,7 +17,7 @@ export function encodeEvtBatch(
     if (!(evt?.bytes instanceof Uint8Array)) {
       throw new InvalidArgumentError(`event ${index}: bytes must be a Uint8Array`);
     }
-    if (evt.metadata !== undefined) validateEvtMetadata(evt.metadata, `event ${index}: metadata`);
+    if (evt.metadata !== undefined) validateEvtMetadata(evt.metadata, index);
     return evtParts(evt, recordedAtMs);
   });
   let size = 1 + varintSize(firstSeqNo) + 1 + varintSize(evts.length);

@@ -23,6 +23,6 @@ export function validateNewEvts(evts: readonly NewEvt[]): void {
         `event ${index}: contentType must be well-formed Unicode without NUL (PostgreSQL text cannot hold it)`,
       );
     }
-    if (evt.metadata !== undefined) validateEvtMetadata(evt.metadata, `event ${index}: metadata`);
+    if (evt.metadata !== undefined) validateEvtMetadata(evt.metadata, index);
   });
 }

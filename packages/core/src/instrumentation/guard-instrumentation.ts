@@ -14,8 +14,8 @@ const GUARDED = new WeakSet<Instrumentation>();
  * throws once would otherwise leave an entity marked busy for good, or turn a command whose events are
  * durable into a failure its caller retries. Guarding a guarded instrumentation returns it as it is.
  *
- * Cost: a `try` per call; an observer returned for many commands (a shared one that only counts) is wrapped
- * once, not per command.
+ * Cost: a `try` per call; an observer returned for command after command (a shared one that only counts) is
+ * wrapped once, not per command.
  */
 export function guardInstrumentation(
   instrumentation: Instrumentation,
@@ -23,7 +23,11 @@ export function guardInstrumentation(
 ): Instrumentation {
   if (GUARDED.has(instrumentation)) return instrumentation;
   const i = instrumentation;
-  const observers = new WeakMap<CommandObserver, CommandObserver>();
+  // The last observer and its wrapper: an observer shared by every command (one that only counts) is
+  // wrapped once; one per command (a span) gets a small wrapper of its own. (A WeakMap entry per command
+  // cost more in collection than the wrapper does.)
+  let lastObserver: CommandObserver | undefined;
+  let lastWrapped: CommandObserver | undefined;
   const guarded: Instrumentation = {};
   if (i.commandStarted !== undefined) {
     guarded.commandStarted = (cmd) => {
@@ -35,11 +39,10 @@ export function guardInstrumentation(
         return undefined;
       }
       if (observer === undefined || observer === null) return undefined;
-      const known = observers.get(observer);
-      if (known !== undefined) return known;
-      const wrapped = new GuardedCommandObserver(observer, report);
-      observers.set(observer, wrapped);
-      return wrapped;
+      if (observer === lastObserver) return lastWrapped;
+      lastObserver = observer;
+      lastWrapped = new GuardedCommandObserver(observer, report);
+      return lastWrapped;
     };
   }
   if (i.recoveryStarted !== undefined) {

@@ -48,7 +48,7 @@ export class InMemoryEvtLog implements EvtLog, EvtLogRetention {
     if (evts.length === 0) throw new InvalidArgumentError("persist needs at least one event");
     for (let i = 0; i < evts.length; i++) {
       const metadata = evts[i]!.metadata;
-      if (metadata !== undefined) validateEvtMetadata(metadata, `event ${i}: metadata`);
+      if (metadata !== undefined) validateEvtMetadata(metadata, i);
     }
     const key = `${type}\0${id}`;
     let stored = this.#byEntity.get(key);
