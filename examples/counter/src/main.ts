@@ -158,7 +158,12 @@ async function main(): Promise<number> {
     for (const line of reportLines(summary)) out(line);
     const verifiable = summary.error === undefined && !summary.interrupted;
     const ids = () => Array.from({ length: config.counter.entityCount }, (_, i) => counterId(i));
-    const projection = await totals?.finish(verifiable ? { ids: ids(), total: summary.endTotal } : undefined);
+    const projection = await totals
+      ?.finish(verifiable ? { ids: ids(), total: summary.endTotal } : undefined)
+      .catch((error: unknown) => ({
+        lines: [`projection: not checked (${oneLine(error)})`],
+        verified: undefined,
+      }));
     for (const line of projection?.lines ?? []) out(line);
     if (config.output.summaryFile !== "") {
       writeFileSync(
@@ -185,9 +190,10 @@ async function main(): Promise<number> {
     return EXIT.failed;
   } finally {
     await healthServer?.close();
-    await totals?.projection.stop();
-    await runLease?.release();
-    await stores.close();
+    // Closing what may be unreachable by now must not turn the run's outcome into an unexpected failure.
+    await totals?.projection.stop().catch(() => {});
+    await runLease?.release().catch(() => {});
+    await stores.close().catch((error: unknown) => err(`counter: closing the stores: ${oneLine(error)}`));
     removeSignalHandlers();
   }
 }

@@ -195,7 +195,10 @@ export async function runCounters(options: RunCountersOptions): Promise<RunSumma
   );
   const writeSeconds = seconds(writeStartedAt);
   progress?.finish();
-  await options.onWritten?.();
+  // A report hook: its failure (the log unreachable) must not hide the write phase's own outcome.
+  await Promise.resolve()
+    .then(() => options.onWritten?.())
+    .catch(() => {});
   // Closing drains each mailbox and waits for snapshot saves, so the re-spawn below sees everything.
   await counters.close();
 

@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
 import {
   failureReason,
   natsSnapshotBucket,
@@ -81,6 +82,14 @@ function unreachable(
 }
 
 async function startEmbedded(dataDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  // Node.js 20's mkdirSync(recursive) spins forever under /proc, blocking even the signal handlers.
+  if (/^\/(proc|sys)(\/|$)/.test(resolve(dataDir))) {
+    throw new ConfigurationError(
+      `config key evtLog.postgres.dataDir is ${dataDir}: a data directory cannot be under /proc or /sys`,
+      "evtLog.postgres.dataDir",
+      "config",
+    );
+  }
   let unlock: (() => void) | undefined;
   try {
     mkdirSync(dataDir, { recursive: true });
