@@ -69,33 +69,20 @@ export function guardInstrumentation(
       }
     };
   }
-  if (i.passivated !== undefined) {
-    guarded.passivated = (info) => {
+  // The hooks that only report (no observer to follow): each wrapped once, here.
+  const notify =
+    <A>(hook: string, call: (a: A) => void) =>
+    (a: A) => {
       try {
-        i.passivated!(info);
+        call(a);
       } catch (error) {
-        report("passivated", error);
+        report(hook, error);
       }
     };
-  }
-  if (i.conflict !== undefined) {
-    guarded.conflict = (info) => {
-      try {
-        i.conflict!(info);
-      } catch (error) {
-        report("conflict", error);
-      }
-    };
-  }
-  if (i.lease !== undefined) {
-    guarded.lease = (event) => {
-      try {
-        i.lease!(event);
-      } catch (error) {
-        report("lease", error);
-      }
-    };
-  }
+  const { passivated, conflict, lease } = i;
+  if (passivated !== undefined) guarded.passivated = notify("passivated", passivated.bind(i));
+  if (conflict !== undefined) guarded.conflict = notify("conflict", conflict.bind(i));
+  if (lease !== undefined) guarded.lease = notify("lease", lease.bind(i));
   GUARDED.add(guarded);
   return guarded;
 }
