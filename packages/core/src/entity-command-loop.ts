@@ -55,7 +55,9 @@ export async function runCmdLoop<S, E, P extends CmdSpec>(
       } else {
         decided = definition.handleCmd(state, cmd, { id: core.id, seqNo, signal });
       }
-      const decision = (isPromiseLike(decided) ? await decided : decided) as Decision<S, E, unknown, unknown>;
+      const decision = (
+        isPromiseLike(decided) ? await decidedUnlessAbandoned(core, decided, signal) : decided
+      ) as Decision<S, E, unknown, unknown>;
       checkDecision(core.typeName, core.id, decision);
       if (decision.kind !== "emit") {
         if (!checkedLog) {
@@ -85,6 +87,58 @@ export async function runCmdLoop<S, E, P extends CmdSpec>(
   } finally {
     if (handOver) host[HAND_OVER]();
   }
+}
+
+/**
+ * Waits for an asynchronous `handleCmd` while its caller still waits. Nothing is persisted before the decision,
+ * so a command whose caller gives up (`signal`, `timeoutMs`) before it is decided is abandoned without
+ * effect: this rejects with the signal's reason and the entity goes on with its next command, also when the
+ * handler ignores `ctx.signal` or never settles (ADR 0130). A decision that arrives later is dropped, with a
+ * warning if it would have emitted events.
+ */
+function decidedUnlessAbandoned<S, E, P extends CmdSpec>(
+  core: EntityCore<S, E, P>,
+  decided: PromiseLike<unknown>,
+  signal: AbortSignal | undefined,
+): PromiseLike<unknown> {
+  if (signal === undefined) return decided;
+  if (signal.aborted) return abandoned(core, decided, signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      abandoned(core, decided, signal.reason).then(undefined, reject);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    decided.then(
+      (decision) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(decision);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Rejects with `reason` at once; the abandoned decision, when it comes, is only reported. */
+function abandoned<S, E, P extends CmdSpec>(
+  core: EntityCore<S, E, P>,
+  decided: PromiseLike<unknown>,
+  reason: unknown,
+): Promise<never> {
+  decided.then(
+    (decision) => {
+      if ((decision as { kind?: unknown } | null)?.kind === "emit") {
+        core.config.logger.warn(
+          `handleCmd of ${core.describe()} decided to emit after its caller gave up; the events were dropped (the command had no effect)`,
+          { typeName: core.typeName, id: core.id },
+        );
+      }
+    },
+    () => {},
+  );
+  return Promise.reject(reason);
 }
 
 /**

@@ -70,12 +70,15 @@ export interface SpawnOptions<S, E> {
 export interface HandleCmdOptions {
   /**
    * Give up waiting: while the command is still queued (or waiting for mailbox room) it is removed without
-   * effect and the promise rejects with `signal.reason`. Once persisting has started the command completes.
+   * effect and the promise rejects with `signal.reason`; while an asynchronous `handleCmd` is still deciding
+   * it (the handler sees the abort as `ctx.signal`), the command is abandoned without effect the same way and
+   * the entity goes on with its next command, whatever the handler does later. Once its events are being
+   * persisted the command completes.
    */
   readonly signal?: AbortSignal | undefined;
   /**
-   * Give up after this many milliseconds of waiting, like `signal`; the promise then rejects with
-   * `CommandTimeoutError` (code `COMMAND_TIMEOUT`).
+   * Give up after this many milliseconds, like `signal`; the promise then rejects with `CommandTimeoutError`
+   * (code `COMMAND_TIMEOUT`). It bounds a caller's wait for a decision, also when `handleCmd` never settles.
    */
   readonly timeoutMs?: number | undefined;
   /** Metadata stored with every event this command emits. */

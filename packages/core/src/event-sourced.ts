@@ -9,7 +9,11 @@ export interface CmdContext {
   readonly id: string;
   /** The seqNo of the last event applied to `state` (0 for a fresh entity). */
   readonly seqNo: number;
-  /** Aborted when the caller gave up on the command (only while it is still being decided). */
+  /**
+   * Aborted when the caller gave up on the command (its `signal` or `timeoutMs`) while it is still being
+   * decided. From then on the command is abandoned: an asynchronous `handleCmd` may stop its work; what it
+   * decides later is dropped.
+   */
   readonly signal: AbortSignal | undefined;
 }
 

@@ -4,10 +4,11 @@ import {
   Entity,
   EntityStoppedError,
   emitAndReply,
+  silentLogger,
 } from "@eventsourced/core";
 import { InMemoryEvtLog } from "@eventsourced/core/testing";
 import { describe, expect, it } from "vitest";
-import { counter, inc, logOf, settle, until } from "./fixtures.js";
+import { counter, inc, logOf, RecordingLogger, settle, until } from "./fixtures.js";
 
 /** A counter whose handleCmd waits until the test releases it, so commands pile up in the mailbox. */
 function gatedCounter() {
@@ -93,8 +94,9 @@ describe("Mailbox", () => {
     expect(ref.seqNo).toBe(0);
   });
 
-  it("timeoutMs reaches the handler's ctx.signal on an idle entity as on a queued command", async () => {
+  it("timeoutMs reaches the handler's ctx.signal on an idle entity, and abandons the undecided command", async () => {
     const seen: unknown[] = [];
+    const logger = new RecordingLogger();
     const patient = defineEntity<number, number, number, number>({
       typeName: "patient",
       initialState: () => 0,
@@ -112,22 +114,74 @@ describe("Mailbox", () => {
       },
       handleEvt: (s, n) => s + n,
     });
-    const ref = await Entity.spawn("p", patient, { evtLog: new InMemoryEvtLog() });
-    // Idle: the command is handled at once, and the timeout still aborts its signal.
+    const evtLog = new InMemoryEvtLog();
+    const ref = await Entity.spawn("p", patient, { evtLog, logger });
+    // Idle: the command is handled at once, and the timeout still aborts its signal. The handler had not
+    // decided when its caller gave up: the command is abandoned, its late decision dropped.
     const first = ref.handleCmd(1, { timeoutMs: 20 });
-    await expect(first).resolves.toMatchObject({ kind: "accepted", seqNo: 1 });
+    await expect(first).rejects.toBeInstanceOf(CommandTimeoutError);
+    await until(() => logger.lines.length === 1);
     expect(seen[0]).toBeInstanceOf(CommandTimeoutError);
+    expect(logger.lines[0]?.message).toMatch(
+      /decided to emit after its caller gave up; the events were dropped/,
+    );
+    expect(ref.seqNo).toBe(0);
+    expect(await logOf(evtLog, "p", "patient")).toEqual([]);
   });
 
-  it("aborting a command that is already being handled does not cancel it", async () => {
+  it("aborting a command while its async handleCmd decides abandons it; the entity serves the next one", async () => {
     const { definition, started, release } = gatedCounter();
-    const ref = await Entity.spawn("g", definition, { evtLog: new InMemoryEvtLog() });
+    const evtLog = new InMemoryEvtLog();
+    const ref = await Entity.spawn("g", definition, { evtLog, logger: silentLogger });
     const controller = new AbortController();
     const running = ref.handleCmd(5, { signal: controller.signal });
+    const next = ref.handleCmd(7);
     await until(() => started.length === 1);
-    controller.abort();
+    controller.abort(new Error("caller left"));
+    await expect(running).rejects.toThrow("caller left");
+    // The next command runs although the abandoned handler has not settled.
+    await until(() => started.length === 2);
+    await release(); // the abandoned one: its decision is dropped
     await release();
-    expect(await running).toMatchObject({ kind: "accepted", reply: 5, seqNo: 1 });
+    expect(await next).toMatchObject({ kind: "accepted", reply: 7, seqNo: 1 });
+    expect(await logOf(evtLog, "g", "gated")).toEqual([{ seqNo: 1, evt: 7 }]);
+  });
+
+  it("a handleCmd that never settles does not hold up stop() when its command has a timeoutMs", async () => {
+    const stuck = defineEntity<number, number, number, number>({
+      typeName: "stuck",
+      initialState: () => 0,
+      handleCmd: () => new Promise<never>(() => {}),
+      handleEvt: (s, n) => s + n,
+    });
+    const ref = await Entity.spawn("s", stuck, { evtLog: new InMemoryEvtLog() });
+    const hung = ref.handleCmd(1, { timeoutMs: 10 });
+    const queued = ref.handleCmd(2, { timeoutMs: 50 });
+    const stopping = ref.stop();
+    await expect(hung).rejects.toBeInstanceOf(CommandTimeoutError);
+    await expect(queued).rejects.toBeInstanceOf(CommandTimeoutError);
+    await stopping;
+    expect(ref.status).toBe("stopped");
+  });
+
+  it("a command that started persisting completes although its caller gives up", async () => {
+    const evtLog = new InMemoryEvtLog();
+    let releasePersist!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      releasePersist = resolve;
+    });
+    const persist = evtLog.persist.bind(evtLog);
+    evtLog.persist = async (...args: Parameters<typeof persist>) => {
+      await gate;
+      return persist(...args);
+    };
+    const ref = await Entity.spawn("c1", counter, { evtLog });
+    const controller = new AbortController();
+    const running = ref.handleCmd(inc(3), { signal: controller.signal });
+    await settle();
+    controller.abort(new Error("caller left"));
+    releasePersist();
+    expect(await running).toMatchObject({ kind: "accepted", seqNo: 1 });
   });
 
   it("stop() finishes the queued commands, resolves when idle, and later commands get EntityStoppedError", async () => {

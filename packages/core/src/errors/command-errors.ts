@@ -14,7 +14,10 @@ export class EntityStoppedError extends EventSourcedError {
   }
 }
 
-/** A command waited longer than its `timeoutMs` and was withdrawn without effect. */
+/**
+ * A command waited longer than its `timeoutMs` (in the mailbox, or for its asynchronous `handleCmd` to
+ * decide) and was withdrawn without effect.
+ */
 export class CommandTimeoutError extends EventSourcedError {
   static override readonly code: string = ErrorCode.CommandTimeout;
   declare readonly code: typeof ErrorCode.CommandTimeout;
@@ -25,7 +28,7 @@ export class CommandTimeoutError extends EventSourcedError {
   ) {
     super(
       ErrorCode.CommandTimeout,
-      `command for ${type}/${JSON.stringify(id)} timed out after ${timeoutMs} ms before it was handled; it had no effect`,
+      `command for ${type}/${JSON.stringify(id)} timed out after ${timeoutMs} ms before it was decided; it had no effect`,
     );
   }
 }
