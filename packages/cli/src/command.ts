@@ -31,6 +31,8 @@ export interface CommandContext {
 export interface CommandOutput {
   readonly json: unknown;
   readonly text: readonly string[];
+  /** The exit status when not 0: a check that found something to act on (`schema status`: not up to date). */
+  readonly exitCode?: number | undefined;
 }
 
 /** One command: its words (`["projections", "pause"]`), its arguments for the usage text, and its work. */

@@ -83,8 +83,8 @@ async function openBackend(config: CliConfig): Promise<AdminBackend> {
 
 /**
  * Runs one `eventsourced` command line (without `node` and the script) and resolves to its exit status:
- * 0 done, 1 failed or refused (with one line on stderr), 2 a bad command line or configuration (naming the
- * option or config key). Never rejects.
+ * 0 done, 1 failed or refused (with one line on stderr) or, for `schema status`, not up to date (its report
+ * on stdout as usual), 2 a bad command line or configuration (naming the option or config key). Never rejects.
  * @example
  * process.exitCode = await runCli(["projections", "list", "--url", "postgres://localhost/app"]);
  */
@@ -144,7 +144,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
       },
     });
     out(json ? `${JSON.stringify(output.json)}\n` : `${output.text.join("\n")}\n`);
-    return EXIT.ok;
+    return output.exitCode ?? EXIT.ok;
   } catch (error) {
     let message = error instanceof Error ? error.message : String(error);
     if (!(error instanceof EventSourcedError)) message = `unexpected failure: ${message}`;

@@ -83,7 +83,8 @@ describe("eventsourced cluster on PostgreSQL", { timeout: 60_000 }, () => {
   beforeAll(async () => {
     assertBuilt();
     pool = await namedPool(`cli-${schema}`, 2);
-    store = await PostgresClusterStore.create({ pool, schema });
+    // A long member TTL: the walk's members must stay live however slowly a loaded machine runs it.
+    store = await PostgresClusterStore.create({ pool, schema, memberTtlMs: 60_000 });
   });
   afterAll(async () => {
     await store?.close();

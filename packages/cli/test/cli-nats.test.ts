@@ -54,10 +54,10 @@ describe("the eventsourced CLI on NATS", { timeout: 60_000 }, () => {
 
   it("schema status and migrate: the stream and the buckets", async () => {
     const freshEnv = { ...env, APP__EVT_LOG__NATS__STREAM: fresh };
-    const before = await runJson<{ components: Array<{ component: string; state: string }> }>(
-      ["schema", "status"],
-      freshEnv,
-    );
+    // Not up to date: exit 1 with the report on stdout.
+    const status = await runCli(["schema", "status", "--json"], freshEnv);
+    expect(status.code).toBe(1);
+    const before = JSON.parse(status.stdout) as { components: Array<{ component: string; state: string }> };
     expect(before.components.map((c) => [c.component, c.state])).toEqual([
       [`stream:${fresh}`, "missing"],
       [`kv:${fresh}-snapshots`, "missing"],
@@ -65,6 +65,9 @@ describe("the eventsourced CLI on NATS", { timeout: 60_000 }, () => {
     ]);
     const after = await runJson<{ upToDate: boolean }>(["schema", "migrate"], freshEnv);
     expect(after.upToDate).toBe(true);
+    expect(await runJson<{ upToDate: boolean }>(["schema", "status"], freshEnv)).toMatchObject({
+      upToDate: true,
+    });
   });
 
   it("entities list, events and snapshots show read the stream and the bucket", async () => {
@@ -119,10 +122,13 @@ describe("the eventsourced CLI on NATS", { timeout: 60_000 }, () => {
     const run = await runCli(["entities", "list", "acct"], { ...env, APP__EVT_LOG__NATS__STREAM: missing });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`the event stream ${missing} does not exist`);
-    const status = await runJson<{ components: Array<{ state: string }> }>(["schema", "status"], {
+    const status = await runCli(["schema", "status", "--json"], {
       ...env,
       APP__EVT_LOG__NATS__STREAM: missing,
     });
-    expect(status.components[0]?.state).toBe("missing");
+    expect(status.code).toBe(1);
+    expect((JSON.parse(status.stdout) as { components: Array<{ state: string }> }).components[0]?.state).toBe(
+      "missing",
+    );
   });
 });

@@ -4,6 +4,8 @@ import { type Command, type CommandOutput, table } from "../command.js";
 function output(where: string, components: readonly SchemaComponent[]): CommandOutput {
   const upToDate = components.every((c) => c.state === "up-to-date" || c.state === "newer");
   return {
+    // A deployment script can gate on it (`eventsourced schema status || eventsourced schema migrate`).
+    exitCode: upToDate ? 0 : 1,
     json: { where, upToDate, components },
     text: [
       where,
@@ -21,7 +23,8 @@ export const schemaCommands: readonly Command[] = [
   {
     words: ["schema", "status"],
     params: "",
-    summary: "versions of the tables (PostgreSQL) or stream and buckets (NATS) against this CLI's",
+    summary:
+      "versions of the tables (PostgreSQL) or stream and buckets (NATS) against this CLI's; exit 1 when not up to date",
     async run(ctx) {
       const backend = await ctx.backend();
       return output(backend.where, await backend.schemaStatus());
