@@ -1,3 +1,4 @@
+import { defineEntity, emitAndReply, reject } from "@eventsourced/core";
 import { given } from "@eventsourced/core/testing";
 import { describe, expect, it } from "vitest";
 import { type CounterEvt, counter, dec, inc, MAX } from "./fixtures.js";
@@ -42,9 +43,67 @@ describe("given/when/then", () => {
   });
 });
 
+interface Cart {
+  readonly items: string[];
+  readonly tags: Map<string, string>;
+}
+
+/** Mutates its state in place: adds the item, then rejects a duplicate after having changed the state. */
+const sloppyCart = defineEntity<Cart, { add: string }, { added: string }, number, "duplicate">({
+  typeName: "cart",
+  initialState: () => ({ items: [], tags: new Map() }),
+  handleCmd: (state, cmd) => {
+    state.items.push(cmd.add);
+    return state.items.indexOf(cmd.add) < state.items.length - 1
+      ? reject("duplicate")
+      : emitAndReply([{ added: cmd.add }], (s) => s.items.length);
+  },
+  handleEvt: (state, evt) => ({
+    ...state,
+    items: state.items.includes(evt.added) ? state.items : [...state.items, evt.added],
+  }),
+});
+
+describe("given() freezes states and events", () => {
+  it("a handleCmd that changes its state in place throws in the test instead of passing", async () => {
+    const then = await given(sloppyCart, [{ added: "a" }]).when({ add: "b" });
+    then.thenThrows(TypeError);
+    // With freeze off it would pass, and in production leave the live state changed by a rejected command.
+    (await given(sloppyCart, [{ added: "a" }], { freeze: false }).when({ add: "a" })).thenRejected(
+      "duplicate",
+    );
+  });
+
+  it("a handleEvt that changes the state or the event in place throws", async () => {
+    const pushing = defineEntity<number[], "add", number, number>({
+      typeName: "pushing",
+      initialState: () => [],
+      handleCmd: () => emitAndReply([1], (s) => s.length),
+      handleEvt: (state, evt) => {
+        state.push(evt);
+        return state;
+      },
+    });
+    (await given(pushing).when("add")).thenThrows(TypeError);
+    expect(() => given(pushing, [1])).toThrow(TypeError);
+  });
+
+  it("leaves class instances and Maps alone (freezing cannot protect them)", () => {
+    const frozenState = given(sloppyCart).state;
+    expect(Object.isFrozen(frozenState.items)).toBe(true);
+    expect(Object.isFrozen(frozenState.tags)).toBe(false);
+  });
+});
+
 describe("given() from untyped code", () => {
-  it("refuses a definition that is not one, or events that are not an array, with InvalidArgumentError", () => {
-    for (const call of [() => given(null as never), () => given(counter, "abc" as never)]) {
+  it("refuses a definition that is not one, events that are not an array or options of the wrong shape", () => {
+    for (const call of [
+      () => given(null as never),
+      () => given(counter, "abc" as never),
+      () => given(counter, [], null as never),
+      () => given(counter, [], { freeze: "yes" as never }),
+      () => given(counter, [], { id: 1 as never }),
+    ]) {
       expect(call).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     }
   });

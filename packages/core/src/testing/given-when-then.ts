@@ -100,6 +100,33 @@ export class Then<S, E, R, J> {
   }
 }
 
+/**
+ * Freezes `value` and every plain object and array in it (not class instances, Maps or Sets, which freezing
+ * cannot protect or would break), so that a handler that changes them in place throws a `TypeError`
+ * instead of passing its tests and corrupting live state in production.
+ */
+function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
+  if (typeof value !== "object" || value === null || seen.has(value)) return value;
+  const proto = Object.getPrototypeOf(value);
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return value;
+  seen.add(value);
+  for (const key of Reflect.ownKeys(value)) deepFreeze((value as Record<PropertyKey, unknown>)[key], seen);
+  return Object.freeze(value);
+}
+
+/** Options of {@link given}. */
+export interface GivenOptions {
+  /** The entity's id handed to `initialState` and `handleCmd` (default `"given-id"`). */
+  readonly id?: string;
+  /**
+   * Freeze every state and event handed to the handlers (plain objects and arrays, deeply; the given events
+   * themselves too), so that an in-place change throws a `TypeError` in the test (default true). The runtime cannot afford the check:
+   * a handler that changes the state it was given and then throws or rejects would leave the live entity
+   * changed without any event.
+   */
+  readonly freeze?: boolean;
+}
+
 /** An entity definition with a history, ready for a command. Build it with {@link given}. */
 export class Given<S, E, P extends CmdSpec> {
   /** The state after folding the given events. */
@@ -108,13 +135,15 @@ export class Given<S, E, P extends CmdSpec> {
   readonly seqNo: number;
   readonly #definition: EventSourced<S, E, P>;
   readonly #id: string;
+  readonly #freeze: <T>(value: T) => T;
 
-  constructor(definition: EventSourced<S, E, P>, evts: readonly E[], id: string) {
+  constructor(definition: EventSourced<S, E, P>, evts: readonly E[], id: string, freeze = true) {
     this.#definition = definition;
     this.#id = id;
-    let state = definition.initialState(id);
+    this.#freeze = freeze ? (value) => deepFreeze(value) : (value) => value;
+    let state = this.#freeze(definition.initialState(id));
     evts.forEach((evt, i) => {
-      state = definition.handleEvt(state, evt, i + 1);
+      state = this.#freeze(definition.handleEvt(state, this.#freeze(evt), i + 1));
     });
     this.state = state;
     this.seqNo = evts.length;
@@ -122,7 +151,8 @@ export class Given<S, E, P extends CmdSpec> {
 
   /**
    * Runs `handleCmd` on the given state, and `handleEvt` on what it emits, exactly as the runtime does
-   * before persisting; never touches a log.
+   * before persisting; never touches a log. States and events are frozen unless `given` was told
+   * `freeze: false`: a handler that changes them in place throws (outcome `threw`).
    */
   async when<C extends CmdOf<P>>(cmd: C): Promise<Then<S, E, ReplyOf<P, C>, RejectionOf<P, C>>> {
     type T = Then<S, E, ReplyOf<P, C>, RejectionOf<P, C>>;
@@ -138,7 +168,7 @@ export class Given<S, E, P extends CmdSpec> {
         case "emit": {
           let after = state;
           decision.evts.forEach((evt, i) => {
-            after = definition.handleEvt(after, evt, seqNo + i + 1);
+            after = this.#freeze(definition.handleEvt(after, this.#freeze(evt), seqNo + i + 1));
           });
           const outcome = { kind: "emitted", evts: decision.evts, reply: decision.reply(after) } as const;
           return new Then(outcome, after, seqNo + decision.evts.length) as T;
@@ -152,7 +182,8 @@ export class Given<S, E, P extends CmdSpec> {
 
 /**
  * Tests an entity definition as pure functions: given past events, when a command, then events, a reply,
- * a rejection or a thrown error. Needs no test framework (assertions throw `AssertionError`).
+ * a rejection or a thrown error. Needs no test framework (assertions throw `AssertionError`). States and
+ * events are deeply frozen (see {@link GivenOptions.freeze}), so a handler that mutates them fails its test.
  * @example
  * (await given(counter, [{ type: "increased", by: 2 }]).when({ type: "inc", by: 3 }))
  *   .thenEvents([{ type: "increased", by: 3 }])
@@ -161,7 +192,7 @@ export class Given<S, E, P extends CmdSpec> {
 export function given<S, E, P extends CmdSpec>(
   definition: EventSourced<S, E, P>,
   evts: readonly E[] = [],
-  options: { readonly id?: string } = {},
+  options: GivenOptions = {},
 ): Given<S, E, P> {
   validateDefinition(definition);
   if (!Array.isArray(evts)) {
@@ -169,5 +200,18 @@ export function given<S, E, P extends CmdSpec>(
       `given(definition, evts): evts must be an array of events, got ${typeof evts}`,
     );
   }
-  return new Given(definition, evts, options.id ?? "given-id");
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidArgumentError(
+      `given(definition, evts, options): options must be an object, got ${options}`,
+    );
+  }
+  if (options.id !== undefined && typeof options.id !== "string") {
+    throw new InvalidArgumentError(`given(...): options.id must be a string, got ${typeof options.id}`);
+  }
+  if (options.freeze !== undefined && typeof options.freeze !== "boolean") {
+    throw new InvalidArgumentError(
+      `given(...): options.freeze must be a boolean, got ${typeof options.freeze}`,
+    );
+  }
+  return new Given(definition, evts, options.id ?? "given-id", options.freeze ?? true);
 }
