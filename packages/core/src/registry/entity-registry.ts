@@ -247,7 +247,9 @@ export class EntityRegistry<S, E, P extends CmdSpec> {
   /**
    * Stops every entity gracefully (queued commands finish, snapshot saves complete) and resolves once all
    * have stopped. Commands still waiting for an entity, and every later `send` or `get`, reject with
-   * `RegistryClosedError`; they had no effect. Idempotent.
+   * `RegistryClosedError`; they had no effect. Idempotent. A command being decided by an async `handleCmd`
+   * that never settles holds it up unless the command has a `timeoutMs` or `signal` (which abandon it, see
+   * `HandleCmdOptions`): bound what your handlers await, or give commands a timeout.
    */
   close(): Promise<void> {
     this.#closed ??= this.#close();
