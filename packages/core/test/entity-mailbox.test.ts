@@ -147,6 +147,32 @@ describe("Mailbox", () => {
     expect(await logOf(evtLog, "g", "gated")).toEqual([{ seqNo: 1, evt: 7 }]);
   });
 
+  it("an abandoned idempotent command runs again when retried with its key", async () => {
+    let calls = 0;
+    const slowOnce = defineEntity<number, number, number, number>({
+      typeName: "slow-once",
+      initialState: () => 0,
+      // The first call never settles; later ones decide at once.
+      handleCmd: (_state, n) =>
+        calls++ === 0 ? new Promise<never>(() => {}) : emitAndReply<number, number, number>([n], (s) => s),
+      handleEvt: (s, n) => s + n,
+    });
+    const evtLog = new InMemoryEvtLog();
+    const ref = await Entity.spawn("k", slowOnce, { evtLog });
+    await expect(ref.handleCmd(4, { idempotencyKey: "order-1", timeoutMs: 10 })).rejects.toBeInstanceOf(
+      CommandTimeoutError,
+    );
+    expect(await ref.handleCmd(4, { idempotencyKey: "order-1" })).toMatchObject({
+      kind: "accepted",
+      seqNo: 1,
+    });
+    expect(await ref.handleCmd(4, { idempotencyKey: "order-1" })).toMatchObject({
+      kind: "duplicate",
+      seqNo: 1,
+    });
+    expect(await logOf(evtLog, "k", "slow-once")).toEqual([{ seqNo: 1, evt: 4 }]);
+  });
+
   it("a handleCmd that never settles does not hold up stop() when its command has a timeoutMs", async () => {
     const stuck = defineEntity<number, number, number, number>({
       typeName: "stuck",
