@@ -24,6 +24,8 @@ export interface NodeConfig {
   /** Where log and leases live: PostgreSQL (the schema) or the NATS server (the stream, a lease bucket). */
   readonly backend: "postgres" | "nats";
   readonly stream: string;
+  /** Each node prints a `served` line per request delivered to one of its shard subscriptions. */
+  readonly logServed?: boolean;
 }
 
 /** A shard acquisition or end reported by a node (times from `process.hrtime.bigint()`). */
@@ -45,11 +47,24 @@ export interface WriteEvent {
   readonly at: bigint;
 }
 
+/**
+ * A request delivered to a node's shard subscription; `owner`: the node served the shard under a valid
+ * tenure when it handled the delivery (`at`, which for a frozen node is after SIGCONT).
+ */
+export interface ServedEvent {
+  readonly nodeId: string;
+  readonly shard: number;
+  readonly owner: boolean;
+  readonly at: bigint;
+}
+
 /** Everything the nodes of one run reported, across their incarnations. */
 export class RunRecord {
   readonly leaseLog: LeaseLogEntry[] = [];
   readonly shardEvents: ShardEvent[] = [];
   readonly writes: WriteEvent[] = [];
+  /** Only with `NodeConfig.logServed`. */
+  readonly served: ServedEvent[] = [];
   /** Latest stats line per incarnation. */
   readonly stats = new Map<string, { conflicts: number; ownershipLost: number }>();
 }
@@ -116,6 +131,14 @@ export class ClusterProcess {
             nodeId,
             shard: msg.shard as number,
             epoch: msg.epoch as number,
+            at: big(msg.at),
+          });
+          break;
+        case "served":
+          record.served.push({
+            nodeId,
+            shard: msg.shard as number,
+            owner: msg.owner as boolean,
             at: big(msg.at),
           });
           break;

@@ -101,6 +101,7 @@ export class Harness {
     readonly nats: NatsServerProcess,
     strict: boolean,
     backend: "postgres" | "nats",
+    logServed: boolean,
   ) {
     const tag = Math.random().toString(36).slice(2, 8);
     this.config = {
@@ -120,6 +121,7 @@ export class Harness {
       strict,
       backend,
       stream: `events_${tag}`,
+      logServed,
     };
     this.entities = Array.from({ length: this.scale.entities }, (_, i) => `e-${i}`);
   }
@@ -127,10 +129,16 @@ export class Harness {
   /** Starts a private nats-server and the nodes, and waits until every shard has an owner. */
   static async start(
     name: string,
-    options: { strict?: boolean; backend?: "postgres" | "nats" } = {},
+    options: { strict?: boolean; backend?: "postgres" | "nats"; logServed?: boolean } = {},
   ): Promise<Harness> {
     const nats = await NatsServerProcess.start(["-js"]);
-    const h = new Harness(name, nats, options.strict ?? true, options.backend ?? "postgres");
+    const h = new Harness(
+      name,
+      nats,
+      options.strict ?? true,
+      options.backend ?? "postgres",
+      options.logServed ?? false,
+    );
     h.nc = await connect({
       servers: nats.url,
       name: "nemesis-clients",
