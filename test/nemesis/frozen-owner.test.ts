@@ -51,8 +51,8 @@ class RecordingTransport implements ClusterTransport {
     }
   }
 
-  serve(subject: string, queue: string, handler: (request: ServedRequest) => void): TransportSubscription {
-    return this.inner.serve(subject, queue, handler);
+  serve(subject: string, handler: (request: ServedRequest) => void): TransportSubscription {
+    return this.inner.serve(subject, handler);
   }
 
   publish(subject: string, payload: Uint8Array): void {

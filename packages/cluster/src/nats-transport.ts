@@ -29,7 +29,8 @@ function stopping(sub: Subscription): TransportSubscription {
 
 /**
  * {@link ClusterTransport} on NATS core request/reply (no JetStream): requests use the connection's
- * shared reply subscription, servers subscribe with a queue group. The connection stays the caller's.
+ * shared reply subscription and resolve with the first reply; servers subscribe without a queue group, so
+ * every subscriber of a shard gets each request (ADR 0129). The connection stays the caller's.
  * @example
  * const transport = new NatsTransport(await connect({ servers: "nats://127.0.0.1:4222" }));
  */
@@ -51,9 +52,8 @@ export class NatsTransport implements ClusterTransport {
     }
   }
 
-  serve(subject: string, queue: string, handler: (request: ServedRequest) => void): TransportSubscription {
+  serve(subject: string, handler: (request: ServedRequest) => void): TransportSubscription {
     const sub = this.#nc.subscribe(subject, {
-      queue,
       callback: (err, msg) => {
         if (err !== null) return;
         handler({ payload: msg.data, respond: (reply) => void msg.respond(reply) });

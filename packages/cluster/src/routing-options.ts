@@ -79,14 +79,12 @@ export function subjectPrefix(prefix: string | undefined): string {
   );
 }
 
-/** The subjects and queue group of one entity type of one cluster. */
+/** The subjects of one entity type of one cluster. */
 export interface Subjects {
   /** The subject the owner of `shard` serves. */
   shard(shard: number): string;
   /** Where nodes announce that ownership changed (a release), so the others rebalance at once. */
   readonly hint: string;
-  /** The queue group of the shard subjects. */
-  readonly queue: string;
 }
 
 /** `<prefix>.<cluster>.<type>.<shard>`, hints on `<prefix>.<cluster>.<type>.hint`. */
@@ -99,7 +97,6 @@ export function subjects(prefix: string, cluster: string, type: string): Subject
       return shards[shard];
     },
     hint: `${base}.hint`,
-    queue: `${prefix}-${cluster}-${type}`,
   };
 }
 

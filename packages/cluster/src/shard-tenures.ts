@@ -139,7 +139,9 @@ export class ShardTenures<S, E, P extends CmdSpec> {
     const log = (deps.options.fenceLog ?? strictFence)(deps.baseLog, tenureInfo);
     const tenure = new Tenure(shard, lease, new FencedEvtLog(log, lease, shard), log !== deps.baseLog);
     this.#held.set(shard, tenure);
-    tenure.subscription = deps.transport.serve(deps.subjects.shard(shard), deps.subjects.queue, (request) =>
+    // Without a queue group (ADR 0129): a former owner still subscribed (frozen, say) gets the requests too,
+    // but cannot keep them from this tenure; it answers at most NotOwner, as its lease is no longer valid.
+    tenure.subscription = deps.transport.serve(deps.subjects.shard(shard), (request) =>
       serveRequest(request, tenure, deps.shardCount, deps.codec, (id, commandId, cmd) =>
         this.handle(shard, id, commandId, cmd, undefined),
       ),
