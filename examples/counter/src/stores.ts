@@ -93,7 +93,7 @@ async function startEmbedded(dataDir: string): Promise<{ url: string; stop: () =
   let unlock: (() => void) | undefined;
   try {
     mkdirSync(dataDir, { recursive: true });
-    unlock = lockDataDir(dataDir);
+    unlock = await lockDataDir(dataDir);
     const embedded = await startEmbeddedPostgres({ dataDir, port: 0 });
     const release = unlock;
     return {
