@@ -16,15 +16,29 @@ export interface LeaseStatements {
 export function leaseStatements(t: LeaseTable): LeaseStatements {
   const ttl = (param: string) => `${param}::double precision * interval '1 millisecond'`;
   return {
-    // A free key gets a row with epoch 1; an existing row is taken over only once it has expired, with the
-    // next epoch. Racing acquirers serialise on the row (or the speculative insert) and re-check the
-    // condition on the newest version, so exactly one gets a row back.
-    acquire: `INSERT INTO ${t.qualifiedName} AS l (key, owner, epoch, expires_at, acquired_at, renewed_at)
-      VALUES ($1, $2, 1, clock_timestamp() + ${ttl("$3")}, clock_timestamp(), clock_timestamp())
-      ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, epoch = l.epoch + 1,
-        expires_at = clock_timestamp() + ${ttl("$3")}, acquired_at = clock_timestamp(), renewed_at = clock_timestamp()
-      WHERE l.expires_at <= clock_timestamp()
-      RETURNING epoch`,
+    // An expired row is taken over with the next epoch; a key without a row gets one with epoch 1. The
+    // acquire never waits on a row someone else has locked (ADR 0131): the row is locked `FOR UPDATE SKIP
+    // LOCKED`, so an expired row still held `FOR SHARE` by a fenced batch (of an owner frozen mid-transaction,
+    // until its session is ended) or being taken over by a racing acquirer is skipped and the statement
+    // returns nothing at once; a live row fails the filter before any lock is tried. When the newest version
+    // was committed after the statement's snapshot, the lock re-checks the filter on it, so a row just taken
+    // over by someone else is not taken again. Both branches share one snapshot and at most one of them
+    // finds a row (the `UPDATE` needs the row in the snapshot, the `INSERT` its absence); racing inserts of
+    // a new key are settled by the primary key (`DO NOTHING` for all but one).
+    acquire: `WITH taken AS (
+        UPDATE ${t.qualifiedName} AS l SET owner = $2, epoch = l.epoch + 1,
+          expires_at = clock_timestamp() + ${ttl("$3")}, acquired_at = clock_timestamp(), renewed_at = clock_timestamp()
+        WHERE l.key = (SELECT e.key FROM ${t.qualifiedName} AS e
+          WHERE e.key = $1 AND e.expires_at <= clock_timestamp() FOR UPDATE SKIP LOCKED)
+        RETURNING l.epoch
+      ), created AS (
+        INSERT INTO ${t.qualifiedName} (key, owner, epoch, expires_at, acquired_at, renewed_at)
+        SELECT $1, $2, 1, clock_timestamp() + ${ttl("$3")}, clock_timestamp(), clock_timestamp()
+        WHERE NOT EXISTS (SELECT FROM ${t.qualifiedName} AS x WHERE x.key = $1)
+        ON CONFLICT (key) DO NOTHING
+        RETURNING epoch
+      )
+      SELECT epoch FROM taken UNION ALL SELECT epoch FROM created`,
     // One round trip for any number of leases. The owner AND epoch must match and the lease must still be
     // live: an expired lease is never extended (it can only be acquired again, under a new epoch).
     renewMany: `UPDATE ${t.qualifiedName} AS l
