@@ -37,7 +37,8 @@ export interface LeaseTable {
   /**
    * A statement that locks the row of one live tenure `FOR SHARE`, for strict fencing inside a writing
    * statement of the same transaction: it returns one row while `(key, owner, epoch)` is the unexpired
-   * tenure, none otherwise, and a takeover (an `UPDATE` of that row) waits until the transaction ends.
+   * tenure, none otherwise, and no takeover happens until the transaction ends (the store's acquire skips
+   * the locked row, returning "not acquired"; any other `UPDATE` of it waits).
    * The arguments are SQL expressions, normally parameter placeholders such as `"$5"`; never user input.
    * @example
    * `WITH fence AS MATERIALIZED (${table.fenceSql("$5", "$6", "$7")})
