@@ -28,10 +28,55 @@ export function callerSignal(
     throw new InvalidArgumentError(`timeoutMs must be a finite number >= 0, got ${timeoutMs}`);
   }
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new CommandTimeoutError(type, id, timeoutMs)), timeoutMs);
+  if (signal?.aborted) {
+    controller.abort(signal.reason);
+    return { signal: controller.signal, clear: NOTHING_TO_CLEAR };
+  }
+  const unfollow = signal === undefined ? NOTHING_TO_CLEAR : follow(signal, () => end(signal.reason));
+  const timer = setTimeout(() => end(new CommandTimeoutError(type, id, timeoutMs)), timeoutMs);
   timer.unref?.();
-  const combined = signal === undefined ? controller.signal : AbortSignal.any([signal, controller.signal]);
-  return { signal: combined, clear: () => clearTimeout(timer) };
+  const clear = (): void => {
+    clearTimeout(timer);
+    unfollow();
+  };
+  const end = (reason: unknown): void => {
+    clear();
+    controller.abort(reason);
+  };
+  return { signal: controller.signal, clear };
+}
+
+/**
+ * The commands in flight that follow one caller's signal: a single `abort` listener, there while any command
+ * follows the signal, fans out to them. Neither `AbortSignal.any([signal, ...])`, which on Node 20 keeps
+ * every signal it returns in a set on `signal` for as long as `signal` lives (so a long-lived signal, a
+ * service's shutdown signal passed with every command, would grow by one entry per command), nor a listener
+ * per command, which makes Node warn of a possible leak beyond 10 commands in flight.
+ */
+class Followers {
+  readonly all = new Set<() => void>();
+  readonly listener = (): void => {
+    for (const follower of [...this.all]) follower();
+  };
+}
+
+const followersOf = new WeakMap<AbortSignal, Followers>();
+
+/** Calls `onAbort` when `signal` aborts, until the returned function is called. */
+function follow(signal: AbortSignal, onAbort: () => void): () => void {
+  let followers = followersOf.get(signal);
+  if (followers === undefined) {
+    followers = new Followers();
+    followersOf.set(signal, followers);
+    signal.addEventListener("abort", followers.listener, { once: true });
+  }
+  const those = followers;
+  those.all.add(onAbort);
+  return () => {
+    if (!those.all.delete(onAbort) || those.all.size > 0) return;
+    signal.removeEventListener("abort", those.listener);
+    if (followersOf.get(signal) === those) followersOf.delete(signal);
+  };
 }
 
 /** The idempotency key of `options`, validated; undefined when the command has none. */
