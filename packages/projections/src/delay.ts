@@ -1,12 +1,12 @@
-/** Resolves after `ms`, or as soon as `signal` aborts; never rejects. */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+/** Resolves after `ms`, or as soon as one of `signals` aborts; never rejects. */
+export function delay(ms: number, ...signals: readonly (AbortSignal | undefined)[]): Promise<void> {
   return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
+    if (signals.some((signal) => signal?.aborted)) return resolve();
     const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
+    for (const signal of signals) signal?.addEventListener("abort", done, { once: true });
     function done(): void {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
+      for (const signal of signals) signal?.removeEventListener("abort", done);
       resolve();
     }
   });

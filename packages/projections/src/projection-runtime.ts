@@ -274,10 +274,8 @@ export class ProjectionRuntime<E> {
       if (this.#maintenance.length > 0) return;
       this.#wake = new AbortController();
       const lost = this.#lease?.lost;
-      const wait = AbortSignal.any(
-        lost === undefined ? [signal, this.#wake.signal] : [signal, this.#wake.signal, lost],
-      );
-      await delay(this.#options.statusPollMs ?? 1_000, wait);
+      // Not `AbortSignal.any`: on Node 20 each call leaves an entry on `signal` (and `lost`) until they go.
+      await delay(this.#options.statusPollMs ?? 1_000, signal, this.#wake.signal, lost);
       if (signal.aborted || lost?.aborted || this.#maintenance.length > 0) return;
       try {
         const row = await this.#handler.store.load(this.name);
