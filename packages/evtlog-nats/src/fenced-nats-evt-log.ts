@@ -27,6 +27,13 @@ export interface FenceableNatsLog extends EvtLog, EvtLogRetention {
 }
 
 /**
+ * How many entities a view remembers having fenced. A tenure may last days while its ids churn; an entity
+ * forgotten is fenced again on its next touch, which finds its last message already under this epoch (a
+ * read, no write) because every persist of the view carries the fence.
+ */
+const REMEMBERED_FENCES = 100_000;
+
+/**
  * A `NatsEvtLog` seen through one lease tenure, made by `NatsEvtLog.fenced`. The first time it touches an
  * entity (a read by id, its last seqNo or a persist) it writes the entity's epoch marker, so a previous
  * owner's late write conflicts from then on; its persists carry the fence and reject with
@@ -92,14 +99,24 @@ export class FencedNatsEvtLog implements EvtLog, EvtLogRetention {
     return this.#log.resetEntity(type, id, expectedLastSeqNo);
   }
 
-  /** Writes the entity's marker once per view; a failed attempt is retried on the next touch. */
+  /**
+   * Writes the entity's marker once per view (while it is among the last {@link REMEMBERED_FENCES} entities
+   * fenced); a failed attempt is retried on the next touch.
+   */
   #ensureFenced(type: string, id: string): Promise<number> {
     const key = `${type}\u0000${id}`;
     let fenced = this.#fenced.get(key);
     if (fenced === undefined) {
       fenced = this.#log.fence(type, id, this.fence);
-      this.#fenced.set(key, fenced);
-      fenced.catch(() => this.#fenced.delete(key));
+      const mine = fenced;
+      this.#fenced.set(key, mine);
+      mine.catch(() => {
+        if (this.#fenced.get(key) === mine) this.#fenced.delete(key);
+      });
+      // The oldest first (a Map keeps insertion order): each entity forgotten costs one read when touched again.
+      if (this.#fenced.size > REMEMBERED_FENCES) {
+        this.#fenced.delete(this.#fenced.keys().next().value as string);
+      }
     }
     return fenced;
   }
