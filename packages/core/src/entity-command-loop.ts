@@ -5,6 +5,7 @@ import { ConcurrencyConflictError, ErrorCode, isEventSourcedError, PersistError 
 import type { CmdSpec, Decision } from "./event-sourced.js";
 import type { EvtMetadata, Persisted } from "./evt-log.js";
 import type { CommandObservation } from "./instrumentation/command-observation.js";
+import { follow } from "./pending-cmd.js";
 import { checkDecision, prepareEvts } from "./prepare-evts.js";
 
 /** Where {@link runCmdLoop} takes over from the fast path: its first decision, or its first failed persist. */
@@ -104,17 +105,17 @@ function decidedUnlessAbandoned<S, E, P extends CmdSpec>(
   if (signal === undefined) return decided;
   if (signal.aborted) return abandoned(core, decided, signal.reason);
   return new Promise((resolve, reject) => {
-    const onAbort = () => {
+    // One listener per signal however many commands follow it (a caller's long-lived signal).
+    const unfollow = follow(signal, () => {
       abandoned(core, decided, signal.reason).then(undefined, reject);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
+    });
     decided.then(
       (decision) => {
-        signal.removeEventListener("abort", onAbort);
+        unfollow();
         resolve(decision);
       },
       (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
+        unfollow();
         reject(error);
       },
     );

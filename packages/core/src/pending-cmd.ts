@@ -62,8 +62,11 @@ class Followers {
 
 const followersOf = new WeakMap<AbortSignal, Followers>();
 
-/** Calls `onAbort` when `signal` aborts, until the returned function is called. */
-function follow(signal: AbortSignal, onAbort: () => void): () => void {
+/**
+ * Calls `onAbort` when `signal` aborts, until the returned function is called. `signal` must not have
+ * aborted yet (check first). Every command following one signal shares one listener on it.
+ */
+export function follow(signal: AbortSignal, onAbort: () => void): () => void {
   let followers = followersOf.get(signal);
   if (followers === undefined) {
     followers = new Followers();
@@ -94,7 +97,7 @@ export class PendingCmd<C, T> implements MailboxItem {
   resolve!: (result: T) => void;
   reject!: (error: unknown) => void;
   #caller: CallerSignal | undefined;
-  #onAbort: (() => void) | undefined;
+  #unfollow: (() => void) | undefined;
 
   constructor(
     readonly cmd: C,
@@ -117,16 +120,16 @@ export class PendingCmd<C, T> implements MailboxItem {
   /** Lets the caller give up while the command waits: `withdraw` removes it, then it rejects with the reason. */
   watch(caller: CallerSignal, withdraw: (pending: this) => boolean): void {
     this.#caller = caller;
-    this.#onAbort = () => {
+    // Shared with the other commands waiting on the same signal (no listener each: see `follow`).
+    this.#unfollow = follow(caller.signal, () => {
       if (withdraw(this)) this.reject(caller.signal.reason);
-    };
-    caller.signal.addEventListener("abort", this.#onAbort, { once: true });
+    });
   }
 
-  /** The command is being handled now: giving up is no longer possible. */
+  /** The command is being handled now: it no longer waits to be withdrawn. */
   taken(): void {
-    if (this.#onAbort !== undefined) this.#caller?.signal.removeEventListener("abort", this.#onAbort);
-    this.#onAbort = undefined;
+    this.#unfollow?.();
+    this.#unfollow = undefined;
   }
 
   /** The command settled: frees its timer. */

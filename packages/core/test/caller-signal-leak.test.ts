@@ -93,4 +93,35 @@ describe("a long-lived signal passed with every command, with timeoutMs", () => 
     await ref.stop();
     expect(ref.seqNo).toBe(1);
   });
+
+  it("shares one listener among commands with only a signal: queued ones and async decisions", async () => {
+    const gates: (() => void)[] = [];
+    const gated = defineEntity<number, number, number, number>({
+      typeName: "gated",
+      initialState: () => 0,
+      handleCmd: async (_state, n) => {
+        await new Promise<void>((resolve) => gates.push(resolve));
+        return emitAndReply<number, number, number>([n], (s) => s);
+      },
+      handleEvt: (s, n) => s + n,
+    });
+    const shutdown = new AbortController();
+    const evtLog = new InMemoryEvtLog();
+    const refs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => Entity.spawn(`g-${i}`, gated, { evtLog })),
+    );
+    // 20 entities deciding, and 20 commands queued behind them, all with the same signal.
+    const all = refs.flatMap((ref) => [
+      ref.handleCmd(1, { signal: shutdown.signal }),
+      ref.handleCmd(1, { signal: shutdown.signal }),
+    ]);
+    while (gates.length < 20) await new Promise((resolve) => setImmediate(resolve));
+    expect(traces(shutdown.signal)).toEqual({ listeners: 1, dependants: 0 });
+    while (gates.length > 0 || refs.some((ref) => ref.seqNo < 2)) {
+      gates.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(all);
+    expect(traces(shutdown.signal)).toEqual(NONE);
+  });
 });
