@@ -1,5 +1,6 @@
 import { sleep } from "./deferred.js";
 import { InvalidArgumentError } from "./errors/index.js";
+import { linkSignals } from "./linked-signal.js";
 
 /**
  * How fast background deletion may go (retention runs, the deletion after a tombstone, `deleteEntity`,
@@ -207,12 +208,15 @@ export class HurriablePacer extends DeletionPacer {
     signal?: AbortSignal | undefined,
   ): Promise<T> {
     if (!this.#hurry.aborted) {
+      // Not `AbortSignal.any`: on Node 20 each batch would leave an entry on the caller's signal.
+      const either = linkSignals([signal, this.#hurry]);
       try {
-        const either = signal === undefined ? this.#hurry : AbortSignal.any([signal, this.#hurry]);
-        return await this.#shared.batch(run, either);
+        return await this.#shared.batch(run, either.signal);
       } catch (error) {
         // Only a wait that the hurry cut short is run now; any other failure is the batch's own.
         if (error !== this.#hurry.reason || signal?.aborted) throw error;
+      } finally {
+        either.dispose();
       }
     }
     signal?.throwIfAborted();

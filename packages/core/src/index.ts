@@ -154,6 +154,7 @@ export type {
 } from "./instrumentation/projection-batch-observer.js";
 export type { RecoveryEnd, RecoveryObserver, RecoveryStart } from "./instrumentation/recovery-observer.js";
 export type { ConflictInfo, PassivationInfo } from "./instrumentation/runtime-events.js";
+export { type LinkedSignal, linkSignals } from "./linked-signal.js";
 // Logging
 export { consoleLogger, type LogFields, type Logger, silentLogger } from "./logger.js";
 // Entity registry: get-or-spawn by id, passivation, one incarnation per id

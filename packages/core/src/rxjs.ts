@@ -4,6 +4,7 @@
  */
 import { Observable } from "rxjs";
 import type { EvtLog, EvtsByTypeOptions, TypedEvtRecord } from "./evt-log.js";
+import { linkSignals } from "./linked-signal.js";
 
 /**
  * An Observable over an AsyncIterable, pulled one item at a time (the source's backpressure is kept: the
@@ -51,10 +52,13 @@ export function observeEvtsByType(
   type: string,
   options: EvtsByTypeOptions = {},
 ): Observable<TypedEvtRecord> {
-  return toObservable((signal) =>
-    evtLog.evtsByType(type, {
-      ...options,
-      signal: options.signal === undefined ? signal : AbortSignal.any([options.signal, signal]),
-    }),
-  );
+  return toObservable(async function* (signal) {
+    // Not `AbortSignal.any`: on Node 20 it would leave an entry on `options.signal` per subscription.
+    const linked = linkSignals([options.signal, signal]);
+    try {
+      yield* evtLog.evtsByType(type, { ...options, signal: linked.signal });
+    } finally {
+      linked.dispose();
+    }
+  });
 }

@@ -1,6 +1,7 @@
 import {
   EventSourcedError,
   type EvtsByTypeOptions,
+  linkSignals,
   ReadError,
   type TypedEvtRecord,
   type TypeHead,
@@ -22,16 +23,27 @@ export async function* readEvtsByType(
   type: string,
   options: EvtsByTypeOptions,
 ): AsyncIterable<TypedEvtRecord> {
+  if (!options.live) return yield* readUntil(ctx, type, options, options.signal);
+  // A live reader also ends when the log closes (otherwise it would retry a closed connection for ever).
+  // Not `AbortSignal.any`: on Node 20 each read would leave an entry on the log's closing signal.
+  const linked = linkSignals([options.signal, ctx.closing]);
+  try {
+    yield* readUntil(ctx, type, options, linked.signal);
+  } finally {
+    linked.dispose();
+  }
+}
+
+/** {@link readEvtsByType} until `signal` aborts. */
+async function* readUntil(
+  ctx: NatsLogContext,
+  type: string,
+  options: EvtsByTypeOptions,
+  signal: AbortSignal | undefined,
+): AsyncIterable<TypedEvtRecord> {
   const filter = ctx.subjects.byType(type);
   const { live = false } = options;
   const start = resumePoint(options.after ?? 0);
-  // A live reader also ends when the log closes (otherwise it would retry a closed connection for ever).
-  const signal =
-    live && options.signal !== undefined
-      ? AbortSignal.any([options.signal, ctx.closing])
-      : live
-        ? ctx.closing
-        : options.signal;
   if (signal?.aborted) return;
   let endSeq: number | undefined;
   if (!live) {

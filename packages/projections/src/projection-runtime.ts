@@ -1,4 +1,4 @@
-import { Backoff, consoleLogger, isEventSourcedError, type Logger } from "@eventsourced/core";
+import { Backoff, consoleLogger, isEventSourcedError, type Logger, linkSignals } from "@eventsourced/core";
 import { BatchProcessor, describe, emptyStats, type ProcessorStats } from "./batch-processor.js";
 import { batches } from "./batches.js";
 import { delay } from "./delay.js";
@@ -224,9 +224,9 @@ export class ProjectionRuntime<E> {
     this.#interrupt = new AbortController();
     const interrupt = this.#interrupt;
     const lost = this.#lease?.lost;
-    const read = AbortSignal.any(
-      lost === undefined ? [signal, interrupt.signal] : [signal, interrupt.signal, lost],
-    );
+    // Not `AbortSignal.any`: on Node 20 each call leaves an entry on `signal` (and `lost`) until they go.
+    const linked = linkSignals([signal, interrupt.signal, lost]);
+    const read = linked.signal;
     const poll = setInterval(
       () => void this.#checkStoredStatus(interrupt),
       this.#options.statusPollMs ?? 1_000,
@@ -255,6 +255,7 @@ export class ProjectionRuntime<E> {
       }
     } finally {
       clearInterval(poll);
+      linked.dispose();
     }
     if (lost?.aborted) throw new LeaseLostError();
   }

@@ -3,7 +3,7 @@
  * decoded, as an Observable for users who compose with operators. Checkpoints, retries and dead letters are
  * the `Projection`'s job; this is the plain stream.
  */
-import type { EvtLog, EvtsByTypeOptions } from "@eventsourced/core";
+import { type EvtLog, type EvtsByTypeOptions, linkSignals } from "@eventsourced/core";
 import { toObservable } from "@eventsourced/core/rxjs";
 import type { Observable } from "rxjs";
 import { decodeRecord, type EvtDecoder, isUndecodable, type ProjectedEvt } from "./projected-evt.js";
@@ -28,11 +28,17 @@ export function observeProjected<E>(
 ): Observable<ProjectedEvt<E>> {
   const { undecodable = "error", ...read } = options;
   return toObservable<ProjectedEvt<E>>(async function* (signal) {
-    const combined = read.signal === undefined ? signal : AbortSignal.any([read.signal, signal]);
-    for await (const record of evtLog.evtsByType(type, { ...read, signal: combined, undecodable: "yield" })) {
-      const decoded = decodeRecord(record, decoder);
-      if (!isUndecodable(decoded)) yield decoded;
-      else if (undecodable === "error") throw decoded.error;
+    // Not `AbortSignal.any`: on Node 20 it would leave an entry on `read.signal` per subscription.
+    const linked = linkSignals([read.signal, signal]);
+    try {
+      const records = evtLog.evtsByType(type, { ...read, signal: linked.signal, undecodable: "yield" });
+      for await (const record of records) {
+        const decoded = decodeRecord(record, decoder);
+        if (!isUndecodable(decoded)) yield decoded;
+        else if (undecodable === "error") throw decoded.error;
+      }
+    } finally {
+      linked.dispose();
     }
   });
 }

@@ -1,0 +1,42 @@
+import { getEventListeners } from "node:events";
+import { linkSignals } from "@eventsourced/core";
+import { describe, expect, it } from "vitest";
+
+/** How many signals `signal` tracks as dependants (Node internals; what `AbortSignal.any` leaves on Node 20). */
+function dependantsOf(signal: AbortSignal): number {
+  const key = Object.getOwnPropertySymbols(signal).find((s) => s.description === "kDependantSignals");
+  const set =
+    key === undefined ? undefined : (signal as unknown as Record<symbol, Set<unknown> | undefined>)[key];
+  return set?.size ?? 0;
+}
+
+describe("linkSignals", () => {
+  it("aborts with the reason of the first linked signal that aborts", () => {
+    const a = new AbortController();
+    const b = new AbortController();
+    const linked = linkSignals([a.signal, undefined, b.signal]);
+    expect(linked.signal.aborted).toBe(false);
+    const reason = new Error("b went");
+    b.abort(reason);
+    a.abort(new Error("a went later"));
+    expect(linked.signal.aborted).toBe(true);
+    expect(linked.signal.reason).toBe(reason);
+  });
+
+  it("is aborted at once when a linked signal already is; one signal is returned as it is", () => {
+    const reason = new Error("gone");
+    expect(linkSignals([new AbortController().signal, AbortSignal.abort(reason)]).signal.reason).toBe(reason);
+    const only = new AbortController().signal;
+    expect(linkSignals([only, undefined]).signal).toBe(only);
+  });
+
+  it("leaves nothing on a long-lived signal once disposed, however often it is linked", () => {
+    const shutdown = new AbortController();
+    for (let i = 0; i < 1_000; i++) {
+      const linked = linkSignals([shutdown.signal, new AbortController().signal]);
+      linked.dispose();
+    }
+    expect(getEventListeners(shutdown.signal, "abort")).toHaveLength(0);
+    expect(dependantsOf(shutdown.signal)).toBe(0);
+  });
+});
