@@ -22,6 +22,21 @@ function traces(signal: AbortSignal): { listeners: number; dependants: number } 
   return { listeners: getEventListeners(signal, "abort").length, dependants: dependantsOf(signal) };
 }
 
+/** An entity whose async handleCmd waits until the test opens its gate (`gates.shift()!()`). */
+function gatedEntity() {
+  const gates: (() => void)[] = [];
+  const gated = defineEntity<number, number, number, number>({
+    typeName: "gated",
+    initialState: () => 0,
+    handleCmd: async (_state, n) => {
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return emitAndReply<number, number, number>([n], (s) => s);
+    },
+    handleEvt: (s, n) => s + n,
+  });
+  return { gates, gated };
+}
+
 const NONE = { listeners: 0, dependants: 0 };
 
 describe("a long-lived signal passed with every command, with timeoutMs", () => {
@@ -63,16 +78,7 @@ describe("a long-lived signal passed with every command, with timeoutMs", () => 
   });
 
   it("keeps no trace of queued commands that timed out, and still aborts the commands that wait", async () => {
-    const gates: (() => void)[] = [];
-    const gated = defineEntity<number, number, number, number>({
-      typeName: "gated",
-      initialState: () => 0,
-      handleCmd: async (_state, n) => {
-        await new Promise<void>((resolve) => gates.push(resolve));
-        return emitAndReply<number, number, number>([n], (s) => s);
-      },
-      handleEvt: (s, n) => s + n,
-    });
+    const { gates, gated } = gatedEntity();
     const shutdown = new AbortController();
     const ref = await Entity.spawn("g", gated, { evtLog: new InMemoryEvtLog() });
     const first = ref.handleCmd(1);
@@ -95,16 +101,7 @@ describe("a long-lived signal passed with every command, with timeoutMs", () => 
   });
 
   it("shares one listener among commands with only a signal: queued ones and async decisions", async () => {
-    const gates: (() => void)[] = [];
-    const gated = defineEntity<number, number, number, number>({
-      typeName: "gated",
-      initialState: () => 0,
-      handleCmd: async (_state, n) => {
-        await new Promise<void>((resolve) => gates.push(resolve));
-        return emitAndReply<number, number, number>([n], (s) => s);
-      },
-      handleEvt: (s, n) => s + n,
-    });
+    const { gates, gated } = gatedEntity();
     const shutdown = new AbortController();
     const evtLog = new InMemoryEvtLog();
     const refs = await Promise.all(
