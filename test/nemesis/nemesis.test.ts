@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { gracefulHandoverTimes, handoverTimes, shardsHeld, writesAfterResume } from "./support/checks.js";
+import { expectSafe as expectSafeRun } from "./support/expect-safe.js";
 import { Harness, type RunReport, summary } from "./support/harness.js";
 
 // The acceptance harness of issue 12 (see test/nemesis/README.md): 3 cluster processes, 64 shards, clients
@@ -9,14 +10,9 @@ import { Harness, type RunReport, summary } from "./support/harness.js";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const now = () => process.hrtime.bigint();
 
-/** The invariants every run must keep. */
+/** The invariants every run must keep, and some progress. */
 function expectSafe(report: RunReport): void {
-  expect(report.exactlyOnce).toEqual([]);
-  expect(report.foldMismatches).toEqual([]);
-  expect(report.overlaps).toEqual([]);
-  expect(report.supersededEpochs).toEqual([]);
-  expect(report.tally.staleReads).toBe(0);
-  expect(report.tally.wrongRejections).toBe(0);
+  expectSafeRun(report);
   expect(report.tally.acked).toBeGreaterThan(0);
 }
 
