@@ -5,7 +5,7 @@ import { ConcurrencyConflictError, ErrorCode, isEventSourcedError, PersistError 
 import type { CmdSpec, Decision } from "./event-sourced.js";
 import type { EvtMetadata, Persisted } from "./evt-log.js";
 import type { CommandObservation } from "./instrumentation/command-observation.js";
-import { follow } from "./pending-cmd.js";
+import { follow } from "./linked-signal.js";
 import { checkDecision, prepareEvts } from "./prepare-evts.js";
 
 /** Where {@link runCmdLoop} takes over from the fast path: its first decision, or its first failed persist. */

@@ -2,6 +2,7 @@ import type { HandleCmdOptions, IdempotentCmdOptions } from "./entity-ref.js";
 import { CommandTimeoutError, InvalidArgumentError } from "./errors/index.js";
 import type { EvtMetadata } from "./evt-log.js";
 import type { CommandObservation } from "./instrumentation/command-observation.js";
+import { follow } from "./linked-signal.js";
 import type { MailboxItem } from "./mailbox.js";
 import { validateIdempotencyKey } from "./validate.js";
 
@@ -44,42 +45,6 @@ export function callerSignal(
     controller.abort(reason);
   };
   return { signal: controller.signal, clear };
-}
-
-/**
- * The commands in flight that follow one caller's signal: a single `abort` listener, there while any command
- * follows the signal, fans out to them. Neither `AbortSignal.any([signal, ...])`, which on Node 20 keeps
- * every signal it returns in a set on `signal` for as long as `signal` lives (so a long-lived signal, a
- * service's shutdown signal passed with every command, would grow by one entry per command), nor a listener
- * per command, which makes Node warn of a possible leak beyond 10 commands in flight.
- */
-class Followers {
-  readonly all = new Set<() => void>();
-  readonly listener = (): void => {
-    for (const follower of [...this.all]) follower();
-  };
-}
-
-const followersOf = new WeakMap<AbortSignal, Followers>();
-
-/**
- * Calls `onAbort` when `signal` aborts, until the returned function is called. `signal` must not have
- * aborted yet (check first). Every command following one signal shares one listener on it.
- */
-export function follow(signal: AbortSignal, onAbort: () => void): () => void {
-  let followers = followersOf.get(signal);
-  if (followers === undefined) {
-    followers = new Followers();
-    followersOf.set(signal, followers);
-    signal.addEventListener("abort", followers.listener, { once: true });
-  }
-  const those = followers;
-  those.all.add(onAbort);
-  return () => {
-    if (!those.all.delete(onAbort) || those.all.size > 0) return;
-    signal.removeEventListener("abort", those.listener);
-    if (followersOf.get(signal) === those) followersOf.delete(signal);
-  };
 }
 
 /** The idempotency key of `options`, validated; undefined when the command has none. */

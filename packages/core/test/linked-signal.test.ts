@@ -39,4 +39,34 @@ describe("linkSignals", () => {
     expect(getEventListeners(shutdown.signal, "abort")).toHaveLength(0);
     expect(dependantsOf(shutdown.signal)).toBe(0);
   });
+
+  it("shares one listener on a signal however many links are live at once (no listener-leak warning)", async () => {
+    const shutdown = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      const links = Array.from({ length: 50 }, () =>
+        linkSignals([shutdown.signal, new AbortController().signal]),
+      );
+      expect(getEventListeners(shutdown.signal, "abort")).toHaveLength(1);
+      const reason = new Error("shutting down");
+      shutdown.abort(reason);
+      for (const linked of links) expect(linked.signal.reason).toBe(reason);
+      for (const linked of links) linked.dispose();
+      expect(getEventListeners(shutdown.signal, "abort")).toHaveLength(0);
+      await new Promise((resolve) => setImmediate(resolve)); // Node emits warnings on a later tick
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+  });
+
+  it("detaches from every source once one of them aborted", () => {
+    const a = new AbortController();
+    const b = new AbortController();
+    linkSignals([a.signal, b.signal]);
+    a.abort(new Error("a went"));
+    expect(getEventListeners(b.signal, "abort")).toHaveLength(0);
+  });
 });
