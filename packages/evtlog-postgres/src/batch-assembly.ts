@@ -41,36 +41,32 @@ export function takeBatch(
 }
 
 /**
- * Which statement writes a batch, decided once per batch: `one` for a single persist of one event (the
- * one-event statement), `advances` when every persist has one event and expects a last seqNo above 0 (the
- * advances statement), `singles` when every persist has one event (the single-events statement), else
- * `general` (the batch statement).
+ * Which statement writes a batch, decided once per batch: `one` for a single unfenced persist of one event
+ * (the one-event statement), `advances` when every persist has one event and expects a last seqNo above 0
+ * (the advances statement), `singles` when every persist has one event (the single-events statement), else
+ * `general` (the batch statement); `fenced` when a persist carries a fence (the statement's fenced variant).
  */
 export type BatchShape =
   | { readonly kind: "one"; readonly only: PendingPersist }
-  | { readonly kind: "advances" | "singles" | "general" };
+  | { readonly kind: "advances" | "singles" | "general"; readonly fenced: boolean };
 
 /** The {@link BatchShape} of `batch`. */
 export function batchShape(batch: readonly PendingPersist[]): BatchShape {
-  if (batch.length === 1 && batch[0]!.evts.length === 1) return { kind: "one", only: batch[0]! };
-  if (!allSingleEvents(batch)) return { kind: "general" };
-  return { kind: allAdvances(batch) ? "advances" : "singles" };
+  const fenced = batch.some((p) => p.fence !== undefined);
+  if (!fenced && batch.length === 1 && batch[0]!.evts.length === 1) return { kind: "one", only: batch[0]! };
+  if (!allSingleEvents(batch)) return { kind: "general", fenced };
+  return { kind: allAdvances(batch) ? "advances" : "singles", fenced };
 }
 
 /**
  * The parameters of the statement that writes `batch` of shape `shape`, arrays already written as literals
  * (see `array-literal.ts`).
  */
-export function batchValues(
-  batch: readonly PendingPersist[],
-  shape: BatchShape,
-  lockKey: string,
-  lock: boolean,
-): unknown[] {
-  if (shape.kind === "one") return persistOneParams(shape.only, lockKey, lock);
+export function batchValues(batch: readonly PendingPersist[], shape: BatchShape, lockKey: string): unknown[] {
+  if (shape.kind === "one") return persistOneParams(shape.only, lockKey);
   return withArrayLiterals(
     shape.kind === "singles" || shape.kind === "advances"
-      ? persistSingleEventsParams(batch, lockKey, lock)
-      : persistParams(batch, lockKey, lock),
+      ? persistSingleEventsParams(batch, lockKey, shape.fenced)
+      : persistParams(batch, lockKey, shape.fenced),
   );
 }

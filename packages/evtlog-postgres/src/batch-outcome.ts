@@ -1,6 +1,7 @@
 import { PersistError, SeqNoConflictError } from "@eventsourced/core";
 import type { GroupCommitStats } from "./group-commit.js";
 import { describe, type PendingPersist, reason } from "./pending-persist.js";
+import { ownershipLost, type PersistFence } from "./persist-fence.js";
 import type { QueryFailure } from "./pg-errors.js";
 import type { BatchResult } from "./run-batch-statement.js";
 
@@ -59,8 +60,9 @@ export function rejectRefused(batch: readonly PendingPersist[], failure: QueryFa
 }
 
 /**
- * Settles a committed batch: the persists that won resolve with their seqNo and position, the others
- * reject with `SeqNoConflictError`. Counts into `stats`; returns the types written.
+ * Settles a committed batch: the persists that won resolve with their seqNo and position, those fenced out
+ * reject with `OwnershipLostError`, the others with `SeqNoConflictError`. Counts into `stats`; returns the
+ * types written.
  */
 export function settleCommitted(
   batch: readonly PendingPersist[],
@@ -79,6 +81,8 @@ export function settleCommitted(
       stats.events += p.evts.length;
       types.add(p.type);
       p.resolve({ seqNo: p.expected + p.evts.length, position });
+    } else if (p.fence !== undefined && result.fencedOut?.has(index)) {
+      p.reject(ownershipLost(p as PendingPersist & { fence: PersistFence }));
     } else {
       stats.conflicts++;
       p.reject(new SeqNoConflictError(p.type, p.id, p.expected));

@@ -1,5 +1,4 @@
 import { batchShape, batchValues } from "./batch-assembly.js";
-import { rejectLostFences } from "./batch-fences.js";
 import {
   type MutableGroupCommitStats,
   rejectAll,
@@ -16,16 +15,16 @@ import type { PgClientLike } from "./pg-pool-like.js";
 import { type BatchResult, runBatchStatement } from "./run-batch-statement.js";
 
 /**
- * Starts a batch's explicit transaction (inline-projection hook, strict fencing). A batch's transaction is never
- * idle for long unless its process stopped (SIGSTOP, a frozen VM): the server then ends the session after
- * 10 s, so the transaction does not hold back by-type readers server-wide (ADR 0108) or a lease takeover
- * waiting for its fence check's row locks (ADR 0086) indefinitely. Its persists fail with an unknown outcome.
+ * Starts a batch's explicit transaction (inline-projection hook). A batch's transaction is never idle for
+ * long unless its process stopped (SIGSTOP, a frozen VM): the server then ends the session after 10 s, so
+ * the transaction does not hold back by-type readers server-wide (ADR 0108) or a lease takeover waiting for
+ * its fence check's row locks (ADR 0086) indefinitely. Its persists fail with an unknown outcome.
  */
 const BEGIN = "BEGIN; SET LOCAL idle_in_transaction_session_timeout = 10000";
 
 /**
  * One of a committer's connections and the writing of one batch at a time on it: the statement (in an
- * explicit transaction with a hook or fences), the settling of each persist, the clean-up after a failure
+ * explicit transaction with a hook), the settling of each persist, the clean-up after a failure
  * and the one-by-one retry of a refused batch. The committer decides which batch goes on which lane.
  */
 export class CommitLane {
@@ -97,8 +96,7 @@ export class CommitLane {
    * connection, nothing was written (one statement, one transaction), so with `fallback` each persist is
    * retried alone: an unexpected failure caused by one persist then fails that persist only.
    */
-  async write(toWrite: PendingPersist[], fallback: boolean): Promise<void> {
-    let batch = toWrite;
+  async write(batch: PendingPersist[], fallback: boolean): Promise<void> {
     let client: PgClientLike;
     try {
       client = await this.#acquire();
@@ -110,16 +108,12 @@ export class CommitLane {
     const { lockKey, statements } = this.#options;
     let result: BatchResult;
     const hook = this.#options.inTransaction;
-    const fenceCheck = batch.some((p) => p.fence !== undefined) ? this.#options.fenceCheck : undefined;
-    const inTransaction = hook !== undefined || fenceCheck !== undefined;
-    // The fence check locks lease rows, which gives the transaction its id: a fenced batch takes the log
-    // lock before it (see persist-statement.ts), the statement then only releases it.
-    const lockFirst = fenceCheck !== undefined;
-    let shape = batchShape(batch);
+    const inTransaction = hook !== undefined;
+    const shape = batchShape(batch);
     let values: unknown[];
     try {
       // `persist` validated the events, so this cannot fail; if it does anyway, nothing was sent.
-      values = batchValues(batch, shape, lockKey, !lockFirst);
+      values = batchValues(batch, shape, lockKey);
     } catch (err) {
       this.#releaseAfterBatch();
       rejectAll(batch, (p) => `cannot persist ${describe(p)}: ${reason(err)}; nothing was sent`, false, err);
@@ -127,24 +121,10 @@ export class CommitLane {
     }
     try {
       // With an inline-projection hook the batch runs in an explicit transaction, so the hook's writes
-      // commit (or roll back) with it; so does a fenced batch, whose lease rows stay locked until COMMIT.
-      // Without either, the batch is one autocommit statement.
-      if (lockFirst) await client.query(`${BEGIN}; SELECT pg_advisory_lock(${lockKey})`);
-      else if (inTransaction) await client.query(BEGIN);
-      if (fenceCheck !== undefined) {
-        // Persists whose tenure is over fail alone, with nothing written; the others go on.
-        const live = await rejectLostFences(client, fenceCheck, batch);
-        if (live !== batch) {
-          batch = live;
-          if (batch.length === 0) {
-            await client.query(`SELECT pg_advisory_unlock(${lockKey}); COMMIT`);
-            this.#releaseAfterBatch();
-            return;
-          }
-          shape = batchShape(batch);
-          values = batchValues(batch, shape, lockKey, false);
-        }
-      }
+      // commit (or roll back) with it. Without one, the batch is one autocommit statement, a fenced one
+      // included: its fence check is part of the statement, and the lease rows it locks stay locked until
+      // the statement's commit (ADR 0132).
+      if (inTransaction) await client.query(BEGIN);
       result = await runBatchStatement(client, statements, batch, shape, values);
       if (hook !== undefined) await runHook(client, hook, batch, result);
       if (inTransaction) await client.query("COMMIT");

@@ -3,7 +3,6 @@ import { takeBatch } from "./batch-assembly.js";
 import type { MutableGroupCommitStats } from "./batch-outcome.js";
 import { CommitLane } from "./commit-lane.js";
 import { entityKey, type PendingPersist } from "./pending-persist.js";
-import type { FenceCheck } from "./persist-fence.js";
 import type { PersistHook } from "./persist-hook.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 import type { CommitStatements } from "./run-batch-statement.js";
@@ -46,8 +45,6 @@ export interface GroupCommitterOptions {
   readonly onCommitted: (types: ReadonlySet<string>) => void;
   /** Runs inside each batch's transaction before it commits (inline projections); see `PersistHook`. */
   readonly inTransaction?: PersistHook | undefined;
-  /** Strict fencing: checks the fences of a batch in its transaction, before the write. */
-  readonly fenceCheck?: FenceCheck | undefined;
 }
 
 /**

@@ -1,13 +1,13 @@
 import { advisoryLockKey } from "./advisory-lock-key.js";
 import { GroupCommitter } from "./group-commit.js";
 import type { LogConfig } from "./log-config.js";
-import type { FenceCheck } from "./persist-fence.js";
 import type { PersistHook } from "./persist-hook.js";
 import { persistOneStatement } from "./persist-one-statement.js";
 import { persistAdvancesStatement, persistSingleEventsStatement } from "./persist-single-events-statement.js";
 import { persistStatement } from "./persist-statement.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
-import { LOG_SCHEMA_VERSION } from "./schema.js";
+import type { ArrayStatements } from "./run-batch-statement.js";
+import { LOG_SCHEMA_VERSION, type LogTables } from "./schema.js";
 
 /** The group committer of a `PostgresEvtLog`: its statements, lock key and batch bounds for the log's tables. */
 export function logCommitter(fields: {
@@ -15,21 +15,18 @@ export function logCommitter(fields: {
   readonly config: LogConfig;
   readonly maxBatchSize: number;
   readonly inTransaction: PersistHook | undefined;
-  readonly fencing: FenceCheck | undefined;
+  /** The lease table of strict fencing (its quoted name), if the log fences. */
+  readonly fencing: string | undefined;
   readonly onCommitted: (types: ReadonlySet<string>) => void;
 }): GroupCommitter {
   const { pool, config, maxBatchSize, inTransaction, fencing, onCommitted } = fields;
   return new GroupCommitter({
     pool,
     statements: {
-      batch: persistStatement(config.tables),
-      batchName: `eventsourced_persist_${advisoryLockKey(`v${LOG_SCHEMA_VERSION}:${config.tables.events}`)}`,
+      ...arrayStatements(config.tables, undefined),
       one: persistOneStatement(config.tables),
       oneName: `eventsourced_persist_one_${advisoryLockKey(`v${LOG_SCHEMA_VERSION}:${config.tables.events}`)}`,
-      singles: persistSingleEventsStatement(config.tables),
-      singlesName: `eventsourced_persist_singles_${advisoryLockKey(`v${LOG_SCHEMA_VERSION}:${config.tables.events}`)}`,
-      advances: persistAdvancesStatement(config.tables),
-      advancesName: `eventsourced_persist_advances_${advisoryLockKey(`v${LOG_SCHEMA_VERSION}:${config.tables.events}`)}`,
+      fenced: fencing === undefined ? undefined : arrayStatements(config.tables, fencing),
     },
     lockKey: advisoryLockKey(`eventsourced:log:${config.tables.schemaName}.${config.tables.tableName}`),
     maxBatchSize,
@@ -44,6 +41,25 @@ export function logCommitter(fields: {
     logger: config.logger,
     onCommitted,
     inTransaction,
-    fenceCheck: fencing,
   });
+}
+
+/**
+ * The array statements for `tables`, fenced by `leaseTable` if given, with prepared names unique per table,
+ * schema version and lease table.
+ */
+function arrayStatements(tables: LogTables, leaseTable: string | undefined): ArrayStatements {
+  const suffix = advisoryLockKey(
+    leaseTable === undefined
+      ? `v${LOG_SCHEMA_VERSION}:${tables.events}`
+      : `v${LOG_SCHEMA_VERSION}:${tables.events}:fenced:${leaseTable}`,
+  );
+  return {
+    batch: persistStatement(tables, leaseTable),
+    batchName: `eventsourced_persist_${suffix}`,
+    singles: persistSingleEventsStatement(tables, leaseTable),
+    singlesName: `eventsourced_persist_singles_${suffix}`,
+    advances: persistAdvancesStatement(tables, leaseTable),
+    advancesName: `eventsourced_persist_advances_${suffix}`,
+  };
 }

@@ -1,6 +1,4 @@
 import { ConfigurationError, InvalidArgumentError, OwnershipLostError } from "@eventsourced/core";
-import { advisoryLockKey } from "./advisory-lock-key.js";
-import type { PgClientLike } from "./pg-pool-like.js";
 
 /**
  * The tenure a fenced persist is written under: the lease `key` held by `owner` under `epoch` (a row of the
@@ -30,19 +28,11 @@ export interface FencingOptions {
   readonly leaseTable: FenceLeaseTable;
 }
 
-/** The fence check a committer runs in a batch's transaction, before its write. */
-export interface FenceCheck {
-  readonly sql: string;
-  readonly name: string;
-}
-
 /**
- * Locks `FOR SHARE` the live lease rows among the batch's fences, in key order (the order renewals lock
- * them in), and returns them. A takeover (`UPDATE` of a row) waits until the batch's transaction ends; a row
- * updated concurrently is re-checked on its newest version (READ COMMITTED), so a fence is reported live
- * only if it still is once locked. Parameters: $1 keys, $2 owners, $3 epochs, one entry per distinct fence.
+ * The lease table of `options` (its quoted `"schema"."table"` name), validated; undefined without fencing.
+ * Throws `ConfigurationError` on anything but a quoted qualified name.
  */
-export function fenceCheck(options: FencingOptions | undefined): FenceCheck | undefined {
+export function fenceLeaseTable(options: FencingOptions | undefined): string | undefined {
   if (options === undefined) return undefined;
   const table = options.leaseTable?.qualifiedName;
   if (typeof table !== "string" || !/^"[^"]+"\."[^"]+"$/.test(table)) {
@@ -52,13 +42,74 @@ export function fenceCheck(options: FencingOptions | undefined): FenceCheck | un
       "PostgresEvtLogOptions",
     );
   }
-  return {
-    sql: `SELECT l.key, l.owner, l.epoch FROM ${table} AS l
-WHERE (l.key, l.owner, l.epoch) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::int8[]))
-  AND l.expires_at > clock_timestamp()
-ORDER BY l.key FOR SHARE OF l`,
-    name: `eventsourced_fence_${advisoryLockKey(table).replace("-", "m")}`,
-  };
+  return table;
+}
+
+/**
+ * The fence check inside a fenced batch statement (ADR 0132), as the CTE `live`: locks `FOR SHARE` the live
+ * lease rows among the batch's distinct fences (parameters `$first` keys, `$first+1` owners, `$first+2`
+ * epochs), in key order (the order renewals lock them in), and returns the ordinal `k` (from 1) of each
+ * fence found live. It runs after `lk` (the log lock, which it waits for through its one-time filter), so
+ * the row locks that give the transaction its id are taken under the log lock (ADR 0108). A takeover
+ * (`UPDATE` of a row) waits until the batch's transaction ends; a row updated concurrently is re-checked on
+ * its newest version (READ COMMITTED), so a fence is reported live only if it still is once locked. In the
+ * batch statement itself, not a round trip of its own: the log lock is never held while the client decides.
+ */
+export function liveFencesCte(leaseTable: string, first: number): string {
+  return `live AS MATERIALIZED (
+  SELECT f.k FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::int8[])
+    WITH ORDINALITY AS f(key, owner, epoch, k)
+  JOIN ${leaseTable} AS l ON l.key = f.key AND l.owner = f.owner AND l.epoch = f.epoch
+  WHERE l.expires_at > clock_timestamp() AND EXISTS (SELECT FROM lk)
+  ORDER BY l.key FOR SHARE OF l
+)`;
+}
+
+/**
+ * The parameters of {@link liveFencesCte} and of each persist's fence ordinal for `batch`: `ordinals[i]` is
+ * the ordinal (from 1) of persist `i`'s fence among `keys` / `owners` / `epochs`, null when it has none.
+ */
+export function fenceParams(batch: readonly Fenced[]): {
+  ordinals: (number | null)[];
+  keys: string[];
+  owners: string[];
+  epochs: number[];
+} {
+  const ordinalOf = new Map<string, number>();
+  const ordinals: (number | null)[] = new Array(batch.length);
+  const keys: string[] = [];
+  const owners: string[] = [];
+  const epochs: number[] = [];
+  for (let i = 0; i < batch.length; i++) {
+    const fence = batch[i]!.fence;
+    if (fence === undefined) {
+      ordinals[i] = null;
+      continue;
+    }
+    const id = fenceId(fence);
+    let ordinal = ordinalOf.get(id);
+    if (ordinal === undefined) {
+      keys.push(fence.key);
+      owners.push(fence.owner);
+      epochs.push(fence.epoch);
+      ordinal = keys.length;
+      ordinalOf.set(id, ordinal);
+    }
+    ordinals[i] = ordinal;
+  }
+  return { ordinals, keys, owners, epochs };
+}
+
+/** The indexes of the persists of `batch` whose fence is not among the `live` ordinals (see {@link fenceParams}). */
+export function fencedOut(batch: readonly Fenced[], live: readonly (number | string)[]): Set<number> {
+  const held = new Set(live.map(Number));
+  const { ordinals } = fenceParams(batch);
+  const out = new Set<number>();
+  for (let i = 0; i < ordinals.length; i++) {
+    const ordinal = ordinals[i];
+    if (ordinal !== null && ordinal !== undefined && !held.has(ordinal)) out.add(i);
+  }
+  return out;
 }
 
 /** Throws `InvalidArgumentError` unless `fence` is a well-formed {@link PersistFence}. */
@@ -87,37 +138,6 @@ interface Fenced {
   readonly type: string;
   readonly id: string;
   readonly fence?: PersistFence | undefined;
-}
-
-/**
- * Runs the fence check for `batch` on `client` (inside the batch's open transaction) and splits it: the
- * persists without a fence or with a live one go on to be written, the others are lost.
- */
-export async function checkFences<P extends Fenced>(
-  client: PgClientLike,
-  check: FenceCheck,
-  batch: readonly P[],
-): Promise<{ live: P[]; lost: P[] }> {
-  const distinct = new Map<string, PersistFence>();
-  for (const p of batch) if (p.fence !== undefined) distinct.set(fenceId(p.fence), p.fence);
-  const fences = [...distinct.values()];
-  const res = await client.query({
-    name: check.name,
-    text: check.sql,
-    values: [fences.map((f) => f.key), fences.map((f) => f.owner), fences.map((f) => f.epoch)],
-  });
-  const held = new Set(
-    (res.rows as { key: string; owner: string; epoch: string | number }[]).map((row) =>
-      fenceId({ key: row.key, owner: row.owner, epoch: Number(row.epoch) }),
-    ),
-  );
-  const live: P[] = [];
-  const lost: P[] = [];
-  for (const p of batch) {
-    if (p.fence === undefined || held.has(fenceId(p.fence))) live.push(p);
-    else lost.push(p);
-  }
-  return { live, lost };
 }
 
 /** What a persist whose fence is no longer live rejects with: nothing of it was written. */

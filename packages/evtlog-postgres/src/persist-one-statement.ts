@@ -3,18 +3,17 @@ import type { LogTables } from "./schema.js";
 
 /**
  * The batch statement specialised for the most common batch: one persist of one event (an entity writing
- * alone, one event per command). It does the same as `persistStatement` (advisory lock first unless the
- * caller holds it, claim or advance the head, insert only when that succeeded, release the lock) with
+ * alone, one event per command). It does the same as `persistStatement` (advisory lock first, claim or advance the head, insert only when that succeeded, release the lock) with
  * scalar parameters only, so its generic
  * plan is as good as a custom one: prepared once per connection, it is then only bound and executed.
  * With arrays, PostgreSQL keeps re-planning every execution because a generic plan cannot know their length.
  *
- * Parameters: $1 lock key, $2 type, $3 id, $4 expected last seqNo, $5 content type, $6 metadata, $7 bytes,
- * $8 take the lock? Returns `position`: the event's position when written, null on a seqNo conflict. The
+ * Parameters: $1 lock key, $2 type, $3 id, $4 expected last seqNo, $5 content type, $6 metadata, $7 bytes.
+ * Not for fenced persists (see `persistSingleEventsStatement`). Returns `position`: the event's position when written, null on a seqNo conflict. The
  * lock is released on the row computed from `appended` (a materialized CTE), so after the insert.
  */
 export function persistOneStatement(t: LogTables): string {
-  return `WITH lk AS MATERIALIZED (SELECT CASE WHEN $8::bool THEN pg_advisory_lock($1::bigint) END),
+  return `WITH lk AS MATERIALIZED (SELECT pg_advisory_lock($1::bigint)),
 created AS (
   INSERT INTO ${t.streams} AS s (type, id, last_seq_no)
   SELECT $2::text, $3::text, 1 WHERE $4::int8 = 0 AND EXISTS (SELECT FROM lk)
@@ -38,7 +37,7 @@ SELECT position, pg_advisory_unlock($1::bigint) AS unlocked FROM res`;
 }
 
 /** The parameters of {@link persistOneStatement} for a persist of exactly one event. */
-export function persistOneParams(p: BatchedPersist, lockKey: string, lock: boolean): unknown[] {
+export function persistOneParams(p: BatchedPersist, lockKey: string): unknown[] {
   const evt = p.evts[0]!;
   const bytes = Buffer.isBuffer(evt.bytes)
     ? evt.bytes
@@ -51,6 +50,5 @@ export function persistOneParams(p: BatchedPersist, lockKey: string, lock: boole
     evt.contentType ?? null,
     evt.metadata === undefined ? null : JSON.stringify(evt.metadata),
     bytes,
-    lock,
   ];
 }

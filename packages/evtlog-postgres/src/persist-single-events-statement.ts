@@ -1,4 +1,5 @@
-import { BATCH_RESULT, type BatchedPersist } from "./persist-statement.js";
+import { liveFencesCte } from "./persist-fence.js";
+import { type BatchedPersist, batchResult, fencedParamsOf } from "./persist-statement.js";
 import type { LogTables } from "./schema.js";
 
 /**
@@ -11,12 +12,15 @@ import type { LogTables } from "./schema.js";
  * about 1 us off a 100-persist one (ADR 0117).
  *
  * Parameters: $1 lock key; per persist $2 type, $3 id, $4 expected last seqNo, $5 content type, $6 metadata,
- * $8 start and $9 length of its event's bytes in $7, the bytes of all events concatenated; $10 take the
- * lock? A persist's index is its ordinal in the arrays, from 0.
+ * $8 start and $9 length of its event's bytes in $7, the bytes of all events concatenated. A persist's index
+ * is its ordinal in the arrays, from 0. With `leaseTable` (strict fencing, ADR 0132), also $10 each
+ * persist's fence ordinal (null: none) and $11-$13 the fences (see `liveFencesCte`): a persist
+ * whose fence is not live is left out, and the row also returns the `live` fences.
  */
-export function persistSingleEventsStatement(t: LogTables): string {
+export function persistSingleEventsStatement(t: LogTables, leaseTable?: string): string {
   return singleEventsStatement(
     t,
+    leaseTable,
     `created AS (
   INSERT INTO ${t.streams} AS s (type, id, last_seq_no)
   SELECT i.type, i.id, 1 FROM input i WHERE i.expected = 0 AND EXISTS (SELECT FROM lk)
@@ -42,8 +46,8 @@ won AS (
  * winners. Same parameters, guarantees and result row. Alternated closed loops at 100 entities: 0.3-1.5 us
  * less PostgreSQL CPU per command in every pair, 2-22 % more commands/s (ADR 0117, amended).
  */
-export function persistAdvancesStatement(t: LogTables): string {
-  return singleEventsStatement(t, `won AS (\n  ${advance(t, "")}\n)`);
+export function persistAdvancesStatement(t: LogTables, leaseTable?: string): string {
+  return singleEventsStatement(t, leaseTable, `won AS (\n  ${advance(t, "")}\n)`);
 }
 
 /** The head-row UPDATE of the persists whose expected seqNo is the entity's last one, returning them. */
@@ -55,14 +59,27 @@ function advance(t: LogTables, condition: string): string {
   RETURNING i.p, i.type, i.id, i.expected, i.content_type, i.metadata, i.start, i.len`;
 }
 
-/** The lock and the input rows, then `winners` (CTEs ending in `won`), the winners' events and the result. */
-function singleEventsStatement(t: LogTables, winners: string): string {
-  return `WITH lk AS MATERIALIZED (SELECT CASE WHEN $10::bool THEN pg_advisory_lock($1::bigint) END),
+/**
+ * The lock and the input rows (with `leaseTable`, only those of persists whose fence is live or that have
+ * none: see `liveFencesCte`), then `winners` (CTEs ending in `won`), the winners' events and the result.
+ */
+function singleEventsStatement(t: LogTables, leaseTable: string | undefined, winners: string): string {
+  const columns = "type, id, expected, content_type, metadata, start, len";
+  const arrays = "$2::text[], $3::text[], $4::int8[], $5::text[], $6::jsonb[], $8::int4[], $9::int4[]";
+  const input =
+    leaseTable === undefined
+      ? `input AS MATERIALIZED (
+  SELECT ord - 1 AS p, ${columns}
+  FROM unnest(${arrays}) WITH ORDINALITY AS t(${columns}, ord)
+)`
+      : `${liveFencesCte(leaseTable, 11)},
 input AS MATERIALIZED (
-  SELECT ord - 1 AS p, type, id, expected, content_type, metadata, start, len
-  FROM unnest($2::text[], $3::text[], $4::int8[], $5::text[], $6::jsonb[], $8::int4[], $9::int4[])
-    WITH ORDINALITY AS t(type, id, expected, content_type, metadata, start, len, ord)
-),
+  SELECT ord - 1 AS p, ${columns}
+  FROM unnest(${arrays}, $10::int4[]) WITH ORDINALITY AS t(${columns}, fk, ord)
+  WHERE fk IS NULL OR fk IN (SELECT k FROM live)
+)`;
+  return `WITH lk AS MATERIALIZED (SELECT pg_advisory_lock($1::bigint)),
+${input},
 ${winners},
 appended AS (
   INSERT INTO ${t.events} (type, id, seq_no, content_type, metadata, bytes)
@@ -71,7 +88,7 @@ appended AS (
   ORDER BY w.p
   RETURNING position
 ),
-${BATCH_RESULT}`;
+${batchResult(leaseTable !== undefined)}`;
 }
 
 /** Whether every persist of `batch` advances an existing entity (expects a last seqNo above 0). */
@@ -88,12 +105,12 @@ export function allSingleEvents(batch: readonly { readonly evts: readonly unknow
 
 /**
  * The parameters of {@link persistSingleEventsStatement} for `batch`, whose persists have one event each
- * (persist `i` is reported back as index `i`); `lock` false when the caller holds the log lock already.
+ * (persist `i` is reported back as index `i`); with `fenced`, those of the fenced statement.
  */
 export function persistSingleEventsParams(
   batch: readonly BatchedPersist[],
   lockKey: string,
-  lock: boolean,
+  fenced: boolean,
 ): unknown[] {
   const n = batch.length;
   const types = new Array<string>(n);
@@ -128,6 +145,6 @@ export function persistSingleEventsParams(
     Buffer.concat(chunks),
     starts,
     lengths,
-    lock,
+    ...(fenced ? fencedParamsOf(batch) : []),
   ];
 }

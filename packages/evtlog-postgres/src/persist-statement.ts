@@ -1,4 +1,5 @@
 import type { NewEvt } from "@eventsourced/core";
+import { fencedOut, fenceParams, liveFencesCte, type PersistFence } from "./persist-fence.js";
 import type { BatchResult } from "./run-batch-statement.js";
 import type { LogTables } from "./schema.js";
 
@@ -7,8 +8,7 @@ import type { LogTables } from "./schema.js";
  * one transaction). Each persist succeeds or conflicts on its own:
  *
  * - `lk` takes the log's advisory lock before any row is touched (the `EXISTS (SELECT FROM lk)` gates are
- *   one-time filters), unless the caller took it already ($14 false: a fenced batch takes it before its
- *   fence check). The lock is session-level and the final row releases it, so it is held while the batch
+ *   one-time filters). The lock is session-level and the final row releases it, so it is held while the batch
  *   takes its transaction id and its positions and released before the commit: batches of other processes
  *   write while this one waits for its WAL flush, and their commits can share that flush. Because every
  *   writer takes its transaction id and positions under the lock, transaction ids follow positions; see
@@ -41,15 +41,30 @@ import type { LogTables } from "./schema.js";
  *
  * Parameters: $1 lock key; per persist $2 index, $3 type, $4 id, $5 expected last seqNo, $6 event count;
  * per event $7 persist index, $8 seqNo, $9 content type, $10 metadata, $12 start and $13 length of its bytes
- * in $11, the bytes of all events concatenated; $14 take the lock? One binary blob instead of a `bytea[]`
+ * in $11, the bytes of all events concatenated. One binary blob instead of a `bytea[]`
  * spares the hex encoding on the client and the array parsing on the server (`pg` sends a top-level Buffer
  * parameter in binary).
+ *
+ * With `leaseTable` (strict fencing, ADR 0132): also $14 each persist's fence ordinal (null: none) and
+ * $15-$17 the batch's distinct fences (see `liveFencesCte`). `live` runs under the lock and before the
+ * writes; a persist whose fence is not live is left out of `input` (nothing of it is written; it is neither
+ * a winner nor a conflict) and the result row also returns the `live` fences. The lease rows stay locked
+ * `FOR SHARE` until the statement's transaction ends, so no takeover commits in between.
  */
-export function persistStatement(t: LogTables): string {
-  return `WITH lk AS MATERIALIZED (SELECT CASE WHEN $14::bool THEN pg_advisory_lock($1::bigint) END),
-input AS MATERIALIZED (
+export function persistStatement(t: LogTables, leaseTable?: string): string {
+  const input =
+    leaseTable === undefined
+      ? `input AS MATERIALIZED (
   SELECT * FROM unnest($2::int4[], $3::text[], $4::text[], $5::int8[], $6::int4[]) AS t(p, type, id, expected, n)
-),
+)`
+      : `${liveFencesCte(leaseTable, 15)},
+input AS MATERIALIZED (
+  SELECT p, type, id, expected, n
+  FROM unnest($2::int4[], $3::text[], $4::text[], $5::int8[], $6::int4[], $14::int4[]) AS t(p, type, id, expected, n, fk)
+  WHERE fk IS NULL OR fk IN (SELECT k FROM live)
+)`;
+  return `WITH lk AS MATERIALIZED (SELECT pg_advisory_lock($1::bigint)),
+${input},
 created AS (
   INSERT INTO ${t.streams} AS s (type, id, last_seq_no)
   SELECT i.type, i.id, i.n FROM input i WHERE i.expected = 0 AND EXISTS (SELECT FROM lk)
@@ -77,15 +92,17 @@ appended AS (
   ORDER BY e.ord
   RETURNING position
 ),
-${BATCH_RESULT}`;
+${batchResult(leaseTable !== undefined)}`;
 }
 
 /**
  * The end of both batch statements (this one and `persist-single-events-statement.ts`), after their `won`
  * (index `p` of each winner) and `appended` (`position` of each event inserted) CTEs: the result row, its
- * gap-free check and the release of the log lock ($1).
+ * gap-free check and the release of the log lock ($1). A fenced statement also returns the ordinals of the
+ * fences found `live`.
  */
-export const BATCH_RESULT = `written AS (
+export function batchResult(fenced: boolean): string {
+  return `written AS (
   SELECT (SELECT coalesce(array_agg(w.p ORDER BY w.p), '{}') FROM won w) AS won,
     min(a.position) AS first, max(a.position) AS last, count(*) AS n
   FROM appended a
@@ -93,9 +110,10 @@ export const BATCH_RESULT = `written AS (
 SELECT won, last,
   CASE WHEN cardinality(won) > 1 AND last - first + 1 <> n
     THEN ('batch positions ' || first || '..' || last || ' are not gap-free for ' || n || ' events')::int
-  END AS unusable,
+  END AS unusable,${fenced ? "\n  (SELECT coalesce(array_agg(k), '{}') FROM live) AS live," : ""}
   pg_advisory_unlock($1::bigint) AS unlocked
 FROM written`;
+}
 
 /** The row {@link persistStatement} returns. */
 export interface PersistStatementRow {
@@ -103,6 +121,8 @@ export interface PersistStatementRow {
   readonly won: readonly number[];
   /** The position of the last event written (null when none was). */
   readonly last: string | number | null;
+  /** A fenced statement's live fences (see `liveFencesCte`). */
+  readonly live?: readonly (number | string)[];
 }
 
 /**
@@ -113,7 +133,7 @@ export interface PersistStatementRow {
  */
 export function batchResultOf(
   row: PersistStatementRow,
-  batch: readonly { readonly evts: readonly unknown[] }[],
+  batch: readonly (BatchedPersist & { readonly fence?: PersistFence | undefined })[],
 ): BatchResult {
   const won = [...row.won];
   const positions: number[] = new Array(won.length);
@@ -122,7 +142,9 @@ export function batchResultOf(
     positions[i] = position;
     position -= batch[won[i]!]!.evts.length;
   }
-  return { won, positions };
+  return row.live === undefined
+    ? { won, positions }
+    : { won, positions, fencedOut: fencedOut(batch, row.live) };
 }
 
 /** What a batch needs to know about each of its persists. */
@@ -131,13 +153,15 @@ export interface BatchedPersist {
   readonly id: string;
   readonly expected: number;
   readonly evts: readonly NewEvt[];
+  /** Strict fencing: written only under this live lease tenure (fenced statements only). */
+  readonly fence?: PersistFence | undefined;
 }
 
 /**
- * The parameters of {@link persistStatement} for `batch` (persist `i` is reported back as index `i`); `lock`
- * false when the caller holds the log lock already.
+ * The parameters of {@link persistStatement} for `batch` (persist `i` is reported back as index `i`); with
+ * `fenced`, those of the fenced statement.
  */
-export function persistParams(batch: readonly BatchedPersist[], lockKey: string, lock: boolean): unknown[] {
+export function persistParams(batch: readonly BatchedPersist[], lockKey: string, fenced: boolean): unknown[] {
   const indexes: number[] = [];
   const types: string[] = [];
   const ids: string[] = [];
@@ -182,8 +206,14 @@ export function persistParams(batch: readonly BatchedPersist[], lockKey: string,
     chunks.length === 1 ? toBuffer(chunks[0]!) : Buffer.concat(chunks),
     starts,
     lengths,
-    lock,
+    ...(fenced ? fencedParamsOf(batch) : []),
   ];
+}
+
+/** The fenced statements' extra parameters: each persist's fence ordinal, then the fences' keys, owners, epochs. */
+export function fencedParamsOf(batch: readonly BatchedPersist[]): unknown[] {
+  const { ordinals, keys, owners, epochs } = fenceParams(batch);
+  return [ordinals, keys, owners, epochs];
 }
 
 function toBuffer(bytes: Uint8Array): Buffer {

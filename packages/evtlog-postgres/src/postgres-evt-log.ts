@@ -34,7 +34,7 @@ import { ListenerPresence } from "./listener-presence.js";
 import { logCommitter } from "./log-committer.js";
 import { type LogConfig, logConfig, notifyChannelOf, poolSizeOf, positiveInteger } from "./log-config.js";
 import { NotificationListener } from "./notification-listener.js";
-import { type FenceCheck, fenceCheck, type PersistFence, validateFenceFor } from "./persist-fence.js";
+import { fenceLeaseTable, type PersistFence, validateFenceFor } from "./persist-fence.js";
 import type { PersistHook } from "./persist-hook.js";
 import { setupError } from "./pg-errors.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
@@ -71,7 +71,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
     notifyChannel: string | undefined,
     maxBatchSize: number,
     inTransaction: PersistHook | undefined,
-    fencing: FenceCheck | undefined,
+    fencing: string | undefined,
   ) {
     this.#pool = pool;
     this.#ownedPool = ownedPool;
@@ -119,7 +119,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
     const logger = options.logger ?? consoleLogger;
     const tables = logTables(options.schema ?? "eventsourced", options.table ?? "events");
     const maxBatchSize = positiveInteger(options.maxBatchSize, 1000, "maxBatchSize");
-    const fencing = fenceCheck(options.fencing);
+    const fencing = fenceLeaseTable(options.fencing);
     const pageSize = positiveInteger(options.readPageSize, 1000, "readPageSize");
     const connectionString = options.pool === undefined ? options.connectionString : undefined;
     const target = connectionTarget(connectionString, options.pool !== undefined);

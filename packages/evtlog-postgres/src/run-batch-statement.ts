@@ -4,24 +4,36 @@ import type { PendingPersist } from "./pending-persist.js";
 import { batchResultOf, type PersistStatementRow } from "./persist-statement.js";
 import type { PgClientLike } from "./pg-pool-like.js";
 
-/** What a batch statement returns: the indexes of the persists that won and their last positions. */
+/**
+ * What a batch statement returns: the indexes of the persists that won and their last positions; for a fenced
+ * batch, the indexes of the persists left out because their fence was not live (nothing of them written).
+ */
 export interface BatchResult {
   won: number[];
   positions: (string | number)[];
+  fencedOut?: ReadonlySet<number>;
 }
 
-/** The SQL a committer runs, and the names under which it prepares them (unique per table). */
-export interface CommitStatements {
+/** The statements that take a batch's persists as arrays, and the names under which they are prepared. */
+export interface ArrayStatements {
+  /** The batch statement (any persists). */
   readonly batch: string;
   readonly batchName: string;
-  readonly one: string;
-  readonly oneName: string;
   /** The batch statement for batches whose persists have one event each. */
   readonly singles: string;
   readonly singlesName: string;
   /** The single-events statement for batches in which every persist advances an existing entity. */
   readonly advances: string;
   readonly advancesName: string;
+}
+
+/** The SQL a committer runs, and the names under which it prepares them (unique per table). */
+export interface CommitStatements extends ArrayStatements {
+  /** The statement for a batch of one unfenced persist of one event. */
+  readonly one: string;
+  readonly oneName: string;
+  /** The fenced variants of the array statements, for a log created with `fencing` (ADR 0132). */
+  readonly fenced?: ArrayStatements | undefined;
 }
 
 /**
@@ -46,12 +58,15 @@ export async function runBatchStatement(
     const position = (res.rows[0] as { position: string | number | null }).position;
     return position === null ? { won: [], positions: [] } : { won: [0], positions: [position] };
   }
+  const set = shape.fenced ? statements.fenced : statements;
+  // A fence is validated against the log's `fencing` before it is queued, so a fenced batch has its statements.
+  if (set === undefined) throw new Error("a fenced batch on a log without fencing");
   const [text, preparedName] =
     shape.kind === "advances"
-      ? [statements.advances, statements.advancesName]
+      ? [set.advances, set.advancesName]
       : shape.kind === "singles"
-        ? [statements.singles, statements.singlesName]
-        : [statements.batch, statements.batchName];
+        ? [set.singles, set.singlesName]
+        : [set.batch, set.batchName];
   const name = batch.length <= PREPARED_MAX_BATCH ? preparedName : undefined;
   const types = batchResultTypes(client);
   const res =

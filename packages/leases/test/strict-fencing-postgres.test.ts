@@ -7,7 +7,12 @@ import {
   silentLogger,
   supportsRetention,
 } from "@eventsourced/core";
-import { type PersistFence, PostgresEvtLog } from "@eventsourced/evtlog-postgres";
+import {
+  type PersistFence,
+  type PgClientLike,
+  type PgPoolLike,
+  PostgresEvtLog,
+} from "@eventsourced/evtlog-postgres";
 import { PostgresLeaseStore } from "@eventsourced/leases/postgres";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -73,7 +78,8 @@ describe("strict fencing (L2) of the PostgreSQL log with the lease table", () =>
     expect(isEventSourcedError(err, "OWNERSHIP_LOST")).toBe(true);
     expect(err).toBeInstanceOf(OwnershipLostError);
     expect((err as Error).message).toContain(`epoch ${old.epoch}`);
-    // A fenced batch takes the log lock before its fence check; with every fence lost it releases it unused.
+    // The fence check is part of the batch statement (ADR 0132): with every fence lost it writes nothing and
+    // releases the log lock all the same.
     expect(await logLockHolders(pool, schema)).toBe(0);
     expect(await texts(log, "fenced", "e1")).toEqual(["a1"]);
     expect(await log.fenced(taken).persist("fenced", "e1", 1, [evt("b2")])).toMatchObject({ seqNo: 2 });
@@ -110,6 +116,29 @@ describe("strict fencing (L2) of the PostgreSQL log with the lease table", () =>
     expect(await texts(log, "fenced", "b2")).toEqual([]);
     expect(await texts(log, "fenced", "b3")).toEqual(["unfenced", "two"]);
     expect(await texts(log, "fenced", "b4")).toEqual(["live-too"]);
+  });
+
+  it("fences by owners with quotes, backslashes, commas and braces, and refuses odd keys cleanly (array elements)", async () => {
+    const awkward = [`owner "a,b"`, "back\\slash\\", "{braces}", "ünï cødé, NULL"];
+    const fences = await Promise.all(awkward.map((owner, i) => acquire(`shard.awkward.${i}`, owner)));
+    const results = await Promise.all(
+      fences.map((fence, i) => log.fenced(fence).persist("awkward", `e${i}`, 0, [evt(`ok${i}`)])),
+    );
+    expect(results.map((r) => r.seqNo)).toEqual([1, 1, 1, 1]);
+    // No lease has such a key (lease keys are dotted words), but the log takes any key without NUL: it must
+    // be refused as not live, not fail the statement.
+    const odd = await Promise.allSettled([
+      log.fenced({ ...fences[0]!, owner: "NULL" }).persist("awkward", "e0", 1, [evt("no")]),
+      log.fenced({ ...fences[1]!, key: `{"x\\",NULL}` }).persist("awkward", "e1", 1, [evt("no")]),
+      log.fenced(fences[2]!).persist("awkward", "e2", 1, [evt("yes")]),
+    ]);
+    expect(odd.map((r) => (r.status === "rejected" ? (r.reason as Error).name : "ok"))).toEqual([
+      "OwnershipLostError",
+      "OwnershipLostError",
+      "ok",
+    ]);
+    expect(await texts(log, "awkward", "e0")).toEqual(["ok0"]);
+    expect(await texts(log, "awkward", "e2")).toEqual(["ok2", "yes"]);
   });
 
   it("refuses a malformed fence with InvalidArgumentError and a fence on a log without fencing with ConfigurationError", async () => {
@@ -186,4 +215,69 @@ describe("strict fencing (L2) of the PostgreSQL log with the lease table", () =>
       for (const text of refused.get(id) ?? []) expect(stored).not.toContain(text);
     }
   }, 30_000);
+
+  it("never holds the log lock while the writer is between round trips: a writer frozen there blocks no other writer", async () => {
+    // A pool whose clients can freeze right after a statement returns, as a process stopped (SIGSTOP, a frozen
+    // VM) between two round trips of a batch would. Before ADR 0132 a fenced batch took the log lock in one
+    // round trip and released it two later (fence check, then the write): frozen in between, it held every
+    // writer of the log for up to the 10 s idle-in-transaction timeout.
+    const inner = await testPool(3);
+    let freeze: { readonly frozen: () => void; readonly thawed: Promise<void> } | undefined;
+    const freezable: PgPoolLike = {
+      query: (...args: unknown[]) => (inner.query as (...a: unknown[]) => Promise<pg.QueryResult>)(...args),
+      connect: async () => {
+        const client = await inner.connect();
+        const query = client.query.bind(client) as (...a: unknown[]) => Promise<unknown>;
+        (client as unknown as { query: (...a: unknown[]) => Promise<unknown> }).query = async (...args) => {
+          const result = await query(...args);
+          const now = freeze;
+          if (now !== undefined) {
+            freeze = undefined;
+            now.frozen();
+            await now.thawed;
+          }
+          return result;
+        };
+        return client as unknown as PgClientLike;
+      },
+    };
+    const longStore = await PostgresLeaseStore.create({ pool, schema, ttlMs: 60_000 });
+    const frozenLog = await PostgresEvtLog.create({
+      pool: freezable,
+      schema,
+      maxConnections: 3,
+      logger: silentLogger,
+      fencing: { leaseTable: store.table },
+    });
+    try {
+      // A long tenure (a store on the same table with a long TTL): the test is about the log lock, not expiry.
+      const grant = await longStore.tryAcquire("shard.fence.frozen", "node-a");
+      if (grant === undefined) throw new Error("shard.fence.frozen is taken");
+      const fence = { key: grant.key, owner: grant.owner, epoch: grant.epoch };
+      const shardLog = frozenLog.fenced(fence);
+      await shardLog.persist("frozen", "f1", 0, [evt("warm-up")]);
+      let thaw!: () => void;
+      const thawed = new Promise<void>((resolve) => {
+        thaw = resolve;
+      });
+      const frozen = new Promise<void>((resolve) => {
+        freeze = { frozen: resolve, thawed };
+      });
+      const written = shardLog.persist("frozen", "f1", 1, [evt("after-the-freeze")]);
+      await frozen;
+      try {
+        expect(await logLockHolders(pool, schema)).toBe(0);
+        // Another writer of the log (its own connections, as another process would have) goes on meanwhile.
+        expect((await log.persist("frozen", "other", 0, [evt("meanwhile")])).seqNo).toBe(1);
+      } finally {
+        thaw();
+      }
+      expect((await written).seqNo).toBe(2);
+      expect(await texts(log, "frozen", "f1")).toEqual(["warm-up", "after-the-freeze"]);
+    } finally {
+      await frozenLog.close();
+      await longStore.close();
+      await inner.end();
+    }
+  });
 });
