@@ -24,13 +24,18 @@ export const counter = defineEntity<number, CounterCmd, CounterEvt>({
 /** The JSON of one event, as the raw baselines write it. */
 export const EVT_JSON: string = JSON.stringify({ type: "Increased", by: 1 });
 
-/** Spawns counters `<prefix>0` ... on `evtLog`, one per worker, and drives them through {@link closedLoop}. */
+/**
+ * Spawns counters `<prefix>0` ... on `evtLog` (counter `i` on `logOf(i)` when given), one per worker, and
+ * drives them through {@link closedLoop}.
+ */
 export async function driveCounters(
   evtLog: EvtLog,
   loop: ClosedLoopOptions,
   idPrefix = "c-",
+  logOf: (entity: number) => EvtLog = () => evtLog,
 ): Promise<Measured> {
-  const spawn = (i: number) => Entity.spawn(`${idPrefix}${i}`, counter, { evtLog, logger: silentLogger });
+  const spawn = (i: number) =>
+    Entity.spawn(`${idPrefix}${i}`, counter, { evtLog: logOf(i), logger: silentLogger });
   const refs = await Promise.all(Array.from({ length: loop.workers }, (_, i) => spawn(i)));
   try {
     return await closedLoop(loop, (entity) => refs[entity]!.handleCmd({ inc: 1 }));

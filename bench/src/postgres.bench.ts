@@ -9,6 +9,7 @@
 import { getPostgreSQLEventStore } from "@event-driven-io/emmett-postgresql";
 import { silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
+import { PostgresLeaseStore } from "@eventsourced/leases/postgres";
 import type pg from "pg";
 import { replayScenario, withClosed, writeScenarios } from "./adapter-suite.js";
 import { type CounterEvt, driveCounters, EVT_JSON, replayCounter } from "./bench-counter.js";
@@ -61,6 +62,44 @@ const openLog = (schema: string) =>
 const oursWrites = (entities: number) =>
   withSchema("ours", (schema) =>
     withClosed(openLog(schema), (log) => driveCounters(log, { ...LOOP, workers: entities })),
+  );
+
+/** Shards (lease keys) the fenced entities are spread over, as a cluster spreads its entities. */
+const FENCED_SHARDS = 8;
+
+/**
+ * Ours with strict fencing, as a cluster on PostgreSQL writes: the entities spread over `FENCED_SHARDS` lease
+ * tenures, every persist fenced by its shard's (checked in the batch statement against the lease rows).
+ */
+const oursFencedWrites = (entities: number) =>
+  withSchema("fenced", (schema) =>
+    withClosed(
+      PostgresLeaseStore.create({ connectionString: DATABASE_URL, schema, ttlMs: 600_000 }),
+      (store) =>
+        withClosed(
+          PostgresEvtLog.create({
+            connectionString: DATABASE_URL,
+            schema,
+            logger: silentLogger,
+            fencing: { leaseTable: store.table },
+          }),
+          async (log) => {
+            const shards = await Promise.all(
+              Array.from({ length: FENCED_SHARDS }, async (_, shard) => {
+                const grant = await store.tryAcquire(`shard.${shard}`, "bench");
+                if (grant === undefined) throw new Error(`shard.${shard} is taken`);
+                return log.fenced({ key: grant.key, owner: grant.owner, epoch: grant.epoch });
+              }),
+            );
+            return driveCounters(
+              log,
+              { ...LOOP, workers: entities },
+              "c-",
+              (i) => shards[i % FENCED_SHARDS]!,
+            );
+          },
+        ),
+    ),
   );
 
 /** A prepared single-row INSERT per event, autocommit, one connection. */
@@ -171,6 +210,7 @@ async function main(): Promise<void> {
     raw: { series: "raw-postgres", run: (n) => (n === 1 ? rawSingleInserts() : rawGroupCommit(n)) },
     others: {
       "raw with conflict check": { series: "raw-postgres-checked", run: rawChecked },
+      "eventsourced fenced": { series: "eventsourced-postgres-fenced", run: oursFencedWrites },
       Emmett: { series: "emmett", run: emmettWrites },
     },
     latencies: { 100: ["p99"] },

@@ -14,6 +14,12 @@ export const THROUGHPUT_SERIES = [
     color: "#56B4E9",
     dashed: true,
   },
+  {
+    id: "eventsourced-postgres-fenced",
+    label: "eventsourced on PostgreSQL, fenced",
+    color: "#CC79A7",
+    dashed: false,
+  },
   { id: "emmett", label: "Emmett on PostgreSQL", color: "#E69F00", dashed: false },
   { id: "eventsourced-nats", label: "eventsourced on NATS", color: "#009E73", dashed: false },
   { id: "raw-nats", label: "raw NATS JetStream", color: "#009E73", dashed: true },

@@ -21,7 +21,10 @@ const throughput = (series: string, entities: number, value: number, baseline?: 
 
 const compared = (value: number, unit: string, baseline: number) => ({ value, unit, baseline, ratio: 0.83 });
 
-/** The Postgres suite: every entity count for ours and raw, the checked raw and Emmett only at 1 and 100 entities. */
+/**
+ * The Postgres suite: every entity count for ours and raw; the checked raw, ours fenced and Emmett only at 1
+ * and 100 entities.
+ */
 export const POSTGRES_ROWS: readonly ResultRow[] = [
   throughput("eventsourced-postgres", 1, 1_800, 2_000),
   throughput("raw-postgres", 1, 2_000),
@@ -33,6 +36,8 @@ export const POSTGRES_ROWS: readonly ResultRow[] = [
   throughput("raw-postgres", 1000, 70_000),
   throughput("raw-postgres-checked", 1, 1_900),
   throughput("raw-postgres-checked", 100, 45_000),
+  throughput("eventsourced-postgres-fenced", 1, 1_500),
+  throughput("eventsourced-postgres-fenced", 100, 38_000),
   throughput("emmett", 1, 900),
   throughput("emmett", 100, 2_000),
   { scenario: "100 entities, concurrent commands", metric: "p99 latency", ...compared(4.2, "ms", 3.5) },

@@ -51,7 +51,13 @@ describe("renderThroughputChart", () => {
   it("marks a series without points as not measured and draws no line for it", () => {
     const svg = chart(POSTGRES_ROWS);
     const drawn = [...polylinesBySeries(svg).keys()].sort();
-    expect(drawn).toEqual(["emmett", "eventsourced-postgres", "raw-postgres", "raw-postgres-checked"]);
+    expect(drawn).toEqual([
+      "emmett",
+      "eventsourced-postgres",
+      "eventsourced-postgres-fenced",
+      "raw-postgres",
+      "raw-postgres-checked",
+    ]);
     expect(allText(svg)).toContain("eventsourced on NATS (not measured)");
     expect(allText(svg)).not.toContain("eventsourced on PostgreSQL (not measured)");
   });
