@@ -121,4 +121,27 @@ describe("a long-lived signal passed with every command, with timeoutMs", () => 
     await Promise.all(all);
     expect(traces(shutdown.signal)).toEqual(NONE);
   });
+
+  it("shares one listener among commands waiting in a registry for their entity to recover", async () => {
+    const shutdown = new AbortController();
+    const registry = new EntityRegistry(counter, { evtLog: new InMemoryEvtLog() });
+    // The three entities are still recovering: the commands wait in the registry's slots.
+    const served = Array.from({ length: 30 }, (_, i) =>
+      registry.send(`c-${i % 3}`, inc(1), { signal: shutdown.signal }),
+    );
+    expect(traces(shutdown.signal)).toEqual({ listeners: 1, dependants: 0 });
+    await Promise.all(served);
+    expect(traces(shutdown.signal)).toEqual(NONE);
+
+    await registry.passivate("c-0");
+    const reason = new Error("shutting down");
+    const given = Array.from({ length: 30 }, () => registry.send("c-0", inc(1), { signal: shutdown.signal }));
+    expect(traces(shutdown.signal)).toEqual({ listeners: 1, dependants: 0 });
+    shutdown.abort(reason);
+    for (const outcome of await Promise.allSettled(given)) {
+      expect(outcome).toEqual({ status: "rejected", reason });
+    }
+    expect(traces(shutdown.signal)).toEqual(NONE);
+    await registry.close();
+  });
 });

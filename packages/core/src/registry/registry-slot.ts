@@ -1,4 +1,5 @@
 import type { HandleCmdOptions } from "../entity-ref.js";
+import { follow } from "../linked-signal.js";
 import type { CallerSignal } from "../pending-cmd.js";
 import type { RecencyNode } from "./recency-list.js";
 
@@ -23,7 +24,7 @@ export class SlotWaiter<T> {
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
   #caller: CallerSignal | undefined;
-  #onAbort: (() => void) | undefined;
+  #unfollow: (() => void) | undefined;
 
   constructor(
     readonly cmd: unknown,
@@ -37,20 +38,19 @@ export class SlotWaiter<T> {
     });
     this.#caller = caller;
     if (caller !== undefined) {
-      this.#onAbort = () => {
-        if (this.done) return;
-        this.done = true;
-        this.reject(caller.signal.reason);
-      };
-      caller.signal.addEventListener("abort", this.#onAbort, { once: true });
+      // Shared with everything else that follows the same signal (no listener each: see `follow`). The
+      // caller checked that it has not aborted yet.
+      this.#unfollow = follow(caller.signal, () => {
+        if (!this.done) this.reject(caller.signal.reason);
+      });
     }
   }
 
   /** The waiter leaves the slot to be served: giving up while waiting in the slot is over. */
   take(): void {
     this.done = true;
-    if (this.#onAbort !== undefined) this.#caller?.signal.removeEventListener("abort", this.#onAbort);
-    this.#onAbort = undefined;
+    this.#unfollow?.();
+    this.#unfollow = undefined;
   }
 
   resolve(value: T): void {
