@@ -105,9 +105,12 @@ function decidedUnlessAbandoned<S, E, P extends CmdSpec>(
   if (signal === undefined) return decided;
   if (signal.aborted) return abandoned(core, decided, signal.reason);
   return new Promise((resolve, reject) => {
-    // One listener per signal however many commands follow it (a caller's long-lived signal).
+    // One listener per signal however many commands follow it (a caller's long-lived signal). The abort
+    // rejects at once: a decision that has settled but not yet reached this promise (its reaction is still
+    // queued) is dropped, as the warning says, rather than persisted after the warning was given.
     const unfollow = follow(signal, () => {
-      abandoned(core, decided, signal.reason).then(undefined, reject);
+      reportLateDecision(core, decided);
+      reject(signal.reason);
     });
     decided.then(
       (decision) => {
@@ -128,6 +131,15 @@ function abandoned<S, E, P extends CmdSpec>(
   decided: PromiseLike<unknown>,
   reason: unknown,
 ): Promise<never> {
+  reportLateDecision(core, decided);
+  return Promise.reject(reason);
+}
+
+/** Warns when the decision of an abandoned command, once it comes, would have emitted events. */
+function reportLateDecision<S, E, P extends CmdSpec>(
+  core: EntityCore<S, E, P>,
+  decided: PromiseLike<unknown>,
+): void {
   decided.then(
     (decision) => {
       if ((decision as { kind?: unknown } | null)?.kind === "emit") {
@@ -139,7 +151,6 @@ function abandoned<S, E, P extends CmdSpec>(
     },
     () => {},
   );
-  return Promise.reject(reason);
 }
 
 /**

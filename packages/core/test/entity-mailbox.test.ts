@@ -147,6 +147,42 @@ describe("Mailbox", () => {
     expect(await logOf(evtLog, "g", "gated")).toEqual([{ seqNo: 1, evt: 7 }]);
   });
 
+  it("an abort in the same tick as the decision settles: the warning that the events were dropped never lies", async () => {
+    const logger = new RecordingLogger();
+    let caller = new AbortController();
+    // The decision settles, then its caller gives up before the entity's loop has seen it.
+    const racing = defineEntity<number, number, number, number>({
+      typeName: "racing",
+      initialState: () => 0,
+      handleCmd: (_state, n) =>
+        new Promise((resolve) =>
+          setImmediate(() => {
+            resolve(emitAndReply<number, number, number>([n], (s) => s));
+            caller.abort(new Error("caller left"));
+          }),
+        ),
+      handleEvt: (s, n) => s + n,
+    });
+    const evtLog = new InMemoryEvtLog();
+    const ref = await Entity.spawn("r", racing, { evtLog, logger });
+    const outcome = await ref.handleCmd(1, { signal: caller.signal }).then(
+      (result) => result.kind,
+      (error: Error) => error.message,
+    );
+    caller = new AbortController();
+    // The next command runs after the late decision was reported, if it was.
+    await ref.handleCmd(2);
+    const warned = logger.lines.filter((line) => /the events were dropped/.test(line.message)).length;
+    const logged = (await logOf(evtLog, "r", "racing")).map((e) => e.evt);
+    // Either the command was abandoned (rejected, nothing written, one warning) or it was applied (accepted,
+    // written, no warning); never written and reported as dropped.
+    expect({ outcome, warned, logged }).toEqual(
+      outcome === "accepted"
+        ? { outcome, warned: 0, logged: [1, 2] }
+        : { outcome: "caller left", warned: 1, logged: [2] },
+    );
+  });
+
   it("an abandoned idempotent command runs again when retried with its key", async () => {
     let calls = 0;
     const slowOnce = defineEntity<number, number, number, number>({
