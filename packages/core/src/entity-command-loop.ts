@@ -99,10 +99,13 @@ export async function runCmdLoop<S, E, P extends CmdSpec>(
  */
 function decidedUnlessAbandoned<S, E, P extends CmdSpec>(
   core: EntityCore<S, E, P>,
-  decided: PromiseLike<unknown>,
+  thenable: PromiseLike<unknown>,
   signal: AbortSignal | undefined,
 ): PromiseLike<unknown> {
-  if (signal === undefined) return decided;
+  if (signal === undefined) return thenable;
+  // A native promise as it is; any other thenable (whose `then` may throw, or call back twice) made into one,
+  // so that nothing below, the abort's listener included, can throw.
+  const decided = Promise.resolve(thenable);
   if (signal.aborted) return abandoned(core, decided, signal.reason);
   return new Promise((resolve, reject) => {
     // One listener per signal however many commands follow it (a caller's long-lived signal). The abort

@@ -18,7 +18,16 @@ const NOTHING = (): void => {};
 class Followers {
   readonly all = new Set<() => void>();
   readonly listener = (): void => {
-    for (const follower of [...this.all]) follower();
+    // One follower that throws must not keep the abort from the others (their callers would wait for good).
+    let failure: { readonly error: unknown } | undefined;
+    for (const follower of [...this.all]) {
+      try {
+        follower();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure !== undefined) throw failure.error;
   };
 }
 

@@ -183,6 +183,35 @@ describe("Mailbox", () => {
     );
   });
 
+  it("a handleCmd returning a thenable whose then throws fails its command; the signal's abort still reaches the others", async () => {
+    const hostile = defineEntity<number, number, number, number>({
+      typeName: "hostile",
+      initialState: () => 0,
+      // 0: a thenable whose `then` throws; otherwise a decision that never comes.
+      handleCmd: (_state, n) =>
+        (n === 0
+          ? {
+              // biome-ignore lint/suspicious/noThenProperty: a hostile thenable is what this test is about
+              then() {
+                throw new Error("then threw");
+              },
+            }
+          : new Promise<never>(() => {})) as unknown as Promise<never>,
+      handleEvt: (s, n) => s + n,
+    });
+    const evtLog = new InMemoryEvtLog();
+    const a = await Entity.spawn("a", hostile, { evtLog, logger: silentLogger });
+    const b = await Entity.spawn("b", hostile, { evtLog, logger: silentLogger });
+    const shutdown = new AbortController();
+    await expect(a.handleCmd(0, { signal: shutdown.signal })).rejects.toThrow("then threw");
+    const waiting = b.handleCmd(1, { signal: shutdown.signal });
+    const reason = new Error("shutting down");
+    shutdown.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    await Promise.all([a.stop(), b.stop()]);
+    expect(await logOf(evtLog, "b", "hostile")).toEqual([]);
+  });
+
   it("an abandoned idempotent command runs again when retried with its key", async () => {
     let calls = 0;
     const slowOnce = defineEntity<number, number, number, number>({
