@@ -204,6 +204,7 @@ export class ClusterClient {
       attempts++;
       const attemptMs = Math.min(remaining, this.#retry.attemptTimeoutMs);
       let outcome: Promise<Attempt> | undefined = this.#local?.(shard, id, commandId, cmd, attemptMs);
+      const remote = outcome === undefined;
       if (outcome === undefined) {
         let request: Uint8Array;
         try {
@@ -234,6 +235,9 @@ export class ClusterClient {
         case "result":
           return answer.result;
         case "not-owner":
+          // Every subscriber of the shard's subject gets a request and the first reply wins (ADR 0129): a
+          // former owner's NotOwner may have beaten the owner's reply to a command it applied.
+          outcomeUnknown ||= remote;
           last = new NotOwnerError(this.typeName, id, shard);
           break;
         case "overloaded":

@@ -1,16 +1,20 @@
 import {
   ClusterClient,
+  ClusterNode,
+  ClusterRoutingError,
   type ClusterTransport,
   NatsTransport,
   type ServedRequest,
   shardOf,
   type TransportReply,
 } from "@eventsourced/cluster";
+import { defineEntity, emitAndReply, silentLogger } from "@eventsourced/core";
 import { InMemoryEvtLog } from "@eventsourced/core/testing";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectTestNats } from "../../evtlog-nats/test/support/nats-test-env.js";
-import { ClusterEnv, eventually } from "./support/cluster-env.js";
+import { encodeReply } from "../src/envelope.js";
+import { ClusterEnv, type CounterEvt, eventually, increments } from "./support/cluster-env.js";
 
 // ADR 0129: a former owner frozen by SIGSTOP keeps its NATS connection, and so its shard subscription, for
 // minutes. To the server it is a subscriber that takes requests and never answers; here a subscription made
@@ -70,5 +74,59 @@ describe("A shard subscriber that never answers (a frozen former owner)", () => 
     expect(transport.outcomes).toEqual(Array.from({ length: 10 }, () => "reply"));
     await eventually(() => held.length === 10);
     await subscription.stop();
+  });
+
+  it("a NotOwner reply that beats the owner's is no proof that the command was not applied", async () => {
+    env = await new ClusterEnv().setup();
+    // The owner decides only once the test lets it: every reply it would send comes after the sender gave up.
+    let decide!: () => void;
+    const decided = new Promise<void>((resolve) => {
+      decide = resolve;
+    });
+    const gated = defineEntity<number, { readonly by: number }, CounterEvt, number, never>({
+      typeName: env.typeName,
+      initialState: () => 0,
+      handleCmd: async (_state, cmd) => {
+        await decided;
+        return emitAndReply<number, CounterEvt, number>([{ type: "increased", by: cmd.by }], (s) => s);
+      },
+      handleEvt: (state, evt) => state + evt.by,
+    });
+    const evtLog = new InMemoryEvtLog();
+    const owner = new ClusterNode(gated, {
+      cluster: env.cluster,
+      nats: env.nc,
+      leaseStore: env.leaseStore,
+      store: env.store,
+      shardCount: 16,
+      logger: silentLogger,
+      registry: { evtLog, logger: silentLogger },
+    });
+    env.nodes.push(owner as never);
+    await owner.start();
+    await eventually(() => owner.shards.length === 16);
+    const id = "beaten-1";
+    // A former owner still subscribed (a node that resumed after a freeze, its lease lost): NotOwner at once.
+    frozen = await connectTestNats();
+    const former = new NatsTransport(frozen).serve(
+      `eventsourced.cluster.${env.cluster}.${env.typeName}.${shardOf(id, 16)}`,
+      (request) => request.respond(encodeReply({ kind: "not-owner" })),
+    );
+    await frozen.flush();
+    const client = new ClusterClient({
+      typeName: env.typeName,
+      cluster: env.cluster,
+      shardCount: 16,
+      nats: env.nc,
+    });
+    const error = await client.send(id, { by: 1 }, { commandId: "beaten", timeoutMs: 300 }).catch((e) => e);
+    decide();
+    // The owner got every attempt too and applies the command (once): the sender cannot tell it was not.
+    await eventually(async () => (await increments(evtLog, env.typeName, id)).length === 1);
+    expect(error).toBeInstanceOf(ClusterRoutingError);
+    expect(error).toMatchObject({ code: "ROUTING_FAILED", outcomeUnknown: true, commandId: "beaten" });
+    expect(await client.send(id, { by: 1 }, { commandId: "beaten" })).toMatchObject({ kind: "duplicate" });
+    expect(await increments(evtLog, env.typeName, id)).toEqual([1]);
+    await former.stop();
   });
 });
