@@ -59,9 +59,9 @@ export interface PostgresEvtLogOptions {
   readonly inTransaction?: PersistHook | undefined;
   /**
    * Strict fencing (L2): the lease table fenced persists are checked against (`PostgresLeaseStore.table` of
-   * `@eventsourced/leases/postgres`). A batch holding fenced persists runs in a transaction that first locks
-   * their live lease rows `FOR SHARE` (two more round trips and one statement); unfenced batches cost
-   * nothing more. See `PostgresEvtLog.fenced`.
+   * `@eventsourced/leases/postgres`). The statement of a batch holding fenced persists also locks their live
+   * lease rows `FOR SHARE` until it commits (no extra round trip, ADR 0132); unfenced batches cost nothing
+   * more. See `PostgresEvtLog.fenced`.
    */
   readonly fencing?: FencingOptions | undefined;
 }
