@@ -2,9 +2,11 @@ import { ConfigurationError, InvalidArgumentError, OwnershipLostError } from "@e
 
 /**
  * The tenure a fenced persist is written under: the lease `key` held by `owner` under `epoch` (a row of the
- * lease table named in `PostgresEvtLogOptions.fencing`). The persist commits only while that row is live
- * with exactly this owner and epoch, and a takeover of the row waits until the persist's transaction ends,
- * so no event ever commits under a superseded epoch.
+ * lease table named in `PostgresEvtLogOptions.fencing`). The persist is written only if that row is live
+ * with exactly this owner and epoch when its batch checks it, and from then on the row is locked: a takeover
+ * cannot commit before the persist's transaction ends, so no event ever commits under a superseded epoch.
+ * (The tenure may expire by the clock meanwhile, e.g. while an in-transaction hook runs; nobody can take it
+ * over until the commit.)
  */
 export interface PersistFence {
   readonly key: string;
