@@ -90,22 +90,22 @@ async function main(): Promise<number> {
     throw error;
   }
 
-  // Two runs on one store would change each other's counters: they take turns.
+  // Two runs on one store would change each other's counters: they take turns, and a run writes only while
+  // its lease lasts (fenced writes: a run paused past its lease cannot change what the next run changes).
   let runLease: RunLease | undefined;
-  let leaseLost = false;
-  if (stores.leaseStore !== undefined) {
+  const leaseLost = new AbortController();
+  let runLog = stores.evtLog;
+  if (stores.runLease !== undefined) {
     const { takeRunLease } = await import("./run-lease.js");
     try {
-      runLease = await takeRunLease(stores.leaseStore, {
+      runLease = await takeRunLease(stores.runLease.store, {
         signal: stop.signal,
         logger: terminalLogger,
         onWaiting: (holder) =>
           out(`waiting: another counter run holds this store (${holder}); runs on one store take turns`),
-        onLost: () => {
-          leaseLost = true;
-          stop.abort();
-        },
+        onLost: () => leaseLost.abort(),
       });
+      runLog = stores.runLease.fenced(runLease.tenure);
     } catch (error) {
       await stores.close();
       removeSignalHandlers();
@@ -142,11 +142,12 @@ async function main(): Promise<number> {
       out(`health: http://127.0.0.1:${healthServer.port}/health/ready`);
     }
     const summary = await runCounters({
-      evtLog: stores.evtLog,
+      evtLog: runLog,
       snapshotStore: stores.snapshotStore,
       ...config.counter,
       stop: stop.signal,
       abort: abort.signal,
+      leaseLost: leaseLost.signal,
       progress: createProgress({ mode: config.output.progress }),
       onRecovered: ({ seconds, total }) =>
         out(
@@ -156,7 +157,7 @@ async function main(): Promise<number> {
       logger: terminalLogger,
     });
     for (const line of reportLines(summary)) out(line);
-    const verifiable = summary.error === undefined && !summary.interrupted;
+    const verifiable = summary.error === undefined && !summary.interrupted && !summary.leaseLost;
     const ids = () => Array.from({ length: config.counter.entityCount }, (_, i) => counterId(i));
     const projection = await totals
       ?.finish(verifiable ? { ids: ids(), total: summary.endTotal } : undefined)
@@ -171,9 +172,9 @@ async function main(): Promise<number> {
         `${JSON.stringify(summaryJson(stores.log, summary, projection?.verified), null, 2)}\n`,
       );
     }
-    if (leaseLost) {
+    if (summary.leaseLost || leaseLost.signal.aborted) {
       err(
-        "counter: the run's lease on the store was lost (unreachable for longer than its TTL): another run may have started, so writing stopped",
+        "counter: the run's lease on the store was lost (unreachable or paused for longer than its TTL): another run may have started, so writing stopped",
       );
       return EXIT.failed;
     }

@@ -119,6 +119,10 @@ export function reportLines(summary: RunSummary): string[] {
       .map((m) => `${m.id} recovered ${m.actual} but expected ${m.expected}`)
       .join("; ");
     lines.push(`NOT verified: ${summary.mismatches.length} counters differ: ${shown}`);
+  } else if (summary.leaseLost) {
+    lines.push(
+      "not verified: the run's lease on the store ended, so the counters may be another run's by now",
+    );
   } else {
     lines.push("not verified: recovery was skipped");
   }

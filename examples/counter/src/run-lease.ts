@@ -4,16 +4,26 @@ import { LeaseKeeper, type LeaseStore } from "@eventsourced/leases";
 /** The lease a counter run holds on its store (one key per store: the store is per schema or stream). */
 const RUN_LEASE_KEY = "counter.run";
 
+/** One tenure of the run lease: what the run's writes are fenced by (see `OpenedStores.runLease`). */
+export interface RunTenure {
+  readonly key: string;
+  readonly owner: string;
+  /** The lease's fencing token: a later run's tenure has a greater one. */
+  readonly epoch: number;
+}
+
 /** A run's hold on its store; `release()` gives it up at once (a killed run's lease expires by its TTL). */
 export interface RunLease {
+  readonly tenure: RunTenure;
   release(): Promise<void>;
 }
 
 /**
  * Takes the store's run lease, waiting while another run holds it: two runs on one store would change each
  * other's counters, and neither could then check its own. Calls `onWaiting` with the holder once when it has
- * not got the lease within 250 ms, and `onLost` if the lease ends before `release()` (the store unreachable for longer than the TTL):
- * another run may then start. Rejects with `signal.reason` when the wait is given up.
+ * not got the lease within 250 ms, and `onLost` if the lease ends before `release()` (the store unreachable, or
+ * this process paused, for longer than the TTL): another run may then start, and the writes fenced by the
+ * lease's `tenure` are refused from then on. Rejects with `signal.reason` when the wait is given up.
  */
 export async function takeRunLease(
   store: LeaseStore,
@@ -42,8 +52,11 @@ export async function takeRunLease(
       () => say("unknown"),
     );
   }, 250);
+  let tenure: RunTenure;
   try {
-    await keeper.acquire(RUN_LEASE_KEY, { signal: options.signal });
+    const { key, owner, epoch } = await keeper.acquire(RUN_LEASE_KEY, { signal: options.signal });
+    // A plain copy: a fenced view may freeze what it is given.
+    tenure = { key, owner, epoch };
     taken = true;
   } catch (error) {
     await keeper.close();
@@ -52,6 +65,7 @@ export async function takeRunLease(
     clearTimeout(waiting);
   }
   return {
+    tenure,
     async release() {
       released = true;
       await keeper.close();

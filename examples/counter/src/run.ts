@@ -1,6 +1,8 @@
 import {
   EntityRegistry,
+  ErrorCode,
   type EvtLog,
+  isEventSourcedError,
   type Logger,
   type RegistryStats,
   type SnapshotStore,
@@ -36,6 +38,11 @@ export interface RunCountersOptions {
   readonly stop?: AbortSignal | undefined;
   /** Aborting also gives up waiting for recovery (a second Ctrl-C). */
   readonly abort?: AbortSignal | undefined;
+  /**
+   * Aborted when the run's lease on its store ended: it stops sending and does not verify, since another run
+   * may be changing the counters by then (the run's fenced writes are refused from then on).
+   */
+  readonly leaseLost?: AbortSignal | undefined;
   readonly progress?: ProgressSink | undefined;
   /** Called once the counters are recovered, before the first command is sent. */
   readonly onRecovered?:
@@ -83,6 +90,11 @@ export interface RunSummary {
   readonly interrupted: boolean;
   /** The technical failure that ended the write phase early, if any. */
   readonly error: Error | undefined;
+  /**
+   * The run's lease on its store ended during the run (`leaseLost` aborted, or a write refused with
+   * `OWNERSHIP_LOST`): not verified, since the counters may be another run's by then.
+   */
+  readonly leaseLost: boolean;
   /** The cap on resident counters; undefined: none. */
   readonly maxActive: number | undefined;
   /** Counters passivated during the run (start, write phase and recovery) to stay within `maxActive`. */
@@ -166,7 +178,8 @@ export async function runCounters(options: RunCountersOptions): Promise<RunSumma
   let error: Error | undefined;
   let commands = 0;
   let rejected = 0;
-  const halted = (): boolean => failed.signal.aborted || stop?.aborted === true;
+  const halted = (): boolean =>
+    failed.signal.aborted || stop?.aborted === true || options.leaseLost?.aborted === true;
 
   progress?.start(commandsPlanned);
   const writeStartedAt = performance.now();
@@ -217,26 +230,28 @@ export async function runCounters(options: RunCountersOptions): Promise<RunSumma
     p99Ms: latencies.percentile(0.99),
     interrupted: stop?.aborted === true && commands < commandsPlanned,
     error,
+    leaseLost: options.leaseLost?.aborted === true || isEventSourcedError(error, ErrorCode.OwnershipLost),
     maxActive,
     passivations: passivations(counters.stats),
   };
-  // After a persist failure the outcome of the failed command may be unknown, so no exact check is possible.
-  if (!options.verify || error !== undefined || abort?.aborted) {
-    return {
-      ...base,
-      recoverySeconds: undefined,
-      evtsReplayed: undefined,
-      evtsReplayedPerSecond: undefined,
-      verified: undefined,
-      mismatches: [],
-    };
-  }
+  const unverified = {
+    ...base,
+    recoverySeconds: undefined,
+    evtsReplayed: undefined,
+    evtsReplayedPerSecond: undefined,
+    verified: undefined,
+    mismatches: [],
+  };
+  // After a persist failure the outcome of the failed command may be unknown, so no exact check is possible;
+  // after the lease ended, the counters may be another run's.
+  if (!options.verify || error !== undefined || abort?.aborted || base.leaseLost) return unverified;
 
   const counting = new CountingEvtLog(options.evtLog);
   const recoveryStartedAt = performance.now();
   const recovered = openCounters(options, counting, abort);
   try {
     const actual = await currentValues(recovered, ids, maxActive);
+    if (options.leaseLost?.aborted) return { ...unverified, leaseLost: true };
     const recoverySeconds = seconds(recoveryStartedAt);
     const evtsReplayed = counting.evtsRead;
     const mismatches = ids.flatMap((id, i) =>

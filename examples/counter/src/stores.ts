@@ -27,7 +27,9 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import pg from "pg";
 import type { CounterConfig } from "./config.js";
 import { lockDataDir } from "./data-dir-lock.js";
+import { ForwardingEvtLog } from "./forwarding-evt-log.js";
 import { openNatsConnection } from "./nats-connection.js";
+import type { RunTenure } from "./run-lease.js";
 
 /** The event log and snapshot store a run uses, opened from the configuration. */
 export interface OpenedStores {
@@ -38,12 +40,24 @@ export interface OpenedStores {
   /** A pool on the log's database (PostgreSQL and embedded), for the counter_totals projection. */
   readonly pool?: pg.Pool | undefined;
   /**
-   * Where a run takes its lease on the store (PostgreSQL server and NATS; the embedded database has its
-   * data-directory lock), so that two runs on one store take turns instead of changing each other's counters.
+   * Where a run takes its lease on the store, and how its writes are fenced by it (PostgreSQL server and NATS;
+   * the embedded database has its data-directory lock), so that two runs on one store take turns instead of
+   * changing each other's counters.
    */
-  readonly leaseStore?: LeaseStore | undefined;
+  readonly runLease?: RunLeaseStore | undefined;
   /** Closes the stores and their connections (and stops the embedded server). */
   close(): Promise<void>;
+}
+
+/** Where a run takes its lease on a server store, and the log it writes through while it holds it. */
+export interface RunLeaseStore {
+  readonly store: LeaseStore;
+  /**
+   * The event log as the run holding `tenure` uses it: every persist commits only while that tenure lasts;
+   * after it (the lease expired while the run was paused or cut off, and another run may have taken it) a
+   * persist rejects with `OwnershipLostError` and writes nothing. Reads see the whole log.
+   */
+  fenced(tenure: RunTenure): EvtLog;
 }
 
 /** How long a run's lease outlives a run killed with SIGKILL: the next run waits at most this long for it. */
@@ -127,36 +141,46 @@ async function openPostgres(
     logger.warn("embedded PostgreSQL connection failed", { error: error.message }),
   );
   const connection = sharedPool ? { pool: sharedPool } : { connectionString: url };
+  let leaseStore: PostgresLeaseStore | undefined;
   let evtLog: PostgresEvtLog | undefined;
   try {
+    // First: the log checks the run's fenced persists against this store's table.
+    leaseStore = embedded
+      ? undefined
+      : await PostgresLeaseStore.create({ connectionString: url, schema, ttlMs: RUN_LEASE_TTL_MS });
     evtLog = await PostgresEvtLog.create({
       ...connection,
       ...(sharedPool ? { maxConnections: 1 } : {}),
       schema,
       logger,
+      fencing: leaseStore && { leaseTable: leaseStore.table },
     });
+    const log = evtLog;
     const snapshotStore = await PostgresSnapshotStore.create({ ...connection, schema });
     const pool = sharedPool ?? new pg.Pool({ connectionString: url, max: 3 });
     pool.on("error", () => {});
-    const leaseStore = embedded
-      ? undefined
-      : await PostgresLeaseStore.create({ connectionString: url, schema, ttlMs: RUN_LEASE_TTL_MS });
+    const leases = leaseStore;
     return {
       evtLog,
       snapshotStore,
       log: embedded ? "pglite" : "postgres",
       pool,
-      leaseStore,
+      runLease: leases && {
+        store: leases,
+        // Fencing on PostgreSQL checks persists only: reads (in bulk) go to the log itself.
+        fenced: (tenure) => new ForwardingEvtLog(log, log.fenced({ ...tenure })),
+      },
       async close() {
-        await leaseStore?.close();
+        await leases?.close();
         await snapshotStore.close();
-        await evtLog?.close();
+        await log.close();
         await pool.end();
         await embedded?.stop();
       },
     };
   } catch (error) {
     await evtLog?.close().catch(() => {});
+    await leaseStore?.close().catch(() => {});
     await sharedPool?.end().catch(() => {});
     await embedded?.stop().catch(() => {});
     if (error instanceof ConfigurationError) throw error;
@@ -193,7 +217,11 @@ async function openNats(config: CounterConfig["evtLog"]["nats"], logger: Logger)
       evtLog,
       snapshotStore,
       log: "nats",
-      leaseStore,
+      runLease: {
+        store: leaseStore,
+        // Each counter is fenced (an epoch marker) when the run first touches it, before recovery reads it.
+        fenced: ({ owner, epoch }) => evtLog.fenced({ owner, epoch }),
+      },
       async close() {
         await leaseStore.close();
         await snapshotStore.close();

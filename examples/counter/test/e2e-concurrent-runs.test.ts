@@ -1,13 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   DATABASE_URL,
   dropSchema,
   uniqueSchemaName,
 } from "../../../packages/evtlog-postgres/test/pg-test-database.js";
-import { assertBuilt, type ExampleRun, runExample } from "./example-process.js";
+import { assertBuilt, deleteCounterStream, type ExampleRun, runExample } from "./example-process.js";
 
 // Two counter runs started together on one store would change each other's counters, and neither could
 // check its own (before the run lease, the second failed: its projection was fenced, or its check saw the
@@ -28,12 +26,7 @@ beforeAll(() => {
 
 afterAll(async () => {
   await dropSchema(schema);
-  const nc = await connect({ servers: NATS_URL, timeout: 5_000 });
-  const jsm = await jetstreamManager(nc);
-  for (const name of [stream, `KV_${stream}-snapshots`, `KV_${stream}-counter-runs`]) {
-    await jsm.streams.delete(name).catch(() => false);
-  }
-  await nc.close();
+  await deleteCounterStream(NATS_URL, stream);
 });
 
 function expectBothVerified(runs: ExampleRun[]): void {

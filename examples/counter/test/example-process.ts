@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 
 /** The built entry point the end-to-end tests run (`npm test` builds it first). */
 export const MAIN_JS: string = fileURLToPath(new URL("../dist/main.js", import.meta.url));
@@ -83,4 +85,14 @@ export function lineStartingWith(output: string, prefix: string): string {
   const line = output.split("\n").find((l) => l.startsWith(prefix));
   if (line === undefined) throw new Error(`no line starting with ${JSON.stringify(prefix)} in:\n${output}`);
   return line;
+}
+
+/** Removes what counter runs on the NATS stream `stream` leave: the stream, its snapshot and run-lease buckets. */
+export async function deleteCounterStream(natsUrl: string, stream: string): Promise<void> {
+  const nc = await connect({ servers: natsUrl, timeout: 5_000 });
+  const jsm = await jetstreamManager(nc);
+  for (const name of [stream, `KV_${stream}-snapshots`, `KV_${stream}-counter-runs`]) {
+    await jsm.streams.delete(name).catch(() => false);
+  }
+  await nc.close();
 }

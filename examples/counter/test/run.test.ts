@@ -1,4 +1,10 @@
-import { type EvtLog, type NewEvt, PersistError, type Persisted } from "@eventsourced/core";
+import {
+  type EvtLog,
+  type NewEvt,
+  OwnershipLostError,
+  PersistError,
+  type Persisted,
+} from "@eventsourced/core";
 import { InMemoryEvtLog, InMemorySnapshotStore } from "@eventsourced/core/testing";
 import { describe, expect, it } from "vitest";
 import { reportLines } from "../src/report.js";
@@ -17,6 +23,23 @@ function options(evtLog: EvtLog, overrides: Partial<RunCountersOptions> = {}): R
     verify: true,
     ...overrides,
   };
+}
+
+/** An in-memory log whose `n`-th persist (from 1) fails, writing nothing, with what `failure` returns, if anything. */
+function failingLog(failure: (n: number, type: string, id: string) => Error | undefined): InMemoryEvtLog {
+  let persists = 0;
+  return new (class extends InMemoryEvtLog {
+    override async persist(
+      type: string,
+      id: string,
+      expected: number,
+      evts: readonly NewEvt[],
+    ): Promise<Persisted> {
+      const error = failure(++persists, type, id);
+      if (error !== undefined) throw error;
+      return super.persist(type, id, expected, evts);
+    }
+  })();
 }
 
 describe("the counter run", () => {
@@ -84,21 +107,45 @@ describe("the counter run", () => {
   });
 
   it("ends the write phase on a persist failure and reports it", async () => {
-    class FailingLog extends InMemoryEvtLog {
-      #persists = 0;
-      override async persist(
-        type: string,
-        id: string,
-        expected: number,
-        evts: readonly NewEvt[],
-      ): Promise<Persisted> {
-        if (++this.#persists === 10) throw new PersistError("disk full", false);
-        return super.persist(type, id, expected, evts);
-      }
-    }
-    const summary = await runCounters(options(new FailingLog(), { evtCount: 100 }));
+    const failing = failingLog((n) => (n === 10 ? new PersistError("disk full", false) : undefined));
+    const summary = await runCounters(options(failing, { evtCount: 100 }));
     expect(summary.error).toBeInstanceOf(PersistError);
     expect(summary.commands).toBeLessThan(300);
     expect(summary.verified).toBeUndefined();
+  });
+
+  it("stops when its writes are refused for a lost lease, and does not verify another run's counters", async () => {
+    // A fenced log whose tenure ends after 10 persists: it refuses every later one, writing nothing.
+    const evtLog = failingLog((n, type, id) =>
+      n > 10 ? new OwnershipLostError(type, id, "the tenure is over") : undefined,
+    );
+    const summary = await runCounters(options(evtLog, { evtCount: 100 }));
+    expect(summary).toMatchObject({ leaseLost: true, verified: undefined, interrupted: false });
+    expect(summary.error).toBeInstanceOf(OwnershipLostError);
+    // Acknowledged: exactly the commands whose events were written.
+    const written = await Promise.all([0, 1, 2].map((i) => evtLog.lastSeqNo("counter", `counter-${i}`)));
+    expect(summary.commands).toBe(written.reduce((a, b) => a + b, 0));
+    expect(reportLines(summary)).toContain(
+      "not verified: the run's lease on the store ended, so the counters may be another run's by now",
+    );
+  });
+
+  it("stops sending and skips the verification when told that its lease ended", async () => {
+    const leaseLost = new AbortController();
+    const summary = await runCounters(
+      options(new InMemoryEvtLog(), {
+        leaseLost: leaseLost.signal,
+        evtCount: 1000,
+        progress: {
+          start: () => {},
+          update: (done) => {
+            if (done === 50) leaseLost.abort();
+          },
+          finish: () => {},
+        },
+      }),
+    );
+    expect(summary).toMatchObject({ leaseLost: true, verified: undefined, error: undefined });
+    expect(summary.commands).toBeLessThan(3000);
   });
 });
