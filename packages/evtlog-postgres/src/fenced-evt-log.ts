@@ -1,10 +1,13 @@
 import type {
   EvtLog,
+  EvtLogBulkReads,
   EvtLogRetention,
+  EvtRange,
   EvtRecord,
   EvtsByIdOptions,
   EvtsByTypeOptions,
   EvtsDeleted,
+  IdEvtRecord,
   NewEvt,
   Persisted,
   TypedEvtRecord,
@@ -14,7 +17,7 @@ import type { PersistFence } from "./persist-fence.js";
 import type { PersistOptions } from "./postgres-evt-log-options.js";
 
 /** What a fenced view needs of the log under it (the log's persist with a fence option). */
-export interface FenceableLog extends EvtLog, EvtLogRetention {
+export interface FenceableLog extends EvtLog, EvtLogRetention, EvtLogBulkReads {
   persist(
     type: string,
     id: string,
@@ -30,7 +33,7 @@ export interface FenceableLog extends EvtLog, EvtLogRetention {
  * fence (strict fencing, L2), reads go to the log unchanged. Cheap to create; make one per tenure (for a
  * cluster: per shard and epoch) and drop it when the tenure ends.
  */
-export class FencedEvtLog implements EvtLog, EvtLogRetention {
+export class FencedEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads {
   /** The tenure every persist is written under. */
   readonly fence: PersistFence;
   readonly #log: FenceableLog;
@@ -57,6 +60,15 @@ export class FencedEvtLog implements EvtLog, EvtLogRetention {
   /** See {@link EvtLog.evtsById}. */
   evtsById(type: string, id: string, options: EvtsByIdOptions): AsyncIterable<EvtRecord> {
     return this.#log.evtsById(type, id, options);
+  }
+
+  /** See {@link EvtLogBulkReads.evtsByIds}: bulk recovery (`Entity.spawnMany`) through the view reads in bulk. */
+  evtsByIds(
+    type: string,
+    ranges: readonly EvtRange[],
+    options?: { readonly signal?: AbortSignal | undefined },
+  ): AsyncIterable<IdEvtRecord> {
+    return this.#log.evtsByIds(type, ranges, options);
   }
 
   /** See {@link EvtLog.evtsByType}. */

@@ -5,6 +5,7 @@ import {
   OwnershipLostError,
   SeqNoConflictError,
   silentLogger,
+  supportsBulkReads,
   supportsRetention,
 } from "@eventsourced/core";
 import {
@@ -83,6 +84,12 @@ describe("strict fencing (L2) of the PostgreSQL log with the lease table", () =>
     expect(await logLockHolders(pool, schema)).toBe(0);
     expect(await texts(log, "fenced", "e1")).toEqual(["a1"]);
     expect(await log.fenced(taken).persist("fenced", "e1", 1, [evt("b2")])).toMatchObject({ seqNo: 2 });
+    // Reads through a view of an ended tenure still see everything, in bulk too.
+    const bulk: string[] = [];
+    for await (const r of shardLog.evtsByIds("fenced", [{ id: "e1", from: 1, to: 2 }])) {
+      bulk.push(`${r.id}:${decoder.decode(r.bytes)}`);
+    }
+    expect(bulk).toEqual(["e1:a1", "e1:b2"]);
   });
 
   it("refuses a persist under an expired or released tenure even when nobody took it over", async () => {
@@ -142,8 +149,10 @@ describe("strict fencing (L2) of the PostgreSQL log with the lease table", () =>
   });
 
   it("refuses a malformed fence with InvalidArgumentError and a fence on a log without fencing with ConfigurationError", async () => {
-    // Retention passes through, so a cluster's retention policy keeps working on fenced logs.
+    // Retention and bulk reads pass through, so a cluster's retention policy keeps working on fenced logs and
+    // bulk recovery (Entity.spawnMany) through them reads in bulk.
     expect(supportsRetention(log.fenced({ key: "k", owner: "a", epoch: 1 }))).toBe(true);
+    expect(supportsBulkReads(log.fenced({ key: "k", owner: "a", epoch: 1 }))).toBe(true);
     expect(() => log.fenced({ key: "", owner: "a", epoch: 1 })).toThrow(InvalidArgumentError);
     expect(() => log.fenced({ key: "k", owner: "a", epoch: 0 })).toThrow(InvalidArgumentError);
     await expect(
