@@ -127,7 +127,15 @@ describe("strict fencing (L2) of the PostgreSQL log with the lease table", () =>
 
   it("fences by owners with quotes, backslashes, commas and braces, and refuses odd keys cleanly (array elements)", async () => {
     const awkward = [`owner "a,b"`, "back\\slash\\", "{braces}", "ünï cødé, NULL"];
-    const fences = await Promise.all(awkward.map((owner, i) => acquire(`shard.awkward.${i}`, owner)));
+    // A store on the same table with a long TTL: the tenures must outlive the test however loaded the host.
+    const longStore = await PostgresLeaseStore.create({ pool, schema, ttlMs: 60_000 });
+    const fences = await Promise.all(
+      awkward.map(async (owner, i) => {
+        const grant = await longStore.tryAcquire(`shard.awkward.${i}`, owner);
+        if (grant === undefined) throw new Error(`shard.awkward.${i} is taken`);
+        return { key: grant.key, owner: grant.owner, epoch: grant.epoch };
+      }),
+    );
     const results = await Promise.all(
       fences.map((fence, i) => log.fenced(fence).persist("awkward", `e${i}`, 0, [evt(`ok${i}`)])),
     );
@@ -146,6 +154,7 @@ describe("strict fencing (L2) of the PostgreSQL log with the lease table", () =>
     ]);
     expect(await texts(log, "awkward", "e0")).toEqual(["ok0"]);
     expect(await texts(log, "awkward", "e2")).toEqual(["ok2", "yes"]);
+    await longStore.close();
   });
 
   it("refuses a malformed fence with InvalidArgumentError and a fence on a log without fencing with ConfigurationError", async () => {
