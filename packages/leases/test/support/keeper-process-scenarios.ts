@@ -1,5 +1,5 @@
 import { overlappingIntervals, validityIntervals } from "@eventsourced/leases/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, type OnTestFinishedHandler } from "vitest";
 import { KeeperProcess, requireBuild } from "./keeper-process.js";
 
 /** What a backend gives the scenarios: the fixture's arguments before `<key> <ttlMs> <pollMs>`. */
@@ -19,20 +19,25 @@ const ms = (ns: bigint) => Number(ns) / 1e6;
  * Lease holders in separate processes on one key, against a real store: pauses (SIGSTOP) and crashes
  * (SIGKILL) of the holder. Invariant checked from the processes' hrtime logs: no two validity intervals
  * overlap, and a paused holder acts no more once resumed. Handover times are printed, never asserted.
+ *
+ * The scenarios run concurrently (each on its own key with its own processes; most of their time is spent
+ * waiting out TTLs), which keeps the file at the length of the longest one.
  */
 export function describeKeeperProcessScenarios(name: string, backend: () => Promise<KeeperBackend>): void {
-  describe(`LeaseKeeper processes on ${name} (TTL ${TTL_MS} ms, poll ${POLL_MS} ms)`, () => {
+  describe.concurrent(`LeaseKeeper processes on ${name} (TTL ${TTL_MS} ms, poll ${POLL_MS} ms)`, () => {
     let made: KeeperBackend;
-    let processes: KeeperProcess[] = [];
     let keyCount = 0;
-    const start = (count: number) => {
+    /** Starts `count` keepers on a fresh key; they are killed when the calling test finishes. */
+    const start = (count: number, onTestFinished: (fn: OnTestFinishedHandler) => void) => {
       keyCount += 1;
       const key = `proc.k${keyCount}.${Date.now().toString(36)}`;
       const started = Array.from(
         { length: count },
         (_, i) => new KeeperProcess(`keeper ${i}`, [...made.args, key, String(TTL_MS), String(POLL_MS)]),
       );
-      processes.push(...started);
+      onTestFinished(async () => {
+        await Promise.all(started.map((p) => p.stop()));
+      });
       return started;
     };
     const holderOf = async (candidates: readonly KeeperProcess[]) => {
@@ -51,16 +56,15 @@ export function describeKeeperProcessScenarios(name: string, backend: () => Prom
       requireBuild();
       made = await backend();
     });
-    afterEach(async () => {
-      await Promise.all(processes.map((p) => p.stop()));
-      processes = [];
-    });
     afterAll(async () => {
       await made?.cleanup();
     });
 
-    it("lets exactly one of two processes hold the key; a holder paused for 2 x TTL is replaced after the TTL and acts no more once resumed", async () => {
-      const pair = start(2);
+    it("lets exactly one of two processes hold the key; a holder paused for 2 x TTL is replaced after the TTL and acts no more once resumed", async ({
+      expect,
+      onTestFinished,
+    }) => {
+      const pair = start(2, onTestFinished);
       const holder = await holderOf(pair);
       const other = pair.find((p) => p !== holder)!;
       await sleep(TTL_MS);
@@ -95,8 +99,11 @@ export function describeKeeperProcessScenarios(name: string, backend: () => Prom
       );
     });
 
-    it("keeps the key with its holder through a pause of 0.5 x TTL that starts right after a renewal", async () => {
-      const pair = start(2);
+    it("keeps the key with its holder through a pause of 0.5 x TTL that starts right after a renewal", async ({
+      expect,
+      onTestFinished,
+    }) => {
+      const pair = start(2, onTestFinished);
       const holder = await holderOf(pair);
       const other = pair.find((p) => p !== holder)!;
       const renewals = () => holder.log.filter((e) => e.event === "renewed").length;
@@ -117,8 +124,11 @@ export function describeKeeperProcessScenarios(name: string, backend: () => Prom
       expectNoOverlap(pair);
     });
 
-    it("hands the key over after kill -9 of the holder within about TTL + poll, three times in a row", async () => {
-      const group = start(4);
+    it("hands the key over after kill -9 of the holder within about TTL + poll, three times in a row", async ({
+      expect,
+      onTestFinished,
+    }) => {
+      const group = start(4, onTestFinished);
       const handovers: number[] = [];
       let alive = group;
       let holder = await holderOf(alive);
