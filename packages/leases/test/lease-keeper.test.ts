@@ -1,7 +1,7 @@
 import { isEventSourcedError, silentLogger } from "@eventsourced/core";
 import { LeaseKeeper, type LeaseKeeperOptions, type LeaseLogEntry } from "@eventsourced/leases";
 import { InMemoryLeaseStore, overlappingIntervals, validityIntervals } from "@eventsourced/leases/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, type OnTestFinishedHandler } from "vitest";
 import { ScriptedLeaseStore } from "./support/scripted-lease-store.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -14,18 +14,22 @@ function freeze(ms: number): void {
   }
 }
 
-describe("LeaseKeeper", () => {
-  const keepers: LeaseKeeper[] = [];
-  const keeper = (store: InMemoryLeaseStore | ScriptedLeaseStore, options: LeaseKeeperOptions = {}) => {
+/** Makes keepers for one test, closed when it finishes (tests run concurrently: no shared list). */
+const keepersFor =
+  (onTestFinished: (fn: OnTestFinishedHandler) => void) =>
+  (store: InMemoryLeaseStore | ScriptedLeaseStore, options: LeaseKeeperOptions = {}) => {
     const made = new LeaseKeeper(store, { logger: silentLogger, ...options });
-    keepers.push(made);
+    onTestFinished(() => made.close());
     return made;
   };
-  afterEach(async () => {
-    await Promise.all(keepers.splice(0).map((k) => k.close()));
-  });
 
-  it("keeps a lease valid across several TTLs by renewing it every TTL / 3, under one epoch", async () => {
+// Concurrent: most tests wait out real TTLs of their own in-memory stores. The one that blocks the event loop
+// (freeze) runs on its own, so that no other test's timers are held up by it.
+describe.concurrent("LeaseKeeper", () => {
+  it("keeps a lease valid across several TTLs by renewing it every TTL / 3, under one epoch", async ({
+    onTestFinished,
+  }) => {
+    const keeper = keepersFor(onTestFinished);
     const store = new InMemoryLeaseStore({ ttlMs: 1_000 });
     const log: LeaseLogEntry[] = [];
     const lease = await keeper(store, { onLog: (entry) => log.push(entry) }).acquire("k");
@@ -37,7 +41,8 @@ describe("LeaseKeeper", () => {
     expect(new Set(log.map((e) => e.epoch))).toEqual(new Set([lease.epoch]));
   });
 
-  it("sets the local deadline to the renewal's send time + TTL - margin", async () => {
+  it("sets the local deadline to the renewal's send time + TTL - margin", async ({ onTestFinished }) => {
+    const keeper = keepersFor(onTestFinished);
     const store = new InMemoryLeaseStore({ ttlMs: 2_000 });
     const k = keeper(store);
     expect([k.marginMs, k.renewEveryMs]).toEqual([250, 2_000 / 3]);
@@ -51,7 +56,10 @@ describe("LeaseKeeper", () => {
     expect(lease.validFor(5_000)).toBe(false);
   });
 
-  it("waits while another keeper holds the key and takes it at once when that one releases", async () => {
+  it("waits while another keeper holds the key and takes it at once when that one releases", async ({
+    onTestFinished,
+  }) => {
+    const keeper = keepersFor(onTestFinished);
     const store = new InMemoryLeaseStore({ ttlMs: 60_000 });
     const first = await keeper(store).acquire("k");
     const second = keeper(store, { pollMs: 60_000 }).acquire("k");
@@ -62,7 +70,10 @@ describe("LeaseKeeper", () => {
     expect(taken.owner).not.toBe(first.owner);
   });
 
-  it("takes over a key whose holder can no longer reach the store after the TTL, never while it is valid", async () => {
+  it("takes over a key whose holder can no longer reach the store after the TTL, never while it is valid", async ({
+    onTestFinished,
+  }) => {
+    const keeper = keepersFor(onTestFinished);
     const store = new InMemoryLeaseStore({ ttlMs: 1_000 });
     const scripted = new ScriptedLeaseStore(store);
     const log: LeaseLogEntry[] = [];
@@ -76,7 +87,10 @@ describe("LeaseKeeper", () => {
     expect(overlappingIntervals(validityIntervals(log))).toEqual([]);
   });
 
-  it("loses a lease whose renewals fail at its deadline, calling onLost exactly once", async () => {
+  it("loses a lease whose renewals fail at its deadline, calling onLost exactly once", async ({
+    onTestFinished,
+  }) => {
+    const keeper = keepersFor(onTestFinished);
     const scripted = new ScriptedLeaseStore(new InMemoryLeaseStore({ ttlMs: 1_000 }));
     const lost: string[] = [];
     const lease = await keeper(scripted, { onLost: (_, reason) => lost.push(reason) }).acquire("k");
@@ -90,7 +104,10 @@ describe("LeaseKeeper", () => {
     expect([lease.isValid(), lease.status]).toEqual([false, "lost"]);
   });
 
-  it("loses a lease at once when a renewal is refused (the store says it expired)", async () => {
+  it("loses a lease at once when a renewal is refused (the store says it expired)", async ({
+    onTestFinished,
+  }) => {
+    const keeper = keepersFor(onTestFinished);
     let now = 0;
     const store = new InMemoryLeaseStore({ ttlMs: 1_000, now: () => now });
     const lost: string[] = [];
@@ -104,7 +121,10 @@ describe("LeaseKeeper", () => {
     expect(k.lease("k")).toBeUndefined();
   });
 
-  it("after a pause past its deadline, reports the lease lost at the first question, before any timer runs", async () => {
+  it.sequential("after a pause past its deadline, reports the lease lost at the first question, before any timer runs", async ({
+    onTestFinished,
+  }) => {
+    const keeper = keepersFor(onTestFinished);
     const store = new InMemoryLeaseStore({ ttlMs: 1_000 });
     const lost: string[] = [];
     const lease = await keeper(store, { onLost: (_, reason) => lost.push(reason) }).acquire("k");
@@ -116,7 +136,10 @@ describe("LeaseKeeper", () => {
     expect(lost).toEqual(["deadline-passed"]);
   });
 
-  it("does not let a renewal whose reply came after the deadline revive the lease, and frees the key", async () => {
+  it("does not let a renewal whose reply came after the deadline revive the lease, and frees the key", async ({
+    onTestFinished,
+  }) => {
+    const keeper = keepersFor(onTestFinished);
     const store = new InMemoryLeaseStore({ ttlMs: 1_000 });
     const scripted = new ScriptedLeaseStore(store);
     const lease = await keeper(scripted).acquire("k");
@@ -128,7 +151,8 @@ describe("LeaseKeeper", () => {
     expect(await store.holder("k")).toBeUndefined();
   });
 
-  it("releases: invalid at once, the key free at the store, no onLost", async () => {
+  it("releases: invalid at once, the key free at the store, no onLost", async ({ onTestFinished }) => {
+    const keeper = keepersFor(onTestFinished);
     const store = new InMemoryLeaseStore({ ttlMs: 5_000 });
     const lost: string[] = [];
     const lease = await keeper(store, { onLost: (_, reason) => lost.push(reason) }).acquire("k");
@@ -142,7 +166,8 @@ describe("LeaseKeeper", () => {
     await lease.release(); // a no-op
   });
 
-  it("renews every held lease in one renewMany per round", async () => {
+  it("renews every held lease in one renewMany per round", async ({ onTestFinished }) => {
+    const keeper = keepersFor(onTestFinished);
     const scripted = new ScriptedLeaseStore(new InMemoryLeaseStore({ ttlMs: 1_000 }));
     const k = keeper(scripted);
     const leases = await Promise.all(Array.from({ length: 20 }, (_, i) => k.acquire(`shard.${i}`)));
@@ -155,7 +180,10 @@ describe("LeaseKeeper", () => {
     expect(k.leases).toHaveLength(20);
   });
 
-  it("keeps trying to acquire through store failures and succeeds once the store answers again", async () => {
+  it("keeps trying to acquire through store failures and succeeds once the store answers again", async ({
+    onTestFinished,
+  }) => {
+    const keeper = keepersFor(onTestFinished);
     const scripted = new ScriptedLeaseStore(new InMemoryLeaseStore({ ttlMs: 1_000 }));
     scripted.acquisitionsFail = new Error("connection refused");
     const acquired: string[] = [];
@@ -171,7 +199,8 @@ describe("LeaseKeeper", () => {
     expect(acquired).toEqual(["k"]);
   });
 
-  it("tries once with tryAcquire: nothing while another keeper holds the key", async () => {
+  it("tries once with tryAcquire: nothing while another keeper holds the key", async ({ onTestFinished }) => {
+    const keeper = keepersFor(onTestFinished);
     const store = new InMemoryLeaseStore({ ttlMs: 5_000 });
     await keeper(store).acquire("k");
     const other = keeper(store);
@@ -179,7 +208,8 @@ describe("LeaseKeeper", () => {
     expect(other.leases).toEqual([]);
   });
 
-  it("returns the lease it already holds instead of acquiring again", async () => {
+  it("returns the lease it already holds instead of acquiring again", async ({ onTestFinished }) => {
+    const keeper = keepersFor(onTestFinished);
     const k = keeper(new InMemoryLeaseStore({ ttlMs: 5_000 }));
     const lease = await k.acquire("k");
     expect(await k.acquire("k")).toBe(lease);
@@ -187,7 +217,8 @@ describe("LeaseKeeper", () => {
     expect(k.lease("k")).toBe(lease);
   });
 
-  it("gives up waiting when the signal aborts, holding nothing", async () => {
+  it("gives up waiting when the signal aborts, holding nothing", async ({ onTestFinished }) => {
+    const keeper = keepersFor(onTestFinished);
     const store = new InMemoryLeaseStore({ ttlMs: 60_000 });
     await keeper(store).acquire("k");
     const other = keeper(store, { pollMs: 50 });
@@ -198,7 +229,10 @@ describe("LeaseKeeper", () => {
     expect(other.leases).toEqual([]);
   });
 
-  it("close releases every lease and makes waiting acquisitions reject with LeaseKeeperClosedError", async () => {
+  it("close releases every lease and makes waiting acquisitions reject with LeaseKeeperClosedError", async ({
+    onTestFinished,
+  }) => {
+    const keeper = keepersFor(onTestFinished);
     const store = new InMemoryLeaseStore({ ttlMs: 60_000 });
     const holder = keeper(store);
     await Promise.all([holder.acquire("a"), holder.acquire("b")]);
@@ -222,7 +256,10 @@ describe("LeaseKeeper", () => {
     }
   });
 
-  it("logs intervals that never overlap while keepers hand a key back and forth", async () => {
+  it("logs intervals that never overlap while keepers hand a key back and forth", async ({
+    onTestFinished,
+  }) => {
+    const keeper = keepersFor(onTestFinished);
     const store = new InMemoryLeaseStore({ ttlMs: 1_000 });
     const log: LeaseLogEntry[] = [];
     const ks = [0, 1, 2].map(() => keeper(store, { pollMs: 20, onLog: (e) => log.push(e) }));
