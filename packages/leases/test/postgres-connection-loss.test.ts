@@ -3,7 +3,7 @@ import { silentLogger } from "@eventsourced/core";
 import { LeaseKeeper, type LeaseLogEntry } from "@eventsourced/leases";
 import { PostgresLeaseStore } from "@eventsourced/leases/postgres";
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, it } from "vitest";
 import {
   DATABASE_URL,
   dropSchema,
@@ -11,13 +11,16 @@ import {
   uniqueSchemaName,
 } from "../../evtlog-postgres/test/pg-test-database.js";
 
-describe("PostgreSQL leases when connections are terminated", () => {
+// The two describes run concurrently (own schema, pool and keeper each); both mostly wait on timers.
+describe.concurrent("PostgreSQL leases when connections are terminated", () => {
   const schema = uniqueSchemaName("leases_terminate");
   afterAll(async () => {
     await dropSchema(schema);
   });
 
-  it("keeps a lease whose store connections are terminated between renewals: the next renewal reconnects", async () => {
+  it("keeps a lease whose store connections are terminated between renewals: the next renewal reconnects", async ({
+    expect,
+  }) => {
     const applicationName = `leases-terminate-${Date.now().toString(36)}`;
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2, application_name: applicationName });
     pool.on("error", () => {});
@@ -47,13 +50,15 @@ describe("PostgreSQL leases when connections are terminated", () => {
   });
 });
 
-describe("PostgreSQL leases behind a network partition (no reset, no answer)", () => {
+describe.concurrent("PostgreSQL leases behind a network partition (no reset, no answer)", () => {
   const schema = uniqueSchemaName("leases_partition");
   afterAll(async () => {
     await dropSchema(schema);
   });
 
-  it("a renewal lost in the partition times out: the keeper renews again once it heals, and close() returns", async () => {
+  it("a renewal lost in the partition times out: the keeper renews again once it heals, and close() returns", async ({
+    expect,
+  }) => {
     const target = new URL(DATABASE_URL);
     let dropping = false;
     const sockets = new Set<net.Socket>();
