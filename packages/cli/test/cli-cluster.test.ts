@@ -140,7 +140,7 @@ describe("eventsourced cluster on NATS", { timeout: 60_000 }, () => {
   });
   afterAll(async () => {
     const kvm = new Kvm(nc);
-    for (const bucket of [`${prefix}-config`, `${prefix}-members-60000ms`, `${prefix}-members-2000ms`]) {
+    for (const bucket of [`${prefix}-config`, `${prefix}-members-60000ms`, `${prefix}-members-30000ms`]) {
       await (await kvm.open(bucket)).destroy().catch(() => {});
     }
     await nc?.close();
@@ -155,7 +155,8 @@ describe("eventsourced cluster on NATS", { timeout: 60_000 }, () => {
   });
 
   it("reads the members of every member TTL", async () => {
-    const other = await NatsClusterStore.create(nc, { bucketPrefix: prefix, memberTtlMs: 2_000 });
+    // Long enough that the member is still live once the CLI process (seconds on a loaded machine) reads it.
+    const other = await NatsClusterStore.create(nc, { bucketPrefix: prefix, memberTtlMs: 30_000 });
     await other.heartbeat("ttls", "acct", "short");
     await store.heartbeat("ttls", "acct", "long");
     const shown = await runJson<Shown>(["cluster", "show", "ttls", ...nats, "--json"]);
