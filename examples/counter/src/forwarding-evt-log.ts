@@ -13,34 +13,26 @@ import {
 } from "@eventsourced/core";
 
 /**
- * An EvtLog that reads from `reads`, bulk reads included (its `evtsById` one entity after the other when it
- * has none), and persists to `writes` (by default the same log).
- *
- * A counter run on PostgreSQL writes through one: persists go through the log's view fenced by the run's
- * lease tenure (checked inside the batch statement, ADR 0132), so that once the tenure is over they reject
- * with `OwnershipLostError` and write nothing, while reads go to the log itself, since fencing on PostgreSQL
- * checks writes only and the fenced view has no bulk read (a run recovers its counters in bulk, at its
- * start and for its verification).
+ * An EvtLog that passes everything to `inner`, bulk reads included (its `evtsById` one entity after the
+ * other when it has none): the base of a wrapper that changes one path (see `CountingEvtLog`).
  */
 export class ForwardingEvtLog implements EvtLog, EvtLogBulkReads {
-  readonly #reads: EvtLog;
-  readonly #writes: EvtLog;
+  readonly #inner: EvtLog;
 
-  constructor(reads: EvtLog, writes: EvtLog = reads) {
-    this.#reads = reads;
-    this.#writes = writes;
+  constructor(inner: EvtLog) {
+    this.#inner = inner;
   }
 
   persist(type: string, id: string, expectedLastSeqNo: number, evts: readonly NewEvt[]): Promise<Persisted> {
-    return this.#writes.persist(type, id, expectedLastSeqNo, evts);
+    return this.#inner.persist(type, id, expectedLastSeqNo, evts);
   }
 
   lastSeqNo(type: string, id: string): Promise<number> {
-    return this.#reads.lastSeqNo(type, id);
+    return this.#inner.lastSeqNo(type, id);
   }
 
   evtsById(type: string, id: string, options: EvtsByIdOptions): AsyncIterable<EvtRecord> {
-    return this.#reads.evtsById(type, id, options);
+    return this.#inner.evtsById(type, id, options);
   }
 
   evtsByIds(
@@ -48,10 +40,10 @@ export class ForwardingEvtLog implements EvtLog, EvtLogBulkReads {
     ranges: readonly EvtRange[],
     options?: { readonly signal?: AbortSignal | undefined },
   ): AsyncIterable<IdEvtRecord> {
-    return evtsByIdsOf(this.#reads, type, ranges, options?.signal);
+    return evtsByIdsOf(this.#inner, type, ranges, options?.signal);
   }
 
   evtsByType(type: string, options?: EvtsByTypeOptions): AsyncIterable<TypedEvtRecord> {
-    return this.#reads.evtsByType(type, options);
+    return this.#inner.evtsByType(type, options);
   }
 }

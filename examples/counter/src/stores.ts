@@ -27,7 +27,6 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import pg from "pg";
 import type { CounterConfig } from "./config.js";
 import { lockDataDir } from "./data-dir-lock.js";
-import { ForwardingEvtLog } from "./forwarding-evt-log.js";
 import { openNatsConnection } from "./nats-connection.js";
 import type { RunTenure } from "./run-lease.js";
 
@@ -167,8 +166,8 @@ async function openPostgres(
       pool,
       runLease: leases && {
         store: leases,
-        // Fencing on PostgreSQL checks persists only: reads (in bulk) go to the log itself.
-        fenced: (tenure) => new ForwardingEvtLog(log, log.fenced({ ...tenure })),
+        // Fencing on PostgreSQL checks persists only; the view reads (in bulk too) from the log itself.
+        fenced: (tenure) => log.fenced({ ...tenure }),
       },
       async close() {
         await leases?.close();
