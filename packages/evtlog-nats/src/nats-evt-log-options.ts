@@ -19,7 +19,10 @@ export interface NatsEvtLogOptions {
   readonly stream?: NatsStreamOptions | undefined;
   /** Messages per pull request when reading; default 1,000 (replay throughput grows with it). */
   readonly fetchBatch?: number | undefined;
-  /** How long a publish waits for the server's acknowledgement, per attempt; default 5,000 ms. */
+  /**
+   * How long a publish waits for the server's acknowledgement, per attempt; default 5,000 ms. An attempt
+   * whose connection is lost does not wait this out: it is retried as soon as the client has reconnected.
+   */
   readonly publishTimeoutMs?: number | undefined;
   /**
    * Attempts of one persist while the server does not answer (timeouts, JetStream not ready after a restart);

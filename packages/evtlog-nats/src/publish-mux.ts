@@ -8,6 +8,7 @@ import {
   type NatsConnection,
   NoRespondersError,
   RequestError,
+  type Status,
   type Subscription,
   TimeoutError,
 } from "@nats-io/transport-node";
@@ -33,6 +34,18 @@ interface Pending {
   reject(err: Error): void;
 }
 
+/**
+ * A publish whose acknowledgement can no longer arrive: nats.js lost the connection it was (or was to be)
+ * sent on and has reconnected. It may have been stored (it went out before the connection died) or not
+ * (nats.js discards what it had not sent yet when it dials again): retry it with the same message id.
+ */
+export class PublishLostError extends Error {
+  override readonly name = "PublishLostError";
+  constructor() {
+    super("the connection was lost before the publish was acknowledged; nats.js has reconnected");
+  }
+}
+
 const MSG_ID = "Nats-Msg-Id";
 const EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence";
 const decoder = new TextDecoder();
@@ -45,6 +58,11 @@ const decoder = new TextDecoder();
  * per persist (see ADR 0091). The errors it rejects with are the ones nats.js would raise, so
  * `classifyPublishFailure` reads them alike: `JetStreamApiError` for a refusal, `TimeoutError` when
  * unanswered, `NoRespondersError` when no stream listens, `ClosedConnectionError` from `publish` when closed.
+ *
+ * When nats.js reconnects, every publish still waiting fails at once with {@link PublishLostError}: its
+ * acknowledgement cannot come any more (the request died with the old connection, or nats.js dropped it
+ * unsent when it dialled again), and waiting out its timeout kept a persist, and every entity behind it,
+ * unacknowledged for up to `publishTimeoutMs` after the server was back (ADR 0137).
  */
 export class PublishMux implements JetStreamPublisher {
   readonly #nc: NatsConnection;
@@ -56,9 +74,25 @@ export class PublishMux implements JetStreamPublisher {
   /** When `#timer` fires. */
   #timerAt = Number.POSITIVE_INFINITY;
   #idle: (() => void)[] = [];
+  readonly #status: AsyncIterable<Status> & { stop?(): void };
 
   constructor(nc: NatsConnection) {
     this.#nc = nc;
+    this.#status = nc.status();
+    void this.#watchReconnects();
+  }
+
+  async #watchReconnects(): Promise<void> {
+    try {
+      for await (const status of this.#status) {
+        // Everything waiting was published before this reconnect was reported. One published between the
+        // reconnect and this report did go out on the new connection: failing it only costs a retry, which
+        // the stream acknowledges as a duplicate of it.
+        if (status.type === "reconnect") this.#failAll(new PublishLostError());
+      }
+    } catch {
+      // The iterator ends with the connection; nothing to do.
+    }
   }
 
   publish(
@@ -96,6 +130,7 @@ export class PublishMux implements JetStreamPublisher {
 
   /** Rejects what is still waiting (the connection closed under it) and stops listening. */
   close(): void {
+    this.#status.stop?.();
     this.#failAll(new RequestError("the connection closed before the publish was acknowledged"));
     this.#sub?.unsubscribe();
     this.#sub = undefined;

@@ -3,7 +3,7 @@ import type { PubAck } from "@nats-io/jetstream";
 import { type MsgHdrs, nuid } from "@nats-io/transport-node";
 import { reason } from "./connect-nats.js";
 import { classifyPublishFailure } from "./publish-failure.js";
-import type { JetStreamPublisher } from "./publish-mux.js";
+import { type JetStreamPublisher, PublishLostError } from "./publish-mux.js";
 
 /** One persist's message and what it expects of the stream. */
 export interface PersistMessage {
@@ -90,7 +90,9 @@ export async function publishPersist(
           { cause: err },
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, backoff.next()));
+      // A publish lost with its connection goes again at once: the server is back (nats.js reconnected).
+      if (!(err instanceof PublishLostError))
+        await new Promise((resolve) => setTimeout(resolve, backoff.next()));
     }
   }
 }

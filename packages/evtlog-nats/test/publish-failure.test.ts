@@ -9,6 +9,7 @@ import {
   TimeoutError,
 } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
+import { PublishLostError } from "../src/publish-mux.js";
 import { publishPersist } from "../src/publish-persist.js";
 
 // nats-server 2.9 answers a wrong expected sequence with 10071 only; newer and clustered servers also use
@@ -104,6 +105,20 @@ describe("a failed publish", () => {
   it("keeps an unknown outcome when the connection closes between retries of an unanswered attempt", async () => {
     const err = await publishPersist(
       fakeJs([new TimeoutError(), new ClosedConnectionError()]).js,
+      message(),
+      options,
+    ).catch((e) => e);
+    expect(err).toBeInstanceOf(PersistError);
+    expect(err.outcomeUnknown).toBe(true);
+  });
+
+  it("retries a publish lost with its connection, and keeps the outcome unknown if nothing answers after", async () => {
+    const fake = fakeJs([new PublishLostError()]);
+    const ack = await publishPersist(fake.js, message(), options);
+    expect(ack.seq).toBe(7);
+    expect(fake.attempts()).toBe(2);
+    const err = await publishPersist(
+      fakeJs([new PublishLostError(), new ClosedConnectionError()]).js,
       message(),
       options,
     ).catch((e) => e);
