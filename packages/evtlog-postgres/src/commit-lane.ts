@@ -31,6 +31,8 @@ export class CommitLane {
   readonly #options: GroupCommitterOptions;
   readonly #stats: MutableGroupCommitStats;
   #client: PgClientLike | undefined;
+  /** Set by {@link abort}: nothing more is sent on this lane. */
+  #aborted = false;
   #onClientError = (err: Error) => {
     // An idle held connection died (e.g. terminated backend). Drop it; the next batch reconnects.
     this.#options.logger.warn("event log committer connection lost while idle", { error: err.message });
@@ -49,6 +51,21 @@ export class CommitLane {
       this.#client.release();
       this.#client = undefined;
     }
+  }
+
+  /**
+   * Gives up on the batch in flight (the log's `close()` waited long enough): the connection is released
+   * with an error, which makes `pg.Pool` destroy it, so a statement still waiting for the server fails as
+   * on a lost connection (its persists with an unknown outcome). Batches after this one send nothing.
+   */
+  abort(): void {
+    this.#aborted = true;
+    const client = this.#client;
+    if (client === undefined) return;
+    this.#client = undefined;
+    client.removeListener("error", this.#onClientError);
+    client.on("error", () => {});
+    client.release(new Error("the event log closed while a batch statement was in flight"));
   }
 
   async #acquire(): Promise<PgClientLike> {
@@ -99,8 +116,17 @@ export class CommitLane {
   async write(batch: PendingPersist[], fallback: boolean): Promise<void> {
     let client: PgClientLike;
     try {
+      if (this.#aborted) throw new LogClosedBeforeSending();
       client = await this.#acquire();
+      if (this.#aborted) {
+        this.abort();
+        throw new LogClosedBeforeSending();
+      }
     } catch (err) {
+      if (err instanceof LogClosedBeforeSending) {
+        rejectAll(batch, (p) => `cannot persist ${describe(p)}: ${err.message}`, false, undefined);
+        return;
+      }
       const cause = isConnectFailure(err) ? connectionError(err, this.#options.target) : err;
       rejectAll(batch, () => `cannot persist to ${this.#options.target}: no connection`, false, cause);
       return;
@@ -168,5 +194,12 @@ export class CommitLane {
     this.#releaseAfterBatch();
     const types = settleCommitted(batch, result, this.#stats);
     if (types.size > 0) this.#options.onCommitted(types);
+  }
+}
+
+/** A batch that the log's `close()` gave up on before it went out. */
+class LogClosedBeforeSending extends Error {
+  constructor() {
+    super("the event log closed before the write was sent; nothing was sent");
   }
 }

@@ -3,12 +3,37 @@ import type { PgPoolLike } from "./pg-pool-like.js";
 
 /** A pool this package created (and therefore ends). */
 export interface OwnedPool extends PgPoolLike {
+  /**
+   * Ends the pool: idle connections close at once, checked-out ones when they are released, and connection
+   * attempts still under way are abandoned (their waiters get an error) instead of being waited out: behind
+   * a network partition one would otherwise hold `end()` for the whole connect timeout.
+   */
   end(): Promise<void>;
+  /**
+   * Destroys the socket of every connection of the pool, checked out or not, and of every connection attempt:
+   * statements in flight fail as on a lost connection (their outcome unknown). For a `close()` that has
+   * waited long enough on a server that does not answer.
+   */
+  destroyConnections(): void;
 }
+
+/** The part of a `pg.Client` that `createPool` reaches into: its socket. */
+interface PgClientInternals {
+  readonly connection?: { readonly stream?: { destroy(err?: Error): void } } | undefined;
+  connect(callback?: (err: Error | undefined) => void): Promise<void> | undefined;
+  once(event: "end", listener: () => void): unknown;
+}
+
+/** How long a new connection may take before pg gives up on it. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * Creates a `pg.Pool`. `pg` is imported dynamically so that it stays a peer dependency: users who pass
  * their own pool never load it through us.
+ *
+ * Its clients are a subclass of `pg.Client` that the pool keeps track of (the `Client` option of
+ * `pg.Pool`), so that `end()` can abandon connection attempts and `destroyConnections()` can cut every
+ * connection. `pg.Pool#end` itself waits for each attempt to connect or time out (ADR 0137).
  */
 export async function createPool(options: {
   connectionString: string | undefined;
@@ -19,14 +44,57 @@ export async function createPool(options: {
 }): Promise<OwnedPool> {
   const pg = await import("pg");
   const Pool = pg.default?.Pool ?? pg.Pool;
+  const BaseClient = (pg.default?.Client ?? pg.Client) as unknown as new (
+    config: unknown,
+  ) => PgClientInternals;
+  /** Every client of the pool whose socket has not closed yet. */
+  const open = new Set<PgClientInternals>();
+  /** The clients among them that are still connecting. */
+  const connecting = new Set<PgClientInternals>();
+  class TrackedClient extends BaseClient {
+    constructor(config: unknown) {
+      super(config);
+      open.add(this);
+      this.once("end", () => {
+        open.delete(this);
+        connecting.delete(this);
+      });
+    }
+
+    override connect(callback?: (err: Error | undefined) => void): Promise<void> | undefined {
+      connecting.add(this);
+      if (callback === undefined) {
+        return (super.connect() as Promise<void>).finally(() => connecting.delete(this));
+      }
+      return super.connect((err) => {
+        connecting.delete(this);
+        callback(err);
+      });
+    }
+  }
+  const destroy = (client: PgClientInternals, reason: string) =>
+    client.connection?.stream?.destroy(new Error(reason));
   const pool = new Pool({
     connectionString: options.connectionString,
     max: options.max,
     ssl: options.ssl,
     application_name: options.applicationName,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    Client: TrackedClient as unknown as typeof pg.Client,
   });
   // Without a listener, an idle client's connection error would crash the process.
   pool.on("error", options.onIdleError);
-  return pool as unknown as OwnedPool;
+  const end = pool.end.bind(pool);
+  return Object.assign(pool, {
+    end: async (): Promise<void> => {
+      const ended = end();
+      // Nobody waits for these any more (the pool refuses new work once ending): pg-pool removes each one
+      // as its connect fails, and resolves `end()` once no client is left.
+      for (const client of [...connecting]) destroy(client, "the pool was ended while connecting");
+      await ended;
+    },
+    destroyConnections: (): void => {
+      for (const client of [...open]) destroy(client, "the connection was cut: the pool is closing");
+    },
+  }) as unknown as OwnedPool;
 }

@@ -1,8 +1,8 @@
 import type { Logger } from "@eventsourced/core";
 import { takeBatch } from "./batch-assembly.js";
-import type { MutableGroupCommitStats } from "./batch-outcome.js";
+import { type MutableGroupCommitStats, rejectAll } from "./batch-outcome.js";
 import { CommitLane } from "./commit-lane.js";
-import { entityKey, type PendingPersist } from "./pending-persist.js";
+import { describe, entityKey, type PendingPersist } from "./pending-persist.js";
 import type { PersistHook } from "./persist-hook.js";
 import type { PgPoolLike } from "./pg-pool-like.js";
 import type { CommitStatements } from "./run-batch-statement.js";
@@ -93,6 +93,25 @@ export class GroupCommitter {
   enqueue(persist: PendingPersist): void {
     this.#queue.push(persist);
     this.#schedule();
+  }
+
+  /**
+   * Gives up on what has not settled (the log's `close()` waited long enough): queued persists fail with a
+   * known outcome (nothing was sent), batches in flight lose their connections (their persists fail with
+   * an unknown outcome). A pending {@link close} then resolves once those batches have failed.
+   */
+  abort(): void {
+    const queued = this.#queue;
+    this.#queue = [];
+    rejectAll(
+      queued,
+      (p) =>
+        `cannot persist ${describe(p)}: the event log closed before the write was sent; nothing was sent`,
+      false,
+      undefined,
+    );
+    for (const lane of this.#lanes) lane.abort();
+    if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
 
   /** Resolves once every queued persist has settled, then releases the connections. */

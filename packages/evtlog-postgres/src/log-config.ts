@@ -16,6 +16,8 @@ export interface LogConfig {
   readonly listen: boolean;
   readonly pageSize: number;
   readonly pollIntervalMs: number;
+  /** How long `close()` waits for the server before it cuts the connections. */
+  readonly closeTimeoutMs: number;
   readonly logger: Logger;
   readonly lastSeqNoSql: string;
   readonly byIdSql: string;
@@ -49,6 +51,7 @@ export function logConfig(fields: {
   readonly listen: boolean;
   readonly pageSize: number;
   readonly pollIntervalMs: number | undefined;
+  readonly closeTimeoutMs: number | undefined;
   readonly logger: Logger;
 }): LogConfig {
   const { tables, target, poolSize, listen, pageSize, logger } = fields;
@@ -59,6 +62,7 @@ export function logConfig(fields: {
     listen,
     pageSize,
     pollIntervalMs: positiveInteger(fields.pollIntervalMs, listen ? 1000 : 100, "pollIntervalMs"),
+    closeTimeoutMs: positiveInteger(fields.closeTimeoutMs, 5_000, "closeTimeoutMs"),
     logger,
     lastSeqNoSql: `SELECT last_seq_no FROM ${tables.streams} WHERE type = $1 AND id = $2`,
     byIdSql: evtsByIdStatement(tables),

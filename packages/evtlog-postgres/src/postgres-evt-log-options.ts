@@ -46,6 +46,12 @@ export interface PostgresEvtLogOptions {
    * live readers when the pool has room. Default true, false on a single connection.
    */
   readonly notify?: boolean | undefined;
+  /**
+   * How long `close()` waits for persists in flight (and its own connections) before it gives up on a server
+   * that does not answer: it then cuts its connections, and the persists still waiting fail with
+   * `PersistError`, `outcomeUnknown` for a batch statement that went out. Default 5,000 ms.
+   */
+  readonly closeTimeoutMs?: number | undefined;
   /** Default `consoleLogger`. */
   readonly logger?: Logger | undefined;
   /** Run the versioned schema setup on create. Default true; turn off when migrations are run elsewhere. */

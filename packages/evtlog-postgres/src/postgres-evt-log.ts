@@ -145,6 +145,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
       listen,
       pageSize,
       pollIntervalMs: options.pollIntervalMs,
+      closeTimeoutMs: options.closeTimeoutMs,
       logger,
     });
     const notifyChannel = notify ? notifyChannelOf(tables) : undefined;
@@ -311,14 +312,27 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
   /**
    * Waits for queued persists to settle, ends live by-type readers (after the page they are reading), stops
    * listening and, if the log created its pool, ends it. A pool passed in by the caller is left open.
+   *
+   * A server that does not answer (a network partition) is waited for `closeTimeoutMs` (default 5 s), not
+   * until TCP gives up: then persists not yet sent fail with `PersistError` (nothing was sent), the
+   * connections of batches in flight are cut and their persists fail with `PersistError` with
+   * `outcomeUnknown`, and, on a pool the log created, every connection and connection attempt is cut too.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#closing.abort();
-    await this.#committer.close();
-    await this.#notifier?.close();
-    await this.#listener?.close();
-    await this.#ownedPool?.end();
+    const giveUp = setTimeout(() => {
+      this.#committer.abort();
+      this.#ownedPool?.destroyConnections();
+    }, this.#config.closeTimeoutMs);
+    try {
+      await this.#committer.close();
+      await this.#notifier?.close();
+      await this.#listener?.close();
+      await this.#ownedPool?.end();
+    } finally {
+      clearTimeout(giveUp);
+    }
   }
 }
