@@ -62,7 +62,7 @@ const decoder = new TextDecoder();
  * When nats.js reconnects, every publish still waiting fails at once with {@link PublishLostError}: its
  * acknowledgement cannot come any more (the request died with the old connection, or nats.js dropped it
  * unsent when it dialled again), and waiting out its timeout kept a persist, and every entity behind it,
- * unacknowledged for up to `publishTimeoutMs` after the server was back (ADR 0137).
+ * unacknowledged for up to `publishTimeoutMs` after the server was back (ADR 0138).
  */
 export class PublishMux implements JetStreamPublisher {
   readonly #nc: NatsConnection;

@@ -33,7 +33,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
  *
  * Its clients are a subclass of `pg.Client` that the pool keeps track of (the `Client` option of
  * `pg.Pool`), so that `end()` can abandon connection attempts and `destroyConnections()` can cut every
- * connection. `pg.Pool#end` itself waits for each attempt to connect or time out (ADR 0137).
+ * connection. `pg.Pool#end` itself waits for each attempt to connect or time out (ADR 0138).
  */
 export async function createPool(options: {
   connectionString: string | undefined;
