@@ -50,7 +50,8 @@ export function fenceLeaseTable(options: FencingOptions | undefined): string | u
 /**
  * The fence check inside a fenced batch statement (ADR 0132), as the CTE `live`: locks `FOR SHARE` the live
  * lease rows among the batch's distinct fences (parameters `$first` keys, `$first+1` owners, `$first+2`
- * epochs), in key byte order (the order `renewMany` sorts its keys in, whatever the database's collation),
+ * epochs), in key byte order (the order `PostgresLeaseStore.renewMany` locks them in, ADR 0137, whatever the
+ * database's collation),
  * and returns the ordinal `k` (from 1) of each fence found live. It runs after `lk` (the log lock, which it waits for through its one-time filter), so
  * the row locks that give the transaction its id are taken under the log lock (ADR 0108). A takeover
  * (`UPDATE` of a row) waits until the batch's transaction ends; a row updated concurrently is re-checked on

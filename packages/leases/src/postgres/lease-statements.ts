@@ -41,10 +41,22 @@ export function leaseStatements(t: LeaseTable): LeaseStatements {
       SELECT epoch FROM taken UNION ALL SELECT epoch FROM created`,
     // One round trip for any number of leases. The owner AND epoch must match and the lease must still be
     // live: an expired lease is never extended (it can only be acquired again, under a new epoch).
-    renewMany: `UPDATE ${t.qualifiedName} AS l
+    // Locks are taken in key byte order (ADR 0137), the order a fenced batch locks the same rows `FOR SHARE`
+    // in (`ORDER BY key COLLATE "C"`, ADR 0132): `locked` sorts, then locks (a locking clause applies after
+    // ORDER BY), and the `UPDATE` changes only rows it already holds. An `UPDATE ... FROM unnest(...)` alone
+    // locks in the plan's order: a sequential scan of the table (physical order) when the keeper renews part
+    // of a bigger table, and a renewal meeting a batch in the middle deadlocked. A row that changed while the
+    // lock waited is re-checked on its newest version (READ COMMITTED) and left out if no longer this tenure.
+    renewMany: `WITH locked AS MATERIALIZED (
+        SELECT l.key FROM ${t.qualifiedName} AS l
+        JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS r(key, owner, epoch)
+          ON l.key = r.key AND l.owner = r.owner AND l.epoch = r.epoch
+        WHERE l.expires_at > clock_timestamp()
+        ORDER BY l.key COLLATE "C" FOR NO KEY UPDATE OF l
+      )
+      UPDATE ${t.qualifiedName} AS l
       SET expires_at = clock_timestamp() + ${ttl("$4")}, renewed_at = clock_timestamp()
-      FROM unnest($1::text[], $2::text[], $3::bigint[]) AS r(key, owner, epoch)
-      WHERE l.key = r.key AND l.owner = r.owner AND l.epoch = r.epoch AND l.expires_at > clock_timestamp()
+      FROM locked WHERE l.key = locked.key AND l.expires_at > clock_timestamp()
       RETURNING l.key`,
     // Expires the row now instead of deleting it, so its epoch survives for the next tenure.
     release: `UPDATE ${t.qualifiedName} SET expires_at = clock_timestamp()

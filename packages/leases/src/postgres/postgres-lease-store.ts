@@ -138,14 +138,13 @@ export class PostgresLeaseStore implements LeaseStore {
   async renewMany(grants: readonly LeaseGrant[]): Promise<(LeaseGrant | undefined)[]> {
     validateLeaseGrants(grants);
     if (grants.length === 0) return [];
-    // Sorted, so concurrent batches lock shared rows in one order.
-    const sorted = [...grants].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    // The statement itself locks the rows in key byte order (ADR 0137), whatever the order of `grants`.
     const sentAt = process.hrtime.bigint();
     const rows = await this.#query(
       "renew",
       grants.length === 1 ? grants[0]!.key : `${grants.length} leases`,
       this.#sql.renewMany,
-      [sorted.map((g) => g.key), sorted.map((g) => g.owner), sorted.map((g) => g.epoch), this.ttlMs],
+      [grants.map((g) => g.key), grants.map((g) => g.owner), grants.map((g) => g.epoch), this.ttlMs],
     );
     const renewed = new Set(rows.map((row) => (row as { key: string }).key));
     return grants.map((grant) =>
