@@ -65,7 +65,7 @@ export async function leaseOnNats(servers: string, bucket: string): Promise<numb
   const keeper = new LeaseKeeper(store);
   try {
     const lease = await keeper.acquire("projection.totals");
-    return lease.epoch; // the revision of the acquiring write
+    return lease.epoch; // the bucket's epoch base + the revision of the acquiring write
   } finally {
     await keeper.close();
     await store.close();

@@ -113,13 +113,18 @@ describe("NatsLeaseStore", () => {
     ]);
   });
 
-  it("uses the revision of the acquiring write as the epoch and stores owner and epoch as JSON", async () => {
+  it("uses the bucket's epoch base plus the revision of the acquiring write as the epoch and stores owner and epoch as JSON", async () => {
     const bucket = bucketName("leases_value");
     const store = await NatsLeaseStore.create({ connection: nc, bucket, ttlMs: 5_000 });
     const kv = await new Kvm(nc).open(bucket);
+    // The base is the bucket stream's creation time on the server, in microseconds (ADR 0136).
+    const created = (await kv.status()).streamInfo.created;
+    const base =
+      Date.parse(created) * 1_000 + Number(`${/\.(\d+)/.exec(created)?.[1] ?? ""}000000`.slice(3, 6));
     const grant = (await store.tryAcquire("shard.counter.3", "A"))!;
     let entry = await kv.get("shard.counter.3");
-    expect([entry?.revision, entry?.json()]).toEqual([grant.epoch, { owner: "A" }]);
+    expect([entry?.revision, entry?.json()]).toEqual([grant.revision, { owner: "A", base }]);
+    expect(grant.epoch).toBe(base + grant.revision);
     const renewed = (await store.renew(grant))!;
     entry = await kv.get("shard.counter.3");
     expect([entry?.revision, entry?.json()]).toEqual([renewed.revision, { owner: "A", epoch: grant.epoch }]);

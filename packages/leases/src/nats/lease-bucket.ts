@@ -1,6 +1,6 @@
 import { ConfigurationError } from "@eventsourced/core";
 import { jetstream } from "@nats-io/jetstream";
-import { type KV, Kvm } from "@nats-io/kv";
+import { type KV, Kvm, type KvStatus } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { validateTtlMs } from "../lease-key.js";
 import type { NatsLeaseStoreOptions } from "./nats-lease-store.js";
@@ -54,7 +54,10 @@ export function resolveBucketOptions(options: NatsLeaseStoreOptions): LeaseBucke
  * Opens the bucket, creating it when missing, after refusing settings the server would silently ignore,
  * then reads its stored settings back and refuses a bucket that cannot hold these leases.
  */
-export async function openLeaseBucket(nc: NatsConnection, bucket: LeaseBucketOptions): Promise<KV> {
+export async function openLeaseBucket(
+  nc: NatsConnection,
+  bucket: LeaseBucketOptions,
+): Promise<{ readonly kv: KV; readonly epochBase: number }> {
   if (bucket.markerTtlMs !== undefined) {
     requireServerVersion(nc.info?.version, MARKER_TTL_SINCE, "markerTtlMs", SOURCE);
   }
@@ -66,16 +69,42 @@ export async function openLeaseBucket(nc: NatsConnection, bucket: LeaseBucketOpt
     ...(bucket.markerTtlMs === undefined ? {} : { markerTTL: bucket.markerTtlMs }),
     description: `eventsourced leases, TTL ${bucket.ttlMs} ms`,
   });
-  await checkBucket(kv, bucket);
-  return kv;
+  const status = await kv.status();
+  checkBucket(status, bucket);
+  return { kv, epochBase: epochBaseOf(status) };
+}
+
+/**
+ * The bucket's epoch base (ADR 0136): its stream's creation time on the server, in microseconds since
+ * 1970. A lease's epoch is the base plus the revision of its acquiring write. A bucket deleted and
+ * recreated later gets a base above every epoch of the old one as long as the old one averaged fewer than
+ * a million writes a second (its revisions), and the server's clock did not step back.
+ */
+export function epochBaseOf(status: KvStatus): number {
+  const created = status.streamInfo.created;
+  const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(created ?? "");
+  // Whole seconds by Date.parse (milliseconds), the fraction to the microsecond by hand (it has nanoseconds).
+  const secondsMs = match === null ? Number.NaN : Date.parse(`${match[1]}${match[3]}`);
+  const micros = Number(`${match?.[2] ?? ""}000000`.slice(0, 6));
+  const base = secondsMs * 1_000 + micros;
+  if (!Number.isSafeInteger(base) || base <= 0) {
+    throw new Error(
+      `the server reported no usable creation time for the bucket's stream (${JSON.stringify(created)})`,
+    );
+  }
+  return base;
+}
+
+/** The epoch base of the bucket as it is now (see {@link epochBaseOf}): changes when it was recreated. */
+export async function currentEpochBase(kv: KV): Promise<number> {
+  return epochBaseOf(await kv.status());
 }
 
 /**
  * Refuses a bucket whose stored settings differ from what the store needs: an existing bucket keeps its
  * own settings, and a server may drop settings it does not know without an error.
  */
-async function checkBucket(kv: KV, bucket: LeaseBucketOptions): Promise<void> {
-  const status = await kv.status();
+function checkBucket(status: KvStatus, bucket: LeaseBucketOptions): void {
   const problems: string[] = [];
   if (status.ttl !== bucket.ttlMs)
     problems.push(`its TTL (max_age) is ${status.ttl} ms, not ${bucket.ttlMs} ms`);

@@ -18,7 +18,7 @@ import type { LeaseGrant, LeaseHolder, LeaseStore } from "../lease-store.js";
 import { LeaseStoreError } from "../lease-store-error.js";
 import { ReleaseWaiters } from "../release-waiters.js";
 import { isRevision, isWrongLastSequence } from "./kv-errors.js";
-import { openLeaseBucket, resolveBucketOptions } from "./lease-bucket.js";
+import { currentEpochBase, openLeaseBucket, resolveBucketOptions } from "./lease-bucket.js";
 import { decodeLeaseValue, encodeLeaseValue } from "./lease-value.js";
 
 /** Options of {@link NatsLeaseStore.create}. */
@@ -46,7 +46,10 @@ export interface NatsLeaseStoreOptions extends Omit<NatsConnectOptions, "name"> 
 /**
  * Leases as keys of a NATS KV bucket whose `max_age` is the TTL, so they expire on the server's clock.
  * Acquire = `create` (exclusive), renew = `update` at the last revision, release = `delete` at the last
- * revision; the epoch is the revision of the acquiring write (a stream sequence: every takeover's is greater).
+ * revision. The epoch is the bucket's epoch base (its stream's creation time on the server, in
+ * microseconds) plus the revision of the acquiring write (a stream sequence: every takeover's is greater),
+ * so epochs keep growing when the bucket is deleted and recreated, below no epoch marker already written
+ * (ADR 0136).
  *
  * NATS 2.9 has no per-key TTL and reports no expiry to watchers: a waiting acquirer notices an expired
  * lease by polling, and a released one through a watch on the bucket ({@link waitForRelease}).
@@ -61,6 +64,8 @@ export class NatsLeaseStore implements LeaseStore {
   readonly #nc: NatsConnection;
   readonly #ownsConnection: boolean;
   readonly #kv: KV;
+  /** The bucket's epoch base (ADR 0136): an epoch is the base plus the revision of the acquiring write. */
+  #epochBase: number;
   readonly #waiters = new ReleaseWaiters();
   /**
    * The last write of each key made through this store: a grant that matches it in revision, owner and
@@ -73,8 +78,16 @@ export class NatsLeaseStore implements LeaseStore {
   #watching = false;
   #closed = false;
 
-  private constructor(ttlMs: number, bucket: string, nc: NatsConnection, ownsConnection: boolean, kv: KV) {
+  private constructor(
+    ttlMs: number,
+    bucket: string,
+    nc: NatsConnection,
+    ownsConnection: boolean,
+    kv: KV,
+    epochBase: number,
+  ) {
     this.ttlMs = ttlMs;
+    this.#epochBase = epochBase;
     this.bucket = bucket;
     this.#nc = nc;
     this.#ownsConnection = ownsConnection;
@@ -93,8 +106,8 @@ export class NatsLeaseStore implements LeaseStore {
     const nc = options.connection ?? (await connectNats({ ...options, name: "eventsourced-leases" }));
     const target = ownsConnection ? describeServers(serverList(options.servers)) : nc.getServer();
     try {
-      const kv = await openLeaseBucket(nc, bucket);
-      return new NatsLeaseStore(bucket.ttlMs, bucket.name, nc, ownsConnection, kv);
+      const { kv, epochBase } = await openLeaseBucket(nc, bucket);
+      return new NatsLeaseStore(bucket.ttlMs, bucket.name, nc, ownsConnection, kv, epochBase);
     } catch (err) {
       if (ownsConnection) await nc.close().catch(() => {});
       if (err instanceof EventSourcedError) throw err;
@@ -114,15 +127,37 @@ export class NatsLeaseStore implements LeaseStore {
   async tryAcquire(key: string, owner: string): Promise<LeaseGrant | undefined> {
     validateLeaseKey(key);
     validateLeaseOwner(owner);
-    const sentAt = process.hrtime.bigint();
-    try {
-      // `create` also succeeds over a delete marker (a released lease), at the marker's revision.
-      const revision = await this.#kv.create(key, encodeLeaseValue({ owner }));
-      this.#written.set(key, { revision, owner, epoch: revision });
-      return { key, owner, epoch: revision, sentAt, ttlMs: this.ttlMs, revision };
-    } catch (err) {
-      if (isWrongLastSequence(err)) return undefined;
-      throw this.#failure("acquire", key, err);
+    for (let attempt = 0; ; attempt++) {
+      const base = this.#epochBase;
+      const sentAt = process.hrtime.bigint();
+      let revision: number;
+      try {
+        // `create` also succeeds over a delete marker (a released lease), at the marker's revision.
+        revision = await this.#kv.create(key, encodeLeaseValue({ owner, base }));
+      } catch (err) {
+        if (isWrongLastSequence(err)) return undefined;
+        throw this.#failure("acquire", key, err);
+      }
+      // Another process may have deleted and recreated the bucket since this store read its base: its
+      // revisions restarted, and `base + revision` could be below epochs the old bucket granted. Read the
+      // base again after every acquiring write (one round trip per tenure, ADR 0136).
+      let current: number;
+      try {
+        current = await currentEpochBase(this.#kv);
+      } catch (err) {
+        throw this.#failure("acquire", key, err);
+      }
+      if (current === base) {
+        const epoch = base + revision;
+        this.#written.set(key, { revision, owner, epoch });
+        return { key, owner, epoch, sentAt, ttlMs: this.ttlMs, revision };
+      }
+      // The write went to the recreated bucket under the old base (or to the old bucket, gone with it).
+      // Take it back if it is still ours, then try once more under the new base.
+      this.#epochBase = current;
+      this.#written.delete(key);
+      await this.#kv.delete(key, { previousSeq: revision }).catch(() => {});
+      if (attempt > 0) return undefined;
     }
   }
 
