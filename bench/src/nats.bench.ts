@@ -46,6 +46,24 @@ const oursWrites = (entities: number) =>
     withClosed(connectLog(name), (log) => driveCounters(log, { ...LOOP, workers: entities })),
   );
 
+/** Tenures (shards) the fenced entities are spread over, as a cluster spreads its entities. */
+const FENCED_SHARDS = 8;
+
+/**
+ * Ours with strict fencing, as a cluster on NATS writes: the entities spread over `FENCED_SHARDS` fenced views
+ * (one per shard tenure, ADR 0087), so each entity gets its epoch marker on spawn and every persist carries
+ * the fence. NATS fencing needs no lease store: the epoch is the view's.
+ */
+const oursFencedWrites = (entities: number) =>
+  withStream("fenced", (name) =>
+    withClosed(connectLog(name), (log) => {
+      const shards = Array.from({ length: FENCED_SHARDS }, (_, shard) =>
+        log.fenced({ epoch: 1, owner: `bench-shard-${shard}` }),
+      );
+      return driveCounters(log, { ...LOOP, workers: entities }, "c-", (i) => shards[i % FENCED_SHARDS]!);
+    }),
+  );
+
 /** Raw: each publisher publishes its next event on its own subject with the expected last subject sequence. */
 const rawWrites = (entities: number) =>
   withStream("raw", async (name) => {
@@ -127,6 +145,7 @@ async function main(): Promise<void> {
     rounds: ROUNDS,
     ours: { series: "eventsourced-nats", run: oursWrites },
     raw: { series: "raw-nats", run: rawWrites },
+    others: { "eventsourced fenced": { series: "eventsourced-nats-fenced", run: oursFencedWrites } },
     latencies: { 1: ["p50", "p99"], 100: ["p50", "p99"] },
   });
   const scenario = `replay ${REPLAY_EVENTS.toLocaleString("en-US")} events (1 message each, 1 in 4 of the stream)`;

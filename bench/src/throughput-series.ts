@@ -23,6 +23,7 @@ export const THROUGHPUT_SERIES = [
   { id: "emmett", label: "Emmett on PostgreSQL", color: "#E69F00", dashed: false },
   { id: "eventsourced-nats", label: "eventsourced on NATS", color: "#009E73", dashed: false },
   { id: "raw-nats", label: "raw NATS JetStream", color: "#009E73", dashed: true },
+  { id: "eventsourced-nats-fenced", label: "eventsourced on NATS, fenced", color: "#D55E00", dashed: false },
 ] as const;
 
 /** Entity counts the suites measure; the chart's x axis always shows them. */

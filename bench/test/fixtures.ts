@@ -48,7 +48,7 @@ export const POSTGRES_ROWS: readonly ResultRow[] = [
   },
 ];
 
-/** The NATS suite: raw NATS lacks the 1,000-entity point. */
+/** The NATS suite: raw NATS lacks the 1,000-entity point; ours fenced only at 1 and 100 entities. */
 export const NATS_ROWS: readonly ResultRow[] = [
   throughput("eventsourced-nats", 1, 3_000, 3_300),
   throughput("raw-nats", 1, 3_300),
@@ -57,6 +57,8 @@ export const NATS_ROWS: readonly ResultRow[] = [
   throughput("eventsourced-nats", 100, 27_000, 30_000),
   throughput("raw-nats", 100, 30_000),
   throughput("eventsourced-nats", 1000, 28_000),
+  throughput("eventsourced-nats-fenced", 1, 2_600),
+  throughput("eventsourced-nats-fenced", 100, 23_000),
 ];
 
 export const suiteResults = (suite: string, rows: readonly ResultRow[]): SuiteResults => ({
