@@ -6,13 +6,13 @@ import {
   type Persisted,
   SeqNoConflictError,
 } from "@eventsourced/core";
-import { headers } from "@nats-io/transport-node";
 import { reason } from "./connect-nats.js";
 import type { EntityMessage } from "./entity-messages.js";
 import { Header } from "./envelope.js";
 import { encodeEvtBatch } from "./envelope-encode.js";
 import { type NatsFence, setFenceHeaders } from "./epoch-marker.js";
 import { lastMessage, type NatsLogContext } from "./nats-log-context.js";
+import { PersistHeaders } from "./persist-headers.js";
 import { MAX_EVTS_PER_PERSIST, toPosition } from "./position.js";
 import { publishPersist } from "./publish-persist.js";
 
@@ -72,7 +72,7 @@ export async function persistEvts(
       `epoch ${fence.epoch} is superseded: the entity was fenced under epoch ${pinned.epoch}; nothing was written`,
     );
   }
-  const hdrs = headers();
+  const hdrs = new PersistHeaders();
   hdrs.set(Header.FirstSeq, String(expectedLastSeqNo + 1));
   hdrs.set(Header.Count, String(evts.length));
   if (fence !== undefined) setFenceHeaders(hdrs, fence);
