@@ -43,23 +43,29 @@ export class FencedNatsEvtLog implements EvtLog, EvtLogRetention {
   /** The tenure of this view. */
   readonly fence: NatsFence;
   readonly #log: FenceableNatsLog;
-  readonly #fenced = new Map<string, Promise<number>>();
+  /** The options of every persist, made once. */
+  readonly #persistOptions: { readonly fence: NatsFence };
+  /**
+   * Per type, per id: `true` once the entity's marker is written, the write while it is under way. Two
+   * levels, so that the usual persist neither builds a key string nor awaits anything before the log's.
+   */
+  readonly #fenced = new Map<string, Map<string, Promise<number> | true>>();
+  /** Entities in `#fenced`. */
+  #remembered = 0;
 
   /** Use `NatsEvtLog.fenced`, which validates the fence. */
   constructor(log: FenceableNatsLog, fence: NatsFence) {
     this.#log = log;
     this.fence = Object.freeze(fence);
+    this.#persistOptions = Object.freeze({ fence: this.fence });
   }
 
   /** See {@link EvtLog.persist}: after the entity's marker, under the fence. */
-  async persist(
-    type: string,
-    id: string,
-    expectedLastSeqNo: number,
-    evts: readonly NewEvt[],
-  ): Promise<Persisted> {
-    await this.#ensureFenced(type, id);
-    return this.#log.persist(type, id, expectedLastSeqNo, evts, { fence: this.fence });
+  persist(type: string, id: string, expectedLastSeqNo: number, evts: readonly NewEvt[]): Promise<Persisted> {
+    const fenced = this.#ensureFenced(type, id);
+    // The usual case (the marker is written) goes to the log directly: no await, no promise of its own.
+    if (fenced === true) return this.#log.persist(type, id, expectedLastSeqNo, evts, this.#persistOptions);
+    return this.#persistAfter(fenced, type, id, expectedLastSeqNo, evts);
   }
 
   /** See {@link EvtLog.lastSeqNo}: after the entity's marker. */
@@ -99,25 +105,55 @@ export class FencedNatsEvtLog implements EvtLog, EvtLogRetention {
     return this.#log.resetEntity(type, id, expectedLastSeqNo);
   }
 
+  async #persistAfter(
+    fencing: Promise<number>,
+    type: string,
+    id: string,
+    expectedLastSeqNo: number,
+    evts: readonly NewEvt[],
+  ): Promise<Persisted> {
+    await fencing;
+    return this.#log.persist(type, id, expectedLastSeqNo, evts, this.#persistOptions);
+  }
+
   /**
    * Writes the entity's marker once per view (while it is among the last {@link REMEMBERED_FENCES} entities
-   * fenced); a failed attempt is retried on the next touch.
+   * fenced): `true` when it is written, else the write (a failed one is retried on the next touch).
    */
-  #ensureFenced(type: string, id: string): Promise<number> {
-    const key = `${type}\u0000${id}`;
-    let fenced = this.#fenced.get(key);
-    if (fenced === undefined) {
-      fenced = this.#log.fence(type, id, this.fence);
-      const mine = fenced;
-      this.#fenced.set(key, mine);
-      mine.catch(() => {
-        if (this.#fenced.get(key) === mine) this.#fenced.delete(key);
-      });
-      // The oldest first (a Map keeps insertion order): each entity forgotten costs one read when touched again.
-      if (this.#fenced.size > REMEMBERED_FENCES) {
-        this.#fenced.delete(this.#fenced.keys().next().value as string);
-      }
+  #ensureFenced(type: string, id: string): Promise<number> | true {
+    let ids = this.#fenced.get(type);
+    const known = ids?.get(id);
+    if (known !== undefined) return known;
+    if (ids === undefined) {
+      ids = new Map();
+      this.#fenced.set(type, ids);
     }
-    return fenced;
+    const entities = ids;
+    const fencing = this.#log.fence(type, id, this.fence);
+    entities.set(id, fencing);
+    this.#remembered++;
+    fencing.then(
+      () => {
+        if (entities.get(id) === fencing) entities.set(id, true);
+      },
+      () => {
+        if (entities.get(id) !== fencing) return;
+        entities.delete(id);
+        this.#remembered--;
+      },
+    );
+    if (this.#remembered > REMEMBERED_FENCES) this.#forgetOldest();
+    return fencing;
+  }
+
+  /**
+   * Forgets the oldest entity of the type fenced first (a Map keeps insertion order): each entity forgotten
+   * costs one read when touched again.
+   */
+  #forgetOldest(): void {
+    const [type, ids] = this.#fenced.entries().next().value as [string, Map<string, Promise<number> | true>];
+    ids.delete(ids.keys().next().value as string);
+    this.#remembered--;
+    if (ids.size === 0) this.#fenced.delete(type);
   }
 }
