@@ -7,6 +7,7 @@ export { type JsonBinarizerOptions, jsonBinarizer, jsonFromBytes, jsonToBytes } 
 export {
   type ProtobufBinarizerOptions,
   type ProtobufMessageType,
+  type ProtobufWriterLike,
   protobufBinarizer,
 } from "./binarize/protobuf.js";
 // Binarizers

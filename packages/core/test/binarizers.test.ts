@@ -228,6 +228,37 @@ describe("protobuf binarizer", () => {
     });
   });
 
+  it("encodes every message into one writer, and an encode that throws halfway leaves nothing to the next", () => {
+    // A writer like ts-proto's and protobufjs': finish() returns what was written and empties it.
+    class Writer {
+      parts: number[] = [];
+      finish(): Uint8Array {
+        const bytes = Uint8Array.from(this.parts);
+        this.parts = [];
+        return bytes;
+      }
+    }
+    const writers = new Set<Writer>();
+    const type: ProtobufMessageType<number> = {
+      encode(n, writer) {
+        const w = writer instanceof Writer ? writer : new Writer();
+        writers.add(w);
+        w.parts.push(Math.abs(n));
+        if (n < 0) throw new RangeError("negative");
+        return w;
+      },
+      decode: (bytes) => bytes[0]!,
+    };
+    const b = protobufBinarizer({ evt: type, state: type });
+    expect(b.evtToBytes(1)).toEqual(Uint8Array.of(1));
+    expect(b.evtToBytes(2)).toEqual(Uint8Array.of(2));
+    expect(b.stateToBytes(3)).toEqual(Uint8Array.of(3));
+    expect(writers.size).toBe(2); // one for events, one for states
+    expect(() => b.evtToBytes(-4)).toThrow(RangeError);
+    expect(b.evtToBytes(5)).toEqual(Uint8Array.of(5));
+    expect(b.evtToBytes(6)).toEqual(Uint8Array.of(6));
+  });
+
   it("undecodable protobuf bytes fail recovery with a DecodeError naming the seqNo", async () => {
     const evtLog = new InMemoryEvtLog();
     await evtLog.persist("tally", "t1", 0, [{ bytes: binarizer.evtToBytes({ by: 1, reason: "ok" }) }]);
