@@ -143,8 +143,9 @@ async function frozenRunAndNext(env: Record<string, string>) {
 async function expectFenced(env: Record<string, string>): Promise<void> {
   const { a, b, summaryA, summaryB } = await frozenRunAndNext(env);
 
-  // B waited for A's lease, then wrote every command and verified its counters and nothing but its own.
-  expect(b.stdout).toContain("waiting: another counter run holds this store");
+  // B took the store once A's lease expired (usually after a "waiting: another counter run holds this store"
+  // line; not asserted: on a loaded machine B's start can take longer than the 5 s TTL), then wrote every
+  // command and verified its counters and nothing but its own.
   expect(b.code, `${b.stdout}\n${b.stderr}`).toBe(0);
   expect(b.stdout).toContain(`verified: all ${ENTITY_COUNT} recovered values equal the expected values`);
   expect(summaryB.commands).toBe(ENTITY_COUNT * EVT_COUNT.b);
