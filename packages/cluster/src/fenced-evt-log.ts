@@ -1,15 +1,19 @@
 import {
   ErrorCode,
   type EvtLog,
+  type EvtLogBulkReads,
   type EvtLogRetention,
+  type EvtRange,
   type EvtRecord,
   type EvtsByIdOptions,
   type EvtsByTypeOptions,
   type EvtsDeleted,
+  type IdEvtRecord,
   isEventSourcedError,
   type NewEvt,
   OwnershipLostError,
   type Persisted,
+  supportsBulkReads,
   supportsRetention,
   type TypedEvtRecord,
   type TypeHead,
@@ -22,7 +26,10 @@ import type { Lease } from "@eventsourced/leases";
  * write that conflicted (`SeqNoConflictError`) while the lease ended is reported as `OwnershipLostError`
  * too, so the entity never takes the conflict -> re-run path on a shard it lost (a stale owner re-running
  * on fresh state would succeed). A conflict under a valid lease is an earlier owner's late write: the
- * entity re-runs on the fresh state, as it should. Reads pass through.
+ * entity re-runs on the fresh state, as it should. Reads pass through, and so do the wrapped log's optional
+ * capabilities: `headOfType`, bulk reads (`evtsByIds`, so `Entity.spawnMany` and a registry's `prefetch`
+ * recover a tenure's entities in bulk) and retention (its deletes fenced like writes), each present only
+ * when the wrapped log has it.
  */
 export class FencedEvtLog implements EvtLog {
   readonly #log: EvtLog;
@@ -45,10 +52,21 @@ export class FencedEvtLog implements EvtLog {
     if (log.headOfType !== undefined) {
       this.headOfType = (type: string): Promise<TypeHead | undefined> => log.headOfType!(type);
     }
+    if (supportsBulkReads(log)) {
+      const bulk: EvtLogBulkReads = log;
+      this.evtsByIds = (type, ranges, options) => bulk.evtsByIds(type, ranges, options);
+    }
   }
 
   /** See `EvtLog.headOfType`; present when the wrapped log has it. */
   declare headOfType?: (type: string) => Promise<TypeHead | undefined>;
+
+  /** See `EvtLogBulkReads.evtsByIds`; present when the wrapped log has it (reads are not fenced). */
+  declare evtsByIds?: (
+    type: string,
+    ranges: readonly EvtRange[],
+    options?: { readonly signal?: AbortSignal | undefined },
+  ) => AsyncIterable<IdEvtRecord>;
 
   persist(type: string, id: string, expectedLastSeqNo: number, evts: readonly NewEvt[]): Promise<Persisted> {
     return this.#fenced(type, id, () => this.#log.persist(type, id, expectedLastSeqNo, evts));
