@@ -98,13 +98,15 @@ export class CommitLane {
    * After a failed batch on a connection that is still up: ends the explicit transaction (a failed statement
    * aborted it) and releases the log's session-level advisory lock, which a statement that failed after
    * taking it still holds. If even that fails, the connection is discarded: its session, and the lock with
-   * it, end on the server.
+   * it, end on the server. Returns whether the connection was still up (the clean-up succeeded).
    */
-  async #rollBack(client: PgClientLike, inTransaction: boolean): Promise<void> {
+  async #rollBack(client: PgClientLike, inTransaction: boolean): Promise<boolean> {
     try {
       await client.query(`${inTransaction ? "ROLLBACK; " : ""}SELECT pg_advisory_unlock_all()`);
+      return true;
     } catch (err) {
       if (this.#client === client) this.#discardClient(err instanceof Error ? err : new Error(String(err)));
+      return false;
     }
   }
 
@@ -159,9 +161,21 @@ export class CommitLane {
       const err = refused ? caught.cause : caught;
       const failure = classifyQueryFailure(err);
       if (refused && failure.kind !== "lost") {
-        // The hook refused: roll the batch back and write its persists one by one, so only the persist the
+        // The hook failed without a lost connection's error, but a hook may wrap or replace the driver's
+        // error: when the roll-back fails too, the connection died under the hook, and the persists fail as
+        // on any lost connection (outcome unknown), not as refused by the hook.
+        if (!(await this.#rollBack(client, true))) {
+          rejectAll(
+            batch,
+            (p) =>
+              `the connection was lost while persisting ${describe(p)} (its in-transaction hook failed: ${reason(err)}); the write may or may not have committed`,
+            true,
+            err,
+          );
+          return;
+        }
+        // The hook refused: the batch is rolled back; write its persists one by one, so only the persist the
         // hook refuses fails.
-        await this.#rollBack(client, true);
         this.#releaseAfterBatch();
         if (fallback && batch.length > 1) {
           this.#stats.fallbacks++;
