@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The counter example's command line: `npm start` at the repository root runs this.
 import { writeFileSync } from "node:fs";
-import { ConfigurationError, ConnectionError } from "@eventsourced/core";
+import { ConfigurationError, ConnectionError, ErrorCode, isEventSourcedError } from "@eventsourced/core";
 import { type CounterConfig, loadConfig } from "./config.js";
 import type { HealthServer } from "./health-server.js";
 import { createProgress } from "./progress.js";
@@ -57,6 +57,27 @@ function installSignalHandlers(stop: AbortController, abort: AbortController): (
 function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/\s*\n\s*/g, " ");
+}
+
+/** The `OWNERSHIP_LOST` refusal `error` is or was caused by (a recovery failure wraps it), if any. */
+function ownershipLostIn(error: unknown): Error | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if (isEventSourcedError(e, ErrorCode.OwnershipLost)) return e;
+  }
+  return undefined;
+}
+
+/**
+ * The line for a run whose first fenced write (NATS: the epoch marker of the first counter it reads;
+ * PostgreSQL: its first persist) was refused while its lease still stood: a newer tenure outranks it, e.g.
+ * markers written under a higher epoch before the NATS server's clock stepped back (ADR 0136).
+ */
+function refusedAtStart(refusal: Error): string {
+  return (
+    `counter: the store refused this run at its start (${oneLine(refusal)}): its counters were written ` +
+    "under a newer run lease epoch than this run's (another process fencing them, or a server clock that " +
+    "stepped back); if no other run uses this store, start over on a fresh one (another stream or schema)"
+  );
 }
 
 async function main(): Promise<number> {
@@ -172,6 +193,11 @@ async function main(): Promise<number> {
         `${JSON.stringify(summaryJson(stores.log, summary, projection?.verified), null, 2)}\n`,
       );
     }
+    const refusal = ownershipLostIn(summary.error);
+    if (refusal !== undefined && summary.commands === 0 && !leaseLost.signal.aborted) {
+      err(refusedAtStart(refusal));
+      return EXIT.failed;
+    }
     if (summary.leaseLost || leaseLost.signal.aborted) {
       err(
         "counter: the run's lease on the store was lost (unreachable or paused for longer than its TTL): another run may have started, so writing stopped",
@@ -186,6 +212,11 @@ async function main(): Promise<number> {
     if (abort.signal.aborted) {
       err("counter: stopped before recovery finished");
       return EXIT.interrupted;
+    }
+    const refusal = ownershipLostIn(error);
+    if (refusal !== undefined && !leaseLost.signal.aborted) {
+      err(refusedAtStart(refusal));
+      return EXIT.failed;
     }
     err(`counter: ${oneLine(error)}`);
     return EXIT.failed;
