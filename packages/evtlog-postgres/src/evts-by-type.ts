@@ -29,8 +29,44 @@ import type { LogTables } from "./schema.js";
  * server that has an id (one that wrote) holds back by-type reads, not writes, until it ends.
  * (This relies on the identity sequence's default `CACHE 1`: per-backend caches would hand out positions out
  * of lock order.)
+ *
+ * The server ends the page there (ADR 0139): it returns the settled prefix of its window and the first
+ * unsettled row, the reader's sign that it was held back, never a row behind it. The window (the `LIMIT`ed
+ * rows after `$2`) is scanned first for `xid` alone to find that row's position, the cut; the page is then
+ * read up to the cut, in the same statement and so the same snapshot and `xmin`. Nothing past the window is
+ * scanned. Before, the reader received, parsed and dropped the rows behind the cut, and read them again with
+ * its next query: beside 100 writers, 0-106 % more rows than it delivered. The cut's scan costs about
+ * 0.2 us of server time per row, so a read-ahead (a reader catching up, see `nextPageOf`) uses
+ * {@link evtsByTypeAheadStatement}.
  */
 export function evtsByTypeStatement(t: LogTables): string {
+  return pageOfEvts(
+    `SELECT position, id, ${EVT_COLUMN_NAMES}, xid >= (SELECT xmin FROM horizon) AS unsettled
+      FROM ${t.events}
+      WHERE type = $1 AND position > $2 AND position <= coalesce((
+          SELECT position FROM (
+            SELECT position, xid FROM ${t.events}
+            WHERE type = $1 AND position > $2
+            ORDER BY position LIMIT (SELECT $3::int8)
+          ) window_rows
+          WHERE xid >= (SELECT xmin FROM horizon)
+          ORDER BY position LIMIT 1
+        ), ${MAX_POSITION})
+      ORDER BY position LIMIT (SELECT $3::int8)`,
+    "id",
+    "unsettled",
+    "position",
+    "WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)",
+  );
+}
+
+/**
+ * The page a reader asks for ahead (ADR 0125), while it delivers a full page of settled rows: it is catching
+ * up, so the page is most likely settled throughout and the cut of {@link evtsByTypeStatement} would cost a
+ * second scan for nothing. It returns the whole window with `unsettled` on each row, and the reader stops at
+ * the first unsettled one as it always does (ADR 0108).
+ */
+export function evtsByTypeAheadStatement(t: LogTables): string {
   return pageOfEvts(
     `SELECT position, id, ${EVT_COLUMN_NAMES}, xid FROM ${t.events}
       WHERE type = $1 AND position > $2
@@ -40,6 +76,9 @@ export function evtsByTypeStatement(t: LogTables): string {
     "position",
   );
 }
+
+/** Above every position (int8's maximum): no cut. */
+const MAX_POSITION = "9223372036854775807";
 
 /** First wait before reading again when a page stopped at an unsettled row; doubles up to the cap. */
 const SETTLE_WAIT_MS = 1;
@@ -62,7 +101,10 @@ interface PageRead {
 /** What a by-type reader needs from the log. */
 export interface ByTypeContext {
   readonly pool: PgPoolLike;
+  /** {@link evtsByTypeStatement}: every page the reader decides on. */
   readonly statement: string;
+  /** {@link evtsByTypeAheadStatement}, for pages read ahead; `statement` when absent. */
+  readonly aheadStatement?: string | undefined;
   readonly pageSize: number;
   readonly appendSignal: AppendSignal;
   readonly listener: NotificationListener | undefined;
@@ -99,9 +141,9 @@ export async function* readEvtsByType(
   let settleWait = SETTLE_WAIT_MS;
   const warning = new HeldBackWarning(context.pool, context.logger, type, context.heldBackWarnMs);
   // A page query, with the append signal's version when it was sent: a commit after that wakes a live wait.
-  const page = (from: number): PageRead => {
+  const page = (from: number, statement = context.statement): PageRead => {
     const versionBefore = context.appendSignal.version;
-    const rows = queryCells(context.pool, context.statement, [type, from, context.pageSize]);
+    const rows = queryCells(context.pool, statement, [type, from, context.pageSize]);
     // Awaited (and its failure reported) by the loop; a reader that stops before must not leave it unhandled.
     rows.catch(() => {});
     return { rows, versionBefore };
@@ -119,10 +161,11 @@ export async function* readEvtsByType(
       throw new ReadError(`cannot read events of type ${type}: ${(err as Error).message}`, { cause: err });
     }
     const next = nextPageOf(rows, context.pageSize);
-    if (next !== undefined) prefetched = page(next);
+    if (next !== undefined) prefetched = page(next, context.aheadStatement);
     let heldBack = false;
     for (const row of rows) {
       if (stopped()) return;
+      // The last row of a page cut by the server; any row of a page read ahead (ADR 0139).
       if (row[UNSETTLED] === true) {
         heldBack = true;
         break;

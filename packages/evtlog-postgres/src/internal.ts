@@ -17,7 +17,12 @@ export { checkOut } from "./check-out.js";
 export { CommitNotifier, notificationPayload, notifiedTypes } from "./commit-notifier.js";
 export { connectionTarget } from "./connection-target.js";
 export { createPool, type OwnedPool } from "./create-pool.js";
-export { type ByTypeContext, evtsByTypeStatement, readEvtsByType } from "./evts-by-type.js";
+export {
+  type ByTypeContext,
+  evtsByTypeAheadStatement,
+  evtsByTypeStatement,
+  readEvtsByType,
+} from "./evts-by-type.js";
 export { HeldBackWarning, type OldestTransaction, oldestTransaction } from "./held-back-warning.js";
 export { ListenerPresence, listenerName } from "./listener-presence.js";
 export { NotificationListener } from "./notification-listener.js";

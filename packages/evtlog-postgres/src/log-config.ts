@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Logger } from "@eventsourced/core";
 import { advisoryLockKey } from "./advisory-lock-key.js";
 import { evtsByIdStatement } from "./evts-by-id.js";
 import { evtsByIdsStatement } from "./evts-by-ids.js";
-import { evtsByTypeStatement } from "./evts-by-type.js";
+import { evtsByTypeAheadStatement, evtsByTypeStatement } from "./evts-by-type.js";
 import type { PostgresEvtLogOptions } from "./postgres-evt-log-options.js";
 import type { LogTables } from "./schema.js";
 
@@ -23,6 +23,7 @@ export interface LogConfig {
   readonly byIdSql: string;
   readonly byIdsSql: string;
   readonly byTypeSql: string;
+  readonly byTypeAheadSql: string;
   readonly headSql: string;
 }
 
@@ -68,6 +69,7 @@ export function logConfig(fields: {
     byIdSql: evtsByIdStatement(tables),
     byIdsSql: evtsByIdsStatement(tables),
     byTypeSql: evtsByTypeStatement(tables),
+    byTypeAheadSql: evtsByTypeAheadStatement(tables),
     // Backwards on the (type, position) index: one index entry, whatever the table's size.
     headSql: `SELECT position, recorded_at FROM ${tables.events} WHERE type = $1 ORDER BY position DESC LIMIT 1`,
   };

@@ -279,6 +279,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
       {
         pool: this.#pool,
         statement: this.#config.byTypeSql,
+        aheadStatement: this.#config.byTypeAheadSql,
         pageSize: this.#config.pageSize,
         appendSignal: this.#appendSignal,
         listener: this.#listener,

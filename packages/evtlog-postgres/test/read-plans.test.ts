@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { entityIdsStatement } from "../src/entity-ids.js";
 import { evtsByIdStatement } from "../src/evts-by-id.js";
-import { evtsByTypeStatement } from "../src/evts-by-type.js";
+import { evtsByTypeAheadStatement, evtsByTypeStatement } from "../src/evts-by-type.js";
 import { logTables } from "../src/schema.js";
 import { logPerSuite, testPool } from "./pg-test-database.js";
 
@@ -46,8 +46,11 @@ describe("PostgresEvtLog paged reads on a table without statistics", () => {
     await close?.();
   });
 
-  it("by type: an index scan that stops after the page, no sort", async () => {
-    const plan = await explain(evtsByTypeStatement(t), ["acct", 0, 1_000]);
+  it.each([
+    ["cut at the first unsettled row", evtsByTypeStatement],
+    ["read ahead", evtsByTypeAheadStatement],
+  ])("by type (%s): index scans that stop after the page, no sort", async (_, statement) => {
+    const plan = await explain(statement(t), ["acct", 0, 1_000]);
     expect(plan).toContain("Index Scan");
     expect(plan).not.toContain("Sort");
     expect(plan).not.toContain("Bitmap Heap Scan");
