@@ -18,6 +18,8 @@ interface PageQuery {
  */
 function watchingPool(pool: pg.Pool) {
   const pages: PageQuery[] = [];
+  /** Where the by-type pages cut on the server at the first unsettled row start (ADR 0139). */
+  const cutPages: number[] = [];
   let failNext = false;
   const wrapped = {
     connect: () => pool.connect(),
@@ -27,6 +29,7 @@ function watchingPool(pool: pg.Pool) {
       const byId = config.text.includes("seq_no >= $3");
       if (byType || byId) {
         pages.push({ read: byType ? "by-type" : "by-id", from: Number(config.values[byType ? 1 : 2]) });
+        if (byType && config.text.includes("horizon")) cutPages.push(Number(config.values[1]));
         if (failNext) {
           failNext = false;
           return Promise.reject(new Error("page read failed (test)"));
@@ -38,6 +41,7 @@ function watchingPool(pool: pg.Pool) {
   return {
     pool: wrapped,
     pages,
+    cutPages,
     failNextPage: () => {
       failNext = true;
     },
@@ -111,6 +115,17 @@ describe("PostgresEvtLog paged reads read one page ahead", () => {
       { read: "by-type", from: positions[1] },
       { read: "by-type", from: positions[3] },
     ]);
+  });
+
+  it("by type: the pages it decides on are cut on the server, the pages read ahead are not", async () => {
+    watched.pages.length = 0;
+    watched.cutPages.length = 0;
+    for await (const _ of reader.evtsByType("ahead"));
+    // The first page; the second and third were read ahead (each behind a full, settled page).
+    expect(watched.cutPages).toEqual([0]);
+    watched.cutPages.length = 0;
+    for await (const _ of reader.evtsByType("ahead", { after: positions[3] }));
+    expect(watched.cutPages).toEqual([positions[3]]);
   });
 
   it("by id: the second page is asked for while the first one's records are delivered", async () => {
