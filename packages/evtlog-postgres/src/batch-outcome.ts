@@ -29,7 +29,12 @@ export function rejectUnretriable(
 ): boolean {
   if (failure.outcomeUnknown) {
     // The statement may have reached the server and committed: never acknowledged, never retried here.
-    const why = failure.kind === "lost" ? "the connection was lost" : `the client failed (${reason(err)})`;
+    const why =
+      failure.kind === "lost"
+        ? "the connection was lost"
+        : failure.kind === "timedOut"
+          ? "the server did not answer within queryTimeoutMs (its connection was destroyed)"
+          : `the client failed (${reason(err)})`;
     rejectAll(
       batch,
       (p) => `${why} while persisting ${describe(p)}; the write may or may not have committed`,

@@ -20,6 +20,7 @@ export interface TypedQueryClient {
     readonly text: string;
     readonly values: unknown[];
     readonly types: QueryTypes;
+    readonly query_timeout?: number | undefined;
   }): Promise<PgResultLike>;
 }
 

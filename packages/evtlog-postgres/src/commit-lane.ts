@@ -102,7 +102,11 @@ export class CommitLane {
    */
   async #rollBack(client: PgClientLike, inTransaction: boolean): Promise<boolean> {
     try {
-      await client.query(`${inTransaction ? "ROLLBACK; " : ""}SELECT pg_advisory_unlock_all()`);
+      await client.query({
+        text: `${inTransaction ? "ROLLBACK; " : ""}SELECT pg_advisory_unlock_all()`,
+        values: [],
+        query_timeout: this.#options.queryTimeoutMs,
+      });
       return true;
     } catch (err) {
       if (this.#client === client) this.#discardClient(err instanceof Error ? err : new Error(String(err)));
@@ -152,10 +156,13 @@ export class CommitLane {
       // commit (or roll back) with it. Without one, the batch is one autocommit statement, a fenced one
       // included: its fence check is part of the statement, and the lease rows it locks stay locked until
       // the statement's commit (ADR 0132).
-      if (inTransaction) await client.query(BEGIN);
-      result = await runBatchStatement(client, statements, batch, shape, values);
+      // Each statement is bounded (`queryTimeoutMs`, ADR 0140): behind a network partition it fails as
+      // `timedOut` (outcome unknown) and the connection, with any session lock it holds, is destroyed.
+      const query_timeout = this.#options.queryTimeoutMs;
+      if (inTransaction) await client.query({ text: BEGIN, values: [], query_timeout });
+      result = await runBatchStatement(client, statements, batch, shape, values, query_timeout);
       if (hook !== undefined) await runHook(client, hook, batch, result);
-      if (inTransaction) await client.query("COMMIT");
+      if (inTransaction) await client.query({ text: "COMMIT", values: [], query_timeout });
     } catch (caught) {
       const refused = caught instanceof HookRefused;
       const err = refused ? caught.cause : caught;

@@ -40,6 +40,8 @@ export interface GroupCommitterOptions {
   /** Batches written at the same time, each on a connection of its own (see {@link GroupCommitter}). */
   readonly lanes: number;
   readonly target: string;
+  /** Each statement of a batch (`BEGIN`, the batch, `COMMIT`, the clean-up) fails after this long unanswered. */
+  readonly queryTimeoutMs: number;
   readonly logger: Logger;
   /** Called after a batch committed, with the types written (wakes local live readers at once). */
   readonly onCommitted: (types: ReadonlySet<string>) => void;

@@ -38,6 +38,7 @@ export function logCommitter(fields: {
     // rows they update, which one lane at a time in a process rules out (ADR 0116).
     lanes: inTransaction === undefined && config.poolSize >= 5 ? 2 : 1,
     target: config.target,
+    queryTimeoutMs: config.queryTimeoutMs,
     logger: config.logger,
     onCommitted,
     inTransaction,

@@ -18,6 +18,8 @@ export interface LogConfig {
   readonly pollIntervalMs: number;
   /** How long `close()` waits for the server before it cuts the connections. */
   readonly closeTimeoutMs: number;
+  /** How long a statement of the log may go unanswered before it fails and its connection is destroyed. */
+  readonly queryTimeoutMs: number;
   readonly logger: Logger;
   readonly lastSeqNoSql: string;
   readonly byIdSql: string;
@@ -53,6 +55,7 @@ export function logConfig(fields: {
   readonly pageSize: number;
   readonly pollIntervalMs: number | undefined;
   readonly closeTimeoutMs: number | undefined;
+  readonly queryTimeoutMs: number | undefined;
   readonly logger: Logger;
 }): LogConfig {
   const { tables, target, poolSize, listen, pageSize, logger } = fields;
@@ -64,6 +67,7 @@ export function logConfig(fields: {
     pageSize,
     pollIntervalMs: positiveInteger(fields.pollIntervalMs, listen ? 1000 : 100, "pollIntervalMs"),
     closeTimeoutMs: positiveInteger(fields.closeTimeoutMs, 5_000, "closeTimeoutMs"),
+    queryTimeoutMs: positiveInteger(fields.queryTimeoutMs, 30_000, "queryTimeoutMs"),
     logger,
     lastSeqNoSql: `SELECT last_seq_no FROM ${tables.streams} WHERE type = $1 AND id = $2`,
     byIdSql: evtsByIdStatement(tables),

@@ -13,6 +13,8 @@ import type { PgClientLike, PgNotificationLike, PgPoolLike } from "./pg-pool-lik
  */
 export class NotificationListener {
   readonly #pool: PgPoolLike;
+  /** Bounds the statements that set the connection up (`queryTimeoutMs`). */
+  readonly #queryTimeoutMs: number;
   readonly #channel: string;
   readonly #ownTag: string;
   readonly #signal: AppendSignal;
@@ -23,8 +25,16 @@ export class NotificationListener {
   #lostOnce = false;
 
   /** Notifications tagged `ownTag` come from this log's own committer, which woke its readers already. */
-  constructor(pool: PgPoolLike, channel: string, ownTag: string, signal: AppendSignal, logger: Logger) {
+  constructor(
+    pool: PgPoolLike,
+    channel: string,
+    ownTag: string,
+    signal: AppendSignal,
+    logger: Logger,
+    queryTimeoutMs: number,
+  ) {
     this.#pool = pool;
+    this.#queryTimeoutMs = queryTimeoutMs;
     this.#channel = channel;
     this.#ownTag = ownTag;
     this.#signal = signal;
@@ -59,10 +69,13 @@ export class NotificationListener {
       client = await checkOut(this.#pool, this.#onError);
       client.on("notification", this.#onNotification);
       // Named so that writers in other processes see someone listens (the connection is never reused).
-      await client.query("SELECT set_config('application_name', $1, false)", [
-        listenerName(this.#channel, this.#ownTag),
-      ]);
-      await client.query(`LISTEN "${this.#channel}"`);
+      const query_timeout = this.#queryTimeoutMs;
+      await client.query({
+        text: "SELECT set_config('application_name', $1, false)",
+        values: [listenerName(this.#channel, this.#ownTag)],
+        query_timeout,
+      });
+      await client.query({ text: `LISTEN "${this.#channel}"`, values: [], query_timeout });
       if (this.#closed) {
         this.#release(client);
         return;

@@ -44,9 +44,11 @@ export interface PgClientLike extends PgQueryClientLike {
   query(text: string, values?: unknown[]): Promise<PgResultLike>;
   /** A named statement is prepared once per connection and then only bound and executed. */
   query(config: {
-    readonly name: string;
+    readonly name?: string | undefined;
     readonly text: string;
     readonly values: unknown[];
+    /** `pg`'s per-statement bound: the statement fails with "Query read timeout" after this many ms. */
+    readonly query_timeout?: number | undefined;
   }): Promise<PgResultLike>;
   /** Delivers the `NOTIFY`s of the channels this client `LISTEN`s to. */
   on(event: "notification", listener: (message: PgNotificationLike) => void): unknown;
@@ -71,12 +73,18 @@ export interface PgPoolLike extends PgQueryPoolLike {
   /** Runs one statement with positional parameters (`$1`, `$2`, ...) on any pooled connection. */
   query(text: string, values?: unknown[]): Promise<PgResultLike>;
   /**
-   * Runs one read statement, each row an array of its column values in select-list order (`pg`'s
-   * `rowMode: "array"`). A pool that returns objects instead still works: the log takes their values in order.
+   * Runs one statement given as a config object. With `rowMode: "array"` (reads of events) each row is an
+   * array of its column values in select-list order; a pool that returns objects instead still works: the
+   * log takes their values in order.
    */
   query(config: {
     readonly text: string;
     readonly values: unknown[];
-    readonly rowMode: "array";
+    readonly rowMode?: "array" | undefined;
+    /**
+     * `pg`'s per-statement bound (see `queryTimeoutMs`): after this many ms without an answer the statement
+     * fails with "Query read timeout" and `pg.Pool` destroys its connection.
+     */
+    readonly query_timeout?: number | undefined;
   }): Promise<PgResultLike>;
 }

@@ -52,6 +52,16 @@ export interface PostgresEvtLogOptions {
    * `PersistError`, `outcomeUnknown` for a batch statement that went out. Default 5,000 ms.
    */
   readonly closeTimeoutMs?: number | undefined;
+  /**
+   * How long any statement of the log (a batch statement, a read page, `lastSeqNo`, a deletion, a NOTIFY)
+   * may go unanswered. Then its connection is destroyed, never reused, and the statement fails: the persists
+   * of a batch with `PersistError` with `outcomeUnknown` (it may have committed), a read with `ReadError`
+   * (nothing changed; read again). Bounds a network partition (no reset, no answer), which TCP alone takes
+   * many minutes to give up on. Well above any healthy statement: a batch of 1,000 persists takes tens of
+   * milliseconds. Applies to a pool passed in too (`pg`'s per-statement `query_timeout`); not to the schema
+   * setup. Default 30,000 ms.
+   */
+  readonly queryTimeoutMs?: number | undefined;
   /** Default `consoleLogger`. */
   readonly logger?: Logger | undefined;
   /** Run the versioned schema setup on create. Default true; turn off when migrations are run elsewhere. */

@@ -19,6 +19,7 @@ import {
   validateTypeAndId,
 } from "@eventsourced/core";
 import { AppendSignal } from "./append-signal.js";
+import { boundedPool } from "./bounded-pool.js";
 import { CommitNotifier } from "./commit-notifier.js";
 import { connectionTarget } from "./connection-target.js";
 import { createPool, type OwnedPool } from "./create-pool.js";
@@ -82,7 +83,14 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
     this.#listener =
       notifyChannel === undefined || !config.listen
         ? undefined
-        : new NotificationListener(pool, notifyChannel, senderTag, this.#appendSignal, config.logger);
+        : new NotificationListener(
+            pool,
+            notifyChannel,
+            senderTag,
+            this.#appendSignal,
+            config.logger,
+            config.queryTimeoutMs,
+          );
     this.#notifier =
       notifyChannel === undefined
         ? undefined
@@ -146,6 +154,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
       pageSize,
       pollIntervalMs: options.pollIntervalMs,
       closeTimeoutMs: options.closeTimeoutMs,
+      queryTimeoutMs: options.queryTimeoutMs,
       logger,
     });
     const notifyChannel = notify ? notifyChannelOf(tables) : undefined;
@@ -160,7 +169,8 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
       throw setupError(err, target, `set up the event log tables ${tables.events}`);
     }
     return new PostgresEvtLog(
-      pool,
+      // Every statement of the running log is bounded (ADR 0140); the setup above is not.
+      boundedPool(pool, config.queryTimeoutMs),
       ownedPool,
       config,
       notifyChannel,

@@ -45,16 +45,20 @@ export interface CommitStatements extends ArrayStatements {
  */
 const PREPARED_MAX_BATCH = 128;
 
-/** Runs the statement for `shape` (see `batchShape`) that writes `batch`, with `batchValues`' `values`. */
+/**
+ * Runs the statement for `shape` (see `batchShape`) that writes `batch`, with `batchValues`' `values`; it
+ * fails with pg's "Query read timeout" after `query_timeout` ms unanswered.
+ */
 export async function runBatchStatement(
   client: PgClientLike,
   statements: CommitStatements,
   batch: readonly PendingPersist[],
   shape: BatchShape,
   values: unknown[],
+  query_timeout: number,
 ): Promise<BatchResult> {
   if (shape.kind === "one") {
-    const res = await client.query({ name: statements.oneName, text: statements.one, values });
+    const res = await client.query({ name: statements.oneName, text: statements.one, values, query_timeout });
     const position = (res.rows[0] as { position: string | number | null }).position;
     return position === null ? { won: [], positions: [] } : { won: [0], positions: [position] };
   }
@@ -71,9 +75,7 @@ export async function runBatchStatement(
   const types = batchResultTypes(client);
   const res =
     types !== undefined
-      ? await (client as unknown as TypedQueryClient).query({ name, text, values, types })
-      : name !== undefined
-        ? await client.query({ name, text, values })
-        : await client.query(text, values);
+      ? await (client as unknown as TypedQueryClient).query({ name, text, values, types, query_timeout })
+      : await client.query({ name, text, values, query_timeout });
   return batchResultOf(res.rows[0] as PersistStatementRow, batch);
 }

@@ -99,7 +99,7 @@ describe("CommitNotifier", () => {
     const pool = await testPool(3);
     const channel = `notifier_own_${Date.now().toString(36)}`;
     const signal = new AppendSignal();
-    const listener = new NotificationListener(pool, channel, "me", signal, silentLogger);
+    const listener = new NotificationListener(pool, channel, "me", signal, silentLogger, 30_000);
     try {
       await listener.ensure();
       const own = new CommitNotifier(pool, channel, "me", silentLogger);
@@ -123,8 +123,8 @@ describe("CommitNotifier", () => {
     const channel = `notifier_presence_${Date.now().toString(36)}`;
     const raw = await pool.connect();
     const received: string[] = [];
-    const own = new NotificationListener(pool, channel, "me", new AppendSignal(), silentLogger);
-    const other = new NotificationListener(pool, channel, "other", new AppendSignal(), silentLogger);
+    const own = new NotificationListener(pool, channel, "me", new AppendSignal(), silentLogger, 30_000);
+    const other = new NotificationListener(pool, channel, "other", new AppendSignal(), silentLogger, 30_000);
     try {
       // A plain LISTEN (not a log instance) sees what is sent.
       raw.on("notification", (m) => received.push(m.payload ?? ""));
