@@ -28,12 +28,21 @@ interface PgClientInternals {
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
+ * Idle time after which TCP keepalive probes a connection: a connection that sits idle behind a network
+ * partition (an idle pooled connection, the committer's held one, the LISTEN one) is found dead by the OS
+ * instead of on its next statement. A statement waiting for an answer is bounded by `queryTimeoutMs`
+ * instead (keepalive does not probe a connection with data in flight). ADR 0140.
+ */
+const KEEPALIVE_IDLE_MS = 10_000;
+
+/**
  * Creates a `pg.Pool`. `pg` is imported dynamically so that it stays a peer dependency: users who pass
  * their own pool never load it through us.
  *
  * Its clients are a subclass of `pg.Client` that the pool keeps track of (the `Client` option of
  * `pg.Pool`), so that `end()` can abandon connection attempts and `destroyConnections()` can cut every
- * connection. `pg.Pool#end` itself waits for each attempt to connect or time out (ADR 0138).
+ * connection. `pg.Pool#end` itself waits for each attempt to connect or time out (ADR 0138). Its connections
+ * use TCP keepalive (ADR 0140).
  */
 export async function createPool(options: {
   connectionString: string | undefined;
@@ -80,6 +89,8 @@ export async function createPool(options: {
     ssl: options.ssl,
     application_name: options.applicationName,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
     Client: TrackedClient as unknown as typeof pg.Client,
   });
   // Without a listener, an idle client's connection error would crash the process.
