@@ -1,5 +1,12 @@
 import type { PgPoolLike, PgResultLike } from "./pg-pool-like.js";
 
+/** A statement as the log passes it to `pool.query` in config form (see `evt-row.ts`). */
+interface QueryConfig {
+  readonly text: string;
+  readonly values: unknown[];
+  readonly rowMode?: "array" | undefined;
+}
+
 /**
  * `pool` with every `query` bounded by `pg`'s per-statement `query_timeout` (`queryTimeoutMs`, ADR 0140):
  * behind a network partition (no reset, no answer) a statement fails with "Query read timeout" after
@@ -8,14 +15,17 @@ import type { PgPoolLike, PgResultLike } from "./pg-pool-like.js";
  * with `connect` are the pool's own: their users pass `query_timeout` themselves.
  */
 export function boundedPool(pool: PgPoolLike, timeoutMs: number): PgPoolLike {
-  const query = (
-    textOrConfig: string | { readonly text: string },
-    values?: unknown[],
-  ): Promise<PgResultLike> =>
+  // Only the fields the log's statements use, copied one by one: an object spread cost about 2 us a read.
+  const query = (textOrConfig: string | QueryConfig, values?: unknown[]): Promise<PgResultLike> =>
     pool.query(
       typeof textOrConfig === "string"
         ? { text: textOrConfig, values: values ?? [], query_timeout: timeoutMs }
-        : { ...(textOrConfig as { text: string; values: unknown[] }), query_timeout: timeoutMs },
+        : {
+            text: textOrConfig.text,
+            values: textOrConfig.values,
+            rowMode: textOrConfig.rowMode,
+            query_timeout: timeoutMs,
+          },
     );
   // Forwards the callback form too: `checkOut` relies on it (see `check-out.ts`).
   const connect = (callback?: unknown): unknown =>
