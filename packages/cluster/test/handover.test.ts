@@ -2,7 +2,7 @@ import { ClusterClient, type ShardEnded } from "@eventsourced/cluster";
 import type { LeaseLogEntry } from "@eventsourced/leases";
 import { overlappingIntervals, validityIntervals } from "@eventsourced/leases/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { ClusterEnv, eventually, increments, postgresLog } from "./support/cluster-env.js";
+import { ClusterEnv, eventually, increments, postgresLog, sharingNodeIds } from "./support/cluster-env.js";
 
 describe("Graceful handover", () => {
   let env: ClusterEnv;
@@ -18,8 +18,9 @@ describe("Graceful handover", () => {
     drop = pg.drop;
     const ended: ShardEnded[] = [];
     const ownership: LeaseLogEntry[] = [];
-    const [a, b, c] = [0, 1, 2].map(() =>
+    const [a, b, c] = sharingNodeIds(env.typeName, 16, 3).map((nodeId) =>
       env.node(pg.log, {
+        nodeId,
         minMembers: 3,
         onShardEnded: (e) => ended.push(e),
         onOwnershipLog: (entry) => ownership.push(entry),

@@ -8,7 +8,7 @@ import {
 import { isEventSourcedError } from "@eventsourced/core";
 import { InMemoryEvtLog } from "@eventsourced/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { ClusterEnv, eventually } from "./support/cluster-env.js";
+import { ClusterEnv, eventually, sharingNodeIds } from "./support/cluster-env.js";
 
 describe("Shard ownership", () => {
   let env: ClusterEnv;
@@ -19,11 +19,9 @@ describe("Shard ownership", () => {
   it("three nodes own every shard exactly once between them", async () => {
     env = await new ClusterEnv().setup();
     const log = new InMemoryEvtLog();
-    const nodes = [
-      env.node(log, { minMembers: 3 }),
-      env.node(log, { minMembers: 3 }),
-      env.node(log, { minMembers: 3 }),
-    ];
+    const nodes = sharingNodeIds(env.typeName, 16, 3).map((nodeId) =>
+      env.node(log, { nodeId, minMembers: 3 }),
+    );
     await Promise.all(nodes.map((node) => node.start()));
     const owned = () => nodes.flatMap((node) => node.shards);
     await eventually(() => owned().length === 16 && nodes.every((node) => node.shards.length > 0));
@@ -33,8 +31,9 @@ describe("Shard ownership", () => {
   it("routes a command from a node that does not own the entity to its owner", async () => {
     env = await new ClusterEnv().setup();
     const log = new InMemoryEvtLog();
-    const a = env.node(log, { minMembers: 2 });
-    const b = env.node(log, { minMembers: 2 });
+    const [a, b] = sharingNodeIds(env.typeName, 16, 2).map((nodeId) =>
+      env.node(log, { nodeId, minMembers: 2 }),
+    ) as [ReturnType<ClusterEnv["node"]>, ReturnType<ClusterEnv["node"]>];
     await Promise.all([a.start(), b.start()]);
     await eventually(
       () => a.shards.length + b.shards.length === 16 && b.shards.length > 0 && a.shards.length > 0,

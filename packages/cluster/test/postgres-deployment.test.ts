@@ -8,7 +8,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectTestNats } from "../../evtlog-nats/test/support/nats-test-env.js";
 import { DATABASE_URL, dropSchema, uniqueSchemaName } from "../../evtlog-postgres/test/pg-test-database.js";
-import { counterOf, eventually, increments } from "./support/cluster-env.js";
+import { counterOf, eventually, increments, sharingNodeIds } from "./support/cluster-env.js";
 
 describe("A PostgreSQL deployment routing over NATS core", () => {
   const schema = uniqueSchemaName("cluster_pg");
@@ -65,8 +65,10 @@ describe("A PostgreSQL deployment routing over NATS core", () => {
   it("keeps leases, members and the shard function in PostgreSQL and routes with NatsTransport", async () => {
     const typeName = uniqueTypeName("pgc");
     const transport = new NatsTransport(nc);
-    const make = (shardCount = 8) => {
+    const ids = sharingNodeIds(typeName, 8, 2);
+    const make = (shardCount = 8, nodeId?: string) => {
       const node = new ClusterNode(counterOf(typeName), {
+        nodeId,
         cluster: "pg",
         transport,
         store,
@@ -80,7 +82,7 @@ describe("A PostgreSQL deployment routing over NATS core", () => {
       nodes.push(node as never);
       return node;
     };
-    const [a, b] = [make(), make()];
+    const [a, b] = [make(8, ids[0]), make(8, ids[1])];
     await Promise.all([a.start(), b.start()]);
     await eventually(
       () => a.shards.length + b.shards.length === 8 && a.shards.length > 0 && b.shards.length > 0,

@@ -1,4 +1,9 @@
-import { ClusterNode, type ClusterNodeOptions, NatsClusterStore } from "@eventsourced/cluster";
+import {
+  ClusterNode,
+  type ClusterNodeOptions,
+  NatsClusterStore,
+  rendezvousOwner,
+} from "@eventsourced/cluster";
 import {
   defineEntity,
   type EvtLog,
@@ -99,6 +104,21 @@ export class ClusterEnv {
     await this.leaseStore?.close();
     for (const bucket of this.#buckets) await deleteStream(this.nc, `KV_${bucket}`);
     await this.nc?.close();
+  }
+}
+
+/**
+ * `count` node ids under which rendezvous hashing gives every node at least one of the `shardCount` shards
+ * of `typeName`. With random ids one node now and then gets none (two nodes and 8 shards: one run in 128),
+ * and a test that waits for every node to hold a shard then waits forever.
+ */
+export function sharingNodeIds(typeName: string, shardCount: number, count: number): string[] {
+  for (let attempt = 0; ; attempt++) {
+    const ids = Array.from({ length: count }, (_, i) => `node${i}-${attempt}`);
+    const owners = new Set(
+      Array.from({ length: shardCount }, (_, shard) => rendezvousOwner(ids, typeName, shard)),
+    );
+    if (owners.size === count) return ids;
   }
 }
 
