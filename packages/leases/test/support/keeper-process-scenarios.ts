@@ -106,13 +106,24 @@ export function describeKeeperProcessScenarios(name: string, backend: () => Prom
       const pair = start(2, onTestFinished);
       const holder = await holderOf(pair);
       const other = pair.find((p) => p !== holder)!;
-      const renewals = () => holder.log.filter((e) => e.event === "renewed").length;
-      const seen = renewals();
-      await holder.waitFor("renewal", () => renewals() > seen, BOUND_MS);
+      const renewals = () => holder.log.filter((e) => e.event === "renewed");
+      const seen = renewals().length;
+      await holder.waitFor("renewal", () => renewals().length > seen, BOUND_MS);
       await holder.signal("SIGSTOP");
-      await sleep(TTL_MS / 2);
+      const stoppedAt = process.hrtime.bigint();
+      // The pause ends TTL / 2 after the renewal as the holder logged it (hrtime is the machine's monotonic
+      // clock, shared by both processes), not TTL / 2 after this process saw the line: on a loaded machine
+      // the line can arrive hundreds of ms late, and a fixed pause would then eat into the lease's margin.
+      const renewal = renewals().at(-1)!;
+      const resumeAt = renewal.at + BigInt(TTL_MS / 2) * 1_000_000n;
+      await sleep(Math.max(0, ms(resumeAt - process.hrtime.bigint())));
       const resumedAt = process.hrtime.bigint();
       await holder.signal("SIGCONT");
+      console.log(
+        `[leases/${name}] pause of ${ms(resumedAt - stoppedAt).toFixed(0)} ms began ` +
+          `${ms(stoppedAt - renewal.at).toFixed(0)} ms after a renewal; ` +
+          `${ms(renewal.validUntil - resumedAt).toFixed(0)} ms of validity left at SIGCONT`,
+      );
       // Had the holder not renewed in time, its lease would have expired TTL after the pause began and the
       // other would have taken it by its next poll.
       await sleep(TTL_MS / 2 + 2 * POLL_MS);
