@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from "node:tls";
 import type { PgPoolLike } from "./pg-pool-like.js";
+import { SERVER_KEEPALIVE_SQL } from "./server-keepalive.js";
 
 /** A pool this package created (and therefore ends). */
 export interface OwnedPool extends PgPoolLike {
@@ -21,7 +22,10 @@ export interface OwnedPool extends PgPoolLike {
 interface PgClientInternals {
   readonly connection?: { readonly stream?: { destroy(err?: Error): void } } | undefined;
   connect(callback?: (err: Error | undefined) => void): Promise<void> | undefined;
+  query(text: string): Promise<unknown>;
   once(event: "end", listener: () => void): unknown;
+  on(event: "error", listener: (err: Error) => void): unknown;
+  removeListener(event: "error", listener: (err: Error) => void): unknown;
 }
 
 /** How long a new connection may take before pg gives up on it. */
@@ -42,13 +46,17 @@ const KEEPALIVE_IDLE_MS = 10_000;
  * Its clients are a subclass of `pg.Client` that the pool keeps track of (the `Client` option of
  * `pg.Pool`), so that `end()` can abandon connection attempts and `destroyConnections()` can cut every
  * connection. `pg.Pool#end` itself waits for each attempt to connect or time out (ADR 0138). Its connections
- * use TCP keepalive (ADR 0140).
+ * use TCP keepalive (ADR 0140). With `serverKeepalive`, each new connection also sets the server's side of
+ * it (`SERVER_KEEPALIVE_SQL`, ADR 0145) before the pool hands it out: one more round trip per connection,
+ * within the connect timeout; if it fails, the connection fails as a connect would.
  */
 export async function createPool(options: {
   connectionString: string | undefined;
   max: number;
   ssl: boolean | ConnectionOptions | undefined;
   applicationName: string;
+  /** Set server-side keepalive and dead-client checks on each new connection (ADR 0145). */
+  serverKeepalive: boolean;
   onIdleError: (err: Error) => void;
 }): Promise<OwnedPool> {
   const pg = await import("pg");
@@ -60,6 +68,8 @@ export async function createPool(options: {
   const open = new Set<PgClientInternals>();
   /** The clients among them that are still connecting. */
   const connecting = new Set<PgClientInternals>();
+  const destroy = (client: PgClientInternals, reason: string) =>
+    client.connection?.stream?.destroy(new Error(reason));
   class TrackedClient extends BaseClient {
     constructor(config: unknown) {
       super(config);
@@ -72,17 +82,32 @@ export async function createPool(options: {
 
     override connect(callback?: (err: Error | undefined) => void): Promise<void> | undefined {
       connecting.add(this);
-      if (callback === undefined) {
-        return (super.connect() as Promise<void>).finally(() => connecting.delete(this));
+      const connected = (super.connect() as Promise<void>)
+        .then(() => (options.serverKeepalive ? this.#setServerKeepalive() : undefined))
+        .finally(() => connecting.delete(this));
+      if (callback === undefined) return connected;
+      connected.then(
+        () => callback(undefined),
+        (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+      );
+      return undefined;
+    }
+
+    /** Sends the settings; on failure destroys the connection (the pool drops a failed connect without ending it). */
+    async #setServerKeepalive(): Promise<void> {
+      // The pool listens for errors only once it has the client: until then, a connection dying would crash.
+      // On failure it stays: the destroyed socket may still report errors.
+      const ignore = () => {};
+      this.on("error", ignore);
+      try {
+        await this.query(SERVER_KEEPALIVE_SQL);
+      } catch (err) {
+        destroy(this, "setting the server-side keepalive failed");
+        throw err;
       }
-      return super.connect((err) => {
-        connecting.delete(this);
-        callback(err);
-      });
+      this.removeListener("error", ignore);
     }
   }
-  const destroy = (client: PgClientInternals, reason: string) =>
-    client.connection?.stream?.destroy(new Error(reason));
   const pool = new Pool({
     connectionString: options.connectionString,
     max: options.max,

@@ -62,6 +62,18 @@ export interface PostgresEvtLogOptions {
    * setup. Default 30,000 ms.
    */
   readonly queryTimeoutMs?: number | undefined;
+  /**
+   * Each new connection of the pool the log creates first sets its server side to find a client that is gone
+   * (ADR 0145): TCP keepalive after 10 s idle (probes 5 s apart, 4 of them) and `tcp_user_timeout` 30 s, so
+   * the server ends a partitioned or dead client's session, and the log lock it may hold after a failed
+   * statement, in about 30 s instead of up to 2 hours; and `client_connection_check_interval` 2 s
+   * (PostgreSQL 14+), so a statement whose client has gone (it timed out, `queryTimeoutMs`) is cancelled
+   * instead of committing later. One round trip per new connection. Default true; turn off for a pooler
+   * that rejects or mishandles `SET` (PgBouncer in transaction mode passes it to whichever server connection
+   * runs it). Not applied to a pool passed in (`pool`): set these on its connections yourself (e.g. in
+   * `pg.Pool`'s `onConnect`, or for the server's role with `ALTER ROLE ... SET`).
+   */
+  readonly serverKeepalive?: boolean | undefined;
   /** Default `consoleLogger`. */
   readonly logger?: Logger | undefined;
   /** Run the versioned schema setup on create. Default true; turn off when migrations are run elsewhere. */

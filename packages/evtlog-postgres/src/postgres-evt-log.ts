@@ -139,6 +139,7 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
             max: poolSize,
             ssl: options.ssl,
             applicationName: "eventsourced",
+            serverKeepalive: options.serverKeepalive ?? true,
             onIdleError: (err) => logger.warn("idle PostgreSQL connection failed", { error: err.message }),
           })
         : undefined;

@@ -31,6 +31,13 @@ export interface PostgresClusterStoreOptions {
   readonly maxConnections?: number | undefined;
   /** TLS, passed to `pg` as its `ssl` option. */
   readonly ssl?: boolean | ConnectionOptions | undefined;
+  /**
+   * Each new connection of the pool the store creates sets server-side TCP keepalive, `tcp_user_timeout` and
+   * `client_connection_check_interval`, so the server ends a gone client's session in about 30 s (as
+   * `PostgresEvtLog`'s option of the same name, ADR 0145). Default true; off for a pooler that rejects
+   * `SET`. Not applied to a pool passed in.
+   */
+  readonly serverKeepalive?: boolean | undefined;
 }
 
 const MIGRATIONS = (schema: string): string[] => [
@@ -200,7 +207,7 @@ export class PostgresClusterStore implements ClusterStore {
 /** Options of {@link inspectPostgresClusterStore}: where the store's tables are. */
 export type PostgresClusterStoreInspectOptions = Pick<
   PostgresClusterStoreOptions,
-  "connectionString" | "pool" | "schema" | "ssl"
+  "connectionString" | "pool" | "schema" | "ssl" | "serverKeepalive"
 >;
 
 /** {@link ClusterStoreInspector} of {@link inspectPostgresClusterStore}. */
@@ -279,7 +286,14 @@ async function openTables(
   const target = connectionTarget(connectionString, options.pool !== undefined);
   const owned =
     options.pool === undefined
-      ? await createPool({ connectionString, max, ssl: options.ssl, applicationName, onIdleError: () => {} })
+      ? await createPool({
+          connectionString,
+          max,
+          ssl: options.ssl,
+          applicationName,
+          serverKeepalive: options.serverKeepalive ?? true,
+          onIdleError: () => {},
+        })
       : undefined;
   return { schema, target, owned, pool: options.pool ?? (owned as OwnedPool) };
 }

@@ -40,6 +40,13 @@ export interface PostgresLeaseStoreOptions {
   readonly maxConnections?: number | undefined;
   /** TLS, passed to `pg` as its `ssl` option. */
   readonly ssl?: boolean | ConnectionOptions | undefined;
+  /**
+   * Each new connection of the pool the store creates sets server-side TCP keepalive, `tcp_user_timeout` and
+   * `client_connection_check_interval`, so the server ends a gone client's session in about 30 s (as
+   * `PostgresEvtLog`'s option of the same name, ADR 0145). Default true; off for a pooler that rejects
+   * `SET`. Not applied to a pool passed in.
+   */
+  readonly serverKeepalive?: boolean | undefined;
   /** Run the versioned schema setup on create. Default true. */
   readonly setup?: boolean | undefined;
 }
@@ -104,6 +111,7 @@ export class PostgresLeaseStore implements LeaseStore {
             connectionString,
             max,
             ssl: options.ssl,
+            serverKeepalive: options.serverKeepalive ?? true,
             applicationName: "eventsourced-leases",
             // A failed lease operation reports its own error; an idle connection's failure needs no more.
             onIdleError: () => {},

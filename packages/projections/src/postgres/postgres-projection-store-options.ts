@@ -8,6 +8,13 @@ export interface PostgresProjectionStoreOptions {
   readonly connectionString?: string | undefined;
   /** Size of a pool the store creates. Default 4. */
   readonly maxConnections?: number | undefined;
+  /**
+   * Each new connection of the pool the store creates sets server-side TCP keepalive, `tcp_user_timeout` and
+   * `client_connection_check_interval`, so the server ends a gone client's session in about 30 s (as
+   * `PostgresEvtLog`'s option of the same name, ADR 0145). Default true; off for a pooler that rejects
+   * `SET`. Not applied to a pool passed in.
+   */
+  readonly serverKeepalive?: boolean | undefined;
   /** Schema of the tables; created when missing. Default `"eventsourced"`. */
   readonly schema?: string | undefined;
   /** Name of the checkpoint table; dead letters go to `<table>_dead_letters`. Default `"projections"`. */

@@ -90,6 +90,7 @@ export class PostgresProjectionStore implements ProjectionStore {
             connectionString,
             max,
             ssl: undefined,
+            serverKeepalive: options.serverKeepalive ?? true,
             applicationName: "eventsourced-projections",
             // A failed batch or save reports its own error; an idle connection's failure needs no more.
             onIdleError: () => {},

@@ -35,6 +35,13 @@ export interface PostgresSnapshotStoreOptions {
   readonly maxConnections?: number | undefined;
   /** TLS, passed to `pg` as its `ssl` option. */
   readonly ssl?: boolean | ConnectionOptions | undefined;
+  /**
+   * Each new connection of the pool the store creates sets server-side TCP keepalive, `tcp_user_timeout` and
+   * `client_connection_check_interval`, so the server ends a gone client's session in about 30 s (as
+   * `PostgresEvtLog`'s option of the same name, ADR 0145). Default true; off for a pooler that rejects
+   * `SET`. Not applied to a pool passed in.
+   */
+  readonly serverKeepalive?: boolean | undefined;
   /** Run the versioned schema setup on create. Default true. */
   readonly setup?: boolean | undefined;
   /**
@@ -123,6 +130,7 @@ DELETE FROM ${t} WHERE type = $1 AND id = $2 AND EXISTS (SELECT FROM ins)
             connectionString,
             max,
             ssl: options.ssl,
+            serverKeepalive: options.serverKeepalive ?? true,
             applicationName: "eventsourced-snapshots",
             // A failed save or load reports its own error; an idle connection's failure needs no more.
             onIdleError: () => {},
