@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The counter example's command line: `npm start` at the repository root runs this.
 import { writeFileSync } from "node:fs";
-import { ConfigurationError, ConnectionError, ErrorCode, isEventSourcedError } from "@eventsourced/core";
+import { ConfigurationError, ConnectionError } from "@eventsourced/core";
 import { type CounterConfig, loadConfig } from "./config.js";
 import type { HealthServer } from "./health-server.js";
+import { ownershipLostIn } from "./ownership-lost.js";
 import { createProgress } from "./progress.js";
 import { reportLines, summaryJson } from "./report.js";
 import type { RunLease } from "./run-lease.js";
@@ -57,14 +58,6 @@ function installSignalHandlers(stop: AbortController, abort: AbortController): (
 function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/\s*\n\s*/g, " ");
-}
-
-/** The `OWNERSHIP_LOST` refusal `error` is or was caused by (a recovery failure wraps it), if any. */
-function ownershipLostIn(error: unknown): Error | undefined {
-  for (let e = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
-    if (isEventSourcedError(e, ErrorCode.OwnershipLost)) return e;
-  }
-  return undefined;
 }
 
 /**

@@ -12,6 +12,7 @@ import { counter, get } from "./counter.js";
 import { type CounterBinarizerKind, counterBinarizer } from "./counter-binarizer.js";
 import { CountingEvtLog } from "./counting-evt-log.js";
 import { LatencyRecorder } from "./latency-recorder.js";
+import { leavingRefusalsToTheRun } from "./ownership-lost.js";
 import type { ProgressSink } from "./progress.js";
 import { counterCmdAt, counterId } from "./workload.js";
 
@@ -110,7 +111,8 @@ function openCounters(options: RunCountersOptions, evtLog: EvtLog, abort: AbortS
     snapshotAfter: useSnapshots ? options.snapshotAfter : undefined,
     mailboxSize: options.mailboxSize,
     passivation: { maxActive: options.maxActive },
-    logger: options.logger ?? silentLogger,
+    // A refusal of the run's fence is the run's own line to report (main.ts), not one warning per attempt.
+    logger: leavingRefusalsToTheRun(options.logger ?? silentLogger),
   });
   // A second Ctrl-C gives up waiting for recovery: closing refuses what still waits for a counter.
   abort?.addEventListener("abort", () => void counters.close(), { once: true });
