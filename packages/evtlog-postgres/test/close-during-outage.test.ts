@@ -40,6 +40,7 @@ describe.concurrent("closing during a network partition", () => {
       max: 2,
       ssl: undefined,
       applicationName: "close-outage",
+      serverKeepalive: true,
       onIdleError: () => {},
     });
     try {
