@@ -10,6 +10,7 @@ import {
   protobufBinarizer,
 } from "@eventsourced/core";
 import { InMemoryEvtLog, InMemorySnapshotStore } from "@eventsourced/core/testing";
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import protobuf from "protobufjs";
 import { describe, expect, it } from "vitest";
 
@@ -257,6 +258,51 @@ describe("protobuf binarizer", () => {
     expect(() => b.evtToBytes(-4)).toThrow(RangeError);
     expect(b.evtToBytes(5)).toEqual(Uint8Array.of(5));
     expect(b.evtToBytes(6)).toEqual(Uint8Array.of(6));
+  });
+
+  it("a protobufjs Type passed as it is encodes each message alone (its writer keeps what it wrote)", () => {
+    // protobufjs' `Writer.finish()` copies what was written and does not empty the writer: a reused one
+    // would start each message with every message before it.
+    const TagsType = new protobuf.Type("Tags")
+      .add(new protobuf.Field("by", 1, "sint32"))
+      .add(new protobuf.Field("tags", 2, "string", "repeated"));
+    new protobuf.Root().define("tags.v1").add(TagsType);
+    const type = TagsType as unknown as ProtobufMessageType<protobuf.Message>;
+    const b = protobufBinarizer({ evt: type, state: type });
+    const plain = (bytes: Uint8Array) => TagsType.toObject(TagsType.decode(bytes), { defaults: true });
+    // An empty message first (all fields default: no bytes), as a zero state's first snapshot would be.
+    expect(b.evtToBytes(TagsType.fromObject({}))).toHaveLength(0);
+    const first = b.evtToBytes(TagsType.fromObject({ by: 1, tags: ["a"] }));
+    const second = b.evtToBytes(TagsType.fromObject({ by: 2, tags: ["b"] }));
+    const third = b.stateToBytes(TagsType.fromObject({ by: 3, tags: [] }));
+    const fourth = b.stateToBytes(TagsType.fromObject({ by: 4, tags: ["d"] }));
+    expect(plain(second)).toEqual({ by: 2, tags: ["b"] });
+    expect(plain(fourth)).toEqual({ by: 4, tags: ["d"] });
+    // Bytes already returned are never changed by a later encode.
+    expect(plain(first)).toEqual({ by: 1, tags: ["a"] });
+    expect(plain(third)).toEqual({ by: 3, tags: [] });
+    expect(second).toEqual(TagsType.encode(TagsType.fromObject({ by: 2, tags: ["b"] })).finish());
+  });
+
+  it("bytes returned by a writer that is reused are never changed by the next encode", () => {
+    // ts-proto's writer (`@bufbuild/protobuf/wire`): `finish()` empties it, so it is reused.
+    const type: ProtobufMessageType<string> = {
+      encode: (s, writer) => {
+        const w = writer instanceof BinaryWriter ? writer : new BinaryWriter();
+        return w.uint32(10).string(s);
+      },
+      decode: (bytes) => {
+        const reader = new BinaryReader(bytes);
+        reader.tag();
+        return reader.string();
+      },
+    };
+    const b = protobufBinarizer({ evt: type, state: type });
+    const first = b.evtToBytes("x".repeat(300));
+    const copy = Uint8Array.from(first);
+    b.evtToBytes("y".repeat(300));
+    b.evtToBytes("z");
+    expect(first).toEqual(copy);
   });
 
   it("undecodable protobuf bytes fail recovery with a DecodeError naming the seqNo", async () => {

@@ -1,8 +1,11 @@
 import type { Binarizer } from "../binarizer.js";
 
-/** What a protobuf `encode` returns: a writer whose `finish()` returns the bytes written and empties it. */
+/** What a protobuf `encode` returns: a writer whose `finish()` returns the bytes written. */
 export interface ProtobufWriterLike {
-  /** The encoded message (a copy the writer no longer uses); the writer is empty afterwards. */
+  /**
+   * The encoded message, a copy the writer no longer uses. ts-proto's `BinaryWriter` is empty afterwards;
+   * protobufjs' `Writer` keeps what it wrote (the binarizer then uses a new writer per message).
+   */
   finish(): Uint8Array;
 }
 
@@ -13,9 +16,10 @@ export interface ProtobufWriterLike {
 export interface ProtobufMessageType<T> {
   /**
    * Encodes `message` into `writer` (a new one when none is given) and returns the writer. The binarizer
-   * passes back the writer of its previous encode, so that one writer serves every message instead of a new
-   * one (and its first buffer) per event: its `finish()` must leave it empty, as ts-proto's `BinaryWriter`
-   * and protobufjs' `Writer` do. An `encode` that ignores `writer` works too.
+   * passes back the writer of its previous encode when that writer's `finish()` left it empty (ts-proto's
+   * `BinaryWriter`), so that one writer serves every message instead of a new one (and its first buffer) per
+   * event. A writer that keeps what it wrote (protobufjs' `Writer`), or an `encode` that ignores `writer`,
+   * gets no writer passed back.
    */
   encode(message: T, writer?: ProtobufWriterLike): ProtobufWriterLike;
   /** Decodes one message; throws on malformed bytes. */
@@ -54,15 +58,30 @@ export function protobufBinarizer<E, S>(options: ProtobufBinarizerOptions<E, S>)
  * message (a 128-byte buffer, a fork stack) cost about as much as encoding a small event. The writer is taken
  * out while an encode runs and put back only after `finish()` emptied it, so an encode that throws halfway
  * (or one nested in another) never leaves its bytes to the next message.
+ *
+ * A writer is put back only once it is known to be empty after `finish()`: the first writer `encode`
+ * returns for a message of at least one byte is asked to `finish()` a second time, which must give none. protobufjs' `Writer.finish()`
+ * copies what was written and keeps it, so a writer passed back would start every message with all the
+ * messages before it (decoded, a message merged with every earlier one). Such writers, and an `encode` that
+ * does not use the writer it is given, are not reused: a new writer per message, as without this reuse.
  */
 function reusingWriter<T>(type: ProtobufMessageType<T>): (message: T) => Uint8Array {
   let idle: ProtobufWriterLike | undefined;
+  /** False once a writer proved not reusable: then every encode gets a new writer. */
+  let reuse = true;
   return (message) => {
     const given = idle;
     idle = undefined;
     const writer = type.encode(message, given);
     const bytes = writer.finish();
-    idle = writer;
+    if (!reuse) return bytes;
+    if (writer === given) idle = writer; // known to be emptied by `finish()`
+    else if (given !== undefined) reuse = false; // `encode` does not use the writer given
+    // An empty message (all fields default) proves nothing: the next message's writer is asked instead.
+    else if (bytes.length > 0) {
+      if (writer.finish().length === 0) idle = writer;
+      else reuse = false;
+    }
     return bytes;
   };
 }
