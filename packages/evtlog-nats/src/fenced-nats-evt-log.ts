@@ -140,6 +140,9 @@ export class FencedNatsEvtLog implements EvtLog, EvtLogRetention {
         if (entities.get(id) !== fencing) return;
         entities.delete(id);
         this.#remembered--;
+        // No empty map stays behind: each would hold memory (a caller may try any number of types the log
+        // refuses), and `#forgetOldest` must find an entity in the first map.
+        if (entities.size === 0 && this.#fenced.get(type) === entities) this.#fenced.delete(type);
       },
     );
     if (this.#remembered > REMEMBERED_FENCES) this.#forgetOldest();
@@ -148,7 +151,7 @@ export class FencedNatsEvtLog implements EvtLog, EvtLogRetention {
 
   /**
    * Forgets the oldest entity of the type fenced first (a Map keeps insertion order): each entity forgotten
-   * costs one read when touched again.
+   * costs one read when touched again. No map in `#fenced` is empty (a type's map goes with its last entity).
    */
   #forgetOldest(): void {
     const [type, ids] = this.#fenced.entries().next().value as [string, Map<string, Promise<number> | true>];
