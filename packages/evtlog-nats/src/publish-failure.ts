@@ -4,8 +4,8 @@ import { ApiCode, isWrongLastSequence, jetStreamApiCode } from "./jetstream-api-
  * What a failed JetStream publish (or KV put) means:
  * - `conflict`: the stream refused the expected last subject sequence (every code that says so);
  * - `refused`: the stream or the server refused the message (nothing stored);
- * - `notSent`: the client refused before sending (connection closed or draining, message larger than the
- *   server's max_payload, invalid subject);
+ * - `notSent`: the client refused before sending (connection closed or draining, the log closed, message
+ *   larger than the server's max_payload, invalid subject);
  * - `unanswered`: no answer in time, the connection it went out on was lost (`PublishLostError`), or the
  *   server is still storing an earlier attempt of it: may be stored, retry with the same message id;
  * - `notReady`: nothing answered for the stream (JetStream not ready after a restart) or the check cannot
@@ -20,6 +20,7 @@ const NOT_SENT = new Set([
   "DrainingConnectionError",
   "InvalidArgumentError",
   "InvalidSubjectError",
+  "PublisherClosedError",
 ]);
 
 /** Classifies the error of a failed publish; see {@link PublishFailure}. */

@@ -46,6 +46,18 @@ export class PublishLostError extends Error {
   }
 }
 
+/**
+ * A publish asked of a multiplexer already closed (its log was closed): refused before anything is sent. A
+ * persist waiting to retry when its log closes ends with it instead of publishing on, and subscribing to,
+ * a connection the log no longer uses.
+ */
+export class PublisherClosedError extends Error {
+  override readonly name = "PublisherClosedError";
+  constructor() {
+    super("the event log is closed");
+  }
+}
+
 const MSG_ID = "Nats-Msg-Id";
 const EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence";
 const decoder = new TextDecoder();
@@ -75,6 +87,8 @@ export class PublishMux implements JetStreamPublisher {
   #timerAt = Number.POSITIVE_INFINITY;
   #idle: (() => void)[] = [];
   readonly #status: AsyncIterable<Status> & { stop?(): void };
+  /** Set by {@link close}: every later publish is refused. */
+  #closed = false;
 
   constructor(nc: NatsConnection) {
     this.#nc = nc;
@@ -102,6 +116,7 @@ export class PublishMux implements JetStreamPublisher {
   ): Promise<Pick<PubAck, "seq" | "duplicate">> {
     // As nats.js refuses a request: a publish would still go out while draining, but not its answer.
     if (this.#nc.isClosed()) return Promise.reject(new ClosedConnectionError());
+    if (this.#closed) return Promise.reject(new PublisherClosedError());
     if (this.#nc.isDraining()) return Promise.reject(new DrainingConnectionError());
     const prefix = this.#prefix ?? this.#subscribe();
     const token = (this.#next++).toString(36);
@@ -128,8 +143,12 @@ export class PublishMux implements JetStreamPublisher {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  /** Rejects what is still waiting (the connection closed under it) and stops listening. */
+  /**
+   * Rejects what is still waiting (the connection closed under it) and stops listening; later publishes
+   * are refused with {@link PublisherClosedError}.
+   */
   close(): void {
+    this.#closed = true;
     this.#status.stop?.();
     this.#failAll(new RequestError("the connection closed before the publish was acknowledged"));
     this.#sub?.unsubscribe();

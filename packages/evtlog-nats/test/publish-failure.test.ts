@@ -9,7 +9,7 @@ import {
   TimeoutError,
 } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { PublishLostError } from "../src/publish-mux.js";
+import { PublisherClosedError, PublishLostError } from "../src/publish-mux.js";
 import { publishPersist } from "../src/publish-persist.js";
 
 // nats-server 2.9 answers a wrong expected sequence with 10071 only; newer and clustered servers also use
@@ -124,5 +124,20 @@ describe("a failed publish", () => {
     ).catch((e) => e);
     expect(err).toBeInstanceOf(PersistError);
     expect(err.outcomeUnknown).toBe(true);
+  });
+
+  it("a publish refused because its log closed was not sent: known unless an earlier attempt may have been stored", async () => {
+    const known = await publishPersist(fakeJs([new PublisherClosedError()]).js, message(), options).catch(
+      (e) => e,
+    );
+    expect(known).toBeInstanceOf(PersistError);
+    expect(known.outcomeUnknown).toBe(false);
+    expect(known.message).toMatch(/the event log is closed; this attempt was not sent/);
+    const unknown = await publishPersist(
+      fakeJs([new TimeoutError(), new PublisherClosedError()]).js,
+      message(),
+      options,
+    ).catch((e) => e);
+    expect(unknown.outcomeUnknown).toBe(true);
   });
 });
