@@ -1,3 +1,4 @@
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
   DecodeError,
   defineEntity,
@@ -10,7 +11,6 @@ import {
   protobufBinarizer,
 } from "@eventsourced/core";
 import { InMemoryEvtLog, InMemorySnapshotStore } from "@eventsourced/core/testing";
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import protobuf from "protobufjs";
 import { describe, expect, it } from "vitest";
 

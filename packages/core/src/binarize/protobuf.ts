@@ -75,10 +75,12 @@ function reusingWriter<T>(type: ProtobufMessageType<T>): (message: T) => Uint8Ar
     const writer = type.encode(message, given);
     const bytes = writer.finish();
     if (!reuse) return bytes;
-    if (writer === given) idle = writer; // known to be emptied by `finish()`
-    else if (given !== undefined) reuse = false; // `encode` does not use the writer given
-    // An empty message (all fields default) proves nothing: the next message's writer is asked instead.
-    else if (bytes.length > 0) {
+    if (writer === given) {
+      idle = writer; // known to be emptied by `finish()`
+    } else if (given !== undefined) {
+      reuse = false; // `encode` does not use the writer it is given
+    } else if (bytes.length > 0) {
+      // Asked once, for a message of at least one byte (an empty message proves nothing).
       if (writer.finish().length === 0) idle = writer;
       else reuse = false;
     }
