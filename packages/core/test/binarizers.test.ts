@@ -305,6 +305,30 @@ describe("protobuf binarizer", () => {
     expect(first).toEqual(copy);
   });
 
+  it("keeps no writer that held a huge message (its buffer never shrinks)", () => {
+    // ts-proto's writer keeps its buffer, grown to the largest message written, across finish().
+    const given: (BinaryWriter | undefined)[] = [];
+    const type: ProtobufMessageType<string> = {
+      encode: (s, writer) => {
+        given.push(writer instanceof BinaryWriter ? writer : undefined);
+        return (writer instanceof BinaryWriter ? writer : new BinaryWriter()).uint32(10).string(s);
+      },
+      decode: () => "",
+    };
+    const b = protobufBinarizer({ evt: type, state: type });
+    b.stateToBytes("small");
+    b.stateToBytes("small");
+    const reused = given[1];
+    expect(reused).toBeInstanceOf(BinaryWriter);
+    expect(b.stateToBytes("x".repeat(1 << 20)).length).toBeGreaterThan(1 << 20);
+    b.stateToBytes("small");
+    // The writer that grew to 1 MiB (and would keep it for the process's lifetime) was let go.
+    expect(given[3] === undefined).toBe(true);
+    b.stateToBytes("small");
+    expect(given[4]).toBeInstanceOf(BinaryWriter);
+    expect(given[4]).not.toBe(reused);
+  });
+
   it("undecodable protobuf bytes fail recovery with a DecodeError naming the seqNo", async () => {
     const evtLog = new InMemoryEvtLog();
     await evtLog.persist("tally", "t1", 0, [{ bytes: binarizer.evtToBytes({ by: 1, reason: "ok" }) }]);

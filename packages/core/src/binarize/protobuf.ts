@@ -54,16 +54,24 @@ export function protobufBinarizer<E, S>(options: ProtobufBinarizerOptions<E, S>)
 }
 
 /**
+ * A writer that wrote a message larger than this is not reused: ts-proto's writer keeps its buffer (grown to
+ * the largest message it wrote) across `finish()`, so one large snapshot would otherwise pin that much
+ * memory per binarizer for good. Copying such a message costs far more than a new writer.
+ */
+const MAX_REUSED_BYTES = 64 * 1024;
+
+/**
  * `type`'s encoding to bytes, each encode into the writer the previous one returned: a new writer per
  * message (a 128-byte buffer, a fork stack) cost about as much as encoding a small event. The writer is taken
  * out while an encode runs and put back only after `finish()` emptied it, so an encode that throws halfway
  * (or one nested in another) never leaves its bytes to the next message.
  *
  * A writer is put back only once it is known to be empty after `finish()`: the first writer `encode`
- * returns for a message of at least one byte is asked to `finish()` a second time, which must give none. protobufjs' `Writer.finish()`
- * copies what was written and keeps it, so a writer passed back would start every message with all the
- * messages before it (decoded, a message merged with every earlier one). Such writers, and an `encode` that
- * does not use the writer it is given, are not reused: a new writer per message, as without this reuse.
+ * returns for a message of at least one byte is asked to `finish()` a second time, which must give none.
+ * protobufjs' `Writer.finish()` copies what was written and keeps it, so a writer passed back would start
+ * every message with all the messages before it (decoded, a message merged with every earlier one). Such
+ * writers, and an `encode` that does not use the writer it is given, are not reused: a new writer per
+ * message, as without this reuse. Nor is a writer that wrote more than {@link MAX_REUSED_BYTES}.
  */
 function reusingWriter<T>(type: ProtobufMessageType<T>): (message: T) => Uint8Array {
   let idle: ProtobufWriterLike | undefined;
@@ -74,7 +82,7 @@ function reusingWriter<T>(type: ProtobufMessageType<T>): (message: T) => Uint8Ar
     idle = undefined;
     const writer = type.encode(message, given);
     const bytes = writer.finish();
-    if (!reuse) return bytes;
+    if (!reuse || bytes.length > MAX_REUSED_BYTES) return bytes;
     if (writer === given) {
       idle = writer; // known to be emptied by `finish()`
     } else if (given !== undefined) {
