@@ -45,6 +45,17 @@ export class EntityMessages {
   }
 
   /**
+   * The first message on `subject` at or after stream sequence `fromSeq` (null when there is none). Needs
+   * direct get (streams this package creates allow it); rejects without it.
+   */
+  nextOn(subject: string, fromSeq: number): Promise<StoredMsg | null> {
+    if (!this.#direct) {
+      return Promise.reject(new Error(`stream ${JSON.stringify(this.#stream)} does not allow direct get`));
+    }
+    return this.#jsm.direct.getMessage(this.#stream, { seq: fromSeq, next_by_subj: subject });
+  }
+
+  /**
    * The last message on `filter` that is not an epoch marker (null when there is none): the last message
    * when it is not a marker, else found by stepping back in growing windows (markers come in short runs,
    * written when entities are activated after a takeover). Without direct get, the last message.

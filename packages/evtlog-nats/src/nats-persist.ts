@@ -81,7 +81,7 @@ export async function persistEvts(
     ack = await publishPersist(
       ctx.publisher,
       { type, id, subject, body, headers: hdrs, expectedLastSeqNo, expectedStreamSeq },
-      { timeoutMs: ctx.publishTimeoutMs, attempts: ctx.publishAttempts },
+      { timeoutMs: ctx.publishTimeoutMs, attempts: ctx.publishAttempts, messages: ctx.messages },
     );
   } catch (err) {
     if (err instanceof SeqNoConflictError) ctx.cache.forget(subject);

@@ -140,4 +140,50 @@ describe("a failed publish", () => {
     ).catch((e) => e);
     expect(unknown.outcomeUnknown).toBe(true);
   });
+
+  it("a wrong last sequence after an unanswered attempt: ours if the next message carries our id, else a conflict", async () => {
+    /** Times out, then refuses the expected sequence; remembers the message id of the attempts. */
+    const timedOutThenRefused = () => {
+      const fake = { msgID: "", js: undefined as unknown as JetStreamClient };
+      let attempt = 0;
+      fake.js = {
+        publish: async (_subject: string, _body: Uint8Array, o: { msgID: string }) => {
+          fake.msgID = o.msgID;
+          throw attempt++ === 0 ? new TimeoutError() : apiError(10071, "wrong last sequence: 43");
+        },
+      } as unknown as JetStreamClient;
+      return fake;
+    };
+    const nextCarrying = (msgID: () => string) => ({
+      nextOn: async (subject: string, fromSeq: number) => {
+        expect([subject, fromSeq]).toEqual(["evts.t.x", 43]);
+        const header = headers();
+        header.set("Nats-Msg-Id", msgID());
+        return { seq: 43, header };
+      },
+    });
+    // Ours: the timed-out attempt was stored, and the retry came past the duplicate window.
+    const mine = timedOutThenRefused();
+    const ours = await publishPersist(mine.js, message(), {
+      ...options,
+      messages: nextCarrying(() => mine.msgID),
+    });
+    expect(ours).toEqual({ seq: 43, duplicate: true });
+    // Another writer's.
+    const theirs = await publishPersist(timedOutThenRefused().js, message(), {
+      ...options,
+      messages: nextCarrying(() => "someone-else"),
+    }).catch((e) => e);
+    expect(theirs).toBeInstanceOf(SeqNoConflictError);
+    // Unreadable: may be stored.
+    const unread = await publishPersist(timedOutThenRefused().js, message(), {
+      ...options,
+      messages: { nextOn: () => Promise.reject(new Error("no direct get")) },
+    }).catch((e) => e);
+    expect(unread).toBeInstanceOf(PersistError);
+    expect(unread.outcomeUnknown).toBe(true);
+    // No reader (the epoch marker's writer reads the subject again itself): a conflict, as before.
+    const noReader = await publishPersist(timedOutThenRefused().js, message(), options).catch((e) => e);
+    expect(noReader).toBeInstanceOf(SeqNoConflictError);
+  });
 });

@@ -1,9 +1,9 @@
-import net from "node:net";
 import { uniqueTypeName } from "@eventsourced/core/testing";
 import { NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CuttingProxy } from "./support/cutting-proxy.js";
 import { NatsServerProcess } from "./support/nats-server-process.js";
 
 // A publish whose connection is lost before its acknowledgement arrives is retried as soon as nats.js has
@@ -12,49 +12,6 @@ import { NatsServerProcess } from "./support/nats-server-process.js";
 // talks to a private server through a proxy that can swallow either direction and cut the connection.
 
 const encoder = new TextEncoder();
-
-/** A TCP proxy to `port`; while `drop` names a direction, bytes that way are swallowed. */
-class CuttingProxy {
-  drop: "none" | "toServer" | "toClient" = "none";
-  readonly #sockets = new Set<net.Socket>();
-  readonly #server: net.Server;
-
-  constructor(port: number) {
-    this.#server = net.createServer((client) => {
-      const server = net.connect(port, "127.0.0.1");
-      for (const socket of [client, server]) {
-        this.#sockets.add(socket);
-        socket.on("error", () => {});
-        socket.on("close", () => {
-          this.#sockets.delete(socket);
-          client.destroy();
-          server.destroy();
-        });
-      }
-      client.on("data", (d) => {
-        if (this.drop === "toServer") return;
-        server.write(d);
-      });
-      server.on("data", (d) => this.drop === "toClient" || client.write(d));
-    });
-  }
-
-  async listen(): Promise<string> {
-    await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
-    return `nats://127.0.0.1:${(this.#server.address() as net.AddressInfo).port}`;
-  }
-
-  /** Cuts every connection (the client sees its socket close and reconnects) and stops dropping. */
-  cut(): void {
-    this.drop = "none";
-    for (const socket of this.#sockets) socket.destroy();
-  }
-
-  close(): void {
-    this.cut();
-    this.#server.close();
-  }
-}
 
 describe("a persist whose connection is lost before the acknowledgement", () => {
   let server: NatsServerProcess;

@@ -1,0 +1,44 @@
+import net from "node:net";
+
+/** A TCP proxy to `port`; while `drop` names a direction, bytes that way are swallowed. */
+export class CuttingProxy {
+  drop: "none" | "toServer" | "toClient" = "none";
+  readonly #sockets = new Set<net.Socket>();
+  readonly #server: net.Server;
+
+  constructor(port: number) {
+    this.#server = net.createServer((client) => {
+      const server = net.connect(port, "127.0.0.1");
+      for (const socket of [client, server]) {
+        this.#sockets.add(socket);
+        socket.on("error", () => {});
+        socket.on("close", () => {
+          this.#sockets.delete(socket);
+          client.destroy();
+          server.destroy();
+        });
+      }
+      client.on("data", (d) => {
+        if (this.drop === "toServer") return;
+        server.write(d);
+      });
+      server.on("data", (d) => this.drop === "toClient" || client.write(d));
+    });
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
+    return `nats://127.0.0.1:${(this.#server.address() as net.AddressInfo).port}`;
+  }
+
+  /** Cuts every connection (the client sees its socket close and reconnects) and stops dropping. */
+  cut(): void {
+    this.drop = "none";
+    for (const socket of this.#sockets) socket.destroy();
+  }
+
+  close(): void {
+    this.cut();
+    this.#server.close();
+  }
+}
