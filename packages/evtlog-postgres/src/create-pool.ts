@@ -7,7 +7,8 @@ export interface OwnedPool extends PgPoolLike {
   /**
    * Ends the pool: idle connections close at once, checked-out ones when they are released, and connection
    * attempts still under way are abandoned (their waiters get an error) instead of being waited out: behind
-   * a network partition one would otherwise hold `end()` for the whole connect timeout.
+   * a network partition one would otherwise hold `end()` for the whole connect timeout. Statements and
+   * check-outs still queued for a connection fail at once.
    */
   end(): Promise<void>;
   /**
@@ -127,6 +128,14 @@ export async function createPool(options: {
       // Nobody waits for these any more (the pool refuses new work once ending): pg-pool removes each one
       // as its connect fails, and resolves `end()` once no client is left.
       for (const client of [...connecting]) destroy(client, "the pool was ended while connecting");
+      // An ending pg.Pool serves no waiter and fails none: each would wait out the connect timeout (and a
+      // process with nothing else to do would exit with it unsettled, that timer being unref'd).
+      const waiting = (pool as unknown as { _pendingQueue?: { callback(err: Error): void }[] })._pendingQueue;
+      if (Array.isArray(waiting)) {
+        for (const item of waiting.splice(0)) {
+          item.callback(new Error("the pool was ended before a connection was free for this statement"));
+        }
+      }
       await ended;
     },
     destroyConnections: (): void => {
