@@ -144,12 +144,17 @@ export class PublishMux implements JetStreamPublisher {
   }
 
   /**
-   * Rejects what is still waiting (the connection closed under it) and stops listening; later publishes
-   * are refused with {@link PublisherClosedError}.
+   * Rejects what is still waiting and stops listening (the log is closing); later publishes are refused
+   * with {@link PublisherClosedError}.
    */
   close(): void {
     this.#closed = true;
     this.#status.stop?.();
+    this.#dropSubscription();
+  }
+
+  /** Rejects what is still waiting (the connection closed under it) and forgets the reply subscription. */
+  #dropSubscription(): void {
     this.#failAll(new RequestError("the connection closed before the publish was acknowledged"));
     this.#sub?.unsubscribe();
     this.#sub = undefined;
@@ -161,9 +166,10 @@ export class PublishMux implements JetStreamPublisher {
     const inboxPrefix = (this.#nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix;
     const prefix = createInbox(inboxPrefix);
     const sub = this.#nc.subscribe(`${prefix}.*`, { callback: (err, msg) => this.#answer(err, msg) });
-    // Ends when the connection closes (not on reconnect, where nats.js re-subscribes).
+    // Ends when the connection closes (not on reconnect, where nats.js re-subscribes). A publish after that
+    // subscribes again: the multiplexer is closed only by its log.
     void sub.closed.then(() => {
-      if (this.#sub === sub) this.close();
+      if (this.#sub === sub) this.#dropSubscription();
     });
     this.#sub = sub;
     this.#prefix = prefix;

@@ -75,4 +75,24 @@ describe("PublishMux", () => {
     const err = await own.publish(`${stream}.d.x`, body, options(0)).catch((e) => e);
     expect(classifyPublishFailure(err)).toBe("notSent");
   });
+
+  it("subscribes again when its reply subscription ends under an open connection; refuses once closed", async () => {
+    const other = await connectTestNats();
+    try {
+      const own = new PublishMux(other);
+      await own.publish(`${stream}.e.x`, body, options(0));
+      // End the reply subscription from outside (as the server may, e.g. on a permissions violation).
+      const subs = (other as unknown as { protocol: { subscriptions: { all(): { unsubscribe(): void }[] } } })
+        .protocol.subscriptions;
+      for (const sub of subs.all()) sub.unsubscribe();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect((await own.publish(`${stream}.e.y`, body, options(0))).duplicate).toBe(false);
+      own.close();
+      const err = await own.publish(`${stream}.e.z`, body, options(0)).catch((e) => e);
+      expect(err.name).toBe("PublisherClosedError");
+      expect(classifyPublishFailure(err)).toBe("notSent");
+    } finally {
+      await other.close();
+    }
+  });
 });
