@@ -16,6 +16,7 @@ export {
 export { decodeEvtBatch } from "./envelope-decode.js";
 export { encodeEvtBatch } from "./envelope-encode.js";
 export { ApiCode, isWrongLastSequence, jetStreamApiCode } from "./jetstream-api-codes.js";
+export { failLostRequests, isReadRequest } from "./lost-requests.js";
 export { resumePoint, toPosition } from "./position.js";
 export { classifyPublishFailure, type PublishFailure } from "./publish-failure.js";
 export { NAME_PATTERN, provisionStream, resolveStreamOptions } from "./stream-provisioning.js";

@@ -21,6 +21,7 @@ import { EntityMessages } from "./entity-messages.js";
 import { type NatsFence, validateNatsFence } from "./epoch-marker.js";
 import { FencedNatsEvtLog } from "./fenced-nats-evt-log.js";
 import { LastMessageCache } from "./last-message-cache.js";
+import { failLostRequests } from "./lost-requests.js";
 import { type NatsEvtLogOptions, validateNatsEvtLogOptions } from "./nats-evt-log-options.js";
 import { fenceEntity } from "./nats-fence.js";
 import type { NatsLogContext } from "./nats-log-context.js";
@@ -116,7 +117,9 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
     const ownsConnection = options.connection === undefined;
     const nc = options.connection ?? (await connectNats(options));
     try {
-      const jsm = await jetstreamManager(nc);
+      // Lookups (direct gets, stream info) fail at once when their connection is lost, and are sent again
+      // once nats.js has reconnected (ADR 0143). Publishes keep their own multiplexer (ADR 0138).
+      const jsm = await jetstreamManager(failLostRequests(nc));
       const info = await provisionStream(jsm, stream);
       const allowDirect = info.config.allow_direct === true;
       return new NatsEvtLog({

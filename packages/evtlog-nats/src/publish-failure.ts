@@ -6,8 +6,9 @@ import { ApiCode, isWrongLastSequence, jetStreamApiCode } from "./jetstream-api-
  * - `refused`: the stream or the server refused the message (nothing stored);
  * - `notSent`: the client refused before sending (connection closed or draining, the log closed, message
  *   larger than the server's max_payload, invalid subject);
- * - `unanswered`: no answer in time, the connection it went out on was lost (`PublishLostError`), or the
- *   server is still storing an earlier attempt of it: may be stored, retry with the same message id;
+ * - `unanswered`: no answer in time, the connection it went out on was lost (`PublishLostError`, or
+ *   `RequestLostError` for a KV write), or the server is still storing an earlier attempt of it: may be
+ *   stored, retry with the same message id;
  * - `notReady`: nothing answered for the stream (JetStream not ready after a restart) or the check cannot
  *   run yet: not stored, retry;
  * - `unknown`: anything else once the request may have left (the connection closed under it, say).
@@ -33,7 +34,8 @@ export function classifyPublishFailure(err: unknown): PublishFailure {
   const name = err instanceof Error ? err.name : "";
   if (NOT_SENT.has(name)) return "notSent";
   if (name === "PermissionViolationError") return "refused";
-  if (name === "TimeoutError" || name === "PublishLostError") return "unanswered";
+  if (name === "TimeoutError" || name === "PublishLostError" || name === "RequestLostError")
+    return "unanswered";
   // "No JetStream answered" (disabled, or not ready after a restart): nats.js's JetStream client reports it
   // as JetStreamNotEnabled, the publish multiplexer as the NoRespondersError (named "NoResponders") underneath.
   if (name === "JetStreamNotEnabled" || name === "NoResponders") return "notReady";

@@ -3,6 +3,8 @@ import net from "node:net";
 /** A TCP proxy to `port`; while `drop` names a direction, bytes that way are swallowed. */
 export class CuttingProxy {
   drop: "none" | "toServer" | "toClient" = "none";
+  /** While set, chunks to the server that contain this text are swallowed (e.g. one subject's publishes). */
+  dropToServerContaining: string | undefined;
   readonly #sockets = new Set<net.Socket>();
   readonly #server: net.Server;
 
@@ -20,6 +22,7 @@ export class CuttingProxy {
       }
       client.on("data", (d) => {
         if (this.drop === "toServer") return;
+        if (this.dropToServerContaining !== undefined && d.includes(this.dropToServerContaining)) return;
         server.write(d);
       });
       server.on("data", (d) => this.drop === "toClient" || client.write(d));
@@ -34,6 +37,7 @@ export class CuttingProxy {
   /** Cuts every connection (the client sees its socket close and reconnects) and stops dropping. */
   cut(): void {
     this.drop = "none";
+    this.dropToServerContaining = undefined;
     for (const socket of this.#sockets) socket.destroy();
   }
 

@@ -1,0 +1,71 @@
+import { uniqueTypeName } from "@eventsourced/core/testing";
+import { NatsEvtLog } from "@eventsourced/evtlog-nats";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CuttingProxy } from "./support/cutting-proxy.js";
+import { NatsServerProcess } from "./support/nats-server-process.js";
+
+// A read whose connection is lost before its answer arrives is sent again as soon as nats.js has
+// reconnected: it does not wait out its request timeout (5 s), and it returns what is stored. The log talks
+// to a private server through a proxy that can swallow either direction and cut the connection.
+
+const encoder = new TextEncoder();
+
+describe("a read whose connection is lost before the answer", () => {
+  let server: NatsServerProcess;
+  let proxy: CuttingProxy;
+  let log: NatsEvtLog;
+
+  beforeAll(async () => {
+    server = await NatsServerProcess.start(["-js"]);
+    proxy = new CuttingProxy(server.port);
+    log = await NatsEvtLog.connect({
+      servers: await proxy.listen(),
+      stream: { name: "lostreads", subjectPrefix: "lostreads" },
+    });
+  });
+  afterAll(async () => {
+    await log?.close().catch(() => {});
+    proxy?.close();
+    await server?.stop();
+  });
+
+  async function cutWhileWaiting<T>(drop: "toClient" | "toServer", read: () => Promise<T>): Promise<T> {
+    proxy.drop = drop;
+    const started = Date.now();
+    const result = read();
+    result.catch(() => {});
+    // Long enough for the request to reach the server (or the proxy) and its answer to be swallowed.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    proxy.cut();
+    try {
+      return await result;
+    } finally {
+      console.log(`${drop}: settled ${Date.now() - started} ms after the read started (cut at ~100 ms)`);
+    }
+  }
+
+  it("lastSeqNo is read again on the new connection when its answer was lost", async () => {
+    const type = uniqueTypeName();
+    await log.persist(type, "a", 0, [{ bytes: encoder.encode("1") }, { bytes: encoder.encode("2") }]);
+    expect(await cutWhileWaiting("toClient", () => log.lastSeqNo(type, "a"))).toBe(2);
+  }, 30_000);
+
+  it("lastSeqNo is read again on the new connection when its request never arrived", async () => {
+    const type = uniqueTypeName();
+    await log.persist(type, "b", 0, [{ bytes: encoder.encode("1") }]);
+    expect(await cutWhileWaiting("toServer", () => log.lastSeqNo(type, "b"))).toBe(1);
+  }, 30_000);
+
+  it("evtsById's lookups are read again on the new connection", async () => {
+    const type = uniqueTypeName();
+    await log.persist(type, "c", 0, [{ bytes: encoder.encode("first") }]);
+    await log.persist(type, "c", 1, [{ bytes: encoder.encode("second") }]);
+    const bodies = await cutWhileWaiting("toClient", async () => {
+      const out: string[] = [];
+      for await (const record of log.evtsById(type, "c", { from: 2 }))
+        out.push(new TextDecoder().decode(record.bytes));
+      return out;
+    });
+    expect(bodies).toEqual(["second"]);
+  }, 30_000);
+});
