@@ -10,6 +10,7 @@ import {
   ApiCode,
   classifyPublishFailure,
   connectNats,
+  failLostRequests,
   jetStreamApiCode,
   natsTarget,
   reason,
@@ -89,8 +90,11 @@ export class NatsSnapshotStore implements SnapshotStore {
     const { bucket, history } = checkOptions(options);
     const ownsConnection = options.connection === undefined;
     const nc = options.connection ?? (await connectNats({ ...options, name: "eventsourced-snapshots" }));
+    // A request whose connection is lost fails at once (a save's write as outcome unknown) and a lost read
+    // is sent again on the new connection, instead of waiting out the request timeout (ADR 0143).
+    const watched = failLostRequests(nc);
     try {
-      const kv = await new Kvm(nc).create(bucket, {
+      const kv = await new Kvm(watched).create(bucket, {
         history,
         storage: options.storage === "memory" ? "memory" : "file",
         replicas: options.replicas ?? 1,
@@ -98,7 +102,7 @@ export class NatsSnapshotStore implements SnapshotStore {
         description: "eventsourced snapshots: latest state per entity",
       });
       let status = await kv.status();
-      const jsm = await jetstreamManager(nc);
+      const jsm = await jetstreamManager(watched);
       if (status.history < history) {
         // An existing bucket (e.g. from before history was configured): keep more revisions from now on.
         const info = await jsm.streams.info(status.streamInfo.config.name);
