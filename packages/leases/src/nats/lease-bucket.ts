@@ -1,4 +1,5 @@
 import { ConfigurationError } from "@eventsourced/core";
+import { failLostRequests } from "@eventsourced/evtlog-nats/internal";
 import { jetstream } from "@nats-io/jetstream";
 import { type KV, Kvm, type KvStatus } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -61,7 +62,10 @@ export async function openLeaseBucket(
   if (bucket.markerTtlMs !== undefined) {
     requireServerVersion(nc.info?.version, MARKER_TTL_SINCE, "markerTtlMs", SOURCE);
   }
-  const kv = await new Kvm(jetstream(nc, { timeout: bucket.timeoutMs })).create(bucket.name, {
+  // A request whose connection is lost fails at once (`RequestLostError`, outcome unknown for a write) and a
+  // lost read is sent again on the new connection, instead of waiting out `timeoutMs` (ADR 0143).
+  const js = jetstream(failLostRequests(nc), { timeout: bucket.timeoutMs });
+  const kv = await new Kvm(js).create(bucket.name, {
     history: 1,
     ttl: bucket.ttlMs,
     storage: "file",
