@@ -29,38 +29,23 @@ describe("a read whose connection is lost before the answer", () => {
     await server?.stop();
   });
 
-  async function cutWhileWaiting<T>(drop: "toClient" | "toServer", read: () => Promise<T>): Promise<T> {
-    proxy.drop = drop;
-    const started = Date.now();
-    const result = read();
-    result.catch(() => {});
-    // Long enough for the request to reach the server (or the proxy) and its answer to be swallowed.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    proxy.cut();
-    try {
-      return await result;
-    } finally {
-      console.log(`${drop}: settled ${Date.now() - started} ms after the read started (cut at ~100 ms)`);
-    }
-  }
-
   it("lastSeqNo is read again on the new connection when its answer was lost", async () => {
     const type = uniqueTypeName();
     await log.persist(type, "a", 0, [{ bytes: encoder.encode("1") }, { bytes: encoder.encode("2") }]);
-    expect(await cutWhileWaiting("toClient", () => log.lastSeqNo(type, "a"))).toBe(2);
+    expect(await proxy.cutWhileWaiting("toClient", () => log.lastSeqNo(type, "a"))).toBe(2);
   }, 30_000);
 
   it("lastSeqNo is read again on the new connection when its request never arrived", async () => {
     const type = uniqueTypeName();
     await log.persist(type, "b", 0, [{ bytes: encoder.encode("1") }]);
-    expect(await cutWhileWaiting("toServer", () => log.lastSeqNo(type, "b"))).toBe(1);
+    expect(await proxy.cutWhileWaiting("toServer", () => log.lastSeqNo(type, "b"))).toBe(1);
   }, 30_000);
 
   it("evtsById's lookups are read again on the new connection", async () => {
     const type = uniqueTypeName();
     await log.persist(type, "c", 0, [{ bytes: encoder.encode("first") }]);
     await log.persist(type, "c", 1, [{ bytes: encoder.encode("second") }]);
-    const bodies = await cutWhileWaiting("toClient", async () => {
+    const bodies = await proxy.cutWhileWaiting("toClient", async () => {
       const out: string[] = [];
       for await (const record of log.evtsById(type, "c", { from: 2 }))
         out.push(new TextDecoder().decode(record.bytes));

@@ -31,20 +31,6 @@ describe("a NATS lease write whose connection is lost before the answer", () => 
     await server?.stop();
   });
 
-  async function cutWhileWaiting<T>(drop: "toClient" | "toServer", call: () => Promise<T>): Promise<T> {
-    proxy.drop = drop;
-    const started = Date.now();
-    const result = call();
-    result.catch(() => {});
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    proxy.cut();
-    try {
-      return await result;
-    } finally {
-      console.log(`${drop}: settled ${Date.now() - started} ms after the call started (cut at ~100 ms)`);
-    }
-  }
-
   async function renewAgain(grant: LeaseGrant): Promise<LeaseGrant | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -60,10 +46,12 @@ describe("a NATS lease write whose connection is lost before the answer", () => 
     it(`a renewal fails with an outcome-unknown LeaseStoreError and the next one renews the tenure (${drop})`, async () => {
       const key = `renew-${drop}`;
       const grant = (await store.tryAcquire(key, "A"))!;
-      const lost = await cutWhileWaiting(drop, () => store.renew(grant)).then(
-        () => undefined,
-        (err: unknown) => err,
-      );
+      const lost = await proxy
+        .cutWhileWaiting(drop, () => store.renew(grant))
+        .then(
+          () => undefined,
+          (err: unknown) => err,
+        );
       expect(isEventSourcedError(lost, "LEASE_STORE_FAILED")).toBe(true);
       expect((lost as Error).cause).toMatchObject({ code: "NATS_REQUEST_LOST" });
       // Whether or not the lost update landed, the tenure is renewed (never taken as lost or won unchecked).
@@ -76,7 +64,7 @@ describe("a NATS lease write whose connection is lost before the answer", () => 
 
   it("a holder read is read again on the new connection", async () => {
     const grant = (await store.tryAcquire("read", "B"))!;
-    expect(await cutWhileWaiting("toClient", () => store.holder("read"))).toEqual({
+    expect(await proxy.cutWhileWaiting("toClient", () => store.holder("read"))).toEqual({
       key: "read",
       owner: "B",
       epoch: grant.epoch,

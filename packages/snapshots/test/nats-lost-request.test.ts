@@ -25,23 +25,9 @@ describe("a NATS snapshot request whose connection is lost before the answer", (
     await server?.stop();
   });
 
-  async function cutWhileWaiting<T>(drop: "toClient" | "toServer", call: () => Promise<T>): Promise<T> {
-    proxy.drop = drop;
-    const started = Date.now();
-    const result = call();
-    result.catch(() => {});
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    proxy.cut();
-    try {
-      return await result;
-    } finally {
-      console.log(`${drop}: settled ${Date.now() - started} ms after the call started (cut at ~100 ms)`);
-    }
-  }
-
   it("load is read again on the new connection", async () => {
     await store.save("T", "a", { seqNo: 3, bytes: bytes("three") });
-    const loaded = await cutWhileWaiting("toClient", () => store.load("T", "a"));
+    const loaded = await proxy.cutWhileWaiting("toClient", () => store.load("T", "a"));
     expect(loaded?.seqNo).toBe(3);
     expect(new TextDecoder().decode(loaded?.bytes)).toBe("three");
   }, 30_000);

@@ -41,6 +41,25 @@ export class CuttingProxy {
     for (const socket of this.#sockets) socket.destroy();
   }
 
+  /**
+   * Starts `call` while `drop` swallows that direction, cuts every connection 100 ms later (time enough for
+   * the request to reach the server, or the proxy) and returns what `call` settles with, logging how long
+   * that took.
+   */
+  async cutWhileWaiting<T>(drop: "toClient" | "toServer", call: () => Promise<T>): Promise<T> {
+    this.drop = drop;
+    const started = Date.now();
+    const result = call();
+    result.catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    this.cut();
+    try {
+      return await result;
+    } finally {
+      console.log(`${drop}: settled ${Date.now() - started} ms after the call started (cut at ~100 ms)`);
+    }
+  }
+
   close(): void {
     this.cut();
     this.#server.close();
