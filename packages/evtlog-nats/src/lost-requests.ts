@@ -3,7 +3,7 @@ import type { Msg, NatsConnection, Payload, RequestOptions, Status } from "@nats
 
 /**
  * A NATS request whose answer can no longer come: nats.js reported the connection it went out on (or was
- * queued for) lost. A read is sent again on the new connection by the connection {@link failLostRequests}
+ * queued for) lost. A read is sent again on the new connection by the connection `failLostRequests`
  * returns, so this reaches callers of writes, and of reads whose time ran out before nats.js reconnected.
  * A write may have been applied (it went out before the connection died) or not (nats.js discards what it
  * had not sent when it dials again): its outcome is unknown. `cause` says what nats.js reported.
