@@ -53,4 +53,16 @@ describe("a read whose connection is lost before the answer", () => {
     });
     expect(bodies).toEqual(["second"]);
   }, 30_000);
+
+  it("evtsByType's lookup of the type's last message is read again on the new connection", async () => {
+    const type = uniqueTypeName();
+    await log.persist(type, "d", 0, [{ bytes: encoder.encode("d1") }]);
+    await log.persist(type, "e", 0, [{ bytes: encoder.encode("e1") }]);
+    const bodies = await proxy.cutWhileWaiting("toClient", async () => {
+      const out: string[] = [];
+      for await (const record of log.evtsByType(type)) out.push(new TextDecoder().decode(record.bytes));
+      return out;
+    });
+    expect(bodies).toEqual(["d1", "e1"]);
+  }, 30_000);
 });
