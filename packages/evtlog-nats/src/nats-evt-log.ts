@@ -82,6 +82,7 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
     this.#ctx = {
       nc: fields.nc,
       js: jetstream(fields.nc),
+      readerJs: jetstream(failLostRequests(fields.nc)),
       publisher: this.#publisher,
       stream: fields.stream,
       subjects: this.#subjects,

@@ -57,7 +57,7 @@ export async function* readEvtsById(
     }
   }
   let expected: number | undefined;
-  for await (const msgs of readStream(ctx.js, {
+  for await (const msgs of readStream(ctx.readerJs, {
     stream: ctx.stream,
     filter: subject,
     startSeq,

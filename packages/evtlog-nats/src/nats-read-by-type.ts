@@ -56,7 +56,7 @@ async function* readUntil(
     if (last === null || last.seq < start.streamSeq) return;
     endSeq = last.seq;
   }
-  for await (const msgs of readStream(ctx.js, {
+  for await (const msgs of readStream(ctx.readerJs, {
     stream: ctx.stream,
     filter,
     startSeq: start.streamSeq,

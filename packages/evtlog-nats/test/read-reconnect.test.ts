@@ -65,4 +65,29 @@ describe("a read whose connection is lost before the answer", () => {
     });
     expect(bodies).toEqual(["d1", "e1"]);
   }, 30_000);
+
+  // The consumer's own requests have the JetStream client's fixed 5 s timeout, so this one is bounded by
+  // that: the read must be done before the lost create would have timed out.
+  it("a read whose consumer create was lost resumes on a new consumer before the create would time out", async () => {
+    const type = uniqueTypeName();
+    await log.persist(type, "f", 0, [{ bytes: encoder.encode("1") }]);
+    await log.persist(type, "f", 1, [{ bytes: encoder.encode("2") }]);
+    proxy.dropToServerContaining = "$JS.API.CONSUMER.CREATE.";
+    const started = Date.now();
+    const read = (async () => {
+      const seqNos: number[] = [];
+      for await (const record of log.evtsById(type, "f", { from: 1 })) seqNos.push(record.seqNo);
+      return seqNos;
+    })();
+    read.catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    proxy.cut();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<"not settled">((resolve) => {
+      timer = setTimeout(() => resolve("not settled"), 5_000 - (Date.now() - started));
+    });
+    const result = await Promise.race([read, timedOut]).finally(() => clearTimeout(timer));
+    console.log(`consumer create lost: settled ${Date.now() - started} ms after the read started`);
+    expect(result).toEqual([1, 2]);
+  }, 30_000);
 });
