@@ -166,12 +166,17 @@ export function failLostRequests(nc: NatsConnection): NatsConnection {
   let connection = wrapped.get(nc);
   if (connection === undefined) {
     const requests = new LostRequests(nc);
-    const request = requests.request.bind(requests);
+    // Methods are bound to the connection itself (nats.js keeps state on it), once each.
+    const methods = new Map<PropertyKey, unknown>([["request", requests.request.bind(requests)]]);
     connection = new Proxy(nc, {
       get(target, property) {
-        if (property === "request") return request;
+        const method = methods.get(property);
+        if (method !== undefined) return method;
         const value: unknown = Reflect.get(target, property, target);
-        return typeof value === "function" ? value.bind(target) : value;
+        if (typeof value !== "function") return value;
+        const bound = value.bind(target);
+        methods.set(property, bound);
+        return bound;
       },
     });
     wrapped.set(nc, connection);
