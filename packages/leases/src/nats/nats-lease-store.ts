@@ -154,7 +154,7 @@ export class NatsLeaseStore implements LeaseStore {
       // Take it back if it is still ours, then try once more under the new base.
       this.#epochBase = current;
       this.#written.delete(key);
-      await this.#kv.delete(key, { previousSeq: revision }).catch(() => {});
+      await this.#takeBack(key, owner, base + revision).catch(() => {});
       if (attempt > 0) return undefined;
     }
   }
@@ -267,8 +267,20 @@ export class NatsLeaseStore implements LeaseStore {
     );
   }
 
+  /**
+   * Deletes the key's entry if it is this acquiring write of `owner` under the old epoch base (`epoch` =
+   * old base + its revision), never another. Its revision alone does not say so: the write may have gone to
+   * the old bucket, and revisions restart at 1 in the new one, where another process's lease of the key can
+   * have the same revision (ADR 0149). The delete is conditional on the revision read: in one bucket that
+   * revision is this entry.
+   */
+  async #takeBack(key: string, owner: string, epoch: number): Promise<void> {
+    const revision = await this.#tenureRevision({ key, owner, epoch });
+    if (revision !== undefined) await this.#kv.delete(key, { previousSeq: revision });
+  }
+
   /** The revision of the key's entry if it is still `grant`'s tenure (its owner and epoch). */
-  async #tenureRevision(grant: LeaseGrant): Promise<number | undefined> {
+  async #tenureRevision(grant: LeaseHolder): Promise<number | undefined> {
     const entry = await this.#kv.get(grant.key);
     if (entry === null || entry.operation !== "PUT") return undefined;
     const value = decodeLeaseValue(entry.value, entry.revision);
