@@ -17,6 +17,7 @@ import {
 import type { LeaseGrant, LeaseHolder, LeaseStore } from "../lease-store.js";
 import { LeaseStoreError } from "../lease-store-error.js";
 import { ReleaseWaiters } from "../release-waiters.js";
+import { UnknownAcquires } from "../unknown-acquires.js";
 import { isRevision, isWrongLastSequence } from "./kv-errors.js";
 import { currentEpochBase, openLeaseBucket, resolveBucketOptions } from "./lease-bucket.js";
 import { decodeLeaseValue, encodeLeaseValue } from "./lease-value.js";
@@ -67,6 +68,8 @@ export class NatsLeaseStore implements LeaseStore {
   /** The bucket's epoch base (ADR 0136): an epoch is the base plus the revision of the acquiring write. */
   #epochBase: number;
   readonly #waiters = new ReleaseWaiters();
+  /** Acquires whose outcome is unknown: the owner's next acquire of the key may take its own entry over. */
+  readonly #unknownAcquires: UnknownAcquires;
   /**
    * The last write of each key made through this store: a grant that matches it in revision, owner and
    * epoch can be written at its revision directly. Any other grant is first checked against the stored
@@ -87,6 +90,7 @@ export class NatsLeaseStore implements LeaseStore {
     epochBase: number,
   ) {
     this.ttlMs = ttlMs;
+    this.#unknownAcquires = new UnknownAcquires(ttlMs);
     this.#epochBase = epochBase;
     this.bucket = bucket;
     this.#nc = nc;
@@ -129,15 +133,9 @@ export class NatsLeaseStore implements LeaseStore {
     validateLeaseOwner(owner);
     for (let attempt = 0; ; attempt++) {
       const base = this.#epochBase;
-      const sentAt = process.hrtime.bigint();
-      let revision: number;
-      try {
-        // `create` also succeeds over a delete marker (a released lease), at the marker's revision.
-        revision = await this.#kv.create(key, encodeLeaseValue({ owner, base }));
-      } catch (err) {
-        if (isWrongLastSequence(err)) return undefined;
-        throw this.#failure("acquire", key, err);
-      }
+      const written = await this.#acquiringWrite(key, owner, base);
+      if (written === undefined) return undefined;
+      const { revision, sentAt } = written;
       // Another process may have deleted and recreated the bucket since this store read its base: its
       // revisions restarted, and `base + revision` could be below epochs the old bucket granted. Read the
       // base again after every acquiring write (one round trip per tenure, ADR 0136). The check only
@@ -156,6 +154,41 @@ export class NatsLeaseStore implements LeaseStore {
       this.#written.delete(key);
       await this.#takeBack(key, owner, base + revision).catch(() => {});
       if (attempt > 0) return undefined;
+    }
+  }
+
+  /**
+   * Writes `{owner, base}` as a new tenure of `key`: a `create`, which also succeeds over a delete marker (a
+   * released lease), at the marker's revision. `undefined` when the key is held. After an acquire of this
+   * owner whose outcome is unknown, a key held by this owner is taken over instead, with an update at the
+   * entry's revision: the lost acquire may have landed, and nobody holds that entry (ADR 0148).
+   */
+  async #acquiringWrite(
+    key: string,
+    owner: string,
+    base: number,
+  ): Promise<{ revision: number; sentAt: bigint } | undefined> {
+    const value = encodeLeaseValue({ owner, base });
+    let sentAt = process.hrtime.bigint();
+    try {
+      let revision: number;
+      try {
+        revision = await this.#kv.create(key, value);
+      } catch (err) {
+        if (!isWrongLastSequence(err) || !this.#unknownAcquires.has(key, owner)) throw err;
+        const entry = await this.#kv.get(key);
+        if (entry === null || entry.operation !== "PUT") return undefined;
+        if (decodeLeaseValue(entry.value, entry.revision)?.owner !== owner) return undefined;
+        sentAt = process.hrtime.bigint();
+        revision = await this.#kv.update(key, value, entry.revision);
+      }
+      this.#unknownAcquires.delete(key, owner);
+      return { revision, sentAt };
+    } catch (err) {
+      if (isWrongLastSequence(err)) return undefined;
+      // Lost with its connection or timed out: the write may have landed (or not).
+      this.#unknownAcquires.add(key, owner, sentAt);
+      throw this.#failure("acquire", key, err);
     }
   }
 
