@@ -25,11 +25,14 @@ export function leaseStatements(t: LeaseTable): LeaseStatements {
     // over by someone else is not taken again. Both branches share one snapshot and at most one of them
     // finds a row (the `UPDATE` needs the row in the snapshot, the `INSERT` its absence); racing inserts of
     // a new key are settled by the primary key (`DO NOTHING` for all but one).
+    // With `$4` true (after an acquire of this owner whose outcome is unknown, ADR 0148) a live row of owner
+    // `$2` is taken over as well, under the next epoch: the lost acquire may have committed it.
     acquire: `WITH taken AS (
         UPDATE ${t.qualifiedName} AS l SET owner = $2, epoch = l.epoch + 1,
           expires_at = clock_timestamp() + ${ttl("$3")}, acquired_at = clock_timestamp(), renewed_at = clock_timestamp()
         WHERE l.key = (SELECT e.key FROM ${t.qualifiedName} AS e
-          WHERE e.key = $1 AND e.expires_at <= clock_timestamp() FOR UPDATE SKIP LOCKED)
+          WHERE e.key = $1 AND (e.expires_at <= clock_timestamp() OR ($4::boolean AND e.owner = $2))
+          FOR UPDATE SKIP LOCKED)
         RETURNING l.epoch
       ), created AS (
         INSERT INTO ${t.qualifiedName} (key, owner, epoch, expires_at, acquired_at, renewed_at)

@@ -16,6 +16,7 @@ import {
 } from "../lease-key.js";
 import type { LeaseGrant, LeaseHolder, LeaseStore } from "../lease-store.js";
 import { LeaseStoreError } from "../lease-store-error.js";
+import { UnknownAcquires } from "../unknown-acquires.js";
 import { setupLeaseSchema } from "./lease-schema.js";
 import { type LeaseStatements, leaseStatements } from "./lease-statements.js";
 import { type LeaseTable, leaseTable } from "./lease-table.js";
@@ -74,6 +75,8 @@ export class PostgresLeaseStore implements LeaseStore {
   readonly #ownedPool: OwnedPool | undefined;
   readonly #sql: LeaseStatements;
   readonly #target: string;
+  /** Acquires whose outcome is unknown: the owner's next acquire of the key may take its own row over. */
+  readonly #unknownAcquires: UnknownAcquires;
 
   private constructor(
     ttlMs: number,
@@ -88,6 +91,7 @@ export class PostgresLeaseStore implements LeaseStore {
     this.#ownedPool = ownedPool;
     this.#sql = leaseStatements(table);
     this.#target = target;
+    this.#unknownAcquires = new UnknownAcquires(ttlMs);
   }
 
   /**
@@ -132,9 +136,20 @@ export class PostgresLeaseStore implements LeaseStore {
     validateLeaseKey(key);
     validateLeaseOwner(owner);
     const sentAt = process.hrtime.bigint();
-    const rows = await this.#query("acquire", key, this.#sql.acquire, [key, owner, this.ttlMs]);
+    // After an acquire of this owner whose outcome is unknown, a live row of this owner is taken over too:
+    // the lost acquire may have committed, and nobody holds that row (ADR 0148).
+    const takeOver = this.#unknownAcquires.has(key, owner);
+    let rows: unknown[];
+    try {
+      rows = await this.#query("acquire", key, this.#sql.acquire, [key, owner, this.ttlMs, takeOver]);
+    } catch (err) {
+      // Timed out or lost with its connection: the statement may have committed (or not).
+      this.#unknownAcquires.add(key, owner, sentAt);
+      throw err;
+    }
     const row = rows[0] as { epoch: string | number } | undefined;
     if (row === undefined) return undefined;
+    this.#unknownAcquires.delete(key, owner);
     const epoch = Number(row.epoch);
     return { key, owner, epoch, sentAt, ttlMs: this.ttlMs, revision: epoch };
   }
