@@ -33,6 +33,9 @@ export interface LeaseGrant extends LeaseHolder {
  *
  * - At most one unexpired lease exists per key. `tryAcquire` succeeds only on a free or expired key
  *   (also when the caller itself holds it: owners are incarnations, so an owner never re-adopts a lease).
+ *   One exception: after a `tryAcquire` of the store rejected (its outcome unknown: it may have landed),
+ *   the store's next `tryAcquire` of that key by that owner, within two TTLs, also takes over a live lease
+ *   of that owner, under a new epoch, instead of waiting out a TTL that nobody holds (ADR 0148).
  * - Every successful `tryAcquire` starts a new tenure with an epoch greater than any before on that key.
  * - `renew` and `release` compare and set on owner AND epoch: they never touch a lease someone else holds,
  *   and an expired lease cannot be renewed, only acquired again under a new epoch.
@@ -44,7 +47,11 @@ export interface LeaseStore {
   /** How long a grant or renewal lasts on the server, in milliseconds (fixed per store). */
   readonly ttlMs: number;
 
-  /** A new tenure of `key` for `owner`, or `undefined` while anyone (including `owner`) holds it. */
+  /**
+   * A new tenure of `key` for `owner`, or `undefined` while anyone (including `owner`) holds it. Rejects
+   * with `LeaseStoreError` when the outcome is unknown; the next call with the same key and owner then
+   * takes over `owner`'s own live lease of `key`, if the lost one landed (see above).
+   */
   tryAcquire(key: string, owner: string): Promise<LeaseGrant | undefined>;
 
   /** Extends the lease by `ttlMs` from now on the server; `undefined` when it expired or is not this tenure. */
