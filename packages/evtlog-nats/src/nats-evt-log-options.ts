@@ -30,6 +30,13 @@ export interface NatsEvtLogOptions {
    * stored twice: the retry is acknowledged as a duplicate of it.
    */
   readonly publishAttempts?: number | undefined;
+  /**
+   * How long `close()` waits for publishes awaiting their acknowledgement and, on a connection the log
+   * opened, for the drain; default 5,000 ms. Then the waiting persists fail with `PersistError`
+   * (`outcomeUnknown`) and the connection is closed at once: a server that is away (or a partition) cannot
+   * keep a stopping process from exiting.
+   */
+  readonly closeTimeoutMs?: number | undefined;
   /** Entities whose last message is remembered (saves a lookup before each persist); default 100,000. */
   readonly cacheSize?: number | undefined;
   /** Where warnings go (reads resumed after a server restart); default `consoleLogger`. */
@@ -51,6 +58,7 @@ export function validateNatsEvtLogOptions(options: NatsEvtLogOptions): void {
   validatePositiveInteger(options.fetchBatch, "fetchBatch");
   validatePositiveInteger(options.publishTimeoutMs, "publishTimeoutMs");
   validatePositiveInteger(options.publishAttempts, "publishAttempts");
+  validatePositiveInteger(options.closeTimeoutMs, "closeTimeoutMs");
   if (options.cacheSize !== undefined && !(Number.isInteger(options.cacheSize) && options.cacheSize >= 0)) {
     throw new ConfigurationError(
       `invalid cacheSize ${options.cacheSize}: an integer >= 0`,

@@ -14,6 +14,7 @@ import {
 } from "@eventsourced/core";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { DEFAULT_CLOSE_TIMEOUT_MS, drainOrClose, settlesWithin } from "./close-connection.js";
 import { connectNats, natsTarget, setupError } from "./connect-nats.js";
 import { NatsEvtDeletion } from "./delete-evts.js";
 import { type EntityIdsOptions, readEntityIds } from "./entity-ids.js";
@@ -57,6 +58,7 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
   readonly #deletion: NatsEvtDeletion;
   /** The connection, stream and caches the persist, fence and read paths share. */
   readonly #ctx: NatsLogContext;
+  readonly #closeTimeoutMs: number;
   #closed = false;
   /** Aborted by `close()`: live by-type readers end then, as they do on their own signal. */
   readonly #closing = new AbortController();
@@ -75,6 +77,7 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
     this.#nc = fields.nc;
     this.#jsm = fields.jsm;
     this.#ownsConnection = fields.ownsConnection;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
     this.#publisher = new PublishMux(fields.nc);
     this.#stream = fields.stream;
     this.#subjects = new Subjects(fields.subjectPrefix);
@@ -256,17 +259,22 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
   }
 
   /**
-   * Ends live by-type readers, then closes the connection if this log opened it (waiting for outstanding
-   * publishes); a connection passed in as `options.connection` stays open. Later persists fail with
-   * `PersistError` (`outcomeUnknown: false`).
+   * Ends live by-type readers, waits for outstanding publishes, then closes the connection if this log
+   * opened it (drained); a connection passed in as `options.connection` stays open. Takes at most
+   * `closeTimeoutMs` (default 5 s), however long the server is away: persists still waiting for their
+   * acknowledgement then fail with `PersistError` (`outcomeUnknown: true`) and an owned connection is closed
+   * without draining. A persist acknowledged before stays stored. Later persists fail with `PersistError`
+   * (`outcomeUnknown: false`).
    */
   async close(): Promise<void> {
     this.#closed = true;
     this.#closing.abort();
-    // Persists already published are answered (or time out) before the reply subscription goes.
-    await this.#publisher.settled();
+    const deadline = Date.now() + this.#closeTimeoutMs;
+    // Persists already published are answered (or time out, or are abandoned at the deadline) before the
+    // reply subscription goes.
+    await settlesWithin(this.#publisher.settled(), this.#closeTimeoutMs);
     this.#publisher.close();
-    if (this.#ownsConnection && !this.#nc.isClosed()) await this.#nc.drain();
+    if (this.#ownsConnection) await drainOrClose(this.#nc, deadline - Date.now());
   }
 }
 

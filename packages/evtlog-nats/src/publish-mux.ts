@@ -58,6 +58,17 @@ export class PublisherClosedError extends Error {
   }
 }
 
+/**
+ * A publish still waiting for its acknowledgement when its log was closed (`close()` waited
+ * `closeTimeoutMs` for it): it went out, so it may or may not be stored.
+ */
+export class PublishAbandonedError extends Error {
+  override readonly name = "PublishAbandonedError";
+  constructor() {
+    super("the event log was closed before the publish was acknowledged; it may or may not be stored");
+  }
+}
+
 const MSG_ID = "Nats-Msg-Id";
 const EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence";
 const decoder = new TextDecoder();
@@ -144,18 +155,20 @@ export class PublishMux implements JetStreamPublisher {
   }
 
   /**
-   * Rejects what is still waiting and stops listening (the log is closing); later publishes are refused
-   * with {@link PublisherClosedError}.
+   * Rejects what is still waiting with {@link PublishAbandonedError} and stops listening (the log is
+   * closing); later publishes are refused with {@link PublisherClosedError}.
    */
   close(): void {
     this.#closed = true;
     this.#status.stop?.();
-    this.#dropSubscription();
+    this.#dropSubscription(new PublishAbandonedError());
   }
 
-  /** Rejects what is still waiting (the connection closed under it) and forgets the reply subscription. */
-  #dropSubscription(): void {
-    this.#failAll(new RequestError("the connection closed before the publish was acknowledged"));
+  /** Rejects what is still waiting with `err` and forgets the reply subscription. */
+  #dropSubscription(
+    err: Error = new RequestError("the connection closed before the publish was acknowledged"),
+  ): void {
+    this.#failAll(err);
     this.#sub?.unsubscribe();
     this.#sub = undefined;
     this.#prefix = undefined;

@@ -5,11 +5,14 @@ export class CuttingProxy {
   drop: "none" | "toServer" | "toClient" = "none";
   /** While set, chunks to the server that contain this text are swallowed (e.g. one subject's publishes). */
   dropToServerContaining: string | undefined;
+  /** Connections accepted so far (each reconnect attempt of a client is one). */
+  accepted = 0;
   readonly #sockets = new Set<net.Socket>();
   readonly #server: net.Server;
 
   constructor(port: number) {
     this.#server = net.createServer((client) => {
+      this.accepted++;
       const server = net.connect(port, "127.0.0.1");
       for (const socket of [client, server]) {
         this.#sockets.add(socket);

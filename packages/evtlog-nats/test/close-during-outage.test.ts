@@ -1,0 +1,113 @@
+import { PersistError } from "@eventsourced/core";
+import { uniqueTypeName } from "@eventsourced/core/testing";
+import { NatsEvtLog } from "@eventsourced/evtlog-nats";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { afterEach, describe, expect, it } from "vitest";
+import { CuttingProxy } from "./support/cutting-proxy.js";
+import { NatsServerProcess } from "./support/nats-server-process.js";
+
+// A service stopping (SIGTERM) while its NATS server is away must exit: `close()` on a connection the log
+// opened used to drain it, which waits for nats.js to reconnect (forever, with unlimited reconnects). Now it
+// waits at most `closeTimeoutMs`, then closes the connection hard. A persist acknowledged before the close
+// stays stored; one still waiting for its acknowledgement fails with an unknown outcome.
+
+const encoder = new TextEncoder();
+
+describe("closing a log whose server is away", () => {
+  let server: NatsServerProcess | undefined;
+  let proxy: CuttingProxy | undefined;
+  let log: NatsEvtLog | undefined;
+
+  afterEach(async () => {
+    await log?.close().catch(() => {});
+    proxy?.close();
+    await server?.stop();
+    log = undefined;
+    proxy = undefined;
+    server = undefined;
+  });
+
+  async function storedMessages(s: NatsServerProcess, stream: string): Promise<number> {
+    const nc = await connect({ servers: s.url });
+    try {
+      return (await (await jetstreamManager(nc)).streams.info(stream)).state.messages;
+    } finally {
+      await nc.close();
+    }
+  }
+
+  it("returns although the server is down, stops reconnecting, and what was acknowledged stays stored", async () => {
+    server = await NatsServerProcess.start(["-js"]);
+    proxy = new CuttingProxy(server.port);
+    log = await NatsEvtLog.connect({
+      servers: await proxy.listen(),
+      stream: { name: "away", subjectPrefix: "away" },
+      closeTimeoutMs: 500,
+    });
+    const type = uniqueTypeName();
+    expect((await log.persist(type, "a", 0, [{ bytes: encoder.encode("acked") }])).seqNo).toBe(1);
+    await server.kill();
+    proxy.cut();
+    const started = Date.now();
+    await log.close();
+    console.log(`close() with the server down took ${Date.now() - started} ms (closeTimeoutMs 500)`);
+    // nats.js no longer dials (it would every 500 ms): nothing keeps the process alive.
+    const dials = proxy.accepted;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(proxy.accepted).toBe(dials);
+    await server.restart();
+    expect(await storedMessages(server, "away")).toBe(1);
+  }, 30_000);
+
+  it("fails a persist still waiting for its acknowledgement with an unknown outcome", async () => {
+    server = await NatsServerProcess.start(["-js"]);
+    proxy = new CuttingProxy(server.port);
+    log = await NatsEvtLog.connect({
+      servers: await proxy.listen(),
+      stream: { name: "away", subjectPrefix: "away" },
+      publishTimeoutMs: 60_000,
+      closeTimeoutMs: 500,
+    });
+    const type = uniqueTypeName();
+    await log.persist(type, "b", 0, [{ bytes: encoder.encode("acked") }]);
+    // The next publish reaches the stream; its acknowledgement is swallowed, then the server goes away.
+    proxy.drop = "toClient";
+    const persisted = log
+      .persist(type, "b", 1, [{ bytes: encoder.encode("unacked") }])
+      .catch((err: unknown) => err);
+    const deadline = Date.now() + 10_000;
+    while ((await storedMessages(server, "away")) < 2) {
+      if (Date.now() > deadline) throw new Error("the publish never reached the stream");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await server.kill();
+    proxy.cut();
+    const started = Date.now();
+    await log.close();
+    console.log(`close() with a persist waiting took ${Date.now() - started} ms (closeTimeoutMs 500)`);
+    const err = await persisted;
+    expect(err).toBeInstanceOf(PersistError);
+    expect((err as PersistError).outcomeUnknown).toBe(true);
+    await server.restart();
+    expect(await storedMessages(server, "away")).toBe(2);
+  }, 30_000);
+
+  it("returns behind a partition (the server alive but nothing reaching it)", async () => {
+    server = await NatsServerProcess.start(["-js"]);
+    proxy = new CuttingProxy(server.port);
+    log = await NatsEvtLog.connect({
+      servers: await proxy.listen(),
+      stream: { name: "away", subjectPrefix: "away" },
+      closeTimeoutMs: 500,
+    });
+    const type = uniqueTypeName();
+    await log.persist(type, "c", 0, [{ bytes: encoder.encode("acked") }]);
+    // The drain's flush is never answered: nats.js would wait until it finds the connection stale.
+    proxy.drop = "toServer";
+    const started = Date.now();
+    await log.close();
+    console.log(`close() behind a partition took ${Date.now() - started} ms (closeTimeoutMs 500)`);
+    expect(await storedMessages(server, "away")).toBe(1);
+  }, 30_000);
+});
