@@ -84,7 +84,6 @@ export class NatsEvtLog implements EvtLog, EvtLogRetention {
     const cache = new LastMessageCache(options.cacheSize ?? 100_000);
     this.#ctx = {
       nc: fields.nc,
-      js: jetstream(fields.nc),
       readerJs: jetstream(failLostRequests(fields.nc)),
       publisher: this.#publisher,
       stream: fields.stream,

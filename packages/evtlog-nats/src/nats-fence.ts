@@ -25,7 +25,7 @@ export async function fenceEntity(
   try {
     head = await writeEpochMarker(
       {
-        js: ctx.js,
+        publisher: ctx.publisher,
         type,
         id,
         subject,

@@ -13,8 +13,6 @@ import type { Subjects } from "./subjects.js";
 /** What the persist, fence and read paths of a `NatsEvtLog` share: its connection, stream and caches. */
 export interface NatsLogContext {
   readonly nc: NatsConnection;
-  /** For publishes outside the multiplexer (epoch markers). */
-  readonly js: JetStreamClient;
   /**
    * For the ordered consumers of reads: a consumer create whose connection is lost fails at once (ADR 0143)
    * and the read resumes on a new consumer, instead of waiting out the request timeout.

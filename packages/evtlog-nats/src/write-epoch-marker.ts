@@ -1,14 +1,18 @@
 import { OwnershipLostError, PersistError, SeqNoConflictError } from "@eventsourced/core";
-import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import type { EntityMessage } from "./entity-messages.js";
 import { Header } from "./envelope.js";
 import { type NatsFence, setFenceHeaders } from "./epoch-marker.js";
+import type { JetStreamPublisher } from "./publish-mux.js";
 import { type PublishOptions, publishPersist } from "./publish-persist.js";
 
 /** Where and how to write one entity's marker. */
 export interface MarkerTarget {
-  readonly js: JetStreamClient;
+  /**
+   * The log's publish multiplexer: a marker whose connection is lost fails at once and is retried with the
+   * same message id, as a persist is (ADR 0138, 0147).
+   */
+  readonly publisher: JetStreamPublisher;
   readonly type: string;
   readonly id: string;
   readonly subject: string;
@@ -61,7 +65,7 @@ export async function writeEpochMarker(target: MarkerTarget, fence: NatsFence): 
     setFenceHeaders(hdrs, fence);
     try {
       const ack = await publishPersist(
-        target.js,
+        target.publisher,
         {
           type,
           id,

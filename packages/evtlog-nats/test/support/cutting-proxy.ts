@@ -5,6 +5,11 @@ export class CuttingProxy {
   drop: "none" | "toServer" | "toClient" = "none";
   /** While set, chunks to the server that contain this text are swallowed (e.g. one subject's publishes). */
   dropToServerContaining: string | undefined;
+  /**
+   * While set, once a chunk to the server contains this text (e.g. a header name), every byte to the client
+   * is swallowed until {@link cut}: the answer to that message (and everything after it) never arrives.
+   */
+  dropToClientAfter: string | undefined;
   /** Connections accepted so far (each reconnect attempt of a client is one). */
   accepted = 0;
   readonly #sockets = new Set<net.Socket>();
@@ -24,6 +29,7 @@ export class CuttingProxy {
         });
       }
       client.on("data", (d) => {
+        if (this.dropToClientAfter !== undefined && d.includes(this.dropToClientAfter)) this.drop = "toClient";
         if (this.drop === "toServer") return;
         if (this.dropToServerContaining !== undefined && d.includes(this.dropToServerContaining)) return;
         server.write(d);
@@ -41,6 +47,7 @@ export class CuttingProxy {
   cut(): void {
     this.drop = "none";
     this.dropToServerContaining = undefined;
+    this.dropToClientAfter = undefined;
     for (const socket of this.#sockets) socket.destroy();
   }
 
