@@ -1,7 +1,27 @@
+import { ConfigurationError } from "@eventsourced/core";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 /** `closeTimeoutMs` when none is given: as long as a publish waits for its acknowledgement by default. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+
+/** The longest delay a Node.js timer takes (2^31 - 1 ms); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The `closeTimeoutMs` option of a store (`source` names its options type), validated: a positive integer
+ * number of milliseconds; {@link DEFAULT_CLOSE_TIMEOUT_MS} when not given. Throws `ConfigurationError`.
+ */
+export function closeTimeoutOption(value: number | undefined, source: string): number {
+  if (value === undefined) return DEFAULT_CLOSE_TIMEOUT_MS;
+  if (!(Number.isInteger(value) && value >= 1 && value <= MAX_TIMER_MS)) {
+    throw new ConfigurationError(
+      `invalid closeTimeoutMs ${value}: a positive integer, at most ${MAX_TIMER_MS}`,
+      "closeTimeoutMs",
+      source,
+    );
+  }
+  return value;
+}
 
 /**
  * Resolves with true when `work` settles within `ms`, false when `ms` passes first (`work` goes on, and its

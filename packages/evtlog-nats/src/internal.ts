@@ -4,6 +4,7 @@
  * @module
  * @internal
  */
+export { closeTimeoutOption, DEFAULT_CLOSE_TIMEOUT_MS, drainOrClose } from "./close-connection.js";
 export {
   connectNats,
   describeServers,

@@ -29,7 +29,8 @@ export class CuttingProxy {
         });
       }
       client.on("data", (d) => {
-        if (this.dropToClientAfter !== undefined && d.includes(this.dropToClientAfter)) this.drop = "toClient";
+        if (this.dropToClientAfter !== undefined && d.includes(this.dropToClientAfter))
+          this.drop = "toClient";
         if (this.drop === "toServer") return;
         if (this.dropToServerContaining !== undefined && d.includes(this.dropToServerContaining)) return;
         server.write(d);

@@ -1,7 +1,9 @@
 import { ConnectionError, EventSourcedError } from "@eventsourced/core";
 import {
+  closeTimeoutOption,
   connectNats,
   describeServers,
+  drainOrClose,
   type NatsConnectOptions,
   reason,
   serverList,
@@ -42,6 +44,12 @@ export interface NatsLeaseStoreOptions extends Omit<NatsConnectOptions, "name"> 
   readonly markerTtlMs?: number | undefined;
   /** Timeout of each KV request; default TTL / 2, between 1,000 and 5,000 ms. */
   readonly timeoutMs?: number | undefined;
+  /**
+   * How long `close()` waits for the drain of a connection the store opened; default 5,000 ms. Then the
+   * connection is closed at once: a server that is away (or a partition) cannot keep a stopping process from
+   * exiting.
+   */
+  readonly closeTimeoutMs?: number | undefined;
 }
 
 /**
@@ -64,6 +72,7 @@ export class NatsLeaseStore implements LeaseStore {
   readonly bucket: string;
   readonly #nc: NatsConnection;
   readonly #ownsConnection: boolean;
+  readonly #closeTimeoutMs: number;
   readonly #kv: KV;
   /** The bucket's epoch base (ADR 0136): an epoch is the base plus the revision of the acquiring write. */
   #epochBase: number;
@@ -86,6 +95,7 @@ export class NatsLeaseStore implements LeaseStore {
     bucket: string,
     nc: NatsConnection,
     ownsConnection: boolean,
+    closeTimeoutMs: number,
     kv: KV,
     epochBase: number,
   ) {
@@ -95,6 +105,7 @@ export class NatsLeaseStore implements LeaseStore {
     this.bucket = bucket;
     this.#nc = nc;
     this.#ownsConnection = ownsConnection;
+    this.#closeTimeoutMs = closeTimeoutMs;
     this.#kv = kv;
   }
 
@@ -106,12 +117,13 @@ export class NatsLeaseStore implements LeaseStore {
    */
   static async create(options: NatsLeaseStoreOptions = {}): Promise<NatsLeaseStore> {
     const bucket = resolveBucketOptions(options);
+    const closeTimeoutMs = closeTimeoutOption(options.closeTimeoutMs, "NatsLeaseStoreOptions");
     const ownsConnection = options.connection === undefined;
     const nc = options.connection ?? (await connectNats({ ...options, name: "eventsourced-leases" }));
     const target = ownsConnection ? describeServers(serverList(options.servers)) : nc.getServer();
     try {
       const { kv, epochBase } = await openLeaseBucket(nc, bucket);
-      return new NatsLeaseStore(bucket.ttlMs, bucket.name, nc, ownsConnection, kv, epochBase);
+      return new NatsLeaseStore(bucket.ttlMs, bucket.name, nc, ownsConnection, closeTimeoutMs, kv, epochBase);
     } catch (err) {
       if (ownsConnection) await nc.close().catch(() => {});
       if (err instanceof EventSourcedError) throw err;
@@ -260,12 +272,15 @@ export class NatsLeaseStore implements LeaseStore {
     return waiting;
   }
 
-  /** Stops the watch and closes the connection if this store opened it; a connection passed in stays open. */
+  /**
+   * Stops the watch and closes the connection if this store opened it (drained, or closed at once when the
+   * server does not answer within `closeTimeoutMs`); a connection passed in stays open.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     this.#watch?.stop();
     this.#waiters.wakeAll();
-    if (this.#ownsConnection && !this.#nc.isClosed()) await this.#nc.drain();
+    if (this.#ownsConnection) await drainOrClose(this.#nc, this.#closeTimeoutMs);
   }
 
   async #renew(grant: LeaseGrant): Promise<LeaseGrant | undefined> {

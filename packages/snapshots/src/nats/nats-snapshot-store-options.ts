@@ -1,5 +1,9 @@
 import { ConfigurationError } from "@eventsourced/core";
-import { NAME_PATTERN, type NatsConnectOptions } from "@eventsourced/evtlog-nats/internal";
+import {
+  closeTimeoutOption,
+  NAME_PATTERN,
+  type NatsConnectOptions,
+} from "@eventsourced/evtlog-nats/internal";
 import type { NatsConnection } from "@nats-io/transport-node";
 
 /** Options of `NatsSnapshotStore.create`. */
@@ -23,13 +27,26 @@ export interface NatsSnapshotStoreOptions extends Omit<NatsConnectOptions, "name
    * `keepSnapshots: K` needs at least K.
    */
   readonly history?: number | undefined;
+  /**
+   * How long `close()` waits for the drain of a connection the store opened; default 5,000 ms. Then the
+   * connection is closed at once: a server that is away (or a partition) cannot keep a stopping process from
+   * exiting.
+   */
+  readonly closeTimeoutMs?: number | undefined;
 }
 
 /** NATS KV keeps at most this many revisions per key. */
 const MAX_HISTORY = 64;
 
-/** Validates `options` (throws `ConfigurationError` naming the option); returns the bucket and history. */
-export function checkOptions(options: NatsSnapshotStoreOptions): { bucket: string; history: number } {
+/**
+ * Validates `options` (throws `ConfigurationError` naming the option); returns the bucket, history and close
+ * timeout.
+ */
+export function checkOptions(options: NatsSnapshotStoreOptions): {
+  bucket: string;
+  history: number;
+  closeTimeoutMs: number;
+} {
   const bucket = options.bucket ?? "eventsourced-snapshots";
   if (!NAME_PATTERN.test(bucket)) {
     throw new ConfigurationError(
@@ -66,5 +83,5 @@ export function checkOptions(options: NatsSnapshotStoreOptions): { bucket: strin
       "options",
     );
   }
-  return { bucket, history };
+  return { bucket, history, closeTimeoutMs: closeTimeoutOption(options.closeTimeoutMs, "options") };
 }

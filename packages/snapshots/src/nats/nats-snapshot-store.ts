@@ -10,6 +10,7 @@ import {
   ApiCode,
   classifyPublishFailure,
   connectNats,
+  drainOrClose,
   failLostRequests,
   jetStreamApiCode,
   natsTarget,
@@ -56,6 +57,7 @@ export class NatsSnapshotStore implements SnapshotStore {
   readonly history: number;
   readonly #nc: NatsConnection;
   readonly #ownsConnection: boolean;
+  readonly #closeTimeoutMs: number;
   readonly #kv: KV;
   readonly #maxValueBytes: number;
   /** Direct-get reads of a key's revisions, when the bucket allows direct gets. */
@@ -66,6 +68,7 @@ export class NatsSnapshotStore implements SnapshotStore {
   private constructor(fields: {
     nc: NatsConnection;
     ownsConnection: boolean;
+    closeTimeoutMs: number;
     kv: KV;
     maxValueBytes: number;
     history: number;
@@ -74,6 +77,7 @@ export class NatsSnapshotStore implements SnapshotStore {
   }) {
     this.#nc = fields.nc;
     this.#ownsConnection = fields.ownsConnection;
+    this.#closeTimeoutMs = fields.closeTimeoutMs;
     this.#kv = fields.kv;
     this.#maxValueBytes = fields.maxValueBytes;
     this.history = fields.history;
@@ -87,7 +91,7 @@ export class NatsSnapshotStore implements SnapshotStore {
    * has no JetStream, and with `ConfigurationError` for invalid options.
    */
   static async create(options: NatsSnapshotStoreOptions = {}): Promise<NatsSnapshotStore> {
-    const { bucket, history } = checkOptions(options);
+    const { bucket, history, closeTimeoutMs } = checkOptions(options);
     const ownsConnection = options.connection === undefined;
     const nc = options.connection ?? (await connectNats({ ...options, name: "eventsourced-snapshots" }));
     // A request whose connection is lost fails at once (a save's write as outcome unknown) and a lost read
@@ -115,6 +119,7 @@ export class NatsSnapshotStore implements SnapshotStore {
       return new NatsSnapshotStore({
         nc,
         ownsConnection,
+        closeTimeoutMs,
         kv,
         maxValueBytes: Math.min(maxPayload, bucketLimit) - HEADER_ALLOWANCE,
         history,
@@ -244,8 +249,11 @@ export class NatsSnapshotStore implements SnapshotStore {
     }
   }
 
-  /** Closes the connection if this store opened it; a connection passed in stays open. */
+  /**
+   * Closes the connection if this store opened it (drained, or closed at once when the server does not
+   * answer within `closeTimeoutMs`); a connection passed in stays open.
+   */
   async close(): Promise<void> {
-    if (this.#ownsConnection && !this.#nc.isClosed()) await this.#nc.drain();
+    if (this.#ownsConnection) await drainOrClose(this.#nc, this.#closeTimeoutMs);
   }
 }
