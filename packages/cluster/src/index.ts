@@ -33,7 +33,7 @@ export {
 export { FencedEvtLog } from "./fenced-evt-log.js";
 export { NatsClusterStore, type NatsClusterStoreOptions } from "./nats-cluster-store.js";
 export { inspectNatsClusterStore } from "./nats-cluster-store-inspector.js";
-export { NatsTransport } from "./nats-transport.js";
+export { NatsTransport, type NatsTransportOptions } from "./nats-transport.js";
 export { rendezvousOwner } from "./rendezvous.js";
 export {
   CLUSTER_NAME_PATTERN,

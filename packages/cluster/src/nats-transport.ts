@@ -1,3 +1,4 @@
+import { ConfigurationError } from "@eventsourced/core";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { ClusterTransport, ServedRequest, TransportReply, TransportSubscription } from "./transport.js";
 
@@ -18,13 +19,36 @@ function isTimeout(err: unknown): boolean {
   return false;
 }
 
-function stopping(sub: Subscription): TransportSubscription {
+/**
+ * Stops `sub` by draining it (messages already received are still delivered), for at most `drainTimeoutMs`:
+ * the drain waits for the server's answer to a flush, which behind a partition comes only once nats.js finds
+ * the connection stale, minutes later. Then (or when the drain fails) it is unsubscribed locally.
+ */
+function stopping(sub: Subscription, drainTimeoutMs: number): TransportSubscription {
   return {
     stop: async () => {
       if (sub.isClosed()) return;
-      await sub.drain().catch(() => sub.unsubscribe());
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        sub.drain().catch(() => {}),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, drainTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!sub.isClosed()) sub.unsubscribe();
     },
   };
+}
+
+/** Options of a {@link NatsTransport}. */
+export interface NatsTransportOptions {
+  /**
+   * How long stopping a subscription (a shard handed over, a node stopping) waits for its drain before
+   * unsubscribing without it; default 5,000 ms. A server that cannot be reached then cannot keep a stopping
+   * node from exiting.
+   */
+  readonly drainTimeoutMs?: number | undefined;
 }
 
 /**
@@ -36,9 +60,19 @@ function stopping(sub: Subscription): TransportSubscription {
  */
 export class NatsTransport implements ClusterTransport {
   readonly #nc: NatsConnection;
+  readonly #drainTimeoutMs: number;
 
-  constructor(nc: NatsConnection) {
+  constructor(nc: NatsConnection, options: NatsTransportOptions = {}) {
+    const drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
+    if (!(Number.isInteger(drainTimeoutMs) && drainTimeoutMs >= 1 && drainTimeoutMs <= 2_147_483_647)) {
+      throw new ConfigurationError(
+        `invalid drainTimeoutMs ${drainTimeoutMs}: a positive integer number of milliseconds`,
+        "drainTimeoutMs",
+        "NatsTransportOptions",
+      );
+    }
     this.#nc = nc;
+    this.#drainTimeoutMs = drainTimeoutMs;
   }
 
   async request(subject: string, payload: Uint8Array, timeoutMs: number): Promise<TransportReply> {
@@ -59,7 +93,7 @@ export class NatsTransport implements ClusterTransport {
         handler({ payload: msg.data, respond: (reply) => void msg.respond(reply) });
       },
     });
-    return stopping(sub);
+    return stopping(sub, this.#drainTimeoutMs);
   }
 
   publish(subject: string, payload: Uint8Array): void {
@@ -72,6 +106,6 @@ export class NatsTransport implements ClusterTransport {
         if (err === null) handler(msg.data);
       },
     });
-    return stopping(sub);
+    return stopping(sub, this.#drainTimeoutMs);
   }
 }
