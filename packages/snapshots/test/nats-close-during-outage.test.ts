@@ -1,58 +1,11 @@
 import { NatsSnapshotStore } from "@eventsourced/snapshots/nats";
-import { afterEach, describe, expect, it } from "vitest";
-import { CuttingProxy } from "../../evtlog-nats/test/support/cutting-proxy.js";
-import { NatsServerProcess } from "../../evtlog-nats/test/support/nats-server-process.js";
+import { describeCloseDuringOutage } from "../../evtlog-nats/test/support/close-during-outage.js";
 
 // A service stopping while its NATS server is away (or behind a partition) must exit: `close()` on a
 // connection the store opened drains it only while the server answers within `closeTimeoutMs`, then closes
-// it, so nats.js stops reconnecting. The store talks to a private server through a cutting proxy.
-describe("closing a NATS snapshot store whose server is away", () => {
-  let server: NatsServerProcess | undefined;
-  let proxy: CuttingProxy | undefined;
-  let store: NatsSnapshotStore | undefined;
-
-  afterEach(async () => {
-    await store?.close().catch(() => {});
-    proxy?.close();
-    await server?.stop();
-    store = undefined;
-    proxy = undefined;
-    server = undefined;
-  });
-
-  async function open(): Promise<{
-    server: NatsServerProcess;
-    proxy: CuttingProxy;
-    store: NatsSnapshotStore;
-  }> {
-    server = await NatsServerProcess.start(["-js"]);
-    proxy = new CuttingProxy(server.port);
-    store = await NatsSnapshotStore.create({
-      servers: await proxy.listen(),
-      bucket: "away",
-      closeTimeoutMs: 500,
-    });
-    await store.save("T", "a", { seqNo: 1, bytes: new Uint8Array([1]) });
-    return { server, proxy, store };
-  }
-
-  it("returns with the server down and stops reconnecting", async () => {
-    const { server, proxy, store } = await open();
-    await server.kill();
-    proxy.cut();
-    const started = Date.now();
-    await store.close();
-    console.log(`close() with the server down took ${Date.now() - started} ms (closeTimeoutMs 500)`);
-    const dials = proxy.accepted;
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(proxy.accepted).toBe(dials);
-  }, 30_000);
-
-  it("returns behind a partition", async () => {
-    const { proxy, store } = await open();
-    proxy.drop = "toServer";
-    const started = Date.now();
-    await store.close();
-    console.log(`close() behind a partition took ${Date.now() - started} ms (closeTimeoutMs 500)`);
-  }, 30_000);
+// it, so nats.js stops reconnecting.
+describeCloseDuringOutage("a NATS snapshot store", async (servers) => {
+  const store = await NatsSnapshotStore.create({ servers, bucket: "away", closeTimeoutMs: 500 });
+  await store.save("T", "a", { seqNo: 1, bytes: new Uint8Array([1]) });
+  return store;
 });

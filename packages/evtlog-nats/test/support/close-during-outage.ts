@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { CuttingProxy } from "./cutting-proxy.js";
+import { NatsServerProcess } from "./nats-server-process.js";
+
+/** What these tests close: a store or log that opened its own connection to `servers`. */
+export interface Closable {
+  close(): Promise<void>;
+}
+
+/**
+ * The tests every NATS store that opens its own connection passes: `close()` returns with the server down
+ * (and nats.js stops dialling: the process can exit) and behind a partition. `open` connects to `servers`
+ * (a private server behind a cutting proxy) with `closeTimeoutMs: 500` and uses the connection once.
+ */
+export function describeCloseDuringOutage(what: string, open: (servers: string) => Promise<Closable>): void {
+  describe(`closing ${what} whose server is away`, () => {
+    let server: NatsServerProcess | undefined;
+    let proxy: CuttingProxy | undefined;
+    let opened: Closable | undefined;
+
+    afterEach(async () => {
+      await opened?.close().catch(() => {});
+      proxy?.close();
+      await server?.stop();
+      opened = undefined;
+      proxy = undefined;
+      server = undefined;
+    });
+
+    async function start(): Promise<{ server: NatsServerProcess; proxy: CuttingProxy; opened: Closable }> {
+      server = await NatsServerProcess.start(["-js"]);
+      proxy = new CuttingProxy(server.port);
+      opened = await open(await proxy.listen());
+      return { server, proxy, opened };
+    }
+
+    it("returns with the server down and stops reconnecting", async () => {
+      const { server, proxy, opened } = await start();
+      await server.kill();
+      proxy.cut();
+      const started = Date.now();
+      await opened.close();
+      console.log(`close() with the server down took ${Date.now() - started} ms (closeTimeoutMs 500)`);
+      // nats.js no longer dials (it would every 500 ms): nothing keeps the process alive.
+      const dials = proxy.accepted;
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(proxy.accepted).toBe(dials);
+    }, 30_000);
+
+    it("returns behind a partition", async () => {
+      const { proxy, opened } = await start();
+      // The drain's flush is never answered: nats.js would wait until it finds the connection stale.
+      proxy.drop = "toServer";
+      const started = Date.now();
+      await opened.close();
+      console.log(`close() behind a partition took ${Date.now() - started} ms (closeTimeoutMs 500)`);
+    }, 30_000);
+  });
+}
