@@ -77,6 +77,7 @@ describe("closing a NATS event log while a persist waits for its acknowledgement
     const err = await persisted;
     expect(err).toBeInstanceOf(PersistError);
     expect((err as PersistError).outcomeUnknown).toBe(true);
+    expect((err as PersistError).message).toMatch(/closed before the publish was acknowledged/);
     // Both stay stored: the one acknowledged before close() and the one that went out unacknowledged.
     await server.restart();
     expect(await storedMessages(server, "away")).toBe(2);
