@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +7,7 @@ import {
   dropSchema,
   uniqueSchemaName,
 } from "../../../packages/evtlog-postgres/test/pg-test-database.js";
+import { FaultProxy } from "../../../test/support/fault-proxy.js";
 import { assertBuilt, runExample } from "./example-process.js";
 
 // PostgreSQL goes away in the middle of the write phase (a proxy in front of it is closed): the run must
@@ -17,25 +17,14 @@ import { assertBuilt, runExample } from "./example-process.js";
 const schema = uniqueSchemaName("counter_cut");
 const tmp = mkdtempSync(join(tmpdir(), "counter-cut-"));
 const summaryFile = join(tmp, "summary.json");
-const sockets = new Set<net.Socket>();
-let proxy: net.Server;
+let proxy: FaultProxy;
 
 beforeAll(async () => {
   assertBuilt();
-  const target = new URL(DATABASE_URL);
-  proxy = net.createServer((client) => {
-    const server = net.connect(Number(target.port || 5432), target.hostname);
-    for (const socket of [client, server]) {
-      sockets.add(socket);
-      socket.on("error", () => {});
-    }
-    client.pipe(server).pipe(client);
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  proxy = await FaultProxy.inFrontOf(DATABASE_URL, 5432);
 });
 
 afterAll(async () => {
-  for (const socket of sockets) socket.destroy();
   proxy.close();
   await dropSchema(schema);
   rmSync(tmp, { recursive: true, force: true });
@@ -43,14 +32,11 @@ afterAll(async () => {
 
 describe("the counter when PostgreSQL goes away mid-run", { timeout: 120_000 }, () => {
   it("prints its report, writes its summary with the acknowledged count and the error, and exits 1", async () => {
-    const via = new URL(DATABASE_URL);
-    via.hostname = "127.0.0.1";
-    via.port = String((proxy.address() as net.AddressInfo).port);
     let cut = false;
     const run = await runExample({
       env: {
         APP__EVT_LOG__KIND: "postgres",
-        APP__EVT_LOG__POSTGRES__URL: via.toString(),
+        APP__EVT_LOG__POSTGRES__URL: proxy.url,
         APP__EVT_LOG__POSTGRES__SCHEMA: schema,
         APP__COUNTER__ENTITY_COUNT: "20",
         APP__COUNTER__EVT_COUNT: "100000",
@@ -61,7 +47,6 @@ describe("the counter when PostgreSQL goes away mid-run", { timeout: 120_000 }, 
         if (!cut && text.includes("progress:")) {
           cut = true;
           proxy.close();
-          for (const socket of sockets) socket.destroy();
         }
       },
     });

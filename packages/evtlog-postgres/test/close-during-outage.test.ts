@@ -2,8 +2,8 @@ import { PersistError, silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { createPool } from "@eventsourced/evtlog-postgres/internal";
 import { afterAll, describe, expect, it } from "vitest";
-import { dropSchema, uniqueSchemaName } from "./pg-test-database.js";
-import { SwallowingProxy } from "./swallowing-proxy.js";
+import { FaultProxy } from "../../../test/support/fault-proxy.js";
+import { DATABASE_URL, dropSchema, uniqueSchemaName } from "./pg-test-database.js";
 
 // Closing while the server does not answer (a network partition: no reset, no answer). Without a bound,
 // pg.Pool#end waits for a connection attempt until its 10 s connect timeout, and a batch statement in
@@ -33,8 +33,8 @@ describe.concurrent("closing during a network partition", () => {
   });
 
   it("a pool the package created ends without waiting out a connection attempt", async () => {
-    const proxy = await SwallowingProxy.start();
-    proxy.swallowing = true;
+    const proxy = await FaultProxy.inFrontOf(DATABASE_URL, 5432);
+    proxy.swallow = "both";
     const pool = await createPool({
       connectionString: proxy.url,
       max: 2,
@@ -57,7 +57,7 @@ describe.concurrent("closing during a network partition", () => {
   }, 30_000);
 
   it("close() gives up after closeTimeoutMs: the batch in flight fails with an unknown outcome, the queued persist with a known one", async () => {
-    const proxy = await SwallowingProxy.start();
+    const proxy = await FaultProxy.inFrontOf(DATABASE_URL, 5432);
     const log = await PostgresEvtLog.create({
       connectionString: proxy.url,
       schema,
@@ -67,7 +67,7 @@ describe.concurrent("closing during a network partition", () => {
     });
     try {
       await log.persist("t", "a", 0, evt("a1"));
-      proxy.swallowing = true;
+      proxy.swallow = "both";
       // In flight: its statement goes out and is never answered.
       const inFlight = log.persist("t", "a", 1, evt("a2")).catch((err: unknown) => err);
       // Queued behind it (one persist per entity in flight): never sent.
@@ -85,7 +85,7 @@ describe.concurrent("closing during a network partition", () => {
   }, 30_000);
 
   it("close() gives up after closeTimeoutMs on a persist waiting for a new connection: it fails, nothing was sent", async () => {
-    const proxy = await SwallowingProxy.start();
+    const proxy = await FaultProxy.inFrontOf(DATABASE_URL, 5432);
     const log = await PostgresEvtLog.create({
       connectionString: proxy.url,
       schema,
@@ -96,7 +96,7 @@ describe.concurrent("closing during a network partition", () => {
     try {
       await log.persist("t", "b", 0, evt("b1"));
       // The connections drop; every new one is accepted and then never answered.
-      proxy.swallowing = true;
+      proxy.swallow = "both";
       const before = proxy.accepted;
       proxy.cut();
       await until(() => log.stats.reconnects > 0, "the committer noticing its lost connection");

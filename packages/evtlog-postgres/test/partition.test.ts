@@ -2,8 +2,8 @@ import { PersistError, ReadError, silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { dropSchema, uniqueSchemaName } from "./pg-test-database.js";
-import { SwallowingProxy } from "./swallowing-proxy.js";
+import { FaultProxy } from "../../../test/support/fault-proxy.js";
+import { DATABASE_URL, dropSchema, uniqueSchemaName } from "./pg-test-database.js";
 
 // A network partition during normal running (packets dropped both ways, no reset). Without a bound, a batch
 // statement or a read in flight waits until TCP gives up, many minutes later, and so does every persist of
@@ -39,7 +39,7 @@ describe.concurrent("a network partition while the log runs", () => {
 
   for (const passedPool of [false, true]) {
     it(`persists and a read in flight fail within queryTimeoutMs, typed; after it heals nothing was written twice (${passedPool ? "a pool passed in" : "the log's own pool"})`, async () => {
-      const proxy = await SwallowingProxy.start();
+      const proxy = await FaultProxy.inFrontOf(DATABASE_URL, 5432);
       const pool = passedPool ? new pg.Pool({ connectionString: proxy.url, max: 4 }) : undefined;
       pool?.on("error", () => {});
       const log = await PostgresEvtLog.create({
@@ -55,7 +55,7 @@ describe.concurrent("a network partition while the log runs", () => {
         for (const id of ids) await log.persist("t", id, 0, evt(`${id}:1`));
         // The reader connections are open and idle, so the read goes out at once on one of them.
         await Promise.all([log.lastSeqNo("t", ids[0]!), log.lastSeqNo("t", ids[1]!)]);
-        proxy.swallowing = true;
+        proxy.swallow = "both";
         const persists = ids.map((id) =>
           log.persist("t", id, 1, evt(`${id}:2`)).then(
             () => "acknowledged",
@@ -73,7 +73,7 @@ describe.concurrent("a network partition while the log runs", () => {
         }
         expect(errors[ids.length]).toBeInstanceOf(ReadError);
 
-        proxy.swallowing = false;
+        proxy.swallow = "none";
         // The timed-out connections are gone (destroyed, not reused); the next persists reconnect. Each
         // entity's second event either committed before the partition swallowed the answer (a conflict now)
         // or not: written once either way.

@@ -1,9 +1,9 @@
-import net from "node:net";
 import { silentLogger } from "@eventsourced/core";
 import { LeaseKeeper, type LeaseLogEntry } from "@eventsourced/leases";
 import { PostgresLeaseStore } from "@eventsourced/leases/postgres";
 import pg from "pg";
 import { afterAll, describe, it } from "vitest";
+import { FaultProxy } from "../../../test/support/fault-proxy.js";
 import {
   DATABASE_URL,
   dropSchema,
@@ -59,37 +59,18 @@ describe.concurrent("PostgreSQL leases behind a network partition (no reset, no 
   it("a renewal lost in the partition times out: the keeper renews again once it heals, and close() returns", async ({
     expect,
   }) => {
-    const target = new URL(DATABASE_URL);
-    let dropping = false;
-    const sockets = new Set<net.Socket>();
-    // A proxy that, while `dropping`, swallows bytes both ways without closing anything.
-    const proxy = net.createServer((client) => {
-      const server = net.connect(Number(target.port || 5432), target.hostname);
-      for (const socket of [client, server]) {
-        sockets.add(socket);
-        socket.on("error", () => {});
-        socket.on("close", () => {
-          client.destroy();
-          server.destroy();
-        });
-      }
-      client.on("data", (d) => dropping || server.write(d));
-      server.on("data", (d) => dropping || client.write(d));
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-    const via = new URL(DATABASE_URL);
-    via.hostname = "127.0.0.1";
-    via.port = String((proxy.address() as net.AddressInfo).port);
-    const store = await PostgresLeaseStore.create({ connectionString: via.toString(), schema, ttlMs: 1_000 });
+    // While it swallows, bytes are dropped both ways without closing anything.
+    const proxy = await FaultProxy.inFrontOf(DATABASE_URL, 5432);
+    const store = await PostgresLeaseStore.create({ connectionString: proxy.url, schema, ttlMs: 1_000 });
     const log: LeaseLogEntry[] = [];
     const keeper = new LeaseKeeper(store, { logger: silentLogger, onLog: (e) => log.push(e) });
     try {
       const first = await keeper.acquire("k");
-      dropping = true;
+      proxy.swallow = "both";
       await new Promise((resolve) => setTimeout(resolve, 2_500));
       // Safe: the lease ended locally at its deadline, whatever the store said.
       expect(first.isValid()).toBe(false);
-      dropping = false;
+      proxy.swallow = "none";
       const second = await keeper.acquire("k");
       const renewals = () => log.filter((e) => e.event === "renewed" && e.epoch === second.epoch).length;
       // Liveness bound, not a timing assertion: renewals resume once the stuck query has timed out.
@@ -99,7 +80,6 @@ describe.concurrent("PostgreSQL leases behind a network partition (no reset, no 
     } finally {
       await keeper.close();
       await store.close();
-      for (const socket of sockets) socket.destroy();
       proxy.close();
     }
   }, 30_000);
