@@ -11,7 +11,7 @@ import {
 } from "@eventsourced/core";
 import { NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NatsServerProcess } from "../packages/evtlog-nats/test/support/nats-server-process.js";
+import { NatsServerProcess } from "./support/nats-server-process.js";
 
 // A server crash (SIGKILL) and restart on the same port and store directory while entities write. The
 // invariant: every acknowledged command's events are in the log exactly once, each entity's seqNos stay

@@ -16,6 +16,12 @@ export class FaultProxy {
   swallow: Swallow = "none";
   /** While set, chunks to the server that contain this text are swallowed (e.g. one subject's publishes). */
   swallowToServerContaining: string | undefined;
+  /**
+   * While set, once a chunk to the server contains this text (e.g. a header name), every byte to the client
+   * is swallowed (`swallow` becomes `"toClient"`): the answer to that message, and everything after it,
+   * never arrives.
+   */
+  swallowToClientAfter: string | undefined;
   /** Connections accepted so far. */
   accepted = 0;
   readonly #sockets = new Set<net.Socket>();
@@ -36,6 +42,9 @@ export class FaultProxy {
         });
       }
       client.on("data", (d: Buffer) => {
+        if (this.swallowToClientAfter !== undefined && d.includes(this.swallowToClientAfter)) {
+          this.swallow = "toClient";
+        }
         if (this.swallow === "both" || this.swallow === "toServer") return;
         if (this.swallowToServerContaining !== undefined && d.includes(this.swallowToServerContaining))
           return;
@@ -71,6 +80,7 @@ export class FaultProxy {
   heal(): void {
     this.swallow = "none";
     this.swallowToServerContaining = undefined;
+    this.swallowToClientAfter = undefined;
   }
 
   /**

@@ -4,9 +4,9 @@ import { NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
+import { FaultProxy } from "../../../test/support/fault-proxy.js";
+import { NatsServerProcess } from "../../../test/support/nats-server-process.js";
 import { describeCloseDuringOutage } from "./support/close-during-outage.js";
-import { CuttingProxy } from "./support/cutting-proxy.js";
-import { NatsServerProcess } from "./support/nats-server-process.js";
 
 // A service stopping (SIGTERM) while its NATS server is away must exit: `close()` on a connection the log
 // opened used to drain it, which waits for nats.js to reconnect (forever, with unlimited reconnects). Now it
@@ -27,7 +27,7 @@ describeCloseDuringOutage("a NATS event log", async (servers) => {
 
 describe("closing a NATS event log while a persist waits for its acknowledgement", () => {
   let server: NatsServerProcess | undefined;
-  let proxy: CuttingProxy | undefined;
+  let proxy: FaultProxy | undefined;
   let log: NatsEvtLog | undefined;
 
   afterEach(async () => {
@@ -50,9 +50,9 @@ describe("closing a NATS event log while a persist waits for its acknowledgement
 
   it("fails a persist still waiting for its acknowledgement with an unknown outcome", async () => {
     server = await NatsServerProcess.start(["-js"]);
-    proxy = new CuttingProxy(server.port);
+    proxy = await FaultProxy.inFrontOf(server.url, 4222);
     log = await NatsEvtLog.connect({
-      servers: await proxy.listen(),
+      servers: proxy.url,
       stream: { name: "away", subjectPrefix: "away" },
       publishTimeoutMs: 60_000,
       closeTimeoutMs: 500,
@@ -60,7 +60,7 @@ describe("closing a NATS event log while a persist waits for its acknowledgement
     const type = uniqueTypeName();
     await log.persist(type, "b", 0, [{ bytes: encoder.encode("acked") }]);
     // The next publish reaches the stream; its acknowledgement is swallowed, then the server goes away.
-    proxy.drop = "toClient";
+    proxy.swallow = "toClient";
     const persisted = log
       .persist(type, "b", 1, [{ bytes: encoder.encode("unacked") }])
       .catch((err: unknown) => err);
@@ -70,6 +70,7 @@ describe("closing a NATS event log while a persist waits for its acknowledgement
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await server.kill();
+    proxy.heal();
     proxy.cut();
     const started = Date.now();
     await log.close();

@@ -3,8 +3,8 @@ import { Header, NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CuttingProxy } from "./support/cutting-proxy.js";
-import { NatsServerProcess } from "./support/nats-server-process.js";
+import { FaultProxy } from "../../../test/support/fault-proxy.js";
+import { NatsServerProcess } from "../../../test/support/nats-server-process.js";
 
 // An epoch marker whose connection is lost before its acknowledgement goes through the publish multiplexer
 // like a persist: it fails at once when nats.js reconnects and is retried with the same Nats-Msg-Id, instead
@@ -17,14 +17,14 @@ const STREAM = "markerlost";
 
 describe("an epoch marker whose connection is lost before the acknowledgement", () => {
   let server: NatsServerProcess;
-  let proxy: CuttingProxy;
+  let proxy: FaultProxy;
   let log: NatsEvtLog;
 
   beforeAll(async () => {
     server = await NatsServerProcess.start(["-js"]);
-    proxy = new CuttingProxy(server.port);
+    proxy = await FaultProxy.inFrontOf(server.url, 4222);
     log = await NatsEvtLog.connect({
-      servers: await proxy.listen(),
+      servers: proxy.url,
       stream: { name: STREAM, subjectPrefix: STREAM },
       publishTimeoutMs: 60_000,
     });
@@ -64,7 +64,7 @@ describe("an epoch marker whose connection is lost before the acknowledgement", 
     const before = await storedMessages();
     const view = log.fenced({ epoch: 7, owner: "node-a" });
     // The marker reaches the stream, which stores it; its acknowledgement (and all after it) is swallowed.
-    proxy.dropToClientAfter = Header.Marker;
+    proxy.swallowToClientAfter = Header.Marker;
     const persisted = view.persist(type, "a", 1, [{ bytes: encoder.encode("fenced") }]);
     const deadline = Date.now() + 10_000;
     while ((await storedMessages()).messages === before.messages) {
@@ -72,6 +72,7 @@ describe("an epoch marker whose connection is lost before the acknowledgement", 
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const cutAt = Date.now();
+    proxy.heal();
     proxy.cut();
     expect((await persisted).seqNo).toBe(2);
     console.log(`the fenced persist settled ${Date.now() - cutAt} ms after the cut`);
@@ -87,11 +88,12 @@ describe("an epoch marker whose connection is lost before the acknowledgement", 
     await log.persist(type, "b", 0, [{ bytes: encoder.encode("first") }]);
     const before = await storedMessages();
     const view = log.fenced({ epoch: 8, owner: "node-a" });
-    proxy.dropToServerContaining = Header.Marker;
+    proxy.swallowToServerContaining = Header.Marker;
     const persisted = view.persist(type, "b", 1, [{ bytes: encoder.encode("fenced") }]);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await storedMessages()).messages).toBe(before.messages);
     const cutAt = Date.now();
+    proxy.heal();
     proxy.cut();
     expect((await persisted).seqNo).toBe(2);
     console.log(`the fenced persist settled ${Date.now() - cutAt} ms after the cut`);

@@ -3,8 +3,7 @@ import { NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CuttingProxy } from "./support/cutting-proxy.js";
-import { NatsServerProcess } from "./support/nats-server-process.js";
+import { ProxiedNats } from "../../../test/support/proxied-nats.js";
 
 // A publish whose connection is lost before its acknowledgement arrives is retried as soon as nats.js has
 // reconnected, with the same Nats-Msg-Id: it is not left waiting for its timeout (here a minute, longer than
@@ -14,27 +13,24 @@ import { NatsServerProcess } from "./support/nats-server-process.js";
 const encoder = new TextEncoder();
 
 describe("a persist whose connection is lost before the acknowledgement", () => {
-  let server: NatsServerProcess;
-  let proxy: CuttingProxy;
+  let nats: ProxiedNats;
   let log: NatsEvtLog;
 
   beforeAll(async () => {
-    server = await NatsServerProcess.start(["-js"]);
-    proxy = new CuttingProxy(server.port);
+    nats = await ProxiedNats.start();
     log = await NatsEvtLog.connect({
-      servers: await proxy.listen(),
+      servers: nats.servers,
       stream: { name: "lost", subjectPrefix: "lost" },
       publishTimeoutMs: 60_000,
     });
   });
   afterAll(async () => {
     await log?.close().catch(() => {});
-    proxy?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   async function storedMessages(): Promise<number> {
-    const nc = await connect({ servers: server.url });
+    const nc = await connect({ servers: nats.server.url });
     try {
       return (await (await jetstreamManager(nc)).streams.info("lost")).state.messages;
     } finally {
@@ -53,7 +49,7 @@ describe("a persist whose connection is lost before the acknowledgement", () => 
     const type = uniqueTypeName();
     await log.persist(type, "a", 0, [{ bytes: encoder.encode("first") }]);
     const before = await storedMessages();
-    proxy.drop = "toClient";
+    nats.proxy.swallow = "toClient";
     // The log remembers the entity's last message, so the persist publishes at once.
     const persisted = log.persist(type, "a", 1, [{ bytes: encoder.encode("second") }]);
     // The publish reaches the server, which stores it; its acknowledgement is swallowed.
@@ -62,7 +58,8 @@ describe("a persist whose connection is lost before the acknowledgement", () => 
       if (Date.now() > deadline) throw new Error("the publish never reached the stream");
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    proxy.cut();
+    nats.proxy.heal();
+    nats.proxy.cut();
     expect((await persisted).seqNo).toBe(2);
     expect(await bodies(type, "a")).toEqual(["first", "second"]);
     expect(await storedMessages()).toBe(before + 1);
@@ -72,11 +69,12 @@ describe("a persist whose connection is lost before the acknowledgement", () => 
     const type = uniqueTypeName();
     await log.persist(type, "b", 0, [{ bytes: encoder.encode("first") }]);
     const before = await storedMessages();
-    proxy.drop = "toServer";
+    nats.proxy.swallow = "toServer";
     const persisted = log.persist(type, "b", 1, [{ bytes: encoder.encode("second") }]);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await storedMessages()).toBe(before);
-    proxy.cut();
+    nats.proxy.heal();
+    nats.proxy.cut();
     expect((await persisted).seqNo).toBe(2);
     expect(await bodies(type, "b")).toEqual(["first", "second"]);
     expect(await storedMessages()).toBe(before + 1);

@@ -4,7 +4,7 @@ import { NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NatsServerProcess } from "./support/nats-server-process.js";
+import { NatsServerProcess } from "../../../test/support/nats-server-process.js";
 
 // A publish whose acknowledgement does not come in time is retried with the same Nats-Msg-Id. Freezing
 // the server (SIGSTOP) makes the first attempt time out although the server stores it once it runs again:

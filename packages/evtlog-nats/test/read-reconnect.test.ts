@@ -1,8 +1,8 @@
 import { uniqueTypeName } from "@eventsourced/core/testing";
 import { NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CuttingProxy } from "./support/cutting-proxy.js";
-import { NatsServerProcess } from "./support/nats-server-process.js";
+import { cutWhileWaiting } from "../../../test/support/fault-proxy.js";
+import { ProxiedNats } from "../../../test/support/proxied-nats.js";
 
 // A read whose connection is lost before its answer arrives is sent again as soon as nats.js has
 // reconnected: it does not wait out its request timeout (5 s), and it returns what is stored. The log talks
@@ -11,41 +11,38 @@ import { NatsServerProcess } from "./support/nats-server-process.js";
 const encoder = new TextEncoder();
 
 describe("a read whose connection is lost before the answer", () => {
-  let server: NatsServerProcess;
-  let proxy: CuttingProxy;
+  let nats: ProxiedNats;
   let log: NatsEvtLog;
 
   beforeAll(async () => {
-    server = await NatsServerProcess.start(["-js"]);
-    proxy = new CuttingProxy(server.port);
+    nats = await ProxiedNats.start();
     log = await NatsEvtLog.connect({
-      servers: await proxy.listen(),
+      servers: nats.servers,
       stream: { name: "lostreads", subjectPrefix: "lostreads" },
     });
   });
   afterAll(async () => {
     await log?.close().catch(() => {});
-    proxy?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   it("lastSeqNo is read again on the new connection when its answer was lost", async () => {
     const type = uniqueTypeName();
     await log.persist(type, "a", 0, [{ bytes: encoder.encode("1") }, { bytes: encoder.encode("2") }]);
-    expect(await proxy.cutWhileWaiting("toClient", () => log.lastSeqNo(type, "a"))).toBe(2);
+    expect(await cutWhileWaiting(nats.proxy, "toClient", () => log.lastSeqNo(type, "a"))).toBe(2);
   }, 30_000);
 
   it("lastSeqNo is read again on the new connection when its request never arrived", async () => {
     const type = uniqueTypeName();
     await log.persist(type, "b", 0, [{ bytes: encoder.encode("1") }]);
-    expect(await proxy.cutWhileWaiting("toServer", () => log.lastSeqNo(type, "b"))).toBe(1);
+    expect(await cutWhileWaiting(nats.proxy, "toServer", () => log.lastSeqNo(type, "b"))).toBe(1);
   }, 30_000);
 
   it("evtsById's lookups are read again on the new connection", async () => {
     const type = uniqueTypeName();
     await log.persist(type, "c", 0, [{ bytes: encoder.encode("first") }]);
     await log.persist(type, "c", 1, [{ bytes: encoder.encode("second") }]);
-    const bodies = await proxy.cutWhileWaiting("toClient", async () => {
+    const bodies = await cutWhileWaiting(nats.proxy, "toClient", async () => {
       const out: string[] = [];
       for await (const record of log.evtsById(type, "c", { from: 2 }))
         out.push(new TextDecoder().decode(record.bytes));
@@ -58,7 +55,7 @@ describe("a read whose connection is lost before the answer", () => {
     const type = uniqueTypeName();
     await log.persist(type, "d", 0, [{ bytes: encoder.encode("d1") }]);
     await log.persist(type, "e", 0, [{ bytes: encoder.encode("e1") }]);
-    const bodies = await proxy.cutWhileWaiting("toClient", async () => {
+    const bodies = await cutWhileWaiting(nats.proxy, "toClient", async () => {
       const out: string[] = [];
       for await (const record of log.evtsByType(type)) out.push(new TextDecoder().decode(record.bytes));
       return out;
@@ -72,7 +69,7 @@ describe("a read whose connection is lost before the answer", () => {
     const type = uniqueTypeName();
     await log.persist(type, "f", 0, [{ bytes: encoder.encode("1") }]);
     await log.persist(type, "f", 1, [{ bytes: encoder.encode("2") }]);
-    proxy.dropToServerContaining = "$JS.API.CONSUMER.CREATE.";
+    nats.proxy.swallowToServerContaining = "$JS.API.CONSUMER.CREATE.";
     const started = Date.now();
     const read = (async () => {
       const seqNos: number[] = [];
@@ -81,7 +78,8 @@ describe("a read whose connection is lost before the answer", () => {
     })();
     read.catch(() => {});
     await new Promise((resolve) => setTimeout(resolve, 100));
-    proxy.cut();
+    nats.proxy.heal();
+    nats.proxy.cut();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<"not settled">((resolve) => {
       timer = setTimeout(() => resolve("not settled"), 5_000 - (Date.now() - started));

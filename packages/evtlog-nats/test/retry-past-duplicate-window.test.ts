@@ -4,8 +4,7 @@ import { NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { DiscardPolicy, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CuttingProxy } from "./support/cutting-proxy.js";
-import { NatsServerProcess } from "./support/nats-server-process.js";
+import { ProxiedNats } from "../../../test/support/proxied-nats.js";
 
 // A retry carries the lost attempt's Nats-Msg-Id, so the stream answers "duplicate" if that attempt was
 // stored: but only within the stream's duplicate window. Past it the stored attempt is the message the
@@ -18,14 +17,13 @@ const encoder = new TextEncoder();
 const STREAM = "window";
 
 describe("a lost attempt that was stored, retried after the stream's duplicate window", () => {
-  let server: NatsServerProcess;
-  let proxy: CuttingProxy;
+  let nats: ProxiedNats;
   let admin: NatsConnection;
   let log: NatsEvtLog;
 
   beforeAll(async () => {
-    server = await NatsServerProcess.start(["-js"]);
-    admin = await connect({ servers: server.url });
+    nats = await ProxiedNats.start();
+    admin = await connect({ servers: nats.server.url });
     await (await jetstreamManager(admin)).streams.add({
       name: STREAM,
       subjects: [`${STREAM}.>`],
@@ -35,18 +33,16 @@ describe("a lost attempt that was stored, retried after the stream's duplicate w
       allow_direct: true,
       duplicate_window: 100_000_000, // ns
     });
-    proxy = new CuttingProxy(server.port);
     log = await NatsEvtLog.connect({
-      servers: await proxy.listen(),
+      servers: nats.servers,
       stream: { name: STREAM, subjectPrefix: STREAM },
       publishTimeoutMs: 60_000,
     });
   });
   afterAll(async () => {
     await log?.close().catch(() => {});
-    proxy?.close();
     await admin?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   const storedMessages = async () =>
@@ -56,7 +52,7 @@ describe("a lost attempt that was stored, retried after the stream's duplicate w
     const type = uniqueTypeName();
     await log.persist(type, "a", 0, [{ bytes: encoder.encode("first") }]);
     const before = await storedMessages();
-    proxy.drop = "toClient";
+    nats.proxy.swallow = "toClient";
     const persisted = log.persist(type, "a", 1, [{ bytes: encoder.encode("second") }]);
     // The publish reaches the server, which stores it; its acknowledgement is swallowed.
     const deadline = Date.now() + 10_000;
@@ -66,7 +62,8 @@ describe("a lost attempt that was stored, retried after the stream's duplicate w
     }
     // Well past the window: the server no longer knows the message id.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    proxy.cut();
+    nats.proxy.heal();
+    nats.proxy.cut();
     const result = await persisted.catch((err: unknown) => err);
     expect(result).toMatchObject({ seqNo: 2 });
     expect(await storedMessages()).toBe(before + 1);
@@ -80,16 +77,17 @@ describe("a lost attempt that was stored, retried after the stream's duplicate w
     const type = uniqueTypeName();
     await log.persist(type, "b", 0, [{ bytes: encoder.encode("first") }]);
     const other = await NatsEvtLog.connect({
-      servers: server.url,
+      servers: nats.server.url,
       stream: { name: STREAM, subjectPrefix: STREAM },
     });
     try {
-      proxy.drop = "toServer";
+      nats.proxy.swallow = "toServer";
       const persisted = log
         .persist(type, "b", 1, [{ bytes: encoder.encode("lost") }])
         .catch((err: unknown) => err);
       await other.persist(type, "b", 1, [{ bytes: encoder.encode("other's") }]);
-      proxy.cut();
+      nats.proxy.heal();
+      nats.proxy.cut();
       expect(await persisted).toBeInstanceOf(SeqNoConflictError);
       const bodies: string[] = [];
       for await (const record of other.evtsById(type, "b", { from: 1 }))

@@ -3,7 +3,7 @@ import { lossyLimits, NatsEvtLog, StreamConfigError } from "@eventsourced/evtlog
 import { DiscardPolicy, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, NatsServerProcess } from "./support/nats-server-process.js";
+import { freePort, NatsServerProcess } from "../../../test/support/nats-server-process.js";
 import { connectTestNats, deleteStream, NATS_URL, uniqueName } from "./support/nats-test-env.js";
 
 describe("stream provisioning", () => {

@@ -2,8 +2,8 @@ import { isEventSourcedError, silentLogger } from "@eventsourced/core";
 import { LeaseKeeper } from "@eventsourced/leases";
 import { NatsLeaseStore } from "@eventsourced/leases/nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CuttingProxy } from "../../evtlog-nats/test/support/cutting-proxy.js";
-import { NatsServerProcess } from "../../evtlog-nats/test/support/nats-server-process.js";
+import { cutWhileWaiting } from "../../../test/support/fault-proxy.js";
+import { ProxiedNats } from "../../../test/support/proxied-nats.js";
 
 // A lease write whose connection is lost before its answer fails at once with an outcome-unknown
 // `LeaseStoreError` instead of waiting out its request timeout (here a minute, longer than the test may
@@ -13,15 +13,13 @@ import { NatsServerProcess } from "../../evtlog-nats/test/support/nats-server-pr
 // (ADR 0148). The store talks to a private server through a proxy that swallows answers and cuts the
 // connection.
 describe("a NATS lease write whose connection is lost before the answer", () => {
-  let server: NatsServerProcess;
-  let proxy: CuttingProxy;
+  let nats: ProxiedNats;
   let store: NatsLeaseStore;
 
   beforeAll(async () => {
-    server = await NatsServerProcess.start(["-js"]);
-    proxy = new CuttingProxy(server.port);
+    nats = await ProxiedNats.start();
     store = await NatsLeaseStore.create({
-      servers: await proxy.listen(),
+      servers: nats.servers,
       bucket: "lost",
       ttlMs: 30_000,
       timeoutMs: 60_000,
@@ -29,8 +27,7 @@ describe("a NATS lease write whose connection is lost before the answer", () => 
   });
   afterAll(async () => {
     await store?.close().catch(() => {});
-    proxy?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   /** As the keeper does: call again after a failure (one sent before nats.js has reconnected is lost too). */
@@ -49,12 +46,10 @@ describe("a NATS lease write whose connection is lost before the answer", () => 
     it(`a renewal fails with an outcome-unknown LeaseStoreError and the next one renews the tenure (${drop})`, async () => {
       const key = `renew-${drop}`;
       const grant = (await store.tryAcquire(key, "A"))!;
-      const lost = await proxy
-        .cutWhileWaiting(drop, () => store.renew(grant))
-        .then(
-          () => undefined,
-          (err: unknown) => err,
-        );
+      const lost = await cutWhileWaiting(nats.proxy, drop, () => store.renew(grant)).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       expect(isEventSourcedError(lost, "LEASE_STORE_FAILED")).toBe(true);
       expect((lost as Error).cause).toMatchObject({ code: "NATS_REQUEST_LOST" });
       // Whether or not the lost update landed, the tenure is renewed (never taken as lost or won unchecked).
@@ -67,7 +62,7 @@ describe("a NATS lease write whose connection is lost before the answer", () => 
 
   it("a holder read is read again on the new connection", async () => {
     const grant = (await store.tryAcquire("read", "B"))!;
-    expect(await proxy.cutWhileWaiting("toClient", () => store.holder("read"))).toEqual({
+    expect(await cutWhileWaiting(nats.proxy, "toClient", () => store.holder("read"))).toEqual({
       key: "read",
       owner: "B",
       epoch: grant.epoch,
@@ -75,12 +70,10 @@ describe("a NATS lease write whose connection is lost before the answer", () => 
   }, 30_000);
 
   async function lostAcquire(drop: "toClient" | "toServer", key: string, owner: string): Promise<void> {
-    const lost = await proxy
-      .cutWhileWaiting(drop, () => store.tryAcquire(key, owner))
-      .then(
-        () => undefined,
-        (err: unknown) => err,
-      );
+    const lost = await cutWhileWaiting(nats.proxy, drop, () => store.tryAcquire(key, owner)).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(isEventSourcedError(lost, "LEASE_STORE_FAILED")).toBe(true);
     expect((lost as Error).cause).toMatchObject({ code: "NATS_REQUEST_LOST" });
   }
@@ -123,7 +116,7 @@ describe("a NATS lease write whose connection is lost before the answer", () => 
     const keeper = new LeaseKeeper(store, { logger: silentLogger });
     try {
       // Liveness bound: the TTL is 30 s, the test's limit 20 s.
-      const lease = await proxy.cutWhileWaiting("toClient", () => keeper.acquire("keeper"));
+      const lease = await cutWhileWaiting(nats.proxy, "toClient", () => keeper.acquire("keeper"));
       expect(await store.holder("keeper")).toEqual({
         key: "keeper",
         owner: keeper.owner,

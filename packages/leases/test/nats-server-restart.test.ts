@@ -2,7 +2,7 @@ import { silentLogger } from "@eventsourced/core";
 import { LeaseKeeper } from "@eventsourced/leases";
 import { NatsLeaseStore } from "@eventsourced/leases/nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NatsServerProcess } from "../../evtlog-nats/test/support/nats-server-process.js";
+import { NatsServerProcess } from "../../../test/support/nats-server-process.js";
 
 // A private nats-server (own port and store directory) that the tests kill and restart.
 describe("NATS leases across a server restart", () => {

@@ -4,12 +4,12 @@ import { silentLogger } from "@eventsourced/core";
 import { NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { NatsServerProcess } from "../../../packages/evtlog-nats/test/support/nats-server-process.js";
 import {
   DATABASE_URL,
   dropSchema,
   uniqueSchemaName,
 } from "../../../packages/evtlog-postgres/test/pg-test-database.js";
+import { NatsServerProcess } from "../../support/nats-server-process.js";
 import {
   currentOwners,
   exactlyOnceViolations,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { CuttingProxy } from "./cutting-proxy.js";
-import { NatsServerProcess } from "./nats-server-process.js";
+import { FaultProxy } from "../../../../test/support/fault-proxy.js";
+import { NatsServerProcess } from "../../../../test/support/nats-server-process.js";
 
 /** What these tests close: a store or log that opened its own connection to `servers`. */
 export interface Closable {
@@ -15,7 +15,7 @@ export interface Closable {
 export function describeCloseDuringOutage(what: string, open: (servers: string) => Promise<Closable>): void {
   describe(`closing ${what} whose server is away`, () => {
     let server: NatsServerProcess | undefined;
-    let proxy: CuttingProxy | undefined;
+    let proxy: FaultProxy | undefined;
     let opened: Closable | undefined;
 
     afterEach(async () => {
@@ -27,16 +27,17 @@ export function describeCloseDuringOutage(what: string, open: (servers: string) 
       server = undefined;
     });
 
-    async function start(): Promise<{ server: NatsServerProcess; proxy: CuttingProxy; opened: Closable }> {
+    async function start(): Promise<{ server: NatsServerProcess; proxy: FaultProxy; opened: Closable }> {
       server = await NatsServerProcess.start(["-js"]);
-      proxy = new CuttingProxy(server.port);
-      opened = await open(await proxy.listen());
+      proxy = await FaultProxy.inFrontOf(server.url, 4222);
+      opened = await open(proxy.url);
       return { server, proxy, opened };
     }
 
     it("returns with the server down and stops reconnecting", async () => {
       const { server, proxy, opened } = await start();
       await server.kill();
+      proxy.heal();
       proxy.cut();
       const started = Date.now();
       await opened.close();
@@ -52,7 +53,7 @@ export function describeCloseDuringOutage(what: string, open: (servers: string) 
     it("returns behind a partition", async () => {
       const { proxy, opened } = await start();
       // The drain's flush is never answered: nats.js would wait until it finds the connection stale.
-      proxy.drop = "toServer";
+      proxy.swallow = "toServer";
       const started = Date.now();
       await opened.close();
       console.log(`close() behind a partition took ${Date.now() - started} ms (closeTimeoutMs 500)`);

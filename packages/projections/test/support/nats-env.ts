@@ -1,4 +1,4 @@
-export { NatsServerProcess } from "../../../evtlog-nats/test/support/nats-server-process.js";
+export { NatsServerProcess } from "../../../../test/support/nats-server-process.js";
 export {
   connectTestNats,
   deleteStream,
