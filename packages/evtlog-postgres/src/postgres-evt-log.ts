@@ -329,19 +329,28 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
    * until TCP gives up: then persists not yet sent fail with `PersistError` (nothing was sent), the
    * connections of batches in flight are cut and their persists fail with `PersistError` with
    * `outcomeUnknown`, and, on a pool the log created, every connection and connection attempt is cut too.
+   * On a pool passed in, a notification or the LISTEN set-up still waiting for a connection then is not
+   * waited for (the log cannot cut that pool's connection attempts; it goes out or fails in the pool's time).
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#closing.abort();
+    let gaveUp!: () => void;
+    const givenUp = new Promise<void>((resolve) => {
+      gaveUp = resolve;
+    });
     const giveUp = setTimeout(() => {
       this.#committer.abort();
       this.#ownedPool?.destroyConnections();
+      gaveUp();
     }, this.#config.closeTimeoutMs);
     try {
       await this.#committer.close();
-      await this.#notifier?.close();
-      await this.#listener?.close();
+      // A notification (best effort) or the LISTEN set-up may wait for a connection of a pool passed in,
+      // which the log cannot cut: not waited for past the bound (it goes out, or fails, in the pool's time).
+      await Promise.race([this.#notifier?.close(), givenUp]);
+      await Promise.race([this.#listener?.close(), givenUp]);
       await this.#ownedPool?.end();
     } finally {
       clearTimeout(giveUp);

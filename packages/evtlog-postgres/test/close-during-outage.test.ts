@@ -1,6 +1,7 @@
 import { PersistError, silentLogger } from "@eventsourced/core";
 import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import { createPool } from "@eventsourced/evtlog-postgres/internal";
+import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { FaultProxy } from "../../../test/support/fault-proxy.js";
 import { DATABASE_URL, dropSchema, uniqueSchemaName } from "./pg-test-database.js";
@@ -17,6 +18,17 @@ async function until(condition: () => boolean, what: string): Promise<void> {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** Settles `promise` or, after `ms`, reports that it did not. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | "still waiting"> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<"still waiting">((resolve) => {
+      timer = setTimeout(() => resolve("still waiting"), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** The messages of `err` and its causes. */
@@ -112,6 +124,44 @@ describe.concurrent("closing during a network partition", () => {
       expect(causes(err)).toMatch(/the pool is closing/);
     } finally {
       proxy.close();
+    }
+  }, 30_000);
+
+  it("close() gives up after closeTimeoutMs on a notification waiting for a connection of a pool passed in", async () => {
+    const proxy = await FaultProxy.inFrontOf(DATABASE_URL, 5432);
+    // pg's default: no connect timeout. A connection attempt whose startup the partition swallowed waits until
+    // the server gives up on it (authentication_timeout, a minute by default), even after the partition heals.
+    const pool = new pg.Pool({ connectionString: proxy.url, max: 3 });
+    pool.on("error", () => {});
+    const log = await PostgresEvtLog.create({
+      pool,
+      schema,
+      maxConnections: 3,
+      queryTimeoutMs: 300,
+      closeTimeoutMs: 200,
+      logger: silentLogger,
+    });
+    // The caller's own use of its pool takes every connection but the one the committer opens.
+    const held = [await pool.connect(), await pool.connect()];
+    try {
+      // It commits; its notification (and the check whether anyone listens) wait for a connection.
+      await log.persist("t", "n", 0, evt("n1"));
+      await until(() => pool.waitingCount > 0, "the notification waiting for a connection");
+      proxy.swallow = "both";
+      // A connection of the caller's is lost: the pool opens another for the waiting notification, behind
+      // the partition. The other comes back to the pool.
+      held[0]!.release(new Error("lost"));
+      held[1]!.release();
+      await until(() => proxy.accepted > 3, "the pool's new connection attempt");
+      const started = Date.now();
+      const closed = await within(log.close(), 10_000);
+      console.log(
+        `close() ${closed === "still waiting" ? "still waiting" : "returned"} after ${Date.now() - started} ms`,
+      );
+      expect(closed).not.toBe("still waiting");
+    } finally {
+      proxy.close();
+      await pool.end();
     }
   }, 30_000);
 });
