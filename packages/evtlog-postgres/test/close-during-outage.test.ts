@@ -4,6 +4,7 @@ import { createPool } from "@eventsourced/evtlog-postgres/internal";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { FaultProxy } from "../../../test/support/fault-proxy.js";
+import { within } from "../../../test/support/within.js";
 import { DATABASE_URL, dropSchema, uniqueSchemaName } from "./pg-test-database.js";
 
 // Closing while the server does not answer (a network partition: no reset, no answer). Without a bound,
@@ -18,17 +19,6 @@ async function until(condition: () => boolean, what: string): Promise<void> {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-/** Settles `promise` or, after `ms`, reports that it did not. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T | "still waiting"> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<"still waiting">((resolve) => {
-      timer = setTimeout(() => resolve("still waiting"), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /** The messages of `err` and its causes. */

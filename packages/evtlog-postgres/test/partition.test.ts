@@ -3,6 +3,7 @@ import { PostgresEvtLog } from "@eventsourced/evtlog-postgres";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { FaultProxy } from "../../../test/support/fault-proxy.js";
+import { within } from "../../../test/support/within.js";
 import { DATABASE_URL, dropSchema, uniqueSchemaName } from "./pg-test-database.js";
 
 // A network partition during normal running (packets dropped both ways, no reset). Without a bound, a batch
@@ -18,17 +19,6 @@ async function texts(log: PostgresEvtLog, id: string): Promise<string[]> {
   const out: string[] = [];
   for await (const e of log.evtsById("t", id, { from: 1 })) out.push(decoder.decode(e.bytes));
   return out;
-}
-
-/** Settles `promise` or, after `ms`, reports that it did not (the old code never settled). */
-function within<T>(promise: Promise<T>, ms: number): Promise<T | "still waiting"> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<"still waiting">((resolve) => {
-      timer = setTimeout(() => resolve("still waiting"), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 describe.concurrent("a network partition while the log runs", () => {
