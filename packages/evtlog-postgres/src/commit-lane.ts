@@ -33,6 +33,8 @@ export class CommitLane {
   #client: PgClientLike | undefined;
   /** Set by {@link abort}: nothing more is sent on this lane. */
   #aborted = false;
+  /** While the lane waits for the pool to hand over a connection: stops that wait. */
+  #stopWaiting: (() => void) | undefined;
   #onClientError = (err: Error) => {
     // An idle held connection died (e.g. terminated backend). Drop it; the next batch reconnects.
     this.#options.logger.warn("event log committer connection lost while idle", { error: err.message });
@@ -57,9 +59,12 @@ export class CommitLane {
    * Gives up on the batch in flight (the log's `close()` waited long enough): the connection is released
    * with an error, which makes `pg.Pool` destroy it, so a statement still waiting for the server fails as
    * on a lost connection (its persists with an unknown outcome). Batches after this one send nothing.
+   * With `stopWaitingForConnection` (a pool passed in, whose connection attempts the log cannot cut), a
+   * batch still waiting for a connection stops waiting and fails: nothing was sent.
    */
-  abort(): void {
+  abort(stopWaitingForConnection = false): void {
     this.#aborted = true;
+    if (stopWaitingForConnection) this.#stopWaiting?.();
     const client = this.#client;
     if (client === undefined) return;
     this.#client = undefined;
@@ -71,7 +76,27 @@ export class CommitLane {
   async #acquire(): Promise<PgClientLike> {
     if (this.#client !== undefined) return this.#client;
     // Listening from the hand-over on: a connection dying right then must not crash the process.
-    const client = await checkOut(this.#options.pool, this.#onClientError);
+    const handedOver = checkOut(this.#options.pool, this.#onClientError);
+    const client = await new Promise<PgClientLike>((resolve, reject) => {
+      let abandoned = false;
+      handedOver.then(
+        (handed) => {
+          if (!abandoned) return resolve(handed);
+          // Handed over after abort() stopped the wait: back to the pool, unused.
+          handed.removeListener("error", this.#onClientError);
+          handed.release();
+        },
+        (err: unknown) => {
+          if (!abandoned) reject(err);
+        },
+      );
+      this.#stopWaiting = () => {
+        abandoned = true;
+        reject(new LogClosedBeforeSending());
+      };
+    }).finally(() => {
+      this.#stopWaiting = undefined;
+    });
     this.#client = client;
     return client;
   }

@@ -100,9 +100,10 @@ export class GroupCommitter {
   /**
    * Gives up on what has not settled (the log's `close()` waited long enough): queued persists fail with a
    * known outcome (nothing was sent), batches in flight lose their connections (their persists fail with
-   * an unknown outcome). A pending {@link close} then resolves once those batches have failed.
+   * an unknown outcome). A pending {@link close} then resolves once those batches have failed. With
+   * `stopWaitingForConnections` (a pool passed in), a batch still waiting for a connection fails too.
    */
-  abort(): void {
+  abort(options: { readonly stopWaitingForConnections?: boolean } = {}): void {
     const queued = this.#queue;
     this.#queue = [];
     rejectAll(
@@ -112,7 +113,7 @@ export class GroupCommitter {
       false,
       undefined,
     );
-    for (const lane of this.#lanes) lane.abort();
+    for (const lane of this.#lanes) lane.abort(options.stopWaitingForConnections === true);
     if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
 

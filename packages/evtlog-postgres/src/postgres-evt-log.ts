@@ -329,8 +329,9 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
    * until TCP gives up: then persists not yet sent fail with `PersistError` (nothing was sent), the
    * connections of batches in flight are cut and their persists fail with `PersistError` with
    * `outcomeUnknown`, and, on a pool the log created, every connection and connection attempt is cut too.
-   * On a pool passed in, a notification or the LISTEN set-up still waiting for a connection then is not
-   * waited for (the log cannot cut that pool's connection attempts; it goes out or fails in the pool's time).
+   * On a pool passed in, whose connection attempts the log cannot cut, a persist still waiting for a
+   * connection then fails (nothing was sent), and a notification or the LISTEN set-up still waiting for one
+   * is not waited for (it goes out or fails in the pool's time).
    */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -341,7 +342,9 @@ export class PostgresEvtLog implements EvtLog, EvtLogRetention, EvtLogBulkReads 
       gaveUp = resolve;
     });
     const giveUp = setTimeout(() => {
-      this.#committer.abort();
+      // A pool the log created has its connection attempts cut below (their persists fail with that cause);
+      // on a pool passed in, the committer stops waiting for one.
+      this.#committer.abort({ stopWaitingForConnections: this.#ownedPool === undefined });
       this.#ownedPool?.destroyConnections();
       gaveUp();
     }, this.#config.closeTimeoutMs);

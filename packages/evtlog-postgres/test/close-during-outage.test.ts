@@ -154,4 +154,39 @@ describe.concurrent("closing during a network partition", () => {
       await pool.end();
     }
   }, 30_000);
+
+  it("close() gives up after closeTimeoutMs on a persist waiting for a connection of a pool passed in: it fails, nothing was sent", async () => {
+    const proxy = await FaultProxy.inFrontOf(DATABASE_URL, 5432);
+    const pool = new pg.Pool({ connectionString: proxy.url, max: 2 });
+    pool.on("error", () => {});
+    const log = await PostgresEvtLog.create({
+      pool,
+      schema,
+      maxConnections: 2,
+      queryTimeoutMs: 300,
+      closeTimeoutMs: 200,
+      logger: silentLogger,
+    });
+    // The caller's own use of its pool takes every connection: the persist waits for one.
+    const held = [await pool.connect(), await pool.connect()];
+    try {
+      const waiting = log.persist("t", "w", 0, evt("w1")).catch((err: unknown) => err);
+      await until(() => pool.waitingCount > 0, "the persist waiting for a connection");
+      proxy.swallow = "both";
+      // A connection of the caller's is lost: the pool opens another for the persist, behind the partition.
+      const before = proxy.accepted;
+      held[0]!.release(new Error("lost"));
+      await until(() => proxy.accepted > before, "the pool's new connection attempt");
+      const closed = await within(log.close(), 10_000);
+      expect(closed).not.toBe("still waiting");
+      const err = (await waiting) as PersistError;
+      expect(err).toBeInstanceOf(PersistError);
+      expect(err.outcomeUnknown).toBe(false);
+      expect(err.message).toMatch(/nothing was sent/);
+    } finally {
+      proxy.close();
+      held[1]!.release();
+      await pool.end();
+    }
+  }, 30_000);
 });
