@@ -117,32 +117,46 @@ describe.concurrent("closing during a network partition", () => {
     }
   }, 30_000);
 
-  it("close() gives up after closeTimeoutMs on a notification waiting for a connection of a pool passed in", async () => {
+  /**
+   * A log on a pool passed in (`max` connections, pg's default of no connect timeout) behind a proxy, two of
+   * whose connections the caller holds, as its own use of the pool would.
+   */
+  async function logOnHeldPool(max: number) {
     const proxy = await FaultProxy.inFrontOf(DATABASE_URL, 5432);
-    // pg's default: no connect timeout. A connection attempt whose startup the partition swallowed waits until
-    // the server gives up on it (authentication_timeout, a minute by default), even after the partition heals.
-    const pool = new pg.Pool({ connectionString: proxy.url, max: 3 });
+    const pool = new pg.Pool({ connectionString: proxy.url, max });
     pool.on("error", () => {});
     const log = await PostgresEvtLog.create({
       pool,
       schema,
-      maxConnections: 3,
+      maxConnections: max,
       queryTimeoutMs: 300,
       closeTimeoutMs: 200,
       logger: silentLogger,
     });
-    // The caller's own use of its pool takes every connection but the one the committer opens.
     const held = [await pool.connect(), await pool.connect()];
-    try {
-      // It commits; its notification (and the check whether anyone listens) wait for a connection.
-      await log.persist("t", "n", 0, evt("n1"));
-      await until(() => pool.waitingCount > 0, "the notification waiting for a connection");
+    /**
+     * Starts a partition once `waiters` things of the log wait for a connection, and loses as many of the
+     * caller's connections: the pool opens one for each waiter, behind the partition. Their startups are
+     * swallowed, so they wait until the server gives up on them (authentication_timeout, a minute by
+     * default), even after the partition heals.
+     */
+    async function loseInPartition(waiters: number): Promise<void> {
+      await until(() => pool.waitingCount >= waiters, "the log waiting for connections");
       proxy.swallow = "both";
-      // A connection of the caller's is lost: the pool opens another for the waiting notification, behind
-      // the partition. The other comes back to the pool.
-      held[0]!.release(new Error("lost"));
-      held[1]!.release();
-      await until(() => proxy.accepted > 3, "the pool's new connection attempt");
+      const before = proxy.accepted;
+      for (const client of held.splice(0, waiters)) client.release(new Error("lost"));
+      await until(() => proxy.accepted >= before + waiters, "the pool's new connection attempts");
+    }
+    return { proxy, pool, log, held, loseInPartition };
+  }
+
+  it("close() gives up after closeTimeoutMs on a notification waiting for a connection of a pool passed in", async () => {
+    // The committer opens the third connection.
+    const { proxy, pool, log, loseInPartition } = await logOnHeldPool(3);
+    try {
+      // It commits; its notification and the check whether anyone listens wait for a connection each.
+      await log.persist("t", "n", 0, evt("n1"));
+      await loseInPartition(2);
       const started = Date.now();
       const closed = await within(log.close(), 10_000);
       console.log(
@@ -156,27 +170,10 @@ describe.concurrent("closing during a network partition", () => {
   }, 30_000);
 
   it("close() gives up after closeTimeoutMs on a persist waiting for a connection of a pool passed in: it fails, nothing was sent", async () => {
-    const proxy = await FaultProxy.inFrontOf(DATABASE_URL, 5432);
-    const pool = new pg.Pool({ connectionString: proxy.url, max: 2 });
-    pool.on("error", () => {});
-    const log = await PostgresEvtLog.create({
-      pool,
-      schema,
-      maxConnections: 2,
-      queryTimeoutMs: 300,
-      closeTimeoutMs: 200,
-      logger: silentLogger,
-    });
-    // The caller's own use of its pool takes every connection: the persist waits for one.
-    const held = [await pool.connect(), await pool.connect()];
+    const { proxy, pool, log, held, loseInPartition } = await logOnHeldPool(2);
     try {
       const waiting = log.persist("t", "w", 0, evt("w1")).catch((err: unknown) => err);
-      await until(() => pool.waitingCount > 0, "the persist waiting for a connection");
-      proxy.swallow = "both";
-      // A connection of the caller's is lost: the pool opens another for the persist, behind the partition.
-      const before = proxy.accepted;
-      held[0]!.release(new Error("lost"));
-      await until(() => proxy.accepted > before, "the pool's new connection attempt");
+      await loseInPartition(1);
       const closed = await within(log.close(), 10_000);
       expect(closed).not.toBe("still waiting");
       const err = (await waiting) as PersistError;
@@ -185,7 +182,7 @@ describe.concurrent("closing during a network partition", () => {
       expect(err.message).toMatch(/nothing was sent/);
     } finally {
       proxy.close();
-      held[1]!.release();
+      for (const client of held) client.release();
       await pool.end();
     }
   }, 30_000);
