@@ -10,6 +10,9 @@ export type Swallow = "none" | "both" | "toServer" | "toClient";
  * When either socket of a pair closes, both are destroyed. A chunk is dropped or passed whole as it arrives,
  * so switching back to `"none"` while a message is half through leaves that connection's byte stream cut
  * mid-message: tests that heal a partition rely on the code under test discarding such connections.
+ * Unlike a real network, which delivers late what it held back, a connection opened while swallowing loses
+ * its first bytes (a PostgreSQL startup message) for good: it stays connecting after the heal until a
+ * connect timeout or the server gives up on it, so close the proxy before ending a pool that may hold one.
  */
 export class FaultProxy {
   /** The direction whose bytes are swallowed now. */
