@@ -29,6 +29,12 @@ export interface NatsClusterStoreOptions {
  * so a member that stops heartbeating disappears on the server's clock. A bucket whose stored TTL,
  * history or storage differ from what is asked is refused with `ConfigurationError` (an existing bucket
  * keeps its settings, and NATS 2.9 would silently ignore settings it does not know).
+ *
+ * A request whose connection is lost fails at once instead of waiting out `timeoutMs`: a read
+ * (`members`, `shardConfig`) is sent again once nats.js has reconnected, a write (`heartbeat`, `leave`,
+ * `recordShardConfig`) fails with `RequestLostError` (`NATS_REQUEST_LOST`, outcome unknown). This needs
+ * the optional peer `@eventsourced/evtlog-nats` (ADR 0151); without it `create` rejects with
+ * `ConfigurationError`.
  * @example
  * const store = await NatsClusterStore.create(nc, { memberTtlMs: 5_000 });
  */
@@ -65,12 +71,13 @@ export class NatsClusterStore implements ClusterStore {
     }
     const prefix = bucketPrefixOf(options.bucketPrefix, SOURCE);
     const timeout = options.timeoutMs ?? 5_000;
-    const kvm = new Kvm(jetstream(nc, { timeout }));
+    const connection = await failingLostRequests(nc);
+    const kvm = new Kvm(jetstream(connection, { timeout }));
     try {
       const membersBucket = membersBucketName(prefix, memberTtlMs);
       const config = await openBucket(kvm, configBucketName(prefix), 0);
       const members = await openBucket(kvm, membersBucket, memberTtlMs);
-      const jsm = await jetstreamManager(nc, { timeout });
+      const jsm = await jetstreamManager(connection, { timeout });
       return new NatsClusterStore(memberTtlMs, config, members, jsm, membersBucket);
     } catch (err) {
       if (err instanceof ConfigurationError) throw err;
@@ -135,6 +142,25 @@ export class NatsClusterStore implements ClusterStore {
       filter: `$KV.${this.#membersBucket}.${cluster}.${type}.${member}`,
     });
   }
+}
+
+/**
+ * `nc` failing its lost requests at once (`failLostRequests` of `@eventsourced/evtlog-nats`, an optional
+ * peer loaded here only, so that a cluster on PostgreSQL does not need it; ADR 0151).
+ */
+async function failingLostRequests(nc: NatsConnection): Promise<NatsConnection> {
+  let internal: typeof import("@eventsourced/evtlog-nats/internal");
+  try {
+    internal = await import("@eventsourced/evtlog-nats/internal");
+  } catch (err) {
+    throw new ConfigurationError(
+      `NatsClusterStore needs the package @eventsourced/evtlog-nats (an optional peer of @eventsourced/cluster): install it, or give the node a PostgresClusterStore (${String(err)})`,
+      "nats",
+      SOURCE,
+      { cause: err },
+    );
+  }
+  return internal.failLostRequests(nc);
 }
 
 /** The prefix of the cluster's bucket names, checked; default `eventsourced-cluster`. */

@@ -1,0 +1,68 @@
+import { NatsClusterStore } from "@eventsourced/cluster";
+import { isEventSourcedError } from "@eventsourced/core";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CuttingProxy } from "../../evtlog-nats/test/support/cutting-proxy.js";
+import { NatsServerProcess } from "../../evtlog-nats/test/support/nats-server-process.js";
+
+// A cluster store request whose connection is lost fails at once instead of waiting out its timeout (here
+// a minute, longer than the test may take): a heartbeat or a leave fails with `RequestLostError` (outcome
+// unknown), a members read is sent again on the new connection (ADR 0143, 0151). A stopping node's leave
+// during an outage therefore no longer holds its stop for the store's timeout. A private server behind a
+// proxy that swallows answers and cuts the connection.
+describe("a NATS cluster store request whose connection is lost before the answer", () => {
+  let server: NatsServerProcess;
+  let proxy: CuttingProxy;
+  let nc: NatsConnection;
+  let store: NatsClusterStore;
+
+  beforeAll(async () => {
+    server = await NatsServerProcess.start(["-js"]);
+    proxy = new CuttingProxy(server.port);
+    nc = await connect({ servers: await proxy.listen(), maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    store = await NatsClusterStore.create(nc, { timeoutMs: 60_000 });
+  });
+  afterAll(async () => {
+    await nc?.close().catch(() => {});
+    proxy?.close();
+    await server?.stop();
+  });
+
+  /** Again after a failure, as the rebalancer does (one sent before nats.js has reconnected is lost too). */
+  async function again<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        if (!isEventSourcedError(err, "NATS_REQUEST_LOST") || attempt === 50) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  for (const drop of ["toClient", "toServer"] as const) {
+    it(`a heartbeat and a leave fail with RequestLostError (${drop})`, async () => {
+      const member = `m-${drop}`;
+      const heartbeat = await proxy
+        .cutWhileWaiting(drop, () => store.heartbeat("c", "T", member))
+        .then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+      expect(isEventSourcedError(heartbeat, "NATS_REQUEST_LOST")).toBe(true);
+      await again(() => store.heartbeat("c", "T", member));
+      const leave = await proxy
+        .cutWhileWaiting(drop, () => store.leave("c", "T", member))
+        .then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+      expect(isEventSourcedError(leave, "NATS_REQUEST_LOST")).toBe(true);
+    }, 20_000);
+  }
+
+  it("a members read is read again on the new connection", async () => {
+    await again(() => store.heartbeat("c", "R", "reader"));
+    expect(await proxy.cutWhileWaiting("toClient", () => store.members("c", "R"))).toEqual(["reader"]);
+  }, 20_000);
+});
