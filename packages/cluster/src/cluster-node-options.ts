@@ -55,6 +55,18 @@ export interface ClusterNodeOptions<S, E> {
    * (renewed) until the entities stop, and `stop()` waits for them, logging an error every period.
    */
   readonly handoverTimeoutMs?: number | undefined;
+  /**
+   * How long `stop()` waits, in all, for the steps that need the servers: leaving the member list, handing
+   * every shard over (its entities, then its lease's release), stopping the transport's subscriptions,
+   * closing the registry and the lease keeper. Past it `stop()` resolves: what is still under way goes on
+   * in the background, a lease not released expires with its TTL (the keeper no longer renews it), a member
+   * not removed expires with the member TTL. A service stopping during an outage thus exits in bounded
+   * time. Without strict fencing (see `handoverTimeoutMs`) the handover is still waited for in full, since
+   * a stuck entity's late write could commit under the next owner; the other steps are bounded. Nothing acknowledged is lost; a command still in flight ends with the log's typed error when the
+   * log is closed. Default `handoverTimeoutMs` + 5,000 ms. The default `NatsTransport` drains a subscription
+   * for at most 5,000 ms or this, whichever is less.
+   */
+  readonly stopTimeoutMs?: number | undefined;
   /** How `send` retries. */
   readonly retry?: RetryOptions | undefined;
   /** How commands and results travel; default JSON. */

@@ -23,6 +23,7 @@ import { NatsTransport } from "./nats-transport.js";
 import { type NodeSettings, nodeSettings, stopOnSignals } from "./node-settings.js";
 import { Rebalancer } from "./rebalancer.js";
 import type { Subjects } from "./routing-options.js";
+import { settledWithin } from "./settled-within.js";
 import { checkShardConfig } from "./shard-config-check.js";
 import { shardOf } from "./shard-function.js";
 import { ShardTenures } from "./shard-tenures.js";
@@ -83,7 +84,9 @@ export class ClusterNode<S, E, P extends CmdSpec> {
     this.shardCount = settings.shardCount;
     this.#settings = settings;
     this.#logger = options.logger ?? consoleLogger;
-    this.#transport = options.transport ?? new NatsTransport(options.nats!);
+    this.#transport =
+      options.transport ??
+      new NatsTransport(options.nats!, { drainTimeoutMs: Math.min(5_000, settings.stopTimeoutMs) });
     this.#store = options.store;
     this.#codec = options.codec ?? jsonCodec;
     this.#baseLog = options.registry.evtLog;
@@ -198,23 +201,47 @@ export class ClusterNode<S, E, P extends CmdSpec> {
   }
 
   async #stop(): Promise<void> {
+    const deadline = Date.now() + this.#settings.stopTimeoutMs;
     const wasRunning = this.#state === "running";
     this.#state = "stopping";
     this.#client.stop();
     this.#removeSignals();
-    await this.#rebalancer?.stop();
-    if (wasRunning) {
-      await this.#store?.leave(this.cluster, this.typeName, this.nodeId).catch((err: unknown) => {
-        this.#logger.warn("cannot leave the cluster's member list; it expires", { error: String(err) });
-      });
-    }
-    await this.#tenures.handOverAll();
-    await this.#hints?.stop().catch(() => {});
+    // No shard may be acquired once the handover has begun: the round under way ends first.
+    await this.#bounded("rebalancer", this.#rebalancer?.stop(), deadline);
+    // Leaving only tells the others sooner (the member expires anyway): it does not delay the handover.
+    const left = wasRunning
+      ? this.#store?.leave(this.cluster, this.typeName, this.nodeId).catch((err: unknown) => {
+          this.#logger.warn("cannot leave the cluster's member list; it expires", { error: String(err) });
+        })
+      : undefined;
+    // Without strict fencing a stuck entity's late write could commit under the next owner: its shard's
+    // lease is kept until it stops, and so is stop() (handoverTimeoutMs).
+    const strict = this.#tenures.allStrict;
+    const handover = this.#tenures.handOverAll();
+    if (strict) await this.#bounded("handover", handover, deadline);
+    else await handover;
+    await this.#bounded("leave", left, deadline);
+    await this.#bounded("hint subscription stop", this.#hints?.stop(), deadline);
     // A handover that gave up on a stuck entity does not wait for it here either.
-    if (this.#tenures.abandoned === 0) await this.registry.close();
-    else void this.registry.close().catch(() => {});
-    await this.#keeper.close();
+    const registryClosed = this.registry.close();
+    if (this.#tenures.abandoned === 0) await this.#bounded("registry close", registryClosed, deadline);
+    else registryClosed.catch(() => {});
+    // Stops renewing (and releases what it can) even when the time is up: an unreleased lease expires.
+    await this.#bounded("lease keeper close", this.#keeper.close(), deadline);
     this.#state = "stopped";
+  }
+
+  /** Waits for `step` until `deadline` (`stopTimeoutMs`); a late one goes on unawaited and is logged. */
+  async #bounded(step: string, work: Promise<unknown> | undefined, deadline: number): Promise<void> {
+    if (work === undefined) return;
+    if (await settledWithin(work, deadline - Date.now())) {
+      await work.catch(() => {});
+      return;
+    }
+    this.#logger.warn("ClusterNode.stop(): a step did not finish within stopTimeoutMs; not waiting for it", {
+      step,
+      stopTimeoutMs: this.#settings.stopTimeoutMs,
+    });
   }
 
   #makeRebalancer(store: ClusterStore): Rebalancer {

@@ -1,5 +1,6 @@
 import { ConfigurationError } from "@eventsourced/core";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { settledWithin } from "./settled-within.js";
 import type { ClusterTransport, ServedRequest, TransportReply, TransportSubscription } from "./transport.js";
 
 /** True for the error of a request nobody subscribed to (nats.js 3 wraps it in a `RequestError`). */
@@ -28,14 +29,7 @@ function stopping(sub: Subscription, drainTimeoutMs: number): TransportSubscript
   return {
     stop: async () => {
       if (sub.isClosed()) return;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        sub.drain().catch(() => {}),
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, drainTimeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
+      await settledWithin(sub.drain(), drainTimeoutMs);
       if (!sub.isClosed()) sub.unsubscribe();
     },
   };

@@ -20,6 +20,7 @@ export interface NodeSettings {
   readonly maxMoveFraction: number;
   readonly maxInFlight: number;
   readonly handoverTimeoutMs: number;
+  readonly stopTimeoutMs: number;
 }
 
 /** `<host>-<pid>-<random>`: unique per process incarnation, and a valid NATS KV key token. */
@@ -57,6 +58,12 @@ export function nodeSettings<S, E>(options: ClusterNodeOptions<S, E>): NodeSetti
   if (options.registry?.evtLog === undefined) {
     throw new ConfigurationError("registry.evtLog is required", "registry.evtLog", "ClusterOptions");
   }
+  const handoverTimeoutMs = integerOption(
+    "handoverTimeoutMs",
+    options.handoverTimeoutMs ?? 5_000,
+    1,
+    600_000,
+  );
   return {
     cluster: patternOption("cluster", options.cluster ?? "default", CLUSTER_NAME_PATTERN),
     nodeId: patternOption("nodeId", options.nodeId ?? defaultNodeId(), NODE_ID_PATTERN),
@@ -65,7 +72,13 @@ export function nodeSettings<S, E>(options: ClusterNodeOptions<S, E>): NodeSetti
     rebalanceEveryMs: integerOption("rebalanceEveryMs", options.rebalanceEveryMs ?? 1_000, 10, 600_000),
     maxMoveFraction,
     maxInFlight: integerOption("maxInFlight", options.maxInFlight ?? 1_000, 1, 1_000_000),
-    handoverTimeoutMs: integerOption("handoverTimeoutMs", options.handoverTimeoutMs ?? 5_000, 1, 600_000),
+    handoverTimeoutMs,
+    stopTimeoutMs: integerOption(
+      "stopTimeoutMs",
+      options.stopTimeoutMs ?? handoverTimeoutMs + 5_000,
+      1,
+      2_147_483_647,
+    ),
   };
 }
 

@@ -79,6 +79,11 @@ export class ShardTenures<S, E, P extends CmdSpec> {
     return this.#abandoned;
   }
 
+  /** Whether the log fences the writes of every tenure held (strict fencing, L2): none is, without shards. */
+  get allStrict(): boolean {
+    return [...this.#held.values()].every((tenure) => tenure.strict);
+  }
+
   /** Hands every shard over; resolves once every tenure has ended. */
   async handOverAll(): Promise<void> {
     for (const tenure of [...this.#held.values()]) this.#handOver(tenure);
