@@ -360,6 +360,8 @@ describe("Hostile options", () => {
         ["maxMoveFraction", { maxMoveFraction: Number.NaN }],
         ["maxInFlight", { maxInFlight: -1 }],
         ["handoverTimeoutMs", { handoverTimeoutMs: Infinity }],
+        ["stopTimeoutMs", { stopTimeoutMs: 0 }],
+        ["stopTimeoutMs", { stopTimeoutMs: Number.NaN }],
         ["minMembers", { minMembers: 1.5 }],
         ["nodeId", { nodeId: "a.b" }],
         ["cluster", { cluster: "" }],
