@@ -2,8 +2,8 @@ import { NatsClusterStore } from "@eventsourced/cluster";
 import { isEventSourcedError } from "@eventsourced/core";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CuttingProxy } from "../../evtlog-nats/test/support/cutting-proxy.js";
-import { NatsServerProcess } from "../../evtlog-nats/test/support/nats-server-process.js";
+import { cutWhileWaiting } from "../../../test/support/fault-proxy.js";
+import { ProxiedNats } from "../../../test/support/proxied-nats.js";
 
 // A cluster store request whose connection is lost fails at once instead of waiting out its timeout (here
 // a minute, longer than the test may take): a heartbeat or a leave fails with `RequestLostError` (outcome
@@ -11,21 +11,18 @@ import { NatsServerProcess } from "../../evtlog-nats/test/support/nats-server-pr
 // during an outage therefore no longer holds its stop for the store's timeout. A private server behind a
 // proxy that swallows answers and cuts the connection.
 describe("a NATS cluster store request whose connection is lost before the answer", () => {
-  let server: NatsServerProcess;
-  let proxy: CuttingProxy;
+  let nats: ProxiedNats;
   let nc: NatsConnection;
   let store: NatsClusterStore;
 
   beforeAll(async () => {
-    server = await NatsServerProcess.start(["-js"]);
-    proxy = new CuttingProxy(server.port);
-    nc = await connect({ servers: await proxy.listen(), maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    nats = await ProxiedNats.start();
+    nc = await connect({ servers: nats.servers, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
     store = await NatsClusterStore.create(nc, { timeoutMs: 60_000 });
   });
   afterAll(async () => {
     await nc?.close().catch(() => {});
-    proxy?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   /** Again after a failure, as the rebalancer does (one sent before nats.js has reconnected is lost too). */
@@ -43,26 +40,22 @@ describe("a NATS cluster store request whose connection is lost before the answe
   for (const drop of ["toClient", "toServer"] as const) {
     it(`a heartbeat and a leave fail with RequestLostError (${drop})`, async () => {
       const member = `m-${drop}`;
-      const heartbeat = await proxy
-        .cutWhileWaiting(drop, () => store.heartbeat("c", "T", member))
-        .then(
-          () => undefined,
-          (err: unknown) => err,
-        );
+      const heartbeat = await cutWhileWaiting(nats.proxy, drop, () => store.heartbeat("c", "T", member)).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       expect(isEventSourcedError(heartbeat, "NATS_REQUEST_LOST")).toBe(true);
       await again(() => store.heartbeat("c", "T", member));
-      const leave = await proxy
-        .cutWhileWaiting(drop, () => store.leave("c", "T", member))
-        .then(
-          () => undefined,
-          (err: unknown) => err,
-        );
+      const leave = await cutWhileWaiting(nats.proxy, drop, () => store.leave("c", "T", member)).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       expect(isEventSourcedError(leave, "NATS_REQUEST_LOST")).toBe(true);
     }, 20_000);
   }
 
   it("a members read is read again on the new connection", async () => {
     await again(() => store.heartbeat("c", "R", "reader"));
-    expect(await proxy.cutWhileWaiting("toClient", () => store.members("c", "R"))).toEqual(["reader"]);
+    expect(await cutWhileWaiting(nats.proxy, "toClient", () => store.members("c", "R"))).toEqual(["reader"]);
   }, 20_000);
 });

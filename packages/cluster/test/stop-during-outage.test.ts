@@ -4,8 +4,8 @@ import { NatsEvtLog } from "@eventsourced/evtlog-nats";
 import { NatsLeaseStore } from "@eventsourced/leases/nats";
 import { connect } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
-import { CuttingProxy } from "../../evtlog-nats/test/support/cutting-proxy.js";
-import { NatsServerProcess } from "../../evtlog-nats/test/support/nats-server-process.js";
+import { FaultProxy } from "../../../test/support/fault-proxy.js";
+import { NatsServerProcess } from "../../../test/support/nats-server-process.js";
 import { counterOf, eventually, increments } from "./support/cluster-env.js";
 
 const TYPE = "StopCounter";
@@ -17,7 +17,7 @@ const TYPE = "StopCounter";
 // is stored; commands sent during it end with a typed error (or succeed), none is left pending.
 describe("ClusterNode.stop() while NATS is unreachable", () => {
   let server: NatsServerProcess | undefined;
-  let proxy: CuttingProxy | undefined;
+  let proxy: FaultProxy | undefined;
   const closers: (() => Promise<unknown>)[] = [];
 
   afterEach(async () => {
@@ -31,9 +31,9 @@ describe("ClusterNode.stop() while NATS is unreachable", () => {
   /** A node on a private server behind the proxy, holding every shard (log, leases, store, transport). */
   async function runningNode() {
     server = await NatsServerProcess.start(["-js"]);
-    proxy = new CuttingProxy(server.port);
+    proxy = await FaultProxy.inFrontOf(server.url, 4222);
     const nc = await connect({
-      servers: await proxy.listen(),
+      servers: proxy.url,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
     });
@@ -67,7 +67,7 @@ describe("ClusterNode.stop() while NATS is unreachable", () => {
         await server!.kill();
         proxy!.cut();
       } else {
-        proxy!.drop = "toServer";
+        proxy!.swallow = "toServer";
       }
       const inFlight = ids.slice(0, 4).map((id) =>
         node.send(id, { type: "inc", by: 100 }).then(
@@ -98,7 +98,10 @@ describe("ClusterNode.stop() while NATS is unreachable", () => {
       }
       // What was acknowledged before the outage is stored.
       if (outage === "server killed") await server!.restart();
-      else proxy!.cut();
+      else {
+        proxy!.heal();
+        proxy!.cut();
+      }
       const reader = await NatsEvtLog.connect({ servers: server!.url, logger: silentLogger });
       closers.push(() => reader.close());
       for (const id of ids) expect((await increments(reader, TYPE, id)).slice(0, 1)).toEqual([1]);

@@ -1,9 +1,9 @@
-import net from "node:net";
 import { isEventSourcedError } from "@eventsourced/core";
 import type { LeaseGrant } from "@eventsourced/leases";
 import { PostgresLeaseStore } from "@eventsourced/leases/postgres";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FaultProxy } from "../../../test/support/fault-proxy.js";
 import {
   DATABASE_URL,
   dropSchema,
@@ -18,39 +18,18 @@ import {
 // to the shared server through a proxy that swallows the server's answers, then cuts the connection.
 describe("a PostgreSQL lease acquire whose answer is lost with its connection", () => {
   const schema = uniqueSchemaName("leases_lost_acquire");
-  let dropping = false;
-  const sockets = new Set<net.Socket>();
-  let proxy: net.Server;
+  let proxy: FaultProxy;
   let store: PostgresLeaseStore;
   let admin: pg.Pool;
 
   beforeAll(async () => {
-    const target = new URL(DATABASE_URL);
-    proxy = net.createServer((client) => {
-      const server = net.connect(Number(target.port || 5432), target.hostname);
-      for (const socket of [client, server]) {
-        sockets.add(socket);
-        socket.on("error", () => {});
-        socket.on("close", () => {
-          sockets.delete(socket);
-          client.destroy();
-          server.destroy();
-        });
-      }
-      client.on("data", (d) => server.write(d));
-      server.on("data", (d) => dropping || client.write(d));
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-    const via = new URL(DATABASE_URL);
-    via.hostname = "127.0.0.1";
-    via.port = String((proxy.address() as net.AddressInfo).port);
-    store = await PostgresLeaseStore.create({ connectionString: via.toString(), schema, ttlMs: 30_000 });
+    proxy = await FaultProxy.inFrontOf(DATABASE_URL, 5432);
+    store = await PostgresLeaseStore.create({ connectionString: proxy.url, schema, ttlMs: 30_000 });
     admin = await testPool(1);
   });
   afterAll(async () => {
     await store?.close().catch(() => {});
     await admin?.end();
-    for (const socket of sockets) socket.destroy();
     proxy?.close();
     await dropSchema(schema);
   });
@@ -66,7 +45,7 @@ describe("a PostgreSQL lease acquire whose answer is lost with its connection", 
 
   /** Starts an acquire with the answers swallowed, waits until its row is committed, then cuts. */
   async function lostAcquire(key: string, owner: string, landed: boolean): Promise<void> {
-    dropping = true;
+    proxy.swallow = "toClient";
     const result = store.tryAcquire(key, owner).then(
       () => undefined,
       (err: unknown) => err,
@@ -75,8 +54,8 @@ describe("a PostgreSQL lease acquire whose answer is lost with its connection", 
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     if (!landed) await new Promise((resolve) => setTimeout(resolve, 200));
-    for (const socket of sockets) socket.destroy();
-    dropping = false;
+    proxy.cut();
+    proxy.heal();
     const lost = await result;
     expect(isEventSourcedError(lost, "LEASE_STORE_FAILED")).toBe(true);
   }
