@@ -2,6 +2,7 @@ import { NatsClusterStore } from "@eventsourced/cluster";
 import { isEventSourcedError } from "@eventsourced/core";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { again } from "../../../test/support/again.js";
 import { cutWhileWaiting } from "../../../test/support/fault-proxy.js";
 import { ProxiedNats } from "../../../test/support/proxied-nats.js";
 
@@ -25,18 +26,6 @@ describe("a NATS cluster store request whose connection is lost before the answe
     await nats?.stop();
   });
 
-  /** Again after a failure, as the rebalancer does (one sent before nats.js has reconnected is lost too). */
-  async function again<T>(call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (err) {
-        if (!isEventSourcedError(err, "NATS_REQUEST_LOST") || attempt === 50) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-  }
-
   for (const drop of ["toClient", "toServer"] as const) {
     it(`a heartbeat and a leave fail with RequestLostError (${drop})`, async () => {
       const member = `m-${drop}`;
@@ -45,7 +34,7 @@ describe("a NATS cluster store request whose connection is lost before the answe
         (err: unknown) => err,
       );
       expect(isEventSourcedError(heartbeat, "NATS_REQUEST_LOST")).toBe(true);
-      await again(() => store.heartbeat("c", "T", member));
+      await again("NATS_REQUEST_LOST", () => store.heartbeat("c", "T", member));
       const leave = await cutWhileWaiting(nats.proxy, drop, () => store.leave("c", "T", member)).then(
         () => undefined,
         (err: unknown) => err,
@@ -55,7 +44,7 @@ describe("a NATS cluster store request whose connection is lost before the answe
   }
 
   it("a members read is read again on the new connection", async () => {
-    await again(() => store.heartbeat("c", "R", "reader"));
+    await again("NATS_REQUEST_LOST", () => store.heartbeat("c", "R", "reader"));
     expect(await cutWhileWaiting(nats.proxy, "toClient", () => store.members("c", "R"))).toEqual(["reader"]);
   }, 20_000);
 });

@@ -2,6 +2,7 @@ import { isEventSourcedError, silentLogger } from "@eventsourced/core";
 import { LeaseKeeper } from "@eventsourced/leases";
 import { NatsLeaseStore } from "@eventsourced/leases/nats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { again } from "../../../test/support/again.js";
 import { cutWhileWaiting } from "../../../test/support/fault-proxy.js";
 import { ProxiedNats } from "../../../test/support/proxied-nats.js";
 
@@ -30,18 +31,6 @@ describe("a NATS lease write whose connection is lost before the answer", () => 
     await nats?.stop();
   });
 
-  /** As the keeper does: call again after a failure (one sent before nats.js has reconnected is lost too). */
-  async function again<T>(call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (err) {
-        if (!isEventSourcedError(err, "LEASE_STORE_FAILED") || attempt === 50) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-  }
-
   for (const drop of ["toClient", "toServer"] as const) {
     it(`a renewal fails with an outcome-unknown LeaseStoreError and the next one renews the tenure (${drop})`, async () => {
       const key = `renew-${drop}`;
@@ -54,7 +43,7 @@ describe("a NATS lease write whose connection is lost before the answer", () => 
       expect((lost as Error).cause).toMatchObject({ code: "NATS_REQUEST_LOST" });
       // Whether or not the lost update landed, the tenure is renewed (never taken as lost or won unchecked).
       // As the keeper does, renew again after a failure: one sent before nats.js has reconnected is lost too.
-      const renewed = await again(() => store.renew(grant));
+      const renewed = await again("LEASE_STORE_FAILED", () => store.renew(grant));
       expect(renewed).toMatchObject({ key, owner: "A", epoch: grant.epoch });
       expect(await store.holder(key)).toEqual({ key, owner: "A", epoch: grant.epoch });
     }, 30_000);
@@ -80,9 +69,9 @@ describe("a NATS lease write whose connection is lost before the answer", () => 
 
   it("an acquire that landed although its answer was lost: the next acquire by the same owner gets the key", async () => {
     await lostAcquire("toClient", "landed", "A");
-    const orphan = await again(() => store.holder("landed"));
+    const orphan = await again("LEASE_STORE_FAILED", () => store.holder("landed"));
     expect(orphan).toMatchObject({ owner: "A" });
-    const grant = await again(() => store.tryAcquire("landed", "A"));
+    const grant = await again("LEASE_STORE_FAILED", () => store.tryAcquire("landed", "A"));
     expect(grant).toMatchObject({ key: "landed", owner: "A" });
     expect(grant!.epoch).toBeGreaterThan(orphan!.epoch);
     expect(await store.holder("landed")).toEqual({ key: "landed", owner: "A", epoch: grant!.epoch });
@@ -95,8 +84,8 @@ describe("a NATS lease write whose connection is lost before the answer", () => 
 
   it("an acquire that never reached the server: the next one acquires as usual", async () => {
     await lostAcquire("toServer", "unsent", "A");
-    expect(await again(() => store.holder("unsent"))).toBeUndefined();
-    const grant = await again(() => store.tryAcquire("unsent", "A"));
+    expect(await again("LEASE_STORE_FAILED", () => store.holder("unsent"))).toBeUndefined();
+    const grant = await again("LEASE_STORE_FAILED", () => store.tryAcquire("unsent", "A"));
     expect(grant).toMatchObject({ key: "unsent", owner: "A" });
     expect(await store.holder("unsent")).toEqual({ key: "unsent", owner: "A", epoch: grant!.epoch });
   }, 30_000);
@@ -104,7 +93,7 @@ describe("a NATS lease write whose connection is lost before the answer", () => 
   it("never takes over another owner's lease after a lost acquire, nor one of its own it did not lose", async () => {
     const b = (await store.tryAcquire("other", "B"))!;
     await lostAcquire("toClient", "other", "A");
-    expect(await again(() => store.tryAcquire("other", "A"))).toBeUndefined();
+    expect(await again("LEASE_STORE_FAILED", () => store.tryAcquire("other", "A"))).toBeUndefined();
     expect(await store.holder("other")).toEqual({ key: "other", owner: "B", epoch: b.epoch });
     // Without a lost acquire of its own, an owner holding a key still gets nothing (the contract).
     const own = (await store.tryAcquire("own", "A"))!;
