@@ -109,6 +109,9 @@ function undeclaredImports(pkg) {
     manifest.name,
     ...Object.keys(manifest.dependencies ?? {}),
     ...Object.keys(manifest.peerDependencies ?? {}),
+    // An optional peer declared in `peerDependenciesMeta` only (no range): loaded with `import()` where it is
+    // needed, and npm does not try to resolve it for an app that has not installed it (see `postgresOnly`).
+    ...Object.keys(manifest.peerDependenciesMeta ?? {}),
   ]);
   const undeclared = new Set();
   const visit = (dir) => {
@@ -155,6 +158,57 @@ function installedCopies(dir, name) {
   };
   visit(join(dir, "node_modules"));
   return copies;
+}
+
+/**
+ * A second project with only what a PostgreSQL-only app installs (no NATS package of ours, no NATS driver):
+ * the install must resolve (an optional peer shared by two of these packages and absent from the registry
+ * once made npm fail with ERESOLVE) and the PostgreSQL entry points load.
+ */
+async function postgresOnly(work, tarballs, rootLock) {
+  const names = [
+    "@eventsourced/core",
+    "@eventsourced/evtlog-postgres",
+    "@eventsourced/leases",
+    "@eventsourced/cluster",
+    "@eventsourced/projections",
+    "@eventsourced/snapshots",
+  ];
+  const dir = join(work, "postgres-only");
+  mkdirSync(dir);
+  const dependencies = Object.fromEntries([
+    ...tarballs.filter((t) => names.includes(t.name)).map((t) => [t.name, `file:../${basename(t.tarball)}`]),
+    ["pg", rootLock.packages["node_modules/pg"].version],
+  ]);
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ name: "postgres-only-app", private: true, type: "module", dependencies }, null, 2),
+  );
+  const entries = [
+    "@eventsourced/core",
+    "@eventsourced/evtlog-postgres",
+    "@eventsourced/leases/postgres",
+    "@eventsourced/cluster",
+    "@eventsourced/cluster/postgres",
+    "@eventsourced/projections/postgres",
+    "@eventsourced/snapshots/postgres",
+  ];
+  writeFileSync(
+    join(dir, "load.mjs"),
+    `for (const s of ${JSON.stringify(entries)}) await import(s);\nconsole.log("postgres-only project: ${entries.length} entry points load: ok");\n`,
+  );
+  await step(
+    "npm install of the PostgreSQL packages alone",
+    "npm",
+    ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"],
+    { cwd: dir, env: cleanEnv(), timeout: 180_000 },
+  );
+  process.stdout.write(
+    await step("node load.mjs (PostgreSQL only)", process.execPath, ["load.mjs"], {
+      cwd: dir,
+      timeout: 60_000,
+    }),
+  );
 }
 
 const started = performance.now();
@@ -259,6 +313,7 @@ try {
     );
     process.stdout.write(output);
   }
+  await postgresOnly(work, tarballs, rootLock);
   console.log(`check:fresh-project: ok in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 } catch (err) {
   console.error(`check:fresh-project: FAILED: ${err.message}`);
