@@ -159,8 +159,9 @@ export class ClusterClient {
    * `CmdResult`, or a `DuplicateResult` when an attempt with this `commandId` was applied before (its reply
    * was lost). Rejects with `InvalidArgumentError` (bad id or command id), `ClusterRoutingError` when the
    * budget ran out (see its `outcomeUnknown`), `RemoteCommandError` when the owner failed the command for
-   * good, `ClusterStoppedError` once stopped, `ShardConfigMismatchError` when the client's shard count is
-   * not the cluster's (see `start()`).
+   * good, `ClusterStoppedError` once stopped (`ClusterRoutingError` with `outcomeUnknown` and that cause
+   * when an earlier attempt may have applied the command), `ShardConfigMismatchError` when the client's
+   * shard count is not the cluster's (see `start()`).
    */
   async send(
     id: string,
@@ -194,7 +195,15 @@ export class ClusterClient {
     let outcomeUnknown = false;
     let last: Error | undefined;
     for (;;) {
-      if (this.#stopped) throw new ClusterStoppedError(this.typeName);
+      if (this.#stopped) {
+        // After an attempt that may have applied the command, "it had no effect" would be a lie.
+        if (outcomeUnknown) {
+          throw new ClusterRoutingError(this.typeName, id, commandId, attempts, true, {
+            cause: new ClusterStoppedError(this.typeName),
+          });
+        }
+        throw new ClusterStoppedError(this.typeName);
+      }
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
         throw new ClusterRoutingError(this.typeName, id, commandId, attempts, outcomeUnknown, {
@@ -275,7 +284,10 @@ export class ClusterClient {
     }
   }
 
-  /** Rejects every later `send` with `ClusterStoppedError` (sends under way finish their attempt). */
+  /**
+   * Rejects every later `send` with `ClusterStoppedError` (sends under way finish their attempt; one whose
+   * earlier attempt may have applied the command then rejects with `ClusterRoutingError`, `outcomeUnknown`).
+   */
   stop(): void {
     this.#stopped = true;
   }

@@ -1,5 +1,5 @@
-import type { ShardTenure } from "@eventsourced/cluster";
-import type { EvtLog, NewEvt, Persisted } from "@eventsourced/core";
+import type { ClusterRoutingError, ShardTenure } from "@eventsourced/cluster";
+import { type EvtLog, isEventSourcedError, type NewEvt, type Persisted } from "@eventsourced/core";
 import { InMemoryEvtLog } from "@eventsourced/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { ClusterEnv, eventually, increments } from "./support/cluster-env.js";
@@ -74,7 +74,11 @@ describe("Bounded handover", () => {
     await eventually(() => b.shards.length === 16);
     expect(await b.send("stuck", { type: "inc", by: 2 })).toMatchObject({ kind: "accepted", reply: 2 });
     gate.open(); // the old owner's write arrives late: refused
-    expect(await stuck).toBeInstanceOf(Error);
+    // Its write had gone out when the node stopped: the caller cannot be told it had no effect.
+    const error = await stuck;
+    expect(isEventSourcedError(error, "ROUTING_FAILED"), String(error)).toBe(true);
+    expect((error as ClusterRoutingError).outcomeUnknown).toBe(true);
+    expect((error as Error).cause).toMatchObject({ code: "CLUSTER_STOPPED" });
     expect(await increments(base, env.typeName, "stuck")).toEqual([2]);
   });
 
