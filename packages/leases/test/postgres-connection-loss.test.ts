@@ -63,20 +63,34 @@ describe.concurrent("PostgreSQL leases behind a network partition (no reset, no 
     const proxy = await FaultProxy.inFrontOf(DATABASE_URL, 5432);
     const store = await PostgresLeaseStore.create({ connectionString: proxy.url, schema, ttlMs: 1_000 });
     const log: LeaseLogEntry[] = [];
-    const keeper = new LeaseKeeper(store, { logger: silentLogger, onLog: (e) => log.push(e) });
+    // A timeline for the failure message: this test once failed under load (0 renewals) without evidence.
+    const started = Date.now();
+    const timeline: string[] = [];
+    const mark = (what: string) => timeline.push(`${Date.now() - started} ms ${what}`);
+    const keeper = new LeaseKeeper(store, {
+      logger: silentLogger,
+      onLog: (e) => {
+        log.push(e);
+        mark(`${e.event} epoch ${e.epoch}`);
+      },
+    });
     try {
       const first = await keeper.acquire("k");
       proxy.swallow = "both";
+      mark(`swallowing (connections opened so far: ${proxy.accepted})`);
       await new Promise((resolve) => setTimeout(resolve, 2_500));
       // Safe: the lease ended locally at its deadline, whatever the store said.
       expect(first.isValid()).toBe(false);
       proxy.swallow = "none";
+      mark(`healed (connections opened so far: ${proxy.accepted})`);
       const second = await keeper.acquire("k");
+      mark(`acquired epoch ${second.epoch}`);
       const renewals = () => log.filter((e) => e.event === "renewed" && e.epoch === second.epoch).length;
       // Liveness bound, not a timing assertion: renewals resume once the stuck query has timed out.
       const deadline = Date.now() + 10_000;
       while (renewals() < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(renewals()).toBeGreaterThanOrEqual(2);
+      mark(`stopped waiting (connections opened so far: ${proxy.accepted})`);
+      expect(renewals(), timeline.join("; ")).toBeGreaterThanOrEqual(2);
     } finally {
       await keeper.close();
       await store.close();
