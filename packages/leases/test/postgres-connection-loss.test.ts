@@ -83,12 +83,22 @@ describe.concurrent("PostgreSQL leases behind a network partition (no reset, no 
       expect(first.isValid()).toBe(false);
       proxy.swallow = "none";
       mark(`healed (connections opened so far: ${proxy.accepted})`);
-      const second = await keeper.acquire("k");
-      mark(`acquired epoch ${second.epoch}`);
-      const renewals = () => log.filter((e) => e.event === "renewed" && e.epoch === second.epoch).length;
+      let current = await keeper.acquire("k");
+      mark(`acquired epoch ${current.epoch}`);
+      const firstAfterHeal = current.epoch;
+      // Renewals of any lease taken after healing: under load (seen at load 7: the acquire took 330 ms, its
+      // first renewal did not come back before the deadline) the first one may rightly end locally, and
+      // then it is taken again, as an application would.
+      const renewals = () => log.filter((e) => e.event === "renewed" && e.epoch >= firstAfterHeal).length;
       // Liveness bound, not a timing assertion: renewals resume once the stuck query has timed out.
       const deadline = Date.now() + 10_000;
-      while (renewals() < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      while (renewals() < 2 && Date.now() < deadline) {
+        if (!current.isValid()) {
+          current = await keeper.acquire("k");
+          mark(`acquired again: epoch ${current.epoch}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       mark(`stopped waiting (connections opened so far: ${proxy.accepted})`);
       expect(renewals(), timeline.join("; ")).toBeGreaterThanOrEqual(2);
     } finally {
