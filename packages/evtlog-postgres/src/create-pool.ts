@@ -29,7 +29,7 @@ interface PgClientInternals {
   removeListener(event: "error", listener: (err: Error) => void): unknown;
 }
 
-/** How long a new connection may take before pg gives up on it. */
+/** How long a new connection may take before pg gives up on it, unless `connectTimeoutMs` says otherwise. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
@@ -58,6 +58,11 @@ export async function createPool(options: {
   applicationName: string;
   /** Set server-side keepalive and dead-client checks on each new connection (ADR 0145). */
   serverKeepalive: boolean;
+  /**
+   * How long a new connection may take, and a check-out may wait behind a full pool (pg-pool applies
+   * `connectionTimeoutMillis` to both), before pg gives up. Default 10,000 ms.
+   */
+  connectTimeoutMs?: number | undefined;
   onIdleError: (err: Error) => void;
 }): Promise<OwnedPool> {
   const pg = await import("pg");
@@ -114,7 +119,7 @@ export async function createPool(options: {
     max: options.max,
     ssl: options.ssl,
     application_name: options.applicationName,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_IDLE_MS,
     Client: TrackedClient as unknown as typeof pg.Client,

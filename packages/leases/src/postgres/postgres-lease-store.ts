@@ -117,6 +117,10 @@ export class PostgresLeaseStore implements LeaseStore {
             ssl: options.ssl,
             serverKeepalive: options.serverKeepalive ?? true,
             applicationName: "eventsourced-leases",
+            // A connection (or a check-out) that takes longer than a TTL is of no use to a renewal; one whose
+            // startup a partition lost would otherwise hold the keeper's renewal round, and a pool slot, for
+            // the default 10 s, while every lease it holds runs out.
+            connectTimeoutMs: ttlMs,
             // A failed lease operation reports its own error; an idle connection's failure needs no more.
             onIdleError: () => {},
           })
