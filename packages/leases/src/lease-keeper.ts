@@ -74,6 +74,8 @@ export class LeaseKeeper {
   readonly #renewalErrors: Backoff;
   readonly #host: LeaseHost;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the armed timer fires (`performance.now()` time); meaningful while `#timer` is set. */
+  #timerDueAt = 0;
   #renewing: Promise<void> | undefined;
 
   /**
@@ -220,7 +222,9 @@ export class LeaseKeeper {
     });
     const lease = new HeldLease(this.#host, grant, deadline);
     this.#leases.set(key, lease);
-    this.#schedule(this.renewEveryMs);
+    // The first renewal is due `renewEveryMs` after the acquire was *sent*, as its validity counts from then:
+    // counted from a slow reply it could come after the deadline (ADR 0153).
+    this.#schedule(Math.max(0, this.renewEveryMs - Number(now - grant.sentAt) / 1e6));
     this.#options.instrumentation?.lease?.({ event: "acquired", key, epoch: grant.epoch });
     this.#call("onAcquired", () => this.#options.onAcquired?.(lease));
     return lease;
@@ -251,10 +255,19 @@ export class LeaseKeeper {
     return Math.max(0, this.renewEveryMs - elapsedMs);
   }
 
-  /** Arms the renewal timer unless a round is pending or running, or nothing is held. */
+  /**
+   * Arms the renewal timer unless a round is running, or nothing is held; an armed timer is moved earlier
+   * (never later) when the new round is due sooner.
+   */
   #schedule(delayMs: number): void {
-    if (this.#timer !== undefined || this.#renewing !== undefined || this.#closing.signal.aborted) return;
+    if (this.#renewing !== undefined || this.#closing.signal.aborted) return;
     if (this.#leases.size === 0) return;
+    const dueAt = performance.now() + delayMs;
+    if (this.#timer !== undefined) {
+      if (this.#timerDueAt <= dueAt) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timerDueAt = dueAt;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#renewing = this.#renewAll()

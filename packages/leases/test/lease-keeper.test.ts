@@ -87,6 +87,22 @@ describe.concurrent("LeaseKeeper", () => {
     expect(overlappingIntervals(validityIntervals(log))).toEqual([]);
   });
 
+  it("renews a lease whose acquire was answered late before its deadline: the first renewal counts from the send", async ({
+    onTestFinished,
+  }) => {
+    const keeper = keepersFor(onTestFinished);
+    const scripted = new ScriptedLeaseStore(new InMemoryLeaseStore({ ttlMs: 1_000 }));
+    // Validity 900 ms from the send, renewals every 333 ms: answered after 650 ms, a first renewal counted
+    // from the reply would be due 983 ms after the send, past the deadline.
+    scripted.acquireReplyDelayMs = 650;
+    const lost: string[] = [];
+    const lease = await keeper(scripted, { onLost: (_, reason) => lost.push(reason) }).acquire("k");
+    await sleep(1_500);
+    expect(lost).toEqual([]);
+    expect([lease.isValid(), lease.status]).toEqual([true, "held"]);
+    expect(scripted.renewalBatches.length).toBeGreaterThanOrEqual(2);
+  });
+
   it("loses a lease whose renewals fail at its deadline, calling onLost exactly once", async ({
     onTestFinished,
   }) => {

@@ -12,6 +12,8 @@ export class ScriptedLeaseStore implements LeaseStore {
   acquisitionsFail: Error | undefined;
   /** Delay before a renewal's reply is handed back (the store has already applied it). */
   replyDelayMs = 0;
+  /** Delay before an acquisition's reply is handed back (the store has already applied it). */
+  acquireReplyDelayMs = 0;
   readonly renewalBatches: number[] = [];
 
   constructor(readonly inner: LeaseStore) {
@@ -20,7 +22,10 @@ export class ScriptedLeaseStore implements LeaseStore {
 
   async tryAcquire(key: string, owner: string): Promise<LeaseGrant | undefined> {
     if (this.acquisitionsFail !== undefined) throw this.acquisitionsFail;
-    return this.inner.tryAcquire(key, owner);
+    const grant = await this.inner.tryAcquire(key, owner);
+    if (this.acquireReplyDelayMs > 0)
+      await new Promise((resolve) => setTimeout(resolve, this.acquireReplyDelayMs));
+    return grant;
   }
 
   async renew(grant: LeaseGrant): Promise<LeaseGrant | undefined> {
