@@ -4,6 +4,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProxiedNats } from "../../../test/support/proxied-nats.js";
+import { until } from "../../../test/support/until.js";
 
 // A publish whose connection is lost before its acknowledgement arrives is retried as soon as nats.js has
 // reconnected, with the same Nats-Msg-Id: it is not left waiting for its timeout (here a minute, longer than
@@ -53,11 +54,7 @@ describe("a persist whose connection is lost before the acknowledgement", () => 
     // The log remembers the entity's last message, so the persist publishes at once.
     const persisted = log.persist(type, "a", 1, [{ bytes: encoder.encode("second") }]);
     // The publish reaches the server, which stores it; its acknowledgement is swallowed.
-    const deadline = Date.now() + 10_000;
-    while ((await storedMessages()) === before) {
-      if (Date.now() > deadline) throw new Error("the publish never reached the stream");
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await until(async () => (await storedMessages()) !== before, "the publish reached the stream");
     nats.proxy.heal();
     nats.proxy.cut();
     expect((await persisted).seqNo).toBe(2);

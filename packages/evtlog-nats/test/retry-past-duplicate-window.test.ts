@@ -5,6 +5,7 @@ import { DiscardPolicy, jetstreamManager, RetentionPolicy, StorageType } from "@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProxiedNats } from "../../../test/support/proxied-nats.js";
+import { until } from "../../../test/support/until.js";
 
 // A retry carries the lost attempt's Nats-Msg-Id, so the stream answers "duplicate" if that attempt was
 // stored: but only within the stream's duplicate window. Past it the stored attempt is the message the
@@ -55,11 +56,7 @@ describe("a lost attempt that was stored, retried after the stream's duplicate w
     nats.proxy.swallow = "toClient";
     const persisted = log.persist(type, "a", 1, [{ bytes: encoder.encode("second") }]);
     // The publish reaches the server, which stores it; its acknowledgement is swallowed.
-    const deadline = Date.now() + 10_000;
-    while ((await storedMessages()) === before) {
-      if (Date.now() > deadline) throw new Error("the publish never reached the stream");
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await until(async () => (await storedMessages()) !== before, "the publish reached the stream");
     // Well past the window: the server no longer knows the message id.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     nats.proxy.heal();
